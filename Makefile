@@ -1,0 +1,140 @@
+# postmill - top-level GNU Makefile.
+#
+#   make                 build every program into build/bin/
+#   make check           build and run all tests (unit, milter protocol, end-to-end, config drift)
+#   make check SANITIZE=1  the same under AddressSanitizer + UBSan (objects in build/asan/)
+#   make fuzz            build the libFuzzer targets with clang (build/fuzz/) and run each briefly
+#   make install         honours PREFIX and DESTDIR
+#
+# Sources are picked up by wildcard: common/*.c form libpostmill.a; milters/<m>/*.c
+# form lib<m>.a except <m>_main.c, which holds main(); tools/postmillctl/*.c form
+# postmillctl; tests/unit/<x>_test.c become one cmocka binary each.
+
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc/postmill
+
+CC       ?= cc
+VERSION  := 0.1.0
+SANITIZE ?=
+FUZZ_SECONDS ?= 20
+
+ifeq ($(SANITIZE),1)
+  B := build/asan
+  SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+  B := build
+  SAN_FLAGS :=
+endif
+
+PKGS      := milter libcrypto opendkim cmocka libidn2
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+
+MILTERS := $(notdir $(wildcard milters/*))
+MILTER_INCS := $(MILTERS:%=-Imilters/%)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPOSTMILL_VERSION='"$(VERSION)"' \
+              -DPOSTMILL_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
+LIBS    := $(PKG_LIBS) -lpthread -lresolv
+
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
+LIBCOMMON  := $(B)/lib/libpostmill.a
+
+# per-milter library (everything but <m>_main.c) and program
+define milter_rules
+$(1)_SRC  := $$(filter-out milters/$(1)/$(1)_main.c,$$(wildcard milters/$(1)/*.c))
+$(1)_OBJ  := $$($(1)_SRC:%.c=$(B)/obj/%.o)
+$(B)/lib/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+$(B)/bin/postmill-$(1): $(B)/obj/milters/$(1)/$(1)_main.o $(B)/lib/lib$(1).a $(LIBCOMMON)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+endef
+$(foreach m,$(MILTERS),$(eval $(call milter_rules,$(m))))
+
+MILTER_LIBS := $(foreach m,$(MILTERS),$(B)/lib/lib$(m).a)
+PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl
+
+CTL_SRC := $(wildcard tools/postmillctl/*.c)
+CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
+
+UNIT_SRC  := $(wildcard tests/unit/*_test.c)
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
+TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
+
+.PHONY: all check check-unit check-milter check-e2e check-config check-fuzz fuzz install clean deps demo demo-stop bench
+all: $(PROGRAMS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(B)/bin/postmillctl: $(CTL_OBJ) $(MILTER_LIBS) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS)
+
+$(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIBS) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+
+# Tests print one cmocka summary per binary; scripts/run-tests tallies them into
+# the closing "N passed, N failed" line.
+check: all $(UNIT_BINS)
+	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests
+
+check-unit: all $(UNIT_BINS)
+	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests unit
+
+check-e2e: all
+	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests e2e
+
+# libFuzzer targets: clang, its own object tree
+FUZZ_SRC  := $(wildcard tests/fuzz/*_fuzz.c)
+fuzz:
+	$(MAKE) CC=clang B=build/fuzz SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
+	    build/fuzz/lib/libpostmill.a $(MILTERS:%=build/fuzz/lib/lib%.a)
+	@mkdir -p build/fuzz/bin
+	set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icommon $(MILTER_INCS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/bin/$$n $$f $(MILTERS:%=build/fuzz/lib/lib%.a) build/fuzz/lib/libpostmill.a $(LIBS); done
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
+
+deps:
+	scripts/setup-deps
+
+demo:
+	scripts/demo start
+
+demo-stop:
+	scripts/demo stop
+
+bench: all
+	bench/dkim-bench
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

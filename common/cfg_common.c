@@ -1,0 +1,50 @@
+/*++
+ * NAME
+ *	cfg_common 3
+ * SUMMARY
+ *	the parameters every postmill daemon shares
+ * DESCRIPTION
+ *	One row per parameter; the only place their defaults live.
+ *--*/
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg_common.h"
+
+#define C(field) offsetof(struct common_conf, field)
+
+static const struct cfg_param common_params[] = {
+	{"run_user", CFG_STR, "postmill", C(run_user), 0, 0, NULL, NULL,
+	 "User the daemons run as after binding their sockets (empty: do not change user)."},
+	{"run_group", CFG_STR, "", C(run_group), 0, 0, NULL, NULL,
+	 "Group the daemons run as (empty: the primary group of run_user)."},
+	{"socket_mode", CFG_MODE, "0660", C(socket_mode), 0, 07777, NULL, NULL,
+	 "Permissions of unix-domain milter sockets; Postfix's user must be able to connect."},
+	{"internal_hosts", CFG_CIDR, "127.0.0.0/8, ::1", C(internal_hosts), 0, 0, NULL, NULL,
+	 "Clients whose mail is outbound mail of hosted senders even without SMTP AUTH."},
+	{"dns_resolver", CFG_STR, "", C(dns_resolver), 0, 0, NULL, NULL,
+	 "DNS servers to ask, \"ADDR[@PORT]\" separated by commas, up to 3 (empty: /etc/resolv.conf)."},
+	{"dns_timeout", CFG_TIME, "2s", C(dns_timeout), 100, 30000, NULL, "s",
+	 "Time limit for one DNS query, retries included."},
+	{"debug_level", CFG_INT, "0", C(debug_level), 0, 9, NULL, NULL,
+	 "Log debug lines when above 0."},
+	{"milter_io_timeout", CFG_TIME, "300s", C(milter_io_timeout), 1000, 3600000, NULL, "s",
+	 "How long a daemon waits for the MTA on an idle milter connection before dropping it."},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* common_validate - cross-parameter checks */
+static void
+common_validate(const void *values, const char *path, struct errlist *el)
+{
+	const struct common_conf *c = values;
+
+	if (c->run_group != NULL && c->run_user == NULL)
+		errlist_add_at(el, path, 0,
+			       "run_group is set but run_user is empty");
+}
+
+const struct cfg_section cfg_common_section = {
+	"common", "", common_params, sizeof(struct common_conf), common_validate,
+};

@@ -1,0 +1,28 @@
+/*++
+ * NAME
+ *	cfg_common 3h
+ * SUMMARY
+ *	parameters every postmill daemon shares
+ * DESCRIPTION
+ *	The rows live in cfg_common.c (cfg_common_section); this struct holds
+ *	their loaded values. Immutable once loaded.
+ *--*/
+#ifndef POSTMILL_CFG_COMMON_H
+#define POSTMILL_CFG_COMMON_H
+
+#include "cfg.h"
+
+struct common_conf {
+	char		*run_user;	/* drop to this user after binding */
+	char		*run_group;	/* and this group (NULL: the user's) */
+	long long	 socket_mode;	/* unix socket permissions */
+	struct cidr_list internal_hosts; /* clients whose mail is ours */
+	char		*dns_resolver;	/* "ADDR[@PORT][, ...]" or NULL: system */
+	long long	 dns_timeout;	/* ms, per query */
+	long long	 debug_level;
+	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
+};
+
+extern const struct cfg_section cfg_common_section;
+
+#endif

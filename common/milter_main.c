@@ -1,0 +1,626 @@
+/*++
+ * NAME
+ *	milter_main 3
+ * SUMMARY
+ *	the skeleton every postmill milter daemon runs in
+ * DESCRIPTION
+ *	See milter_main.h for the process model. Start-up order matters:
+ *	1. load and check the configuration and state as the invoking user
+ *	   (root): any problem is printed and we exit 1 before a socket opens;
+ *	2. unless -f, fork; the original process waits for a one-line status
+ *	   on a pipe so that the shell that started us sees start-up errors;
+ *	3. bind the libmilter socket (as root), set its mode and owner,
+ *	   write the pid file;
+ *	4. fork the worker, which drops privileges, loads the snapshot again
+ *	   as the unprivileged user (so that keys it cannot read fail now,
+ *	   not at the first reload), reports "OK" and enters smfi_main().
+ *--*/
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "cfg_common.h"
+#include "log.h"
+#include "milter_main.h"
+#include "xalloc.h"
+
+#define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: worker could not load */
+
+static const struct milter_app *main_app;
+static const char *main_config_path;
+static atomic_int main_active_sessions;
+static struct smfiDesc main_desc;
+
+/* main_usage - print the options */
+static void
+main_usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-f] [-n] [-V] [-c config]\n"
+		"  -c FILE  configuration file (default %s/postmill.conf)\n"
+		"  -f       stay in the foreground and log to stderr too\n"
+		"  -n       check the configuration and keys, print what is wrong, exit 0/1\n"
+		"  -V       print the version\n",
+		prog, POSTMILL_SYSCONFDIR);
+}
+
+/* main_conf_str - a char * parameter of the app section by offset */
+static const char *
+main_conf_str(const struct milter_snapshot *snap, size_t offset)
+{
+	return *(char *const *)((const char *)snap->conf + offset);
+}
+
+/* main_counting_connect - count sessions so that a stop can drain them */
+static sfsistat
+main_counting_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	atomic_fetch_add(&main_active_sessions, 1);
+	return main_app->desc->xxfi_connect ?
+	    main_app->desc->xxfi_connect(ctx, host, sa) : SMFIS_CONTINUE;
+}
+
+/* main_counting_close - the session is over */
+static sfsistat
+main_counting_close(SMFICTX *ctx)
+{
+	sfsistat rc = main_app->desc->xxfi_close ?
+	    main_app->desc->xxfi_close(ctx) : SMFIS_CONTINUE;
+
+	atomic_fetch_sub(&main_active_sessions, 1);
+	return rc;
+}
+
+/* main_socket_path - the file of a unix: socket spec, or NULL */
+static const char *
+main_socket_path(const char *spec)
+{
+	if (strncmp(spec, "unix:", 5) == 0)
+		return spec + 5;
+	if (strncmp(spec, "local:", 6) == 0)
+		return spec + 6;
+	if (spec[0] == '/')
+		return spec;
+	return NULL;
+}
+
+/* main_lookup_ids - uid/gid of run_user/run_group; -1 when unchanged */
+static int
+main_lookup_ids(const struct common_conf *c, uid_t *uid, gid_t *gid,
+		struct errlist *el)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (c->run_user == NULL || getuid() != 0)
+		return 0;
+	if ((pw = getpwnam(c->run_user)) == NULL) {
+		errlist_add(el, "run_user = %s: no such user", c->run_user);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (c->run_group != NULL) {
+		if ((gr = getgrnam(c->run_group)) == NULL) {
+			errlist_add(el, "run_group = %s: no such group", c->run_group);
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/* main_drop_privileges - become run_user after binding */
+static int
+main_drop_privileges(const struct common_conf *c, struct errlist *el)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (main_lookup_ids(c, &uid, &gid, el) < 0)
+		return -1;
+	if (uid == (uid_t)-1)
+		return 0;
+	if (initgroups(c->run_user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
+		errlist_add(el, "cannot become %s: %s", c->run_user, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0) {
+		errlist_add(el, "privilege drop to %s did not stick", c->run_user);
+		return -1;
+	}
+	return 0;
+}
+
+/* main_write_status - send the start-up result to whoever waits for it */
+static void
+main_write_status(int fd, const char *text)
+{
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return;
+	while (len > 0) {
+		ssize_t n = write(fd, text, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		text += n;
+		len -= (size_t)n;
+	}
+}
+
+/* main_read_status - wait for "OK" or an error text from a child */
+static char *
+main_read_status(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf) - 1)
+			break;
+	}
+	buf[len] = '\0';
+	return xstrdup(buf);
+}
+
+/* main_reload_thread - worker: SIGUSR1 means build and swap a new snapshot */
+static void *
+main_reload_thread(void *arg)
+{
+	sigset_t set;
+	int sig;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		struct errlist el = ERRLIST_INIT;
+		struct milter_snapshot *snap;
+
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		snap = milter_snapshot_load(main_app, main_config_path, &el);
+		if (snap == NULL) {
+			for (size_t i = 0; i < el.count; i++)
+				log_msg(LOG_ERR, NULL, "reload: %s", el.msgs[i]);
+			log_msg(LOG_ERR, NULL,
+				"reload failed, keeping the previous configuration");
+		} else {
+			log_set_debug((int)snap->common->debug_level);
+			milter_snapshot_install(main_app, snap);
+			log_msg(LOG_INFO, NULL, "reloaded %s (generation %lu)",
+				main_config_path, snap->generation);
+		}
+		errlist_free(&el);
+	}
+	return NULL;
+}
+
+/* main_worker - drop privileges, reload as that user, run libmilter */
+static int
+main_worker(int status_fd, bool foreground)
+{
+	struct errlist el = ERRLIST_INIT;
+	struct milter_snapshot *snap, *boot;
+	pthread_t tid;
+	sigset_t set;
+	char name[16];
+	int rc;
+
+	/* "pkill -HUP postmill-dkim" must reach the supervisor only */
+	snprintf(name, sizeof(name), "pm-%s-worker", main_app->name);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+
+	boot = milter_snapshot_acquire();
+	if (main_drop_privileges(boot->common, &el) < 0
+	    || (snap = milter_snapshot_load(main_app, main_config_path, &el)) == NULL) {
+		char *text = errlist_join(&el);
+
+		for (size_t i = 0; i < el.count; i++)
+			log_msg(LOG_ERR, NULL, "%s", el.msgs[i]);
+		main_write_status(status_fd, text);
+		free(text);
+		errlist_free(&el);
+		milter_snapshot_release(boot);
+		return EXIT_CONFIG;
+	}
+	milter_snapshot_release(boot);
+	milter_snapshot_install(main_app, snap);
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&tid, NULL, main_reload_thread, NULL) != 0) {
+		main_write_status(status_fd, "cannot start the reload thread");
+		return EXIT_FAILURE;
+	}
+	pthread_detach(tid);
+
+	main_write_status(status_fd, "OK");
+	if (status_fd >= 0)
+		close(status_fd);
+	log_msg(LOG_INFO, NULL, "started, version %s%s", POSTMILL_VERSION,
+		foreground ? " (foreground)" : "");
+
+	rc = smfi_main();
+
+	/* let sessions in progress finish: their messages are not lost */
+	for (int i = 0; i < MILTER_DRAIN_SECONDS * 10
+	     && atomic_load(&main_active_sessions) > 0; i++)
+		usleep(100000);
+	if (atomic_load(&main_active_sessions) > 0)
+		log_msg(LOG_WARNING, NULL, "stopping with %d sessions in progress",
+			atomic_load(&main_active_sessions));
+	log_msg(LOG_INFO, NULL, "stopped");
+	return rc == MI_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* main_spawn_worker - fork one worker; returns its pid and start-up text */
+static pid_t
+main_spawn_worker(bool foreground, char **status)
+{
+	int fds[2];
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		*status = xasprintf("pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		*status = xasprintf("fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		pthread_sigmask(SIG_SETMASK, &none, NULL);
+		close(fds[0]);
+		_exit(main_worker(fds[1], foreground));
+	}
+	close(fds[1]);
+	*status = main_read_status(fds[0]);
+	close(fds[0]);
+	return pid;
+}
+
+/* main_open_socket - bind the milter socket; mode and owner for unix: */
+static int
+main_open_socket(const struct milter_snapshot *snap, struct errlist *el)
+{
+	const char *spec = main_conf_str(snap, main_app->socket_offset);
+	const char *path;
+	uid_t uid;
+	gid_t gid;
+
+	if (spec == NULL) {
+		errlist_add(el, "%ssocket is empty", main_app->section->prefix);
+		return -1;
+	}
+	if (smfi_setconn((char *)spec) == MI_FAILURE) {
+		errlist_add(el, "bad socket spec \"%s\"", spec);
+		return -1;
+	}
+	if ((path = main_socket_path(spec)) != NULL) {
+		/* the socket appears with the umask's mode: close it first */
+		mode_t old = umask(0177);
+		int rc = smfi_opensocket(true);
+
+		umask(old);
+		if (rc == MI_FAILURE) {
+			errlist_add(el, "cannot listen on %s: %s", spec, strerror(errno));
+			return -1;
+		}
+		if (main_lookup_ids(snap->common, &uid, &gid, el) < 0)
+			return -1;
+		if (chmod(path, (mode_t)snap->common->socket_mode) < 0
+		    || (uid != (uid_t)-1 && chown(path, uid, gid) < 0)) {
+			errlist_add(el, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+	} else if (smfi_opensocket(false) == MI_FAILURE) {
+		errlist_add(el, "cannot listen on %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* main_write_pid_file - the supervisor's pid */
+static int
+main_write_pid_file(const char *path, struct errlist *el)
+{
+	FILE *fp;
+
+	if (path == NULL)
+		return 0;
+	if ((fp = fopen(path, "w")) == NULL) {
+		errlist_add(el, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		errlist_add(el, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* main_supervise - forward signals, restart a dead worker, stop cleanly */
+static int
+main_supervise(pid_t worker, bool foreground, const char *pid_file,
+	       const char *sock_path)
+{
+	sigset_t set;
+	int sig, status;
+	unsigned backoff = 1;
+	time_t started = time(NULL);
+	bool stopping = false;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		switch (sig) {
+		case SIGHUP:
+		case SIGUSR1:
+			log_msg(LOG_INFO, NULL, "reload requested");
+			if (worker > 0)
+				kill(worker, SIGUSR1);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			stopping = true;
+			log_msg(LOG_INFO, NULL, "stop requested");
+			if (worker > 0)
+				kill(worker, SIGTERM);
+			break;
+		case SIGCHLD:
+			while (worker > 0 && waitpid(worker, &status, WNOHANG) == worker) {
+				worker = -1;
+				if (stopping)
+					break;
+				if (WIFSIGNALED(status))
+					log_msg(LOG_CRIT, NULL, "worker killed by signal %d",
+						WTERMSIG(status));
+				else
+					log_msg(LOG_ERR, NULL, "worker exited with status %d",
+						WEXITSTATUS(status));
+				if (sock_path != NULL && access(sock_path, F_OK) < 0) {
+					log_msg(LOG_ERR, NULL, "%s is gone; exiting so that "
+						"the service manager restarts us", sock_path);
+					stopping = true;
+					break;
+				}
+				/* back off when the worker dies right after starting */
+				if (time(NULL) - started > 60)
+					backoff = 1;
+				sleep(backoff);
+				backoff = backoff < 32 ? backoff * 2 : 32;
+				{
+					char *text = NULL;
+
+					started = time(NULL);
+					worker = main_spawn_worker(foreground, &text);
+					if (worker > 0 && strcmp(text, "OK") != 0) {
+						log_msg(LOG_ERR, NULL,
+							"worker failed to start: %s", text);
+					}
+					free(text);
+				}
+			}
+			break;
+		}
+		if (stopping && worker < 0)
+			break;
+	}
+	if (pid_file != NULL)
+		unlink(pid_file);
+	if (sock_path != NULL)
+		unlink(sock_path);
+	log_msg(LOG_INFO, NULL, "supervisor stopped");
+	return EXIT_SUCCESS;
+}
+
+/* milter_main - the whole main() of a milter */
+int
+milter_main(int argc, char **argv, const struct milter_app *app)
+{
+	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
+	bool foreground = false, check_only = false;
+	struct errlist el = ERRLIST_INIT;
+	struct milter_snapshot *snap;
+	char ident[64], *status = NULL;
+	int opt, status_fd = -1;
+	pid_t worker;
+	sigset_t set;
+
+	while ((opt = getopt(argc, argv, "c:fnVh")) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'f': foreground = true; break;
+		case 'n': check_only = true; break;
+		case 'V':
+			printf("postmill-%s %s\n", app->name, POSTMILL_VERSION);
+			return EXIT_SUCCESS;
+		default:
+			main_usage(argv[0]);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		main_usage(argv[0]);
+		return 2;
+	}
+	main_app = app;
+	/* the daemon chdirs to /: reloads need an absolute path */
+	{
+		char *abs = realpath(config, NULL);
+
+		main_config_path = abs ? abs : config;
+	}
+	snprintf(ident, sizeof(ident), "postmill-%s", app->name);
+	log_open(ident, foreground || check_only);
+
+	snap = milter_snapshot_load(app, config, &el);
+	if (snap == NULL) {
+		errlist_print(&el, stderr);
+		fprintf(stderr, "%s: %zu error%s in the configuration; not starting\n",
+			ident, el.count, el.count == 1 ? "" : "s");
+		errlist_free(&el);
+		return EXIT_FAILURE;
+	}
+	log_set_debug((int)snap->common->debug_level);
+	if (check_only) {
+		if (app->describe)
+			app->describe(snap->state, stdout);
+		printf("%s: configuration OK\n", ident);
+		milter_snapshot_free(app, snap);
+		return EXIT_SUCCESS;
+	}
+	milter_snapshot_install(app, snap);
+
+	/* every signal is handled by sigwait(): block them before any fork */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!foreground) {
+		int fds[2];
+		pid_t pid;
+
+		if (pipe(fds) < 0 || (pid = fork()) < 0) {
+			fprintf(stderr, "%s: cannot fork: %s\n", ident, strerror(errno));
+			return EXIT_FAILURE;
+		}
+		if (pid > 0) {
+			char *text;
+
+			close(fds[1]);
+			text = main_read_status(fds[0]);
+			if (strcmp(text, "OK") != 0) {
+				fprintf(stderr, "%s: not started: %s\n", ident,
+					*text ? text : "see the mail log");
+				free(text);
+				return EXIT_FAILURE;
+			}
+			free(text);
+			return EXIT_SUCCESS;
+		}
+		close(fds[0]);
+		status_fd = fds[1];
+		setsid();
+		if (chdir("/") < 0) {
+			/* harmless: we never use relative paths after start */
+		}
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
+
+	main_desc = *app->desc;
+	main_desc.xxfi_connect = main_counting_connect;
+	main_desc.xxfi_close = main_counting_close;
+	if (smfi_register(main_desc) == MI_FAILURE) {
+		errlist_add(&el, "smfi_register failed");
+	} else if (snap->common->milter_io_timeout > 0) {
+		smfi_settimeout((int)(snap->common->milter_io_timeout / 1000));
+	}
+	if (el.count == 0)
+		main_open_socket(snap, &el);
+	if (el.count == 0)
+		main_write_pid_file(main_conf_str(snap, app->pid_file_offset), &el);
+	if (el.count > 0) {
+		char *text = errlist_join(&el);
+
+		for (size_t i = 0; i < el.count; i++)
+			log_msg(LOG_ERR, NULL, "%s", el.msgs[i]);
+		if (status_fd >= 0)
+			main_write_status(status_fd, text);
+		else
+			fprintf(stderr, "%s: not started: %s\n", ident, text);
+		free(text);
+		return EXIT_FAILURE;
+	}
+
+	worker = main_spawn_worker(foreground, &status);
+	if (worker < 0 || strcmp(status, "OK") != 0) {
+		const char *pid_file = main_conf_str(snap, app->pid_file_offset);
+		const char *path = main_socket_path(main_conf_str(snap, app->socket_offset));
+
+		if (status_fd >= 0)
+			main_write_status(status_fd, status);
+		else
+			fprintf(stderr, "%s: not started: %s\n", ident, status);
+		if (worker > 0)
+			waitpid(worker, NULL, 0);
+		if (pid_file)
+			unlink(pid_file);
+		if (path)
+			unlink(path);
+		free(status);
+		return EXIT_FAILURE;
+	}
+	free(status);
+	main_write_status(status_fd, "OK");
+	if (status_fd >= 0)
+		close(status_fd);
+	{
+		/* copies: the snapshot may be replaced while we supervise */
+		const char *pf = main_conf_str(snap, app->pid_file_offset);
+		const char *sp = main_socket_path(main_conf_str(snap, app->socket_offset));
+		char *pid_file = pf ? xstrdup(pf) : NULL;
+		char *sock_path = sp ? xstrdup(sp) : NULL;
+		int rc = main_supervise(worker, foreground, pid_file, sock_path);
+
+		free(pid_file);
+		free(sock_path);
+		return rc;
+	}
+}

@@ -1,0 +1,90 @@
+/*++
+ * NAME
+ *	milter_main 3h
+ * SUMMARY
+ *	the skeleton every postmill milter daemon runs in
+ * SYNOPSIS
+ *	#include "milter_main.h"
+ *
+ *	int milter_main(int argc, char **argv, const struct milter_app *app);
+ *
+ *	struct milter_snapshot *milter_snapshot_acquire(void);
+ *	void milter_snapshot_release(struct milter_snapshot *snap);
+ * DESCRIPTION
+ *	milter_main() is all of main() for a milter, as Postfix's
+ *	single_server_main() is for a Postfix daemon: options (-c FILE, -f,
+ *	-n, -V), configuration and state loading (every error reported, then
+ *	exit 1 before any socket opens), the libmilter socket, the pid file,
+ *	the privilege drop, signals, and smfi_main().
+ *
+ *	Process model. The process started by the operator (or its daemon
+ *	copy) is a small supervisor: it binds the socket as root, writes the
+ *	pid file and forks one worker that drops privileges and runs
+ *	libmilter. libmilter's own signal thread ends the process on SIGHUP,
+ *	so SIGHUP cannot reach libmilter: the supervisor receives it and
+ *	tells the worker to reload with SIGUSR1. SIGTERM/SIGINT stop both,
+ *	letting sessions in progress finish for up to MILTER_DRAIN_SECONDS.
+ *	A worker that dies is restarted with back-off.
+ *
+ *	Snapshots. Configuration and loaded state (keys, tables) form one
+ *	immutable snapshot. A reload builds a new snapshot beside the old one
+ *	and swaps one pointer; a snapshot is freed when the last callback
+ *	holding it releases it. A reload that fails keeps the old snapshot
+ *	and logs every error. Callbacks take a snapshot with
+ *	milter_snapshot_acquire() at the start of a message and release it
+ *	when the message ends.
+ *
+ *	The app hooks: state_load() builds the milter's state from a loaded
+ *	configuration (adding every problem to the errlist and returning NULL
+ *	on failure); state_free() releases it; describe() (optional) prints a
+ *	summary for -n ("3 keys, 5 signing rules").
+ *--*/
+#ifndef POSTMILL_MILTER_MAIN_H
+#define POSTMILL_MILTER_MAIN_H
+
+#include <stdio.h>
+#include <libmilter/mfapi.h>
+
+#include "cfg.h"
+#include "cfg_common.h"
+#include "errlist.h"
+
+#define MILTER_DRAIN_SECONDS	15
+
+struct milter_snapshot {
+	const struct common_conf *common;
+	const void		 *conf;		/* the milter's section values */
+	void			 *state;	/* what state_load() built */
+	unsigned		  refs;		/* owned by milter_main.c */
+	unsigned long		  generation;	/* 1 at start, +1 per reload */
+};
+
+struct milter_app {
+	const char			*name;		/* "dkim" */
+	const struct cfg_section	*section;
+	size_t				 socket_offset;	/* char * in section values */
+	size_t				 pid_file_offset; /* char * in section values */
+	const struct smfiDesc		*desc;
+	void	*(*state_load)(const struct common_conf *common,
+			       const void *conf, const char *config_path,
+			       struct errlist *el);
+	void	 (*state_free)(void *state);
+	void	 (*describe)(const void *state, FILE *fp);
+};
+
+int milter_main(int argc, char **argv, const struct milter_app *app);
+
+struct milter_snapshot *milter_snapshot_acquire(void);
+void milter_snapshot_release(struct milter_snapshot *snap);
+
+/* milter_snapshot_load - config + state from a file; NULL + errors */
+struct milter_snapshot *milter_snapshot_load(const struct milter_app *app,
+					     const char *path,
+					     struct errlist *el);
+/* milter_snapshot_install - make snap current, taking the caller's reference */
+void milter_snapshot_install(const struct milter_app *app,
+			     struct milter_snapshot *snap);
+void milter_snapshot_free(const struct milter_app *app,
+			  struct milter_snapshot *snap);
+
+#endif

@@ -1,0 +1,77 @@
+/*++
+ * NAME
+ *	dkim 3h
+ * SUMMARY
+ *	postmill-dkim internals: loaded state and per-message state
+ * DESCRIPTION
+ *	struct dkim_state is what one configuration snapshot loaded: the
+ *	tables, one signer key per key-table entry, the header lists. It is
+ *	immutable and shared by every thread (dkim_state.c).
+ *
+ *	struct dkim_msg is one message in progress (dkim_message.c): the
+ *	header fields kept for signing (bounded by dkim_max_headers and
+ *	dkim_max_header_bytes), the From count, the body canonicalizer and
+ *	the signatures chosen at end of header. It knows nothing of
+ *	libmilter; dkim_milter.c feeds it.
+ *--*/
+#ifndef POSTMILL_DKIM_H
+#define POSTMILL_DKIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cfg_common.h"
+#include "dkim_canon.h"
+#include "dkim_conf.h"
+#include "dkim_policy.h"
+#include "dkim_sign.h"
+#include "dkim_tables.h"
+#include "errlist.h"
+
+struct dkim_state {
+	struct dkim_tables	*tables;
+	struct dkim_key		**keys;		/* parallel to the key table */
+	size_t			 nkeys;
+	const char		**sign_headers;	/* borrowed from the conf */
+	size_t			 n_sign;
+	const char		**oversign_headers; /* conf list + "from" */
+	size_t			 n_oversign;
+	int			 header_canon;	/* enum dkim_canon_mode */
+	int			 body_canon;
+	struct dkim_policy_options policy;
+};
+
+/* dkim_state.c */
+void	*dkim_state_load(const struct common_conf *common, const void *conf,
+			 const char *config_path, struct errlist *el);
+void	 dkim_state_free(void *state);
+void	 dkim_state_describe(const void *state, FILE *fp);
+const struct dkim_key *dkim_state_key(const struct dkim_state *st,
+				      const struct dkim_tables_key *tk);
+
+struct dkim_msg {
+	/* header fields as received, "Name:value" each */
+	struct dkim_header_field *fields;
+	size_t			 nfields;
+	size_t			 cap;
+	size_t			 header_bytes;
+	bool			 over_limit;
+	unsigned		 from_fields;
+	size_t			 from_index;	/* first From field */
+	/* chosen at end of header */
+	struct dkim_tables_match match;
+	bool			 signing;
+	struct dkim_body_canon	 body;
+};
+
+/* dkim_message.c */
+struct dkim_msg *dkim_msg_new(void);
+struct dkim_msg *dkim_msg_free(struct dkim_msg *msg);
+void	 dkim_msg_add_header(struct dkim_msg *msg, const char *name,
+			     const char *value, bool value_has_leadspace,
+			     size_t max_fields, size_t max_bytes);
+/* dkim_msg_from - classify From; on DKIM_FROM_OK fill local/domain (caller frees) */
+enum dkim_from_state dkim_msg_from(const struct dkim_msg *msg, char **local,
+				   char **domain, const char **why);
+
+#endif

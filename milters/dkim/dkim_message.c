@@ -1,0 +1,127 @@
+/*++
+ * NAME
+ *	dkim_message 3
+ * SUMMARY
+ *	one message in progress: bounded header store and From analysis
+ * DESCRIPTION
+ *	Header fields are kept because a signature can only be made at end
+ *	of message (it covers the body hash), and they are kept exactly as
+ *	the receiver will see them, which simple header canonicalization
+ *	needs. Past dkim_max_headers fields or dkim_max_header_bytes bytes
+ *	the message is marked over the limit and nothing more is stored: it
+ *	will not be signed (dkim_policy.c says what happens to it), and
+ *	per-connection memory stays bounded whatever the client sends.
+ *
+ *	libmilter gives the value after the colon; with SMFIP_HDR_LEADSPC
+ *	it keeps the space that followed the colon, otherwise that one space
+ *	was removed and is put back here, as the MTA will write it.
+ *--*/
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "addr.h"
+#include "dkim.h"
+#include "xalloc.h"
+
+#define DKIM_FROM_MAX_ADDRESSES 2	/* one is all we accept; two tell "several" */
+
+/* dkim_msg_new - empty message state */
+struct dkim_msg *
+dkim_msg_new(void)
+{
+	return xcalloc(1, sizeof(struct dkim_msg));
+}
+
+/* dkim_msg_free - release everything; returns NULL */
+struct dkim_msg *
+dkim_msg_free(struct dkim_msg *msg)
+{
+	if (msg == NULL)
+		return NULL;
+	for (size_t i = 0; i < msg->nfields; i++)
+		free((char *)msg->fields[i].field);
+	free(msg->fields);
+	dkim_canon_body_discard(&msg->body);
+	free(msg);
+	return NULL;
+}
+
+/* dkim_msg_add_header - keep one field, within the limits */
+void
+dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
+		    bool value_has_leadspace, size_t max_fields, size_t max_bytes)
+{
+	size_t nlen = strlen(name), vlen = strlen(value), flen;
+	char *field;
+
+	if (strcasecmp(name, "From") == 0) {
+		if (msg->from_fields == 0)
+			msg->from_index = msg->nfields;
+		msg->from_fields++;
+	}
+	if (msg->over_limit)
+		return;
+	flen = nlen + 1 + (value_has_leadspace ? 0 : 1) + vlen;
+	if (msg->nfields >= max_fields || msg->header_bytes + flen + 2 > max_bytes) {
+		msg->over_limit = true;
+		return;
+	}
+	field = xmalloc(flen + 1);
+	memcpy(field, name, nlen);
+	field[nlen] = ':';
+	if (value_has_leadspace) {
+		memcpy(field + nlen + 1, value, vlen);
+	} else {
+		field[nlen + 1] = ' ';
+		memcpy(field + nlen + 2, value, vlen);
+	}
+	field[flen] = '\0';
+	if (msg->nfields == msg->cap) {
+		msg->cap = msg->cap ? msg->cap * 2 : 32;
+		msg->fields = xrealloc(msg->fields, msg->cap * sizeof(*msg->fields));
+	}
+	msg->fields[msg->nfields].name = field;
+	msg->fields[msg->nfields].name_len = nlen;
+	msg->fields[msg->nfields].field = field;
+	msg->fields[msg->nfields].field_len = flen;
+	msg->nfields++;
+	msg->header_bytes += flen + 2;
+}
+
+/* dkim_msg_from - exactly one From field with exactly one address */
+enum dkim_from_state
+dkim_msg_from(const struct dkim_msg *msg, char **local, char **domain,
+	      const char **why)
+{
+	const struct dkim_header_field *f;
+	struct addr_list list = {NULL, 0};
+	enum addr_status st;
+
+	*local = *domain = NULL;
+	*why = NULL;
+	if (msg->from_fields == 0)
+		return DKIM_FROM_MISSING;
+	if (msg->from_fields > 1)
+		return DKIM_FROM_SEVERAL_FIELDS;
+	if (msg->from_index >= msg->nfields)
+		return DKIM_FROM_MALFORMED;	/* dropped by the limits */
+	f = &msg->fields[msg->from_index];
+	st = addr_parse_mailbox_list(f->field + f->name_len + 1,
+				     f->field_len - f->name_len - 1,
+				     DKIM_FROM_MAX_ADDRESSES, &list, why);
+	if (st == ADDR_TOO_MANY || (st == ADDR_OK && list.count > 1)) {
+		addr_list_free(&list);
+		return DKIM_FROM_SEVERAL_ADDRESSES;
+	}
+	if (st != ADDR_OK) {
+		if (*why == NULL)
+			*why = addr_status_str(st);
+		addr_list_free(&list);
+		return DKIM_FROM_MALFORMED;
+	}
+	*local = xstrdup(list.items[0].local);
+	*domain = xstrdup(list.items[0].domain);
+	addr_list_free(&list);
+	return DKIM_FROM_OK;
+}

@@ -1,0 +1,443 @@
+/*++
+ * NAME
+ *	dkim_milter 3
+ * SUMMARY
+ *	postmill-dkim libmilter callbacks
+ * DESCRIPTION
+ *	Thin callbacks (STYLE 2.2): each gets its state, copies what it
+ *	needs, calls a plain function (dkim_policy_decide, dkim_msg_*,
+ *	dkim_canon_*, dkim_sign_*), maps the verdict to a reply and logs one
+ *	line per decision with the queue id.
+ *
+ *	Connection state is made in connect and freed in close (which may
+ *	come first, with no state). Message state is made in envfrom and
+ *	freed in eom or abort; it holds the configuration snapshot for the
+ *	whole message, so that a reload never changes the rules half-way.
+ *
+ *	Protocol: SMFIP_HDR_LEADSPC when the MTA offers it (simple header
+ *	canonicalization needs the exact bytes), no replies for headers and
+ *	body chunks (one round trip per message part saved), no HELO, RCPT
+ *	or unknown-command callbacks.
+ *
+ *	Replies: unsignable mail under dkim_unsignable_action=tempfail gets
+ *	451 4.7.0, =reject 550 5.7.1; a login that does not own the From
+ *	address under dkim_login_mismatch_action=reject 550 5.7.1; a signer
+ *	failure under dkim_signer_error_action=tempfail 451 4.3.0.
+ *--*/
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "dkim.h"
+#include "dkim_milter.h"
+#include "log.h"
+#include "milter_main.h"
+#include "xalloc.h"
+
+struct dkim_conn {
+	struct sockaddr_storage	 sa;
+	bool			 have_sa;
+	char			 addr[INET6_ADDRSTRLEN];
+	bool			 leadspace;	/* SMFIP_HDR_LEADSPC negotiated */
+	/* the message in progress */
+	struct milter_snapshot	*snap;
+	struct dkim_msg		*msg;
+	bool			 hosted;
+	bool			 authenticated;
+	bool			 internal;	/* client in internal_hosts */
+	char			*login;
+	char			 qid[32];
+};
+
+/* dkim_conn_qid - refresh the queue id; Postfix sends {i} late */
+static const char *
+dkim_conn_qid(SMFICTX *ctx, struct dkim_conn *c)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	if (q != NULL && *q != '\0')
+		snprintf(c->qid, sizeof(c->qid), "%s", q);
+	else if (c->qid[0] == '\0')
+		snprintf(c->qid, sizeof(c->qid), "%s", LOG_NOQUEUE);
+	return c->qid;
+}
+
+/* dkim_conn_end_message - drop message state and the snapshot */
+static void
+dkim_conn_end_message(struct dkim_conn *c)
+{
+	c->msg = dkim_msg_free(c->msg);
+	c->login = xfree(c->login);
+	milter_snapshot_release(c->snap);
+	c->snap = NULL;
+	c->hosted = c->authenticated = c->internal = false;
+	c->qid[0] = '\0';
+}
+
+/* dkim_state_of - the loaded state of this message's snapshot */
+static const struct dkim_state *
+dkim_state_of(const struct dkim_conn *c)
+{
+	return c->snap->state;
+}
+
+/* dkim_conf_of - the dkim_ parameters of this message's snapshot */
+static const struct dkim_conf *
+dkim_conf_of(const struct dkim_conn *c)
+{
+	return c->snap->conf;
+}
+
+/* dkim_xxfi_negotiate - ask for exact header bytes, skip what we do not use */
+static sfsistat
+dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		    unsigned long f2, unsigned long f3, unsigned long *pf0,
+		    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN
+	    | SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY;
+
+	struct dkim_conn *c;
+
+	*pf0 = SMFIF_ADDHDRS;
+	if ((f0 & SMFIF_ADDHDRS) == 0)
+		return SMFIS_REJECT;	/* cannot insert signatures: refuse the MTA */
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	/* negotiate comes before connect: the session state starts here */
+	if ((c = smfi_getpriv(ctx)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		smfi_setpriv(ctx, c);
+	}
+	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	return SMFIS_CONTINUE;
+}
+
+/* dkim_xxfi_connect - remember the client address */
+static sfsistat
+dkim_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL)
+		c = xcalloc(1, sizeof(*c));
+	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		    : sizeof(struct sockaddr_in6);
+		const void *bytes = sa->sa_family == AF_INET ?
+		    (const void *)&((struct sockaddr_in *)(void *)sa)->sin_addr :
+		    (const void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
+
+		memcpy(&c->sa, sa, len);
+		c->have_sa = true;
+		inet_ntop(sa->sa_family, bytes, c->addr, sizeof(c->addr));
+	} else {
+		snprintf(c->addr, sizeof(c->addr), "local");
+	}
+	smfi_setpriv(ctx, c);
+	return SMFIS_CONTINUE;
+}
+
+/* dkim_xxfi_envfrom - new message: snapshot, client kind */
+static sfsistat
+dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+	const char *login;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	dkim_conn_end_message(c);
+	if ((c->snap = milter_snapshot_acquire()) == NULL)
+		return SMFIS_TEMPFAIL;
+	login = smfi_getsymval(ctx, "{auth_authen}");
+	c->authenticated = login != NULL && *login != '\0';
+	if (c->authenticated)
+		c->login = xstrdup(login);
+	c->internal = c->have_sa && cidr_list_match_sa(&c->snap->common->internal_hosts,
+						       (struct sockaddr *)&c->sa);
+	c->hosted = dkim_policy_hosted(c->authenticated, c->internal,
+				       &dkim_state_of(c)->policy);
+	if (c->hosted)
+		c->msg = dkim_msg_new();
+	return SMFIS_CONTINUE;
+}
+
+/* dkim_xxfi_data - mail from outside is not ours: stop here */
+static sfsistat
+dkim_xxfi_data(SMFICTX *ctx)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_CONTINUE;
+	if (!c->hosted) {
+		log_msg(LOG_INFO, dkim_conn_qid(ctx, c),
+			"dkim: action=skip reason=%s client=%s",
+			dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->addr);
+		dkim_conn_end_message(c);
+		return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* dkim_xxfi_header - keep the field for signing (no reply: SMFIP_NR_HDR) */
+static sfsistat
+dkim_xxfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+	const struct dkim_conf *conf;
+
+	if (c == NULL || c->msg == NULL)
+		return SMFIS_NOREPLY;
+	conf = dkim_conf_of(c);
+	dkim_msg_add_header(c->msg, name, value, c->leadspace,
+			    (size_t)conf->max_headers, (size_t)conf->max_header_bytes);
+	return SMFIS_NOREPLY;
+}
+
+/* dkim_reply - map a negative verdict to the SMTP reply */
+static sfsistat
+dkim_reply(SMFICTX *ctx, enum dkim_action action, enum dkim_reason reason)
+{
+	switch (action) {
+	case DKIM_ACT_TEMPFAIL:
+		if (reason == DKIM_R_SIGNER_ERROR)
+			smfi_setreply(ctx, "451", "4.3.0",
+				      "Temporary DKIM signing failure, try again later");
+		else
+			smfi_setreply(ctx, "451", "4.7.0",
+				      "Message cannot be DKIM-signed: check the From header");
+		return SMFIS_TEMPFAIL;
+	case DKIM_ACT_REJECT:
+		if (reason == DKIM_R_LOGIN_NOT_ALLOWED)
+			smfi_setreply(ctx, "550", "5.7.1",
+				      "Sender address not owned by the authenticated user");
+		else
+			smfi_setreply(ctx, "550", "5.7.1",
+				      "Message cannot be DKIM-signed: malformed, missing or several From addresses");
+		return SMFIS_REJECT;
+	default:
+		return SMFIS_ACCEPT;
+	}
+}
+
+/* dkim_login_state - what the sender login map says about this message */
+static enum dkim_login_state
+dkim_login_state(const struct dkim_conn *c, const char *local, const char *domain)
+{
+	const struct dkim_loginmap *map = dkim_tables_loginmap(dkim_state_of(c)->tables);
+
+	if (map == NULL || !c->authenticated || local == NULL)
+		return DKIM_LOGIN_UNCHECKED;
+	switch (dkim_loginmap_check(map, local, domain, c->login, NULL)) {
+	case DKIM_LOGINMAP_ALLOWED: return DKIM_LOGIN_ALLOWED;
+	case DKIM_LOGINMAP_NOT_LISTED: return DKIM_LOGIN_NOT_LISTED;
+	default: return DKIM_LOGIN_NO_OWNER;
+	}
+}
+
+/* dkim_xxfi_eoh - decide: sign (start hashing the body), skip, or refuse */
+static sfsistat
+dkim_xxfi_eoh(SMFICTX *ctx)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+	struct dkim_policy_input in = {0};
+	struct dkim_verdict v;
+	const struct dkim_state *st;
+	char *local = NULL, *domain = NULL, esc[256];
+	const char *why = NULL, *qid;
+	sfsistat rc;
+
+	if (c == NULL || c->msg == NULL)
+		return SMFIS_CONTINUE;
+	st = dkim_state_of(c);
+	qid = dkim_conn_qid(ctx, c);
+	in.authenticated = c->authenticated;
+	in.internal = c->internal;
+	in.headers_over_limit = c->msg->over_limit;
+	in.from = dkim_msg_from(c->msg, &local, &domain, &why);
+	if (in.from == DKIM_FROM_OK) {
+		enum dkim_tables_status ts = dkim_tables_lookup(st->tables, local,
+								domain, &c->msg->match);
+
+		in.keys = ts == DKIM_TABLES_MATCH ? c->msg->match.count : 0;
+		in.login = dkim_login_state(c, local, domain);
+	}
+	v = dkim_policy_decide(&in, &st->policy);
+	if (v.action == DKIM_ACT_SIGN) {
+		const char *cwhy;
+
+		if (dkim_canon_body_init(&c->msg->body, st->body_canon, &cwhy) < 0) {
+			log_msg(LOG_ERR, qid, "dkim: body hash: %s", cwhy);
+			v.action = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
+			    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
+			v.reason = DKIM_R_SIGNER_ERROR;
+		} else {
+			c->msg->signing = true;
+			free(local);
+			free(domain);
+			return SMFIS_CONTINUE;
+		}
+	}
+	log_msg(v.action == DKIM_ACT_SKIP ? LOG_INFO : LOG_NOTICE, qid,
+		"dkim: action=%s reason=%s from_domain=%s%s%s%s%s client=%s",
+		dkim_action_name(v.action), dkim_reason_name(v.reason),
+		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
+		c->login ? " login=" : "", c->login ? c->login : "",
+		why ? " detail=" : "", why ? why : "", c->addr);
+	free(local);
+	free(domain);
+	rc = dkim_reply(ctx, v.action, v.reason);
+	dkim_conn_end_message(c);
+	return rc;
+}
+
+/* dkim_xxfi_body - stream the chunk into the body hash (no reply) */
+static sfsistat
+dkim_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->msg != NULL && c->msg->signing)
+		dkim_canon_body_feed(&c->msg->body, chunk, len);
+	return SMFIS_NOREPLY;
+}
+
+/* dkim_sign_message - every signature of the match; 0 or -1 + why */
+static int
+dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
+{
+	const struct dkim_state *st = dkim_state_of(c);
+	const struct dkim_conf *conf = dkim_conf_of(c);
+	struct dkim_sign_request reqs[DKIM_TABLES_MAX_KEYS];
+	unsigned char bh[DKIM_CANON_DIGEST_LEN];
+	size_t n = c->msg->match.count;
+	long long now = (long long)time(NULL);
+
+	if (dkim_canon_body_final(&c->msg->body, bh, why) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct dkim_tables_sig *sig = &c->msg->match.sig[i];
+
+		reqs[i].domain = sig->domain;
+		reqs[i].selector = sig->selector;
+		reqs[i].key = dkim_state_key(st, sig->key);
+		reqs[i].header_canon = st->header_canon;
+		reqs[i].body_canon = st->body_canon;
+		reqs[i].timestamp = now;
+		reqs[i].expire = conf->signature_ttl ? now + conf->signature_ttl / 1000 : 0;
+		reqs[i].sign_headers = st->sign_headers;
+		reqs[i].n_sign = st->n_sign;
+		reqs[i].oversign_headers = st->oversign_headers;
+		reqs[i].n_oversign = st->n_oversign;
+		if (reqs[i].key == NULL) {
+			*why = "internal error: key not loaded";
+			return -1;
+		}
+	}
+	return dkim_sign_headers(reqs, n, c->msg->fields, c->msg->nfields, bh,
+				 values, why);
+}
+
+/* dkim_xxfi_eom - sign and insert the DKIM-Signature fields */
+static sfsistat
+dkim_xxfi_eom(SMFICTX *ctx)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+	char *values[DKIM_TABLES_MAX_KEYS] = {0}, sigs[512];
+	const char *why = NULL, *qid;
+	size_t n, off = 0;
+	sfsistat rc = SMFIS_CONTINUE;
+
+	if (c == NULL || c->msg == NULL || !c->msg->signing) {
+		if (c != NULL)
+			dkim_conn_end_message(c);
+		return SMFIS_CONTINUE;
+	}
+	qid = dkim_conn_qid(ctx, c);
+	n = c->msg->match.count;
+	if (dkim_sign_message(c, values, &why) < 0) {
+		enum dkim_action a = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
+		    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
+
+		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
+			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
+		rc = a == DKIM_ACT_TEMPFAIL ?
+		    dkim_reply(ctx, a, DKIM_R_SIGNER_ERROR) : SMFIS_CONTINUE;
+		dkim_conn_end_message(c);
+		return rc;
+	}
+	sigs[0] = '\0';
+	/* insert in reverse so that the first key's signature ends up on top */
+	for (size_t i = n; i-- > 0;) {
+		const char *v = c->leadspace ? values[i] : values[i] + 1;
+
+		if (smfi_insheader(ctx, 0, "DKIM-Signature", (char *)v) != MI_SUCCESS) {
+			log_msg(LOG_ERR, qid, "dkim: cannot insert DKIM-Signature");
+			rc = SMFIS_TEMPFAIL;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dkim_tables_sig *sig = &c->msg->match.sig[i];
+		int w = snprintf(sigs + off, sizeof(sigs) - off, "%s%s/%s/%s",
+				 i ? "," : "", sig->domain, sig->selector,
+				 dkim_key_algorithm(dkim_state_key(dkim_state_of(c), sig->key)));
+
+		if (w > 0 && (size_t)w < sizeof(sigs) - off)
+			off += (size_t)w;
+		free(values[i]);
+	}
+	if (rc == SMFIS_CONTINUE)
+		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s",
+			sigs, c->login ? " login=" : "", c->login ? c->login : "", c->addr);
+	else
+		smfi_setreply(ctx, "451", "4.3.0", "Temporary DKIM signing failure, try again later");
+	dkim_conn_end_message(c);
+	return rc;
+}
+
+/* dkim_xxfi_abort - the MTA dropped the message */
+static sfsistat
+dkim_xxfi_abort(SMFICTX *ctx)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		dkim_conn_end_message(c);
+	return SMFIS_CONTINUE;
+}
+
+/* dkim_xxfi_close - end of the connection; may come with no state */
+static sfsistat
+dkim_xxfi_close(SMFICTX *ctx)
+{
+	struct dkim_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		dkim_conn_end_message(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+const struct smfiDesc dkim_milter_desc = {
+	.xxfi_name = "postmill-dkim",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_connect = dkim_xxfi_connect,
+	.xxfi_envfrom = dkim_xxfi_envfrom,
+	.xxfi_header = dkim_xxfi_header,
+	.xxfi_eoh = dkim_xxfi_eoh,
+	.xxfi_body = dkim_xxfi_body,
+	.xxfi_eom = dkim_xxfi_eom,
+	.xxfi_abort = dkim_xxfi_abort,
+	.xxfi_close = dkim_xxfi_close,
+	.xxfi_data = dkim_xxfi_data,
+	.xxfi_negotiate = dkim_xxfi_negotiate,
+};

@@ -1,0 +1,114 @@
+/*++
+ * NAME
+ *	postmillctl 8
+ * SUMMARY
+ *	the postmill operator's tool
+ * SYNOPSIS
+ *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
+ *	postmillctl [-c config] dkim keygen|check ...
+ * DESCRIPTION
+ *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
+ *	success, 1 when the thing checked is wrong, 2 on usage errors.
+ *--*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg_common.h"
+#include "ctl.h"
+#include "dkim_conf.h"
+#include "log.h"
+#include "xalloc.h"
+
+const struct cfg_section *const ctl_sections[] = {
+	&cfg_common_section, &dkim_section,
+};
+const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
+
+static const struct {
+	const char *name;
+	int (*run)(int, char **, const char *);
+	const char *help;
+} ctl_commands[] = {
+	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
+	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
+};
+
+/* ctl_usage - list the subcommands */
+static void
+ctl_usage(void)
+{
+	fprintf(stderr, "usage: postmillctl [-c config] COMMAND ...\n");
+	for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
+		fprintf(stderr, "  postmillctl %s\n", ctl_commands[i].help);
+}
+
+/* ctl_load - every section's values from the file */
+void **
+ctl_load(const char *config_path)
+{
+	struct errlist el = ERRLIST_INIT;
+	void **values = xcalloc(ctl_nsections, sizeof(void *));
+
+	if (cfg_load(config_path, ctl_sections, ctl_nsections, values, &el) < 0) {
+		errlist_print(&el, stderr);
+		fprintf(stderr, "postmillctl: %zu error%s in %s\n", el.count,
+			el.count == 1 ? "" : "s", config_path);
+		errlist_free(&el);
+		free(values);
+		return NULL;
+	}
+	return values;
+}
+
+/* ctl_unload - release what ctl_load returned */
+void
+ctl_unload(void **values)
+{
+	if (values == NULL)
+		return;
+	for (size_t i = 0; i < ctl_nsections; i++)
+		cfg_values_free(ctl_sections[i], values[i]);
+	free(values);
+}
+
+/* ctl_values - one section's values */
+const void *
+ctl_values(void *const *values, const struct cfg_section *section)
+{
+	for (size_t i = 0; i < ctl_nsections; i++)
+		if (ctl_sections[i] == section)
+			return values[i];
+	return NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
+	int opt;
+
+	log_open("postmillctl", false);
+	while ((opt = getopt(argc, argv, "+c:hV")) != -1) {
+		switch (opt) {
+		case 'c': config = optarg; break;
+		case 'V': printf("postmillctl %s\n", POSTMILL_VERSION); return 0;
+		default: ctl_usage(); return 2;
+		}
+	}
+	if (optind >= argc) {
+		ctl_usage();
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++) {
+		if (strcmp(argv[optind], ctl_commands[i].name) == 0) {
+			optind++;
+			return ctl_commands[i].run(argc - optind + 1,
+						   argv + optind - 1, config);
+		}
+	}
+	fprintf(stderr, "postmillctl: unknown command \"%s\"\n", argv[optind]);
+	ctl_usage();
+	return 2;
+}
