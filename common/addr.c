@@ -595,7 +595,6 @@ parse_domain(struct addr_parser *p)
 	char buf[ADDR_DOMAIN_RAW_MAX + 1];
 	size_t n = 0, alen;
 	struct addr_tok t;
-	char *dom;
 
 	t = lex_take(&p->lex);
 	if (t.type == ADDR_TOK_ERROR) {
@@ -613,7 +612,8 @@ parse_domain(struct addr_parser *p)
 		return addr_domain_normalize(buf, &p->why);
 	}
 	if (t.type != ADDR_TOK_ATOM) {
-		p->why = "empty domain";
+		p->why = t.type == ADDR_TOK_QSTR ? "quoted string in domain" :
+		    "empty domain";
 		return NULL;
 	}
 	for (;;) {
@@ -641,8 +641,7 @@ parse_domain(struct addr_parser *p)
 		return NULL;
 	}
 	buf[n] = '\0';
-	dom = addr_domain_normalize(buf, &p->why);
-	return dom;
+	return addr_domain_normalize(buf, &p->why);
 }
 
 /* scan_phrase - consume a run of words and dots, noting its shape */
@@ -816,14 +815,24 @@ parse_route(struct addr_parser *p)
 		(void)lex_take(&p->lex);
 	for (;;) {
 		if (!tok_is(lex_peek(&p->lex), '@')) {
-			p->why = "bad route";
+			p->why = lex_peek(&p->lex)->type == ADDR_TOK_ERROR ?
+			    p->lex.why : "bad route";
 			return false;
 		}
 		(void)lex_take(&p->lex);
 		if ((dom = parse_domain(p)) == NULL)
 			return false;
 		xfree(dom);
-		/* *("," [CFWS] ["@" domain]) */
+		/* *("," [CFWS] ["@" domain]): a comma before each "@" */
+		if (tok_is(lex_peek(&p->lex), ':')) {
+			(void)lex_take(&p->lex);
+			return true;
+		}
+		if (!tok_is(lex_peek(&p->lex), ',')) {
+			p->why = lex_peek(&p->lex)->type == ADDR_TOK_ERROR ?
+			    p->lex.why : "bad route";
+			return false;
+		}
 		while (tok_is(lex_peek(&p->lex), ','))
 			(void)lex_take(&p->lex);
 		if (tok_is(lex_peek(&p->lex), ':')) {
@@ -861,24 +870,16 @@ parse_angle(struct addr_parser *p, char **local, char **domain)
 	return false;
 }
 
-/* unexpected - reason for a token that cannot start a list element */
+/*
+ * unexpected - reason for a special that cannot start a list element.
+ * "<" and ":" start elements, "," and "." never get here.
+ */
 static const char *
 unexpected(const struct addr_tok *t)
 {
-	switch (t->c) {
-	case '<':
-		return "unexpected '<'";
-	case '>':
-		return "unexpected '>'";
-	case ':':
-		return "group without name";
-	case ';':
-		return "unexpected ';'";
-	case '@':
+	if (t->c == '@')
 		return "empty local part";
-	default:
-		return "unexpected character";
-	}
+	return t->c == ';' ? "unexpected ';'" : "unexpected '>'";
 }
 
 /*
@@ -1134,10 +1135,8 @@ path_local(const char *s, size_t *pos, size_t end, const char **why)
 					return xfree(local);
 				}
 				c = (unsigned char)s[++p];
-			} else if (c < 32 || c == 127) {
-				*why = "bad character in local part";
-				return xfree(local);
 			}
+			/* Controls were rejected by the caller. */
 			local[n++] = (char)c;
 		}
 		if (p >= end) {

@@ -30,7 +30,8 @@
  *	larger values are clamped to it); the parser stops at the first
  *	mailbox over the limit and returns ADDR_TOO_MANY.
  *	Result: ADDR_OK with out->count >= 1; ADDR_EMPTY when the value is
- *	empty, only CFWS, or only empty groups; ADDR_SYNTAX with *why set.
+ *	empty, only CFWS, or only empty groups ("Undisclosed:;"); ADDR_SYNTAX
+ *	with *why set (also for ",,,": commas but no address at all).
  *	On anything but ADDR_OK out is { NULL, 0 }.
  *
  *	addr_parse_path() parses a MAIL FROM / RCPT TO path as the MTA gives

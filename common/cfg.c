@@ -10,9 +10,10 @@
  *	Logical lines follow Postfix's main.cf rules: a line that starts with
  *	white space continues the previous logical line, a line whose first
  *	non-blank character is '#' is a comment, blank lines are ignored.
- *	Continuation lines are joined with one space. A logical line is
- *	limited to CFG_MAX_LINE bytes so that a runaway file cannot eat
- *	memory.
+ *	Trailing white space (and the CR of CRLF) is dropped from every
+ *	line, so continuation lines are joined with exactly one space. A
+ *	logical line is limited to CFG_MAX_LINE bytes so that a runaway file
+ *	cannot eat memory.
  *
  *	Errors never stop the scan: every problem in the file is reported.
  *--*/
@@ -500,13 +501,13 @@ cfg_read_file(const char *path, FILE *fp,
 	size_t physcap = 0, loglen = 0, logcap = 0;
 	unsigned lineno = 0, logline = 0, badline = 0;
 	bool open = false;		/* a logical line is pending */
+	bool nul = false;		/* in the current physical line */
 	ssize_t n;
 
 	for (;;) {
 		n = getline(&phys, &physcap, fp);
 		if (n >= 0) {
 			char *p = phys;
-			bool nul;
 			size_t plen;
 
 			lineno++;
@@ -574,7 +575,7 @@ cfg_read_file(const char *path, FILE *fp,
 		logline = lineno;
 		snprintf(name, sizeof(name), "%.*s",
 			 cfg_name_len(phys, (size_t)n), phys);
-		if (memchr(phys, '\0', (size_t)n) != NULL) {
+		if (nul) {
 			bad = "NUL byte in line";
 			badline = lineno;
 			continue;

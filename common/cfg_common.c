@@ -21,6 +21,8 @@ static const struct cfg_param common_params[] = {
 	 "Group the daemons run as (empty: the primary group of run_user)."},
 	{"socket_mode", CFG_MODE, "0660", C(socket_mode), 0, 07777, NULL, NULL,
 	 "Permissions of unix-domain milter sockets; Postfix's user must be able to connect."},
+	{"socket_group", CFG_STR, "", C(socket_group), 0, 0, NULL, NULL,
+	 "Group owning unix-domain milter sockets, e.g. postfix, so that the MTA can connect (empty: run_user's group)."},
 	{"internal_hosts", CFG_CIDR, "127.0.0.0/8, ::1", C(internal_hosts), 0, 0, NULL, NULL,
 	 "Clients whose mail is outbound mail of hosted senders even without SMTP AUTH."},
 	{"dns_resolver", CFG_STR, "", C(dns_resolver), 0, 0, NULL, NULL,

@@ -16,6 +16,7 @@ struct common_conf {
 	char		*run_user;	/* drop to this user after binding */
 	char		*run_group;	/* and this group (NULL: the user's) */
 	long long	 socket_mode;	/* unix socket permissions */
+	char		*socket_group;	/* unix socket group (NULL: run_user's) */
 	struct cidr_list internal_hosts; /* clients whose mail is ours */
 	char		*dns_resolver;	/* "ADDR[@PORT][, ...]" or NULL: system */
 	long long	 dns_timeout;	/* ms, per query */

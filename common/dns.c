@@ -451,8 +451,17 @@ dns_reply_matches(const unsigned char *msg, size_t len, const struct dns_query *
 	if ((msg[2] & 0x80) == 0 || (msg[2] & 0x78) != 0)
 		return false;			/* not a response, or opcode */
 	qdcount = ns_get16(msg + 4);
-	if (qdcount == 0)			/* some servers drop it on errors */
-		return (msg[3] & 0x0f) != ns_r_noerror;
+	if (qdcount == 0) {
+		/*
+		 * Some servers drop the question from error answers. Accept
+		 * that only for RCODEs whose answer we don't use; NOERROR and
+		 * NXDOMAIN must show the question they answer.
+		 */
+		unsigned rcode = msg[3] & 0x0f;
+
+		return rcode == ns_r_formerr || rcode == ns_r_servfail
+		    || rcode == ns_r_notimpl || rcode == ns_r_refused;
+	}
 	if (qdcount != 1 || len < DNS_HDR_LEN + q->wlen + 4)
 		return false;
 	/*

@@ -48,7 +48,8 @@
  *	DNS_PERMFAIL	REFUSED, NOTIMP, FORMERR, a malformed answer, more
  *			than DNS_MAX_RECORDS records or one longer than
  *			DNS_MAX_TXT_LEN, an invalid name: retrying won't help.
- *	out->rcode is the RCODE of the answer used (-1: no answer at all),
+ *	out->rcode is the RCODE of the answer used, or of the last answer
+ *	seen when every server failed (-1: no answer at all);
  *	out->via_tcp says the answer came over TCP after a truncated UDP one,
  *	out->why is a short static text for log lines. CNAMEs inside the
  *	answer are followed (at most DNS_MAX_CNAME); answer records owned by
@@ -118,7 +119,7 @@ struct dns_txt {
 
 struct dns_txt_result {
 	enum dns_status	 status;
-	int		 rcode;		/* of the answer used; -1: none */
+	int		 rcode;		/* of the answer used/last seen; -1 */
 	bool		 via_tcp;	/* answer came over TCP (TC on UDP) */
 	const char	*why;		/* static, for log lines */
 	size_t		 count;		/* records in txt[] (DNS_OK only) */

@@ -113,8 +113,12 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 		return dst;
 	for (size_t i = 0; i < srclen; i++)
 		total += log_escape_len((unsigned char)src[i]);
-	/* everything fits: copy all; otherwise keep room for "..." */
-	limit = total < dstlen ? total : (dstlen > 4 ? dstlen - 4 : 0);
+	/*
+	 * Everything fits: copy all. Otherwise keep room for "...": from
+	 * dstlen 4 on there is room for the mark alone, and a cut must show
+	 * (an empty copy would read as an empty value).
+	 */
+	limit = total < dstlen ? total : (dstlen >= 4 ? dstlen - 4 : 0);
 	for (size_t i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
 		size_t need = log_escape_len(c);
@@ -133,7 +137,7 @@ log_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 			dst[o++] = (char)c;
 		}
 	}
-	if (total >= dstlen && dstlen > 4) {
+	if (total >= dstlen && dstlen >= 4) {
 		memcpy(dst + o, "...", 3);
 		o += 3;
 	}

@@ -44,6 +44,7 @@ static const struct milter_app *main_app;
 static const char *main_config_path;
 static atomic_int main_active_sessions;
 static struct smfiDesc main_desc;
+static int main_daemon_status_fd = -1;	/* to the shell that started us */
 
 /* main_usage - print the options */
 static void
@@ -307,6 +308,9 @@ main_spawn_worker(bool foreground, char **status)
 		sigemptyset(&none);
 		pthread_sigmask(SIG_SETMASK, &none, NULL);
 		close(fds[0]);
+		/* or the starting shell would wait for this worker's end */
+		if (main_daemon_status_fd >= 0)
+			close(main_daemon_status_fd);
 		_exit(main_worker(fds[1], foreground));
 	}
 	close(fds[1]);
@@ -344,8 +348,18 @@ main_open_socket(const struct milter_snapshot *snap, struct errlist *el)
 		}
 		if (main_lookup_ids(snap->common, &uid, &gid, el) < 0)
 			return -1;
+		if (snap->common->socket_group != NULL) {
+			struct group *gr = getgrnam(snap->common->socket_group);
+
+			if (gr == NULL) {
+				errlist_add(el, "socket_group = %s: no such group",
+					    snap->common->socket_group);
+				return -1;
+			}
+			gid = gr->gr_gid;
+		}
 		if (chmod(path, (mode_t)snap->common->socket_mode) < 0
-		    || (uid != (uid_t)-1 && chown(path, uid, gid) < 0)) {
+		    || ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0)) {
 			errlist_add(el, "%s: %s", path, strerror(errno));
 			return -1;
 		}
@@ -548,7 +562,7 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 			return EXIT_SUCCESS;
 		}
 		close(fds[0]);
-		status_fd = fds[1];
+		status_fd = main_daemon_status_fd = fds[1];
 		setsid();
 		if (chdir("/") < 0) {
 			/* harmless: we never use relative paths after start */
@@ -611,6 +625,7 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	main_write_status(status_fd, "OK");
 	if (status_fd >= 0)
 		close(status_fd);
+	main_daemon_status_fd = -1;
 	{
 		/* copies: the snapshot may be replaced while we supervise */
 		const char *pf = main_conf_str(snap, app->pid_file_offset);

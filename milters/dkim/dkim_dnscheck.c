@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dkim_dnscheck.h"
 #include "xalloc.h"
@@ -287,21 +288,29 @@ dkim_dnscheck_is_keyrec(const char *rec, size_t len)
 
 	/*
 	 * Loose scan, so that a key record with a syntax error is still seen
-	 * as one (and reported MALFORMED, not MISSING): its first tag is v,
-	 * or one of its ";"-separated pieces is a p tag.
+	 * as one (and reported MALFORMED, not MISSING): its first tag is v
+	 * with a value starting with "DKIM", or its first tag is not v and
+	 * one of its ";"-separated pieces is a p tag. A record starting with
+	 * another v= ("v=spf1", "v=DMARC1") is discarded (RFC 6376 3.6.1).
 	 */
 	while (p < end) {
 		const char *semi = memchr(p, ';', (size_t)(end - p));
 		const char *e = semi != NULL ? semi : end, *name;
+		size_t	namelen;
 
 		while (p < e && dkim_dnscheck_is_ws(*p))
 			p++;
 		for (name = p; p < e && dkim_dnscheck_is_alnumpunc(*p); p++)
 			 /* tag-name */ ;
-		if (p - name == 1 && (*name == 'p' || (first && *name == 'v'))) {
-			while (p < e && dkim_dnscheck_is_ws(*p))
-				p++;
-			if (p < e && *p == '=')
+		namelen = (size_t)(p - name);
+		while (p < e && dkim_dnscheck_is_ws(*p))
+			p++;
+		if (p < e && *p == '=') {
+			for (p++; p < e && dkim_dnscheck_is_ws(*p); p++)
+				 /* FWS */ ;
+			if (first && dkim_dnscheck_tag_is(name, namelen, "v"))
+				return e - p >= 4 && strncasecmp(p, "DKIM", 4) == 0;
+			if (dkim_dnscheck_tag_is(name, namelen, "p"))
 				return true;
 		}
 		first = false;

@@ -27,7 +27,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include <openssl/err.h>
 #include <openssl/rsa.h>
@@ -36,7 +35,6 @@
 #include "xalloc.h"
 #include "dkim_sign.h"
 
-#define DKIM_SIGN_FIELD		"DKIM-Signature"
 #define DKIM_SIGN_MAX_COLS	78	/* RFC 5322 2.1.1 SHOULD */
 #define DKIM_SIGN_TAB_COLS	8	/* a folded line starts with a tab */
 #define DKIM_SIGN_MIN_RSA_BITS	1024	/* sanity; policy is the caller's */
@@ -407,6 +405,21 @@ dkim_sign_fieldname_ok(const char *s)
 	return len > 0 && len <= 998;
 }
 
+/* dkim_sign_is_from - is this field name "From", in any case? */
+static int
+dkim_sign_is_from(const char *name, size_t len)
+{
+	static const char from[] = "from";
+	size_t i;
+
+	if (len != 4)
+		return 0;
+	for (i = 0; i < 4; i++)		/* ASCII only, whatever the locale */
+		if ((name[i] | 0x20) != from[i])
+			return 0;
+	return 1;
+}
+
 /* dkim_sign_has_from - does the message have a From field? */
 static int
 dkim_sign_has_from(const struct dkim_header_field *headers, size_t n)
@@ -414,20 +427,19 @@ dkim_sign_has_from(const struct dkim_header_field *headers, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (headers[i].name_len == 4
-		    && strncasecmp(headers[i].name, "from", 4) == 0)
+		if (dkim_sign_is_from(headers[i].name, headers[i].name_len))
 			return 1;
 	return 0;
 }
 
-/* dkim_sign_list_has - is name in the list (any case)? */
+/* dkim_sign_list_has_from - is From in the list (any case)? */
 static int
-dkim_sign_list_has(const char *const *list, size_t n, const char *name)
+dkim_sign_list_has_from(const char *const *list, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcasecmp(list[i], name) == 0)
+		if (dkim_sign_is_from(list[i], strlen(list[i])))
 			return 1;
 	return 0;
 }
@@ -463,9 +475,8 @@ dkim_sign_check(const struct dkim_sign_request *req,
 			return dkim_sign_fail(why, "bad name in oversign_headers");
 
 	/* RFC 6376 5.4: the From header field MUST be signed */
-	if (!dkim_sign_list_has(req->sign_headers, req->n_sign, "from")
-	    && !dkim_sign_list_has(req->oversign_headers, req->n_oversign,
-				   "from"))
+	if (!dkim_sign_list_has_from(req->sign_headers, req->n_sign)
+	    && !dkim_sign_list_has_from(req->oversign_headers, req->n_oversign))
 		return dkim_sign_fail(why, "From is not among the headers to sign");
 	if (!dkim_sign_has_from(headers, n_headers))
 		return dkim_sign_fail(why, "message has no From header field");
@@ -482,7 +493,7 @@ dkim_sign_build(struct dkim_sign_text *t, const struct dkim_sign_request *req,
 	char num[32];
 	char *bh;
 
-	t->col = sizeof(DKIM_SIGN_FIELD ":") - 1;
+	t->col = sizeof(DKIM_SIGN_FIELD_NAME ":") - 1;
 	dkim_sign_text_tag(t, "v", "1");
 	dkim_sign_text_tag(t, "a", dkim_key_algorithm(req->key));
 	snprintf(num, sizeof(num), "%s/%s", canon_names[req->header_canon],
@@ -547,7 +558,7 @@ dkim_sign_header(const struct dkim_sign_request *req,
 		ERR_clear_error();
 		goto out;
 	}
-	field = xasprintf("%s:%s", DKIM_SIGN_FIELD, t.s);
+	field = xasprintf("%s:%s", DKIM_SIGN_FIELD_NAME, t.s);
 	field_len = strlen(field);
 	canon = xmalloc(DKIM_CANON_HEADER_BOUND(field_len));
 	if (dkim_canon_header(req->header_canon, field, field_len, false,

@@ -18,14 +18,16 @@
  *	TXT record to publish at <selector>._domainkey.<domain>:
  *	"v=DKIM1; k=rsa; p=<base64 SubjectPublicKeyInfo DER>" or
  *	"v=DKIM1; k=ed25519; p=<base64 of the 32-byte public key>" (RFC 8463
- *	4); the caller frees it. Long RSA records must be split into several
+ *	4); the caller frees it with free(). NULL only if OpenSSL cannot
+ *	encode the key. Long RSA records must be split into several
  *	character-strings of at most 255 bytes in the zone file.
  *
  *	Signing. The body hash comes from struct dkim_body_canon (see
  *	dkim_canon.h). dkim_sign_header() selects the header fields to sign
  *	(dkim_canon_select()), hashes them and the new signature field, signs
- *	with the key and returns the complete DKIM-Signature field value:
- *	everything after "DKIM-Signature:", starting with one space:
+ *	with the key and returns in *value_out the complete DKIM-Signature
+ *	field value (the caller frees it with free()): everything after
+ *	"DKIM-Signature:", starting with one space:
  *
  *	 v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=sel;
  *		t=1700000000; h=from:from:to:subject; bh=...;
@@ -35,14 +37,15 @@
  *	limit invites appended content) nor i= (the default, @d, is right).
  *	Lines are folded with "\n\t" (LF only: libmilter and Postfix want LF
  *	in header values and write CRLF), at most 78 columns counting a tab
- *	as 8, except a single h= name longer than a line.
+ *	as 8, unless one value (a long d=, s= or h= name) cannot fit.
  *
  *	The signature covers the field exactly as the receiver will see it:
  *	"DKIM-Signature:" + value, with the value's "\n" turned into CRLF
- *	and b= empty (RFC 6376 3.7). The milter must therefore insert the
- *	value byte for byte: negotiate SMFIP_HDR_LEADSPC and pass the value
- *	as returned, or, without SMFIP_HDR_LEADSPC (Postfix then adds one
- *	space after the colon itself), pass value + 1.
+ *	and b= empty (RFC 6376 3.7). The milter must therefore insert it
+ *	byte for byte, named DKIM_SIGN_FIELD_NAME: negotiate
+ *	SMFIP_HDR_LEADSPC and pass the value as returned, or, without
+ *	SMFIP_HDR_LEADSPC (Postfix then adds one space after the colon
+ *	itself), pass value + 1.
  *
  *	Header fields are given in message order as struct dkim_header_field
  *	(dkim_canon.h), each field the whole "Name:value" the receiver will
@@ -54,13 +57,15 @@
  *	Several signatures over one body (e.g. RSA and Ed25519 for the same
  *	domain): dkim_sign_headers() signs n requests with one body hash
  *	and returns n values, all or none. The requests must share the body
- *	canonicalization, since the body hash depends on it. The signatures
- *	are independent: none covers another, so they may be inserted in
- *	any order.
+ *	canonicalization, since the body hash depends on it. None of the
+ *	new signatures covers another (unless DKIM-Signature is in the sign
+ *	list, which then means the existing ones), so their order of
+ *	insertion does not matter.
  *
  *	Validation: domain and selector must be ASCII DNS names (labels of
  *	letters, digits, "-" and "_"; convert an IDN domain to its A-label
- *	first); names in the header lists must be RFC 5322 field names;
+ *	first); names in the header lists must be RFC 5322 field names
+ *	without ';' (it would end the h= tag);
  *	timestamp >= 0 and, when expire is not 0, expire > timestamp.
  * THREAD SAFETY
  *	A struct dkim_key is immutable once made and may be shared by
@@ -79,6 +84,8 @@
 #include <openssl/evp.h>
 
 #include "dkim_canon.h"
+
+#define DKIM_SIGN_FIELD_NAME	"DKIM-Signature"	/* insert exactly so */
 
 struct dkim_key;			/* opaque */
 

@@ -15,9 +15,13 @@
  *	  addr_domain_normalize() unchanged, and is a subdomain of itself;
  *	- why is set exactly when the status is ADDR_SYNTAX/ADDR_TOO_MANY;
  *	- a failed parse leaves the outputs empty.
+ *	- a mailbox either parser returns, written back as "<local@domain>"
+ *	  (local quoted when it is not a dot-atom), parses again, with both
+ *	  parsers, to the same local part and domain.
  *	It also checks that addr_domain_normalize() is idempotent on the
  *	input taken as a domain. ASan/UBSan catch the rest.
  *--*/
+#include <ctype.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -70,6 +74,92 @@ check_local(const char *local)
 		fuzz_fail("local part too long", local);
 }
 
+/* is_dot_atom - local part that needs no quotes (atext and single dots) */
+static bool
+is_dot_atom(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool dot = true;
+
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (dot)
+				return false;
+			dot = true;
+		} else if (isalnum(*p) || *p >= 0x80
+			   || strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL) {
+			dot = false;
+		} else {
+			return false;
+		}
+	}
+	return !dot;
+}
+
+/* fmt_path - "<local@domain>", quoting local when needed; NULL if unfit */
+static char *
+fmt_path(const char *local, const char *domain, size_t *lenp)
+{
+	size_t ll = strlen(local), dl = strlen(domain), n = 0, i;
+	char *out = malloc(2 * ll + dl + 8);
+
+	if (out == NULL)
+		return NULL;
+	out[n++] = '<';
+	if (is_dot_atom(local)) {
+		memcpy(out + n, local, ll);
+		n += ll;
+	} else {
+		out[n++] = '"';
+		for (i = 0; i < ll; i++) {
+			/* SMTP allows no controls, not even HTAB. */
+			if ((unsigned char)local[i] < 32) {
+				free(out);
+				return NULL;
+			}
+			if (local[i] == '"' || local[i] == '\\')
+				out[n++] = '\\';
+			out[n++] = local[i];
+		}
+		out[n++] = '"';
+	}
+	out[n++] = '@';
+	memcpy(out + n, domain, dl);
+	n += dl;
+	out[n++] = '>';
+	out[n] = '\0';
+	*lenp = n;
+	return out;
+}
+
+/* check_roundtrip - write the mailbox back out and parse it again */
+static void
+check_roundtrip(const char *local, const char *domain)
+{
+	struct addr_mailbox m;
+	struct addr_list list;
+	const char *why;
+	bool is_null;
+	size_t len;
+	char *text = fmt_path(local, domain, &len);
+
+	if (text == NULL)
+		return;
+	if (addr_parse_path(text, len, &m, &is_null, &why) != ADDR_OK
+	    || is_null)
+		fuzz_fail("path round trip fails", why);
+	if (strcmp(m.local, local) != 0 || strcmp(m.domain, domain) != 0)
+		fuzz_fail("path round trip differs", text);
+	addr_mailbox_free(&m);
+	if (addr_parse_mailbox_list(text, len, 1, &list, &why) != ADDR_OK)
+		fuzz_fail("header round trip fails", why);
+	if (list.count != 1 || strcmp(list.items[0].local, local) != 0
+	    || strcmp(list.items[0].domain, domain) != 0)
+		fuzz_fail("header round trip differs", text);
+	addr_list_free(&list);
+	free(text);
+}
+
 /* check_why - why is set exactly for failures that carry a reason */
 static void
 check_why(enum addr_status st, const char *why)
@@ -102,6 +192,7 @@ fuzz_list(const char *data, size_t size, size_t max)
 	for (i = 0; i < list.count; i++) {
 		check_local(list.items[i].local);
 		check_domain(list.items[i].domain);
+		check_roundtrip(list.items[i].local, list.items[i].domain);
 		if (list.items[i].display != NULL
 		    && *list.items[i].display == '\0')
 			fuzz_fail("empty display name", NULL);
@@ -129,6 +220,7 @@ fuzz_path(const char *data, size_t size)
 	}
 	check_local(m.local);
 	check_domain(m.domain);
+	check_roundtrip(m.local, m.domain);
 	addr_mailbox_free(&m);
 }
 
@@ -155,6 +247,7 @@ fuzz_normalize(const char *data, size_t size)
 	free(s);
 }
 
+/* LLVMFuzzerTestOneInput - one input through every entry point */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

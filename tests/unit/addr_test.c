@@ -278,6 +278,48 @@ gen_path_too_long(size_t *len)
 	return gen_addr("<", ADDR_PATH_MAX, 5, 2, ">", len);
 }
 
+/* gen_atom_1100 - a domain atom longer than anything sane */
+static char *
+gen_atom_1100(size_t *len)
+{
+	return gen_addr("", 1, 1100, 1, "", len);
+}
+
+/* gen_literal_1100 - a huge domain literal */
+static char *
+gen_literal_1100(size_t *len)
+{
+	char *buf = xmalloc(1200);
+	size_t n = 0;
+
+	buf_repeat(buf, &n, "a@[", 1);
+	buf_repeat(buf, &n, "1", 1100);
+	buf_repeat(buf, &n, "]", 1);
+	*len = n;
+	return buf;
+}
+
+/* gen_dots_1024 - "dddd." labels: 205 of them end exactly at octet 1024 */
+static char *
+gen_dots_1024(size_t *len)
+{
+	return gen_addr("", 1, 4, 206, "", len);
+}
+
+/* gen_path_local_513 - envelope local part one over ADDR_LOCAL_MAX */
+static char *
+gen_path_local_513(size_t *len)
+{
+	return gen_addr("<", ADDR_LOCAL_MAX + 1, 5, 2, ">", len);
+}
+
+/* gen_path_domain_1100 - envelope domain beyond the raw limit */
+static char *
+gen_path_domain_1100(size_t *len)
+{
+	return gen_addr("<", 1, 1100, 1, ">", len);
+}
+
 /*
  * Header value table.
  */
@@ -360,6 +402,23 @@ static const struct list_case list_cases[] = {
 	 {"j\xc3\xb6rg"}, {"example.com"}, NULL, NULL, NULL},
 	{"local-case-kept", "User.Name@Example.COM", 0, 0, ADDR_OK, 1,
 	 {"User.Name"}, {"example.com"}, NULL, NULL, NULL},
+	{"utf8-local-3byte", "\xe6\x97\xa5\xe6\x9c\xac@example.com", 0, 0,
+	 ADDR_OK, 1, {"\xe6\x97\xa5\xe6\x9c\xac"}, {"example.com"}, NULL,
+	 NULL, NULL},
+	{"utf8-local-4byte", "\xf0\x9f\x98\x80@example.com", 0, 0, ADDR_OK,
+	 1, {"\xf0\x9f\x98\x80"}, {"example.com"}, NULL, NULL, NULL},
+	{"utf8-overlong", "\xc0\xaf@example.com", 0, 0, ADDR_SYNTAX, 0, {0},
+	 {0}, NULL, "invalid UTF-8 in local part", NULL},
+	{"utf8-overlong-3byte", "\xe0\x80\xaf@example.com", 0, 0,
+	 ADDR_SYNTAX, 0, {0}, {0}, NULL, "invalid UTF-8 in local part", NULL},
+	{"utf8-surrogate", "\xed\xa0\x80@example.com", 0, 0, ADDR_SYNTAX, 0,
+	 {0}, {0}, NULL, "invalid UTF-8 in local part", NULL},
+	{"utf8-above-max", "\xf4\x90\x80\x80@example.com", 0, 0,
+	 ADDR_SYNTAX, 0, {0}, {0}, NULL, "invalid UTF-8 in local part", NULL},
+	{"utf8-truncated", "a\xe6\x97@example.com", 0, 0, ADDR_SYNTAX, 0,
+	 {0}, {0}, NULL, "invalid UTF-8 in local part", NULL},
+	{"utf8-bad-continuation", "\xe6\x97" "a@example.com", 0, 0,
+	 ADDR_SYNTAX, 0, {0}, {0}, NULL, "invalid UTF-8 in local part", NULL},
 	{"bad-utf8-local", "\xff\xfe@b.example", 0, 0, ADDR_SYNTAX, 0, {0},
 	 {0}, NULL, "invalid UTF-8 in local part", NULL},
 	{"empty-quoted-local", "\"\"@example.com", 0, 0, ADDR_SYNTAX, 0, {0},
@@ -412,6 +471,14 @@ static const struct list_case list_cases[] = {
 	 NULL, "label starts with hyphen", NULL},
 	{"trailing-hyphen", "a@b-.example", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
 	 NULL, "label ends with hyphen", NULL},
+	{"last-label-hyphen", "a@b.example-", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
+	 NULL, "label ends with hyphen", NULL},
+	{"domain-atom-1100", NULL, 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
+	 "domain too long", gen_atom_1100},
+	{"domain-literal-1100", NULL, 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
+	 "bad domain literal", gen_literal_1100},
+	{"domain-dots-1024", NULL, 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
+	 "domain too long", gen_dots_1024},
 	{"underscore", "a@b_c.example", 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
 	 "bad character in domain", NULL},
 	{"domain-special-atext", "a@b!c.example", 0, 0, ADDR_SYNTAX, 0, {0},
@@ -430,6 +497,8 @@ static const struct list_case list_cases[] = {
 	 "empty local part", NULL},
 	{"no-domain", "user@", 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
 	 "empty domain", NULL},
+	{"quoted-domain", "a@\"b\".example", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
+	 NULL, "quoted string in domain", NULL},
 	{"no-domain-angle", "<user@>", 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
 	 "empty domain", NULL},
 	{"no-at", "user", 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL, "missing @",
@@ -444,6 +513,14 @@ static const struct list_case list_cases[] = {
 	 NULL, "missing '>'", NULL},
 	{"stray-close-angle", "a@b.example>", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
 	 NULL, "expected ',' after address", NULL},
+	{"lone-literal", "[192.0.2.1]", 0, 0, ADDR_SYNTAX, 0, {0}, {0}, NULL,
+	 "unexpected domain literal", NULL},
+	{"lone-close-angle", "> a@b.example", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
+	 NULL, "unexpected '>'", NULL},
+	{"stray-close-bracket", "a@b.example]", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
+	 NULL, "unbalanced ']'", NULL},
+	{"angle-unterminated-comment", "<a (oops", 0, 0, ADDR_SYNTAX, 0, {0},
+	 {0}, NULL, "unterminated comment", NULL},
 	{"display-starts-dot", ". <a@b.example>", 0, 0, ADDR_SYNTAX, 0, {0},
 	 {0}, NULL, "bad display name", NULL},
 
@@ -511,6 +588,14 @@ static const struct list_case list_cases[] = {
 	 NULL, "empty domain", NULL},
 	{"obs-route-no-colon", "<@a.example l@d.example>", 0, 0, ADDR_SYNTAX,
 	 0, {0}, {0}, NULL, "bad route", NULL},
+	{"obs-route-no-comma", "<@a.example@b.example:l@d.example>", 0, 0,
+	 ADDR_SYNTAX, 0, {0}, {0}, NULL, "bad route", NULL},
+	{"obs-route-trailing-comma", "<@a.example,:l@d.example>", 0, 0,
+	 ADDR_OK, 1, {"l"}, {"d.example"}, NULL, NULL, NULL},
+	{"obs-route-unterminated-comment", "<@a.example,(x", 0, 0,
+	 ADDR_SYNTAX, 0, {0}, {0}, NULL, "unterminated comment", NULL},
+	{"obs-route-leading-comma", "<,@a.example:l@d.example>", 0, 0, ADDR_OK,
+	 1, {"l"}, {"d.example"}, NULL, NULL, NULL},
 	{"route-outside-angle", "@a.example:b@c.example", 0, 0, ADDR_SYNTAX, 0,
 	 {0}, {0}, NULL, NULL, NULL},
 
@@ -524,6 +609,8 @@ static const struct list_case list_cases[] = {
 	 ADDR_OK, 1, {"a"}, {"b.example"}, NULL, NULL, NULL},
 	{"comment-everywhere", "(c)Name(c)<(c)a(c)@(c)b(c).(c)example(c)>(c)",
 	 0, 0, ADDR_OK, 1, {"a"}, {"b.example"}, "Name", NULL, NULL},
+	{"comment-bad-quoted-pair", "a@b.example (\\\001)", 0, 0, ADDR_SYNTAX,
+	 0, {0}, {0}, NULL, "bad quoted-pair", NULL},
 	{"comment-unterminated", "a@b.example (oops", 0, 0, ADDR_SYNTAX, 0,
 	 {0}, {0}, NULL, "unterminated comment", NULL},
 	{"comment-unbalanced", "a@b.example)", 0, 0, ADDR_SYNTAX, 0, {0}, {0},
@@ -548,6 +635,8 @@ static const struct list_case list_cases[] = {
 	 {"john doe"}, {"example.com"}, NULL, NULL, NULL},
 	{"fold-in-comment", "a@b.example (x\n y)", 0, 0, ADDR_OK, 1, {"a"},
 	 {"b.example"}, NULL, NULL, NULL},
+	{"fold-in-quotes-no-wsp", "\"a\r\nb\"@example.com", 0, 0, ADDR_SYNTAX,
+	 0, {0}, {0}, NULL, "line break not followed by whitespace", NULL},
 	{"trailing-crlf", "a@b.example\r\n", 0, 0, ADDR_OK, 1, {"a"},
 	 {"b.example"}, NULL, NULL, NULL},
 	{"two-trailing-crlf", "a@b.example\r\n\r\n", 0, 0, ADDR_SYNTAX, 0, {0},
@@ -713,8 +802,20 @@ static const struct path_case path_cases[] = {
 	 NULL, "empty local part", NULL},
 	{"smtputf8", "<j\xc3\xb6rg@b\xc3\xbc" "cher.example>", 0, ADDR_OK,
 	 false, "j\xc3\xb6rg", "xn--bcher-kva.example", NULL, NULL},
-	{"bad-utf8", "<\xc3(@example.com>", 0, ADDR_SYNTAX, false, NULL, NULL,
-	 NULL, NULL},
+	{"bad-utf8", "<\xc3@example.com>", 0, ADDR_SYNTAX, false, NULL, NULL,
+	 "invalid UTF-8 in local part", NULL},
+	{"quoted-pair-8bit", "<\"a\\\xc3\xbc\"@example.com>", 0, ADDR_SYNTAX,
+	 false, NULL, NULL, "bad quoted-pair", NULL},
+	{"quoted-utf8", "<\"j\xc3\xb6rg d\"@example.com>", 0, ADDR_OK, false,
+	 "j\xc3\xb6rg d", "example.com", NULL, NULL},
+	{"trailing-dot-local", "<a.@example.com>", 0, ADDR_SYNTAX, false, NULL,
+	 NULL, "bad local part", NULL},
+	{"route-bad-domain", "<@-a.example:u@b.example>", 0, ADDR_SYNTAX,
+	 false, NULL, NULL, "label starts with hyphen", NULL},
+	{"local-513", NULL, 0, ADDR_SYNTAX, false, NULL, NULL,
+	 "local part too long", gen_path_local_513},
+	{"domain-1100", NULL, 0, ADDR_SYNTAX, false, NULL, NULL,
+	 "domain too long", gen_path_domain_1100},
 	{"literal-v4", "<user@[192.0.2.1]>", 0, ADDR_OK, false, "user",
 	 "[192.0.2.1]", NULL, NULL},
 	{"literal-v6", "<user@[IPv6:2001:db8::1]>", 0, ADDR_OK, false, "user",
@@ -858,6 +959,8 @@ static const struct norm_case norm_cases[] = {
 	{"literal-short-v4", "[1.2.3]", NULL},
 	{"literal-leading-zero", "[01.2.3.4]", NULL},
 	{"literal-name", "[example.com]", NULL},
+	{"literal-too-long", "[1111111111111111111111111111111111111111111111111"
+	 "11111111111111111111]", NULL},
 	{"literal-unclosed", "[192.0.2.1", NULL},
 	{"literal-empty", "[]", NULL},
 	{"literal-v6-bad", "[IPv6:1.2.3.4]", NULL},
@@ -906,6 +1009,7 @@ static const struct sub_case sub_cases[] = {
 	{"case", "A.Example.COM", "example.COM", true},
 	{"suffix-not-label", "badexample.com", "example.com", false},
 	{"parent-longer", "example.com", "a.example.com", false},
+	{"same-length-differs", "example.org", "example.com", false},
 	{"tld", "com", "example.com", false},
 	{"empty-child", "", "example.com", false},
 	{"empty-parent", "example.com", "", false},
@@ -926,6 +1030,23 @@ test_sub(void **state)
 	if (got != c->want)
 		fail_msg("%s: got %s, want %s", c->name, got ? "true" : "false",
 			 c->want ? "true" : "false");
+}
+
+/* test_norm_long - raw input beyond what is handed to libidn2 */
+static void
+test_norm_long(void **state)
+{
+	char buf[1201];
+	const char *why = NULL;
+	char *got;
+
+	(void)state;
+	memset(buf, 'a', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	got = addr_domain_normalize(buf, &why);
+	if (got != NULL || why == NULL || strcmp(why, "domain too long") != 0)
+		fail_msg("long domain: got \"%s\" (%s), want NULL (domain "
+			 "too long)", got ? got : "(null)", why ? why : "-");
 }
 
 /* test_status_str - every status has a name */
@@ -998,11 +1119,12 @@ add_tests(struct CMUnitTest *t, size_t n, const char *table,
 	return n;
 }
 
+/* main - register every table row and run them as one cmocka group */
 int
 main(void)
 {
 	size_t total = NELEM(list_cases) + NELEM(path_cases)
-	    + NELEM(norm_cases) + NELEM(sub_cases) + 3;
+	    + NELEM(norm_cases) + NELEM(sub_cases) + 4;
 	struct CMUnitTest *t = xcalloc(total, sizeof(*t));
 	size_t n = 0, i;
 	int rc;
@@ -1018,8 +1140,9 @@ main(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_str);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_free_null);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_null_why);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_norm_long);
 	rc = _cmocka_run_group_tests("addr", t, n, NULL, NULL);
-	for (i = 0; i < n - 3; i++)
+	for (i = 0; i < n - 4; i++)
 		free((char *)t[i].name);
 	free(t);
 	return rc;

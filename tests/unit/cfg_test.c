@@ -188,6 +188,7 @@ format(const struct cfg_section *section, const void *values, const char *name)
 	return buf;
 }
 
+/* group_setup - a private temporary directory; the fixtures must be there */
 static int
 group_setup(void **state)
 {
@@ -206,9 +207,19 @@ group_setup(void **state)
 	return 0;
 }
 
+/* group_teardown - remove the temporary directory, even after a failed test */
 static int
 group_teardown(void **state)
 {
+	static const char *const files[] = {
+		"t.conf", "s.conf", "long.conf", "rt.conf", "example.conf",
+	};
+	char path[PATH_MAX + 64];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		unlink(path);
+	}
 	return rmdir(tmpdir);
 }
 

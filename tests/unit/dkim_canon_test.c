@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -392,6 +393,8 @@ test_long_lines(void **state)
 	size_t len = 0, i, ref_len;
 	size_t cuts[3] = {997, 998, 5001};
 	char *body = xmalloc(20000);
+	clock_t t0;
+	double secs;
 	char *ref;
 	int mode;
 
@@ -407,6 +410,27 @@ test_long_lines(void **state)
 		check_cuts("long lines", mode, body, len, NULL, 0, ref, ref_len);
 		check_cuts("long lines cut", mode, body, len, cuts, 3, ref,
 			   ref_len);
+		free(ref);
+	}
+	free(body);
+
+	/*
+	 * A 4 MB line of words and no CR, in one chunk: each part of the
+	 * line must be scanned a bounded number of times (a per-word rescan
+	 * to the end of the chunk would take minutes here).
+	 */
+	len = 4 * 1024 * 1024;
+	body = xmalloc(len);
+	for (i = 0; i < len; i++)
+		body[i] = i % 6 == 5 ? ' ' : i % 97 == 0 ? '\t' : 'w';
+	for (mode = SIMPLE; mode <= RELAXED; mode++) {
+		ref = ref_body(mode, body, len, &ref_len);
+		t0 = clock();
+		check_cuts("4 MB line", mode, body, len, NULL, 0, ref, ref_len);
+		secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
+		if (secs > 5)
+			fail_msg("4 MB line mode %d: got %.1f s CPU, want < 5 s "
+				 "(linear time; ~0.05 s expected)", mode, secs);
 		free(ref);
 	}
 	free(body);
@@ -825,6 +849,33 @@ test_select(void **state)
 	free(names);
 }
 
+/* test_hash_order - any h= order: each name takes its next instance up */
+static void
+test_hash_order(void **state)
+{
+	struct dkim_header_field h[] = {
+		{"X", 1, "X: 1", 4}, {"Y", 1, "Y: 1", 4}, {"x", 1, "x: 2", 4},
+		{"Z", 1, "Z:3", 3},
+	};
+	const char *names[] = {"x", "Y", "X", "X", "Q", "z", "y", "Z"};
+	const char want[] = "x: 2\r\nY: 1\r\nX: 1\r\nZ:3\r\n";
+	unsigned char got[DKIM_CANON_DIGEST_LEN], exp[DKIM_CANON_DIGEST_LEN];
+	const char *why;
+	unsigned int dlen;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+
+	(void) state;
+	assert_int_equal(EVP_DigestInit_ex(md, EVP_sha256(), NULL), 1);
+	assert_int_equal(dkim_canon_headers_hash(md, SIMPLE, h, NELEM(h), names,
+						 NELEM(names), &why), 0);
+	assert_int_equal(EVP_DigestFinal_ex(md, got, &dlen), 1);
+	EVP_MD_CTX_free(md);
+	sha256(want, sizeof(want) - 1, exp);
+	if (memcmp(got, exp, sizeof(got)) != 0)
+		fail_msg("hash order: digest differs from SHA-256 of \"%s\"",
+			 visible(want, sizeof(want) - 1));
+}
+
 /* test_hash_bad_field - a selected field without a colon is an error */
 static void
 test_hash_bad_field(void **state)
@@ -874,6 +925,7 @@ main(void)
 		cmocka_unit_test(test_many_empty_lines),
 		cmocka_unit_test(test_body_api),
 		cmocka_unit_test(test_header_bound),
+		cmocka_unit_test(test_hash_order),
 		cmocka_unit_test(test_hash_bad_field),
 	};
 	size_t total = NELEM(body_cases) + NELEM(header_cases)

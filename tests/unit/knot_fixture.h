@@ -32,7 +32,9 @@
  *	knot_fixture_have_ipv6() whether ::1 can be bound. Tests skip
  *	otherwise.
  *
- *	Errors return -1 with a message in err (start) or on stderr.
+ *	Errors return -1 with a message in err (start) or on stderr. A
+ *	failed start leaves no knotd running (kf->pid is 0) and keeps the
+ *	directory named in err, to read its knotd.log.
  *	Symbols are prefixed knot_fixture_ because the Makefile links every
  *	non-test file of tests/unit/ into every test binary.
  *--*/
