@@ -75,7 +75,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
-.PHONY: all check check-unit check-milter check-e2e check-config check-fuzz fuzz install clean deps demo demo-stop bench
+.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install clean deps demo demo-stop bench
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -96,7 +96,13 @@ $(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIB
 
 # Tests print one cmocka summary per binary; scripts/run-tests tallies them into
 # the closing "N passed, N failed" line.
-check: all $(UNIT_BINS)
+# "make check" is the README's test command: it installs what is missing
+# first, then re-enters make so that pkg-config sees the new packages.
+check:
+	scripts/setup-deps
+	$(MAKE) check-run
+
+check-run: all $(UNIT_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests
 
 check-unit: all $(UNIT_BINS)

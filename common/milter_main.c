@@ -311,7 +311,8 @@ main_spawn_worker(bool foreground, char **status)
 		/* or the starting shell would wait for this worker's end */
 		if (main_daemon_status_fd >= 0)
 			close(main_daemon_status_fd);
-		_exit(main_worker(fds[1], foreground));
+		/* exit(), not _exit(): LeakSanitizer checks the worker at exit */
+		exit(main_worker(fds[1], foreground));
 	}
 	close(fds[1]);
 	*status = main_read_status(fds[0]);
@@ -583,8 +584,15 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	main_desc.xxfi_close = main_counting_close;
 	if (smfi_register(main_desc) == MI_FAILURE) {
 		errlist_add(&el, "smfi_register failed");
-	} else if (snap->common->milter_io_timeout > 0) {
-		smfi_settimeout((int)(snap->common->milter_io_timeout / 1000));
+	} else {
+		if (snap->common->milter_io_timeout > 0)
+			smfi_settimeout((int)(snap->common->milter_io_timeout / 1000));
+		/*
+		 * libmilter drops a connection whose packet exceeds 64 KiB by
+		 * default, but Postfix sends a header field of up to
+		 * header_size_limit (100 KiB) in one packet: allow 1 MiB.
+		 */
+		smfi_setmaxdatasize(1024 * 1024 - 1);
 	}
 	if (el.count == 0)
 		main_open_socket(snap, &el);

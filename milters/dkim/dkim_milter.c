@@ -50,6 +50,7 @@ struct dkim_conn {
 	bool			 authenticated;
 	bool			 internal;	/* client in internal_hosts */
 	char			*login;
+	char			 login_log[128];	/* escaped for log lines */
 	char			 qid[32];
 };
 
@@ -60,7 +61,7 @@ dkim_conn_qid(SMFICTX *ctx, struct dkim_conn *c)
 	const char *q = smfi_getsymval(ctx, "i");
 
 	if (q != NULL && *q != '\0')
-		snprintf(c->qid, sizeof(c->qid), "%s", q);
+		log_escape(c->qid, sizeof(c->qid), q, strlen(q));
 	else if (c->qid[0] == '\0')
 		snprintf(c->qid, sizeof(c->qid), "%s", LOG_NOQUEUE);
 	return c->qid;
@@ -156,8 +157,11 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	c->authenticated = login != NULL && *login != '\0';
-	if (c->authenticated)
+	if (c->authenticated) {
 		c->login = xstrdup(login);
+		/* the login is the client's text: never raw into a log line */
+		log_escape(c->login_log, sizeof(c->login_log), login, strlen(login));
+	}
 	c->internal = c->have_sa && cidr_list_match_sa(&c->snap->common->internal_hosts,
 						       (struct sockaddr *)&c->sa);
 	c->hosted = dkim_policy_hosted(c->authenticated, c->internal,
@@ -209,6 +213,9 @@ dkim_reply(SMFICTX *ctx, enum dkim_action action, enum dkim_reason reason)
 		if (reason == DKIM_R_SIGNER_ERROR)
 			smfi_setreply(ctx, "451", "4.3.0",
 				      "Temporary DKIM signing failure, try again later");
+		else if (reason == DKIM_R_HEADERS_TOO_LARGE)
+			smfi_setreply(ctx, "451", "4.7.0",
+				      "Message cannot be DKIM-signed: header section too large");
 		else
 			smfi_setreply(ctx, "451", "4.7.0",
 				      "Message cannot be DKIM-signed: check the From header");
@@ -217,6 +224,9 @@ dkim_reply(SMFICTX *ctx, enum dkim_action action, enum dkim_reason reason)
 		if (reason == DKIM_R_LOGIN_NOT_ALLOWED)
 			smfi_setreply(ctx, "550", "5.7.1",
 				      "Sender address not owned by the authenticated user");
+		else if (reason == DKIM_R_HEADERS_TOO_LARGE)
+			smfi_setreply(ctx, "550", "5.7.1",
+				      "Message cannot be DKIM-signed: header section too large");
 		else
 			smfi_setreply(ctx, "550", "5.7.1",
 				      "Message cannot be DKIM-signed: malformed, missing or several From addresses");
@@ -288,7 +298,7 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		"dkim: action=%s reason=%s from_domain=%s%s%s%s%s client=%s",
 		dkim_action_name(v.action), dkim_reason_name(v.reason),
 		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
-		c->login ? " login=" : "", c->login ? c->login : "",
+		c->login ? " login=" : "", c->login ? c->login_log : "",
 		why ? " detail=" : "", why ? why : "", c->addr);
 	free(local);
 	free(domain);
@@ -394,7 +404,7 @@ dkim_xxfi_eom(SMFICTX *ctx)
 	}
 	if (rc == SMFIS_CONTINUE)
 		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s",
-			sigs, c->login ? " login=" : "", c->login ? c->login : "", c->addr);
+			sigs, c->login ? " login=" : "", c->login ? c->login_log : "", c->addr);
 	else
 		smfi_setreply(ctx, "451", "4.3.0", "Temporary DKIM signing failure, try again later");
 	dkim_conn_end_message(c);

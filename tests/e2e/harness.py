@@ -760,6 +760,12 @@ class Postfix:
             listen.append('[::1]:%d      inet  n       -       n       -       -       smtpd' % self.port)
         with open(os.path.join(self.conf_dir, 'master.cf'), 'w') as f:
             f.write('\n'.join(listen) + '\n' + MASTER_CF_BASE + ''.join(l + '\n' for l in self.extra_master))
+        # Postfix's load_file() re-reads a file whose mtime is within the last second or so
+        # (it might be mid-edit), sleeping 300 ms per try: every Postfix command would stall
+        # ~2 s on a freshly written main.cf.  Backdate both files.
+        past = time.time() - 10
+        for n in ('main.cf', 'master.cf'):
+            os.utime(os.path.join(self.conf_dir, n), (past, past))
 
     def postconf(self, **settings):
         """Change main.cf settings (keyword or dict(**{...})); call reload() to apply if running."""

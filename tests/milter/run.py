@@ -5,13 +5,15 @@ Usage: /usr/bin/python3 tests/milter/run.py [NAME...]
 
 In a fresh temp dir: make RSA-2048 and Ed25519 test keys (owned by the
 run user, 0600 in a 0700 dir), key table, signing table, sender login map
-and one postmill.conf per milter instance; start each instance with
-"postmill-dkim -f -c CONF" (stderr to a log file); run every
-tests/milter/*.lua with "miltertest -s" and every tests/milter/raw_*.py
-(scripts that speak the milter protocol themselves, for what miltertest
-cannot send); stop the instances by the pid in dkim_pid_file; check the
-logs; print "PASS name" or "FAIL name: why" per script and, last,
-"milter: N passed, M failed". Exit 1 when anything failed.
+and one postmill.conf per milter instance (INSTANCES); start each instance
+with "postmill-dkim -f -c CONF" (stderr to a log file); run every
+tests/milter/*.lua with "miltertest -s" (with -D socket= libdir= pidfile=
+logfile= confdir= for its instance) and every tests/milter/raw_*.py with
+the socket path as argument (scripts that speak the milter protocol
+themselves, lib/rawmilter.py, for what miltertest cannot send); stop the
+instances by the pid in dkim_pid_file; check the logs; print "PASS name"
+or "FAIL name: why" per script and, last, "milter: N passed, M failed".
+Exit 1 when anything failed. NAME arguments run only those scripts.
 
 A script fails when it exits non-zero (a Lua script calls error()), when a
 signed message it printed ("VERIFY qid hex", see lib/pm.lua) does not
@@ -19,14 +21,18 @@ verify with dkimpy against the test keys, or when the milter's decision
 log line for one of its queue ids does not match its header comments:
 
     -- instance: strict                      (default: main)
-    -- expect: QID action=skip reason=no_from_x !login=
+    -- expect: QID action=skip reason=no_from !login=
     -- expect: QID none                      (no decision line at all)
+    -- expect: PREFIX* action=sign ...       (every queue id starting with
+                                              PREFIX, at least one)
 
 Tokens must appear in the decision line ("QID: dkim: action=..."); a
 token "!prefix" means no token starts with prefix. Every decision line
-of an instance must belong to an expected queue id. Any "runtime error",
-"AddressSanitizer" or "LeakSanitizer" line in a log, a milter that does
-not start, or one that does not exit 0 on SIGTERM, is one more failure.
+of an instance must belong to an expected queue id, so queue ids (and
+prefixes) must be unique in the suite. Any "runtime error",
+"AddressSanitizer" or "LeakSanitizer" line in a log, a worker that died,
+a milter that does not start, or one that does not exit 0 on SIGTERM, is
+one more failure ("FAIL milter-INSTANCE: ...").
 
 POSTMILL_BUILD (or BUILD, as scripts/run-tests sets it) selects the tree:
 "build" (default) or "build/asan". POSTMILL_KEEP=1 keeps the temp dir
@@ -66,15 +72,20 @@ SIGNING_TABLE = "*@example.test rsa ed\n*@other.test rsa2\n"
 # has keys but no owner in the map
 LOGIN_MAP = "@example.test alice\ncarol@example.test carol\n"
 
-# instance name -> extra postmill.conf lines
+# instance name -> extra postmill.conf lines ("{dir}": the instance's
+# directory; a signing table there starts as a copy of SIGNING_TABLE)
 INSTANCES = {
     "main": {},
     "strict": {"dkim_unsignable_action": "tempfail",
                "dkim_login_mismatch_action": "reject"},
     "simple": {"dkim_canonicalization": "simple/simple"},
+    "reload": {"dkim_signing_table": "{dir}/signing.table"},
 }
 
 SANITIZER_RE = re.compile(r"runtime error|AddressSanitizer|LeakSanitizer")
+# the supervisor restarts a worker that died: say so instead
+WORKER_DIED_RE = re.compile(r"worker killed by signal|worker exited with status"
+                            r"|worker failed to start")
 DECISION_RE = re.compile(r"^\S+ \S+\[\d+\]: (\S+): dkim: (action=.*)$")
 EXPECT_RE = re.compile(r"^\s*(?:--|#)\s*expect:\s*(\S+)\s*(.*?)\s*$")
 INSTANCE_RE = re.compile(r"^\s*(?:--|#)\s*instance:\s*(\S+)\s*$")
@@ -142,7 +153,10 @@ def write_configs(tmp):
             "dkim_signing_table": os.path.join(tmp, "signing.table"),
             "dkim_sender_login_map": os.path.join(tmp, "login.map"),
         }
-        conf.update(extra)
+        conf.update({k: v.format(dir=d) for k, v in extra.items()})
+        if conf["dkim_signing_table"].startswith(d + "/"):
+            with open(conf["dkim_signing_table"], "w") as f:
+                f.write(SIGNING_TABLE)
         with open(os.path.join(d, "postmill.conf"), "w") as f:
             for k, v in conf.items():
                 f.write("%s = %s\n" % (k, v))
@@ -184,7 +198,12 @@ class Instance:
         return False
 
     def stop(self):
-        if self.proc is None or self.proc.poll() is not None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is not None:
+            if not self.problems:
+                self.problems.append("exited by itself with status %d"
+                                     % self.proc.returncode)
             return
         try:
             with open(self.pidfile) as f:
@@ -277,26 +296,26 @@ def check_log(qid, want, lines, script_ok):
                 % (qid, " ".join(want), len(lines),
                    (": " + " | ".join(lines)) if lines else "")]
     toks = lines[0].split()
-    bad = []
-    for t in want:
-        if t.startswith("!"):
-            if any(x.startswith(t[1:]) for x in toks):
-                bad.append(t)
-        elif t not in toks:
-            bad.append(t)
-    if bad:
-        return ["%s: log line lacks %s: %s" % (qid, " ".join(bad), lines[0])]
+    missing = [t for t in want if not t.startswith("!") and t not in toks]
+    unwanted = [x for t in want if t.startswith("!")
+                for x in toks if x.startswith(t[1:])]
+    why = (["lacks " + " ".join(missing)] if missing else []) + \
+        (["has " + " ".join(unwanted)] if unwanted else [])
+    if why:
+        return ["%s: log line %s: %s" % (qid, "; ".join(why), lines[0])]
     return []
 
 
 def run_script(path, inst, records):
-    """run one script; (ok, problems, output)"""
+    """run one script; (problems, output lines)"""
     if path.endswith(".lua"):
         argv = ["miltertest", "-D", "socket=" + inst.sock,
-                "-D", "libdir=" + LIBDIR, "-s", path]
+                "-D", "libdir=" + LIBDIR, "-D", "pidfile=" + inst.pidfile,
+                "-D", "logfile=" + inst.log, "-D", "confdir=" + inst.dir,
+                "-s", path]
     else:
         argv = ["/usr/bin/python3", path, inst.sock]
-    env = dict(os.environ, PYTHONPATH=LIBDIR)
+    env = dict(os.environ, PYTHONPATH=LIBDIR, PYTHONDONTWRITEBYTECODE="1")
     try:
         p = subprocess.run(argv, capture_output=True, timeout=SCRIPT_TIMEOUT,
                            cwd=HERE, env=env)
@@ -328,7 +347,7 @@ def main():
     if only:
         scripts = [s for s in scripts
                    if os.path.splitext(os.path.basename(s))[0] in only]
-    results = []		# (name, problems, output)
+    results = []	# (name, problems, output[, instance, expectations])
     tmp = tempfile.mkdtemp(prefix="postmill-milter-")
     os.chmod(tmp, 0o755)	# the run user reaches keys/ and the tables
     instances = {}
@@ -338,6 +357,10 @@ def main():
             raise RuntimeError("%s not built (run make)" % MILTER)
         if shutil.which("miltertest") is None:
             raise RuntimeError("miltertest not installed (apt-get install miltertest)")
+        try:
+            import dkim  # noqa: F401 (verify_signed needs it)
+        except ImportError:
+            raise RuntimeError("dkimpy missing: apt-get install python3-dkim python3-nacl")
         records = make_keys(tmp)
         write_configs(tmp)
         plan = []
@@ -374,15 +397,25 @@ def main():
                 d.setdefault(m.group(1), []).append(m.group(2))
             if SANITIZER_RE.search(line):
                 i.problems.append("sanitizer report: " + line)
+            elif WORKER_DIED_RE.search(line):
+                i.problems.append(line)
     expected = {n: set() for n in instances}
     for r in results:
         if len(r) == 5:
             name, problems, shown, iname, expect = r
             exited_ok = not (problems and problems[0].startswith("exit "))
+            d = decisions[iname]
             for qid, want in expect.items():
-                expected[iname].add(qid)
-                problems += check_log(qid, want, decisions[iname].get(qid, []),
-                                      script_ok=exited_ok)
+                if not qid.endswith("*"):
+                    expected[iname].add(qid)
+                    problems += check_log(qid, want, d.get(qid, []), exited_ok)
+                    continue
+                qids = sorted(q for q in d if q.startswith(qid[:-1]))
+                expected[iname].update(qids)
+                if not qids and want is not None and exited_ok:
+                    problems.append("%s: no decision line at all" % qid)
+                for q in qids:
+                    problems += check_log(q, want, d[q], exited_ok)
     for n, d in decisions.items():
         stray = sorted(set(d) - expected[n])
         if stray:

@@ -296,7 +296,9 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 		ctl_unload(values);
 		return 1;
 	}
-	if ((res = dns_resolver_new(common->dns_resolver, (long)common->dns_timeout,
+	/* dns_timeout bounds the whole query: split it over the attempts */
+	if ((res = dns_resolver_new(common->dns_resolver,
+				    (long)common->dns_timeout / DNS_DEFAULT_ATTEMPTS,
 				    &why)) == NULL) {
 		fprintf(stderr, "postmillctl: dns_resolver = %s: %s\n",
 			common->dns_resolver ? common->dns_resolver : "", why);

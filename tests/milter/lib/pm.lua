@@ -1,14 +1,16 @@
 -- pm.lua - shared helpers for the postmill-dkim miltertest scripts
 --
 -- Loaded by every tests/milter/*.lua with dofile(libdir .. "/pm.lua");
--- run.py passes -D socket=PATH -D libdir=DIR. It is not a test itself
--- (run.py only runs the *.lua files directly under tests/milter/).
+-- run.py passes -D socket=PATH libdir=DIR pidfile=PATH logfile=PATH
+-- confdir=DIR (all of the script's milter instance). It is not a test
+-- itself: run.py only runs the *.lua files directly under tests/milter/.
 --
--- A script puts its body in pm.main(function() ... end) (miltertest does not
--- print error messages; pm.main does), connects (pm.connect), sends whole messages (pm.send) and checks
--- what came back (pm.expect_signed / pm.expect_unsigned). Any failed check
--- calls error(), which makes miltertest exit non-zero: that is how a script
--- fails. Every message carries a unique queue id in the {i} macro; the
+-- A script puts its body in pm.main(function() ... end) (miltertest does
+-- not print error messages; pm.main does), connects (pm.connect), sends
+-- whole messages (pm.send) and checks what came back (pm.expect_signed,
+-- pm.expect_unsigned). Any failed check calls error(), which makes
+-- miltertest exit non-zero: that is how a script fails. Every message
+-- carries a queue id in the {i} macro, unique in the suite; the
 -- "-- expect: QID token..." lines at the top of a script tell run.py what
 -- decision line the milter must have logged for that id.
 --
@@ -68,7 +70,7 @@ function pm.main(body)
 	end
 end
 
--- pm.check - an mt.* call returned an error string
+-- check - an mt.* call returned an error string
 local function check(what, err)
 	if err ~= nil then pm.fail("%s: %s", what, tostring(err)) end
 end
@@ -108,8 +110,11 @@ end
 --             empty chunk makes libmilter drop the connection)
 -- m.abort     "headers" (after the fields, before EOH), "eoh" (after EOH)
 --             or "body" (after the first chunk): send ABORT and stop
--- Returns r: r.stage = "data" | "eoh" | "abort" | "eom", r.reply, and at
--- eom r.sigs (DKIM-Signature values, top first) and r.conn_info.
+-- m.before_body  function called after EOH was answered CONTINUE
+-- Returns r: r.stage = "data" | "eoh" | "abort" | "eom" (where it stopped),
+-- r.reply (the last reply), r.qid, r.m, r.c, and at eom r.sigs
+-- (DKIM-Signature values, top first), r.inserted (SMFIR_INSHEADER seen)
+-- and r.other_changes (any other modification requested).
 function pm.send(c, m)
 	local conn = c.conn
 	local r = { qid = m.qid, m = m, c = c }
@@ -155,6 +160,7 @@ function pm.send(c, m)
 		r.stage = "abort"
 		return r
 	end
+	if m.before_body ~= nil then m.before_body() end
 	local body = m.body or "Hello.\r\n"
 	if type(body) == "string" then body = { body } end
 	for i, chunk in ipairs(body) do
