@@ -29,9 +29,9 @@ else
   SAN_FLAGS :=
 endif
 
-PKGS      := milter libcrypto opendkim cmocka libidn2
+PKGS      := milter libcrypto opendkim cmocka libidn2 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2)
+PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2 hiredis)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 MILTERS := $(notdir $(wildcard milters/*))
@@ -144,3 +144,4 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:

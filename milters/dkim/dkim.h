@@ -23,6 +23,7 @@
 #include "cfg_common.h"
 #include "dkim_canon.h"
 #include "dkim_conf.h"
+#include "dkim_linewrap.h"
 #include "dkim_policy.h"
 #include "dkim_sign.h"
 #include "dkim_tables.h"
@@ -61,6 +62,7 @@ struct dkim_msg {
 	/* chosen at end of header */
 	struct dkim_tables_match match;
 	bool			 signing;
+	struct dkim_linewrap	 wrap;		/* in front of the body hash */
 	struct dkim_body_canon	 body;
 };
 
@@ -69,7 +71,13 @@ struct dkim_msg *dkim_msg_new(void);
 struct dkim_msg *dkim_msg_free(struct dkim_msg *msg);
 void	 dkim_msg_add_header(struct dkim_msg *msg, const char *name,
 			     const char *value, bool value_has_leadspace,
-			     size_t max_fields, size_t max_bytes);
+			     size_t max_fields, size_t max_bytes, size_t line_limit);
+/* dkim_msg_body_start - body hash from here on, lines broken at line_limit */
+int	 dkim_msg_body_start(struct dkim_msg *msg, int canon, size_t line_limit,
+			     const char **why);
+void	 dkim_msg_body_feed(struct dkim_msg *msg, const void *data, size_t len);
+int	 dkim_msg_body_final(struct dkim_msg *msg, unsigned char *digest,
+			     const char **why);
 /* dkim_msg_from - classify From; on DKIM_FROM_OK fill local/domain (caller frees) */
 enum dkim_from_state dkim_msg_from(const struct dkim_msg *msg, char **local,
 				   char **domain, const char **why);

@@ -43,6 +43,7 @@ struct dkim_conf {
 	bool		 sign_internal_hosts;
 	long long	 max_header_bytes;
 	long long	 max_headers;
+	long long	 line_length_limit;	/* as Postfix's smtp_line_length_limit */
 };
 
 extern const struct cfg_section dkim_section;

@@ -47,10 +47,49 @@ dkim_msg_free(struct dkim_msg *msg)
 	return NULL;
 }
 
+struct dkim_wrapbuf {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* dkim_wrapbuf_out - collect wrapped header bytes */
+static void
+dkim_wrapbuf_out(void *ctx, const void *data, size_t len)
+{
+	struct dkim_wrapbuf *b = ctx;
+
+	if (b->len + len + 1 > b->cap) {
+		b->cap = (b->len + len + 1) * 2;
+		b->buf = xrealloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + b->len, data, len);
+	b->len += len;
+	b->buf[b->len] = '\0';
+}
+
+/* dkim_msg_wrap_field - a header line over the limit, broken as Postfix will */
+static char *
+dkim_msg_wrap_field(char *field, size_t *flen, size_t line_limit)
+{
+	struct dkim_wrapbuf b = {NULL, 0, 0};
+	struct dkim_linewrap w;
+
+	if (!dkim_linewrap_needed(field, *flen, line_limit))
+		return field;
+	dkim_linewrap_init(&w, line_limit, dkim_wrapbuf_out, &b);
+	dkim_linewrap_feed(&w, field, *flen);
+	dkim_linewrap_flush(&w);
+	free(field);
+	*flen = b.len;
+	return b.buf;
+}
+
 /* dkim_msg_add_header - keep one field, within the limits */
 void
 dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
-		    bool value_has_leadspace, size_t max_fields, size_t max_bytes)
+		    bool value_has_leadspace, size_t max_fields, size_t max_bytes,
+		    size_t line_limit)
 {
 	size_t nlen = strlen(name), vlen = strlen(value), flen;
 	char *field;
@@ -77,6 +116,7 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 		memcpy(field + nlen + 2, value, vlen);
 	}
 	field[flen] = '\0';
+	field = dkim_msg_wrap_field(field, &flen, line_limit);
 	if (msg->nfields == msg->cap) {
 		msg->cap = msg->cap ? msg->cap * 2 : 32;
 		msg->fields = xrealloc(msg->fields, msg->cap * sizeof(*msg->fields));
@@ -87,6 +127,40 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 	msg->fields[msg->nfields].field_len = flen;
 	msg->nfields++;
 	msg->header_bytes += flen + 2;
+}
+
+/* dkim_msg_canon_out - wrapped body bytes into the body hash */
+static void
+dkim_msg_canon_out(void *ctx, const void *data, size_t len)
+{
+	dkim_canon_body_feed(ctx, data, len);
+}
+
+/* dkim_msg_body_start - body hash from here on */
+int
+dkim_msg_body_start(struct dkim_msg *msg, int canon, size_t line_limit,
+		    const char **why)
+{
+	if (dkim_canon_body_init(&msg->body, canon, why) < 0)
+		return -1;
+	dkim_linewrap_init(&msg->wrap, line_limit, dkim_msg_canon_out, &msg->body);
+	msg->signing = true;
+	return 0;
+}
+
+/* dkim_msg_body_feed - one body chunk */
+void
+dkim_msg_body_feed(struct dkim_msg *msg, const void *data, size_t len)
+{
+	dkim_linewrap_feed(&msg->wrap, data, len);
+}
+
+/* dkim_msg_body_final - the body hash */
+int
+dkim_msg_body_final(struct dkim_msg *msg, unsigned char *digest, const char **why)
+{
+	dkim_linewrap_flush(&msg->wrap);
+	return dkim_canon_body_final(&msg->body, digest, why);
 }
 
 /* dkim_msg_from - exactly one From field with exactly one address */

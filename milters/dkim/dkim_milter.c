@@ -200,7 +200,8 @@ dkim_xxfi_header(SMFICTX *ctx, char *name, char *value)
 		return SMFIS_NOREPLY;
 	conf = dkim_conf_of(c);
 	dkim_msg_add_header(c->msg, name, value, c->leadspace,
-			    (size_t)conf->max_headers, (size_t)conf->max_header_bytes);
+			    (size_t)conf->max_headers, (size_t)conf->max_header_bytes,
+			    (size_t)conf->line_length_limit);
 	return SMFIS_NOREPLY;
 }
 
@@ -282,13 +283,13 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 	if (v.action == DKIM_ACT_SIGN) {
 		const char *cwhy;
 
-		if (dkim_canon_body_init(&c->msg->body, st->body_canon, &cwhy) < 0) {
+		if (dkim_msg_body_start(c->msg, st->body_canon,
+					(size_t)dkim_conf_of(c)->line_length_limit, &cwhy) < 0) {
 			log_msg(LOG_ERR, qid, "dkim: body hash: %s", cwhy);
 			v.action = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
 			    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
 			v.reason = DKIM_R_SIGNER_ERROR;
 		} else {
-			c->msg->signing = true;
 			free(local);
 			free(domain);
 			return SMFIS_CONTINUE;
@@ -314,7 +315,7 @@ dkim_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	struct dkim_conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL && c->msg != NULL && c->msg->signing)
-		dkim_canon_body_feed(&c->msg->body, chunk, len);
+		dkim_msg_body_feed(c->msg, chunk, len);
 	return SMFIS_NOREPLY;
 }
 
@@ -329,7 +330,7 @@ dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
 	size_t n = c->msg->match.count;
 	long long now = (long long)time(NULL);
 
-	if (dkim_canon_body_final(&c->msg->body, bh, why) < 0)
+	if (dkim_msg_body_final(c->msg, bh, why) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const struct dkim_tables_sig *sig = &c->msg->match.sig[i];

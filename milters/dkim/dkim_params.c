@@ -63,6 +63,8 @@ static const struct cfg_param dkim_params[] = {
 	 "Largest header section kept per message for signing; larger messages count as unsignable."},
 	{"dkim_max_headers", CFG_INT, "1000", D(max_headers), 10, 100000, NULL, NULL,
 	 "Most header fields kept per message for signing; more count as unsignable."},
+	{"dkim_line_length_limit", CFG_INT, "998", D(line_length_limit), 0, 1000000, NULL, NULL,
+	 "Set to Postfix's smtp_line_length_limit: longer lines are hashed broken as Postfix will send them (0: no breaking)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

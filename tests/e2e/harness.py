@@ -21,16 +21,20 @@ Pieces (see each class):
 
 Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
 
-* XCLIENT LOGIN=name -> {auth_authen}=name.  XCLIENT's LOGIN attribute is honoured ONLY when
-  smtpd SASL is enabled (smtpd_sasl_auth_enable = yes); Postfix then treats the session as
-  SASL-authenticated (permit_sasl_authenticated matches, the Received header says
-  "(Authenticated sender: name)") and sends {auth_authen}=name and {auth_type}=XCLIENT to
-  milters in the MAIL phase.  With SASL disabled, LOGIN is silently ignored and no
-  {auth_authen} is sent.  Postfix(sasl=True) turns SASL on with a Cyrus configuration under
-  the Workdir (auxprop/sasldb, no saslauthd); no password database is needed for XCLIENT
-  LOGIN, so tests simulate an authenticated submission client with
+* XCLIENT LOGIN=name (measured by test_harness.XclientLoginTest):
+  - From an authorized XCLIENT host Postfix always takes the LOGIN attribute and passes
+    {auth_type}=XCLIENT and {auth_authen}=name to milters in the MAIL phase, even with
+    smtpd_sasl_auth_enable = no.
+  - Postfix itself treats the session as SASL-authenticated only with smtpd_sasl_auth_enable =
+    yes: then permit_sasl_authenticated matches (an external ADDR may relay), its Received
+    header says "with ESMTPA", and the log says "sasl_method=XCLIENT, sasl_username=name".
+    Without it, an external client with LOGIN is still refused relaying.
+  So tests simulate an authenticated submission client with Postfix(sasl=True) and
       send(port, ..., xclient={'ADDR': '198.51.100.7', 'LOGIN': 'alice'})
-  (send(auth=(user, password)) does real AUTH PLAIN and needs a sasldb; not set up here.)
+  Postfix(sasl=True) only turns Cyrus SASL on (cyrus_sasl_config_path in the Workdir, no
+  password database); real AUTH via send(auth=(user, password)) would need a sasldb and is not
+  set up (Debian's Postfix also did not read the smtpd.conf there: EHLO lists every installed
+  mechanism).
 
 * smtp-sink's dump files (-d) hold text lines ending in LF: it strips every CR (also a bare CR
   inside a line), undoes dot-stuffing, prepends its own X-Client-Addr / X-Client-Proto /
@@ -40,13 +44,28 @@ Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
   ".\\r\\n"), except that a bare CR inside a line cannot be recovered.  smtp-sink cannot reply
   per recipient; it can reject whole commands (RCPT, DATA, ".") with a 4xx or 5xx reply of
   your choosing: Sink(soft_reject=['RCPT']), Sink(hard_reject=['.'], hard_reply='554 5.7.1 no').
+  smtp-sink keeps lines of any length intact.  Postfix's smtp client, however, breaks lines
+  longer than smtp_line_length_limit (default 998) by inserting CRLF SPACE, which breaks DKIM
+  body hashes; Postfix(main={'smtp_line_length_limit': 0}) relays them unchanged.
+
+* Private Postfix pitfalls handled by class Postfix:
+  - maillog_file must lie under maillog_file_prefixes (default /var, /dev/stdout), or every
+    Postfix command dies with a fatal error that goes nowhere (syslog).
+  - Postfix's load_file() re-reads main.cf while its mtime is within about a second of now
+    (sleeping 300 ms per try), so every command stalls ~2 s on a fresh main.cf: the harness
+    backdates main.cf/master.cf.
+  - The master logs its fatal startup errors only to syslog (there is none); postfix(1) prints
+    them when stderr is a terminal, so the harness runs Postfix commands on a pty and, when the
+    master fails, `postfix check` for the reason.
+  - `postfix start` forks ~200 helper processes (2-7 s here); start() runs `master -w` on a
+    queue it created itself (0.2-0.4 s).  full_check=True takes the official path.
+  - unix socket paths are limited to 107 bytes: keep Workdir roots short.
 """
 
 import atexit
 import base64
 import email.parser
 import email.policy
-import errno
 import grp
 import json
 import os
@@ -69,6 +88,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 
 SMTP_SINK = '/usr/sbin/smtp-sink'
 POSTFIX = '/usr/sbin/postfix'
+MASTER = '/usr/lib/postfix/sbin/master'
 POSTQUEUE = '/usr/sbin/postqueue'
 POSTSUPER = '/usr/sbin/postsuper'
 SENDMAIL = '/usr/sbin/sendmail'
@@ -159,12 +179,24 @@ _handed_out_ports = set()
 _port_lock = threading.Lock()
 
 
+def _port_range():
+    """20000 up to the start of the kernel's ephemeral range (so that outgoing connections do
+    not take a port between free_port() and the server's bind)."""
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range') as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return (20000, low - 1) if low > 21000 else (low + 1, 65000)
+
+
 def free_port(host='127.0.0.1', ipv6=False, udp=False):
-    """A free TCP port (in 20000-60000) on HOST; with ipv6=True also free on ::1; with udp=True
-    also free for UDP (for DNS).  Ports are never handed out twice by one process."""
+    """A free TCP port on HOST, below the ephemeral range; with ipv6=True also free on ::1; with
+    udp=True also free for UDP (for DNS).  Ports are never handed out twice by one process."""
+    lo, hi = _port_range()
     with _port_lock:
         for _ in range(500):
-            port = random.randint(20000, 60000)
+            port = random.randint(lo, hi)
             if port in _handed_out_ports:
                 continue
             if not _port_free(port, socket.AF_INET, host):
@@ -255,17 +287,27 @@ def _unregister(obj):
             pass
 
 
+_workdirs = []
+
+
 def stop_all():
-    """Stop every harness object still running (newest first).  Runs from atexit."""
+    """Stop every harness object still running (newest first), then remove every Workdir not
+    cleaned up yet.  Runs from atexit (and from run.py after an interruption)."""
     while True:
         with _live_lock:
             if not _live:
-                return
+                break
             obj = _live.pop()
         try:
             obj.stop()
         except Exception as e:  # noqa: BLE001 - best effort at exit
             sys.stderr.write('harness: stopping %r failed: %s\n' % (obj, e))
+    while True:
+        with _live_lock:
+            if not _workdirs:
+                return
+            wd = _workdirs.pop()
+        wd.cleanup()
 
 
 atexit.register(stop_all)
@@ -279,6 +321,14 @@ def pid_alive(pid):
     except OSError:
         return False
     return st[st.rindex(')') + 2] != 'Z'
+
+
+def _comm(pid):
+    try:
+        with open('/proc/%d/comm' % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ''
 
 
 def kill_pid(pid, sig):
@@ -377,6 +427,8 @@ class Workdir:
         base = os.environ.get('POSTMILL_E2E_TMPDIR') or None
         self.root = tempfile.mkdtemp(prefix=prefix, dir=base)
         os.chmod(self.root, 0o755)
+        with _live_lock:
+            _workdirs.append(self)
 
     def path(self, *parts):
         return os.path.join(self.root, *parts)
@@ -407,6 +459,9 @@ class Workdir:
         return p
 
     def cleanup(self):
+        with _live_lock:
+            if self in _workdirs:
+                _workdirs.remove(self)
         if os.environ.get('POSTMILL_E2E_KEEP'):
             sys.stderr.write('harness: keeping %s\n' % self.root)
             return
@@ -564,7 +619,9 @@ class Sink(_Service):
         return out
 
     def messages(self):
-        """Completed deliveries (files the sink no longer holds open), oldest first."""
+        """Completed deliveries (files the sink no longer holds open), oldest first.  smtp-sink
+        stores a message before it answers the final dot, so with hard_reject/soft_reject=['.']
+        the refused messages are listed too."""
         try:
             names = os.listdir(self.dir)
         except FileNotFoundError:
@@ -657,8 +714,8 @@ class Postfix:
                             for XCLIENT LOGIN (see the module docstring)
       main                  dict of further main.cf settings (override everything above)
       master                list of extra master.cf lines
-    Methods: start(), stop(), reload(), log(), wait_log(), flush(), queue(), wait_queue_empty(),
-    sendmail(), statuses(), postconf()."""
+    Methods: start(), stop(), reload(), log(), wait_log(), statuses(), wait_status(), flush(),
+    queue(), wait_queue_empty(), purge(), sendmail(), postconf(), set_milters(), pids()."""
 
     def __init__(self, workdir, relay_port=None, name='postfix', port=None, ipv6=False,
                  mynetworks=None, smtpd_milters=None, non_smtpd_milters=None, milter_protocol=6,
@@ -674,6 +731,8 @@ class Postfix:
         self.queue_dir = workdir.mkdir(name + '/queue')
         self.data_dir = workdir.mkdir(name + '/data', 0o700, owner='postfix')
         self.maillog = os.path.join(self.base, 'maillog')
+        if len(os.path.join(self.queue_dir, 'private', 'proxywrite')) > 100:
+            raise HarnessError('queue directory %s is too long for unix socket paths (107 bytes)' % self.queue_dir)
         self.sasl = sasl
         self.full_check = full_check
         self.start_output = ''
@@ -733,11 +792,12 @@ class Postfix:
             'smtpd_milters': _milter_list(smtpd_milters),
             'non_smtpd_milters': _milter_list(non_smtpd_milters),
         }
+        if not relay_port:
+            # no next hop: fail deliveries instead of looking up MX/A records
+            self.settings['default_transport'] = 'error:5.3.0 no relay_port configured in the test'
         if sasl:
+            # an empty private config path, so that the system's /etc/postfix/sasl is not used
             sasl_dir = workdir.mkdir(name + '/sasl')
-            with open(os.path.join(sasl_dir, 'smtpd.conf'), 'w') as f:
-                f.write('pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n'
-                        'sasldb_path: %s\n' % os.path.join(sasl_dir, 'sasldb2'))
             self.settings.update({
                 'smtpd_sasl_auth_enable': 'yes',
                 'smtpd_sasl_type': 'cyrus',
@@ -815,20 +875,35 @@ class Postfix:
             os.chmod(p, mode)
 
     def start(self, timeout=DEFAULT_TIMEOUT):
-        """Write main.cf/master.cf, create the queue, `postfix -c DIR start`, wait until the SMTP
-        port answers 220.  `postfix start` itself runs post-install create-missing, the
-        master.cf/postlog checks and postsuper (what set-permissions and check do); with
-        full_check=True (or $POSTMILL_E2E_POSTFIX_CHECK set) `postfix set-permissions` and
-        `postfix check` also run first (about 3.5 s more).  Output of start: self.start_output."""
+        """Write main.cf/master.cf, create the queue, start the master, wait until the SMTP port
+        answers 220.
+
+        By default this runs `master -c DIR -w` directly, which is the last step of `postfix
+        start`: postfix-script's checks before it (post-install create-missing, postsuper,
+        check-warn) fork ~200 processes and take 2-7 s on this machine, and have nothing to do
+        on a queue created by _make_queue_dirs().  With full_check=True (or
+        $POSTMILL_E2E_POSTFIX_CHECK set) it runs `postfix set-permissions`, `postfix check` and
+        `postfix start` instead (output in self.start_output)."""
         self._write_config()
         self._make_queue_dirs()
-        if self.full_check or os.environ.get('POSTMILL_E2E_POSTFIX_CHECK'):
+        full = self.full_check or bool(os.environ.get('POSTMILL_E2E_POSTFIX_CHECK'))
+        if full:
             self._run(POSTFIX, '-c', self.conf_dir, 'set-permissions')
             self._run(POSTFIX, '-c', self.conf_dir, 'check')
         _register(self)
         self.running = True
         try:
-            self.start_output = self._run(POSTFIX, '-c', self.conf_dir, 'start')
+            if full:
+                self.start_output = self._run(POSTFIX, '-c', self.conf_dir, 'start')
+            else:
+                status, self.start_output = run_with_pty([MASTER, '-c', self.conf_dir, '-w'], env=self._env())
+                if status != 0:
+                    # the master logs its fatal errors to syslog only (none here); postfix(1)
+                    # prints them to a terminal, and `postfix check` parses the same config
+                    diag = self._run(POSTFIX, '-c', self.conf_dir, 'check', check=False)
+                    raise HarnessError('postfix %s: master -w failed (status %d) %s\n`postfix check` says:\n%s'
+                                       '\nmaillog:\n%s' % (self.name, status, self.start_output, diag,
+                                                           tail(self.log(), 20)))
             self.master_pid = self._read_master_pid()
             wait_until(lambda: self._smtpd_ready(), timeout, 'postfix %s on port %d' % (self.name, self.port),
                        on_timeout=lambda: 'maillog:\n' + tail(self.log(), 30))
@@ -890,12 +965,25 @@ class Postfix:
             wait_until(lambda: not self.pids(), 5, 'postfix %s to die after SIGKILL' % self.name)
 
     def reload(self, timeout=DEFAULT_TIMEOUT):
-        """Rewrite the config and `postfix reload`; waits until the master logged the reload."""
+        """Rewrite main.cf/master.cf and reload: SIGHUP to the master (what `postfix reload` does
+        after its postsuper pass; with full_check, `postfix -c DIR reload` itself).  Waits until
+        the master logged the reload and the port answers again."""
         self._write_config()
         before = self.log().count('reload -- version')
-        self._run(POSTFIX, '-c', self.conf_dir, 'reload')
+        old_daemons = [p for p in self.pids() if _comm(p) in ('smtpd', 'cleanup')]
+        if self.full_check or os.environ.get('POSTMILL_E2E_POSTFIX_CHECK'):
+            self._run(POSTFIX, '-c', self.conf_dir, 'reload')
+        else:
+            master = self._read_master_pid()
+            if not master or not pid_alive(master):
+                raise HarnessError('postfix %s is not running; maillog:\n%s' % (self.name, tail(self.log(), 20)))
+            os.kill(master, signal.SIGHUP)
         wait_until(lambda: self.log().count('reload -- version') > before, timeout,
                    'postfix %s to reload' % self.name, on_timeout=lambda: tail(self.log(), 20))
+        # idle smtpd/cleanup processes from before the reload still hold the old configuration;
+        # they exit once the master tells them to: wait, so the next session sees the new one
+        wait_until(lambda: not [p for p in old_daemons if pid_alive(p)], timeout,
+                   'postfix %s daemons from before the reload to exit' % self.name)
         wait_until(self._smtpd_ready, timeout, 'postfix %s port after reload' % self.name)
 
     def __enter__(self):
@@ -935,6 +1023,16 @@ class Postfix:
                             'status': m.group(4), 'text': m.group(5)})
         return out
 
+    def wait_status(self, queue_id, status=None, count=1, timeout=DEFAULT_TIMEOUT):
+        """Wait until the maillog has COUNT delivery results for QUEUE_ID (with STATUS: 'sent',
+        'bounced', 'deferred', ... if given); returns statuses(queue_id)."""
+        def done():
+            st = [x for x in self.statuses(queue_id) if status is None or x['status'] == status]
+            return len(st) >= count
+        wait_until(done, timeout, '%d %s result(s) for %s in %s' % (count, status or 'delivery', queue_id, self.name),
+                   interval=0.05, on_timeout=lambda: tail(self.log(), 30))
+        return self.statuses(queue_id)
+
     def queue(self):
         """Messages in the queue: list of dicts from `postqueue -j`."""
         out = self._run(POSTQUEUE, '-c', self.conf_dir, '-j')
@@ -970,8 +1068,8 @@ class Postfix:
         return 'Postfix(%s, port=%d)' % (self.name, self.port)
 
 
-def run_with_pty(argv, env=None, timeout=60, input=None):
-    """Run ARGV with stdout+stderr on a pseudo-terminal; returns (status, output str).  Reading
+def run_with_pty(argv, env=None, timeout=60):
+    """Run ARGV (umask 022) with stdout+stderr on a pseudo-terminal; returns (status, output).  Reading
     stops once the process has exited and the pty stays quiet (a daemon it forked may keep the
     terminal open)."""
     import pty
@@ -979,7 +1077,7 @@ def run_with_pty(argv, env=None, timeout=60, input=None):
     master, slave = pty.openpty()
     try:
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
-                             close_fds=True, start_new_session=True)
+                             close_fds=True, start_new_session=True, umask=0o022)
     finally:
         os.close(slave)
     chunks = []
@@ -1080,9 +1178,11 @@ def send(port, mail_from, rcpts, message, xclient=None, ehlo='client.test', auth
     """One SMTP session to HOST:PORT; never raises on SMTP errors, returns a SendResult.
 
     XCLIENT: dict of attributes (ADDR, NAME, HELO, LOGIN, PROTO, PORT, ...), sent after the first
-    EHLO and followed by a second EHLO.  AUTH: (user, password) for AUTH PLAIN.  MESSAGE: bytes
-    or str; with normalize_eols (default) bare LF/CR become CRLF, otherwise bytes go as given
-    (dot-stuffed)."""
+    EHLO and followed by a second EHLO; values are xtext-encoded ('[UNAVAILABLE]' is sent as
+    is); an IPv6 ADDR is written 'IPV6:2001:db8::7'.  AUTH: (user, password) for AUTH PLAIN.
+    MESSAGE: bytes or str; with normalize_eols (default) bare LF/CR become CRLF, otherwise the
+    bytes go as given (dot-stuffed).  mail_options / rcpt_options: extra MAIL/RCPT parameters.
+    error is set (and later stages are None) when the connection broke before QUIT."""
     if isinstance(rcpts, str):
         rcpts = [rcpts]
     if isinstance(message, str):
@@ -1091,58 +1191,70 @@ def send(port, mail_from, rcpts, message, xclient=None, ehlo='client.test', auth
         message = fix_eols(message)
     res = SendResult()
     s = smtplib.SMTP(timeout=timeout)
+    s.command_encoding = 'utf-8'  # SMTPUTF8 addresses (pass mail_options=['SMTPUTF8'])
     try:
         try:
-            res.connect = _reply(s.connect(host, port))
-            if res.connect[0] != 220:
-                return res
-            res.ehlo = _reply(s.ehlo(ehlo))
-            if res.ehlo[0] != 250:
-                return res
-            if xclient:
-                attrs = ' '.join('%s=%s' % (k.upper(), v if v == '[UNAVAILABLE]' else xtext(str(v)))
-                                 for k, v in xclient.items())
-                res.xclient = _reply(s.docmd('XCLIENT', attrs))
-                if res.xclient[0] != 220:
-                    return res
-                res.ehlo2 = _reply(s.ehlo(ehlo))
-                if res.ehlo2[0] != 250:
-                    return res
-            res.features = dict(s.esmtp_features)
-            if auth:
-                user, password = auth
-                tok = base64.b64encode(b'\0' + user.encode() + b'\0' + password.encode()).decode()
-                res.auth = _reply(s.docmd('AUTH', 'PLAIN ' + tok))
-                if res.auth[0] != 235:
-                    return res
-            opts = ''.join(' ' + o for o in mail_options)
-            res.mail = _reply(s.docmd('MAIL', 'FROM:<%s>%s' % (mail_from, opts)))
-            if res.mail[0] != 250:
-                return res
-            ropts = ''.join(' ' + o for o in rcpt_options)
-            for r in rcpts:
-                c, t = _reply(s.docmd('RCPT', 'TO:<%s>%s' % (r, ropts)))
-                res.rcpt.append((r, c, t))
-            if not any(c in (250, 251) for _, c, _ in res.rcpt):
-                s.docmd('RSET')
-                return res
-            res.data_start = _reply(s.docmd('DATA'))
-            if res.data_start[0] != 354:
-                return res
-            s.send(dot_stuff(message))
-            res.data = _reply(s.getreply())
-            m = re.search(r'queued as (\S+)', res.data[1])
-            if m:
-                res.queue_id = m.group(1)
-            res.quit = _reply(s.docmd('QUIT'))
+            _session(s, res, host, port, mail_from, rcpts, message, xclient, ehlo, auth, mail_options,
+                     rcpt_options)
         except (smtplib.SMTPServerDisconnected, OSError) as e:
             res.error = '%s: %s' % (type(e).__name__, e)
+            return res
+        if res.connect is not None:
+            try:
+                res.quit = _reply(s.docmd('QUIT'))
+            except (smtplib.SMTPServerDisconnected, OSError) as e:
+                res.quit = (-1, 'disconnected: %s' % e)
         return res
     finally:
         try:
             s.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+def _session(s, res, host, port, mail_from, rcpts, message, xclient, ehlo, auth, mail_options, rcpt_options):
+    """The SMTP dialogue of send(); returns at the first refused stage."""
+    res.connect = _reply(s.connect(host, port))
+    if res.connect[0] != 220:
+        return
+    res.ehlo = _reply(s.ehlo(ehlo))
+    if res.ehlo[0] != 250:
+        return
+    if xclient:
+        attrs = ' '.join('%s=%s' % (k.upper(), v if v == '[UNAVAILABLE]' else xtext(str(v)))
+                         for k, v in xclient.items())
+        res.xclient = _reply(s.docmd('XCLIENT', attrs))
+        if res.xclient[0] != 220:
+            return
+        res.ehlo2 = _reply(s.ehlo(ehlo))
+        if res.ehlo2[0] != 250:
+            return
+    res.features = dict(s.esmtp_features)
+    if auth:
+        user, password = auth
+        tok = base64.b64encode(b'\0' + user.encode() + b'\0' + password.encode()).decode()
+        res.auth = _reply(s.docmd('AUTH', 'PLAIN ' + tok))
+        if res.auth[0] != 235:
+            return
+    opts = ''.join(' ' + o for o in mail_options)
+    res.mail = _reply(s.docmd('MAIL', 'FROM:<%s>%s' % (mail_from, opts)))
+    if res.mail[0] != 250:
+        return
+    ropts = ''.join(' ' + o for o in rcpt_options)
+    for r in rcpts:
+        c, t = _reply(s.docmd('RCPT', 'TO:<%s>%s' % (r, ropts)))
+        res.rcpt.append((r, c, t))
+    if not any(c in (250, 251) for _, c, _ in res.rcpt):
+        s.docmd('RSET')
+        return
+    res.data_start = _reply(s.docmd('DATA'))
+    if res.data_start[0] != 354:
+        return
+    s.send(dot_stuff(message))
+    res.data = _reply(s.getreply())
+    m = re.search(r'queued as (\S+)', res.data[1])
+    if m:
+        res.queue_id = m.group(1)
 
 
 def make_message(subject='test', from_addr='sender@example.test', to_addr='rcpt@example.net', body=None,
@@ -1341,7 +1453,7 @@ class Knot(_Service):
             self._wait_serial(z, timeout)
 
     def _wait_serial(self, zone, timeout):
-        m = re.search(r'\bSOA\s+\S+\s+\S+\s+(\d+)', self._zone_file_text(zone, self.zones[zone])
+        m = re.search(r'\bSOA\s+\S+\s+\S+\s+\(?\s*(\d+)', self._zone_file_text(zone, self.zones[zone])
                       if re.search(r'\bSOA\b', self.zones[zone]) else 'SOA x x %d' % self.serial)
         if not m:
             return
@@ -1811,6 +1923,15 @@ class MacroMilter:
                     with self._lock:
                         self.events.append(('eom', {}))
                     reply(b'a')
+                elif cmd == b'C':
+                    host, _, rest = data.partition(b'\0')
+                    info = {'hostname': host.decode('utf-8', 'replace'), 'family': rest[:1].decode('ascii', 'replace')}
+                    if rest[:1] in (b'4', b'6') and len(rest) >= 3:
+                        info['port'] = struct.unpack('!H', rest[1:3])[0]
+                        info['address'] = rest[3:].rstrip(b'\0').decode('ascii', 'replace')
+                    with self._lock:
+                        self.events.append(('connect', info))
+                    reply(b'c')
                 else:
                     args = [a.decode('utf-8', 'replace') for a in data.split(b'\0') if a]
                     with self._lock:
@@ -1856,7 +1977,9 @@ class E2ETestCase(unittest.TestCase):
         self.knot(zones, **kw), self.redis(**kw), self.macro_milter()."""
 
     def setUp(self):
-        self.wd = Workdir(prefix='postmill-e2e-%s-' % self._testMethodName)
+        # keep the root short: unix socket paths (Postfix's queue/private/*, milter sockets) are
+        # limited to 107 bytes
+        self.wd = Workdir(prefix='pm-%s-' % self._testMethodName.replace('test_', '')[:12])
         self.addCleanup(self.wd.cleanup)
 
     def _started(self, obj, **start_kw):

@@ -1,0 +1,1000 @@
+/*++
+ * NAME
+ *	redis 3
+ * SUMMARY
+ *	Redis client for milter callbacks: deadlines, a connection pool, back-off
+ * DESCRIPTION
+ *	See redis.h for the interface. This file has four layers:
+ *	- configuration: redis_conf_parse_server() and redis_conf_check(),
+ *	  pure functions;
+ *	- links: one connection each (a redisContext), opened by
+ *	  redis_link_open() (connect, AUTH, SELECT under one deadline) and
+ *	  used by redis_exchange() (one command, one reply, one deadline);
+ *	- the pool: a mutex-protected stack of idle links plus the up/down
+ *	  state that drives the back-off (redis_checkout(), redis_checkin(),
+ *	  redis_failed(), redis_recovered());
+ *	- commands: redis_command() and friends format with hiredis and run
+ *	  redis_call().
+ *
+ *	hiredis connects (redisConnectWithTimeout() bounds the connect, and
+ *	a numeric address never reaches a resolver), formats commands and
+ *	parses replies. The socket I/O of an exchange is done here, with
+ *	poll(2) against one deadline and send(2)/recv(2) with MSG_DONTWAIT:
+ *	redisSetTimeout() sets SO_RCVTIMEO, which bounds each read(2), so a
+ *	server trickling a reply a byte at a time could hold a milter thread
+ *	for many timeouts; and hiredis writes with write(2), which raises
+ *	SIGPIPE on a connection the server has closed, while send(2) with
+ *	MSG_NOSIGNAL does not. The context's own I/O functions and output
+ *	buffer are never used.
+ *
+ *	Why a pool and not a context per thread (pthread_key_t): libmilter
+ *	threads come and go with SMTP sessions, so per-thread contexts would
+ *	reconnect (and AUTH) for most sessions; and the pool lives in a
+ *	configuration snapshot that a reload frees from whichever thread
+ *	drops it last, while per-thread contexts would still sit in other
+ *	threads' keys. Here a link is owned by exactly one call between
+ *	checkout and checkin, the mutex is held for a few list operations
+ *	only, and redis_pool_free() knows every link there is.
+ *--*/
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "log.h"
+#include "redis.h"
+#include "xalloc.h"
+
+_Static_assert(REDIS_MAX_TIMEOUT_MS == 10000L, "update the messages of redis_conf_check()");
+_Static_assert(REDIS_MAX_BACKOFF_MS == 600000L, "update the messages of redis_conf_check()");
+_Static_assert(REDIS_MAX_IDLE == 1024, "update the messages of redis_conf_check()");
+
+#define REDIS_READ_CHUNK	16384	/* one recv(2); replies are mostly tiny */
+
+/* one connection; owned by the pool when idle, by one call otherwise */
+struct redis_link {
+	redisContext	*ctx;
+	unsigned long	 epoch;		/* pool epoch when it was opened */
+};
+
+struct redis_pool {
+	/* immutable after redis_pool_new() */
+	struct redis_server server;
+	char		*server_text;
+	char		*user;		/* NULL: AUTH with the password only */
+	char		*password;	/* NULL: no AUTH */
+	int		 db;
+	long		 connect_timeout_ms;
+	long		 command_timeout_ms;
+	long		 backoff_min_ms;
+	long		 backoff_max_ms;
+	unsigned	 max_idle;
+
+	pthread_mutex_t	 lock;		/* guards everything below */
+	struct redis_link **idle;	/* stack, max_idle slots */
+	unsigned	 nidle;
+	unsigned	 busy;		/* links checked out */
+	unsigned long	 epoch;		/* +1 at every failure */
+	bool		 down;		/* backing off */
+	bool		 probing;	/* a call is trying while down */
+	long long	 down_since;	/* ms, monotonic */
+	long long	 retry_at;	/* ms, monotonic: next probe */
+	long		 backoff_ms;	/* current wait */
+	unsigned long	 connects;
+	unsigned long	 failures;
+};
+
+/*
+ * Error texts that are not string literals live in one buffer per thread:
+ * they are valid until this thread's next call, which is all a caller
+ * needs to log them, and no two threads can overwrite each other's.
+ */
+static _Thread_local char redis_errbuf[192];
+
+/* redis_now_ms - monotonic milliseconds */
+static long long
+redis_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* redis_errf - format an error into this thread's buffer, printable only */
+static const char * __attribute__((format(printf, 1, 2)))
+redis_errf(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(redis_errbuf, sizeof(redis_errbuf), fmt, ap);
+	va_end(ap);
+	/* the text may come from the server: keep log lines one line */
+	for (char *cp = redis_errbuf; *cp != '\0'; cp++)
+		if ((unsigned char)*cp < 0x20 || (unsigned char)*cp == 0x7f)
+			*cp = '?';
+	return redis_errbuf;
+}
+
+/* redis_err_lower - text with a lower-case first letter, as errors read */
+static const char *
+redis_err_lower(const char *text)
+{
+	redis_errf("%s", text);
+	if (redis_errbuf[0] >= 'A' && redis_errbuf[0] <= 'Z')
+		redis_errbuf[0] = (char)(redis_errbuf[0] - 'A' + 'a');
+	return redis_errbuf;
+}
+
+/* redis_err_errno - lower-case strerror text for errnum */
+static const char *
+redis_err_errno(int errnum)
+{
+	char	buf[128];
+
+	return redis_err_lower(strerror_r(errnum, buf, sizeof(buf)));
+}
+
+/*
+ * Configuration.
+ */
+
+/* redis_parse_port - "1".."65535" */
+static int
+redis_parse_port(const char *text, int *port, const char **why)
+{
+	long	val = 0;
+
+	if (*text == '\0') {
+		*why = "missing port after ':'";
+		return -1;
+	}
+	for (const char *cp = text; *cp != '\0'; cp++) {
+		if (*cp < '0' || *cp > '9') {
+			*why = "port is not a number";
+			return -1;
+		}
+		if (val <= 65535)
+			val = val * 10 + (*cp - '0');
+	}
+	if (val < 1 || val > 65535) {
+		*why = "port out of range (1..65535)";
+		return -1;
+	}
+	*port = (int)val;
+	return 0;
+}
+
+/* redis_conf_parse_server - check and split a server string; see redis.h */
+int
+redis_conf_parse_server(const char *text, struct redis_server *out,
+			const char **why)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *host, *rest;
+	size_t	len, hostlen;
+
+	memset(out, 0, sizeof(*out));
+	if (text == NULL || *text == '\0') {
+		*why = "empty server";
+		return -1;
+	}
+	if ((len = strnlen(text, REDIS_MAX_SERVER_LEN + 1)) > REDIS_MAX_SERVER_LEN) {
+		*why = "server string too long";
+		return -1;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c <= 0x20 || c >= 0x7f) {
+			*why = "server string has a blank or a non-ASCII byte";
+			return -1;
+		}
+	}
+
+	if (strncmp(text, "unix:", 5) == 0) {
+		const char *path = text + 5;
+
+		if (*path == '\0') {
+			*why = "empty unix socket path";
+			return -1;
+		}
+		if (*path != '/') {
+			*why = "unix socket path must be absolute";
+			return -1;
+		}
+		if (strlen(path) >= sizeof(out->path)) {
+			*why = "unix socket path too long (107 bytes at most)";
+			return -1;
+		}
+		out->transport = REDIS_TRANSPORT_UNIX;
+		memcpy(out->path, path, strlen(path) + 1);
+		return 0;
+	}
+
+	out->transport = REDIS_TRANSPORT_TCP;
+	out->port = REDIS_DEFAULT_PORT;
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (end == NULL) {
+			*why = "missing ']' after IPv6 address";
+			return -1;
+		}
+		host = text + 1;
+		hostlen = (size_t)(end - host);
+		rest = end + 1;
+		if (*rest != '\0' && *rest != ':') {
+			*why = "expected ':PORT' after ']'";
+			return -1;
+		}
+	} else {
+		const char *colon = strchr(text, ':');
+
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			*why = "IPv6 address must be in brackets, as in [::1]:6379";
+			return -1;
+		}
+		host = text;
+		hostlen = colon ? (size_t)(colon - text) : len;
+		rest = colon ? colon : "";
+	}
+	if (hostlen == 0) {
+		*why = "missing host";
+		return -1;
+	}
+	if (hostlen >= sizeof(out->host)) {
+		*why = "host is not a numeric IP address (no name lookups: they have no deadline)";
+		return -1;
+	}
+	memcpy(out->host, host, hostlen);
+	out->host[hostlen] = '\0';
+	if (text[0] == '[') {
+		if (inet_pton(AF_INET6, out->host, addr) != 1) {
+			*why = "not a numeric IPv6 address between '[' and ']'";
+			return -1;
+		}
+	} else if (inet_pton(AF_INET, out->host, addr) != 1) {
+		*why = "host is not a numeric IP address (no name lookups: they have no deadline)";
+		return -1;
+	}
+	if (*rest == ':' && redis_parse_port(rest + 1, &out->port, why) < 0)
+		return -1;
+	return 0;
+}
+
+/* redis_nonempty - s, or NULL when s is NULL or "" */
+static const char *
+redis_nonempty(const char *s)
+{
+	return s != NULL && *s != '\0' ? s : NULL;
+}
+
+/* redis_conf_check - whole configuration; see redis.h */
+int
+redis_conf_check(const struct redis_conf *conf, const char **why)
+{
+	struct redis_server server;
+	const char *user = redis_nonempty(conf->user);
+	const char *password = redis_nonempty(conf->password);
+
+	if (redis_conf_parse_server(conf->server, &server, why) < 0)
+		return -1;
+	if (user != NULL && password == NULL) {
+		*why = "ACL user given without a password";
+		return -1;
+	}
+	if ((user && strlen(user) > REDIS_MAX_SECRET_LEN)
+	    || (password && strlen(password) > REDIS_MAX_SECRET_LEN)) {
+		*why = "user or password too long (512 bytes at most)";
+		return -1;
+	}
+	if (conf->db < 0) {
+		*why = "database number must be 0 or more";
+		return -1;
+	}
+	if (conf->connect_timeout_ms < 1 || conf->connect_timeout_ms > REDIS_MAX_TIMEOUT_MS) {
+		*why = "connect timeout out of range (1..10000 ms)";
+		return -1;
+	}
+	if (conf->command_timeout_ms < 1 || conf->command_timeout_ms > REDIS_MAX_TIMEOUT_MS) {
+		*why = "command timeout out of range (1..10000 ms)";
+		return -1;
+	}
+	if (conf->backoff_max_ms < 1 || conf->backoff_max_ms > REDIS_MAX_BACKOFF_MS) {
+		*why = "maximum back-off out of range (1..600000 ms)";
+		return -1;
+	}
+	if (conf->backoff_min_ms < 1 || conf->backoff_min_ms > conf->backoff_max_ms) {
+		*why = "minimum back-off out of range (1 ms..maximum back-off)";
+		return -1;
+	}
+	if (conf->max_idle < 0 || conf->max_idle > REDIS_MAX_IDLE) {
+		*why = "idle connections out of range (0..1024)";
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Links.
+ */
+
+/* redis_link_free - close one connection; takes NULL */
+static void
+redis_link_free(struct redis_link *l)
+{
+	if (l == NULL)
+		return;
+	redisFree(l->ctx);
+	free(l);
+}
+
+/* redis_wait - poll fd until ready or deadline: 0 ready, -1 deadline passed */
+static int
+redis_wait(int fd, short events, long long deadline)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		long long left = deadline - redis_now_ms();
+		int	n;
+
+		if (left <= 0)
+			return -1;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)left);
+		if (n > 0)
+			return 0;		/* ready, or an error for send/recv */
+		if (n < 0 && errno != EINTR)
+			return 0;		/* let send/recv report it */
+	}
+}
+
+/* redis_reply_unusable - an error reply that says this connection can't work */
+static bool
+redis_reply_unusable(const redisReply *r)
+{
+	/* the server's words for "not you" or "not now", not for "not this" */
+	static const char *const words[] = {
+		"NOAUTH", "WRONGPASS", "LOADING", "BUSY", "MASTERDOWN",
+	};
+
+	if (r->type != REDIS_REPLY_ERROR || r->str == NULL)
+		return false;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		size_t	n = strlen(words[i]);
+
+		if ((size_t)r->len >= n && strncmp(r->str, words[i], n) == 0
+		    && (r->str[n] == ' ' || r->str[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * redis_exchange - send one formatted command and read its reply by deadline
+ *
+ * Returns the reply, or NULL with *err set: timeout_err when the deadline
+ * passed, else the socket or protocol error. After NULL the link is
+ * unusable (a reply may still be on its way) and must be freed.
+ */
+static redisReply *
+redis_exchange(struct redis_link *l, const char *cmd, size_t len,
+	       long long deadline, const char *timeout_err, const char **err)
+{
+	redisContext *c = l->ctx;
+	char	buf[REDIS_READ_CHUNK];
+	void	*reply = NULL;
+	size_t	off = 0;
+
+	while (off < len) {
+		ssize_t	n = send(c->fd, cmd + off, len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n >= 0) {
+			off += (size_t)n;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			if (redis_wait(c->fd, POLLOUT, deadline) < 0) {
+				*err = timeout_err;
+				return NULL;
+			}
+		} else if (errno != EINTR) {
+			*err = redis_err_errno(errno);
+			return NULL;
+		}
+	}
+	for (;;) {
+		ssize_t	n;
+
+		if (redisReaderGetReply(c->reader, &reply) != REDIS_OK) {
+			*err = redis_errf("protocol error: %s", c->reader->errstr);
+			return NULL;
+		}
+		if (reply != NULL)
+			return reply;
+		if (redis_wait(c->fd, POLLIN, deadline) < 0) {
+			*err = timeout_err;
+			return NULL;
+		}
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0) {
+			*err = "server closed the connection";
+			return NULL;
+		}
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+				continue;
+			*err = redis_err_errno(errno);
+			return NULL;
+		}
+		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+			*err = redis_errf("protocol error: %s", c->reader->errstr);
+			return NULL;
+		}
+	}
+}
+
+/* redis_handshake - one AUTH or SELECT while connecting: 0 or -1 + *err */
+static int
+redis_handshake(struct redis_link *l, const char *what, int argc,
+		const char **argv, long long deadline, const char **err)
+{
+	redisReply *r;
+	char	*cmd;
+	int	len;
+
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0) {
+		*err = "out of memory";
+		return -1;
+	}
+	r = redis_exchange(l, cmd, (size_t)len, deadline, "connect timeout", err);
+	redisFreeCommand(cmd);
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_ERROR) {
+		*err = redis_errf("%s: %s", what, r->str ? r->str : "");
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
+	return 0;
+}
+
+/* redis_link_open - connect, AUTH and SELECT under connect_timeout_ms */
+static struct redis_link *
+redis_link_open(const struct redis_pool *p, unsigned long epoch,
+		const char **err)
+{
+	long long deadline = redis_now_ms() + p->connect_timeout_ms;
+	struct timeval tv;
+	struct redis_link *l;
+	redisContext *c;
+	char	timedout[128];
+
+	tv.tv_sec = p->connect_timeout_ms / 1000;
+	tv.tv_usec = (p->connect_timeout_ms % 1000) * 1000;
+	if (p->server.transport == REDIS_TRANSPORT_UNIX)
+		c = redisConnectUnixWithTimeout(p->server.path, tv);
+	else
+		c = redisConnectWithTimeout(p->server.host, p->server.port, tv);
+	if (c == NULL) {
+		*err = "out of memory";
+		return NULL;
+	}
+	if (c->err != 0) {
+		/* hiredis says ETIMEDOUT in words: compare the words */
+		if (strcmp(c->errstr, strerror_r(ETIMEDOUT, timedout, sizeof(timedout))) == 0) {
+			*err = "connect timeout";
+		} else {
+			*err = redis_err_lower(c->errstr);
+		}
+		redisFree(c);
+		return NULL;
+	}
+	/* a milter never execs, but a helper it may start must not inherit us */
+	(void)fcntl(c->fd, F_SETFD, FD_CLOEXEC);
+	if (p->server.transport == REDIS_TRANSPORT_TCP
+	    && redisEnableKeepAlive(c) != REDIS_OK) {
+		/* only costs the early detection of a vanished peer */
+		c->err = 0;
+		c->errstr[0] = '\0';
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->ctx = c;
+	l->epoch = epoch;
+
+	if (p->password != NULL) {
+		const char *argv[3] = {"AUTH"};
+		int	argc = 1;
+
+		if (p->user != NULL)
+			argv[argc++] = p->user;
+		argv[argc++] = p->password;
+		if (redis_handshake(l, "AUTH", argc, argv, deadline, err) < 0) {
+			redis_link_free(l);
+			return NULL;
+		}
+	}
+	if (p->db != 0) {
+		char	db[16];
+		const char *argv[2] = {"SELECT", db};
+
+		snprintf(db, sizeof(db), "%d", p->db);
+		if (redis_handshake(l, "SELECT", 2, argv, deadline, err) < 0) {
+			redis_link_free(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+/* redis_link_alive - may an idle link be used: nothing to read, no error */
+static bool
+redis_link_alive(const struct redis_link *l)
+{
+	struct pollfd pfd;
+
+	/*
+	 * No request is outstanding on an idle link, so anything readable is
+	 * an EOF (Redis restarted, its "timeout" setting, CLIENT KILL), a
+	 * reset or garbage: in every case the link is dead.
+	 */
+	pfd.fd = l->ctx->fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	return poll(&pfd, 1, 0) == 0;
+}
+
+/*
+ * The pool and its up/down state.
+ */
+
+/* redis_failed - a connect or exchange failed: drop all links, back off */
+static void
+redis_failed(struct redis_pool *p, bool probe, const char *err)
+{
+	long long now = redis_now_ms();
+	bool	went_down = false;
+	long	backoff;
+
+	pthread_mutex_lock(&p->lock);
+	p->epoch++;			/* every older link is suspect now */
+	p->failures++;
+	if (!p->down) {
+		p->down = true;
+		p->down_since = now;
+		p->backoff_ms = p->backoff_min_ms;
+		p->retry_at = now + p->backoff_ms;
+		went_down = true;
+	} else if (probe) {
+		p->backoff_ms = p->backoff_ms > p->backoff_max_ms / 2
+		    ? p->backoff_max_ms : p->backoff_ms * 2;
+		p->retry_at = now + p->backoff_ms;
+	}
+	if (probe)
+		p->probing = false;
+	backoff = p->backoff_ms;
+	pthread_mutex_unlock(&p->lock);
+
+	if (went_down)
+		log_msg(LOG_WARNING, NULL, "redis %s: down: %s; next try in %ld ms",
+			p->server_text, err, backoff);
+	else if (probe)
+		log_msg(LOG_DEBUG, NULL, "redis %s: still down: %s; next try in %ld ms",
+			p->server_text, err, backoff);
+}
+
+/* redis_recovered - the probe got a reply: up again */
+static void
+redis_recovered(struct redis_pool *p)
+{
+	long long since = 0;
+	bool	was_down;
+
+	pthread_mutex_lock(&p->lock);
+	was_down = p->down;
+	if (was_down)
+		since = p->down_since;
+	p->down = false;
+	p->probing = false;
+	p->backoff_ms = 0;
+	pthread_mutex_unlock(&p->lock);
+	if (was_down)
+		log_msg(LOG_WARNING, NULL, "redis %s: up again after %lld ms",
+			p->server_text, redis_now_ms() - since);
+}
+
+/*
+ * redis_checkout - a link for one call: idle, or newly opened
+ *
+ * Returns NULL with *err when backing off or when the connect failed
+ * (the failure is already counted). *probe says this call is the one
+ * allowed to try while the pool is down.
+ */
+static struct redis_link *
+redis_checkout(struct redis_pool *p, bool *probe, const char **err)
+{
+	struct redis_link *l;
+	unsigned long epoch;
+
+	*probe = false;
+	for (;;) {
+		bool	current;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->nidle == 0)
+			break;			/* with the lock held */
+		l = p->idle[--p->nidle];
+		current = l->epoch == p->epoch;
+		if (current)
+			p->busy++;
+		pthread_mutex_unlock(&p->lock);
+		if (current && redis_link_alive(l))
+			return l;
+		redis_link_free(l);		/* outside the lock: close(2) */
+		if (current) {
+			pthread_mutex_lock(&p->lock);
+			p->busy--;
+			pthread_mutex_unlock(&p->lock);
+		}
+	}
+	if (p->down) {
+		if (p->probing || redis_now_ms() < p->retry_at) {
+			pthread_mutex_unlock(&p->lock);
+			*err = "backing off";
+			return NULL;
+		}
+		p->probing = true;
+		*probe = true;
+	}
+	p->busy++;
+	p->connects++;
+	epoch = p->epoch;
+	pthread_mutex_unlock(&p->lock);
+
+	if ((l = redis_link_open(p, epoch, err)) == NULL) {
+		pthread_mutex_lock(&p->lock);
+		p->busy--;
+		pthread_mutex_unlock(&p->lock);
+		redis_failed(p, *probe, *err);
+	}
+	return l;
+}
+
+/* redis_checkin - give a good link back, or close it */
+static void
+redis_checkin(struct redis_pool *p, struct redis_link *l)
+{
+	pthread_mutex_lock(&p->lock);
+	p->busy--;
+	if (l->epoch == p->epoch && p->nidle < p->max_idle) {
+		p->idle[p->nidle++] = l;
+		l = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	redis_link_free(l);
+}
+
+/* redis_discard - close a link that failed */
+static void
+redis_discard(struct redis_pool *p, struct redis_link *l)
+{
+	pthread_mutex_lock(&p->lock);
+	p->busy--;
+	pthread_mutex_unlock(&p->lock);
+	redis_link_free(l);
+}
+
+/* redis_pool_new - check and copy conf; connects to nothing yet */
+struct redis_pool *
+redis_pool_new(const struct redis_conf *conf, const char **why)
+{
+	struct redis_pool *p;
+	const char *user = redis_nonempty(conf->user);
+	const char *password = redis_nonempty(conf->password);
+
+	if (redis_conf_check(conf, why) < 0)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	(void)redis_conf_parse_server(conf->server, &p->server, why);
+	p->server_text = xstrdup(conf->server);
+	p->user = user ? xstrdup(user) : NULL;
+	p->password = password ? xstrdup(password) : NULL;
+	p->db = conf->db;
+	p->connect_timeout_ms = conf->connect_timeout_ms;
+	p->command_timeout_ms = conf->command_timeout_ms;
+	p->backoff_min_ms = conf->backoff_min_ms;
+	p->backoff_max_ms = conf->backoff_max_ms;
+	p->max_idle = conf->max_idle > 0 ? (unsigned)conf->max_idle
+	    : REDIS_DEFAULT_MAX_IDLE;
+	p->idle = xcalloc(p->max_idle, sizeof(*p->idle));
+	if (pthread_mutex_init(&p->lock, NULL) != 0) {
+		*why = "cannot create a mutex";
+		free(p->idle);
+		free(p->server_text);
+		free(p->user);
+		free(p->password);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* redis_pool_free - close every connection; takes NULL, returns NULL */
+struct redis_pool *
+redis_pool_free(struct redis_pool *p)
+{
+	if (p == NULL)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	if (p->busy != 0) {
+		/* a call is using a link we are about to free: our bug */
+		log_msg(LOG_CRIT, NULL, "redis %s: pool freed with %u call(s) in progress",
+			p->server_text, p->busy);
+		abort();
+	}
+	while (p->nidle > 0)
+		redis_link_free(p->idle[--p->nidle]);
+	pthread_mutex_unlock(&p->lock);
+	pthread_mutex_destroy(&p->lock);
+	if (p->password != NULL)
+		explicit_bzero(p->password, strlen(p->password));
+	free(p->password);
+	free(p->user);
+	free(p->server_text);
+	free(p->idle);
+	free(p);
+	return NULL;
+}
+
+/* redis_pool_server - the server string, for log lines */
+const char *
+redis_pool_server(const struct redis_pool *p)
+{
+	return p->server_text;
+}
+
+/* redis_pool_stats - copy the counters */
+void
+redis_pool_stats(struct redis_pool *p, struct redis_pool_stats *out)
+{
+	pthread_mutex_lock(&p->lock);
+	out->idle = p->nidle;
+	out->busy = p->busy;
+	out->connects = p->connects;
+	out->failures = p->failures;
+	out->down = p->down;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/*
+ * Commands.
+ */
+
+/* redis_call - one formatted command through the pool */
+static redisReply *
+redis_call(struct redis_pool *p, const char *cmd, size_t len, const char **err)
+{
+	struct redis_link *l;
+	redisReply *r;
+	bool	probe;
+
+	/* "*0\r\n" gets no reply at all: it would only wait for the deadline */
+	if (len < 4 || strncmp(cmd, "*0\r\n", 4) == 0) {
+		*err = "invalid command format";
+		return NULL;
+	}
+	if ((l = redis_checkout(p, &probe, err)) == NULL)
+		return NULL;
+	r = redis_exchange(l, cmd, len, redis_now_ms() + p->command_timeout_ms,
+			   "timeout", err);
+	if (r != NULL && redis_reply_unusable(r)) {
+		*err = redis_errf("%s", r->str);
+		freeReplyObject(r);
+		r = NULL;
+	}
+	if (r == NULL) {
+		redis_discard(p, l);
+		redis_failed(p, probe, *err);
+		return NULL;
+	}
+	redis_checkin(p, l);
+	if (probe)
+		redis_recovered(p);
+	*err = NULL;
+	return r;
+}
+
+/* redis_vcommand - hiredis format string and va_list */
+redisReply *
+redis_vcommand(struct redis_pool *p, const char **err, const char *fmt,
+	       va_list ap)
+{
+	redisReply *r;
+	char	*cmd;
+	int	len;
+
+	if ((len = redisvFormatCommand(&cmd, fmt, ap)) < 0) {
+		*err = len == -1 ? "out of memory" : "invalid command format";
+		return NULL;
+	}
+	r = redis_call(p, cmd, (size_t)len, err);
+	redisFreeCommand(cmd);
+	return r;
+}
+
+/* redis_command - hiredis format string; see redis.h */
+redisReply *
+redis_command(struct redis_pool *p, const char **err, const char *fmt, ...)
+{
+	redisReply *r;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	r = redis_vcommand(p, err, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* redis_commandargv - argc strings of argvlen[i] bytes (NULL: C strings) */
+redisReply *
+redis_commandargv(struct redis_pool *p, int argc, const char **argv,
+		  const size_t *argvlen, const char **err)
+{
+	redisReply *r;
+	char	*cmd;
+	int	len;
+
+	if (argc < 1) {
+		*err = "invalid command format";
+		return NULL;
+	}
+	if ((len = redisFormatCommandArgv(&cmd, argc, argv, argvlen)) < 0) {
+		*err = "out of memory";
+		return NULL;
+	}
+	r = redis_call(p, cmd, (size_t)len, err);
+	redisFreeCommand(cmd);
+	return r;
+}
+
+/* redis_script_sha1 - the name Redis gives a script: SHA-1, lower-case hex */
+void
+redis_script_sha1(const char *source, char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(source, strlen(source), md, &mdlen, EVP_sha1(), NULL) != 1
+	    || mdlen != 20) {
+		/* EVP_sha1() is built in: failing means libcrypto is broken */
+		log_msg(LOG_CRIT, NULL, "redis: SHA-1 digest failed");
+		abort();
+	}
+	for (unsigned i = 0; i < 20; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	out[40] = '\0';
+}
+
+/* redis_evalsha - EVALSHA, and EVAL once after NOSCRIPT; see redis.h */
+redisReply *
+redis_evalsha(struct redis_pool *p, const char *script_source,
+	      const char *sha1_hex, int nkeys, const char **keys,
+	      int nargs, const char **args, const char **err)
+{
+	char	sha[41], nkeys_text[16];
+	const char **argv;
+	redisReply *r;
+	int	argc = 0;
+
+	if (nkeys < 0 || nargs < 0 || nkeys > REDIS_MAX_SCRIPT_ARGS
+	    || nargs > REDIS_MAX_SCRIPT_ARGS - nkeys) {
+		*err = "invalid script arguments";
+		return NULL;
+	}
+	if (sha1_hex == NULL) {
+		redis_script_sha1(script_source, sha);
+		sha1_hex = sha;
+	}
+	snprintf(nkeys_text, sizeof(nkeys_text), "%d", nkeys);
+	argv = xcalloc((size_t)(3 + nkeys + nargs), sizeof(*argv));
+	argv[argc++] = "EVALSHA";
+	argv[argc++] = sha1_hex;
+	argv[argc++] = nkeys_text;
+	for (int i = 0; i < nkeys; i++)
+		argv[argc++] = keys[i];
+	for (int i = 0; i < nargs; i++)
+		argv[argc++] = args[i];
+
+	r = redis_commandargv(p, argc, argv, NULL, err);
+	/* NOSCRIPT: the script did not run, so running it now runs it once */
+	if (r != NULL && r->type == REDIS_REPLY_ERROR && r->str != NULL
+	    && strncmp(r->str, "NOSCRIPT", 8) == 0
+	    && (r->str[8] == ' ' || r->str[8] == '\0')) {
+		freeReplyObject(r);
+		argv[0] = "EVAL";
+		argv[1] = script_source;
+		r = redis_commandargv(p, argc, argv, NULL, err);
+	}
+	free(argv);
+	return r;
+}
+
+/* redis_key_escape - append s escaped (see redis.h); returns the new end */
+static char *
+redis_key_escape(char *w, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '%':
+			memcpy(w, "%25", 3);
+			w += 3;
+			break;
+		case '{':
+			memcpy(w, "%7B", 3);
+			w += 3;
+			break;
+		case '}':
+			memcpy(w, "%7D", 3);
+			w += 3;
+			break;
+		default:
+			*w++ = *s;
+		}
+	}
+	return w;
+}
+
+/* redis_key - "prefix{tag}suffix", escaped; caller frees */
+char *
+redis_key(const char *prefix, const char *tag, const char *suffix)
+{
+	const char *parts[3];
+	size_t	len = 2 + 1;			/* braces, NUL */
+	char	*key, *w;
+
+	parts[0] = prefix ? prefix : "";
+	parts[1] = tag && *tag ? tag : NULL;
+	parts[2] = suffix ? suffix : "";
+	for (int i = 0; i < 3; i++) {
+		if (parts[i] == NULL) {
+			len += 3;			/* "%00" */
+			continue;
+		}
+		for (const char *s = parts[i]; *s != '\0'; s++)
+			len += (*s == '%' || *s == '{' || *s == '}') ? 3 : 1;
+	}
+	key = w = xmalloc(len);
+	w = redis_key_escape(w, parts[0]);
+	*w++ = '{';
+	if (parts[1] != NULL) {
+		w = redis_key_escape(w, parts[1]);
+	} else {
+		memcpy(w, "%00", 3);		/* the empty tag, see redis.h */
+		w += 3;
+	}
+	*w++ = '}';
+	w = redis_key_escape(w, parts[2]);
+	*w = '\0';
+	return key;
+}
