@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,6 +207,14 @@ redis_conf_parse_server(const char *text, struct redis_server *out,
 		}
 	}
 
+	if (strstr(text, "://") != NULL) {
+		*why = "not a URL: write ADDR:PORT, [ADDR]:PORT or unix:/path";
+		return -1;
+	}
+	if (strchr(text, ',') != NULL) {
+		*why = "one server only, not a list";
+		return -1;
+	}
 	if (strncmp(text, "unix:", 5) == 0) {
 		const char *path = text + 5;
 
@@ -465,6 +474,7 @@ redis_handshake(struct redis_link *l, const char *what, int argc,
 		return -1;
 	}
 	r = redis_exchange(l, cmd, (size_t)len, deadline, "connect timeout", err);
+	explicit_bzero(cmd, (size_t)len);	/* AUTH: the password */
 	redisFreeCommand(cmd);
 	if (r == NULL)
 		return -1;
@@ -560,6 +570,14 @@ redis_link_alive(const struct redis_link *l)
 	pfd.events = POLLIN;
 	pfd.revents = 0;
 	return poll(&pfd, 1, 0) == 0;
+}
+
+/* redis_link_clean - did the last exchange leave nothing unparsed behind */
+static bool
+redis_link_clean(const struct redis_link *l)
+{
+	/* bytes after the reply would be read as the next command's reply */
+	return l->ctx->reader->pos == l->ctx->reader->len;
 }
 
 /*
@@ -684,7 +702,7 @@ redis_checkin(struct redis_pool *p, struct redis_link *l)
 {
 	pthread_mutex_lock(&p->lock);
 	p->busy--;
-	if (l->epoch == p->epoch && p->nidle < p->max_idle) {
+	if (l->epoch == p->epoch && p->nidle < p->max_idle && redis_link_clean(l)) {
 		p->idle[p->nidle++] = l;
 		l = NULL;
 	}
@@ -788,6 +806,96 @@ redis_pool_stats(struct redis_pool *p, struct redis_pool_stats *out)
  * Commands.
  */
 
+/*
+ * Commands that leave state on a connection. Through the pool the next
+ * command may go out on another connection, and this one goes to another
+ * caller: a MULTI would queue a stranger's commands, a SUBSCRIBE would
+ * turn the link deaf, a SELECT would send a stranger to another database.
+ * Atomic sequences are Lua scripts (redis_evalsha()) instead.
+ */
+static const char *const redis_state_commands[] = {
+	"AUTH", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
+	"SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE",
+	"SUNSUBSCRIBE", "MONITOR", "SYNC", "PSYNC", "REPLCONF", "RESET",
+	"HELLO", "QUIT", "READONLY", "READWRITE",
+};
+static const char *const redis_state_client_commands[] = {
+	"REPLY", "TRACKING", "CACHING",
+};
+
+/* redis_resp_num - "<lead>DIGITS\r\n" at *pp; advances *pp */
+static bool
+redis_resp_num(const char **pp, const char *end, char lead, size_t *val)
+{
+	const char *cp = *pp;
+	size_t	v = 0;
+
+	if (cp >= end || *cp++ != lead || cp >= end || *cp < '0' || *cp > '9')
+		return false;
+	while (cp < end && *cp >= '0' && *cp <= '9') {
+		if (v > 1000000000)
+			return false;
+		v = v * 10 + (size_t)(*cp++ - '0');
+	}
+	if (end - cp < 2 || cp[0] != '\r' || cp[1] != '\n')
+		return false;
+	*pp = cp + 2;
+	*val = v;
+	return true;
+}
+
+/* redis_cmd_arg - argument i of a formatted command, or NULL */
+static const char *
+redis_cmd_arg(const char *cmd, size_t len, size_t i, size_t *alen)
+{
+	const char *cp = cmd, *end = cmd + len;
+	size_t	n, l;
+
+	if (!redis_resp_num(&cp, end, '*', &n) || i >= n)
+		return NULL;
+	for (size_t k = 0;; k++) {
+		if (!redis_resp_num(&cp, end, '$', &l) || (size_t)(end - cp) < l + 2)
+			return NULL;
+		if (k == i) {
+			*alen = l;
+			return cp;
+		}
+		cp += l + 2;
+	}
+}
+
+/* redis_word_in - is the len bytes at s one of the words, ignoring case */
+static bool
+redis_word_in(const char *s, size_t len, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(words[i]) == len && strncasecmp(s, words[i], len) == 0)
+			return true;
+	return false;
+}
+
+/* redis_cmd_check - a command the pool can run: NULL, or why not */
+static const char *
+redis_cmd_check(const char *cmd, size_t len)
+{
+	const char *name, *sub;
+	size_t	nlen, slen;
+
+	/* no command ("*0\r\n") gets no reply: it would wait for the deadline */
+	if ((name = redis_cmd_arg(cmd, len, 0, &nlen)) == NULL)
+		return "invalid command format";
+	if (redis_word_in(name, nlen, redis_state_commands,
+			  sizeof(redis_state_commands) / sizeof(redis_state_commands[0])))
+		return "command refused: it would leave state on a pooled connection";
+	if (nlen == 6 && strncasecmp(name, "CLIENT", 6) == 0
+	    && (sub = redis_cmd_arg(cmd, len, 1, &slen)) != NULL
+	    && redis_word_in(sub, slen, redis_state_client_commands,
+			     sizeof(redis_state_client_commands)
+			     / sizeof(redis_state_client_commands[0])))
+		return "command refused: it would leave state on a pooled connection";
+	return NULL;
+}
+
 /* redis_call - one formatted command through the pool */
 static redisReply *
 redis_call(struct redis_pool *p, const char *cmd, size_t len, const char **err)
@@ -796,11 +904,8 @@ redis_call(struct redis_pool *p, const char *cmd, size_t len, const char **err)
 	redisReply *r;
 	bool	probe;
 
-	/* "*0\r\n" gets no reply at all: it would only wait for the deadline */
-	if (len < 4 || strncmp(cmd, "*0\r\n", 4) == 0) {
-		*err = "invalid command format";
+	if ((*err = redis_cmd_check(cmd, len)) != NULL)
 		return NULL;
-	}
 	if ((l = redis_checkout(p, &probe, err)) == NULL)
 		return NULL;
 	r = redis_exchange(l, cmd, len, redis_now_ms() + p->command_timeout_ms,

@@ -66,6 +66,12 @@
  *				the server's words when it refuses to serve
  *				this connection at all
  *	"protocol error: ...", "invalid command format", "out of memory"
+ *	"command refused: it would leave state on a pooled connection"
+ *				AUTH, SELECT, MULTI/EXEC, WATCH, SUBSCRIBE,
+ *				MONITOR, CLIENT REPLY, ...: the next call may
+ *				use another connection and this one goes to
+ *				another caller. Atomic sequences are Lua
+ *				scripts: redis_evalsha().
  *	*err is a string literal or this thread's buffer, valid until this
  *	thread's next call into this module; it never holds the password.
  *	On success *err is NULL.
@@ -107,8 +113,8 @@
  *	as redis_command(). redis_script_sha1() writes the 40 lower-case hex
  *	digits Redis uses as the script's name, plus a NUL.
  *
- *	Keys. redis_key() returns "prefix{tag}suffix", allocated (caller
- *	frees with free()), never NULL. Redis Cluster hashes only what lies
+ *	Keys. redis_key() returns "prefix{tag}suffix", allocated (the
+ *	caller frees it with free() or xfree()), never NULL. Redis Cluster hashes only what lies
  *	between the first '{' and the next '}', so every key built with one
  *	tag lands in one slot and a Lua script may touch them all. For that
  *	to hold for any tag (a sender address may contain braces) the three
@@ -124,8 +130,8 @@
  *	and the mutex is never held during I/O. redis_pool_free() must not
  *	run while a call on the same pool is in progress (free the pool with
  *	the configuration snapshot that owns it); it aborts if one is.
- *	The process must not die of SIGPIPE: this module writes with
- *	MSG_NOSIGNAL, so it needs nothing from the caller for that.
+ *	Writes use send(2) with MSG_NOSIGNAL: a connection the server has
+ *	closed never raises SIGPIPE, whatever the process does with it.
  *--*/
 #ifndef POSTMILL_REDIS_H
 #define POSTMILL_REDIS_H

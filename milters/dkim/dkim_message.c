@@ -116,6 +116,8 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 		memcpy(field + nlen + 2, value, vlen);
 	}
 	field[flen] = '\0';
+	/* the limits count bytes as received; the wrapped copy may be longer */
+	msg->header_bytes += flen + 2;
 	field = dkim_msg_wrap_field(field, &flen, line_limit);
 	if (msg->nfields == msg->cap) {
 		msg->cap = msg->cap ? msg->cap * 2 : 32;
@@ -126,7 +128,6 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 	msg->fields[msg->nfields].field = field;
 	msg->fields[msg->nfields].field_len = flen;
 	msg->nfields++;
-	msg->header_bytes += flen + 2;
 }
 
 /* dkim_msg_canon_out - wrapped body bytes into the body hash */

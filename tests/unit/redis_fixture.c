@@ -151,7 +151,7 @@ redis_fixture_spawn(const struct redis_fixture *rf)
 	argv[argc++] = "--port";
 	argv[argc++] = port;
 	argv[argc++] = "--bind";
-	argv[argc++] = "127.0.0.1";
+	argv[argc++] = "127.0.0.1 -::1";	/* "-": skip ::1 when missing */
 	argv[argc++] = "--dir";
 	argv[argc++] = (char *)rf->dir;
 	argv[argc++] = "--save";

@@ -7,7 +7,8 @@
  *	#include "redis_fixture.h"
  * DESCRIPTION
  *	redis_fixture_start() makes a fresh mkdtemp(3) directory and starts
- *	redis-server as a child on 127.0.0.1 and a free port, with --dir in
+ *	redis-server as a child on 127.0.0.1 and a free port (and on ::1
+ *	too when the host has it), with --dir in
  *	that directory, no persistence (--save '' --appendonly no), its log
  *	in DIR/redis.log, and with the flags:
  *	REDIS_FIXTURE_UNIX	also listen on DIR/redis.sock
