@@ -361,5 +361,69 @@ class DkimStartupTest(h.E2ETestCase):
         self.assertFalse(os.path.exists(stack.sock), 'socket created despite errors')
 
 
+class DkimDnsCheckTest(h.E2ETestCase):
+    """postmillctl dkim check against a real authoritative server (knotd on loopback)."""
+
+    def test_match_missing_stale_revoked(self):
+        stack = DkimStack(self.wd)
+        keys = self.wd.path('keys')
+        other_path, other_txt = h.gen_rsa_key(keys, 'unrelated', 1024)
+        zone = '\n'.join([
+            # s1 (RSA) published right; e1 (Ed25519) published with another key: stale
+            h.txt_record('s1._domainkey', stack.rsa_txt),
+            h.txt_record('e1._domainkey', 'v=DKIM1; k=rsa; p=' + other_txt.split('p=')[1]),
+        ]) + '\n'
+        zone2 = h.txt_record('t2._domainkey', 'v=DKIM1; k=rsa; p=') + '\n'  # revoked
+        knot = self.knot({DOMAIN: zone, OTHER: zone2})
+        with open(stack.conf, 'a') as f:
+            f.write('dns_resolver = 127.0.0.1@%d\ndns_timeout = 2s\n' % knot.port)
+        r = h.subprocess.run([h.binary('postmillctl'), '-c', stack.conf, 'dkim', 'check'],
+                             stdout=h.subprocess.PIPE, stderr=h.subprocess.STDOUT, timeout=60)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 1, out)
+        self.assertRegex(out, r'(?m)^rsa: s1\._domainkey\.%s: MATCH' % re.escape(DOMAIN))
+        self.assertRegex(out, r'(?m)^ed: e1\._domainkey\.%s: STALE' % re.escape(DOMAIN))
+        self.assertRegex(out, r'(?m)^rsa2: t2\._domainkey\.%s: REVOKED' % re.escape(OTHER))
+        self.assertIn('3 keys checked, 2 not matching', out)
+        # one domain at a time, and a domain nobody publishes
+        r = h.subprocess.run([h.binary('postmillctl'), '-c', stack.conf, 'dkim', 'check',
+                              '--domain', DOMAIN.upper()],
+                             stdout=h.subprocess.PIPE, stderr=h.subprocess.STDOUT, timeout=60)
+        self.assertIn('2 keys checked, 1 not matching', r.stdout.decode())
+        knot.set_zone(OTHER, '')
+        r = h.subprocess.run([h.binary('postmillctl'), '-c', stack.conf, 'dkim', 'check',
+                              '--domain', OTHER],
+                             stdout=h.subprocess.PIPE, stderr=h.subprocess.STDOUT, timeout=60)
+        out = r.stdout.decode()
+        self.assertRegex(out, r'(?m)^rsa2: t2\._domainkey\.%s: MISSING' % re.escape(OTHER))
+        self.assertIn('publish:', out)
+
+    def test_keygen_writes_private_key_and_record(self):
+        out_dir = self.wd.path('newkeys')
+        r = h.subprocess.run([h.binary('postmillctl'), '-c', '/nonexistent', 'dkim', 'keygen',
+                              '--domain', 'Example.TEST', '--selector', 'k1',
+                              '--algorithm', 'ed25519', '--dir', out_dir, '--owner', 'postmill'],
+                             stdout=h.subprocess.PIPE, stderr=h.subprocess.STDOUT, timeout=60)
+        out = r.stdout.decode()
+        self.assertEqual(r.returncode, 0, out)
+        path = os.path.join(out_dir, 'example.test-k1.pem')
+        st = os.stat(path)
+        self.assertEqual(st.st_mode & 0o777, 0o600)
+        self.assertEqual(st.st_uid, h.pwd.getpwnam('postmill').pw_uid)
+        self.assertIn('k1._domainkey.example.test. IN TXT ( "v=DKIM1; k=ed25519; p=', out)
+        self.assertIn('example.test-k1 example.test:k1:%s' % path, out)
+        # the record printed is the key's public half
+        pub = re.search(r'p=([A-Za-z0-9+/=]+)', out).group(1)
+        der = h.subprocess.run(['openssl', 'pkey', '-in', path, '-pubout', '-outform', 'DER'],
+                               stdout=h.subprocess.PIPE, check=True).stdout
+        self.assertEqual(base64.b64decode(pub), der[-32:])
+        # never over an existing key
+        r = h.subprocess.run([h.binary('postmillctl'), 'dkim', 'keygen', '--domain', 'example.test',
+                              '--selector', 'k1', '--algorithm', 'ed25519', '--dir', out_dir],
+                             stdout=h.subprocess.PIPE, stderr=h.subprocess.STDOUT, timeout=60)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('use --force', r.stdout.decode())
+
+
 if __name__ == '__main__':
     unittest.main()
