@@ -174,6 +174,7 @@ opendkim_message(DKIM_LIB *lib, const char *pem, dkim_alg_t alg)
 	dkim_free(d);
 }
 
+/* main - time each variant; argument: iterations (default 2000) */
 int
 main(int argc, char **argv)
 {

@@ -110,16 +110,17 @@
  *	restarted server, SCRIPT FLUSH) it sends EVAL with the source once:
  *	NOSCRIPT means the script did not run, and EVAL both runs it and
  *	loads it into the script cache for the next EVALSHA. Reply and *err
- *	as redis_command(). redis_script_sha1() writes the 40 lower-case hex
- *	digits Redis uses as the script's name, plus a NUL.
+ *	as redis_command(); after a NOSCRIPT the call is two calls, each
+ *	with the bounds above. redis_script_sha1() writes the 40 lower-case
+ *	hex digits Redis uses as the script's name, plus a NUL.
  *
  *	Keys. redis_key() returns "prefix{tag}suffix", allocated (the
- *	caller frees it with free() or xfree()), never NULL. Redis Cluster hashes only what lies
- *	between the first '{' and the next '}', so every key built with one
- *	tag lands in one slot and a Lua script may touch them all. For that
- *	to hold for any tag (a sender address may contain braces) the three
- *	parts are escaped: '%' becomes "%25", '{' "%7B" and '}' "%7D"; other
- *	bytes are kept. An empty or NULL tag is written "%00", which no
+ *	caller frees it with free() or xfree()), never NULL. Redis Cluster
+ *	hashes only what lies between the first '{' and the next '}', so
+ *	every key built with one tag lands in one slot and a Lua script may
+ *	touch them all. For that to hold for any tag (a sender address may
+ *	contain braces) the three parts are escaped: '%' becomes "%25", '{'
+ *	"%7B" and '}' "%7D"; other bytes are kept. An empty or NULL tag is written "%00", which no
  *	escaped tag can be, because "{}" would hash the whole key. NULL
  *	prefix or suffix means "". Distinct (prefix, tag, suffix) triples
  *	give distinct keys.

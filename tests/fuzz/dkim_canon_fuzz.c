@@ -262,6 +262,7 @@ check_select(const unsigned char *data, size_t len)
 	free(names);
 }
 
+/* LLVMFuzzerTestOneInput - byte 0 seeds the chunking, the rest is data */
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -915,6 +915,7 @@ add_tests(struct CMUnitTest *t, size_t n, const char *table,
 	return n;
 }
 
+/* main - one cmocka test per table row, then the fixed tests */
 int
 main(void)
 {

@@ -1353,6 +1353,7 @@ test_maildkim(void **state)
 	run_verifier(PERL, maildkim_script, "verify.pl", true);
 }
 
+/* main - build the rows (keys x canonicalizations x cases) and run */
 int
 main(void)
 {
