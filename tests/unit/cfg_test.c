@@ -24,6 +24,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tcase.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,32 +93,6 @@ static const struct cfg_section *const all_sections[] = {
 #define NSECT	(sizeof(all_sections) / sizeof(all_sections[0]))
 
 static char tmpdir[PATH_MAX];
-static int nfail;
-
-/* bad - report one failed row and carry on */
-static void __attribute__((format(printf, 2, 3)))
-bad(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "    %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nfail++;
-}
-
-/* done - fail the test if any row failed */
-static void
-done(void)
-{
-	int n = nfail;
-
-	nfail = 0;
-	if (n != 0)
-		fail_msg("%d case(s) failed", n);
-}
 
 /* data - path of a fixture file */
 static const char *
@@ -253,14 +229,14 @@ test_parse_bool(void **state)
 		int rc = cfg_parse_bool(cases[i].in, &out, &why);
 
 		if (rc != cases[i].want_rc)
-			bad(cases[i].name, "got rc %d, want %d", rc, cases[i].want_rc);
+			tcase_bad(cases[i].name, "got rc %d, want %d", rc, cases[i].want_rc);
 		else if (rc == 0 && out != cases[i].want)
-			bad(cases[i].name, "got %d, want %d", out, cases[i].want);
+			tcase_bad(cases[i].name, "got %d, want %d", out, cases[i].want);
 		else if (rc < 0 && (why == NULL || strstr(why, "yes") == NULL))
-			bad(cases[i].name, "got why \"%s\", want \"...yes or no\"",
+			tcase_bad(cases[i].name, "got why \"%s\", want \"...yes or no\"",
 			    why ? why : "(null)");
 	}
-	done();
+	tcase_done();
 }
 
 /* test_parse_time - units, a bare number in the row's unit, errors */
@@ -307,20 +283,20 @@ test_parse_time(void **state)
 
 		if (cases[i].want_err == NULL) {
 			if (rc != 0)
-				bad(cases[i].name, "\"%s\": got error \"%s\", want %lld",
+				tcase_bad(cases[i].name, "\"%s\": got error \"%s\", want %lld",
 				    cases[i].in, why, cases[i].want);
 			else if (ms != cases[i].want)
-				bad(cases[i].name, "\"%s\": got %lld, want %lld",
+				tcase_bad(cases[i].name, "\"%s\": got %lld, want %lld",
 				    cases[i].in, ms, cases[i].want);
 		} else if (rc == 0) {
-			bad(cases[i].name, "\"%s\": got %lld, want error \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got %lld, want error \"%s\"",
 			    cases[i].in, ms, cases[i].want_err);
 		} else if (why == NULL || strstr(why, cases[i].want_err) == NULL) {
-			bad(cases[i].name, "\"%s\": got error \"%s\", want \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got error \"%s\", want \"%s\"",
 			    cases[i].in, why ? why : "(null)", cases[i].want_err);
 		}
 	}
-	done();
+	tcase_done();
 }
 
 /* test_parse_size - b, k, m, g (with an optional b), errors */
@@ -365,20 +341,20 @@ test_parse_size(void **state)
 
 		if (cases[i].want_err == NULL) {
 			if (rc != 0)
-				bad(cases[i].name, "\"%s\": got error \"%s\", want %lld",
+				tcase_bad(cases[i].name, "\"%s\": got error \"%s\", want %lld",
 				    cases[i].in, why, cases[i].want);
 			else if (b != cases[i].want)
-				bad(cases[i].name, "\"%s\": got %lld, want %lld",
+				tcase_bad(cases[i].name, "\"%s\": got %lld, want %lld",
 				    cases[i].in, b, cases[i].want);
 		} else if (rc == 0) {
-			bad(cases[i].name, "\"%s\": got %lld, want error \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got %lld, want error \"%s\"",
 			    cases[i].in, b, cases[i].want_err);
 		} else if (why == NULL || strstr(why, cases[i].want_err) == NULL) {
-			bad(cases[i].name, "\"%s\": got error \"%s\", want \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got error \"%s\", want \"%s\"",
 			    cases[i].in, why ? why : "(null)", cases[i].want_err);
 		}
 	}
-	done();
+	tcase_done();
 }
 
 /*
@@ -519,33 +495,33 @@ test_values(void **state)
 			const char *got;
 
 			if (rc != 0) {
-				bad(cases[i].name, "got error \"%s\", want \"%s\"",
+				tcase_bad(cases[i].name, "got error \"%s\", want \"%s\"",
 				    errs, cases[i].want);
 			} else if (strcmp(got = format(&t_section, v[0],
 							 cases[i].param),
 					  cases[i].want) != 0) {
-				bad(cases[i].name, "got \"%s\", want \"%s\"",
+				tcase_bad(cases[i].name, "got \"%s\", want \"%s\"",
 				    got, cases[i].want);
 			}
 		} else if (rc == 0) {
-			bad(cases[i].name, "got \"%s\", want error \"%s\"",
+			tcase_bad(cases[i].name, "got \"%s\", want error \"%s\"",
 			    format(&t_section, v[0], cases[i].param),
 			    cases[i].want_err);
 		} else if (el.count != 1 || strstr(errs, cases[i].want_err) == NULL
 			   || strstr(errs, cases[i].param) == NULL
 			   || strstr(errs, ":1: ") == NULL) {
-			bad(cases[i].name, "got %zu error(s) \"%s\", want 1 error "
+			tcase_bad(cases[i].name, "got %zu error(s) \"%s\", want 1 error "
 			    "with \":1: \", \"%s\" and \"%s\"", el.count, errs,
 			    cases[i].param, cases[i].want_err);
 		}
 		if (rc == 0)
 			free_all(v);
 		else if (v[0] != NULL || v[1] != NULL || v[2] != NULL)
-			bad(cases[i].name, "got values after a failed load, want NULL");
+			tcase_bad(cases[i].name, "got values after a failed load, want NULL");
 		free(errs);
 		errlist_free(&el);
 	}
-	done();
+	tcase_done();
 }
 
 /*
@@ -589,7 +565,7 @@ test_good_types(void **state)
 		const char *got = format(&t_section, v[0], cases[i].param);
 
 		if (strcmp(got, cases[i].want) != 0)
-			bad(cases[i].param, "got \"%s\", want \"%s\"", got,
+			tcase_bad(cases[i].param, "got \"%s\", want \"%s\"", got,
 			    cases[i].want);
 	}
 	/* the C variables themselves, not only their formatted text */
@@ -612,7 +588,7 @@ test_good_types(void **state)
 	assert_false(cfg_list_contains(&t->words, "gam", true));
 	free_all(v);
 	errlist_free(&el);
-	done();
+	tcase_done();
 }
 
 /* test_good_crlf - CRLF line endings, continuation included */
@@ -657,7 +633,7 @@ test_defaults(void **state)
 		const char *got = format(&t_section, v[0], cases[i].param);
 
 		if (strcmp(got, cases[i].want) != 0)
-			bad(cases[i].param, "got \"%s\", want \"%s\"", got,
+			tcase_bad(cases[i].param, "got \"%s\", want \"%s\"", got,
 			    cases[i].want);
 	}
 	c = v[1];
@@ -682,7 +658,7 @@ test_defaults(void **state)
 	assert_true(d->sign_internal_hosts);
 	assert_int_equal(d->max_header_bytes, 256 * 1024);
 	free_all(v);
-	done();
+	tcase_done();
 }
 
 /* test_good_postmill - a realistic file; other daemons' names are skipped */
@@ -766,20 +742,20 @@ test_bad_files(void **state)
 
 		snprintf(prefix, sizeof(prefix), "%s%s", path, cases[i].where);
 		if (rc == 0) {
-			bad(cases[i].file, "got success, want error \"%s\"",
+			tcase_bad(cases[i].file, "got success, want error \"%s\"",
 			    cases[i].want);
 			free_all(v);
 		} else if (el.count != 1 || strncmp(errs, prefix, strlen(prefix)) != 0
 			   || strstr(errs, cases[i].what) == NULL
 			   || strstr(errs, cases[i].want) == NULL) {
-			bad(cases[i].file, "got %zu error(s) \"%s\", want 1 error "
+			tcase_bad(cases[i].file, "got %zu error(s) \"%s\", want 1 error "
 			    "\"%s...%s...%s\"", el.count, errs, prefix,
 			    cases[i].what, cases[i].want);
 		}
 		free(errs);
 		errlist_free(&el);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_missing_file - "cannot open", naming the path */
@@ -830,7 +806,7 @@ test_many_errors(void **state)
 	if (el.count != nwant) {
 		for (size_t i = 0; i < el.count; i++)
 			fprintf(stderr, "    got: %s\n", el.msgs[i]);
-		bad("count", "got %zu errors, want %zu", el.count, nwant);
+		tcase_bad("count", "got %zu errors, want %zu", el.count, nwant);
 	}
 	for (size_t i = 0; i < nwant; i++) {
 		char prefix[PATH_MAX + 32];
@@ -842,11 +818,11 @@ test_many_errors(void **state)
 			    && strstr(el.msgs[j], want[i].what) != NULL)
 				found = true;
 		if (!found)
-			bad(want[i].what, "got no error \"%s...%s\"", prefix,
+			tcase_bad(want[i].what, "got no error \"%s...%s\"", prefix,
 			    want[i].what);
 	}
 	errlist_free(&el);
-	done();
+	tcase_done();
 }
 
 /* test_line_limits - 64 KiB per logical line, and the scan goes on */
@@ -896,26 +872,26 @@ test_line_limits(void **state)
 		errs = errlist_join(&el);
 		if (cases[i].ok) {
 			if (rc != 0) {
-				bad(cases[i].name, "got error \"%.200s\", want none", errs);
+				tcase_bad(cases[i].name, "got error \"%.200s\", want none", errs);
 			} else {
 				const struct t_conf *t = v[0];
 				size_t want = cases[i].first - 8
 				    + cases[i].conts * 4001;
 
 				if (strlen(t->str) != want)
-					bad(cases[i].name, "got %zu bytes, want %zu",
+					tcase_bad(cases[i].name, "got %zu bytes, want %zu",
 					    strlen(t->str), want);
 				if (t->num != 7)
-					bad(cases[i].name, "got t_int %lld, want 7",
+					tcase_bad(cases[i].name, "got t_int %lld, want 7",
 					    t->num);
 				free_all(v);
 			}
 		} else if (rc == 0) {
-			bad(cases[i].name, "got success, want \"line longer\"");
+			tcase_bad(cases[i].name, "got success, want \"line longer\"");
 			free_all(v);
 		} else if (el.count != 1 || strstr(errs, ":1: t_str") == NULL
 			   || strstr(errs, "line longer than 65536 bytes") == NULL) {
-			bad(cases[i].name, "got %zu error(s) \"%.200s\", want 1 "
+			tcase_bad(cases[i].name, "got %zu error(s) \"%.200s\", want 1 "
 			    "\":1: t_str...line longer than 65536 bytes\"",
 			    el.count, errs);
 		}
@@ -924,7 +900,7 @@ test_line_limits(void **state)
 		errlist_free(&el);
 		free(text);
 	}
-	done();
+	tcase_done();
 }
 
 /* BIN - a string literal with NUL bytes and its length */
@@ -982,17 +958,17 @@ test_structure(void **state)
 
 		if (cases[i].want_err == NULL) {
 			if (rc != 0)
-				bad(cases[i].name, "got error \"%s\", want none", errs);
+				tcase_bad(cases[i].name, "got error \"%s\", want none", errs);
 			else
 				free_all(v);
 		} else if (rc == 0) {
-			bad(cases[i].name, "got success, want \"%s\"",
+			tcase_bad(cases[i].name, "got success, want \"%s\"",
 			    cases[i].want_err);
 			free_all(v);
 		} else if (el.count != cases[i].count
 			   || strstr(errs, cases[i].want_err) == NULL
 			   || strncmp(errs, path, strlen(path)) != 0) {
-			bad(cases[i].name, "got %zu error(s) \"%s\", want %u with "
+			tcase_bad(cases[i].name, "got %zu error(s) \"%s\", want %u with "
 			    "\"%s\"", el.count, errs, cases[i].count,
 			    cases[i].want_err);
 		}
@@ -1000,7 +976,7 @@ test_structure(void **state)
 		free(errs);
 		errlist_free(&el);
 	}
-	done();
+	tcase_done();
 }
 
 /*
@@ -1022,13 +998,13 @@ test_table_defaults(void **state)
 		if (cfg_defaults(sections[s], &v, &el) != 0) {
 			char *errs = errlist_join(&el);
 
-			bad(sections[s]->name, "got \"%s\", want no error", errs);
+			tcase_bad(sections[s]->name, "got \"%s\", want no error", errs);
 			free(errs);
 		}
 		v = cfg_values_free(sections[s], v);
 		errlist_free(&el);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_table_rows - names carry the prefix, are unique, and are documented */
@@ -1045,31 +1021,31 @@ test_table_rows(void **state)
 
 		for (const struct cfg_param *p = sec->params; p->name; p++) {
 			if (strncmp(p->name, sec->prefix, strlen(sec->prefix)) != 0)
-				bad(p->name, "got no prefix, want \"%s\"", sec->prefix);
+				tcase_bad(p->name, "got no prefix, want \"%s\"", sec->prefix);
 			if (*sec->prefix == '\0')
 				for (int k = 0; cfg_known_prefixes[k]; k++)
 					if (strncmp(p->name, cfg_known_prefixes[k],
 						    strlen(cfg_known_prefixes[k])) == 0)
-						bad(p->name, "got a daemon prefix in "
+						tcase_bad(p->name, "got a daemon prefix in "
 						    "the common section, want none");
 			if (p->doc == NULL || *p->doc == '\0')
-				bad(p->name, "got no doc, want one line");
+				tcase_bad(p->name, "got no doc, want one line");
 			if (p->type == CFG_ENUM && p->choices == NULL)
-				bad(p->name, "got no choices, want some");
+				tcase_bad(p->name, "got no choices, want some");
 			if (p->type == CFG_TIME && p->unit != NULL
 			    && strcmp(p->unit, "s") != 0 && strcmp(p->unit, "ms") != 0)
-				bad(p->name, "got unit \"%s\", want s or ms", p->unit);
+				tcase_bad(p->name, "got unit \"%s\", want s or ms", p->unit);
 			if (p->offset >= sec->size)
-				bad(p->name, "got offset %zu, want < %zu", p->offset,
+				tcase_bad(p->name, "got offset %zu, want < %zu", p->offset,
 				    sec->size);
 			for (size_t s2 = 0; s2 < nsect; s2++)
 				for (const struct cfg_param *q = sections[s2]->params;
 				     q->name; q++)
 					if (q != p && strcmp(q->name, p->name) == 0)
-						bad(p->name, "got two rows, want one");
+						tcase_bad(p->name, "got two rows, want one");
 		}
 	}
-	done();
+	tcase_done();
 }
 
 /* values_equal - two loaded values of one row are the same */
@@ -1136,7 +1112,7 @@ round_trip(const char *label, void **v)
 	if (load(path, w, &el) != 0) {
 		char *errs = errlist_join(&el);
 
-		bad(label, "got \"%s\" loading the written values, want none", errs);
+		tcase_bad(label, "got \"%s\" loading the written values, want none", errs);
 		free(errs);
 	} else {
 		for (size_t s = 0; s < NSECT; s++) {
@@ -1146,7 +1122,7 @@ round_trip(const char *label, void **v)
 					char *a = cfg_format_value(p, v[s]);
 					char *b = cfg_format_value(p, w[s]);
 
-					bad(p->name, "%s: got \"%s\" after a round "
+					tcase_bad(p->name, "%s: got \"%s\" after a round "
 					    "trip, want \"%s\"", label, b, a);
 					free(a);
 					free(b);
@@ -1158,7 +1134,7 @@ round_trip(const char *label, void **v)
 			cfg_write_values(fp, all_sections[s], w[s], false);
 		fclose(fp);
 		if (len != len2 || memcmp(buf, again, len) != 0)
-			bad(label, "got \"%s\" written twice, want \"%s\"", again, buf);
+			tcase_bad(label, "got \"%s\" written twice, want \"%s\"", again, buf);
 		free(again);
 		free_all(w);
 	}
@@ -1205,7 +1181,7 @@ test_round_trip(void **state)
 		round_trip("text", v);
 		free_all(v);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_write_example - every row with its default; uncommented, it loads */
@@ -1226,7 +1202,7 @@ test_write_example(void **state)
 
 		snprintf(head, sizeof(head), "# ==== %s ====", all_sections[s]->name);
 		if (strstr(buf, head) == NULL)
-			bad(all_sections[s]->name, "got no \"%s\" heading", head);
+			tcase_bad(all_sections[s]->name, "got no \"%s\" heading", head);
 		for (const struct cfg_param *p = all_sections[s]->params; p->name;
 		     p++) {
 			char line[1024];
@@ -1234,12 +1210,12 @@ test_write_example(void **state)
 			snprintf(line, sizeof(line), "\n#%s = %s\n", p->name,
 				 p->def ? p->def : "");
 			if (strstr(buf, line) == NULL)
-				bad(p->name, "got no line \"#%s = %s\" in the example",
+				tcase_bad(p->name, "got no line \"#%s = %s\" in the example",
 				    p->name, p->def ? p->def : "");
 			if (strstr(buf, p->doc) == NULL)
-				bad(p->name, "got no doc line in the example");
+				tcase_bad(p->name, "got no doc line in the example");
 			if (p->type == CFG_ENUM && strstr(buf, p->choices) == NULL)
-				bad(p->name, "got no choices in the example");
+				tcase_bad(p->name, "got no choices in the example");
 		}
 	}
 	/* remove the '#' of every "#name = " line: the file must load and
@@ -1264,7 +1240,7 @@ test_write_example(void **state)
 	if (load(path, v, &el) != 0) {
 		char *errs = errlist_join(&el);
 
-		bad("uncommented example", "got \"%s\", want none", errs);
+		tcase_bad("uncommented example", "got \"%s\", want none", errs);
 		free(errs);
 	} else {
 		for (size_t s = 0; s < NSECT; s++) {
@@ -1272,7 +1248,7 @@ test_write_example(void **state)
 			for (const struct cfg_param *p = all_sections[s]->params;
 			     p->name; p++)
 				if (!values_equal(p, v[s], d))
-					bad(p->name, "got a value unlike the default "
+					tcase_bad(p->name, "got a value unlike the default "
 					    "from the uncommented example");
 			d = cfg_values_free(all_sections[s], d);
 		}
@@ -1282,7 +1258,7 @@ test_write_example(void **state)
 	errlist_free(&el);
 	free(uncommented);
 	free(buf);
-	done();
+	tcase_done();
 }
 
 /* test_write_values - postconf -n and postconf */
@@ -1322,12 +1298,12 @@ test_write_values(void **state)
 		cfg_write_values(fp, &t_section, v[0], cases[i].non_default);
 		fclose(fp);
 		if (strcmp(buf, cases[i].want) != 0)
-			bad(cases[i].name, "got \"%s\", want \"%s\"", buf,
+			tcase_bad(cases[i].name, "got \"%s\", want \"%s\"", buf,
 			    cases[i].want);
 		free(buf);
 		free_all(v);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_write_man - one .TP entry per row, roff-escaped */

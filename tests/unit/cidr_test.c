@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tcase.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,32 +28,6 @@
 
 #include "cidr.h"
 
-static int nfail;
-
-/* bad - report one failed row and carry on */
-static void __attribute__((format(printf, 2, 3)))
-bad(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "    %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nfail++;
-}
-
-/* done - fail the test if any row failed */
-static void
-done(void)
-{
-	int n = nfail;
-
-	nfail = 0;
-	if (n != 0)
-		fail_msg("%d case(s) failed", n);
-}
 
 /* test_parse - good networks, in the canonical form inet_ntop gives */
 static void
@@ -89,21 +65,21 @@ test_parse(void **state)
 		char got[INET6_ADDRSTRLEN];
 
 		if (cidr_parse(cases[i].in, &c, &why) != 0) {
-			bad(cases[i].name, "\"%s\": got error \"%s\", want %s/%u",
+			tcase_bad(cases[i].name, "\"%s\": got error \"%s\", want %s/%u",
 			    cases[i].in, why, cases[i].addr, cases[i].prefix);
 			continue;
 		}
 		if (c.family != cases[i].family)
-			bad(cases[i].name, "got family %d, want %d", c.family,
+			tcase_bad(cases[i].name, "got family %d, want %d", c.family,
 			    cases[i].family);
 		if (c.prefix != cases[i].prefix)
-			bad(cases[i].name, "got prefix %u, want %u", c.prefix,
+			tcase_bad(cases[i].name, "got prefix %u, want %u", c.prefix,
 			    cases[i].prefix);
 		inet_ntop(c.family, c.addr, got, sizeof(got));
 		if (strcmp(got, cases[i].addr) != 0)
-			bad(cases[i].name, "got %s, want %s", got, cases[i].addr);
+			tcase_bad(cases[i].name, "got %s, want %s", got, cases[i].addr);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_parse_errors - each bad network with the reason */
@@ -148,13 +124,13 @@ test_parse_errors(void **state)
 		const char *why = NULL;
 
 		if (cidr_parse(cases[i].in, &c, &why) == 0)
-			bad(cases[i].name, "\"%s\": got success, want \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got success, want \"%s\"",
 			    cases[i].in, cases[i].want);
 		else if (why == NULL || strstr(why, cases[i].want) == NULL)
-			bad(cases[i].name, "\"%s\": got \"%s\", want \"%s\"",
+			tcase_bad(cases[i].name, "\"%s\": got \"%s\", want \"%s\"",
 			    cases[i].in, why ? why : "(null)", cases[i].want);
 	}
-	done();
+	tcase_done();
 }
 
 /* make_list - parse space-separated networks; the test fails on a bad one */
@@ -266,21 +242,21 @@ test_match(void **state)
 		make_list(cases[i].nets, &list);
 		got = cidr_list_match_text(&list, cases[i].client);
 		if (got != cases[i].want)
-			bad(cases[i].name, "text \"%s\" in \"%s\": got %d, want %d",
+			tcase_bad(cases[i].name, "text \"%s\" in \"%s\": got %d, want %d",
 			    cases[i].client, cases[i].nets, got, cases[i].want);
 		if ((sa = make_sa(cases[i].client, &ss)) != NULL) {
 			got = cidr_list_match_sa(&list, sa);
 			if (got != cases[i].want)
-				bad(cases[i].name, "sockaddr %s in \"%s\": got %d, "
+				tcase_bad(cases[i].name, "sockaddr %s in \"%s\": got %d, "
 				    "want %d", cases[i].client, cases[i].nets, got,
 				    cases[i].want);
 		}
 		cidr_list_free(&list);
 		if (list.items != NULL || list.count != 0)
-			bad(cases[i].name, "got a list after cidr_list_free, want "
+			tcase_bad(cases[i].name, "got a list after cidr_list_free, want "
 			    "an empty one");
 	}
-	done();
+	tcase_done();
 }
 
 /* test_match_odd - NULL address, other socket families, raw bytes */

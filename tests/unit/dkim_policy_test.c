@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tcase.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,32 +24,6 @@
 #include "../../milters/dkim/dkim_conf.h"
 #include "../../milters/dkim/dkim_policy.h"
 
-static int nfail;
-
-/* bad - report one failed row and carry on */
-static void __attribute__((format(printf, 2, 3)))
-bad(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "    %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nfail++;
-}
-
-/* done - fail the test if any row failed */
-static void
-done(void)
-{
-	int n = nfail;
-
-	nfail = 0;
-	if (n != 0)
-		fail_msg("%d case(s) failed", n);
-}
 
 /* shorthands for the table */
 #define AUTH	true, false		/* authenticated, not internal */
@@ -199,12 +175,12 @@ test_decide(void **state)
 							   &cases[i].opt);
 
 		if (v.action != cases[i].want || v.reason != cases[i].want_reason)
-			bad(cases[i].name, "got %s/%s, want %s/%s",
+			tcase_bad(cases[i].name, "got %s/%s, want %s/%s",
 			    dkim_action_name(v.action), dkim_reason_name(v.reason),
 			    dkim_action_name(cases[i].want),
 			    dkim_reason_name(cases[i].want_reason));
 	}
-	done();
+	tcase_done();
 }
 
 /* test_hosted - every combination of client kind and options */
@@ -227,10 +203,10 @@ test_hosted(void **state)
 			snprintf(name, sizeof(name), "auth=%d internal=%d opt=%d/%d",
 				 auth, internal, opt.sign_authenticated,
 				 opt.sign_internal);
-			bad(name, "got %d, want %d", got, want);
+			tcase_bad(name, "got %d, want %d", got, want);
 		}
 	}
-	done();
+	tcase_done();
 }
 
 /* test_names - action= and reason= words */
@@ -267,7 +243,7 @@ test_names(void **state)
 		const char *got = dkim_action_name(actions[i].action);
 
 		if (got == NULL || strcmp(got, actions[i].want) != 0)
-			bad(actions[i].want, "action %d: got \"%s\", want \"%s\"",
+			tcase_bad(actions[i].want, "action %d: got \"%s\", want \"%s\"",
 			    (int)actions[i].action, got ? got : "(null)",
 			    actions[i].want);
 	}
@@ -275,7 +251,7 @@ test_names(void **state)
 		const char *got = dkim_reason_name(reasons[i].reason);
 
 		if (got == NULL || strcmp(got, reasons[i].want) != 0)
-			bad(reasons[i].want, "reason %d: got \"%s\", want \"%s\"",
+			tcase_bad(reasons[i].want, "reason %d: got \"%s\", want \"%s\"",
 			    (int)reasons[i].reason, got ? got : "(null)",
 			    reasons[i].want);
 	}
@@ -285,12 +261,12 @@ test_names(void **state)
 
 		for (const char *c = x; *c; c++)
 			if (!islower((unsigned char)*c) && *c != '_')
-				bad(x, "got character '%c', want [a-z_]", *c);
+				tcase_bad(x, "got character '%c', want [a-z_]", *c);
 		for (int b = a + 1; b <= DKIM_R_SIGNER_ERROR; b++)
 			if (strcmp(x, dkim_reason_name((enum dkim_reason)b)) == 0)
-				bad(x, "got it for reasons %d and %d, want one", a, b);
+				tcase_bad(x, "got it for reasons %d and %d, want one", a, b);
 	}
-	done();
+	tcase_done();
 }
 
 int

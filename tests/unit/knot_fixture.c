@@ -30,31 +30,12 @@
 #include <unistd.h>
 
 #include "knot_fixture.h"
+#include "tcase.h"
 #include "xalloc.h"
 
 #define KNOT_FIXTURE_KNOTD	"/usr/sbin/knotd"
 #define KNOT_FIXTURE_KNOTC	"/usr/sbin/knotc"
 #define KNOT_FIXTURE_TRIES	5	/* ports to try when a bind races */
-
-/* knot_fixture_now_ms - monotonic milliseconds */
-static long long
-knot_fixture_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* knot_fixture_sleep_ms - nap between probes */
-static void
-knot_fixture_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		 /* again */ ;
-}
 
 /* knot_fixture_available - are knotd and knotc installed */
 bool
@@ -293,16 +274,16 @@ knot_fixture_spawn(const struct knot_fixture *kf, const char *prog,
 static bool
 knot_fixture_reap(pid_t pid, long ms, int *status)
 {
-	long long end = knot_fixture_now_ms() + ms;
+	long long end = tcase_now_ms() + ms;
 
 	for (;;) {
 		pid_t	r = waitpid(pid, status, WNOHANG);
 
 		if (r == pid || (r < 0 && errno == ECHILD))
 			return true;
-		if (knot_fixture_now_ms() >= end)
+		if (tcase_now_ms() >= end)
 			return false;
-		knot_fixture_sleep_ms(5);
+		tcase_sleep_ms(5);
 	}
 }
 
@@ -311,10 +292,10 @@ static int
 knot_fixture_ready(struct knot_fixture *kf,
 		   const struct knot_fixture_zone *zones, size_t nzones)
 {
-	long long end = knot_fixture_now_ms() + KNOT_FIXTURE_START_MS;
+	long long end = tcase_now_ms() + KNOT_FIXTURE_START_MS;
 	int	status;
 
-	while (knot_fixture_now_ms() < end) {
+	while (tcase_now_ms() < end) {
 		size_t	i;
 
 		if (waitpid(kf->pid, &status, WNOHANG) == kf->pid) {
@@ -327,7 +308,7 @@ knot_fixture_ready(struct knot_fixture *kf,
 				break;
 		if (i == nzones)
 			return 0;
-		knot_fixture_sleep_ms(10);
+		tcase_sleep_ms(10);
 	}
 	return -1;
 }

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tcase.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -28,32 +30,6 @@
 
 #include "log.h"
 
-static int nfail;
-
-/* bad - report one failed row and carry on */
-static void __attribute__((format(printf, 2, 3)))
-bad(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "    %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nfail++;
-}
-
-/* done - fail the test if any row failed */
-static void
-done(void)
-{
-	int n = nfail;
-
-	nfail = 0;
-	if (n != 0)
-		fail_msg("%d case(s) failed", n);
-}
 
 /* BIN - a string literal with NUL bytes and its length */
 #define BIN(s)	s, sizeof(s) - 1
@@ -118,23 +94,23 @@ test_escape(void **state)
 		memset(buf, 'Z', dstlen + GUARD);
 		ret = log_escape(buf, dstlen, cases[i].src, cases[i].srclen);
 		if (ret != buf)
-			bad(cases[i].name, "got %p, want dst %p", (void *)ret,
+			tcase_bad(cases[i].name, "got %p, want dst %p", (void *)ret,
 			    (void *)buf);
 		if (memchr(buf, '\0', dstlen) == NULL)
-			bad(cases[i].name, "got no NUL within dstlen %zu", dstlen);
+			tcase_bad(cases[i].name, "got no NUL within dstlen %zu", dstlen);
 		else if (strcmp(buf, cases[i].want) != 0)
-			bad(cases[i].name, "got \"%s\", want \"%s\"", buf,
+			tcase_bad(cases[i].name, "got \"%s\", want \"%s\"", buf,
 			    cases[i].want);
 		for (size_t g = dstlen; g < dstlen + GUARD; g++) {
 			if (buf[g] != 'Z') {
-				bad(cases[i].name, "got a write at byte %zu, "
+				tcase_bad(cases[i].name, "got a write at byte %zu, "
 				    "want none past dstlen %zu", g, dstlen);
 				break;
 			}
 		}
 		free(buf);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_escape_zero - dstlen 0 writes nothing */
@@ -171,15 +147,15 @@ test_escape_long(void **state)
 		log_escape(buf, dstlen, (const char *)src, sizeof(src));
 		len = strnlen(buf, dstlen);
 		if (len >= dstlen) {
-			bad(name, "got no NUL, want one");
+			tcase_bad(name, "got no NUL, want one");
 		} else if (dstlen > total) {
 			/* everything fits, nothing cut */
 			if (len != total || strstr(buf, "...") != NULL)
-				bad(name, "got %zu bytes, want all %zu uncut", len,
+				tcase_bad(name, "got %zu bytes, want all %zu uncut", len,
 				    total);
 		} else if (dstlen >= 4
 			   && (len < 3 || strcmp(buf + len - 3, "...") != 0)) {
-			bad(name, "got \"%s\", want \"...\" at the end", buf);
+			tcase_bad(name, "got \"%s\", want \"...\" at the end", buf);
 		} else if (dstlen >= 4) {
 			size_t body = len - 3, o = 0, k = 0;
 
@@ -189,22 +165,22 @@ test_escape_long(void **state)
 				k++;
 			}
 			if (o != body)
-				bad(name, "got an escape split at byte %zu", body);
+				tcase_bad(name, "got an escape split at byte %zu", body);
 			/* and the next escape (at most 4 bytes) did not fit */
 			if (body + 7 < dstlen)
-				bad(name, "got %zu bytes, want at most 4 unused",
+				tcase_bad(name, "got %zu bytes, want at most 4 unused",
 				    len);
 		} else if (len != 0) {
-			bad(name, "got \"%s\", want \"\"", buf);
+			tcase_bad(name, "got \"%s\", want \"\"", buf);
 		}
 		for (size_t g = dstlen; g < dstlen + GUARD; g++)
 			if (buf[g] != 'Z') {
-				bad(name, "got a write past dstlen");
+				tcase_bad(name, "got a write past dstlen");
 				break;
 			}
 		free(buf);
 	}
-	done();
+	tcase_done();
 }
 
 /*
@@ -307,15 +283,15 @@ test_msg(void **state)
 		/* "HH:MM:SS.mmm " comes first */
 		p = strchr(out, ' ');
 		if (count_lines(out) != 1 || p == NULL || strcmp(p + 1, want) != 0)
-			bad(cases[i].name, "got \"%s\", want \"HH:MM:SS.mmm %s\"",
+			tcase_bad(cases[i].name, "got \"%s\", want \"HH:MM:SS.mmm %s\"",
 			    out, want);
 		else if (p - out != 12 || out[2] != ':' || out[5] != ':'
 			 || out[8] != '.')
-			bad(cases[i].name, "got time stamp \"%.*s\", want "
+			tcase_bad(cases[i].name, "got time stamp \"%.*s\", want "
 			    "HH:MM:SS.mmm", (int)(p - out), out);
 		free(out);
 	}
-	done();
+	tcase_done();
 }
 
 /* test_debug - LOG_DEBUG only after log_set_debug(1) */
@@ -413,13 +389,13 @@ test_threads(void **state)
 		    || strstr(q + 1, "QTHREAD") != NULL
 		    || strstr(line, "padding padding padding padding padding "
 			      "padding") == NULL)
-			bad("line", "got \"%s\", want one whole line", line);
+			tcase_bad("line", "got \"%s\", want one whole line", line);
 		n++;
 	}
 	if (n != NTHREADS * NLINES)
-		bad("count", "got %zu lines, want %d", n, NTHREADS * NLINES);
+		tcase_bad("count", "got %zu lines, want %d", n, NTHREADS * NLINES);
 	free(out);
-	done();
+	tcase_done();
 }
 
 int

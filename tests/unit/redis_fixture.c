@@ -30,29 +30,10 @@
 #include <unistd.h>
 
 #include "redis_fixture.h"
+#include "tcase.h"
 
 #define REDIS_FIXTURE_SERVER	"/usr/bin/redis-server"
 #define REDIS_FIXTURE_TRIES	5	/* ports to try when a bind races */
-
-/* redis_fixture_now_ms - monotonic milliseconds */
-static long long
-redis_fixture_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* redis_fixture_sleep_ms - nap between probes */
-static void
-redis_fixture_sleep_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		 /* again */ ;
-}
 
 /* redis_fixture_available - is redis-server installed */
 bool
@@ -120,7 +101,7 @@ redis_fixture_probe(unsigned port)
 static bool
 redis_fixture_reap(pid_t pid, long ms)
 {
-	long long end = redis_fixture_now_ms() + ms;
+	long long end = tcase_now_ms() + ms;
 	int	status;
 
 	for (;;) {
@@ -129,9 +110,9 @@ redis_fixture_reap(pid_t pid, long ms)
 		if ((r == pid && (WIFEXITED(status) || WIFSIGNALED(status)))
 		    || (r < 0 && errno == ECHILD))
 			return true;
-		if (redis_fixture_now_ms() >= end)
+		if (tcase_now_ms() >= end)
 			return false;
-		redis_fixture_sleep_ms(5);
+		tcase_sleep_ms(5);
 	}
 }
 
@@ -198,7 +179,7 @@ redis_fixture_spawn(const struct redis_fixture *rf)
 static int
 redis_fixture_run(struct redis_fixture *rf)
 {
-	long long end = redis_fixture_now_ms() + REDIS_FIXTURE_START_MS;
+	long long end = tcase_now_ms() + REDIS_FIXTURE_START_MS;
 	int	status;
 
 	rf->frozen = false;
@@ -206,14 +187,14 @@ redis_fixture_run(struct redis_fixture *rf)
 		rf->pid = 0;
 		return 1;
 	}
-	while (redis_fixture_now_ms() < end) {
+	while (tcase_now_ms() < end) {
 		if (waitpid(rf->pid, &status, WNOHANG) == rf->pid) {
 			rf->pid = 0;
 			return 1;
 		}
 		if (redis_fixture_probe(rf->port))
 			return 0;
-		redis_fixture_sleep_ms(10);
+		tcase_sleep_ms(10);
 	}
 	redis_fixture_halt(rf);
 	return -1;
@@ -275,7 +256,7 @@ redis_fixture_restart(struct redis_fixture *rf, char *err, size_t errlen)
 			return 0;
 		if (rc < 0)
 			break;
-		redis_fixture_sleep_ms(50);
+		tcase_sleep_ms(50);
 	}
 	snprintf(err, errlen, "redis-server did not restart on port %u; see %s/redis.log",
 		 rf->port, rf->dir);
@@ -303,12 +284,12 @@ redis_fixture_halt(struct redis_fixture *rf)
 int
 redis_fixture_freeze(struct redis_fixture *rf)
 {
-	long long end = redis_fixture_now_ms() + 3000;
+	long long end = tcase_now_ms() + 3000;
 	int	status;
 
 	if (rf->pid <= 0 || kill(rf->pid, SIGSTOP) < 0)
 		return -1;
-	while (redis_fixture_now_ms() < end) {
+	while (tcase_now_ms() < end) {
 		pid_t	r = waitpid(rf->pid, &status, WNOHANG | WUNTRACED);
 
 		if (r == rf->pid && WIFSTOPPED(status)) {
@@ -319,7 +300,7 @@ redis_fixture_freeze(struct redis_fixture *rf)
 			rf->pid = 0;		/* it died instead */
 			return -1;
 		}
-		redis_fixture_sleep_ms(1);
+		tcase_sleep_ms(1);
 	}
 	return -1;
 }

@@ -38,6 +38,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tcase.h"
+
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -72,32 +74,6 @@
 static struct redis_fixture rf_main, rf_auth, rf_victim;
 static bool have_redis;		/* all three servers run */
 static char fixture_err[256];
-static int nfail;
-
-/* bad - report one failed row and carry on */
-static void __attribute__((format(printf, 2, 3)))
-bad(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "    %s: ", name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	nfail++;
-}
-
-/* done - fail the test if any row failed */
-static void
-done(void)
-{
-	int n = nfail;
-
-	nfail = 0;
-	if (n != 0)
-		fail_msg("%d case(s) failed", n);
-}
 
 /* now_ms - monotonic milliseconds */
 static long long
@@ -387,13 +363,13 @@ test_parse_server(void **state)
 		else if (rc == 0)
 			snprintf(got, sizeof(got), "unix %s", s.path);
 		if (c->want != NULL && rc != 0)
-			bad(c->name, "got error \"%s\", want \"%s\"", why, c->want);
+			tcase_bad(c->name, "got error \"%s\", want \"%s\"", why, c->want);
 		else if (c->want != NULL && strcmp(got, c->want) != 0)
-			bad(c->name, "got \"%s\", want \"%s\"", got, c->want);
+			tcase_bad(c->name, "got \"%s\", want \"%s\"", got, c->want);
 		else if (c->want == NULL && rc == 0)
-			bad(c->name, "got \"%s\", want error \"%s\"", got, c->why);
+			tcase_bad(c->name, "got \"%s\", want error \"%s\"", got, c->why);
 		else if (c->want == NULL && (why == NULL || strstr(why, c->why) == NULL))
-			bad(c->name, "got error \"%s\", want \"...%s...\"",
+			tcase_bad(c->name, "got error \"%s\", want \"...%s...\"",
 			    why ? why : "(null)", c->why);
 	}
 	/* a long string is refused before anything reads past its bound */
@@ -405,9 +381,9 @@ test_parse_server(void **state)
 	longtext[REDIS_MAX_SERVER_LEN + 1] = '\0';
 	if (redis_conf_parse_server(longtext, &s, &why) == 0
 	    || strstr(why, "too long") == NULL)
-		bad("too-long", "got \"%s\", want \"...too long...\"", why ? why : "ok");
+		tcase_bad("too-long", "got \"%s\", want \"...too long...\"", why ? why : "ok");
 	free(longtext);
-	done();
+	tcase_done();
 }
 
 enum conf_field {
@@ -478,16 +454,16 @@ test_conf_check(void **state)
 		}
 		rc = redis_conf_check(&conf, &why);
 		if (c->why == NULL && rc != 0)
-			bad(c->name, "got error \"%s\", want accepted", why);
+			tcase_bad(c->name, "got error \"%s\", want accepted", why);
 		else if (c->why != NULL && rc == 0)
-			bad(c->name, "got accepted, want \"...%s...\"", c->why);
+			tcase_bad(c->name, "got accepted, want \"...%s...\"", c->why);
 		else if (c->why != NULL && strstr(why, c->why) == NULL)
-			bad(c->name, "got \"%s\", want \"...%s...\"", why, c->why);
+			tcase_bad(c->name, "got \"%s\", want \"...%s...\"", why, c->why);
 		/* redis_pool_new() agrees, and makes no connection */
 		why = NULL;
 		p = redis_pool_new(&conf, &why);
 		if ((p != NULL) != (rc == 0))
-			bad(c->name, "redis_pool_new: got %s, want %s",
+			tcase_bad(c->name, "redis_pool_new: got %s, want %s",
 			    p ? "a pool" : why, rc == 0 ? "a pool" : "NULL");
 		p = redis_pool_free(p);
 	}
@@ -499,15 +475,15 @@ test_conf_check(void **state)
 
 		conf.password = longpw;
 		if (redis_conf_check(&conf, &why) == 0 || strstr(why, "too long") == NULL)
-			bad("password-too-long", "got \"%s\", want \"...too long...\"",
+			tcase_bad("password-too-long", "got \"%s\", want \"...too long...\"",
 			    why ? why : "accepted");
 		longpw[REDIS_MAX_SECRET_LEN] = '\0';
 		if (redis_conf_check(&conf, &why) != 0)
-			bad("password-max", "got \"%s\", want accepted", why);
+			tcase_bad("password-max", "got \"%s\", want accepted", why);
 	}
 	free(longpw);
 	assert_null(redis_pool_free(NULL));
-	done();
+	tcase_done();
 }
 
 struct key_case {
@@ -543,11 +519,11 @@ test_key(void **state)
 		const char *open = strchr(got, '{'), *close = strchr(got, '}');
 
 		if (strcmp(got, c->want) != 0)
-			bad(c->name, "got \"%s\", want \"%s\"", got, c->want);
+			tcase_bad(c->name, "got \"%s\", want \"%s\"", got, c->want);
 		/* Redis Cluster hashes what is between the first '{' and '}' */
 		if (open == NULL || close == NULL || close < open + 2
 		    || strchr(open + 1, '{') != NULL || strchr(close + 1, '}') != NULL)
-			bad(c->name, "got \"%s\", want exactly one non-empty {tag}", got);
+			tcase_bad(c->name, "got \"%s\", want exactly one non-empty {tag}", got);
 		free(got);
 	}
 	/* triples that naive concatenation would confuse */
@@ -562,12 +538,12 @@ test_key(void **state)
 			char	*b = redis_key(triples[j][0], triples[j][1], triples[j][2]);
 
 			if (strcmp(a, b) == 0)
-				bad("injective", "rows %zu and %zu both give \"%s\"", i, j, a);
+				tcase_bad("injective", "rows %zu and %zu both give \"%s\"", i, j, a);
 			free(a);
 			free(b);
 		}
 	}
-	done();
+	tcase_done();
 }
 
 /* test_script_sha1 - known SHA-1 values */
@@ -587,9 +563,9 @@ test_script_sha1(void **state)
 		memset(out, 'X', sizeof(out));
 		redis_script_sha1(cases[i].source, out);
 		if (strcmp(out, cases[i].want) != 0)
-			bad(cases[i].name, "got \"%.41s\", want \"%s\"", out, cases[i].want);
+			tcase_bad(cases[i].name, "got \"%.41s\", want \"%s\"", out, cases[i].want);
 	}
-	done();
+	tcase_done();
 }
 
 /*
