@@ -15,6 +15,7 @@ DESTDIR    ?=
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc/postmill
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC       ?= cc
 VERSION  := 0.1.0
@@ -100,7 +101,7 @@ $(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIB
 # first, then re-enters make so that pkg-config sees the new packages.
 check:
 	scripts/setup-deps
-	$(MAKE) check-run
+	$(MAKE) -j$(shell nproc) check-run
 
 check-run: all $(UNIT_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests
@@ -127,6 +128,10 @@ install: all
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in packaging/systemd/*.service; do \
+	  sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
+	    > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
 deps:
 	scripts/setup-deps
