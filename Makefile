@@ -142,7 +142,9 @@ demo:
 demo-stop:
 	scripts/demo stop
 
-bench: all
+bench:
+	scripts/setup-deps bench
+	$(MAKE) all
 	bench/dkim-bench
 
 clean:
