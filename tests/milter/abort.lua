@@ -71,7 +71,7 @@ pm.expect_signed(pm.send(c, {
 pm.expect_unsigned(pm.send(c, {
 	qid = "AB9",
 	headers = { { "From", "alice@example.test" } },
-}), "data", SMFIR_ACCEPT)
+}), "eoh", SMFIR_ACCEPT)
 pm.disconnect(c)
 
 -- a connection that goes away in mid-body without ABORT or QUIT

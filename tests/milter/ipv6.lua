@@ -27,19 +27,19 @@ pm.expect_signed(pm.send(c, msg("V62")), pm.EXAMPLE)
 pm.disconnect(c)
 
 c = pm.connect("2001:db8::25", { host = "v6.example.net" })
-pm.expect_unsigned(pm.send(c, msg("V63")), "data", SMFIR_ACCEPT)
+pm.expect_unsigned(pm.send(c, msg("V63")), "eoh", SMFIR_ACCEPT)
 pm.expect_signed(pm.send(c, msg("V64", "alice")), pm.EXAMPLE)
 pm.disconnect(c)
 
 -- ::1/128 is one address: ::2 is outside
 for _, a in ipairs({ { "::ffff:198.51.100.9", "V65" }, { "::2", "V66" } }) do
 	c = pm.connect(a[1])
-	pm.expect_unsigned(pm.send(c, msg(a[2])), "data", SMFIR_ACCEPT)
+	pm.expect_unsigned(pm.send(c, msg(a[2])), "eoh", SMFIR_ACCEPT)
 	pm.disconnect(c)
 end
 
 c = pm.connect("unspec", { host = "mystery" })
-pm.expect_unsigned(pm.send(c, msg("V67")), "data", SMFIR_ACCEPT)
+pm.expect_unsigned(pm.send(c, msg("V67")), "eoh", SMFIR_ACCEPT)
 pm.disconnect(c)
 
 end)

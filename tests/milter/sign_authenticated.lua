@@ -18,17 +18,17 @@ end
 
 -- authenticated: signed
 pm.expect_signed(pm.send(c, msg("SA1", "alice")), pm.EXAMPLE)
--- same connection, no {auth_authen}: the milter lets go at DATA
-pm.expect_unsigned(pm.send(c, msg("SA2", nil)), "data", SMFIR_ACCEPT)
+-- same connection, no {auth_authen}: the milter lets go at end of header
+pm.expect_unsigned(pm.send(c, msg("SA2", nil)), "eoh", SMFIR_ACCEPT)
 -- and signs again when the next MAIL is authenticated
 pm.expect_signed(pm.send(c, msg("SA3", "alice")), pm.EXAMPLE)
 -- an empty {auth_authen} is no authentication
-pm.expect_unsigned(pm.send(c, msg("SA4", "")), "data", SMFIR_ACCEPT)
+pm.expect_unsigned(pm.send(c, msg("SA4", "")), "eoh", SMFIR_ACCEPT)
 pm.disconnect(c)
 
 -- a new connection from the same address without authentication
 c = pm.connect("198.51.100.9", { host = "remote.example.net" })
-pm.expect_unsigned(pm.send(c, msg("SA5", nil)), "data", SMFIR_ACCEPT)
+pm.expect_unsigned(pm.send(c, msg("SA5", nil)), "eoh", SMFIR_ACCEPT)
 pm.disconnect(c)
 
 end)

@@ -60,7 +60,7 @@ pm.expect_signed(pm.send(c, { qid = "UT11", login = "alice",
 			       headers = pm.std_headers("alice@example.test") }), pm.EXAMPLE)
 -- not authenticated, not internal: not ours, nothing refused
 pm.expect_unsigned(pm.send(c, { qid = "UT12", headers = { { "Subject", "no From" } } }),
-		   "data", SMFIR_ACCEPT)
+		   "eoh", SMFIR_ACCEPT)
 pm.disconnect(c)
 
 end)

@@ -132,11 +132,14 @@ function pm.send(c, m)
 	if r.reply ~= SMFIR_CONTINUE then
 		pm.fail("%s: MAIL reply %s, want CONTINUE", m.qid, pm.rname(r.reply))
 	end
-	check(m.qid .. ": mt.data", mt.data(conn))
-	r.reply = mt.getreply(conn)
-	if r.reply ~= SMFIR_CONTINUE then
-		r.stage = "data"
-		return r
+	-- postmill-dkim negotiates SMFIP_NODATA: miltertest then refuses mt.data
+	if not mt.test_option(conn, SMFIP_NODATA) then
+		check(m.qid .. ": mt.data", mt.data(conn))
+		r.reply = mt.getreply(conn)
+		if r.reply ~= SMFIR_CONTINUE then
+			r.stage = "data"
+			return r
+		end
 	end
 	for i, h in ipairs(m.headers or {}) do
 		if #h[1] + #h[2] + 3 > pm.MT_BUFSIZE then
