@@ -22,6 +22,15 @@ struct common_conf {
 	long long	 dns_timeout;	/* ms, per query */
 	long long	 debug_level;
 	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
+	/* Redis, for the daemons that keep shared state there (limit, bounce) */
+	char		*redis_server;	/* "ADDR:PORT", "[ADDR6]:PORT", "unix:/path" */
+	char		*redis_user;	/* ACL user, or NULL: "default" */
+	char		*redis_password; /* or NULL: no AUTH */
+	long long	 redis_db;	/* SELECT when not 0 */
+	long long	 redis_connect_timeout;	/* ms: connect + AUTH + SELECT */
+	long long	 redis_command_timeout;	/* ms: one command's reply */
+	long long	 redis_backoff_min;	/* ms */
+	long long	 redis_backoff_max;	/* ms */
 };
 
 extern const struct cfg_section cfg_common_section;

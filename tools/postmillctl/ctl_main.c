@@ -6,6 +6,7 @@
  * SYNOPSIS
  *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
+ *	postmillctl [-c config] quota show|set|reset|list ...
  * DESCRIPTION
  *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
  *	success, 1 when the thing checked is wrong, 2 on usage errors.
@@ -18,11 +19,12 @@
 #include "cfg_common.h"
 #include "ctl.h"
 #include "dkim_conf.h"
+#include "limit_conf.h"
 #include "log.h"
 #include "xalloc.h"
 
 const struct cfg_section *const ctl_sections[] = {
-	&cfg_common_section, &dkim_section,
+	&cfg_common_section, &dkim_section, &limit_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
@@ -33,6 +35,7 @@ static const struct {
 } ctl_commands[] = {
 	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
 	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
+	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
 };
 
 /* ctl_usage - list the subcommands */

@@ -1,0 +1,384 @@
+/*++
+ * NAME
+ *	limit_milter 3
+ * SUMMARY
+ *	postmill-limit libmilter callbacks
+ * DESCRIPTION
+ *	Thin callbacks (STYLE 2.2): each gets its state, copies what it
+ *	needs, calls limit_txn_* (which calls limit_store_* and
+ *	limit_decide()), maps the verdict to a reply and logs one line per
+ *	decision with the queue id.
+ *
+ *	Transaction life: envfrom takes a configuration snapshot, gathers
+ *	the facts (login, sender, client address) and builds the plan; when
+ *	no rule applies the message is accepted at once (SMFIS_ACCEPT: no
+ *	further callbacks for it). envrcpt reserves one recipient; eom
+ *	reserves the message and, when it is accepted, commits everything.
+ *	abort, close, a new envfrom before eom, and our own refusal at eom
+ *	refund what the transaction reserved. Postfix sends ABORT also after
+ *	a transaction that ended normally; by then nothing is reserved any
+ *	more, so that is harmless.
+ *
+ *	postmill-limit must be the LAST milter in smtpd_milters: once its
+ *	end of message committed, a later milter that rejects the message
+ *	leaves the count behind (Postfix does not tell earlier milters that
+ *	a message they passed was then refused). A milter before it that
+ *	rejects makes Postfix send ABORT to it, which refunds.
+ *
+ *	Protocol: no HELO, DATA, header, body or unknown-command callbacks.
+ *
+ *	Replies: a recipient over a limit gets 451 4.7.1 (550 5.7.1 for a
+ *	rule with "reject") at RCPT, a message over a limit the same at end
+ *	of message; when Redis cannot answer, limit_on_redis_error says
+ *	tempfail (451 4.3.0) or accept. Log lines (facility mail):
+ *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
+ *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
+ *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
+ *	      used=12/100
+ *	  QID: limit: action=accept stage=rcpt key=... reason=redis_error
+ *	      error="timeout" policy=accept
+ *	  QID: limit: action=refund reason=abort recipients=3 messages=0
+ *--*/
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+
+#include "limit.h"
+#include "limit_milter.h"
+#include "log.h"
+#include "milter_main.h"
+#include "xalloc.h"
+
+struct limit_conn {
+	int		 family;	/* AF_INET, AF_INET6, AF_UNSPEC */
+	unsigned char	 addr[16];
+	char		 addr_text[INET6_ADDRSTRLEN];
+	/* the message in progress */
+	struct milter_snapshot *snap;
+	struct limit_txn *txn;
+	char		 qid[32];
+};
+
+/* limit_now_us - wall clock in microseconds (shared with other nodes) */
+static long long
+limit_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* limit_conn_qid - refresh the queue id; Postfix sends {i} late */
+static const char *
+limit_conn_qid(SMFICTX *ctx, struct limit_conn *c)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	if (q != NULL && *q != '\0')
+		log_escape(c->qid, sizeof(c->qid), q, strlen(q));
+	else if (c->qid[0] == '\0')
+		snprintf(c->qid, sizeof(c->qid), "%s", LOG_NOQUEUE);
+	return c->qid;
+}
+
+/* limit_state_of - this message's loaded state */
+static const struct limit_state *
+limit_state_of(const struct limit_conn *c)
+{
+	return c->snap->state;
+}
+
+/* limit_conn_refund - give back what the transaction reserved, log it */
+static void
+limit_conn_refund(struct limit_conn *c, const char *why)
+{
+	long long rcpts, msgs;
+	const char *err = NULL;
+
+	if (c->txn == NULL)
+		return;
+	limit_txn_reserved(c->txn, &rcpts, &msgs);
+	if (rcpts == 0 && msgs == 0)
+		return;
+	if (limit_txn_refund(c->txn, limit_state_of(c)->pool, limit_now_us(),
+			     &rcpts, &msgs, &err) < 0)
+		log_msg(LOG_WARNING, c->qid[0] ? c->qid : LOG_NOQUEUE,
+			"limit: action=refund reason=%s recipients=%lld messages=%lld "
+			"status=failed error=\"%s\" (they stay counted)", why, rcpts,
+			msgs, err ? err : "?");
+	else
+		log_msg(LOG_INFO, c->qid[0] ? c->qid : LOG_NOQUEUE,
+			"limit: action=refund reason=%s recipients=%lld messages=%lld",
+			why, rcpts, msgs);
+}
+
+/* limit_conn_end_message - refund what is left, drop message state */
+static void
+limit_conn_end_message(struct limit_conn *c, const char *why)
+{
+	if (c->txn != NULL) {
+		limit_conn_refund(c, why);
+		c->txn = limit_txn_free(c->txn);
+	}
+	milter_snapshot_release(c->snap);
+	c->snap = NULL;
+	c->qid[0] = '\0';
+}
+
+/* limit_log - one line per decision; see the file header */
+static void
+limit_log(const struct limit_conn *c, const char *qid, const char *stage,
+	  const struct limit_outcome *o, const char *rcpt, long long refunded)
+{
+	char key[160], rc[300], used[48], wait[32], extra[64];
+	const struct limit_state *st = limit_state_of(c);
+	int prio;
+
+	if (o->v.reason == LIMIT_R_REDIS_ERROR)
+		prio = LOG_WARNING;
+	else if (o->v.action != LIMIT_ACT_ACCEPT)
+		prio = LOG_NOTICE;
+	else if (st->log_accepted)
+		prio = LOG_INFO;
+	else
+		return;
+	log_escape(key, sizeof(key), o->keyval ? o->keyval : "-",
+		   strlen(o->keyval ? o->keyval : "-"));
+	rc[0] = extra[0] = '\0';
+	if (rcpt != NULL) {
+		char esc[256];
+
+		snprintf(rc, sizeof(rc), " rcpt=%s", log_escape(esc, sizeof(esc), rcpt,
+								 strlen(rcpt)));
+	}
+	if (refunded > 0)
+		snprintf(extra, sizeof(extra), " refunded_recipients=%lld", refunded);
+	if (o->v.reason == LIMIT_R_REDIS_ERROR) {
+		log_msg(prio, qid, "limit: action=%s stage=%s key=%s reason=redis_error "
+			"error=\"%s\" policy=%s%s%s", limit_action_name(o->v.action),
+			stage, key, o->error, st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT ?
+			"accept" : "tempfail", rc, extra);
+		return;
+	}
+	if (!o->have_usage) {
+		log_msg(prio, qid, "limit: action=%s stage=%s key=%s reason=%s%s%s",
+			limit_action_name(o->v.action), stage, key,
+			limit_reason_name(o->v.reason), rc, extra);
+		return;
+	}
+	if (o->u.limit < 0)
+		snprintf(used, sizeof(used), "%lld/unlimited", o->u.used);
+	else
+		snprintf(used, sizeof(used), "%lld/%lld", o->u.used, o->u.limit);
+	if (o->v.action != LIMIT_ACT_ACCEPT)
+		log_msg(prio, qid, "limit: action=%s stage=%s key=%s rule=%s limit=%s "
+			"used=%s retry_after=%s%s%s", limit_action_name(o->v.action),
+			stage, key, o->u.rule->name, o->u.def->name, used,
+			limit_duration_format(o->u.retry_ms, wait, sizeof(wait)), rc, extra);
+	else
+		log_msg(prio, qid, "limit: action=accept stage=%s key=%s rule=%s "
+			"limit=%s used=%s%s", stage, key, o->u.rule->name, o->u.def->name,
+			used, rc);
+}
+
+/* limit_reply - map a negative outcome to the SMTP reply */
+static sfsistat
+limit_reply(SMFICTX *ctx, const struct limit_outcome *o)
+{
+	struct limit_reply r;
+
+	if (o->v.action == LIMIT_ACT_ACCEPT)
+		return SMFIS_CONTINUE;
+	limit_reply_make(&o->v, o->have_usage ? &o->u : NULL, &r);
+	smfi_setreply(ctx, (char *)r.rcode, (char *)r.xcode, r.text);
+	return o->v.action == LIMIT_ACT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* limit_xxfi_negotiate - skip the stages we do not use */
+static sfsistat
+limit_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		     unsigned long f2, unsigned long f3, unsigned long *pf0,
+		     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long skip = SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH
+	    | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	*pf0 = 0;
+	*pf1 = f1 & skip;
+	*pf2 = *pf3 = 0;
+	if (smfi_getpriv(ctx) == NULL)
+		smfi_setpriv(ctx, xcalloc(1, sizeof(struct limit_conn)));
+	return SMFIS_CONTINUE;
+}
+
+/* limit_xxfi_connect - remember the client address */
+static sfsistat
+limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		smfi_setpriv(ctx, c);
+	}
+	c->family = AF_UNSPEC;
+	snprintf(c->addr_text, sizeof(c->addr_text), "local");
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		c->family = AF_INET;
+		memcpy(c->addr, &((struct sockaddr_in *)(void *)sa)->sin_addr, 4);
+	} else if (sa != NULL && sa->sa_family == AF_INET6) {
+		c->family = AF_INET6;
+		memcpy(c->addr, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, 16);
+	}
+	if (c->family != AF_UNSPEC)
+		inet_ntop(c->family, c->addr, c->addr_text, sizeof(c->addr_text));
+	return SMFIS_CONTINUE;
+}
+
+/* limit_xxfi_envfrom - new transaction: snapshot, facts, plan */
+static sfsistat
+limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+	struct limit_facts f = {0};
+	struct limit_plan plan;
+	const char *login;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	/* a transaction that never ended (no EOM, no ABORT): refund it */
+	limit_conn_end_message(c, "unfinished");
+	if ((c->snap = milter_snapshot_acquire()) == NULL)
+		return SMFIS_TEMPFAIL;
+	login = smfi_getsymval(ctx, "{auth_authen}");
+	if (login != NULL && *login != '\0')
+		f.login = xstrdup(login);
+	if (argv != NULL && argv[0] != NULL)
+		limit_facts_set_sender(&f, argv[0], strlen(argv[0]));
+	limit_facts_set_ip(&f, c->family, c->addr);
+	limit_plan_build(limit_state_of(c)->rules, &f, &plan);
+	limit_facts_free(&f);
+	if (plan.ncalls == 0) {
+		/* no rule counts this sender: nothing more to see here */
+		limit_plan_free(&plan);
+		if (log_debug_level() > 0)
+			log_msg(LOG_DEBUG, limit_conn_qid(ctx, c),
+				"limit: action=accept reason=no_rules client=%s",
+				c->addr_text);
+		limit_conn_end_message(c, "none");
+		return SMFIS_ACCEPT;
+	}
+	c->txn = limit_txn_new(&plan);
+	return SMFIS_CONTINUE;
+}
+
+/* limit_xxfi_envrcpt - reserve one recipient */
+static sfsistat
+limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+	struct limit_outcome o;
+	const struct limit_state *st;
+
+	if (c == NULL || c->txn == NULL)
+		return SMFIS_CONTINUE;
+	if (!limit_txn_has(c->txn, LIMIT_WHAT_RECIPIENTS))
+		return SMFIS_CONTINUE;
+	st = limit_state_of(c);
+	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
+			limit_now_us(), &o);
+	limit_log(c, limit_conn_qid(ctx, c), "rcpt", &o,
+		  argv != NULL ? argv[0] : NULL, 0);
+	return limit_reply(ctx, &o);
+}
+
+/* limit_xxfi_eom - reserve the message; commit or refund everything */
+static sfsistat
+limit_xxfi_eom(SMFICTX *ctx)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+	struct limit_outcome o;
+	const struct limit_state *st;
+	const char *qid;
+	long long rcpts = 0, msgs = 0;
+	sfsistat rc;
+
+	if (c == NULL || c->txn == NULL) {
+		if (c != NULL)
+			limit_conn_end_message(c, "none");
+		return SMFIS_CONTINUE;
+	}
+	st = limit_state_of(c);
+	qid = limit_conn_qid(ctx, c);
+	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
+		limit_txn_commit(c->txn);
+		limit_conn_end_message(c, "none");
+		return SMFIS_CONTINUE;
+	}
+	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
+			limit_now_us(), &o);
+	if (o.v.action == LIMIT_ACT_ACCEPT) {
+		limit_txn_commit(c->txn);
+	} else {
+		const char *err = NULL;
+
+		limit_txn_reserved(c->txn, &rcpts, &msgs);
+		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
+				     &err) < 0)
+			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
+				"recipients=%lld status=failed error=\"%s\" (they stay "
+				"counted)", rcpts, err ? err : "?");
+	}
+	limit_log(c, qid, "eom", &o, NULL, rcpts);
+	rc = limit_reply(ctx, &o);
+	limit_conn_end_message(c, "none");
+	return rc;
+}
+
+/* limit_xxfi_abort - the MTA dropped the transaction: refund */
+static sfsistat
+limit_xxfi_abort(SMFICTX *ctx)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		if (c->txn != NULL)
+			limit_conn_qid(ctx, c);
+		limit_conn_end_message(c, "abort");
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* limit_xxfi_close - end of the connection; may come with no state */
+static sfsistat
+limit_xxfi_close(SMFICTX *ctx)
+{
+	struct limit_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		limit_conn_end_message(c, "close");
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+const struct smfiDesc limit_milter_desc = {
+	.xxfi_name = "postmill-limit",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = 0,
+	.xxfi_connect = limit_xxfi_connect,
+	.xxfi_envfrom = limit_xxfi_envfrom,
+	.xxfi_envrcpt = limit_xxfi_envrcpt,
+	.xxfi_eom = limit_xxfi_eom,
+	.xxfi_abort = limit_xxfi_abort,
+	.xxfi_close = limit_xxfi_close,
+	.xxfi_negotiate = limit_xxfi_negotiate,
+};

@@ -1,0 +1,435 @@
+/*++
+ * NAME
+ *	limit_store 3
+ * SUMMARY
+ *	postmill-limit's state in Redis: key names and the Lua scripts
+ * DESCRIPTION
+ *	See limit_store.h for the keys and the semantics. Redis runs a Lua
+ *	script atomically: no other command runs between the script's GET
+ *	and its INCRBY, on any connection, from any Postfix node. That is
+ *	what makes the limits exact: the check and the count are one step,
+ *	and a count happens only when every limit of the call allowed it.
+ *
+ *	Numbers in the scripts are Lua doubles, exact up to 2^53: counts are
+ *	bounded by LIMIT_MAX_COUNT and times are microseconds since the epoch
+ *	(about 2^51 today). Times are written back with "%.0f", because
+ *	tostring() keeps only 14 significant digits.
+ *
+ *	The scripts' SHA-1 names are computed once (pthread_once) and the
+ *	sources sent only after a NOSCRIPT reply (redis_evalsha()).
+ *--*/
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limit_store.h"
+#include "log.h"
+#include "xalloc.h"
+
+/*
+ * KEYS[1]: the override hash; KEYS[1+i]: the state of limit i.
+ * ARGV: now_us cost commit(0|1) n, then five per limit:
+ *   quota: "q" field count window_end_ms 0
+ *   rate:  "r" field count period_ms burst
+ * Returns {status, n, then per limit: over used limit retry_ms end_us amount};
+ * status 0 refused (nothing counted), 1 counted, 2 exempt (nothing counted).
+ */
+static const char limit_check_lua[] =
+"-- postmill-limit check v1\n"
+"local now = tonumber(ARGV[1])\n"
+"local cost = tonumber(ARGV[2])\n"
+"local commit = ARGV[3] == '1'\n"
+"local n = tonumber(ARGV[4])\n"
+"local fields = {'exempt'}\n"
+"for i = 1, n do fields[i + 1] = ARGV[4 + (i - 1) * 5 + 2] end\n"
+"local ov = redis.call('HMGET', KEYS[1], unpack(fields))\n"
+"local out = {1, n}\n"
+"if ov[1] then\n"
+"  out[1] = 2\n"
+"  for i = 1, n do\n"
+"    local b = #out\n"
+"    out[b + 1] = 0; out[b + 2] = 0; out[b + 3] = -1\n"
+"    out[b + 4] = 0; out[b + 5] = 0; out[b + 6] = 0\n"
+"  end\n"
+"  return out\n"
+"end\n"
+"local now_ms = math.floor(now / 1000)\n"
+"local st = {}\n"
+"local over = false\n"
+"for i = 1, n do\n"
+"  local b = 4 + (i - 1) * 5\n"
+"  local s = {q = ARGV[b + 1] == 'q', key = KEYS[i + 1], endus = 0}\n"
+"  local a, p, c = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])\n"
+"  local o = ov[i + 1]\n"
+"  if s.q then\n"
+"    local lim = a\n"
+"    if o then\n"
+"      local x = tonumber(o)\n"
+"      if x and x >= -1 and x == math.floor(x) then lim = x end\n"
+"    end\n"
+"    s.lim = lim\n"
+"    s.used = tonumber(redis.call('GET', s.key)) or 0\n"
+"    s.wend = p\n"
+"    s.ok = lim < 0 or s.used + cost <= lim\n"
+"    s.retry = p - now_ms\n"
+"    s.amount = cost\n"
+"  else\n"
+"    local r, per, burst = a, p, c\n"
+"    if o then\n"
+"      if o == '-1' then\n"
+"        r = -1\n"
+"      else\n"
+"        local x, y, z = string.match(o, '^(%d+) (%d+) (%d+)$')\n"
+"        x, y, z = tonumber(x), tonumber(y), tonumber(z)\n"
+"        if x and x > 0 and y > 0 and z > 0 then r, per, burst = x, y, z end\n"
+"      end\n"
+"    end\n"
+"    if r < 0 then\n"
+"      s.unlimited = true\n"
+"      s.lim = -1; s.used = 0; s.ok = true; s.retry = 0; s.amount = 0\n"
+"    else\n"
+"      local t = math.floor(per * 1000 / r)\n"
+"      if t < 1 then t = 1 end\n"
+"      local tat, was = 0, t\n"
+"      local v = redis.call('GET', s.key)\n"
+"      if v then\n"
+"        local x, y = string.match(v, '^(%d+) (%d+)$')\n"
+"        if x then tat, was = tonumber(x), tonumber(y) end\n"
+"      end\n"
+"      -- an override changed the interval: the same debt, in the new unit\n"
+"      if tat > now and was ~= t and was > 0 then\n"
+"        tat = now + math.ceil((tat - now) * t / was)\n"
+"      end\n"
+"      if tat < now then tat = now end\n"
+"      s.t = t; s.new = tat + cost * t\n"
+"      s.lim = burst\n"
+"      s.used = math.ceil((tat - now) / t)\n"
+"      s.ok = s.new - now <= burst * t\n"
+"      if s.ok then\n"
+"        s.retry = math.ceil((tat - now) / 1000)\n"
+"      else\n"
+"        s.retry = math.ceil((s.new - now - burst * t) / 1000)\n"
+"      end\n"
+"      s.amount = cost * t\n"
+"    end\n"
+"  end\n"
+"  if not s.ok then over = true end\n"
+"  st[i] = s\n"
+"end\n"
+"if over then out[1] = 0 end\n"
+"for i = 1, n do\n"
+"  local s = st[i]\n"
+"  if commit and not over then\n"
+"    if s.q then\n"
+"      s.used = redis.call('INCRBY', s.key, cost)\n"
+"      redis.call('PEXPIREAT', s.key, s.wend)\n"
+"    elseif not s.unlimited then\n"
+"      redis.call('SET', s.key, string.format('%.0f %.0f', s.new, s.t), 'PX',\n"
+"                 math.ceil((s.new - now) / 1000) + 1000)\n"
+"      s.used = math.ceil((s.new - now) / s.t)\n"
+"      s.retry = math.ceil((s.new - now) / 1000)\n"
+"      s.endus = s.new\n"
+"    end\n"
+"  else\n"
+"    s.amount = 0\n"
+"  end\n"
+"  local b = #out\n"
+"  out[b + 1] = s.ok and 0 or 1\n"
+"  out[b + 2] = s.used\n"
+"  out[b + 3] = s.lim\n"
+"  out[b + 4] = s.retry\n"
+"  out[b + 5] = s.endus\n"
+"  out[b + 6] = s.amount\n"
+"end\n"
+"return out\n";
+
+/*
+ * KEYS[i]: a state key; ARGV[1]: now_us, then per key: "q"|"r" amount t,
+ * where a rate's amount is microseconds counted at interval t: when an
+ * override changed the interval since, the amount is scaled to it.
+ * A quota counter that does not exist (its window ended) is left alone:
+ * DECRBY would create it without an expiry.
+ */
+static const char limit_refund_lua[] =
+"-- postmill-limit refund v1\n"
+"local now = tonumber(ARGV[1])\n"
+"for i = 1, #KEYS do\n"
+"  local k, amt, t = KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
+"  if ARGV[3 * i - 1] == 'q' then\n"
+"    if redis.call('EXISTS', k) == 1 then\n"
+"      if redis.call('DECRBY', k, amt) <= 0 then redis.call('DEL', k) end\n"
+"    end\n"
+"  else\n"
+"    local v = redis.call('GET', k)\n"
+"    local x, y\n"
+"    if v then x, y = string.match(v, '^(%d+) (%d+)$') end\n"
+"    if x then\n"
+"      local tat, cur = tonumber(x), tonumber(y)\n"
+"      if t > 0 and cur ~= t then amt = amt * cur / t end\n"
+"      tat = math.floor(tat - amt)\n"
+"      if tat <= now then\n"
+"        redis.call('DEL', k)\n"
+"      else\n"
+"        redis.call('SET', k, string.format('%.0f %.0f', tat, cur), 'PX',\n"
+"                   math.ceil((tat - now) / 1000) + 1000)\n"
+"      end\n"
+"    end\n"
+"  end\n"
+"end\n"
+"return #KEYS\n";
+
+#define LS_PER_LIMIT_ARGS	5
+#define LS_PER_LIMIT_OUT	6
+
+static pthread_once_t ls_once = PTHREAD_ONCE_INIT;
+static char ls_check_sha[41], ls_refund_sha[41];
+
+/* ls_init - the scripts' SHA-1 names, once */
+static void
+ls_init(void)
+{
+	redis_script_sha1(limit_check_lua, ls_check_sha);
+	redis_script_sha1(limit_refund_lua, ls_refund_sha);
+}
+
+/* limit_store_check_script - the source, for tests and postmillctl */
+const char *
+limit_store_check_script(void)
+{
+	return limit_check_lua;
+}
+
+/* limit_store_refund_script - the source, for tests */
+const char *
+limit_store_refund_script(void)
+{
+	return limit_refund_lua;
+}
+
+/* limit_store_override_key - "pmlimit:{sasl:alice}:override" */
+char *
+limit_store_override_key(const char *prefix, const char *keyval)
+{
+	return redis_key(prefix, keyval, ":override");
+}
+
+/* limit_store_field - the override field of one limit: "plan:day" */
+char *
+limit_store_field(const struct limit_rule *rule, const struct limit_def *d)
+{
+	return xasprintf("%s:%s", rule->name, d->name);
+}
+
+/* limit_store_limit_key - the state key of one limit now; see limit_store.h */
+char *
+limit_store_limit_key(const char *prefix, const char *keyval,
+		      const struct limit_rule *rule, const struct limit_def *d,
+		      long long now_ms, long long offset_ms,
+		      long long *window_end_ms)
+{
+	char suffix[LIMIT_NAME_MAX + LIMIT_WINDOW_NAME_MAX + 48], id[24];
+	long long start, end;
+
+	if (d->type == LIMIT_TYPE_RATE) {
+		snprintf(suffix, sizeof(suffix), ":%s:%s:rate", rule->name,
+			 limit_what_name(rule->what));
+		if (window_end_ms)
+			*window_end_ms = 0;
+	} else {
+		limit_window_bounds(&d->window, now_ms, offset_ms, &start, &end);
+		if (limit_window_id(&d->window, start, offset_ms, id, sizeof(id)) < 0)
+			snprintf(id, sizeof(id), "%lld", start / 1000);
+		snprintf(suffix, sizeof(suffix), ":%s:%s:%s:%s", rule->name,
+			 limit_what_name(rule->what), d->name, id);
+		if (window_end_ms)
+			*window_end_ms = end;
+	}
+	return redis_key(prefix, keyval, suffix);
+}
+
+/* ls_int - an integer element of the reply */
+static bool
+ls_int(const redisReply *r, size_t i, long long *out)
+{
+	if (r->element[i] == NULL || r->element[i]->type != REDIS_REPLY_INTEGER)
+		return false;
+	*out = r->element[i]->integer;
+	return true;
+}
+
+/* limit_store_check - one check-and-count call; see limit_store.h */
+int
+limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
+		  struct limit_result *out, const char **err)
+{
+	const struct limit_call *c = req->call;
+	size_t n = 0, nargs, nkeys;
+	const char **keys, **args;
+	char **owned, num[4][24];
+	long long now_ms = req->now_us / 1000;
+	redisReply *r;
+	int rc = -1;
+
+	out->status = LIMIT_ST_COUNTED;
+	out->u = NULL;
+	out->n = 0;
+	for (size_t i = 0; i < c->nrules; i++)
+		if (c->rules[i]->what == req->what)
+			n += c->rules[i]->nlimits;
+	if (n == 0)
+		return 0;
+	nkeys = 1 + n;
+	nargs = 4 + LS_PER_LIMIT_ARGS * n;
+	keys = xcalloc(nkeys, sizeof(*keys));
+	args = xcalloc(nargs, sizeof(*args));
+	/* every string we allocate for the call, freed at the end */
+	owned = xcalloc(1 + 4 * n, sizeof(*owned));
+	out->u = xcalloc(n, sizeof(*out->u));
+	out->n = n;
+
+	keys[0] = owned[0] = limit_store_override_key(req->prefix, c->keyval);
+	snprintf(num[0], sizeof(num[0]), "%lld", req->now_us);
+	snprintf(num[1], sizeof(num[1]), "%lld", req->cost);
+	args[0] = num[0];
+	args[1] = num[1];
+	args[2] = req->commit ? "1" : "0";
+	snprintf(num[2], sizeof(num[2]), "%zu", n);
+	args[3] = num[2];
+	{
+		size_t k = 0, o = 1;
+
+		for (size_t i = 0; i < c->nrules; i++) {
+			const struct limit_rule *rule = c->rules[i];
+
+			if (rule->what != req->what)
+				continue;
+			for (size_t j = 0; j < rule->nlimits; j++, k++) {
+				const struct limit_def *d = &rule->limits[j];
+				const char **a = args + 4 + LS_PER_LIMIT_ARGS * k;
+				long long end;
+
+				out->u[k].rule = rule;
+				out->u[k].def = d;
+				out->u[k].key = limit_store_limit_key(req->prefix, c->keyval,
+								      rule, d, now_ms,
+								      req->offset_ms, &end);
+				keys[1 + k] = out->u[k].key;
+				a[0] = d->type == LIMIT_TYPE_QUOTA ? "q" : "r";
+				a[1] = owned[o++] = limit_store_field(rule, d);
+				a[2] = owned[o++] = xasprintf("%lld", d->count);
+				if (d->type == LIMIT_TYPE_QUOTA) {
+					a[3] = owned[o++] = xasprintf("%lld", end);
+					a[4] = "0";
+				} else {
+					a[3] = owned[o++] = xasprintf("%lld", d->period_ms);
+					a[4] = owned[o++] = xasprintf("%lld", d->burst);
+				}
+			}
+		}
+	}
+
+	pthread_once(&ls_once, ls_init);
+	r = redis_evalsha(p, limit_check_lua, ls_check_sha, (int)nkeys, keys,
+			  (int)nargs, args, err);
+	if (r == NULL)
+		goto done;
+	if (r->type == REDIS_REPLY_ERROR) {
+		/* WRONGTYPE, OOM, a script error: the server's own words */
+		*err = "Redis refused the limit script";
+		log_msg(LOG_WARNING, NULL, "limit: redis %s: %.200s",
+			redis_pool_server(p), r->str ? r->str : "?");
+		goto done;
+	}
+	{
+		long long status, count;
+
+		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 + LS_PER_LIMIT_OUT * n
+		    || !ls_int(r, 0, &status) || !ls_int(r, 1, &count)
+		    || status < 0 || status > 2 || count != (long long)n) {
+			*err = "unexpected reply to the limit script";
+			goto done;
+		}
+		out->status = status == 0 ? LIMIT_ST_REFUSED :
+		    status == 1 ? LIMIT_ST_COUNTED : LIMIT_ST_EXEMPT;
+		for (size_t k = 0; k < n; k++) {
+			size_t b = 2 + LS_PER_LIMIT_OUT * k;
+			long long over;
+			struct limit_usage *u = &out->u[k];
+
+			if (!ls_int(r, b, &over) || !ls_int(r, b + 1, &u->used)
+			    || !ls_int(r, b + 2, &u->limit)
+			    || !ls_int(r, b + 3, &u->retry_ms)
+			    || !ls_int(r, b + 4, &u->end_us)
+			    || !ls_int(r, b + 5, &u->amount)) {
+				*err = "unexpected reply to the limit script";
+				goto done;
+			}
+			u->over = over != 0;
+		}
+	}
+	*err = NULL;
+	rc = 0;
+done:
+	if (r != NULL)
+		freeReplyObject(r);
+	for (size_t i = 0; i < 1 + 4 * n; i++)
+		free(owned[i]);
+	free(owned);
+	free(keys);
+	free(args);
+	if (rc < 0)
+		limit_result_free(out);
+	return rc;
+}
+
+/* limit_store_refund - give reservations back; one hash tag per call */
+int
+limit_store_refund(struct redis_pool *p, long long now_us,
+		   const struct limit_refund_item *items, size_t n,
+		   const char **err)
+{
+	const char **keys, **args;
+	char **nums, now[24];
+	redisReply *r;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (n > (REDIS_MAX_SCRIPT_ARGS - 1) / 4) {
+		*err = "too many keys to refund at once";
+		return -1;
+	}
+	keys = xcalloc(n, sizeof(*keys));
+	args = xcalloc(1 + 3 * n, sizeof(*args));
+	nums = xcalloc(2 * n, sizeof(*nums));
+	snprintf(now, sizeof(now), "%lld", now_us);
+	args[0] = now;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = items[i].key;
+		args[1 + 3 * i] = items[i].type == LIMIT_TYPE_QUOTA ? "q" : "r";
+		args[2 + 3 * i] = nums[2 * i] = xasprintf("%lld", items[i].amount);
+		args[3 + 3 * i] = nums[2 * i + 1] = xasprintf("%lld", items[i].interval_us);
+	}
+	pthread_once(&ls_once, ls_init);
+	r = redis_evalsha(p, limit_refund_lua, ls_refund_sha, (int)n, keys,
+			  (int)(1 + 3 * n), args, err);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		log_msg(LOG_WARNING, NULL, "limit: redis %s: %.200s",
+			redis_pool_server(p), r->str ? r->str : "?");
+		*err = "Redis refused the refund script";
+	} else if (r != NULL && r->type != REDIS_REPLY_INTEGER) {
+		*err = "unexpected reply to the refund script";
+	} else if (r != NULL) {
+		*err = NULL;
+		rc = 0;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	for (size_t i = 0; i < 2 * n; i++)
+		free(nums[i]);
+	free(nums);
+	free(keys);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*++
+ * NAME
+ *	limit_txn 3h
+ * SUMMARY
+ *	one SMTP transaction's reservations: reserve, commit, refund
+ * SYNOPSIS
+ *	#include "limit_txn.h"
+ * DESCRIPTION
+ *	Only accepted mail counts. A recipient is reserved when its RCPT is
+ *	accepted, the message at end of message; a transaction that ends any
+ *	other way (ABORT, a connection closed before end of message, or our
+ *	own refusal at end of message) gives back everything it reserved.
+ *	This module keeps those reservations and drives limit_store.h; it
+ *	knows nothing of libmilter (limit_milter.c feeds it).
+ *
+ *	limit_txn_new() takes the transaction's plan (limit_rules.h; the txn
+ *	owns it afterwards). limit_txn_check() runs one stage: for each call
+ *	(key value) with rules of that what, one check-and-count; the first
+ *	call that does not accept ends the stage, and the calls before it
+ *	that counted in this stage are refunded at once, so a refused
+ *	recipient or message leaves no count behind. A call Redis could not
+ *	answer follows on_redis_error: under accept it counts nothing and the
+ *	stage goes on; under tempfail the stage is refused like an over
+ *	limit. What a stage counted is added to the transaction's
+ *	reservations.
+ *
+ *	The outcome names the decisive call and usage: the refusing one, or
+ *	for an accepted stage the tightest limit over all calls (for the
+ *	log line). redis_calls counts round trips, refunds included.
+ *
+ *	limit_txn_commit() forgets the reservations: the mail was accepted
+ *	and the counts stay. limit_txn_refund() gives every reservation back
+ *	(one refund call per key value) and forgets them; it returns how many
+ *	recipients and messages it gave back, for the log. A refund that
+ *	Redis cannot take is lost: the mail stays counted although it was not
+ *	sent (the safe side: a limit can be under-used, never exceeded); the
+ *	first error is returned in *err.
+ *
+ *	Rate refunds give back only the part of a reservation that has not
+ *	drained yet: a reservation ending at e (microseconds of TAT time) of
+ *	amount a is worth min(a, max(0, e - now)) at time now; giving back
+ *	more would credit the sender with time that has passed anyway.
+ *	Quota refunds decrement the window counter the unit went into (a
+ *	window that has ended in between is left alone).
+ *
+ *	Bounds: one reservation per state key (quotas aggregate), and at
+ *	most LIMIT_TXN_MAX_SPANS rate reservations per key are remembered
+ *	(more are not refunded: the safe side again).
+ * THREAD SAFETY
+ *	A transaction belongs to one milter connection (one thread at a time).
+ *--*/
+#ifndef POSTMILL_LIMIT_TXN_H
+#define POSTMILL_LIMIT_TXN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "limit_policy.h"
+#include "limit_rules.h"
+#include "redis.h"
+
+#define LIMIT_TXN_MAX_SPANS	10000
+
+struct limit_txn_opts {
+	const char	*prefix;	/* limit_key_prefix */
+	long long	 offset_ms;	/* limit_utc_offset */
+	int		 on_redis_error;	/* enum limit_on_error */
+};
+
+struct limit_outcome {
+	struct limit_verdict v;
+	const char	*keyval;	/* decisive call's key value, or NULL */
+	bool		 have_usage;
+	struct limit_usage u;		/* decisive usage; u.key is NULL */
+	char		 error[128];	/* Redis trouble, or "" */
+	unsigned	 calls_made;	/* check calls with counting rules */
+	unsigned	 redis_calls;	/* round trips, refunds included */
+};
+
+struct limit_txn;
+
+struct limit_txn *limit_txn_new(struct limit_plan *plan);
+struct limit_txn *limit_txn_free(struct limit_txn *t);
+bool	limit_txn_empty(const struct limit_txn *t);
+bool	limit_txn_has(const struct limit_txn *t, enum limit_what what);
+void	limit_txn_check(struct limit_txn *t, struct redis_pool *p,
+			const struct limit_txn_opts *o, enum limit_what what,
+			long long now_us, struct limit_outcome *out);
+void	limit_txn_commit(struct limit_txn *t);
+int	limit_txn_refund(struct limit_txn *t, struct redis_pool *p,
+			 long long now_us, long long *recipients,
+			 long long *messages, const char **err);
+/* what is reserved now, for logs and tests */
+void	limit_txn_reserved(const struct limit_txn *t, long long *recipients,
+			   long long *messages);
+
+#endif

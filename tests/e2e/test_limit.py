@@ -1,0 +1,652 @@
+"""test_limit - postmill-limit behind a real Postfix with a real redis-server on loopback.
+
+Each test builds its own stack (harness.E2ETestCase: fresh Workdir, everything stopped by pid):
+redis-server on a private port, one or two postmill-limit processes, one Postfix per milter
+(two Postfix instances sharing one Redis stand for two nodes), smtp-sink.  Clients pretend to be
+SASL-authenticated with XCLIENT LOGIN (Postfix(sasl=True), see harness.py).
+
+  - exact admission under concurrency: 20 parallel sessions over two Postfix + two
+    postmill-limit processes on one Redis, a quota of 100 messages, 300 attempts: exactly 100
+    are accepted (and delivered); the same for recipients of multi-recipient messages;
+  - recipient limits with multi-recipient messages, recipient by recipient (Redis over its unix
+    socket, AUTH as an ACL user restricted to postmill-limit's keys);
+  - a message refused at end of message gives its recipients back;
+  - window roll-over with a 10 s window; the GCRA rate with its burst;
+  - refunds: RSET, a dropped connection, a milter before postmill-limit that rejects at end of
+    message (Postfix sends ABORT); and why postmill-limit must be the last milter;
+  - an override set with postmillctl applies to the next message, without a reload;
+  - Redis stopped and frozen (SIGSTOP), under each limit_on_redis_error: the RCPT reply comes
+    within the Redis timeouts and matches the policy, and service resumes after Redis is back.
+"""
+
+import os
+import re
+import signal
+import smtplib
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+
+def note(text):
+    """A measurement for people, shown with POSTMILL_E2E_VERBOSE=1."""
+    if os.environ.get('POSTMILL_E2E_VERBOSE'):
+        sys.stderr.write('    %s\n' % text)
+
+
+CONNECT_MS = 300        # redis_connect_timeout of the failure tests
+COMMAND_MS = 200        # redis_command_timeout
+SLACK_S = 0.5           # Postfix, scheduling and Python around one RCPT
+
+
+class Session:
+    """One SMTP session, step by step, with the time each reply took (for the timeout tests and
+    for transactions that end without DATA)."""
+
+    def __init__(self, port, login=None, addr=None):
+        self.s = smtplib.SMTP('127.0.0.1', port, timeout=30)
+        self.s.ehlo('client.test')
+        attrs = []
+        if login:
+            attrs.append('LOGIN=' + h.xtext(login))
+        if addr:
+            attrs.append('ADDR=' + addr)
+        if attrs:
+            code, text = self.s.docmd('XCLIENT', ' '.join(attrs))
+            assert code == 220, (code, text)
+            self.s.ehlo('client.test')
+
+    def cmd(self, verb, arg=''):
+        """(code, text, seconds)"""
+        t0 = time.monotonic()
+        code, text = self.s.docmd(verb, arg)
+        return code, text.decode('utf-8', 'replace'), time.monotonic() - t0
+
+    def mail(self, sender):
+        return self.cmd('MAIL', 'FROM:<%s>' % sender)
+
+    def rcpt(self, rcpt):
+        return self.cmd('RCPT', 'TO:<%s>' % rcpt)
+
+    def data(self, message):
+        code, text, _ = self.cmd('DATA')
+        if code != 354:
+            return code, text, 0
+        t0 = time.monotonic()
+        self.s.send(h.dot_stuff(message))
+        code, text = self.s.getreply()
+        return code, text.decode('utf-8', 'replace'), time.monotonic() - t0
+
+    def quit(self):
+        try:
+            self.s.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+
+    def drop(self):
+        """Close the TCP connection in mid-transaction, without QUIT.  (smtplib keeps a file
+        object on the socket: close() alone would leave the connection open.)"""
+        self.s.sock.shutdown(socket.SHUT_RDWR)
+        self.s.close()
+
+
+class EomMilter:
+    """A tiny milter (protocol 6) on 127.0.0.1 that replies REPLYCODE at end of message
+    ("550 5.7.1 rejected by the test milter") and CONTINUE to everything else."""
+
+    def __init__(self, reply=b'550 5.7.1 rejected by the test milter'):
+        self.port = h.free_port()
+        self.reply = reply
+        self.eoms = 0
+        self._sock = None
+        self._stop = False
+
+    @property
+    def spec(self):
+        return 'inet:127.0.0.1:%d' % self.port
+
+    def start(self):
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(('127.0.0.1', self.port))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        threading.Thread(target=self._serve, daemon=True).start()
+        return self
+
+    def _serve(self):
+        while not self._stop:
+            try:
+                conn, _ = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        def recv(n):
+            buf = b''
+            while len(buf) < n:
+                chunk = conn.recv(n - len(buf))
+                if not chunk:
+                    raise EOFError
+                buf += chunk
+            return buf
+
+        def reply(code, payload=b''):
+            conn.sendall(struct.pack('!I', 1 + len(payload)) + code + payload)
+        conn.settimeout(30)
+        try:
+            while True:
+                (length,) = struct.unpack('!I', recv(4))
+                pkt = recv(length)
+                cmd = pkt[:1]
+                if cmd == b'O':
+                    reply(b'O', struct.pack('!III', 6, 0, 0))
+                elif cmd in (b'D', b'A', b'K'):
+                    pass
+                elif cmd == b'Q':
+                    return
+                elif cmd == b'E':
+                    self.eoms += 1
+                    reply(b'y', self.reply + b'\0')
+                else:
+                    reply(b'c')
+        except (EOFError, OSError):
+            return
+        finally:
+            conn.close()
+
+    def stop(self):
+        self._stop = True
+        if self._sock is not None:
+            self._sock.close()
+
+
+class Stack:
+    """What LimitCase.stack() started: redis, sink, milters[i], postfix[i], conf[i]."""
+
+
+class LimitCase(h.E2ETestCase):
+    """Builds postmill-limit stacks inside one test."""
+
+    def setUp(self):
+        super().setUp()
+        self.n_stacks = 0
+
+    def stack(self, rules, n=1, policy='tempfail', redis=None, before=(), after=(), extra=(),
+              redis_server=None):
+        """N Postfix instances, each with its own postmill-limit (rules text, limit_on_redis_error
+        POLICY, extra postmill.conf lines), on one Redis (REDIS, or a new one) and one sink.
+        BEFORE / AFTER: milter specs listed around postmill-limit in smtpd_milters."""
+        self.n_stacks += 1
+        st = Stack()
+        st.redis = redis or self.redis()
+        st.sink = self.sink()
+        tag = 's%d' % self.n_stacks
+        rules_path = self.wd.write(tag + '.rules', rules)
+        st.milters, st.postfix, st.conf = [], [], []
+        # registered before the milters' own stop(): runs after they stopped, when a
+        # sanitizer build has written its leak report
+        self.addCleanup(self.check_stopped, st)
+        for i in range(n):
+            name = '%sm%d' % (tag, i)
+            sock = self.wd.path(name + '.sock')
+            lines = ['run_user = postmill', 'socket_group = postfix',
+                     'limit_socket = unix:' + sock, 'limit_pid_file = ' + self.wd.path(name + '.pid'),
+                     'limit_rules_file = ' + rules_path, 'limit_on_redis_error = ' + policy,
+                     'redis_server = ' + (redis_server or '127.0.0.1:%d' % st.redis.port)]
+            if st.redis.password and redis_server is None:
+                lines.append('redis_password = ' + st.redis.password)
+            conf = self.wd.write(name + '.conf', '\n'.join(lines + list(extra)) + '\n', mode=0o640)
+            os.chown(conf, 0, h.grp.getgrnam('postmill').gr_gid)
+            st.conf.append(conf)
+            st.milters.append(self.milter([h.binary('postmill-limit'), '-f', '-c', conf], 'unix:' + sock,
+                                          name=name))
+            st.postfix.append(self.postfix(st.sink, name='pf' + name, sasl=True,
+                                           smtpd_milters=list(before) + ['unix:' + sock] + list(after)))
+        return st
+
+    def ctl(self, conf, *args):
+        """postmillctl -c CONF ARGS...: (status, output)"""
+        r = subprocess.run([h.binary('postmillctl'), '-c', conf] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        return r.returncode, r.stdout.decode('utf-8', 'replace')
+
+    @staticmethod
+    def send(pf, login, rcpts, sender='sender@example.test', subject='limit test'):
+        return h.send(pf.port, sender, rcpts, h.make_message(subject=subject),
+                      xclient={'LOGIN': login} if login else None)
+
+    @staticmethod
+    def milter_log(st):
+        return '\n'.join(m.log() for m in st.milters)
+
+    def check_stopped(self, st):
+        """Every milter of the stack exited 0 on SIGTERM, with no sanitizer report."""
+        for m in st.milters:
+            self.assertEqual(m.returncode, 0, '%s exit status; log:\n%s' % (m.name, h.tail(m.logfile)))
+        self.assertSanitizerClean(st)
+
+    def assertSanitizerClean(self, st):
+        log = self.milter_log(st)
+        self.assertNotRegex(log, r'runtime error|AddressSanitizer|LeakSanitizer|worker killed|worker exited')
+
+
+class ConcurrencyTest(LimitCase):
+    """Two nodes (Postfix + postmill-limit each) on one Redis; 20 sessions at once."""
+
+    def race(self, st, jobs, nthreads=20):
+        """Run JOBS (callables returning a SendResult) on NTHREADS threads; the results."""
+        results, lock = [], threading.Lock()
+        queue = list(jobs)
+
+        def worker():
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    job = queue.pop()
+                r = job()
+                with lock:
+                    results.append(r)
+        threads = [threading.Thread(target=worker) for _ in range(nthreads)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        return results
+
+    def test_exact_messages(self):
+        st = self.stack('exact sasl messages quota=100/1000d\n', n=2)
+        jobs = [lambda i=i: self.send(st.postfix[i % 2], 'alice', ['r%d@example.net' % i],
+                                      subject='exact %d' % i) for i in range(300)]
+        results = self.race(st, jobs)
+        self.assertEqual(len(results), 300)
+        errors = [r for r in results if r.error]
+        self.assertEqual(errors, [])
+        accepted = [r for r in results if r.accepted]
+        refused = [r for r in results if not r.accepted]
+        self.assertEqual(len(accepted), 100, 'exactly the quota is admitted')
+        for r in refused:
+            self.assertEqual(r.data[0], 451, r)
+            self.assertIn('4.7.1 Sending quota exceeded: 100 messages per 1000d (rule exact)', r.data[1])
+        # both nodes took part, and Redis holds exactly the quota
+        for m in st.milters:
+            self.assertIn('action=accept stage=eom key=sasl:alice rule=exact', m.log())
+            self.assertIn('action=tempfail stage=eom key=sasl:alice rule=exact', m.log())
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:alice}:exact:messages:1000d:*').split()
+        self.assertEqual(len(keys), 1)
+        self.assertEqual(st.redis.cli('GET', keys[0]), '100')
+        st.sink.wait_for(100, timeout=60)
+        time.sleep(0.5)
+        self.assertEqual(len(st.sink.messages()), 100)
+        self.assertSanitizerClean(st)
+
+    def test_exact_recipients(self):
+        st = self.stack('fanout sasl recipients quota=50/1000d\n', n=2)
+        jobs = [lambda i=i: self.send(st.postfix[i % 2], 'bob',
+                                      ['a%d@example.net' % i, 'b%d@example.net' % i, 'c%d@example.net' % i],
+                                      subject='fanout %d' % i) for i in range(40)]
+        results = self.race(st, jobs)
+        self.assertEqual([r for r in results if r.error], [])
+        ok_rcpts = sum(1 for r in results for _, c, _ in r.rcpt if c == 250)
+        refused = [t for r in results for _, c, t in r.rcpt if c != 250]
+        self.assertEqual(ok_rcpts, 50, 'exactly the quota of recipients is admitted')
+        self.assertEqual(len(refused), 70)
+        for t in refused:
+            self.assertIn('4.7.1 Sending quota exceeded: 50 recipients per 1000d (rule fanout)', t)
+        # every message with an accepted recipient was queued: nothing was given back
+        for r in results:
+            if any(c == 250 for _, c, _ in r.rcpt):
+                self.assertTrue(r.accepted, r)
+        st.sink.wait_for(sum(1 for r in results if r.accepted), timeout=60)
+        time.sleep(0.5)
+        delivered = sum(len(d.rcpts) for d in st.sink.messages())
+        self.assertEqual(delivered, 50)
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:bob}:*').split()
+        self.assertEqual(st.redis.cli('GET', keys[0]), '50')
+        self.assertSanitizerClean(st)
+
+
+class RecipientTest(LimitCase):
+    """Recipient limits with multi-recipient messages, and the refund of an EOM refusal."""
+
+    def test_multi_recipient_messages(self):
+        # Redis over its unix socket, AUTH as an ACL user allowed only postmill-limit's keys
+        redis = self.redis(unixsocket=True)
+        redis.cli('ACL', 'SETUSER', 'milter', 'on', '>milter pass', '~pmlimit:*', '+@all')
+        st = self.stack('rc sasl recipients quota=5/1000d\n', redis=redis,
+                        redis_server='unix:' + redis.socket_path,
+                        extra=['redis_user = milter', 'redis_password = milter pass'])
+        pf = st.postfix[0]
+        r1 = self.send(pf, 'carol', ['a@example.net', 'b@example.net', 'c@example.net'])
+        self.assertEqual([c for _, c, _ in r1.rcpt], [250, 250, 250])
+        self.assertTrue(r1.accepted)
+        r2 = self.send(pf, 'carol', ['d@example.net', 'e@example.net', 'f@example.net'])
+        self.assertEqual([c for _, c, _ in r2.rcpt], [250, 250, 451])
+        self.assertIn('4.7.1 Sending quota exceeded: 5 recipients per 1000d (rule rc); try again in',
+                      r2.rcpt[2][2])
+        self.assertTrue(r2.accepted)
+        r3 = self.send(pf, 'carol', ['g@example.net', 'h@example.net'])
+        self.assertEqual([c for _, c, _ in r3.rcpt], [451, 451])
+        self.assertIsNone(r3.data)
+        # another login has its own quota
+        r4 = self.send(pf, 'dave', ['a@example.net', 'b@example.net'])
+        self.assertEqual([c for _, c, _ in r4.rcpt], [250, 250])
+        st.sink.wait_for(3)
+        time.sleep(0.3)
+        got = sorted(len(d.rcpts) for d in st.sink.messages())
+        self.assertEqual(got, [2, 2, 3])
+        log = st.milters[0].log()
+        self.assertRegex(log, r'\S+: limit: action=tempfail stage=rcpt key=sasl:carol rule=rc '
+                              r'limit=1000d used=5/5 retry_after=\S+ rcpt=<f@example.net>')
+        self.assertRegex(log, r'[0-9A-F]+: limit: action=accept stage=rcpt key=sasl:carol rule=rc '
+                              r'limit=1000d used=5/5 rcpt=<e@example.net>')
+        self.assertSanitizerClean(st)
+
+    def test_eom_refusal_refunds_recipients(self):
+        st = self.stack('r sasl recipients quota=10/1000d\n'
+                        'm sasl messages quota=1/1000d\n')
+        pf = st.postfix[0]
+        self.assertTrue(self.send(pf, 'erin', ['a@example.net', 'b@example.net']).accepted)
+        r = self.send(pf, 'erin', ['c@example.net', 'd@example.net', 'e@example.net'])
+        self.assertEqual([c for _, c, _ in r.rcpt], [250, 250, 250])
+        self.assertEqual(r.data[0], 451)
+        self.assertIn('4.7.1 Sending quota exceeded: 1 messages per 1000d (rule m)', r.data[1])
+        key = st.redis.cli('KEYS', 'pmlimit:{sasl:erin}:r:recipients:*')
+        self.assertEqual(st.redis.cli('GET', key), '2', 'the refused message gave its recipients back')
+        self.assertRegex(st.milters[0].log(), r'[0-9A-F]+: limit: action=tempfail stage=eom key=sasl:erin '
+                                              r'rule=m limit=1000d used=1/1 retry_after=\S+ '
+                                              r'refunded_recipients=3')
+
+
+class WindowTest(LimitCase):
+    """Short windows roll over; the GCRA rate lets a burst through, then one per interval."""
+
+    def test_window_rollover(self):
+        st = self.stack('roll sasl messages quota=3/10s\n')
+        pf = st.postfix[0]
+        # start well inside a window: the first three must land in the same one
+        if 10 - time.time() % 10 < 4:
+            time.sleep(10 - time.time() % 10 + 0.05)
+        for i in range(3):
+            self.assertTrue(self.send(pf, 'fay', ['x@example.net'], subject='roll %d' % i).accepted)
+        r = self.send(pf, 'fay', ['x@example.net'])
+        self.assertEqual(r.data[0], 451)
+        m = re.search(r'Sending quota exceeded: 3 messages per 10s \(rule roll\); try again in (\d+)s',
+                      r.data[1])
+        self.assertIsNotNone(m, r.data)
+        wait = int(m.group(1))
+        left = 10 - time.time() % 10
+        self.assertTrue(left <= wait <= left + 1.5, (wait, left))
+        time.sleep(left + 0.1)
+        for i in range(3):
+            self.assertTrue(self.send(pf, 'fay', ['x@example.net'], subject='next %d' % i).accepted,
+                            'a new window starts from zero')
+        self.assertEqual(self.send(pf, 'fay', ['x@example.net']).data[0], 451)
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:fay}:roll:messages:10s:*').split()
+        self.assertIn(len(keys), (1, 2))       # the first window's counter may have expired
+        for k in keys:
+            self.assertEqual(st.redis.cli('GET', k), '3')
+            self.assertLessEqual(int(st.redis.cli('PTTL', k)), 10000)
+
+    def test_rate_burst(self):
+        # one per 2 s, bursts of 2: robust while each SMTP session takes under 0.6 s
+        st = self.stack('gcra sasl messages rate=2/4s burst=2\n')
+        pf = st.postfix[0]
+        self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
+        self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
+        r = self.send(pf, 'gus', ['x@example.net'])
+        self.assertEqual(r.data[0], 451)
+        self.assertRegex(r.data[1], r'4\.7\.1 Sending rate exceeded: messages rule gcra, at most 2 at once; '
+                                    r'try again in [12]s')
+        time.sleep(2.1)     # one interval has passed: one more
+        self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
+        self.assertEqual(self.send(pf, 'gus', ['x@example.net']).data[0], 451)
+        time.sleep(4.2)     # the bucket is empty again: a burst of 2
+        self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
+        self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
+        self.assertRegex(st.milters[0].log(), r'limit: action=tempfail stage=eom key=sasl:gus rule=gcra '
+                                              r'limit=rate used=2/2 retry_after=[12]s')
+
+
+class RefundTest(LimitCase):
+    """A transaction that does not end in an accepted message gives its reservation back."""
+
+    RULES = 'ab sasl recipients quota=2/1000d\n'
+
+    def counter(self, st, login):
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:%s}:ab:recipients:*' % login).split()
+        return st.redis.cli('GET', keys[0]) if keys else '(none)'
+
+    def test_refund_on_rset(self):
+        """Postfix passes a client's RSET on to the milters as ABORT when the next transaction
+        starts (or the session ends): the reservation holds until then."""
+        st = self.stack(self.RULES)
+        s = Session(st.postfix[0].port, login='hank')
+        self.assertEqual(s.mail('hank@example.test')[0], 250)
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(s.rcpt('b@example.net')[0], 250)
+        self.assertEqual(s.rcpt('c@example.net')[0], 451)
+        self.assertEqual(self.counter(st, 'hank'), '2')
+        self.assertEqual(s.cmd('RSET')[0], 250)
+        # the next transaction of the session: the ABORT comes first, then MAIL
+        self.assertEqual(s.mail('hank@example.test')[0], 250)
+        st.milters[0].wait_log(r'limit: action=refund reason=abort recipients=2 messages=0')
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(s.rcpt('b@example.net')[0], 250)
+        self.assertEqual(s.data(h.make_message())[0], 250)
+        s.quit()
+        self.assertEqual(self.counter(st, 'hank'), '2')
+        # an ABORT after a message that was accepted gives nothing back
+        time.sleep(0.3)
+        self.assertEqual(self.counter(st, 'hank'), '2')
+        self.assertEqual(st.milters[0].log().count('action=refund'), 1)
+        # RSET, then QUIT: given back when the session ends
+        s = Session(st.postfix[0].port, login='hal')
+        s.mail('hal@example.test')
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(self.counter(st, 'hal'), '1')
+        s.cmd('RSET')
+        s.quit()
+        st.milters[0].wait_log(r'limit: action=refund reason=(abort|close) recipients=1 messages=0')
+        self.assertEqual(self.counter(st, 'hal'), '(none)')
+
+    def test_refund_on_dropped_connection(self):
+        st = self.stack(self.RULES)
+        s = Session(st.postfix[0].port, login='ivy')
+        s.mail('ivy@example.test')
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(self.counter(st, 'ivy'), '1')
+        s.drop()
+        st.milters[0].wait_log(r'limit: action=refund reason=(abort|close) recipients=1 messages=0')
+        self.assertEqual(self.counter(st, 'ivy'), '(none)')
+
+    def test_refund_when_earlier_milter_rejects(self):
+        """postmill-limit last: a milter before it rejects at end of message; Postfix sends ABORT
+        to postmill-limit, which gives the recipients back."""
+        rejecter = EomMilter().start()
+        self.addCleanup(rejecter.stop)
+        st = self.stack(self.RULES, before=[rejecter.spec])
+        r = self.send(st.postfix[0], 'jack', ['a@example.net', 'b@example.net'])
+        self.assertEqual([c for _, c, _ in r.rcpt], [250, 250])
+        self.assertEqual(r.data[0], 550)
+        self.assertIn('rejected by the test milter', r.data[1])
+        self.assertEqual(rejecter.eoms, 1)
+        st.milters[0].wait_log(r'[0-9A-F]+: limit: action=refund reason=abort recipients=2 messages=0')
+        self.assertEqual(self.counter(st, 'jack'), '(none)')
+
+    def test_later_milter_rejects_so_limit_must_be_last(self):
+        """postmill-limit first: it commits at its end of message, a later milter rejects, and
+        Postfix tells postmill-limit nothing: the count stays. This is why the manual says
+        postmill-limit must be the last milter."""
+        rejecter = EomMilter().start()
+        self.addCleanup(rejecter.stop)
+        st = self.stack(self.RULES, after=[rejecter.spec])
+        r = self.send(st.postfix[0], 'kim', ['a@example.net', 'b@example.net'])
+        self.assertEqual(r.data[0], 550)
+        time.sleep(0.5)
+        self.assertEqual(self.counter(st, 'kim'), '2')
+        self.assertNotIn('action=refund', st.milters[0].log())
+
+
+class OverrideTest(LimitCase):
+    """postmillctl quota set/show/reset act on the next message, with no reload."""
+
+    def test_override_applies_to_next_message(self):
+        st = self.stack('plan sasl messages quota=2/1000d\n'
+                        'burst sasl messages rate=100/1s\n')
+        pf, conf = st.postfix[0], st.conf[0]
+        for _ in range(2):
+            self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        self.assertEqual(self.send(pf, 'lena', ['x@example.net']).data[0], 451)
+        rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'plan', '1000d=4')
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r'plan +messages +1000d +used 2 of 4 \(override\)')
+        # the very next message, same milter process, no reload
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        r = self.send(pf, 'lena', ['x@example.net'])
+        self.assertEqual(r.data[0], 451)
+        self.assertIn('4 messages per 1000d (rule plan)', r.data[1])
+        # a permanent stop for this sender: a rate override of 1 per day, burst 1 (spent)
+        rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'plan', '1000d=unlimited')
+        self.assertEqual(rc, 0, out)
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'burst', 'rate=1/1d', 'burst=1')
+        self.assertEqual(rc, 0, out)
+        self.assertIn('rate   1/86400s burst 1 (override)', out)
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)   # the burst of 1
+        r = self.send(pf, 'lena', ['x@example.net'])
+        self.assertEqual(r.data[0], 451)
+        self.assertIn('Sending rate exceeded: messages rule burst, at most 1 at once; try again in 1d', r.data[1])
+        # exempt, then back to the configuration; show and list say so
+        self.assertEqual(self.ctl(conf, 'quota', 'set', 'sasl:lena', 'exempt', 'yes')[0], 0)
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        rc, out = self.ctl(conf, 'quota', 'list')
+        self.assertEqual(rc, 0, out)
+        self.assertIn('sasl:lena plan:1000d=-1 burst:rate=1 86400000 1 exempt=1', out)
+        self.assertEqual(self.ctl(conf, 'quota', 'reset', '--overrides', 'sasl:lena')[0], 0)
+        rc, out = self.ctl(conf, 'quota', 'show', 'sasl:lena')
+        self.assertEqual(rc, 0, out)
+        self.assertIn('overrides: none', out)
+        self.assertRegex(out, r'plan +messages +1000d +used 6 of 2; window ends in \S+ \(\d{4}-\d\d-\d\d '
+                              r'00:00:00 \+00:00\) FULL')
+        self.assertEqual(self.send(pf, 'lena', ['x@example.net']).data[0], 451)
+        # reset the usage: the plan starts afresh
+        self.assertEqual(self.ctl(conf, 'quota', 'reset', 'sasl:lena')[0], 0)
+        self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
+        # mistakes: exit 1 or 2 with a message
+        rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'plan', 'week=3')
+        self.assertEqual(rc, 1)
+        self.assertIn('rule plan has no quota per "week"', out)
+        rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'plan', '1000d=lots')
+        self.assertEqual(rc, 2)
+        rc, out = self.ctl(conf, 'quota', 'show', 'ip:192.0.2.1')
+        self.assertEqual(rc, 1)
+        self.assertIn('counts client_ip keys', out)
+        self.assertEqual(st.milters[0].log().count('reloaded'), 0)
+
+
+class RedisFailureTest(LimitCase):
+    """Redis stopped or frozen: every RCPT is answered within the Redis timeouts, as
+    limit_on_redis_error says.  The Redis has a password, so that a new connection waits for
+    AUTH (redis_connect_timeout) and an idle one for the reply (redis_command_timeout)."""
+
+    RULES = 'plan sasl recipients quota=1000/1000d\n'
+    BOUND_S = (CONNECT_MS + COMMAND_MS) / 1000.0 + SLACK_S
+
+    def stacks(self):
+        redis = self.redis(password='s3cret')
+        extra = ['redis_connect_timeout = %dms' % CONNECT_MS, 'redis_command_timeout = %dms' % COMMAND_MS,
+                 'redis_backoff_min = 500ms', 'redis_backoff_max = 2s']
+        closed = self.stack(self.RULES, policy='tempfail', redis=redis, extra=extra)
+        opened = self.stack(self.RULES, policy='accept', redis=redis, extra=extra)
+        # both work, and both have an idle Redis connection now
+        for st in (closed, opened):
+            self.assertTrue(self.send(st.postfix[0], 'mia', ['x@example.net']).accepted)
+        return redis, closed, opened
+
+    def attempt(self, st):
+        """One transaction: (RCPT code, text, seconds, DATA code or None)."""
+        s = Session(st.postfix[0].port, login='mia')
+        s.mail('mia@example.test')
+        code, text, dt = s.rcpt('x@example.net')
+        data = s.data(h.make_message())[0] if code == 250 else None
+        s.quit()
+        return code, text, dt, data
+
+    def check_policies(self, closed, opened, what):
+        code, text, dt, _ = self.attempt(closed)
+        note('%s, tempfail: RCPT %d after %.0f ms' % (what, code, dt * 1000))
+        self.assertEqual(code, 451, text)
+        self.assertIn('4.3.0 Temporary failure checking sending limits', text)
+        self.assertLess(dt, self.BOUND_S, '%s, tempfail: RCPT took %.3fs' % (what, dt))
+        times = [dt]
+        code, text, dt, data = self.attempt(opened)
+        note('%s, accept: RCPT %d after %.0f ms' % (what, code, dt * 1000))
+        self.assertEqual(code, 250, text)
+        self.assertEqual(data, 250)
+        self.assertLess(dt, self.BOUND_S, '%s, accept: RCPT took %.3fs' % (what, dt))
+        times.append(dt)
+        # within the back-off the next ones fail at once
+        for st in (closed, opened):
+            code, text, dt, _ = self.attempt(st)
+            note('%s, backing off: RCPT %d after %.0f ms' % (what, code, dt * 1000))
+            self.assertLess(dt, 0.25, '%s: RCPT in back-off took %.3fs' % (what, dt))
+        closed.milters[0].wait_log(r'limit: action=tempfail stage=rcpt key=sasl:mia reason=redis_error '
+                                   r'error="[^"]+" policy=tempfail')
+        opened.milters[0].wait_log(r'limit: action=accept stage=rcpt key=sasl:mia reason=redis_error '
+                                   r'error="[^"]+" policy=accept')
+        opened.milters[0].wait_log(r'[0-9A-F]+: limit: action=accept stage=rcpt key=sasl:mia '
+                                   r'reason=redis_error')
+        return times
+
+    def recovers(self, closed, opened):
+        """After Redis is back, both count again (after at most the back-off)."""
+        for st in (closed, opened):
+            h.wait_until(lambda st=st: self.attempt(st)[0] == 250, timeout=10, interval=0.2,
+                         what='service after Redis came back')
+
+    def test_redis_frozen(self):
+        redis, closed, opened = self.stacks()
+        os.kill(redis.pid, signal.SIGSTOP)
+        try:
+            times = self.check_policies(closed, opened, 'frozen')
+            # idle connection: the command timeout decides
+            for t in times:
+                self.assertGreaterEqual(t, COMMAND_MS / 1000.0 - 0.02)
+            self.assertIn('error="timeout"', closed.milters[0].log())
+            # after the back-off a probe opens a new connection: AUTH waits, connect timeout
+            time.sleep(0.6)
+            code, text, dt, _ = self.attempt(closed)
+            note('frozen, new connection (AUTH), tempfail: RCPT %d after %.0f ms' % (code, dt * 1000))
+            self.assertEqual(code, 451)
+            self.assertGreaterEqual(dt, CONNECT_MS / 1000.0 - 0.02)
+            self.assertLess(dt, self.BOUND_S)
+            closed.milters[0].wait_log(r'error="connect timeout"')
+        finally:
+            os.kill(redis.pid, signal.SIGCONT)
+        self.recovers(closed, opened)
+        self.assertSanitizerClean(closed)
+        self.assertSanitizerClean(opened)
+
+    def test_redis_stopped(self):
+        redis, closed, opened = self.stacks()
+        redis.stop()
+        self.check_policies(closed, opened, 'stopped')
+        redis.start()
+        self.recovers(closed, opened)
+        # the counts went on: what was accepted while Redis was down is not counted
+        keys = redis.cli('KEYS', 'pmlimit:{sasl:mia}:*').split()
+        self.assertEqual(len(keys), 1)
+        self.assertSanitizerClean(closed)
+        self.assertSanitizerClean(opened)

@@ -1,0 +1,202 @@
+/*++
+ * NAME
+ *	limit_policy_test 1
+ * SUMMARY
+ *	unit tests of the limit decision and replies (milters/limit/limit_policy.c)
+ * DESCRIPTION
+ *	limit_decide() over a table of call results: Redis failed (both
+ *	policies), exempt, counted (which limit is the tightest), refused
+ *	(tempfail, reject, reject beats tempfail, the longest wait wins, a
+ *	refused status without a refusing limit stays a refusal). Then the
+ *	SMTP replies (codes and texts) and the log words.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../milters/limit/limit_conf.h"
+#include "../../milters/limit/limit_policy.h"
+
+static struct limit_rule rule_t, rule_r;	/* tempfail and reject rules */
+
+/* setup - two rules with a quota and a rate each */
+static int
+setup(void **state)
+{
+	snprintf(rule_t.name, sizeof(rule_t.name), "plan");
+	rule_t.what = LIMIT_WHAT_RECIPIENTS;
+	rule_t.nlimits = 2;
+	rule_t.limits[0].type = LIMIT_TYPE_QUOTA;
+	snprintf(rule_t.limits[0].name, sizeof(rule_t.limits[0].name), "day");
+	rule_t.limits[1].type = LIMIT_TYPE_RATE;
+	snprintf(rule_t.limits[1].name, sizeof(rule_t.limits[1].name), "rate");
+	rule_r = rule_t;
+	snprintf(rule_r.name, sizeof(rule_r.name), "monthly");
+	snprintf(rule_r.limits[0].name, sizeof(rule_r.limits[0].name), "month");
+	rule_r.what = LIMIT_WHAT_MESSAGES;
+	rule_r.reject = true;
+	return 0;
+}
+
+/* a usage: rule (T or R), limit index, over, used, limit, retry */
+#define U(rl, li, over, used, lim, retry) \
+	{&rule_##rl, &rule_##rl.limits[li], NULL, over, used, lim, retry, 0, 0}
+
+/* test_decide - the table */
+static void
+test_decide(void **state)
+{
+	static struct limit_usage
+	    within[] = {U(t, 0, false, 10, 100, 5000), U(t, 1, false, 3, 4, 100),
+			U(r, 0, false, 1, 1000, 9)},
+	    unlimited[] = {U(t, 0, false, 10, -1, 0), U(t, 1, false, 0, -1, 0)},
+	    zero[] = {U(t, 0, false, 0, 5, 1), U(t, 1, false, 0, 0, 1)},
+	    one_over[] = {U(t, 0, false, 10, 100, 5000), U(t, 1, true, 4, 4, 250)},
+	    two_over[] = {U(t, 0, true, 100, 100, 60000), U(t, 1, true, 4, 4, 250)},
+	    rej_over[] = {U(t, 1, true, 4, 4, 250), U(r, 0, true, 5, 5, 900000)},
+	    rej_short[] = {U(r, 0, true, 5, 5, 10), U(t, 0, true, 100, 100, 900000)},
+	    rej_two[] = {U(r, 0, true, 5, 5, 10), U(r, 1, true, 5, 5, 20), U(t, 0, true, 1, 1, 99)},
+	    none_over[] = {U(t, 0, false, 10, 100, 5000)};
+	static const struct {
+		const char *name;
+		int have;	/* 0: Redis failed */
+		enum limit_status status;
+		struct limit_usage *u;
+		size_t n;
+		int on_error;
+		enum limit_action want;
+		enum limit_reason want_reason;
+		size_t want_index;
+	} cases[] = {
+		{"redis down, tempfail", 0, 0, NULL, 0, LIMIT_ON_ERROR_TEMPFAIL,
+		 LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE},
+		{"redis down, accept", 0, 0, NULL, 0, LIMIT_ON_ERROR_ACCEPT,
+		 LIMIT_ACT_ACCEPT, LIMIT_R_REDIS_ERROR, LIMIT_NONE},
+		{"exempt", 1, LIMIT_ST_EXEMPT, unlimited, 2, LIMIT_ON_ERROR_TEMPFAIL,
+		 LIMIT_ACT_ACCEPT, LIMIT_R_EXEMPT, LIMIT_NONE},
+		{"within: tightest is 3/4", 1, LIMIT_ST_COUNTED, within, 3,
+		 LIMIT_ON_ERROR_TEMPFAIL, LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 1},
+		{"within, all unlimited", 1, LIMIT_ST_COUNTED, unlimited, 2,
+		 LIMIT_ON_ERROR_TEMPFAIL, LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE},
+		{"within, a zero limit is tightest", 1, LIMIT_ST_COUNTED, zero, 2,
+		 LIMIT_ON_ERROR_TEMPFAIL, LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 1},
+		{"no limits at all", 1, LIMIT_ST_COUNTED, NULL, 0,
+		 LIMIT_ON_ERROR_TEMPFAIL, LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE},
+		{"one over", 1, LIMIT_ST_REFUSED, one_over, 2, LIMIT_ON_ERROR_ACCEPT,
+		 LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, 1},
+		{"two over: longest wait", 1, LIMIT_ST_REFUSED, two_over, 2,
+		 LIMIT_ON_ERROR_ACCEPT, LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, 0},
+		{"reject beats tempfail", 1, LIMIT_ST_REFUSED, rej_over, 2,
+		 LIMIT_ON_ERROR_ACCEPT, LIMIT_ACT_REJECT, LIMIT_R_OVER, 1},
+		{"reject beats a longer tempfail", 1, LIMIT_ST_REFUSED, rej_short, 2,
+		 LIMIT_ON_ERROR_ACCEPT, LIMIT_ACT_REJECT, LIMIT_R_OVER, 0},
+		{"two rejects: longest wait", 1, LIMIT_ST_REFUSED, rej_two, 3,
+		 LIMIT_ON_ERROR_ACCEPT, LIMIT_ACT_REJECT, LIMIT_R_OVER, 1},
+		{"refused but no limit over: still refused", 1, LIMIT_ST_REFUSED,
+		 none_over, 1, LIMIT_ON_ERROR_ACCEPT, LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER,
+		 LIMIT_NONE},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct limit_result r = {cases[i].status, cases[i].u, cases[i].n};
+		struct limit_verdict v = limit_decide(cases[i].have ? &r : NULL,
+						      cases[i].on_error);
+
+		if (v.action != cases[i].want || v.reason != cases[i].want_reason
+		    || v.index != cases[i].want_index)
+			tcase_bad(cases[i].name, "got %s/%s/%zd, want %s/%s/%zd",
+				  limit_action_name(v.action), limit_reason_name(v.reason),
+				  (ssize_t)v.index, limit_action_name(cases[i].want),
+				  limit_reason_name(cases[i].want_reason),
+				  (ssize_t)cases[i].want_index);
+	}
+	tcase_done();
+}
+
+/* test_reply - codes and texts */
+static void
+test_reply(void **state)
+{
+	static struct limit_usage
+	    quota_t = U(t, 0, true, 50000, 50000, 11520000),
+	    rate_t = U(t, 1, true, 100, 100, 50),
+	    quota_r = U(r, 0, true, 1000000, 1000000, 8 * 86400000LL + 3 * 3600000);
+	static const struct {
+		const char *name;
+		struct limit_verdict v;
+		struct limit_usage *u;
+		const char *rcode, *xcode, *text;
+	} cases[] = {
+		{"quota tempfail", {LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, 0}, &quota_t, "451", "4.7.1",
+		 "Sending quota exceeded: 50000 recipients per day (rule plan); try again in 3h12m"},
+		{"rate tempfail", {LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, 0}, &rate_t, "451", "4.7.1",
+		 "Sending rate exceeded: recipients rule plan, at most 100 at once; try again in 1s"},
+		{"quota reject", {LIMIT_ACT_REJECT, LIMIT_R_OVER, 0}, &quota_r, "550", "5.7.1",
+		 "Sending quota exhausted: 1000000 messages per month (rule monthly); it renews in 8d3h"},
+		{"redis error", {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE}, NULL,
+		 "451", "4.3.0", "Temporary failure checking sending limits; try again later"},
+		{"refused, no usage", {LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, LIMIT_NONE}, NULL,
+		 "451", "4.7.1", "Sending limit exceeded; try again later"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct limit_reply r;
+
+		limit_reply_make(&cases[i].v, cases[i].u, &r);
+		if (strcmp(r.rcode, cases[i].rcode) != 0 || strcmp(r.xcode, cases[i].xcode) != 0
+		    || strcmp(r.text, cases[i].text) != 0)
+			tcase_bad(cases[i].name, "got \"%s %s %s\", want \"%s %s %s\"",
+				  r.rcode, r.xcode, r.text, cases[i].rcode, cases[i].xcode,
+				  cases[i].text);
+		/* libmilter and SMTP: one line, no '%' */
+		if (strpbrk(r.text, "\r\n%") != NULL)
+			tcase_bad(cases[i].name, "reply text has CR, LF or %%");
+	}
+	tcase_done();
+}
+
+/* test_names - log words: one token each, distinct */
+static void
+test_names(void **state)
+{
+	const char *words[] = {
+		limit_action_name(LIMIT_ACT_ACCEPT), limit_action_name(LIMIT_ACT_TEMPFAIL),
+		limit_action_name(LIMIT_ACT_REJECT), limit_reason_name(LIMIT_R_WITHIN),
+		limit_reason_name(LIMIT_R_EXEMPT), limit_reason_name(LIMIT_R_OVER),
+		limit_reason_name(LIMIT_R_REDIS_ERROR),
+	};
+
+	assert_string_equal(words[0], "accept");
+	assert_string_equal(words[1], "tempfail");
+	assert_string_equal(words[2], "reject");
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		for (const char *c = words[i]; *c; c++)
+			if (!islower((unsigned char)*c) && *c != '_')
+				tcase_bad(words[i], "got character '%c', want [a-z_]", *c);
+		for (size_t j = i + 1; j < sizeof(words) / sizeof(words[0]); j++)
+			if (strcmp(words[i], words[j]) == 0)
+				tcase_bad(words[i], "got it twice");
+	}
+	tcase_done();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_reply),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,880 @@
+/*++
+ * NAME
+ *	limit_store_test 1
+ * SUMMARY
+ *	unit tests of the Redis side of postmill-limit against a real
+ *	redis-server (milters/limit/limit_store.c, limit_txn.c)
+ * DESCRIPTION
+ *	The group setup starts two redis-servers with redis_fixture.c on
+ *	127.0.0.1 and free ports: "main", and "victim", which the failure
+ *	tests stop and freeze (SIGSTOP). The clock is an argument of every
+ *	call, so the tests choose "now" and the results are exact:
+ *	- quotas: N pass, the next is refused with the window's end as the
+ *	  wait; the counter expires at the window's end (PTTL); a new window
+ *	  starts from zero; the key names carry one hash tag per key value;
+ *	- atomicity: when one limit of a call refuses, no limit counts;
+ *	- GCRA: burst, then one per emission interval; the wait it returns
+ *	  is the exact time until the next one passes;
+ *	- overrides: a count, unlimited, exempt, a rate, garbage (ignored),
+ *	  each applying to the very next call;
+ *	- a look without counting writes nothing;
+ *	- refunds: quotas back to zero (and no counter created for a window
+ *	  that ended), rates only by what has not drained;
+ *	- transactions (limit_txn): two key values where the second refuses:
+ *	  the first is refunded at once; an abort refunds everything; a
+ *	  commit keeps the counts;
+ *	- NOSCRIPT after SCRIPT FLUSH;
+ *	- exactness under concurrency: 8 threads with their own pools (as
+ *	  separate milter processes would be) race 400 attempts at a quota
+ *	  of 100: exactly 100 pass, and the counter says 100;
+ *	- a stopped and a frozen Redis: the error, its time bound, and the
+ *	  verdict under both values of limit_on_redis_error.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "errlist.h"
+#include "log.h"
+#include "redis.h"
+#include "redis_fixture.h"
+#include "xalloc.h"
+#include "../../milters/limit/limit_conf.h"
+#include "../../milters/limit/limit_store.h"
+#include "../../milters/limit/limit_txn.h"
+
+#define SLACK_MS	150
+#define T_CONNECT_MS	300
+#define T_COMMAND_MS	200
+
+static struct redis_fixture rf_main, rf_victim;
+static bool have_redis;
+static char fixture_err[256];
+
+#define NEED_REDIS() do { \
+	if (!have_redis) { \
+		fprintf(stderr, "    redis-server not available: %s\n", fixture_err); \
+		skip(); \
+	} \
+} while (0)
+
+/* now_us - the wall clock, as the milter reads it */
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* pool_for - a pool with the tests' timeouts */
+static struct redis_pool *
+pool_for(const char *server)
+{
+	struct redis_conf c;
+	const char *why;
+	struct redis_pool *p;
+
+	memset(&c, 0, sizeof(c));
+	c.server = server;
+	c.connect_timeout_ms = T_CONNECT_MS;
+	c.command_timeout_ms = T_COMMAND_MS;
+	c.backoff_min_ms = 100;
+	c.backoff_max_ms = 400;
+	if ((p = redis_pool_new(&c, &why)) == NULL)
+		fail_msg("redis_pool_new: %s", why);
+	return p;
+}
+
+/* cmd - a command that must work; its reply as text ("(nil)", integers) */
+static char *
+cmd(struct redis_pool *p, const char *fmt, ...)
+{
+	const char *err = NULL;
+	redisReply *r;
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	r = redis_vcommand(p, &err, fmt, ap);
+	va_end(ap);
+	if (r == NULL)
+		fail_msg("%s: %s", fmt, err);
+	if (r->type == REDIS_REPLY_INTEGER)
+		s = xasprintf("%lld", r->integer);
+	else if (r->type == REDIS_REPLY_NIL)
+		s = xstrdup("(nil)");
+	else if (r->type == REDIS_REPLY_ARRAY)
+		s = xasprintf("[%zu]", r->elements);
+	else
+		s = xstrdup(r->str ? r->str : "?");
+	freeReplyObject(r);
+	return s;
+}
+
+/* cmd_int - an integer (or integer text) reply */
+static long long
+cmd_int(struct redis_pool *p, const char *fmt, const char *arg)
+{
+	char *s = cmd(p, fmt, arg);
+	long long v = strcmp(s, "(nil)") == 0 ? -999 : atoll(s);
+
+	free(s);
+	return v;
+}
+
+/* rules - parsed rules or a failed test */
+static struct limit_rules *
+rules(const char *text)
+{
+	struct errlist el = ERRLIST_INIT;
+	struct limit_rules *r = limit_rules_parse(text, strlen(text), "t", &el);
+
+	if (r == NULL) {
+		char *e = errlist_join(&el);
+
+		fail_msg("rules: %s", e);
+	}
+	return r;
+}
+
+/* plan_for - the plan of a message from login/ip */
+static void
+plan_for(const struct limit_rules *r, const char *login, const char *ip,
+	 struct limit_plan *plan)
+{
+	struct limit_facts f;
+	unsigned char a[16];
+
+	memset(&f, 0, sizeof(f));
+	if (login)
+		f.login = xstrdup(login);
+	if (ip && inet_pton(AF_INET, ip, a) == 1)
+		limit_facts_set_ip(&f, AF_INET, a);
+	limit_plan_build(r, &f, plan);
+	limit_facts_free(&f);
+}
+
+/* check - one limit_store_check(); -1 on a Redis error */
+static int
+check(struct redis_pool *p, const char *prefix, const struct limit_call *c,
+      enum limit_what what, long long now, bool commit, struct limit_result *out)
+{
+	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0};
+	const char *err = NULL;
+	int rc = limit_store_check(p, &req, out, &err);
+
+	if (rc < 0)
+		fprintf(stderr, "    check: %s\n", err);
+	return rc;
+}
+
+/* next_hour - the start of the next hour (UTC), microseconds */
+static long long
+next_hour_us(void)
+{
+	long long h = 3600LL * 1000000;
+
+	return (now_us() / h + 1) * h;
+}
+
+/* test_quota - N pass, then refusals until the window ends */
+static void
+test_quota(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t = next_hour_us() + 5 * 60 * 1000000LL;	/* hh:05 next hour */
+	char *key, *s;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("q sasl messages quota=3/hour\n");
+	plan_for(r, "alice", NULL, &plan);
+	for (int i = 1; i <= 5; i++) {
+		struct limit_result res;
+
+		assert_int_equal(check(p, "t1:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+				       t + i, true, &res), 0);
+		assert_int_equal(res.n, 1);
+		if (i <= 3) {
+			if (res.status != LIMIT_ST_COUNTED || res.u[0].used != i
+			    || res.u[0].limit != 3 || res.u[0].amount != 1)
+				tcase_bad("within", "attempt %d: got status %d used %lld/%lld",
+					  i, res.status, res.u[0].used, res.u[0].limit);
+		} else if (res.status != LIMIT_ST_REFUSED || !res.u[0].over
+			   || res.u[0].used != 3 || res.u[0].amount != 0
+			   /* 55 minutes to the end of the window */
+			   || res.u[0].retry_ms != 55 * 60 * 1000LL) {
+			tcase_bad("over", "attempt %d: got status %d used %lld retry %lld",
+				  i, res.status, res.u[0].used, res.u[0].retry_ms);
+		}
+		if (i == 1) {
+			/* the key: prefix, one hash tag, rule, what, window, window id */
+			if (strncmp(res.u[0].key, "t1:{sasl:alice}:q:messages:hour:", 32) != 0)
+				tcase_bad("key", "got \"%s\"", res.u[0].key);
+		}
+		limit_result_free(&res);
+	}
+	/* the counter expires when the window ends: at most an hour from now */
+	key = limit_store_limit_key("t1:", "sasl:alice", &r->rules[0],
+				    &r->rules[0].limits[0], t / 1000, 0, NULL);
+	s = cmd(p, "GET %s", key);
+	assert_string_equal(s, "3");
+	free(s);
+	{
+		long long pttl = cmd_int(p, "PTTL %s", key);
+		long long want = (t / 3600000000LL + 1) * 3600000LL - now_us() / 1000;
+
+		if (pttl < want - 2000 || pttl > want + 10)
+			tcase_bad("pttl", "got %lld, want about %lld", pttl, want);
+	}
+	free(key);
+	/* the next window starts afresh */
+	{
+		struct limit_result res;
+
+		assert_int_equal(check(p, "t1:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+				       t + 3600LL * 1000000, true, &res), 0);
+		if (res.status != LIMIT_ST_COUNTED || res.u[0].used != 1)
+			tcase_bad("next window", "got status %d used %lld", res.status,
+				  res.u[0].used);
+		limit_result_free(&res);
+	}
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* test_atomic - one limit refuses: nothing counts anywhere */
+static void
+test_atomic(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t = next_hour_us() + 1000;
+	int passed = 0;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("a sasl recipients quota=10/day quota=2/hour\n"
+		  "b sasl recipients quota=5/1000d\n");
+	plan_for(r, "bob", NULL, &plan);
+	assert_int_equal(plan.ncalls, 1);
+	for (int i = 0; i < 6; i++) {
+		struct limit_result res;
+
+		assert_int_equal(check(p, "t2:", &plan.calls[0], LIMIT_WHAT_RECIPIENTS,
+				       t + i, true, &res), 0);
+		assert_int_equal(res.n, 3);
+		if (res.status == LIMIT_ST_COUNTED)
+			passed++;
+		else if (!res.u[1].over || res.u[0].over || res.u[2].over
+			 || res.u[0].used != 2 || res.u[2].used != 2)
+			tcase_bad("refused", "got over %d%d%d used %lld %lld %lld",
+				  res.u[0].over, res.u[1].over, res.u[2].over,
+				  res.u[0].used, res.u[1].used, res.u[2].used);
+		limit_result_free(&res);
+	}
+	if (passed != 2)
+		tcase_bad("passed", "got %d, want 2", passed);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* test_gcra - burst, then one per interval, exact waits */
+static void
+test_gcra(void **state)
+{
+	static const struct {
+		long long at_ms;	/* after t0 */
+		bool pass;
+		long long retry_ms;	/* when refused */
+	} steps[] = {
+		/* rate=10/1s: one per 100 ms; burst 3 */
+		{0, true, 0}, {0, true, 0}, {0, true, 0}, {0, false, 100},
+		{50, false, 50}, {100, true, 0}, {100, false, 100},
+		{250, true, 0}, {260, false, 40},
+		/* a quiet second: the whole burst again */
+		{1500, true, 0}, {1500, true, 0}, {1500, true, 0}, {1500, false, 100},
+	};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t0 = now_us();
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("g sasl messages rate=10/1s burst=3\n");
+	plan_for(r, "carol", NULL, &plan);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct limit_result res;
+		char name[32];
+
+		snprintf(name, sizeof(name), "step %zu (+%lldms)", i, steps[i].at_ms);
+		assert_int_equal(check(p, "t3:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+				       t0 + steps[i].at_ms * 1000, true, &res), 0);
+		if ((res.status == LIMIT_ST_COUNTED) != steps[i].pass)
+			tcase_bad(name, "got %s, want %s", res.status == LIMIT_ST_COUNTED ?
+				  "pass" : "refused", steps[i].pass ? "pass" : "refused");
+		else if (!steps[i].pass && res.u[0].retry_ms != steps[i].retry_ms)
+			tcase_bad(name, "got retry %lld ms, want %lld", res.u[0].retry_ms,
+				  steps[i].retry_ms);
+		else if (steps[i].pass && (res.u[0].amount != 100000 || res.u[0].end_us == 0))
+			tcase_bad(name, "got amount %lld end %lld", res.u[0].amount,
+				  res.u[0].end_us);
+		limit_result_free(&res);
+	}
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* test_overrides - take effect on the very next call */
+static void
+test_overrides(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t = now_us();
+	char *ok, *s;
+	struct limit_result res;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("o sasl messages quota=1/1000d\n"
+		  "g sasl messages rate=1/1h burst=1\n");
+	plan_for(r, "dave", NULL, &plan);
+	ok = limit_store_override_key("t4:", "sasl:dave");
+	assert_string_equal(ok, "t4:{sasl:dave}:override");
+	s = limit_store_field(&r->rules[0], &r->rules[0].limits[0]);
+	assert_string_equal(s, "o:1000d");
+	free(s);
+
+	/* defaults: one passes, the second is refused */
+	assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES, t, true, &res), 0);
+	assert_int_equal(res.status, LIMIT_ST_COUNTED);
+	limit_result_free(&res);
+	assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES, t + 1, true, &res), 0);
+	assert_int_equal(res.status, LIMIT_ST_REFUSED);
+	assert_true(res.u[0].over && res.u[1].over);
+	limit_result_free(&res);
+
+	/* raise the quota, make the rate unlimited: passes at once */
+	free(cmd(p, "HSET %s o:1000d 3 g:rate -1", ok));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+				       t + 2 + i, true, &res), 0);
+		if (res.status != (i < 2 ? LIMIT_ST_COUNTED : LIMIT_ST_REFUSED)
+		    || res.u[0].limit != 3 || res.u[1].limit != -1)
+			tcase_bad("raised", "attempt %d: got status %d limits %lld %lld", i,
+				  res.status, res.u[0].limit, res.u[1].limit);
+		limit_result_free(&res);
+	}
+	/* unlimited quota, a rate of 1000/s with burst 2 */
+	free(cmd(p, "HSET %s o:1000d -1 g:rate %s", ok, "1000 1000 2"));
+	assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES, t + 10, true, &res), 0);
+	if (res.status != LIMIT_ST_COUNTED || res.u[0].limit != -1 || res.u[1].limit != 2
+	    || res.u[1].amount != 1000)
+		tcase_bad("rate override", "got status %d limits %lld %lld amount %lld",
+			  res.status, res.u[0].limit, res.u[1].limit, res.u[1].amount);
+	limit_result_free(&res);
+	/* garbage is ignored: the configured values apply */
+	free(cmd(p, "HSET %s o:1000d lots g:rate %s", ok, "1 2"));
+	assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES, t + 20, false, &res), 0);
+	if (res.u[0].limit != 1 || res.u[1].limit != 1)
+		tcase_bad("garbage", "got limits %lld %lld, want 1 1", res.u[0].limit,
+			  res.u[1].limit);
+	limit_result_free(&res);
+	/* exempt: nothing counted, nothing refused */
+	free(cmd(p, "HSET %s exempt 1", ok));
+	assert_int_equal(check(p, "t4:", &plan.calls[0], LIMIT_WHAT_MESSAGES, t + 30, true, &res), 0);
+	if (res.status != LIMIT_ST_EXEMPT || res.u[0].amount != 0)
+		tcase_bad("exempt", "got status %d", res.status);
+	limit_result_free(&res);
+	free(ok);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* test_peek - a look counts nothing */
+static void
+test_peek(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	struct limit_result res;
+	long long t = now_us();
+	char *s;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("q sasl messages quota=1/1000d rate=1/s\n");
+	plan_for(r, "erin", NULL, &plan);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(check(p, "t5:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+				       t, false, &res), 0);
+		assert_int_equal(res.status, LIMIT_ST_COUNTED);
+		assert_int_equal(res.u[0].used, 0);
+		assert_false(res.u[0].over);
+		limit_result_free(&res);
+	}
+	s = cmd(p, "KEYS %s", "t5:*");
+	assert_string_equal(s, "[0]");
+	free(s);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+}
+
+/* test_refund_store - quotas back, rates by what has not drained */
+static void
+test_refund_store(void **state)
+{
+	struct limit_refund_item items[3];
+	struct redis_pool *p;
+	const char *err;
+	long long t = now_us();
+	char *s;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	free(cmd(p, "SET t6:{x}:q 5 PX 100000"));
+	free(cmd(p, "SET t6:{x}:q2 1 PX 100000"));
+	{
+		char *v = xasprintf("%lld 500000", t + 3000000);
+
+		free(cmd(p, "SET t6:{x}:r %s PX 100000", v));
+		free(v);
+	}
+	items[0] = (struct limit_refund_item){"t6:{x}:q", LIMIT_TYPE_QUOTA, 2, 0};
+	items[1] = (struct limit_refund_item){"t6:{x}:q2", LIMIT_TYPE_QUOTA, 1, 0};
+	/* counted at an interval of 1 s, now 0.5 s: half of it goes back */
+	items[2] = (struct limit_refund_item){"t6:{x}:r", LIMIT_TYPE_RATE, 2000000, 1000000};
+	assert_int_equal(limit_store_refund(p, t, items, 3, &err), 0);
+	s = cmd(p, "GET t6:{x}:q");
+	assert_string_equal(s, "3");
+	free(s);
+	s = cmd(p, "EXISTS t6:{x}:q2");		/* at zero: deleted */
+	assert_string_equal(s, "0");
+	free(s);
+	s = cmd(p, "GET t6:{x}:r");
+	{
+		char *want = xasprintf("%lld 500000", t + 2000000);
+
+		assert_string_equal(s, want);
+		free(want);
+	}
+	free(s);
+	/* the TTL survives a quota refund */
+	assert_true(cmd_int(p, "PTTL %s", "t6:{x}:q") > 90000);
+	/* a window that ended: no counter is created */
+	items[0] = (struct limit_refund_item){"t6:{x}:gone", LIMIT_TYPE_QUOTA, 1, 0};
+	assert_int_equal(limit_store_refund(p, t, items, 1, &err), 0);
+	s = cmd(p, "EXISTS t6:{x}:gone");
+	assert_string_equal(s, "0");
+	free(s);
+	/* a rate refunded past now: deleted */
+	items[0] = (struct limit_refund_item){"t6:{x}:r", LIMIT_TYPE_RATE, 5000000, 500000};
+	assert_int_equal(limit_store_refund(p, t, items, 1, &err), 0);
+	s = cmd(p, "EXISTS t6:{x}:r");
+	assert_string_equal(s, "0");
+	free(s);
+	redis_pool_free(p);
+}
+
+/* test_txn - stages over two key values; refunds; commit */
+static void
+test_txn(void **state)
+{
+	struct limit_txn_opts o = {"t7:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn;
+	struct limit_outcome out;
+	struct redis_pool *p;
+	long long t = now_us(), rc, mc;
+	const char *err;
+	char *ka, *kb;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("a sasl recipients quota=10/1000d\n"
+		  "b client_ip recipients quota=2/1000d\n"
+		  "m sasl messages quota=1/1000d\n");
+	ka = limit_store_limit_key("t7:", "sasl:frank", &r->rules[0], &r->rules[0].limits[0],
+				   t / 1000, 0, NULL);
+	kb = limit_store_limit_key("t7:", "ip:192.0.2.9", &r->rules[1], &r->rules[1].limits[0],
+				   t / 1000, 0, NULL);
+
+	/* three recipients: two pass, the third is refused by the ip rule */
+	plan_for(r, "frank", "192.0.2.9", &plan);
+	txn = limit_txn_new(&plan);
+	for (int i = 0; i < 3; i++) {
+		limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + i, &out);
+		if (out.v.action != (i < 2 ? LIMIT_ACT_ACCEPT : LIMIT_ACT_TEMPFAIL))
+			tcase_bad("rcpt", "%d: got %s", i, limit_action_name(out.v.action));
+		if (i == 2 && (strcmp(out.keyval, "ip:192.0.2.9") != 0 || !out.have_usage
+			       || out.u.used != 2 || out.redis_calls != 3))
+			tcase_bad("rcpt 3", "got key %s used %lld calls %u", out.keyval,
+				  out.u.used, out.redis_calls);
+	}
+	/* the sasl count of the refused recipient was given back at once */
+	assert_int_equal(cmd_int(p, "GET %s", ka), 2);
+	assert_int_equal(cmd_int(p, "GET %s", kb), 2);
+	limit_txn_reserved(txn, &rc, &mc);
+	assert_int_equal(rc, 2);
+	/* an abort gives both recipients back */
+	assert_int_equal(limit_txn_refund(txn, p, t + 10, &rc, &mc, &err), 0);
+	assert_int_equal(rc, 2);
+	assert_int_equal(mc, 0);
+	assert_int_equal(cmd_int(p, "EXISTS %s", ka), 0);
+	assert_int_equal(cmd_int(p, "EXISTS %s", kb), 0);
+	txn = limit_txn_free(txn);
+
+	/* a message: recipients, then the message limit; commit keeps it */
+	plan_for(r, "frank", "192.0.2.9", &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 20, &out);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 21, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	assert_true(out.have_usage);
+	assert_string_equal(out.u.rule->name, "m");
+	limit_txn_commit(txn);
+	assert_int_equal(limit_txn_refund(txn, p, t + 22, &rc, &mc, &err), 0);
+	assert_int_equal(rc + mc, 0);
+	txn = limit_txn_free(txn);
+	assert_int_equal(cmd_int(p, "GET %s", ka), 1);
+
+	/* the next message: its recipient passes, the message is refused;
+	 * refunding puts the recipient back */
+	plan_for(r, "frank", "192.0.2.9", &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 30, &out);
+	assert_int_equal(cmd_int(p, "GET %s", ka), 2);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 31, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	assert_int_equal(limit_txn_refund(txn, p, t + 32, &rc, &mc, &err), 0);
+	assert_int_equal(rc, 1);
+	assert_int_equal(cmd_int(p, "GET %s", ka), 1);
+	txn = limit_txn_free(txn);
+	free(ka);
+	free(kb);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* test_txn_rate_refund - a rate reservation given back while undrained */
+static void
+test_txn_rate_refund(void **state)
+{
+	struct limit_txn_opts o = {"t8:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn;
+	struct limit_outcome out;
+	struct redis_pool *p;
+	long long t = now_us(), rc, mc;
+	const char *err;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("g sasl recipients rate=1/10s burst=2\n");
+	plan_for(r, "gina", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t, &out);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 1, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 2, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	/* 3 s later: the first reservation drained 3 of its 10 s; give back
+	 * 7 + 10 s: the bucket holds nothing any more, two pass again */
+	assert_int_equal(limit_txn_refund(txn, p, t + 3000000, &rc, &mc, &err), 0);
+	assert_int_equal(rc, 2);
+	txn = limit_txn_free(txn);
+	plan_for(r, "gina", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 3000001, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 3000002, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 3000003, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	txn = limit_txn_free(txn);
+	limit_rules_free(r);
+	redis_pool_free(p);
+}
+
+/* test_noscript - after SCRIPT FLUSH the call still works */
+static void
+test_noscript(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	struct limit_result res;
+	char sha[41], *s;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("q sasl messages quota=5/1000d\n");
+	plan_for(r, "hank", NULL, &plan);
+	free(cmd(p, "SCRIPT FLUSH"));
+	assert_int_equal(check(p, "t9:", &plan.calls[0], LIMIT_WHAT_MESSAGES, now_us(),
+			       true, &res), 0);
+	assert_int_equal(res.status, LIMIT_ST_COUNTED);
+	limit_result_free(&res);
+	redis_script_sha1(limit_store_check_script(), sha);
+	s = cmd(p, "SCRIPT EXISTS %s", sha);
+	assert_string_equal(s, "[1]");
+	free(s);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+}
+
+struct racer {
+	const char	*server;
+	const struct limit_call *call;
+	int		 attempts;
+	int		 passed;
+};
+
+/* racer_main - one "milter process": its own pool, many attempts */
+static void *
+racer_main(void *arg)
+{
+	struct racer *rc = arg;
+	struct redis_pool *p = pool_for(rc->server);
+
+	for (int i = 0; i < rc->attempts; i++) {
+		struct limit_check_req req = {"t10:", rc->call, LIMIT_WHAT_MESSAGES, 1,
+					      true, now_us(), 0};
+		struct limit_result res;
+		const char *err;
+
+		if (limit_store_check(p, &req, &res, &err) == 0) {
+			if (res.status == LIMIT_ST_COUNTED)
+				rc->passed++;
+			limit_result_free(&res);
+		}
+	}
+	redis_pool_free(p);
+	return NULL;
+}
+
+/* test_concurrency - 8 pools race 400 attempts at a quota of 100 */
+static void
+test_concurrency(void **state)
+{
+	struct racer racers[8];
+	pthread_t tid[8];
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	int total = 0;
+	char *key;
+
+	NEED_REDIS();
+	r = rules("x sasl messages quota=100/1000d quota=1000/day\n");
+	plan_for(r, "ivan", NULL, &plan);
+	for (int i = 0; i < 8; i++) {
+		racers[i] = (struct racer){rf_main.server, &plan.calls[0], 50, 0};
+		pthread_create(&tid[i], NULL, racer_main, &racers[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(tid[i], NULL);
+		total += racers[i].passed;
+	}
+	assert_int_equal(total, 100);
+	p = pool_for(rf_main.server);
+	key = limit_store_limit_key("t10:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[0],
+				    now_us() / 1000, 0, NULL);
+	assert_int_equal(cmd_int(p, "GET %s", key), 100);
+	free(key);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+}
+
+/* failure - a check against the victim: rc, error, elapsed ms */
+static long long
+failure(struct redis_pool *p, const struct limit_call *c, int *rc,
+	const char **err)
+{
+	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0};
+	struct limit_result res;
+	long long t0 = tcase_now_ms();
+
+	*rc = limit_store_check(p, &req, &res, err);
+	if (*rc == 0)
+		limit_result_free(&res);
+	return tcase_now_ms() - t0;
+}
+
+/* test_redis_down - stopped and frozen: the error, its bound, the verdict */
+static void
+test_redis_down(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	const char *err = NULL;
+	long long ms;
+	int rc;
+	char e[256];
+	struct limit_verdict v;
+
+	NEED_REDIS();
+	r = rules("q sasl messages quota=5/1000d\n");
+	plan_for(r, "judy", NULL, &plan);
+	p = pool_for(rf_victim.server);
+	ms = failure(p, &plan.calls[0], &rc, &err);
+	assert_int_equal(rc, 0);
+
+	/* frozen: the reply never comes; the command timeout bounds the wait */
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	ms = failure(p, &plan.calls[0], &rc, &err);
+	if (rc != -1 || strcmp(err, "timeout") != 0 || ms < T_COMMAND_MS - 5
+	    || ms > T_COMMAND_MS + SLACK_MS)
+		tcase_bad("frozen", "got rc %d \"%s\" after %lld ms, want timeout after %d ms",
+			  rc, err ? err : "", ms, T_COMMAND_MS);
+	v = limit_decide(NULL, LIMIT_ON_ERROR_TEMPFAIL);
+	assert_int_equal(v.action, LIMIT_ACT_TEMPFAIL);
+	v = limit_decide(NULL, LIMIT_ON_ERROR_ACCEPT);
+	assert_int_equal(v.action, LIMIT_ACT_ACCEPT);
+	/* within the back-off: no wait at all */
+	ms = failure(p, &plan.calls[0], &rc, &err);
+	if (rc != -1 || strcmp(err, "backing off") != 0 || ms > 30)
+		tcase_bad("backing off", "got rc %d \"%s\" after %lld ms", rc, err, ms);
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+
+	/* stopped: refused at once */
+	redis_fixture_halt(&rf_victim);
+	tcase_sleep_ms(450);		/* past the longest back-off */
+	ms = failure(p, &plan.calls[0], &rc, &err);
+	if (rc != -1 || ms > 50)
+		tcase_bad("stopped", "got rc %d \"%s\" after %lld ms", rc, err ? err : "", ms);
+	/* a transaction under on_redis_error=accept counts nothing, passes */
+	{
+		struct limit_txn_opts o = {"t11:", 0, LIMIT_ON_ERROR_ACCEPT};
+		struct limit_plan p2;
+		struct limit_txn *txn;
+		struct limit_outcome out;
+
+		plan_for(r, "judy", NULL, &p2);
+		txn = limit_txn_new(&p2);
+		limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, now_us(), &out);
+		if (out.v.action != LIMIT_ACT_ACCEPT || out.v.reason != LIMIT_R_REDIS_ERROR
+		    || out.error[0] == '\0')
+			tcase_bad("txn accept", "got %s/%s \"%s\"", limit_action_name(out.v.action),
+				  limit_reason_name(out.v.reason), out.error);
+		o.on_redis_error = LIMIT_ON_ERROR_TEMPFAIL;
+		limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, now_us(), &out);
+		if (out.v.action != LIMIT_ACT_TEMPFAIL || out.v.reason != LIMIT_R_REDIS_ERROR)
+			tcase_bad("txn tempfail", "got %s/%s", limit_action_name(out.v.action),
+				  limit_reason_name(out.v.reason));
+		limit_txn_free(txn);
+	}
+	if (redis_fixture_restart(&rf_victim, e, sizeof(e)) < 0)
+		fail_msg("%s", e);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* group_setup - two servers */
+static int
+group_setup(void **state)
+{
+	(void)state;
+	log_open("limit_store_test", false);
+	if (!redis_fixture_available()) {
+		snprintf(fixture_err, sizeof(fixture_err), "not installed");
+		return 0;
+	}
+	if (redis_fixture_start(&rf_main, 0, NULL, fixture_err, sizeof(fixture_err)) < 0)
+		return 0;
+	if (redis_fixture_start(&rf_victim, 0, NULL, fixture_err, sizeof(fixture_err)) < 0) {
+		redis_fixture_stop(&rf_main);
+		return 0;
+	}
+	have_redis = true;
+	return 0;
+}
+
+/* group_teardown - stop them, by pid */
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	if (have_redis) {
+		redis_fixture_stop(&rf_main);
+		redis_fixture_stop(&rf_victim);
+	}
+	return 0;
+}
+
+/* test_teardown - a failed test must not leave the victim frozen or stopped */
+static int
+test_teardown(void **state)
+{
+	char err[256];
+
+	(void)state;
+	if (!have_redis)
+		return 0;
+	if (rf_victim.frozen)
+		redis_fixture_thaw(&rf_victim);
+	if (rf_victim.pid == 0 && redis_fixture_restart(&rf_victim, err, sizeof(err)) < 0)
+		fprintf(stderr, "%s\n", err);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_atomic),
+		cmocka_unit_test(test_gcra),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_refund_store),
+		cmocka_unit_test(test_txn),
+		cmocka_unit_test(test_txn_rate_refund),
+		cmocka_unit_test(test_noscript),
+		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test_teardown(test_redis_down, test_teardown),
+	};
+
+	return cmocka_run_group_tests_name("limit_store", tests, group_setup,
+					   group_teardown);
+}
