@@ -76,6 +76,7 @@ UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
+.DEFAULT_GOAL := all
 .PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install clean deps demo demo-stop bench
 all: $(PROGRAMS)
 
