@@ -472,6 +472,19 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 	return EXIT_SUCCESS;
 }
 
+/* milter_qid - the queue id for log lines, refreshed from {i} */
+const char *
+milter_qid(SMFICTX *ctx, char *qid, size_t qidlen)
+{
+	const char *q = smfi_getsymval(ctx, "i");
+
+	if (q != NULL && *q != '\0')
+		log_escape(qid, qidlen, q, strlen(q));
+	else if (qid[0] == '\0')
+		snprintf(qid, qidlen, "%s", LOG_NOQUEUE);
+	return qid;
+}
+
 /* milter_main - the whole main() of a milter */
 int
 milter_main(int argc, char **argv, const struct milter_app *app)

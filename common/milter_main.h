@@ -74,6 +74,14 @@ struct milter_app {
 
 int milter_main(int argc, char **argv, const struct milter_app *app);
 
+/*
+ * milter_qid - refresh a message's queue id from the {i} macro. Postfix
+ * assigns the id only after the first accepted RCPT and sends {i} late,
+ * so callbacks call this again at each stage; until then the id stays
+ * LOG_NOQUEUE. The id is the MTA's text: it is escaped for log lines.
+ */
+const char *milter_qid(SMFICTX *ctx, char *qid, size_t qidlen);
+
 struct milter_snapshot *milter_snapshot_acquire(void);
 void milter_snapshot_release(struct milter_snapshot *snap);
 

@@ -66,13 +66,7 @@ struct dkim_conn {
 static const char *
 dkim_conn_qid(SMFICTX *ctx, struct dkim_conn *c)
 {
-	const char *q = smfi_getsymval(ctx, "i");
-
-	if (q != NULL && *q != '\0')
-		log_escape(c->qid, sizeof(c->qid), q, strlen(q));
-	else if (c->qid[0] == '\0')
-		snprintf(c->qid, sizeof(c->qid), "%s", LOG_NOQUEUE);
-	return c->qid;
+	return milter_qid(ctx, c->qid, sizeof(c->qid));
 }
 
 /* dkim_conn_end_message - drop message state and the snapshot */

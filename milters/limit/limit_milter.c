@@ -79,13 +79,7 @@ limit_now_us(void)
 static const char *
 limit_conn_qid(SMFICTX *ctx, struct limit_conn *c)
 {
-	const char *q = smfi_getsymval(ctx, "i");
-
-	if (q != NULL && *q != '\0')
-		log_escape(c->qid, sizeof(c->qid), q, strlen(q));
-	else if (c->qid[0] == '\0')
-		snprintf(c->qid, sizeof(c->qid), "%s", LOG_NOQUEUE);
-	return c->qid;
+	return milter_qid(ctx, c->qid, sizeof(c->qid));
 }
 
 /* limit_state_of - this message's loaded state */
