@@ -1403,11 +1403,16 @@ test_threads(void **state)
 				 args[i].failures, args[i].first_err);
 	expect_cmd(admin, "1600", "GET t:threads");
 
-	/* never more links than threads; at most max_idle kept */
+	/*
+	 * At most max_idle links kept. How many were opened depends on the
+	 * scheduling: with 8 threads and max_idle 3, a link given back above
+	 * the cap is closed and a later call opens a new one, so a loaded
+	 * machine opens more than one per thread. Never more than one per call.
+	 */
 	redis_pool_stats(p, &st);
 	assert_int_equal(st.busy, 0);
 	assert_true(st.idle <= 3);
-	assert_true(st.connects >= 1 && st.connects <= INCR_THREADS + 0UL);
+	assert_true(st.connects >= 1 && st.connects <= INCR_THREADS * (unsigned long)INCR_EACH);
 	assert_int_equal(st.failures, 0);
 	assert_int_equal(connected_clients(admin), before + (long)st.idle);
 
