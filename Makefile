@@ -30,9 +30,21 @@ else
   SAN_FLAGS :=
 endif
 
+# The milter protocol: postmill's own engine (engine/, libmilter's API on fewer
+# system calls, see engine/mproto.h) or Debian's libmilter, for comparison:
+#   make MILTER_ENGINE=libmilter B=build/libmilter
+MILTER_ENGINE ?= postmill
 PKGS      := milter libcrypto opendkim cmocka libidn2 hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2 hiredis)
+PKG_LIBS   := $(shell pkg-config --libs libcrypto opendkim libidn2 hiredis)
+ifeq ($(MILTER_ENGINE),libmilter)
+  PKG_LIBS += $(shell pkg-config --libs milter)
+  ENGINE_SRC :=
+else ifeq ($(MILTER_ENGINE),postmill)
+  ENGINE_SRC := $(wildcard engine/*.c)
+else
+  $(error MILTER_ENGINE must be postmill or libmilter)
+endif
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 MILTERS := $(notdir $(wildcard milters/*))
@@ -42,13 +54,13 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPOSTMILL_VERSION='"$(VERSION)"' \
               -DPOSTMILL_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
+              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS    := $(PKG_LIBS) -lpthread -lresolv
 
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*.c) $(ENGINE_SRC)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/obj/%.o)
 LIBCOMMON  := $(B)/lib/libpostmill.a
 
@@ -120,7 +132,7 @@ fuzz:
 	    build/fuzz/lib/libpostmill.a $(MILTERS:%=build/fuzz/lib/lib%.a)
 	@mkdir -p build/fuzz/bin
 	set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icommon $(MILTER_INCS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Iengine $(MILTER_INCS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
 	    -o build/fuzz/bin/$$n $$f $(MILTERS:%=build/fuzz/lib/lib%.a) build/fuzz/lib/libpostmill.a $(LIBS); done
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz
 
@@ -146,6 +158,7 @@ demo-stop:
 bench:
 	scripts/setup-deps bench
 	$(MAKE) all
+	$(MAKE) MILTER_ENGINE=libmilter B=build/libmilter all
 	bench/dkim-bench
 
 clean:

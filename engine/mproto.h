@@ -1,0 +1,132 @@
+/*++
+ * NAME
+ *	mproto 3h
+ * SUMMARY
+ *	postmill's milter protocol engine: internal interfaces
+ * SYNOPSIS
+ *	#include "mproto.h"
+ * DESCRIPTION
+ *	The engine speaks the Sendmail milter protocol (version 6, the one
+ *	Postfix >= 2.6 and Sendmail 8.14 use) and offers libmilter's API
+ *	(<libmilter/mfapi.h>: smfi_register(), smfi_main(), smfi_getsymval(),
+ *	smfi_addheader(), ...), so a milter written for libmilter builds
+ *	against either. Why it exists: on a virtual machine every system call
+ *	and every thread switch is expensive, and libmilter spends them
+ *	freely: a poll() and two read()s per packet (about 26 packets for a
+ *	short message), a new thread per connection, a write per
+ *	modification. Here a session reads whatever the MTA has sent into one
+ *	buffer and takes every complete packet from it, collects the replies
+ *	of a stage into one write, and runs on a recycled thread.
+ *
+ *	This header holds the pure codec (framing, argument splitting,
+ *	CONNECT and OPTNEG decoding, reply encoding) that the unit tests and
+ *	the fuzz target call without sockets, and the functions the session,
+ *	API and listener files share.
+ *
+ *	Packets (both directions): a 4-byte big-endian length N (counting
+ *	the command byte), one command byte, N-1 bytes of data.
+ *--*/
+#ifndef POSTMILL_MPROTO_H
+#define POSTMILL_MPROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <libmilter/mfapi.h>
+#include <libmilter/mfdef.h>
+
+#define MPROTO_MDS_256K		((256 * 1024) - 1)	/* mfdef.h, _FFR only */
+#define MPROTO_MDS_1M		((1024 * 1024) - 1)
+#define MPROTO_MAX_ARGS		64	/* MAIL/RCPT words, macro pairs x2 */
+#define MPROTO_READ_CHUNK	(64 * 1024)
+#define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
+#define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
+
+enum mproto_status {
+	MPROTO_OK = 0,
+	MPROTO_SHORT,		/* need more bytes */
+	MPROTO_BAD,		/* malformed: drop the connection */
+};
+
+/* one packet found at the start of a buffer */
+struct mproto_packet {
+	char		 cmd;
+	char		*data;		/* inside the caller's buffer */
+	size_t		 len;		/* data bytes, without the command */
+	size_t		 consumed;	/* 4 + 1 + len */
+};
+
+int	mproto_frame(char *buf, size_t len, size_t max_data,
+		     struct mproto_packet *pkt, const char **why);
+int	mproto_strings(char *data, size_t len, char **argv, size_t max,
+		       size_t *argc, const char **why);
+
+struct mproto_connect {
+	char		*host;		/* as the MTA names the client */
+	char		 family;	/* SMFIA_UNKNOWN/_UNIX/_INET/_INET6 */
+	unsigned	 port;
+	char		*addr;		/* text; "" for SMFIA_UNKNOWN */
+};
+
+int	mproto_parse_connect(char *data, size_t len,
+			     struct mproto_connect *out, const char **why);
+int	mproto_connect_sockaddr(const struct mproto_connect *c,
+				struct sockaddr_storage *ss);
+int	mproto_parse_optneg(const char *data, size_t len, uint32_t *version,
+			    uint32_t *actions, uint32_t *protocol,
+			    const char **why);
+
+/* an output buffer of whole packets */
+struct mproto_out {
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+};
+
+void	mproto_out_packet(struct mproto_out *o, char cmd, const void *a,
+			  size_t alen, const void *b, size_t blen);
+void	mproto_out_packet_str(struct mproto_out *o, char cmd, uint32_t *index,
+			      const char *s1, const char *s2);
+void	mproto_out_free(struct mproto_out *o);
+
+/* macros of one stage, copied out of the read buffer */
+struct mproto_macros {
+	char		*buf;
+	char		*argv[MPROTO_MAX_ARGS + 1];	/* name, value, ..., NULL */
+};
+
+/*
+ * The session: libmilter's opaque SMFICTX. Owned by the thread running
+ * mproto_session_run(); the API functions take it from the callbacks.
+ */
+struct smfi_str {
+	int		 fd;
+	char		*in;		/* read buffer */
+	size_t		 in_len, in_cap;
+	struct mproto_out out;		/* replies not yet written */
+	void		*priv;		/* smfi_setpriv() */
+	char		*reply;		/* smfi_setreply(), used once */
+	char		 cmd;		/* command being handled */
+	int		 state;		/* mproto_session.c's ST_* */
+	uint32_t	 mta_version, mta_actions, mta_protocol;
+	unsigned long	 actions;	/* SMFIF_* agreed */
+	unsigned long	 pflags;	/* SMFIP_* the milter asked for */
+	unsigned long	 pflags2mta;	/* SMFIP_* the MTA agreed to */
+	char		*symlist[MPROTO_STAGES];
+	struct mproto_macros macros[MPROTO_STAGES];
+};
+
+int	mproto_flush(SMFICTX *ctx);
+
+/* engine-wide settings (mproto_api.c) */
+extern struct smfiDesc	mproto_desc;
+extern bool		mproto_registered;
+extern int		mproto_timeout_s;
+extern size_t		mproto_max_data;
+
+/* one session on a connected socket (mproto_session.c) */
+void	mproto_session_run(int fd);
+
+#endif

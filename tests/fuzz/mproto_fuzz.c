@@ -1,0 +1,111 @@
+/*
+ * mproto_fuzz - the milter protocol engine as the MTA's bytes reach it:
+ * the input is written to one end of a socket pair and a whole session
+ * runs on the other, with callbacks that use the API (macros, replies,
+ * header changes), until end of input. Any crash, leak or sanitizer
+ * report is a finding; the replies themselves are discarded.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mproto.h"
+
+static sfsistat
+fz_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
+{
+	(void)host;
+	(void)sa;
+	smfi_setpriv(ctx, NULL);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_envfrom(SMFICTX *ctx, char **argv)
+{
+	(void)argv;
+	if (smfi_getsymval(ctx, "i") != NULL)
+		return SMFIS_CONTINUE;
+	(void)smfi_setreply(ctx, "451", "4.7.1", "no queue id");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_header(SMFICTX *ctx, char *name, char *value)
+{
+	(void)smfi_getsymval(ctx, "{auth_authen}");
+	if (strcmp(name, "X-Reject") == 0) {
+		(void)smfi_setreply(ctx, "550", "5.7.1", value);
+		return SMFIS_REJECT;
+	}
+	return SMFIS_NOREPLY;
+}
+
+static sfsistat
+fz_eom(SMFICTX *ctx)
+{
+	(void)smfi_insheader(ctx, 0, "X-Fuzz", "1");
+	(void)smfi_addheader(ctx, "X-Fuzz-End", "2");
+	(void)smfi_chgheader(ctx, "Subject", 1, NULL);
+	(void)smfi_quarantine(ctx, "fuzz");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+	     unsigned long f2, unsigned long f3, unsigned long *p0,
+	     unsigned long *p1, unsigned long *p2, unsigned long *p3)
+{
+	(void)f2;
+	(void)f3;
+	(void)p2;
+	(void)p3;
+	(void)smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen}");
+	*p0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*p1 = f1 & (SMFIP_NR_HDR | SMFIP_HDR_LEADSPC | SMFIP_NOHELO);
+	return SMFIS_CONTINUE;
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	struct smfiDesc d = {
+		.xxfi_name = (char *)"fuzz",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+		.xxfi_connect = fz_connect,
+		.xxfi_envfrom = fz_envfrom,
+		.xxfi_header = fz_header,
+		.xxfi_eom = fz_eom,
+		.xxfi_negotiate = fz_negotiate,
+	};
+
+	(void)argc;
+	(void)argv;
+	smfi_register(d);
+	smfi_settimeout(1);
+	smfi_setmaxdatasize(64 * 1024);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return 0;
+	/* the input fits the socket buffer: write it all, then EOF */
+	if (write(sv[0], data, size) != (ssize_t)size) {
+		close(sv[0]);
+		close(sv[1]);
+		return 0;
+	}
+	shutdown(sv[0], SHUT_WR);
+	mproto_session_run(sv[1]);	/* closes sv[1] */
+	close(sv[0]);
+	return 0;
+}
