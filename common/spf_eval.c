@@ -362,6 +362,7 @@ static int
 spf_expand_domain(struct spf_run *r, const char *spec, size_t len,
 		  char *buf, size_t size)
 {
+	char	big[SPF_MAX_RECORD_LEN];
 	const char *why;
 
 	if (spec == NULL) {
@@ -370,10 +371,15 @@ spf_expand_domain(struct spf_run *r, const char *spec, size_t len,
 	}
 	if (spf_macro_uses_p(spec, len) && spf_compute_p(r) == SPF_ERROR)
 		return SPF_ERROR;
-	if (spf_macro_expand(spec, len, &r->ctx, SPF_MACRO_DOMAIN, buf, size,
-			     &why) < 0)
+	/*
+	 * Expand into room for the whole string: RFC 7208 7.3 cuts an
+	 * expansion over 253 characters down to fit, it is no error.
+	 */
+	if (spf_macro_expand(spec, len, &r->ctx, SPF_MACRO_DOMAIN, big,
+			     sizeof(big), &why) < 0)
 		return spf_error(r, SPF_RES_PERMERROR, "%.*s: %s",
 				 (int)(len > 64 ? 64 : len), spec, why);
+	spf_copy(buf, size, big, strlen(big));	/* <= 253: fits */
 	if (buf[0] == '\0')
 		return spf_error(r, SPF_RES_PERMERROR, "%.*s: expands to nothing",
 				 (int)(len > 64 ? 64 : len), spec);
