@@ -8,7 +8,9 @@
  *
  *	struct spf_evaluator *spf_evaluator_new(const struct dns_resolver *dns,
  *		unsigned max_lookups, unsigned max_void);
- *	struct spf_evaluator *spf_evaluator_free(struct spf_evaluator *e);
+ *	void spf_evaluator_set_max_time(struct spf_evaluator *e, long ms);
+ *	void	spf_evaluator_set_max_time(struct spf_evaluator *e, long ms);
+struct spf_evaluator *spf_evaluator_free(struct spf_evaluator *e);
  *	enum spf_result spf_check(const struct spf_evaluator *e,
  *		const struct spf_query *q, long now, struct spf_outcome *out);
  *	const char *spf_result_name(enum spf_result res);
@@ -22,6 +24,10 @@
  *	(0 means SPF_MAX_VOID, the RFC's 2). The evaluator is immutable: any
  *	number of threads may call spf_check() on it at once. It never
  *	fails; spf_evaluator_free() takes NULL and returns NULL.
+ *	spf_evaluator_set_max_time() (before the evaluator is shared) bounds
+ *	the wall time of one spf_check(): no DNS query starts after ms
+ *	(default SPF_MAX_TIME_MS, 0 too), and the result is then temperror.
+ *	Each query is bounded by the resolver's own deadline as well.
  *
  *	spf_check() runs check_host() (RFC 7208 section 4) for the identity
  *	q->identity: SPF_ID_MAILFROM checks the domain of q->mail_from (or
@@ -64,6 +70,7 @@
 #define SPF_MAX_TERMS		128	/* terms in one record */
 #define SPF_MAX_DOMAIN_LEN	253	/* RFC 7208 7.3 */
 #define SPF_MAX_EXP_LEN		511	/* fits spf_outcome.explanation */
+#define SPF_MAX_TIME_MS		20000L	/* RFC 7208 4.6.4: "at least 20 seconds" */
 
 struct dns_resolver;
 
@@ -104,6 +111,7 @@ struct spf_evaluator;
 
 struct spf_evaluator *spf_evaluator_new(const struct dns_resolver *dns,
 					unsigned max_lookups, unsigned max_void);
+void	spf_evaluator_set_max_time(struct spf_evaluator *e, long ms);
 struct spf_evaluator *spf_evaluator_free(struct spf_evaluator *e);
 enum spf_result spf_check(const struct spf_evaluator *e,
 			  const struct spf_query *q, long now,

@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "dns.h"
 #include "spf.h"
@@ -47,6 +48,7 @@ struct spf_evaluator {
 	const struct dns_resolver *dns;
 	unsigned	max_lookups;
 	unsigned	max_void;
+	long		max_time_ms;	/* whole evaluation */
 };
 
 /* One check_host() run; lives for one spf_check() call. */
@@ -58,7 +60,8 @@ struct spf_run {
 	bool		ptr_done;	/* %{p} computed */
 	char		ptr[SPF_MAX_DOMAIN_LEN + 2];
 	struct spf_outcome *out;
-	bool		limit_hit;	/* permerror set by a limit */
+	bool		limit_hit;	/* a limit error that must propagate */
+	long long	deadline_ms;	/* monotonic */
 };
 
 /* Outcome of a term evaluation. */
@@ -101,7 +104,25 @@ spf_evaluator_new(const struct dns_resolver *dns, unsigned max_lookups,
 	e->dns = dns;
 	e->max_lookups = max_lookups ? max_lookups : SPF_MAX_LOOKUPS;
 	e->max_void = max_void ? max_void : SPF_MAX_VOID;
+	e->max_time_ms = SPF_MAX_TIME_MS;
 	return e;
+}
+
+/* spf_evaluator_set_max_time - bound one evaluation; before sharing e */
+void
+spf_evaluator_set_max_time(struct spf_evaluator *e, long ms)
+{
+	e->max_time_ms = ms > 0 ? ms : SPF_MAX_TIME_MS;
+}
+
+/* spf_now_ms - monotonic milliseconds */
+static long long
+spf_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* spf_evaluator_free - takes NULL, returns NULL */
@@ -140,7 +161,8 @@ spf_copy(char *dst, size_t size, const char *src, size_t len)
 
 /*
  * spf_domain_ok - RFC 7208 4.3: a multi-label name, labels 1..63
- * characters, at most 253 in all (one trailing dot allowed).
+ * characters, at most 253 in all (one trailing dot allowed), printable
+ * ASCII (IDNs come as A-labels) and no address literal ("[192.0.2.1]").
  */
 static bool
 spf_domain_ok(const char *d)
@@ -149,9 +171,12 @@ spf_domain_ok(const char *d)
 
 	if (len > 0 && d[len - 1] == '.')
 		len--;
-	if (len == 0 || len > SPF_MAX_DOMAIN_LEN)
+	if (len == 0 || len > SPF_MAX_DOMAIN_LEN || d[0] == '[')
 		return false;
 	for (size_t i = 0; i <= len; i++) {
+		if (i < len && ((unsigned char)d[i] <= 0x20
+				|| (unsigned char)d[i] >= 0x7f))
+			return false;
 		if (i == len || d[i] == '.') {
 			if (label == 0 || label > 63)
 				return false;
@@ -190,6 +215,24 @@ spf_count_void(struct spf_run *r)
 	return SPF_NOMATCH;
 }
 
+/*
+ * spf_out_of_time - RFC 7208 4.6.4 lets an evaluation be cut off (20 s at
+ * least): each query has its own deadline, but an mx with ten names, each
+ * of them slow, would otherwise take ten times as long. temperror: the
+ * policy may well say pass next time.
+ */
+static bool
+spf_out_of_time(struct spf_run *r)
+{
+	if (spf_now_ms() < r->deadline_ms)
+		return false;
+	r->limit_hit = true;
+	spf_error(r, SPF_RES_TEMPERROR,
+		  "evaluation took longer than %ld ms (RFC 7208 4.6.4)",
+		  r->ev->max_time_ms);
+	return true;
+}
+
 /* spf_addr_match - first prefix bits of a and b equal */
 static bool
 spf_addr_match(const unsigned char *a, const unsigned char *b, int prefix)
@@ -215,6 +258,10 @@ spf_addrs(struct spf_run *r, const char *name, int family, bool count_void,
 	if (!spf_domain_ok(name)) {
 		res->count = 0;
 		return count_void ? spf_count_void(r) : SPF_NOMATCH;
+	}
+	if (spf_out_of_time(r)) {
+		res->count = 0;
+		return SPF_ERROR;
 	}
 	if (family == AF_INET)
 		dns_query_a(r->ev->dns, name, res);
@@ -261,6 +308,8 @@ spf_validated_ptrs(struct spf_run *r, bool (*fn) (void *, const char *),
 	int	rc = SPF_NOMATCH;
 
 	*found = false;
+	if (spf_out_of_time(r))
+		return SPF_ERROR;
 	dns_query_ptr(r->ev->dns, r->ctx.family, r->ctx.ip, &ptr);
 	if (ptr.status == DNS_NXDOMAIN || ptr.status == DNS_NODATA)
 		return spf_count_void(r);
@@ -314,26 +363,27 @@ struct spf_pick {
 	bool	exact;
 };
 
-/* spf_pick_p - collect candidates for %{p}; stop on an exact match */
+/* spf_pick_p - collect candidates for %{p}; stop on the domain itself */
 static bool
 spf_pick_p(void *arg, const char *name)
 {
 	struct spf_pick *pk = arg;
+	size_t	n = strlen(name), d = strlen(pk->domain);
 
-	if (strlen(name) > SPF_MAX_DOMAIN_LEN)
+	if (n > SPF_MAX_DOMAIN_LEN)
 		return false;
 	if (pk->first[0] == '\0')
 		snprintf(pk->first, sizeof(pk->first), "%s", name);
-	if (spf_is_sub(name, pk->domain)) {
-		if (strlen(name) == strlen(pk->domain)
-		    || (strlen(name) == strlen(pk->domain) + 1)) {
-			pk->exact = true;
-			snprintf(pk->sub, sizeof(pk->sub), "%s", name);
-			return true;
-		}
-		if (pk->sub[0] == '\0')
-			snprintf(pk->sub, sizeof(pk->sub), "%s", name);
+	if (!spf_is_sub(name, pk->domain))
+		return false;
+	/* the same name, perhaps with a final dot: the best choice */
+	if (n == d || (n == d + 1 && name[d] == '.')) {
+		pk->exact = true;
+		snprintf(pk->sub, sizeof(pk->sub), "%s", name);
+		return true;
 	}
+	if (pk->sub[0] == '\0')
+		snprintf(pk->sub, sizeof(pk->sub), "%s", name);
 	return false;
 }
 
@@ -426,6 +476,8 @@ spf_mech_mx(struct spf_run *r, const char *target, int prefix)
 
 	if (!spf_domain_ok(target))
 		return spf_count_void(r);
+	if (spf_out_of_time(r))
+		return SPF_ERROR;
 	dns_query_mx(r->ev->dns, target, &mx);
 	if (mx.status == DNS_NXDOMAIN || mx.status == DNS_NODATA)
 		return spf_count_void(r);
@@ -553,7 +605,8 @@ spf_explain(struct spf_run *r, const struct spf_record *rec)
 	if (spf_macro_expand(rec->exp, rec->exp_len, &r->ctx, SPF_MACRO_DOMAIN,
 			     name, sizeof(name), &why) < 0 || !spf_domain_ok(name))
 		return;
-	if (dns_query_txt(r->ev->dns, name, &txt) != DNS_OK)
+	if (spf_now_ms() >= r->deadline_ms
+	    || dns_query_txt(r->ev->dns, name, &txt) != DNS_OK)
 		return;
 	if (txt.count == 1) {
 		const char *s = txt.txt[0].data;
@@ -588,6 +641,9 @@ spf_fetch(struct spf_run *r, const char *domain, struct dns_txt_result *txt,
 {
 	size_t	n = 0;
 
+	memset(txt, 0, sizeof(*txt));
+	if (spf_out_of_time(r))
+		return SPF_ERROR;
 	dns_query_txt(r->ev->dns, domain, txt);
 	if (txt->status == DNS_NXDOMAIN || txt->status == DNS_NODATA)
 		return SPF_NOMATCH;
@@ -781,6 +837,7 @@ spf_check(const struct spf_evaluator *e, const struct spf_query *q, long now,
 	memset(out, 0, sizeof(*out));
 	r->ev = e;
 	r->out = out;
+	r->deadline_ms = spf_now_ms() + e->max_time_ms;
 	r->ctx.now = now;
 	r->ctx.helo = q->helo ? q->helo : "";
 	r->ctx.receiver = q->receiver;

@@ -12,6 +12,10 @@
  *	section. Then the Received-SPF writer (9.1) and the evaluator's
  *	bounds.
  *--*/
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -186,6 +191,9 @@ static const struct eval_case cases[] = {
 	{"2.3 HELO identity", "192.0.2.1", F("nothing"), "pass1.spf.test", 1, SPF_RES_PASS, "ip4:192.0.2.1", NULL, 0},
 	{"2.4 null sender uses HELO", "192.0.2.1", "", "pass1.spf.test", 0, SPF_RES_PASS, "ip4:192.0.2.1", NULL, 0},
 	{"2.4 null sender, bad HELO", "192.0.2.1", "", "nodots", 0, SPF_RES_NONE, "", NULL, 0},
+	{"4.3 HELO address literal: none", "192.0.2.1", "", "[192.0.2.1]", 1, SPF_RES_NONE, "", NULL, 0},
+	{"4.3 U-label domain: none", "192.0.2.1", "joe@b\xc3\xbc" "cher.spf.test", H, 0, SPF_RES_NONE, "", NULL, 0},
+	{"4.3 space in domain: none", "192.0.2.1", "joe@a b.spf.test", H, 0, SPF_RES_NONE, "", NULL, 0},
 	/* 4.5 record selection */
 	{"4.5 pass", "192.0.2.1", F("pass1"), H, 0, SPF_RES_PASS, "ip4:192.0.2.1", NULL, 0},
 	{"4.5 fail", "192.0.2.2", F("pass1"), H, 0, SPF_RES_FAIL, "-all", NULL, 0},
@@ -422,6 +430,55 @@ test_limits_configurable(void **state)
 	tcase_done();
 }
 
+/*
+ * test_max_time - a whole evaluation is bounded. A silent server (a UDP
+ * socket nobody reads) first in the list makes every query take 200 ms
+ * before knotd answers it; lim10.spf.test needs 11 queries, and 300 ms
+ * allow only the first two to start.
+ */
+static void
+test_max_time(void **state)
+{
+	struct dns_resolver *slow;
+	struct spf_evaluator *e;
+	struct spf_outcome out;
+	struct spf_query q = {"192.0.2.1", H, "joe@lim10.spf.test", NULL, SPF_ID_MAILFROM};
+	char	servers[80];
+	const char *why;
+	long long t0, took;
+	int	fd;
+	struct sockaddr_in sin;
+	socklen_t slen = sizeof(sin);
+
+	(void)state;
+	need_knot();
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	snprintf(servers, sizeof(servers), "127.0.0.1@%u, %s", ntohs(sin.sin_port),
+		 kf.servers);
+	slow = dns_resolver_new(servers, 400, &why);
+	assert_non_null(slow);
+	e = spf_evaluator_new(slow, 0, 0);
+	spf_evaluator_set_max_time(e, 300);
+	t0 = tcase_now_ms();
+	assert_int_equal(spf_check(e, &q, NOW, &out), SPF_RES_TEMPERROR);
+	took = tcase_now_ms() - t0;
+	if (strstr(out.problem, "longer than 300 ms") == NULL)
+		fail_msg("problem got \"%s\", want the time limit", out.problem);
+	if (took < 300 || took > 300 + 200 + 200)
+		fail_msg("took %lld ms, want 300..700", took);
+	if (out.dns_lookups < 1 || out.dns_lookups > 2)
+		fail_msg("lookups got %u, want 1 or 2", out.dns_lookups);
+	spf_evaluator_free(e);
+	dns_resolver_free(slow);
+	close(fd);
+}
+
 /* test_result_names - RFC 7208 2.6 */
 static void
 test_result_names(void **state)
@@ -521,6 +578,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_table_cached),
 		cmocka_unit_test(test_limits_configurable),
+		cmocka_unit_test(test_max_time),
 		cmocka_unit_test(test_result_names),
 		cmocka_unit_test(test_received_spf),
 	};
