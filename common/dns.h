@@ -2,7 +2,7 @@
  * NAME
  *	dns 3h
  * SUMMARY
- *	small synchronous, thread-safe DNS stub client (TXT now; A/AAAA/MX later)
+ *	small synchronous, thread-safe DNS stub client with an optional cache
  * SYNOPSIS
  *	#include "dns.h"
  *
@@ -17,7 +17,21 @@
  *	int dns_query_txt(const struct dns_resolver *r, const char *name,
  *		struct dns_txt_result *out);
  *	void dns_txt_result_clear(struct dns_txt_result *out);
+ *	int dns_query_a(const struct dns_resolver *r, const char *name,
+ *		struct dns_addr_result *out);
+ *	int dns_query_aaaa(const struct dns_resolver *r, const char *name,
+ *		struct dns_addr_result *out);
+ *	int dns_query_mx(const struct dns_resolver *r, const char *name,
+ *		struct dns_name_result *out);
+ *	int dns_query_ptr(const struct dns_resolver *r, int family,
+ *		const unsigned char *addr, struct dns_name_result *out);
+ *	void dns_name_result_clear(struct dns_name_result *out);
  *	const char *dns_status_str(int status);
+ *
+ *	int dns_resolver_enable_cache(struct dns_resolver *r,
+ *		size_t max_entries, unsigned max_ttl, const char **why);
+ *	void dns_resolver_cache_stats(const struct dns_resolver *r,
+ *		struct dns_cache_stats *st);
  * DESCRIPTION
  *	dns_resolver_new() reads the servers to ask. NULL, "" or only blanks
  *	means the system's /etc/resolv.conf (read once, here, with
@@ -57,7 +71,43 @@
  *	the query allocated with dns_txt_result_clear() (idempotent); a query
  *	overwrites *out without freeing what it held.
  *
+ *	All results carry ttl: for DNS_OK the smallest TTL of the answer
+ *	records, for DNS_NXDOMAIN and DNS_NODATA the negative TTL of RFC
+ *	2308 5 (the smaller of the SOA record's TTL and its MINIMUM field;
+ *	0 without a SOA), and 0 otherwise. An answer from the cache gives
+ *	the time it has left.
+ *
+ *	dns_query_a() and dns_query_aaaa() ask for the A (RFC 1035 3.4.1) or
+ *	AAAA (RFC 3596) records of name, into out->addr[] (family AF_INET
+ *	with 4 bytes, or AF_INET6 with 16, network order). More than
+ *	DNS_MAX_ADDRS records is DNS_PERMFAIL.
+ *
+ *	dns_query_mx() asks for the MX records of name (RFC 1035 3.3.9):
+ *	out->name[i].name is the exchange in presentation form without the
+ *	trailing dot ("" for the root, the RFC 7505 null MX), pref its
+ *	preference, in answer order. dns_query_ptr() asks for the PTR records
+ *	of the reverse name of addr (family AF_INET: 4 bytes, in-addr.arpa;
+ *	AF_INET6: 16 bytes, ip6.arpa nibbles, RFC 3596 2.5). Both keep at
+ *	most DNS_MAX_RECORDS names and set out->truncated when there were
+ *	more (RFC 7208 4.6.4 uses only the first ten anyway). The names are
+ *	allocated: release them with dns_name_result_clear() (idempotent).
+ *
  *	dns_status_str() names a status for log lines ("nxdomain").
+ * CACHE
+ *	dns_resolver_enable_cache() gives r a cache of at most max_entries
+ *	answers (1..DNS_MAX_CACHE_ENTRIES), each kept at most max_ttl
+ *	seconds (1..DNS_MAX_CACHE_TTL). Call it before r is shared. Every
+ *	typed query then looks there first, dns_query_txt() included. What
+ *	is kept is the answer message as the server sent it (so CNAME
+ *	chains and TTLs read the same as fresh ones), for the smallest TTL of
+ *	its answer records; NXDOMAIN and NODATA answers for their negative
+ *	TTL (RFC 2308 5), and not at all without a SOA record. Timeouts,
+ *	SERVFAIL and other failures are never cached: the next query asks
+ *	again. Answers longer than DNS_CACHE_MAX_MSG bytes are not kept.
+ *	When full, the least recently used entry goes (expired ones first
+ *	when met). One mutex guards the cache, held only to copy a message
+ *	in or out. dns_resolver_cache_stats() reads the counters (for tests
+ *	and log lines); all zero without a cache.
  * TRANSPORT
  *	The client does its own UDP and TCP exchanges instead of res_nsend():
  *	glibc counts res_state timeouts in whole seconds, its TCP fallback
@@ -80,12 +130,14 @@
  *	server gives an answer the status is DNS_TEMPFAIL if any failure was
  *	temporary, else DNS_PERMFAIL.
  * THREAD SAFETY
- *	A resolver is immutable once built (after set_attempts): any number
- *	of threads may query through one resolver at once. A query holds no
- *	lock, no shared state and no socket beyond its own call.
+ *	A resolver is immutable once built (after set_attempts and
+ *	enable_cache): any number of threads may query through one resolver
+ *	at once. A query holds no socket beyond its own call and no lock but
+ *	the cache's, briefly.
  * BOUNDS
  *	Messages up to 65535 bytes (the DNS maximum over TCP), at most
- *	DNS_MAX_RECORDS TXT records of at most DNS_MAX_TXT_LEN bytes each.
+ *	DNS_MAX_RECORDS TXT records of at most DNS_MAX_TXT_LEN bytes each,
+ *	DNS_MAX_ADDRS addresses, DNS_MAX_RECORDS names.
  *--*/
 #ifndef POSTMILL_DNS_H
 #define POSTMILL_DNS_H
@@ -101,6 +153,10 @@
 #define DNS_MAX_TXT_LEN		8192	/* an 8192-bit RSA key record is ~1.4k */
 #define DNS_MAX_CNAME		8	/* CNAME hops followed in one answer */
 #define DNS_EDNS_UDP_SIZE	1232	/* DNS flag day 2020: no IP fragments */
+#define DNS_MAX_ADDRS		128	/* A/AAAA records per answer */
+#define DNS_MAX_CACHE_ENTRIES	1000000
+#define DNS_MAX_CACHE_TTL	86400	/* seconds */
+#define DNS_CACHE_MAX_MSG	16384	/* larger answers are not cached */
 
 enum dns_status {
 	DNS_OK,
@@ -123,7 +179,44 @@ struct dns_txt_result {
 	bool		 via_tcp;	/* answer came over TCP (TC on UDP) */
 	const char	*why;		/* static, for log lines */
 	size_t		 count;		/* records in txt[] (DNS_OK only) */
+	unsigned	 ttl;		/* seconds; see DESCRIPTION */
 	struct dns_txt	 txt[DNS_MAX_RECORDS];
+};
+
+struct dns_addr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];	/* network order; 4 bytes for IPv4 */
+};
+
+struct dns_addr_result {
+	enum dns_status	 status;
+	int		 rcode;
+	bool		 via_tcp;
+	const char	*why;
+	unsigned	 ttl;
+	size_t		 count;
+	struct dns_addr	 addr[DNS_MAX_ADDRS];
+};
+
+struct dns_name {
+	unsigned	 pref;		/* MX preference; 0 for PTR */
+	char		*name;		/* presentation form, no final dot */
+};
+
+struct dns_name_result {
+	enum dns_status	 status;
+	int		 rcode;
+	bool		 via_tcp;
+	const char	*why;
+	unsigned	 ttl;
+	bool		 truncated;	/* more than DNS_MAX_RECORDS names */
+	size_t		 count;
+	struct dns_name	 name[DNS_MAX_RECORDS];
+};
+
+struct dns_cache_stats {
+	unsigned long	 hits, misses, inserts, evictions;
+	size_t		 entries;
 };
 
 struct dns_resolver *dns_resolver_new(const char *servers, long timeout_ms,
@@ -137,6 +230,19 @@ struct dns_resolver *dns_resolver_free(struct dns_resolver *r);
 int	dns_query_txt(const struct dns_resolver *r, const char *name,
 		      struct dns_txt_result *out);
 void	dns_txt_result_clear(struct dns_txt_result *out);
+int	dns_query_a(const struct dns_resolver *r, const char *name,
+		    struct dns_addr_result *out);
+int	dns_query_aaaa(const struct dns_resolver *r, const char *name,
+		       struct dns_addr_result *out);
+int	dns_query_mx(const struct dns_resolver *r, const char *name,
+		     struct dns_name_result *out);
+int	dns_query_ptr(const struct dns_resolver *r, int family,
+		      const unsigned char *addr, struct dns_name_result *out);
+void	dns_name_result_clear(struct dns_name_result *out);
+int	dns_resolver_enable_cache(struct dns_resolver *r, size_t max_entries,
+				  unsigned max_ttl, const char **why);
+void	dns_resolver_cache_stats(const struct dns_resolver *r,
+				 struct dns_cache_stats *st);
 const char *dns_status_str(int status);
 
 #endif

@@ -7,6 +7,7 @@
  *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
  *	postmillctl [-c config] quota show|set|reset|list ...
+ *	postmillctl [-c config] spf check|batch ...
  * DESCRIPTION
  *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
  *	success, 1 when the thing checked is wrong, 2 on usage errors.
@@ -36,6 +37,7 @@ static const struct {
 	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
 	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
 	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
+	{"spf", ctl_spf, "spf check|batch ...                       evaluate SPF (RFC 7208) against DNS"},
 };
 
 /* ctl_usage - list the subcommands */
