@@ -159,21 +159,29 @@ auth_dkim_msg_new(const struct auth_dkim_lib *l, auth_dkim_txt_fn txt,
 	return m;
 }
 
-/* auth_dkim_header - one header field */
+/*
+ * auth_dkim_header - one header field. The MTA folds with a bare LF;
+ * libopendkim wants the CRLF of the wire form (RFC 6376 3.4.2 unfolds
+ * CRLF WSP), so every bare LF becomes CRLF here.
+ */
 int
 auth_dkim_header(struct auth_dkim_msg *m, const char *name, const char *value)
 {
-	size_t nl = strlen(name), vl = strlen(value);
+	size_t nl = strlen(name), vl = strlen(value), i, k;
 	char *f;
 	DKIM_STAT st;
 
 	if (m->failed)
 		return -1;
-	f = xmalloc(nl + vl + 2);
+	f = xmalloc(nl + 2 * vl + 2);
 	memcpy(f, name, nl);
 	f[nl] = ':';
-	memcpy(f + nl + 1, value, vl);
-	st = dkim_header(m->dkim, (u_char *)f, nl + vl + 1);
+	for (i = 0, k = nl + 1; i < vl; i++) {
+		if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r'))
+			f[k++] = '\r';
+		f[k++] = value[i];
+	}
+	st = dkim_header(m->dkim, (u_char *)f, k);
 	free(f);
 	if (st != DKIM_STAT_OK) {
 		m->failed = true;

@@ -294,8 +294,11 @@ auth_log_dkim(const struct auth_dkim_sig *s, size_t n, char *buf, size_t size)
 
 		log_escape(d, sizeof(d), s[i].domain, strlen(s[i].domain));
 		log_escape(sel, sizeof(sel), s[i].selector, strlen(s[i].selector));
-		k += snprintf(buf + k, size - k, "%s%s:%s:%s", i ? "," : "",
-			      auth_dkim_res_name(s[i].res), d, sel);
+		k += snprintf(buf + k, size - k, "%s%s:%s:%s%s%s%s", i ? "," : "",
+			      auth_dkim_res_name(s[i].res), d, sel,
+			      s[i].res != AUTH_DKIM_PASS ? "(" : "",
+			      s[i].res != AUTH_DKIM_PASS ? s[i].why : "",
+			      s[i].res != AUTH_DKIM_PASS ? ")" : "");
 	}
 	if (n == 0)
 		snprintf(buf, size, "none");
