@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cfg_common.h"
+#include "auth_conf.h"
 #include "ctl.h"
 #include "dkim_conf.h"
 #include "limit_conf.h"
@@ -25,7 +26,7 @@
 #include "xalloc.h"
 
 const struct cfg_section *const ctl_sections[] = {
-	&cfg_common_section, &dkim_section, &limit_section,
+	&cfg_common_section, &dkim_section, &limit_section, &auth_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 

@@ -1,0 +1,44 @@
+/*++
+ * NAME
+ *	auth_conf 3h
+ * SUMMARY
+ *	postmill-auth parameters (values of the auth_ rows)
+ * DESCRIPTION
+ *	The rows live in auth_params.c (auth_section). Immutable once loaded.
+ *--*/
+#ifndef POSTMILL_AUTH_CONF_H
+#define POSTMILL_AUTH_CONF_H
+
+#include <stdbool.h>
+
+#include "cfg.h"
+
+enum auth_quarantine_mode {		/* "quarantine|header" */
+	AUTH_QUARANTINE_MILTER, AUTH_QUARANTINE_HEADER,
+};
+
+struct auth_conf {
+	char		*socket;
+	char		*pid_file;
+	char		*authserv_id;		/* NULL: the host name */
+	bool		 reject_on_spf_fail;
+	int		 dmarc_org_domain;	/* enum auth_dmarc_org_mode */
+	char		*psl_file;
+	long long	 max_signatures;
+	long long	 max_ar_headers;
+	long long	 max_dns_queries;
+	long long	 min_key_bits;
+	int		 on_temperror;		/* enum auth_on_temperror */
+	int		 on_bad_from;		/* enum auth_on_bad_from */
+	int		 quarantine_mode;	/* enum auth_quarantine_mode */
+	struct cfg_list	 trusted_senders;	/* From domains */
+	struct cidr_list trusted_forwarders;	/* client addresses */
+	struct cfg_list	 trusted_authserv_ids;
+	bool		 dry_run;
+	bool		 check_authenticated;
+	bool		 check_internal;
+};
+
+extern const struct cfg_section auth_section;
+
+#endif

@@ -1,0 +1,501 @@
+/*++
+ * NAME
+ *	auth_milter 3
+ * SUMMARY
+ *	postmill-auth libmilter callbacks
+ * DESCRIPTION
+ *	Thin callbacks (STYLE 2.2): they copy what they need (bounded) and
+ *	call the plain modules: auth_ar (Authentication-Results), auth_from,
+ *	auth_dkim, auth_dmarc, auth_policy, auth_report.
+ *
+ *	Message life: envfrom takes a snapshot and decides whether the
+ *	client is ours to check (authenticated and internal clients are not,
+ *	unless auth_check_*: their mail is outbound); header collects From
+ *	values, parses at most auth_max_ar_headers Authentication-Results
+ *	fields (marking those that claim our authserv-id for removal and
+ *	keeping the passes of trusted upstream ids) and feeds libopendkim;
+ *	body feeds libopendkim; eom evaluates, removes the forged headers,
+ *	prepends ours, applies the verdict and logs one line:
+ *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
+ *	      dkim=pass:example.com:s1 ar_removed=1
+ *	abort and close drop the message.
+ *
+ *	Replies: DMARC reject 550 5.7.1 naming the domain; a From that is
+ *	not exactly one address 550 5.7.1 (auth_on_bad_from); DMARC
+ *	temperror under tempfail 451 4.3.0. Quarantine: smfi_quarantine()
+ *	or an X-Postmill-Quarantine header (auth_quarantine_mode).
+ *	Protocol: SMFIP_HDR_LEADSPC (exact header bytes for DKIM), no
+ *	replies for connect, HELO, MAIL, header and body (SMFIP_NR_*).
+ *--*/
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libmilter/mfapi.h>
+
+#include "auth.h"
+#include "auth_ar.h"
+#include "auth_dkim.h"
+#include "auth_dmarc.h"
+#include "auth_from.h"
+#include "auth_milter.h"
+#include "auth_policy.h"
+#include "auth_report.h"
+#include "log.h"
+#include "milter_main.h"
+#include "xalloc.h"
+
+#define AUTH_FROM_KEEP		2	/* From values kept; more is "several" */
+#define AUTH_AR_REMOVE_MAX	64	/* forged headers removed per message */
+#define AUTH_UPSTREAM_MAX	16	/* trusted upstream dkim passes kept */
+
+struct auth_conn {
+	struct sockaddr_storage	 sa;
+	bool			 have_sa;
+	char			 addr[INET6_ADDRSTRLEN];
+	bool			 leadspace;
+	/* the message in progress */
+	struct milter_snapshot	*snap;
+	bool			 skip;		/* not ours to check */
+	struct auth_dkim_msg	*dkim;
+	char			*from[AUTH_FROM_KEEP];
+	size_t			 nfrom;
+	unsigned		 ar_seen;	/* AR fields so far (1-based index) */
+	unsigned		 ar_parsed;
+	unsigned		 ar_remove[AUTH_AR_REMOVE_MAX];
+	size_t			 nremove;
+	char			*upstream_dkim[AUTH_UPSTREAM_MAX];
+	size_t			 nupstream_dkim;
+	char			*upstream_dmarc_from;	/* dmarc=pass header.from */
+	struct auth_ar		*ar;		/* parse buffer (large) */
+	char			 qid[32];
+};
+
+/* auth_state_of - this message's loaded state */
+static const struct auth_state *
+auth_state_of(const struct auth_conn *c)
+{
+	return c->snap->state;
+}
+
+/* auth_conn_end_message - drop message state and the snapshot */
+static void
+auth_conn_end_message(struct auth_conn *c)
+{
+	size_t i;
+
+	c->dkim = auth_dkim_msg_free(c->dkim);
+	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++)
+		c->from[i] = xfree(c->from[i]);
+	for (i = 0; i < c->nupstream_dkim; i++)
+		c->upstream_dkim[i] = xfree(c->upstream_dkim[i]);
+	c->upstream_dmarc_from = xfree(c->upstream_dmarc_from);
+	c->nfrom = c->nupstream_dkim = c->nremove = 0;
+	c->ar_seen = c->ar_parsed = 0;
+	milter_snapshot_release(c->snap);
+	c->snap = NULL;
+	c->skip = false;
+	c->qid[0] = '\0';
+}
+
+/* auth_xxfi_negotiate - exact header bytes, no replies we do not need */
+static sfsistat
+auth_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		    unsigned long f2, unsigned long f3, unsigned long *pf0,
+		    unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long want = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA
+	    | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL
+	    | SMFIP_NR_HDR | SMFIP_NR_BODY;
+	unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+	struct auth_conn *c;
+
+	if ((f0 & need) != need)
+		return SMFIS_REJECT;
+	*pf0 = need;
+	*pf1 = f1 & want;
+	*pf2 = *pf3 = 0;
+	if ((c = smfi_getpriv(ctx)) == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->ar = xmalloc(sizeof(*c->ar));
+		smfi_setpriv(ctx, c);
+	}
+	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_connect - remember the client address */
+static sfsistat
+auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		c->ar = xmalloc(sizeof(*c->ar));
+		smfi_setpriv(ctx, c);
+	}
+	c->have_sa = false;
+	snprintf(c->addr, sizeof(c->addr), "local");
+	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		memcpy(&c->sa, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		       : sizeof(struct sockaddr_in6));
+		c->have_sa = true;
+		inet_ntop(sa->sa_family, sa->sa_family == AF_INET ?
+			  (void *)&((struct sockaddr_in *)(void *)sa)->sin_addr :
+			  (void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
+			  c->addr, sizeof(c->addr));
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_envfrom - new message: snapshot, is it ours to check */
+static sfsistat
+auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+	const struct auth_conf *conf;
+	const char *login, *why;
+	bool authenticated, internal;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	auth_conn_end_message(c);
+	if ((c->snap = milter_snapshot_acquire()) == NULL)
+		return SMFIS_TEMPFAIL;
+	conf = c->snap->conf;
+	login = smfi_getsymval(ctx, "{auth_authen}");
+	authenticated = login != NULL && *login != '\0';
+	internal = c->have_sa && cidr_list_match_sa(&c->snap->common->internal_hosts,
+						    (struct sockaddr *)&c->sa);
+	if ((authenticated && !conf->check_authenticated)
+	    || (internal && !conf->check_internal)) {
+		c->skip = true;
+		return SMFIS_CONTINUE;
+	}
+	c->dkim = auth_dkim_msg_new(auth_state_of(c)->dkim, auth_txt,
+				    (void *)auth_state_of(c), &why);
+	if (c->dkim == NULL)
+		log_msg(LOG_WARNING, milter_qid(ctx, c->qid, sizeof(c->qid)),
+			"auth: dkim: cannot verify: %s", why);
+	return SMFIS_CONTINUE;
+}
+
+/* auth_keep_upstream - remember the passes of a trusted upstream AR */
+static void
+auth_keep_upstream(struct auth_conn *c, const struct auth_ar *ar)
+{
+	size_t i;
+
+	for (i = 0; i < ar->nresults; i++) {
+		const struct auth_ar_result *r = &ar->results[i];
+		const char *v, *why;
+		char *d;
+
+		if (strcmp(r->result, "pass") != 0)
+			continue;
+		if (strcmp(r->method, "dkim") == 0
+		    && (v = auth_ar_result_find(r, "header", "d")) != NULL
+		    && c->nupstream_dkim < AUTH_UPSTREAM_MAX
+		    && (d = addr_domain_normalize(v, &why)) != NULL)
+			c->upstream_dkim[c->nupstream_dkim++] = d;
+		if (strcmp(r->method, "dmarc") == 0 && c->upstream_dmarc_from == NULL
+		    && (v = auth_ar_result_find(r, "header", "from")) != NULL)
+			c->upstream_dmarc_from = addr_domain_normalize(v, &why);
+	}
+}
+
+/* auth_xxfi_header - From values, AR fields, DKIM input */
+static sfsistat
+auth_xxfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+	const struct auth_conf *conf;
+	const char *v = value;
+
+	if (c == NULL || c->snap == NULL || c->skip)
+		return SMFIS_CONTINUE;
+	conf = c->snap->conf;
+	if (c->dkim != NULL) {
+		/* without LEADSPC the MTA ate the space after the colon */
+		if (c->leadspace) {
+			auth_dkim_header(c->dkim, name, value);
+		} else {
+			char *f = xmalloc(strlen(value) + 2);
+
+			f[0] = ' ';
+			strcpy(f + 1, value);
+			auth_dkim_header(c->dkim, name, f);
+			free(f);
+		}
+	}
+	if (strcasecmp(name, "From") == 0) {
+		if (c->nfrom < AUTH_FROM_KEEP)
+			c->from[c->nfrom] = xstrdup(v);
+		c->nfrom++;
+	} else if (strcasecmp(name, "Authentication-Results") == 0) {
+		c->ar_seen++;
+		if (c->ar_parsed < (unsigned)conf->max_ar_headers) {
+			c->ar_parsed++;
+			auth_ar_parse(v, strlen(v), 0, c->ar, NULL);
+			if (auth_ar_id_is(c->ar, auth_state_of(c)->authserv_id)) {
+				if (c->nremove < AUTH_AR_REMOVE_MAX)
+					c->ar_remove[c->nremove++] = c->ar_seen;
+			} else if (c->ar->have_id
+				   && cfg_list_contains(&conf->trusted_authserv_ids,
+							c->ar->authserv_id, true)) {
+				auth_keep_upstream(c, c->ar);
+			}
+		} else if (c->nremove < AUTH_AR_REMOVE_MAX) {
+			/*
+			 * Over the limit: not parsed, removed. Whether it
+			 * claims our id is unknown, and a header we cannot
+			 * vouch for must not sit beside ours.
+			 */
+			c->ar_remove[c->nremove++] = c->ar_seen;
+		}
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_eoh - signatures are known */
+static sfsistat
+auth_xxfi_eoh(SMFICTX *ctx)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->dkim != NULL && !c->skip)
+		auth_dkim_eoh(c->dkim);
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_body - one chunk for libopendkim */
+static sfsistat
+auth_xxfi_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->dkim != NULL && !c->skip)
+		auth_dkim_body(c->dkim, data, len);
+	return SMFIS_CONTINUE;
+}
+
+/* auth_log_dkim - "d:s:result,..." for the log line */
+static void
+auth_log_dkim(const struct auth_dkim_sig *s, size_t n, char *buf, size_t size)
+{
+	size_t i, k = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && k < size; i++) {
+		char d[128], sel[80];
+
+		log_escape(d, sizeof(d), s[i].domain, strlen(s[i].domain));
+		log_escape(sel, sizeof(sel), s[i].selector, strlen(s[i].selector));
+		k += snprintf(buf + k, size - k, "%s%s:%s:%s%s%s%s", i ? "," : "",
+			      auth_dkim_res_name(s[i].res), d, sel,
+			      s[i].res != AUTH_DKIM_PASS ? "(" : "",
+			      s[i].res != AUTH_DKIM_PASS ? s[i].why : "",
+			      s[i].res != AUTH_DKIM_PASS ? ")" : "");
+	}
+	if (n == 0)
+		snprintf(buf, size, "none");
+}
+
+/* auth_apply - map the verdict to the reply; quarantine here */
+static sfsistat
+auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v,
+	   const char *from_domain)
+{
+	char text[512];
+
+	switch (v->action) {
+	case AUTH_ACT_ACCEPT:
+		return SMFIS_CONTINUE;
+	case AUTH_ACT_QUARANTINE:
+		snprintf(text, sizeof(text), "DMARC policy of %s", from_domain);
+		if (((const struct auth_conf *)c->snap->conf)->quarantine_mode
+		    == AUTH_QUARANTINE_HEADER)
+			smfi_insheader(ctx, 0, "X-Postmill-Quarantine", text);
+		else
+			smfi_quarantine(ctx, text);
+		return SMFIS_CONTINUE;
+	case AUTH_ACT_REJECT:
+		if (v->reason == AUTH_R_FROM)
+			snprintf(text, sizeof(text), "Message must have exactly one From address");
+		else if (v->reason == AUTH_R_SPF_FAIL)
+			snprintf(text, sizeof(text), "SPF check failed");
+		else
+			snprintf(text, sizeof(text), "DMARC policy of %s rejects this message",
+				 from_domain);
+		smfi_setreply(ctx, "550", v->reason == AUTH_R_SPF_FAIL ? "5.7.23" : "5.7.1",
+			      text);
+		return SMFIS_REJECT;
+	case AUTH_ACT_TEMPFAIL:
+		smfi_setreply(ctx, "451", v->reason == AUTH_R_FROM ? "4.7.1" : "4.3.0",
+			      v->reason == AUTH_R_FROM ?
+			      "Message must have exactly one From address" :
+			      "DMARC check failed temporarily, try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_eom - evaluate, rewrite the header, apply, log */
+static sfsistat
+auth_xxfi_eom(SMFICTX *ctx)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+	const struct auth_state *st;
+	const struct auth_conf *conf;
+	struct auth_dkim_sig sigs[AUTH_DKIM_SIGS_MAX];
+	struct auth_from_field ff[AUTH_FROM_KEEP];
+	struct auth_from from;
+	struct auth_dmarc_ctx dc;
+	struct auth_dmarc_input din = {0};
+	struct auth_dmarc_result dr;
+	struct auth_policy_input pin = {0};
+	struct auth_policy_options popt;
+	struct auth_verdict v;
+	struct auth_report_in rin = {0};
+	struct auth_ar_result *res;
+	char *hdr, dkimlog[512], fromlog[300];
+	const char *qid, *why = NULL;
+	size_t nsigs = 0, nres, i;
+	unsigned nqueries = 0;
+	sfsistat rc;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_CONTINUE;
+	qid = milter_qid(ctx, c->qid, sizeof(c->qid));
+	if (c->skip) {
+		if (log_debug_level() > 0)
+			log_msg(LOG_DEBUG, qid, "auth: action=skip reason=outbound client=%s",
+				c->addr);
+		auth_conn_end_message(c);
+		return SMFIS_CONTINUE;
+	}
+	st = auth_state_of(c);
+	conf = c->snap->conf;
+	if (c->dkim != NULL)
+		nsigs = auth_dkim_eom(c->dkim, sigs, AUTH_DKIM_SIGS_MAX);
+
+	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++) {
+		ff[i].value = c->from[i];
+		ff[i].len = strlen(c->from[i]);
+	}
+	pin.from = auth_from_extract(ff, c->nfrom, &from, &why);
+	memset(&dr, 0, sizeof(dr));
+	if (pin.from == AUTH_FROM_OK) {
+		din.from_domain = from.domain;
+		for (i = 0; i < nsigs && din.ndkim < AUTH_DMARC_DKIM_MAX; i++)
+			if (sigs[i].res == AUTH_DKIM_PASS)
+				din.dkim_domains[din.ndkim++] = sigs[i].domain;
+		for (i = 0; i < c->nupstream_dkim && din.ndkim < AUTH_DMARC_DKIM_MAX; i++)
+			din.dkim_domains[din.ndkim++] = c->upstream_dkim[i];
+		auth_dmarc_ctx_init(&dc, auth_txt, (void *)st,
+				    (enum auth_dmarc_org_mode)conf->dmarc_org_domain,
+				    st->psl, (unsigned)conf->max_dns_queries);
+		auth_dmarc_evaluate(&dc, &din, &dr);
+		nqueries = dc.queries;
+		auth_dmarc_ctx_clear(&dc);
+		pin.dmarc_done = true;
+		pin.dmarc = dr.res;
+		if (dr.res != AUTH_DMARC_PASS && c->upstream_dmarc_from != NULL
+		    && strcmp(c->upstream_dmarc_from, from.domain) == 0) {
+			/* a trusted upstream already said dmarc=pass for this From */
+			pin.dmarc = AUTH_DMARC_PASS;
+			dr.why = "trusted upstream dmarc=pass";
+		}
+		pin.requested = dr.policy;
+		pin.testing = dr.record_found && dr.rec.testing;
+		pin.trusted_sender = cfg_list_contains(&conf->trusted_senders,
+						       from.domain, true);
+	}
+	pin.trusted_forwarder = c->have_sa
+	    && cidr_list_match_sa(&conf->trusted_forwarders, (struct sockaddr *)&c->sa);
+	popt.reject_on_spf_fail = conf->reject_on_spf_fail;
+	popt.on_temperror = conf->on_temperror;
+	popt.on_bad_from = conf->on_bad_from;
+	popt.dry_run = conf->dry_run;
+	v = auth_policy_decide(&pin, &popt);
+
+	/* forged headers first, from the last one so indexes hold */
+	for (i = c->nremove; i > 0; i--)
+		smfi_chgheader(ctx, "Authentication-Results", (int)c->ar_remove[i - 1], NULL);
+	res = xcalloc(AUTH_DKIM_SIGS_MAX + 4, sizeof(*res));
+	rin.sigs = sigs;
+	rin.nsigs = nsigs;
+	rin.dmarc_done = pin.dmarc_done;
+	rin.dmarc = &dr;
+	rin.dmarc_res = pin.dmarc;
+	rin.from_domain = from.domain;
+	rin.verdict = &v;
+	nres = auth_report_results(&rin, res, AUTH_DKIM_SIGS_MAX + 4);
+	hdr = xmalloc(16384);
+	auth_ar_write(hdr, 16384, st->authserv_id, res, nres);
+	if (smfi_insheader(ctx, 0, "Authentication-Results", hdr) != MI_SUCCESS)
+		log_msg(LOG_WARNING, qid, "auth: cannot add Authentication-Results");
+	free(hdr);
+	free(res);
+
+	auth_log_dkim(sigs, nsigs, dkimlog, sizeof(dkimlog));
+	log_escape(fromlog, sizeof(fromlog), from.domain, strlen(from.domain));
+	log_msg(v.would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE, qid,
+		"auth: action=%s%s%s reason=%s client=%s from=%s from_status=%s "
+		"dmarc=%s policy=%s%s record=%s dkim=%s%s ar_removed=%zu dns_queries=%u",
+		auth_action_name(v.action), conf->dry_run ? " would=" : "",
+		conf->dry_run ? auth_action_name(v.would) : "", auth_reason_name(v.reason),
+		c->addr, fromlog[0] ? fromlog : "-", auth_from_status_str(pin.from),
+		pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
+		auth_dmarc_p_name(dr.policy), pin.testing ? " testing=y" : "",
+		dr.record_domain[0] ? dr.record_domain : "-", dkimlog,
+		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
+		c->nremove, nqueries);
+	rc = auth_apply(ctx, c, &v, from.domain);
+	auth_conn_end_message(c);
+	return rc;
+}
+
+/* auth_xxfi_abort - the MTA dropped the message */
+static sfsistat
+auth_xxfi_abort(SMFICTX *ctx)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		auth_conn_end_message(c);
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_close - end of the connection; may come with no state */
+static sfsistat
+auth_xxfi_close(SMFICTX *ctx)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		auth_conn_end_message(c);
+		free(c->ar);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+const struct smfiDesc auth_milter_desc = {
+	.xxfi_name = "postmill-auth",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
+	.xxfi_connect = auth_xxfi_connect,
+	.xxfi_envfrom = auth_xxfi_envfrom,
+	.xxfi_header = auth_xxfi_header,
+	.xxfi_eoh = auth_xxfi_eoh,
+	.xxfi_body = auth_xxfi_body,
+	.xxfi_eom = auth_xxfi_eom,
+	.xxfi_abort = auth_xxfi_abort,
+	.xxfi_close = auth_xxfi_close,
+	.xxfi_negotiate = auth_xxfi_negotiate,
+};

@@ -1,0 +1,68 @@
+/*++
+ * NAME
+ *	auth_params 3
+ * SUMMARY
+ *	the postmill-auth parameter table
+ * DESCRIPTION
+ *	One row per auth_ parameter; the only place their defaults live.
+ *
+ *	auth_on_temperror defaults to accept: a DNS failure is our trouble
+ *	or the sender's, and the Authentication-Results header says
+ *	dmarc=temperror for whoever reads it downstream; tempfail would
+ *	delay every message of a domain whose DNS is down.
+ *	auth_on_bad_from defaults to reject: RFC 9989 cannot evaluate a
+ *	message without exactly one From address, and that is exactly the
+ *	message a forger sends to get past DMARC.
+ *	auth_max_dns_queries is at least 8: one tree walk must fit.
+ *--*/
+#include <stddef.h>
+
+#include "auth_conf.h"
+
+#define A(field) offsetof(struct auth_conf, field)
+
+static const struct cfg_param auth_params[] = {
+	{"auth_socket", CFG_STR, "unix:/run/postmill/auth.sock", A(socket), 0, 0, NULL, NULL,
+	 "Where postmill-auth listens: unix:/path, inet:port@host or inet6:port@host."},
+	{"auth_pid_file", CFG_STR, "/run/postmill/auth.pid", A(pid_file), 0, 0, NULL, NULL,
+	 "Pid file of the postmill-auth supervisor (empty: none)."},
+	{"auth_authserv_id", CFG_STR, "", A(authserv_id), 0, 0, NULL, NULL,
+	 "authserv-id of the Authentication-Results header we write and whose forgeries we remove (empty: the host name)."},
+	{"auth_reject_on_spf_fail", CFG_BOOL, "no", A(reject_on_spf_fail), 0, 0, NULL, NULL,
+	 "Reject mail whose SPF result is fail (550 5.7.23, RFC 7372); off: DMARC decides."},
+	{"auth_dmarc_org_domain", CFG_ENUM, "tree-walk", A(dmarc_org_domain), 0, 0, "tree-walk|psl", NULL,
+	 "How DMARC finds organizational domains: tree-walk (RFC 9989) or psl (RFC 7489, the public suffix list)."},
+	{"auth_psl_file", CFG_STR, "/usr/share/publicsuffix/public_suffix_list.dat", A(psl_file), 0, 0, NULL, NULL,
+	 "Public suffix list for auth_dmarc_org_domain = psl (Debian package publicsuffix)."},
+	{"auth_max_signatures", CFG_INT, "8", A(max_signatures), 1, 32, NULL, NULL,
+	 "DKIM signatures verified per message; the others are ignored and cost no DNS query."},
+	{"auth_max_ar_headers", CFG_INT, "16", A(max_ar_headers), 1, 200, NULL, NULL,
+	 "Authentication-Results header fields parsed per message (for our forged id and trusted upstream ids)."},
+	{"auth_max_dns_queries", CFG_INT, "24", A(max_dns_queries), 8, 200, NULL, NULL,
+	 "DMARC DNS queries per message (policy discovery, organizational domains, np existence check)."},
+	{"auth_min_key_bits", CFG_INT, "1024", A(min_key_bits), 1024, 16384, NULL, NULL,
+	 "Smallest RSA key a DKIM signature may use (RFC 8301: at least 1024); smaller ones give dkim=policy."},
+	{"auth_on_temperror", CFG_ENUM, "accept", A(on_temperror), 0, 0, "accept|tempfail", NULL,
+	 "DMARC temperror (DNS failure): accept the mail and say so in Authentication-Results, or tempfail (451 4.3.0)."},
+	{"auth_on_bad_from", CFG_ENUM, "reject", A(on_bad_from), 0, 0, "reject|tempfail|accept", NULL,
+	 "Mail without exactly one From address (none, several fields or addresses, unparsable): reject (550 5.7.1), tempfail or accept."},
+	{"auth_quarantine_mode", CFG_ENUM, "quarantine", A(quarantine_mode), 0, 0, "quarantine|header", NULL,
+	 "DMARC quarantine: the MTA's hold queue (milter quarantine), or only an X-Postmill-Quarantine header."},
+	{"auth_trusted_senders", CFG_LIST, "", A(trusted_senders), 0, 0, NULL, NULL,
+	 "From domains whose mail a DMARC policy never rejects or quarantines (their results are still reported)."},
+	{"auth_trusted_forwarders", CFG_CIDR, "", A(trusted_forwarders), 0, 0, NULL, NULL,
+	 "Client addresses (mailing lists, forwarders) whose mail a DMARC policy never rejects or quarantines."},
+	{"auth_trusted_authserv_ids", CFG_LIST, "", A(trusted_authserv_ids), 0, 0, NULL, NULL,
+	 "Upstream authserv-ids whose Authentication-Results (dkim, spf, dmarc pass) are trusted for DMARC."},
+	{"auth_dry_run", CFG_BOOL, "no", A(dry_run), 0, 0, NULL, NULL,
+	 "Only report: never reject, quarantine or tempfail; the log says what would have happened."},
+	{"auth_check_authenticated", CFG_BOOL, "no", A(check_authenticated), 0, 0, NULL, NULL,
+	 "Check mail of SMTP AUTH clients too (it is outbound mail: off by default)."},
+	{"auth_check_internal", CFG_BOOL, "no", A(check_internal), 0, 0, NULL, NULL,
+	 "Check mail of internal_hosts clients too (outbound mail: off by default)."},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+
+const struct cfg_section auth_section = {
+	"auth", "auth_", auth_params, sizeof(struct auth_conf), NULL,
+};

@@ -1,0 +1,42 @@
+/*++
+ * NAME
+ *	auth_report 3h
+ * SUMMARY
+ *	the resinfo elements of our Authentication-Results header
+ * SYNOPSIS
+ *	#include "auth_report.h"
+ * DESCRIPTION
+ *	auth_report_results() turns the verdicts of one message into the
+ *	results auth_ar_write() writes (RFC 8601): one dkim per signature
+ *	verified (header.d, header.s, header.a, header.b with the first 8
+ *	characters of b= as RFC 6008 suggests, the key size as a comment,
+ *	reason= when it did not pass), "dkim=none" when there was none, and
+ *	dmarc with header.from, policy.dmarc (the policy requested: p, sp or
+ *	np) and policy.applied-disposition (what we did; "none" in a dry
+ *	run). Pure; returns the number of results written (at most max).
+ *--*/
+#ifndef POSTMILL_AUTH_REPORT_H
+#define POSTMILL_AUTH_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth_ar.h"
+#include "auth_dkim.h"
+#include "auth_dmarc.h"
+#include "auth_policy.h"
+
+struct auth_report_in {
+	const struct auth_dkim_sig	*sigs;
+	size_t				 nsigs;
+	bool				 dmarc_done;
+	const struct auth_dmarc_result	*dmarc;
+	const char			*from_domain;
+	enum auth_dmarc_res		 dmarc_res;	/* after trusted upstream */
+	const struct auth_verdict	*verdict;
+};
+
+size_t auth_report_results(const struct auth_report_in *in,
+			   struct auth_ar_result *out, size_t max);
+
+#endif

@@ -1,0 +1,96 @@
+/*++
+ * NAME
+ *	auth_state 3
+ * SUMMARY
+ *	what one configuration snapshot of postmill-auth loads
+ * DESCRIPTION
+ *	See auth.h. Every problem goes into the errlist; on any problem
+ *	nothing is returned, so a bad reload keeps the previous snapshot.
+ *--*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "auth_dmarc.h"
+#include "xalloc.h"
+
+/* auth_txt - TXT lookups through the snapshot's resolver */
+int
+auth_txt(void *arg, const char *name, struct dns_txt_result *out)
+{
+	const struct auth_state *st = arg;
+
+	return dns_query_txt(st->dns, name, out);
+}
+
+/* auth_state_free - release a loaded state */
+void
+auth_state_free(void *state)
+{
+	struct auth_state *st = state;
+
+	if (st == NULL)
+		return;
+	st->dns = dns_resolver_free(st->dns);
+	st->dkim = auth_dkim_lib_free(st->dkim);
+	st->psl = auth_psl_free(st->psl);
+	free(st);
+}
+
+/* auth_state_load - resolver, DKIM library, PSL of one snapshot */
+void *
+auth_state_load(const struct common_conf *common, const void *confp,
+		const char *config_path, struct errlist *el)
+{
+	const struct auth_conf *conf = confp;
+	struct auth_state *st = xcalloc(1, sizeof(*st));
+	size_t before = el->count;
+	const char *why;
+
+	st->conf = conf;
+	if (conf->authserv_id != NULL) {
+		snprintf(st->authserv_id, sizeof(st->authserv_id), "%s", conf->authserv_id);
+	} else if (gethostname(st->authserv_id, sizeof(st->authserv_id) - 1) < 0
+		   || st->authserv_id[0] == '\0') {
+		errlist_add_at(el, config_path, 0, "auth_authserv_id is empty and the "
+			       "host name is unknown");
+	}
+	if (strpbrk(st->authserv_id, " \t\r\n;()\"\\") != NULL)
+		errlist_add_at(el, config_path, 0, "auth_authserv_id = %s: not a "
+			       "token (RFC 8601 section 2.2)", st->authserv_id);
+	if ((st->dns = dns_resolver_new(common->dns_resolver,
+					(long)common->dns_timeout, &why)) == NULL)
+		errlist_add_at(el, config_path, 0, "dns_resolver = %s: %s",
+			       common->dns_resolver ? common->dns_resolver : "", why);
+	if ((st->dkim = auth_dkim_lib_new((unsigned)conf->min_key_bits,
+					  (size_t)conf->max_signatures, &why)) == NULL)
+		errlist_add_at(el, config_path, 0, "libopendkim: %s", why);
+	if (conf->dmarc_org_domain == AUTH_DMARC_ORG_PSL) {
+		if (conf->psl_file == NULL)
+			errlist_add_at(el, config_path, 0, "auth_dmarc_org_domain = psl "
+				       "needs auth_psl_file");
+		else
+			st->psl = auth_psl_load(conf->psl_file, el);
+	}
+	if (el->count != before) {
+		auth_state_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* auth_state_describe - what -n prints about a good configuration */
+void
+auth_state_describe(const void *state, FILE *fp)
+{
+	const struct auth_state *st = state;
+
+	fprintf(fp, "authserv-id %s, dns %s, organizational domains by %s",
+		st->authserv_id, dns_resolver_servers(st->dns),
+		st->psl ? "public suffix list" : "DNS tree walk");
+	if (st->psl)
+		fprintf(fp, " (%zu rules)", auth_psl_count(st->psl));
+	fprintf(fp, "%s\n", st->conf->dry_run ? ", dry run" : "");
+}
