@@ -30,9 +30,9 @@ else
   SAN_FLAGS :=
 endif
 
-PKGS      := milter libcrypto opendkim cmocka libidn2 hiredis
+PKGS      := milter libcrypto opendkim cmocka libidn2 hiredis json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2 hiredis)
+PKG_LIBS   := $(shell pkg-config --libs milter libcrypto opendkim libidn2 hiredis json-c)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
 
 MILTERS := $(notdir $(wildcard milters/*))
