@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounce_conf.h"
 #include "cfg_common.h"
 #include "ctl.h"
 #include "dkim_conf.h"
@@ -24,7 +25,7 @@
 #include "xalloc.h"
 
 const struct cfg_section *const ctl_sections[] = {
-	&cfg_common_section, &dkim_section, &limit_section,
+	&cfg_common_section, &dkim_section, &limit_section, &bounce_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
