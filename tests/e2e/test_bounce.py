@@ -183,6 +183,47 @@ class BounceTest(h.E2ETestCase):
         self.milter_.wait_log(r'action=reject stage=rcpt tag=malformed')
         del line
 
+    def ctl(self, *args):
+        r = subprocess.run([h.binary('postmillctl'), '-c', self.conf] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30)
+        return r.returncode, r.stdout.decode('utf-8', 'replace')
+
+    def test_postmillctl_suppress(self):
+        """postmillctl suppress add/check/list/remove and bounces stats, against the milter's Redis:
+        an entry added by hand is refused at RCPT by the running milter, and accepted once removed."""
+        self.stack()
+        rc, out = self.ctl('suppress', 'check', SENDER, 'Hand@Remote.test')
+        self.assertEqual((rc, 'not suppressed' in out), (0, True), out)
+        rc, out = self.ctl('suppress', 'add', SENDER, 'Hand@Remote.test', 'user_unknown', '1h')
+        self.assertEqual(rc, 0, out)
+        rc, out = self.ctl('suppress', 'check', SENDER, 'hand@remote.test')
+        self.assertEqual(rc, 1, out)
+        self.assertIn('reason=user_unknown', out)
+        rc, out = self.ctl('suppress', 'list', SENDER)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('hand@remote.test reason=user_unknown', out)
+        self.assertIn('1 suppressed recipient', out)
+        self.assertEqual(int(self.redis_srv.cli('PTTL', 'pmbounce:{s:%s}:sup:hand@remote.test' % SENDER)) // 1000,
+                         3599)
+        r = self.send('hand@remote.test')
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assertIn('5.1.1', r.rcpt[0][2])
+        rc, out = self.ctl('suppress', 'remove', SENDER, 'hand@remote.test')
+        self.assertEqual((rc, 'removed' in out), (0, True), out)
+        r = self.send('hand@remote.test')
+        self.assertEqual(r.rcpt[0][1], 250, r.rcpt)
+        # counters: a recorded bounce shows up (written here as the milter's script would)
+        self.redis_srv.cli('HINCRBY', 'pmbounce:{s:%s}:stats' % SENDER, 'total', '2')
+        rc, out = self.ctl('bounces', 'stats', SENDER)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('total 2', out)
+        rc, out = self.ctl('bounces', 'stats')
+        self.assertEqual(rc, 0, out)
+        self.assertIn('stream pmbounce:events', out)
+        self.assertIn('total=2', out)
+        rc, out = self.ctl('suppress', 'frobnicate', SENDER)
+        self.assertEqual(rc, 2, out)
+
 
 if __name__ == '__main__':
     import unittest

@@ -7,6 +7,8 @@
  *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
  *	postmillctl [-c config] quota show|set|reset|list ...
+ *	postmillctl [-c config] suppress list|check|add|remove ...
+ *	postmillctl [-c config] bounces stats [SENDER]
  * DESCRIPTION
  *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
  *	success, 1 when the thing checked is wrong, 2 on usage errors.
@@ -37,6 +39,8 @@ static const struct {
 	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
 	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
 	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
+	{"suppress", ctl_suppress, "suppress list|check|add|remove ...       postmill-bounce suppression list"},
+	{"bounces", ctl_bounces, "bounces stats [SENDER]                   postmill-bounce counters"},
 };
 
 /* ctl_usage - list the subcommands */
