@@ -8,14 +8,15 @@
  *--*/
 #include "dkim_conf.h"
 #include "dkim_policy.h"
+#include "hosted.h"
 
 /* dkim_policy_hosted - authenticated or internal, and signing that kind */
 bool
 dkim_policy_hosted(bool authenticated, bool internal,
 		   const struct dkim_policy_options *opt)
 {
-	return (authenticated && opt->sign_authenticated)
-	    || (internal && opt->sign_internal);
+	return hosted_decide(authenticated, internal, opt->sign_authenticated,
+			     opt->sign_internal);
 }
 
 /* dkim_unsignable - the verdict for mail we cannot sign */

@@ -8,6 +8,8 @@
  *	postmillctl [-c config] dkim keygen|check ...
  *	postmillctl [-c config] quota show|set|reset|list ...
  *	postmillctl [-c config] spf check|batch ...
+ *	postmillctl [-c config] suppress list|check|add|remove ...
+ *	postmillctl [-c config] bounces stats [SENDER]
  * DESCRIPTION
  *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
  *	success, 1 when the thing checked is wrong, 2 on usage errors.
@@ -17,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bounce_conf.h"
 #include "cfg_common.h"
 #include "auth_conf.h"
 #include "ctl.h"
@@ -27,6 +30,7 @@
 
 const struct cfg_section *const ctl_sections[] = {
 	&cfg_common_section, &dkim_section, &limit_section, &auth_section,
+	&bounce_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
@@ -39,6 +43,8 @@ static const struct {
 	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
 	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
 	{"spf", ctl_spf, "spf check|batch ...                       evaluate SPF (RFC 7208) against DNS"},
+	{"suppress", ctl_suppress, "suppress list|check|add|remove ...       postmill-bounce suppression list"},
+	{"bounces", ctl_bounces, "bounces stats [SENDER]                   postmill-bounce counters"},
 };
 
 /* ctl_usage - list the subcommands */

@@ -1,0 +1,49 @@
+/*++
+ * NAME
+ *	bounce 3h
+ * SUMMARY
+ *	postmill-bounce internals: what one configuration snapshot loads
+ * DESCRIPTION
+ *	struct bounce_state is built by bounce_state_load() (bounce_state.c)
+ *	from a loaded configuration: the normalized bounce domain, the
+ *	keyring of secrets, the policy (reason lists, expiries) and the
+ *	Redis pool (it connects lazily, on the first call). It is immutable
+ *	and shared by every thread; the pool is thread-safe and lives as
+ *	long as the snapshot.
+ *
+ *	bounce_redis_conf() maps the shared redis_* parameters to a struct
+ *	redis_conf (borrowing the strings); postmillctl uses it too.
+ *
+ *	Modules, each with its own header:
+ *	bounce_tag.h	 the tag codec		bounce_keys.h	the secrets
+ *	bounce_policy.h	 decisions		bounce_store.h	Redis
+ *	bounce_msg.h	 one message's facts	bounce_milter.h	callbacks
+ *	bounce_classify.h the classifier (branch bounce-classify)
+ *--*/
+#ifndef POSTMILL_BOUNCE_H
+#define POSTMILL_BOUNCE_H
+
+#include <stdio.h>
+
+#include "bounce_conf.h"
+#include "bounce_keys.h"
+#include "bounce_policy.h"
+#include "cfg_common.h"
+#include "errlist.h"
+#include "redis.h"
+
+struct bounce_state {
+	const struct bounce_conf *conf;	/* borrowed from the snapshot */
+	char		*domain;	/* normalized bounce_domain */
+	struct bounce_keyring *keys;
+	struct bounce_policy pol;
+	struct redis_pool *pool;
+};
+
+void	*bounce_state_load(const struct common_conf *common, const void *conf,
+			   const char *config_path, struct errlist *el);
+void	 bounce_state_free(void *state);
+void	 bounce_state_describe(const void *state, FILE *fp);
+void	 bounce_redis_conf(const struct common_conf *c, struct redis_conf *out);
+
+#endif

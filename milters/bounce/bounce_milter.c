@@ -1,0 +1,538 @@
+/*++
+ * NAME
+ *	bounce_milter 3
+ * SUMMARY
+ *	postmill-bounce libmilter callbacks
+ * DESCRIPTION
+ *	Thin callbacks (STYLE 2.2): each gets its state, copies what it
+ *	needs, calls plain functions (bounce_tag.h, bounce_policy.h,
+ *	bounce_msg.h, bounce_classify.h) and bounce_store.h, maps the
+ *	result to a reply and logs one line per decision with the queue id.
+ *
+ *	A message is one of:
+ *	- a bounce: a recipient is at bounce_domain. Its tag is checked at
+ *	  RCPT (550 5.7.1 unless valid); at end of message the copy of the
+ *	  message is classified, the message record is read, the result
+ *	  recorded (one script), and the message delivered with headers,
+ *	  redirected to the original sender or discarded (bounce_action).
+ *	  Whoever the client is: bounces come from anywhere, internal hosts
+ *	  included, and the null sender is what they normally carry.
+ *	- outbound mail of a hosted sender (hosted.h) with a non-null
+ *	  sender: recipients on the sender's suppression list are refused
+ *	  at RCPT with 550 5.1.1; at end of message the record is saved and
+ *	  the envelope sender changed to b-TAG@bounce_domain (smfi_chgfrom).
+ *	- anything else: left alone.
+ *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
+ *	or accept (no check, no tag, no record; logged as a warning).
+ *
+ *	Message state is reset at MAIL and freed at end of message, abort
+ *	and close (which may come with no state at all).
+ *
+ *	Log lines (facility mail):
+ *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N
+ *	  QID: bounce: action=reject stage=rcpt reason=suppressed rcpt=<...>
+ *	      why=user_unknown since=...
+ *	  QID: bounce: action=reject stage=rcpt tag=bad_mac rcpt=<...>
+ *	  QID: bounce: action=record kind=dsn class=hard reason=user_unknown
+ *	      rcpt=<...> status=5.1.1 sender=<...> orig_qid=... id=ID
+ *	      events=N suppressed=N then=deliver
+ *	  QID: bounce: action=accept stage=... reason=redis_error error="..."
+ *--*/
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmilter/mfapi.h>
+#include <openssl/rand.h>
+
+#include "bounce.h"
+#include "bounce_milter.h"
+#include "bounce_msg.h"
+#include "bounce_store.h"
+#include "bounce_tag.h"
+#include "addr.h"
+#include "hosted.h"
+#include "log.h"
+#include "milter_main.h"
+#include "xalloc.h"
+
+#define BM_RCPTS_MAX	2000	/* bytes of recipients kept in a record */
+
+struct bounce_conn {
+	struct sockaddr_storage sa;
+	bool		 have_sa;
+	/* the message in progress */
+	struct milter_snapshot *snap;
+	char		 qid[32];
+	bool		 hosted;		/* outbound, to be tagged */
+	bool		 have_scope;
+	char		 sender[BOUNCE_ADDR_MAX + 1];	/* normalized */
+	char		 scope[BOUNCE_ADDR_MAX + 8];
+	char		 rcpts[BM_RCPTS_MAX];	/* accepted, comma-separated */
+	size_t		 nrcpts;
+	bool		 inbound;		/* a bounce to the bounce domain */
+	bool		 have_tag;
+	struct bounce_tag tag;
+	char		*tag_rcpt;		/* as the MTA gave it, for delrcpt */
+	struct bounce_buf buf;
+};
+
+/* bm_state - this message's loaded state */
+static const struct bounce_state *
+bm_state(const struct bounce_conn *c)
+{
+	return c->snap->state;
+}
+
+/* bm_now_ms - wall clock */
+static long long
+bm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* bm_qid - refresh the queue id; Postfix sends {i} late */
+static const char *
+bm_qid(SMFICTX *ctx, struct bounce_conn *c)
+{
+	return milter_qid(ctx, c->qid, sizeof(c->qid));
+}
+
+/* bm_end_message - drop message state */
+static void
+bm_end_message(struct bounce_conn *c)
+{
+	milter_snapshot_release(c->snap);
+	c->snap = NULL;
+	c->qid[0] = '\0';
+	c->hosted = c->have_scope = c->inbound = c->have_tag = false;
+	c->sender[0] = c->scope[0] = c->rcpts[0] = '\0';
+	c->nrcpts = 0;
+	c->tag_rcpt = xfree(c->tag_rcpt);
+	bounce_buf_free(&c->buf);
+}
+
+/* bm_redis_error - log a Redis failure and apply bounce_on_redis_error */
+static sfsistat
+bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
+	       const char *err)
+{
+	bool accept = bm_state(c)->conf->on_redis_error == BOUNCE_ON_ERROR_ACCEPT;
+
+	log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: action=%s stage=%s "
+		"reason=redis_error error=\"%s\" policy=%s", accept ? "accept" :
+		"tempfail", stage, err ? err : "?", accept ? "accept" : "tempfail");
+	if (accept)
+		return SMFIS_CONTINUE;
+	smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+	return SMFIS_TEMPFAIL;
+}
+
+/* bm_xxfi_negotiate - actions we need, stages we skip */
+static sfsistat
+bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+		  unsigned long f2, unsigned long f3, unsigned long *pf0,
+		  unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	unsigned long need = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_ADDRCPT
+	    | SMFIF_DELRCPT;
+	unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+
+	if ((f0 & need) != need)
+		return SMFIS_REJECT;	/* cannot change the sender: refuse the MTA */
+	*pf0 = need;
+	*pf1 = f1 & skip;
+	*pf2 = *pf3 = 0;
+	if (smfi_getpriv(ctx) == NULL)
+		smfi_setpriv(ctx, xcalloc(1, sizeof(struct bounce_conn)));
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_connect - remember the client address */
+static sfsistat
+bm_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof(*c));
+		smfi_setpriv(ctx, c);
+	}
+	c->have_sa = false;
+	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		memcpy(&c->sa, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+		       : sizeof(struct sockaddr_in6));
+		c->have_sa = true;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_envfrom - new message: snapshot, is it a hosted sender's */
+static sfsistat
+bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+	const struct bounce_state *st;
+	const char *login, *from = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	bool auth, internal;
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	bm_end_message(c);
+	if ((c->snap = milter_snapshot_acquire()) == NULL)
+		return SMFIS_TEMPFAIL;
+	st = bm_state(c);
+	c->buf.max = (size_t)st->conf->message_max;
+	login = smfi_getsymval(ctx, "{auth_authen}");
+	auth = login != NULL && *login != '\0';
+	internal = c->have_sa && hosted_is_internal(&c->snap->common->internal_hosts,
+						    (const struct sockaddr *)&c->sa);
+	/* the null sender (a bounce of ours) is never tagged: RFC 5321 4.5.5 */
+	if (hosted_decide(auth, internal, st->conf->tag_authenticated,
+			  st->conf->tag_internal)
+	    && bounce_addr_norm(from, strlen(from), c->sender, sizeof(c->sender)) == 0
+	    && strcmp(c->sender, "<>") != 0) {
+		c->hosted = true;
+		c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
+						 sizeof(c->scope)) == 0;
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* bm_rcpt_bounce - a recipient at the bounce domain: check its tag */
+static sfsistat
+bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
+	       const char *local)
+{
+	const struct bounce_state *st = bm_state(c);
+	struct bounce_tag t;
+	enum bounce_tag_status ts;
+	const char *why;
+	char esc[400], idhex[BOUNCE_TAG_ID_HEX];
+
+	ts = bounce_tag_local_decode(st->keys, local, strlen(local),
+				     (long long)time(NULL), &t, &why);
+	log_escape(esc, sizeof(esc), rcpt, strlen(rcpt));
+	if (ts != BOUNCE_TAG_OK) {
+		log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject stage=rcpt "
+			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
+		smfi_setreply(ctx, "550", "5.7.1", "Invalid bounce address: no message "
+			      "of ours was sent with this return path");
+		return SMFIS_REJECT;
+	}
+	c->inbound = true;
+	c->hosted = false;	/* a bounce is not tagged again */
+	bounce_tag_id_hex(t.id, idhex);
+	if (!c->have_tag) {
+		c->have_tag = true;
+		c->tag = t;
+		c->tag_rcpt = xstrdup(rcpt);
+	}
+	log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt tag=ok "
+		"id=%s rcpt=%s", idhex, esc);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_rcpt_add - remember an accepted recipient for the message record */
+static void
+bm_rcpt_add(struct bounce_conn *c, const char *norm)
+{
+	size_t used = strlen(c->rcpts), n = strlen(norm);
+
+	c->nrcpts++;
+	if (c->nrcpts > BOUNCE_STORE_MAX_RCPTS || used + n + 2 > sizeof(c->rcpts))
+		return;		/* the record keeps the first ones */
+	if (used > 0)
+		c->rcpts[used++] = ',';
+	memcpy(c->rcpts + used, norm, n + 1);
+}
+
+/* bm_xxfi_envrcpt - tag check (bounces) or suppression check (outbound) */
+static sfsistat
+bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+	const struct bounce_state *st;
+	const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
+	char local[ADDR_LOCAL_MAX + 1], norm[BOUNCE_ADDR_MAX + 1];
+	struct bounce_supp sup;
+	const char *err;
+	int r;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_CONTINUE;
+	st = bm_state(c);
+	r = bounce_rcpt_local(rcpt, strlen(rcpt), st->domain, local, sizeof(local));
+	if (r == 1)
+		return bm_rcpt_bounce(ctx, c, rcpt, local);
+	if (!c->hosted || bounce_addr_norm(rcpt, strlen(rcpt), norm, sizeof(norm)) < 0)
+		return SMFIS_CONTINUE;
+	if (c->have_scope && st->conf->suppress_at_rcpt) {
+		r = bounce_store_check(st->pool, st->conf->key_prefix, c->scope, norm,
+				       &sup, &err);
+		if (r < 0)
+			return bm_redis_error(ctx, c, "rcpt", err);
+		if (r == 1) {
+			char text[600], esc[400], sesc[400], wesc[64];
+
+			log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject "
+				"stage=rcpt reason=suppressed rcpt=<%s> sender=<%s> "
+				"why=%s since=%lld", log_escape(esc, sizeof(esc), norm,
+								strlen(norm)),
+				log_escape(sesc, sizeof(sesc), c->sender, strlen(c->sender)),
+				log_escape(wesc, sizeof(wesc), sup.reason, strlen(sup.reason)),
+				sup.since);
+			bounce_suppress_text(norm, sup.reason, sup.diagnostic, sup.since,
+					     text, sizeof(text));
+			smfi_setreply(ctx, "550", "5.1.1", text);
+			return SMFIS_REJECT;
+		}
+	}
+	bm_rcpt_add(c, norm);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_header - keep the header of a bounce */
+static sfsistat
+bm_xxfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL || !c->inbound)
+		return SMFIS_CONTINUE;
+	bounce_buf_add(&c->buf, name, strlen(name));
+	bounce_buf_add(&c->buf, ": ", 2);
+	bounce_buf_add(&c->buf, value, strlen(value));
+	bounce_buf_add(&c->buf, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_eoh - the blank line between header and body */
+static sfsistat
+bm_xxfi_eoh(SMFICTX *ctx)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->inbound)
+		bounce_buf_add(&c->buf, "\r\n", 2);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_body - keep the body of a bounce, up to bounce_message_max */
+static sfsistat
+bm_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL && c->inbound)
+		bounce_buf_add(&c->buf, (const char *)chunk, len);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_eom_tag - save the record and change the envelope sender */
+static sfsistat
+bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
+{
+	const struct bounce_state *st = bm_state(c);
+	unsigned char id[BOUNCE_TAG_ID_LEN];
+	char tag[BOUNCE_TAG_CHARS + 1], idhex[BOUNCE_TAG_ID_HEX], esc[400];
+	char *addr;
+	long long now = bm_now_ms();
+	const char *qid = bm_qid(ctx, c), *err;
+
+	if (RAND_bytes(id, sizeof(id)) != 1
+	    || bounce_tag_encode(&st->keys->keys[0], id,
+				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
+		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
+			"reason=crypto_error (RAND_bytes or HMAC failed)");
+		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+		return SMFIS_TEMPFAIL;
+	}
+	bounce_tag_id_hex(id, idhex);
+	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
+				      qid, c->rcpts, now, st->conf->tag_lifetime,
+				      &err) < 0)
+		return bm_redis_error(ctx, c, "eom", err);
+	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, st->domain);
+	if (smfi_chgfrom(ctx, addr, NULL) != MI_SUCCESS) {
+		log_msg(LOG_WARNING, qid, "bounce: action=accept stage=eom "
+			"reason=chgfrom_failed id=%s", idhex);
+	} else {
+		log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
+			"from=%s", log_escape(esc, sizeof(esc), c->sender,
+					      strlen(c->sender)), idhex, c->nrcpts, addr);
+	}
+	free(addr);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_add_headers - the X-Postmill-Bounce-* fields */
+static void
+bm_add_headers(SMFICTX *ctx, const struct bounce_evslot *e)
+{
+	char v[600];
+
+	bounce_header_clean(v, sizeof(v), e->ev.cls);
+	smfi_addheader(ctx, "X-Postmill-Bounce-Class", v);
+	bounce_header_clean(v, sizeof(v), e->ev.reason);
+	smfi_addheader(ctx, "X-Postmill-Bounce-Reason", v);
+	bounce_header_clean(v, sizeof(v), e->norm[0] ? e->norm : "unknown");
+	smfi_addheader(ctx, "X-Postmill-Bounce-Recipient", v);
+	bounce_header_clean(v, sizeof(v), e->ev.status[0] ? e->ev.status : "none");
+	smfi_addheader(ctx, "X-Postmill-Bounce-Status", v);
+}
+
+/* bm_eom_bounce - classify, record, deliver/redirect/discard */
+static sfsistat
+bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
+{
+	const struct bounce_state *st = bm_state(c);
+	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
+	struct bounce_evslot *slots = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*slots));
+	struct bounce_event ev[BOUNCE_MAX_RCPTS];
+	struct bounce_record_result res;
+	struct bounce_record_req req;
+	struct bounce_msgrec rec;
+	char idhex[BOUNCE_TAG_ID_HEX], scope[BOUNCE_ADDR_MAX + 8];
+	char e1[400], e2[400], e3[200];
+	const char *qid = bm_qid(ctx, c), *err, *why = "", *then;
+	size_t n, nsup = 0;
+	int first, r, action = st->conf->action;
+	sfsistat rc = SMFIS_CONTINUE;
+
+	bounce_tag_id_hex(c->tag.id, idhex);
+	if (bounce_classify(c->buf.data ? c->buf.data : "", c->buf.len, rep, &why) < 0)
+		log_msg(LOG_INFO, qid, "bounce: classify: %s", why);
+	if ((r = bounce_store_load_message(st->pool, st->conf->key_prefix, idhex,
+					   &rec, &err)) < 0) {
+		rc = bm_redis_error(ctx, c, "eom", err);
+		goto out;
+	}
+	n = bounce_events_build(rep, &st->pol, rec.rcpts, slots);
+	for (size_t i = 0; i < n; i++)
+		ev[i] = slots[i].ev;
+	memset(&req, 0, sizeof(req));
+	req.prefix = st->conf->key_prefix;
+	req.stream = st->conf->stream;
+	req.maxlen = st->conf->stream_maxlen;
+	req.sender = rec.sender;
+	if (r == 1 && bounce_scope_tag(st->pol.scope, rec.sender, scope, sizeof(scope)) == 0)
+		req.scope_tag = scope;
+	req.orig_qid = rec.qid;
+	req.msgid = idhex;
+	req.kind = bounce_kind_name(rep->kind);
+	req.now_ms = bm_now_ms();
+	req.soft_threshold = st->pol.soft_threshold;
+	req.soft_window_ms = st->pol.soft_window_ms;
+	req.n = n;
+	req.ev = ev;
+	if (bounce_store_record(st->pool, &req, &res, &err) < 0) {
+		rc = bm_redis_error(ctx, c, "eom", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		nsup += res.suppressed[i];
+	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
+		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
+	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
+	    action == BOUNCE_ACTION_REDIRECT ? "redirect" : "deliver";
+	first = bounce_first_failed(slots, n);
+	log_msg(LOG_INFO, qid, "bounce: action=record kind=%s class=%s reason=%s "
+		"rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
+		"suppressed=%zu%s%s then=%s", bounce_kind_name(rep->kind),
+		bounce_class_name(rep->cls), bounce_reason_name(rep->reason),
+		first >= 0 ? log_escape(e1, sizeof(e1), slots[first].norm,
+					strlen(slots[first].norm)) : "",
+		first >= 0 && slots[first].ev.status[0] ?
+		log_escape(e3, sizeof(e3), slots[first].ev.status,
+			   strlen(slots[first].ev.status)) : "-",
+		log_escape(e2, sizeof(e2), rec.sender, strlen(rec.sender)),
+		rec.qid[0] ? rec.qid : "-", idhex, n, nsup,
+		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then);
+	if (action == BOUNCE_ACTION_DISCARD) {
+		rc = SMFIS_DISCARD;
+		goto out;
+	}
+	if (first >= 0)
+		bm_add_headers(ctx, &slots[first]);
+	if (action == BOUNCE_ACTION_REDIRECT) {
+		char *to = xasprintf("<%s>", rec.sender);
+
+		if (smfi_delrcpt(ctx, c->tag_rcpt) != MI_SUCCESS
+		    || smfi_addrcpt(ctx, to) != MI_SUCCESS)
+			log_msg(LOG_WARNING, qid, "bounce: redirect failed; delivering "
+				"to the bounce address");
+		free(to);
+	}
+out:
+	free(rep);
+	free(slots);
+	return rc;
+}
+
+/* bm_xxfi_eom - tag outbound mail, or handle a bounce */
+static sfsistat
+bm_xxfi_eom(SMFICTX *ctx)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+	sfsistat rc = SMFIS_CONTINUE;
+
+	if (c == NULL || c->snap == NULL)
+		return SMFIS_CONTINUE;
+	if (c->inbound && c->have_tag)
+		rc = bm_eom_bounce(ctx, c);
+	else if (c->hosted && c->nrcpts > 0)
+		rc = bm_eom_tag(ctx, c);
+	bm_end_message(c);
+	return rc;
+}
+
+/* bm_xxfi_abort - the MTA dropped the message */
+static sfsistat
+bm_xxfi_abort(SMFICTX *ctx)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		bm_end_message(c);
+	return SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_close - end of the connection; may come with no state */
+static sfsistat
+bm_xxfi_close(SMFICTX *ctx)
+{
+	struct bounce_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		bm_end_message(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+const struct smfiDesc bounce_milter_desc = {
+	.xxfi_name = "postmill-bounce",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	.xxfi_connect = bm_xxfi_connect,
+	.xxfi_envfrom = bm_xxfi_envfrom,
+	.xxfi_envrcpt = bm_xxfi_envrcpt,
+	.xxfi_header = bm_xxfi_header,
+	.xxfi_eoh = bm_xxfi_eoh,
+	.xxfi_body = bm_xxfi_body,
+	.xxfi_eom = bm_xxfi_eom,
+	.xxfi_abort = bm_xxfi_abort,
+	.xxfi_close = bm_xxfi_close,
+	.xxfi_negotiate = bm_xxfi_negotiate,
+};

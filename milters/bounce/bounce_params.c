@@ -1,0 +1,94 @@
+/*++
+ * NAME
+ *	bounce_params 3
+ * SUMMARY
+ *	the postmill-bounce parameter table
+ * DESCRIPTION
+ *	One row per bounce_ parameter; the only place their defaults live.
+ *
+ *	bounce_tag_lifetime defaults to 10 days: remote MTAs keep trying for
+ *	up to 5 days (Postfix's maximal_queue_lifetime) before they bounce,
+ *	and a bounce that arrives after its tag expired is refused.
+ *
+ *	bounce_suppress_reasons never accepts policy_rejected, spam_rejected
+ *	or rate_limited (nor the soft list): those say the receiver does not
+ *	want this sender now, not that the address is gone; suppressing real
+ *	people for the sender's reputation is the commonest complaint about
+ *	other systems.
+ *
+ *	bounce_on_redis_error defaults to tempfail: a 4xx only delays mail,
+ *	while accepting a bounce unrecorded loses it for good.
+ *
+ *	Settings that need a value (bounce_domain, the secrets) are checked
+ *	when postmill-bounce loads its state, not here: "postmillctl config
+ *	check" of a site without postmill-bounce must pass.
+ *--*/
+#include <stddef.h>
+
+#include "bounce_conf.h"
+#include "bounce_policy.h"
+
+#define B(field) offsetof(struct bounce_conf, field)
+
+static const struct cfg_param bounce_params[] = {
+	{"bounce_socket", CFG_STR, "unix:/run/postmill/bounce.sock", B(socket), 0, 0, NULL, NULL,
+	 "Where postmill-bounce listens: unix:/path, inet:port@host or inet6:port@host."},
+	{"bounce_pid_file", CFG_STR, "/run/postmill/bounce.pid", B(pid_file), 0, 0, NULL, NULL,
+	 "Pid file of the postmill-bounce supervisor (empty: none)."},
+	{"bounce_domain", CFG_STR, "", B(domain), 0, 0, NULL, NULL,
+	 "Domain of the tagged envelope senders (b-TAG@DOMAIN); its MX must be this Postfix with postmill-bounce."},
+	{"bounce_secret_files", CFG_LIST, POSTMILL_SYSCONFDIR "/bounce.secret", B(secret_files), 0, 0, NULL, NULL,
+	 "Files of one HMAC secret each (16-256 bytes, mode 0600); the first signs new tags, all are accepted."},
+	{"bounce_tag_lifetime", CFG_TIME, "10d", B(tag_lifetime), 1000, 0, NULL, "s",
+	 "How long a tag, and the message record in Redis, stay valid; later bounces are refused."},
+	{"bounce_tag_authenticated", CFG_BOOL, "yes", B(tag_authenticated), 0, 0, NULL, NULL,
+	 "Tag the envelope sender of mail from SASL-authenticated clients."},
+	{"bounce_tag_internal_hosts", CFG_BOOL, "yes", B(tag_internal), 0, 0, NULL, NULL,
+	 "Tag the envelope sender of mail from internal_hosts."},
+	{"bounce_suppress_scope", CFG_ENUM, "sender", B(suppress_scope), 0, 0, "sender|domain|global|off", NULL,
+	 "Whose suppression list a bounce goes into and is checked against: the sender, its domain, everyone, or none."},
+	{"bounce_suppress_at_rcpt", CFG_BOOL, "yes", B(suppress_at_rcpt), 0, 0, NULL, NULL,
+	 "Refuse a suppressed recipient at RCPT with 550 5.1.1 and when and why (no: record only)."},
+	{"bounce_suppress_reasons", CFG_LIST, "user_unknown, domain_unknown, suspended, complaint", B(suppress_reasons), 0, 0, NULL, NULL,
+	 "Reasons that suppress the recipient at the first bounce."},
+	{"bounce_soft_reasons", CFG_LIST, "mailbox_full, message_too_large, expired, network_error, system_error, other", B(soft_reasons), 0, 0, NULL, NULL,
+	 "Reasons that suppress after bounce_soft_threshold bounces within bounce_soft_window with no delivery between."},
+	{"bounce_soft_threshold", CFG_INT, "5", B(soft_threshold), 0, 1000, NULL, NULL,
+	 "Soft bounces that suppress a recipient (0: soft bounces never suppress)."},
+	{"bounce_soft_window", CFG_TIME, "14d", B(soft_window), 1000, 0, NULL, "s",
+	 "Window of bounce_soft_threshold, from the first soft bounce; a delivery report starts it again."},
+	{"bounce_suppress_expiry", CFG_LIST, "user_unknown=365d, domain_unknown=30d, suspended=90d, complaint=0, *=14d", B(suppress_expiry), 0, 0, NULL, NULL,
+	 "How long a suppression lasts, per reason as REASON=DURATION (0: forever; *: every other reason)."},
+	{"bounce_action", CFG_ENUM, "deliver", B(action), 0, 0, "deliver|redirect|discard", NULL,
+	 "After recording a bounce: deliver it on with X-Postmill-Bounce-* headers, redirect it to the original sender, or discard it."},
+	{"bounce_on_redis_error", CFG_ENUM, "tempfail", B(on_redis_error), 0, 0, "tempfail|accept", NULL,
+	 "When Redis cannot answer in time: tempfail (451 4.3.0), or accept (untagged, unchecked, unrecorded) and log it."},
+	{"bounce_key_prefix", CFG_STR, "pmbounce:", B(key_prefix), 0, 0, NULL, NULL,
+	 "Prefix of every Redis key postmill-bounce writes."},
+	{"bounce_stream", CFG_STR, "pmbounce:events", B(stream), 0, 0, NULL, NULL,
+	 "Redis Stream that receives one event per bounced, delayed or complained-about recipient."},
+	{"bounce_stream_maxlen", CFG_INT, "1000000", B(stream_maxlen), 1, 0, NULL, NULL,
+	 "Approximate length the stream is trimmed to (XADD MAXLEN ~)."},
+	{"bounce_message_max", CFG_SIZE, "1m", B(message_max), 65536, 1048576, NULL, NULL,
+	 "Bytes of a returning message kept for classification; the rest is not read."},
+	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
+};
+
+/* bounce_validate - reason lists and expiries */
+static void
+bounce_validate(const void *values, const char *path, struct errlist *el)
+{
+	const struct bounce_conf *c = values;
+	struct bounce_policy pol;
+
+	(void)bounce_policy_from_conf(c, &pol, path, el);
+	if (c->key_prefix == NULL)
+		errlist_add_at(el, path, 0, "bounce_key_prefix is empty: keys "
+			       "would mix with other applications' keys");
+	if (c->stream == NULL)
+		errlist_add_at(el, path, 0, "bounce_stream is empty");
+}
+
+const struct cfg_section bounce_section = {
+	"bounce", "bounce_", bounce_params, sizeof(struct bounce_conf), bounce_validate,
+};

@@ -1,0 +1,318 @@
+/*++
+ * NAME
+ *	bounce_policy_test 1
+ * SUMMARY
+ *	unit tests of postmill-bounce's decisions
+ *	(milters/bounce/bounce_policy.c, bounce_msg.c, common/hosted.c)
+ * DESCRIPTION
+ *	Tables: the plan of one recipient by class, reason and action under
+ *	the default policy (reputation reasons never suppress, delivered
+ *	resets); the configuration checks (unknown and forbidden reasons,
+ *	a reason in both lists, bad expiries); scope tags; address
+ *	normalization; recipients at the bounce domain; the reply text
+ *	(no CR, LF or '%'); events built from a report, with the message
+ *	record's recipient as fallback; the bounded buffer; the hosted
+ *	decision.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "hosted.h"
+#include "xalloc.h"
+#include "../../milters/bounce/bounce_conf.h"
+#include "../../milters/bounce/bounce_msg.h"
+#include "../../milters/bounce/bounce_policy.h"
+
+/* conf_with - the defaults, with some rows overridden by "name = value" text */
+static struct bounce_conf *
+conf_with(const char *text, struct errlist *el)
+{
+	char path[] = "/tmp/bpolXXXXXX";
+	const struct cfg_section *secs[] = {&bounce_section};
+	void *values[1] = {NULL};
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "w");
+
+	fputs(text, fp);
+	fclose(fp);
+	if (cfg_load(path, secs, 1, values, el) < 0)
+		values[0] = NULL;
+	unlink(path);
+	return values[0];
+}
+
+/* test_plan - one recipient's effect on the suppression list */
+static void
+test_plan(void **state)
+{
+	struct errlist el = ERRLIST_INIT;
+	struct bounce_conf *c = conf_with("bounce_soft_threshold = 3\n", &el);
+	struct bounce_policy pol;
+	static const struct {
+		const char *name;
+		enum bounce_class cls;
+		enum bounce_reason reason;
+		const char *action;
+		bool sup, soft, reset;
+		long long expiry_ms;
+	} cases[] = {
+		{"user unknown", BOUNCE_CLASS_HARD, BOUNCE_REASON_USER_UNKNOWN, "failed", true, false, false, 365LL * 86400000},
+		{"domain unknown", BOUNCE_CLASS_HARD, BOUNCE_REASON_DOMAIN_UNKNOWN, "failed", true, false, false, 30LL * 86400000},
+		{"suspended", BOUNCE_CLASS_SOFT, BOUNCE_REASON_SUSPENDED, "failed", true, false, false, 90LL * 86400000},
+		{"complaint, forever", BOUNCE_CLASS_COMPLAINT, BOUNCE_REASON_COMPLAINT, "", true, false, false, 0},
+		{"mailbox full counts", BOUNCE_CLASS_SOFT, BOUNCE_REASON_MAILBOX_FULL, "failed", false, true, false, 14LL * 86400000},
+		{"too large counts", BOUNCE_CLASS_SOFT, BOUNCE_REASON_MESSAGE_TOO_LARGE, "failed", false, true, false, 14LL * 86400000},
+		{"policy never", BOUNCE_CLASS_SOFT, BOUNCE_REASON_POLICY_REJECTED, "failed", false, false, false, 0},
+		{"spam never", BOUNCE_CLASS_SOFT, BOUNCE_REASON_SPAM_REJECTED, "failed", false, false, false, 0},
+		{"rate limit never", BOUNCE_CLASS_SOFT, BOUNCE_REASON_RATE_LIMITED, "failed", false, false, false, 0},
+		{"delivered resets", BOUNCE_CLASS_NONE, BOUNCE_REASON_OTHER, "delivered", false, false, true, 0},
+		{"relayed resets", BOUNCE_CLASS_NONE, BOUNCE_REASON_OTHER, "relayed", false, false, true, 0},
+		{"delayed: nothing", BOUNCE_CLASS_NONE, BOUNCE_REASON_MAILBOX_FULL, "delayed", false, false, false, 0},
+		{"auto reply resets", BOUNCE_CLASS_AUTO_REPLY, BOUNCE_REASON_AUTO_REPLY, "", false, false, true, 0},
+	};
+
+	assert_non_null(c);
+	assert_int_equal(bounce_policy_from_conf(c, &pol, "t", &el), 0);
+	assert_int_equal(pol.soft_threshold, 3);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bounce_rcpt r;
+		struct bounce_rcpt_plan p;
+
+		memset(&r, 0, sizeof(r));
+		r.cls = cases[i].cls;
+		r.reason = cases[i].reason;
+		snprintf(r.action, sizeof(r.action), "%s", cases[i].action);
+		bounce_policy_plan(&pol, &r, &p);
+		if (p.suppress != cases[i].sup || p.soft != cases[i].soft
+		    || p.reset != cases[i].reset || p.expiry_ms != cases[i].expiry_ms)
+			tcase_bad(cases[i].name, "got sup=%d soft=%d reset=%d exp=%lld, "
+				  "want sup=%d soft=%d reset=%d exp=%lld", p.suppress, p.soft,
+				  p.reset, p.expiry_ms, cases[i].sup, cases[i].soft,
+				  cases[i].reset, cases[i].expiry_ms);
+	}
+	cfg_values_free(&bounce_section, c);
+	tcase_done();
+}
+
+/* test_conf_errors - every bad setting is reported with its name */
+static void
+test_conf_errors(void **state)
+{
+	static const struct {
+		const char *name, *text, *want;
+	} cases[] = {
+		{"unknown reason", "bounce_suppress_reasons = user_unknown, nosuch\n", "nosuch: unknown reason"},
+		{"policy may not suppress", "bounce_suppress_reasons = policy_rejected\n", "never suppresses"},
+		{"rate limit may not count", "bounce_soft_reasons = rate_limited\n", "never suppresses"},
+		{"in both lists", "bounce_soft_reasons = user_unknown\n", "also in bounce_suppress_reasons"},
+		{"expiry without =", "bounce_suppress_expiry = user_unknown\n", "expected REASON=DURATION"},
+		{"expiry bad unit", "bounce_suppress_expiry = user_unknown=3x\n", "user_unknown=3x"},
+		{"expiry unknown reason", "bounce_suppress_expiry = bogus=3d\n", "unknown reason"},
+		{"bad scope", "bounce_suppress_scope = planet\n", "bounce_suppress_scope"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct errlist el = ERRLIST_INIT;
+		struct bounce_conf *c = conf_with(cases[i].text, &el);
+		char *all = errlist_join(&el);
+
+		if (c != NULL)
+			tcase_bad(cases[i].name, "got a loaded config, want an error");
+		else if (strstr(all, cases[i].want) == NULL)
+			tcase_bad(cases[i].name, "got \"%s\", want \"%s\"", all, cases[i].want);
+		free(all);
+		errlist_free(&el);
+		cfg_values_free(&bounce_section, c);
+	}
+	tcase_done();
+}
+
+/* test_scope_addr - scope tags, normalization, bounce-domain recipients */
+static void
+test_scope_addr(void **state)
+{
+	static const struct {
+		const char *name;
+		int scope;
+		const char *sender, *want;	/* want NULL: -1 */
+	} scopes[] = {
+		{"sender", BOUNCE_SCOPE_SENDER, "alice@example.test", "s:alice@example.test"},
+		{"domain", BOUNCE_SCOPE_DOMAIN, "alice@example.test", "d:example.test"},
+		{"global", BOUNCE_SCOPE_GLOBAL, "", "g"},
+		{"off", BOUNCE_SCOPE_OFF, "alice@example.test", NULL},
+		{"sender empty", BOUNCE_SCOPE_SENDER, "", NULL},
+		{"domain without @", BOUNCE_SCOPE_DOMAIN, "postmaster", NULL},
+	};
+	static const struct {
+		const char *name, *in, *want;
+	} norms[] = {
+		{"brackets, case", "<Alice@Example.TEST>", "alice@example.test"},
+		{"bare", "bob@x.test", "bob@x.test"},
+		{"null path", "<>", NULL},
+		{"space", "<a b@x.test>", NULL},
+		{"empty", "", NULL},
+	};
+	static const struct {
+		const char *name, *path;
+		int want;
+		const char *local;
+	} locals[] = {
+		{"ours", "<b-abc@bounces.test>", 1, "b-abc"},
+		{"ours, upper-case domain", "<B-ABC@BOUNCES.Test>", 1, "B-ABC"},
+		{"other domain", "<b-abc@example.test>", 0, NULL},
+		{"subdomain is not ours", "<b-abc@x.bounces.test>", 0, NULL},
+		{"garbage", "<@@>", -1, NULL},
+	};
+	char out[400];
+
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		int r = bounce_scope_tag(scopes[i].scope, scopes[i].sender, out, sizeof(out));
+
+		if ((scopes[i].want == NULL) != (r < 0)
+		    || (r == 0 && strcmp(out, scopes[i].want) != 0))
+			tcase_bad(scopes[i].name, "got %d \"%s\", want \"%s\"", r,
+				  r == 0 ? out : "", scopes[i].want ? scopes[i].want : "-1");
+	}
+	for (size_t i = 0; i < sizeof(norms) / sizeof(norms[0]); i++) {
+		int r = bounce_addr_norm(norms[i].in, strlen(norms[i].in), out, sizeof(out));
+
+		if ((norms[i].want == NULL) != (r < 0)
+		    || (r == 0 && strcmp(out, norms[i].want) != 0))
+			tcase_bad(norms[i].name, "got %d \"%s\", want \"%s\"", r,
+				  r == 0 ? out : "", norms[i].want ? norms[i].want : "-1");
+	}
+	for (size_t i = 0; i < sizeof(locals) / sizeof(locals[0]); i++) {
+		int r = bounce_rcpt_local(locals[i].path, strlen(locals[i].path),
+					  "bounces.test", out, sizeof(out));
+
+		if (r != locals[i].want || (r == 1 && strcmp(out, locals[i].local) != 0))
+			tcase_bad(locals[i].name, "got %d \"%s\", want %d \"%s\"", r,
+				  r == 1 ? out : "", locals[i].want,
+				  locals[i].local ? locals[i].local : "");
+	}
+	tcase_done();
+}
+
+/* test_reply_text - when and why, nothing smfi_setreply cannot take */
+static void
+test_reply_text(void **state)
+{
+	char out[600];
+
+	bounce_suppress_text("bob@x.test", "user_unknown",
+			     "smtp; 550 5.1.1 <bob@x.test>: 100% gone\r\nX", 1700000000,
+			     out, sizeof(out));
+	assert_non_null(strstr(out, "2023-11-14 22:13:20 UTC"));
+	assert_non_null(strstr(out, "user_unknown"));
+	assert_non_null(strstr(out, "<bob@x.test>"));
+	assert_null(strchr(out, '%'));
+	assert_null(strchr(out, '\r'));
+	assert_null(strchr(out, '\n'));
+	bounce_suppress_text("bob@x.test", "complaint", "", 0, out, sizeof(out));
+	assert_non_null(strstr(out, "an unknown time"));
+}
+
+/* test_events - a report into events */
+static void
+test_events(void **state)
+{
+	struct errlist el = ERRLIST_INIT;
+	struct bounce_conf *c = conf_with("", &el);
+	struct bounce_policy pol;
+	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
+	struct bounce_evslot *s = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*s));
+	size_t n;
+
+	assert_non_null(c);
+	assert_int_equal(bounce_policy_from_conf(c, &pol, "t", &el), 0);
+	/* a DSN with a delivered and a failed recipient */
+	rep->kind = BOUNCE_KIND_DSN;
+	rep->cls = BOUNCE_CLASS_HARD;
+	rep->nrcpt = 2;
+	snprintf(rep->rcpt[0].recipient, sizeof(rep->rcpt[0].recipient), "Ok@X.test");
+	snprintf(rep->rcpt[0].action, sizeof(rep->rcpt[0].action), "delivered");
+	snprintf(rep->rcpt[1].recipient, sizeof(rep->rcpt[1].recipient), "gone@x.test");
+	snprintf(rep->rcpt[1].action, sizeof(rep->rcpt[1].action), "failed");
+	snprintf(rep->rcpt[1].status, sizeof(rep->rcpt[1].status), "5.1.1");
+	rep->rcpt[1].cls = BOUNCE_CLASS_HARD;
+	rep->rcpt[1].reason = BOUNCE_REASON_USER_UNKNOWN;
+	n = bounce_events_build(rep, &pol, "ok@x.test,gone@x.test", s);
+	assert_int_equal(n, 2);
+	assert_string_equal(s[0].norm, "ok@x.test");
+	assert_true(s[0].ev.plan.reset);
+	assert_true(s[1].ev.plan.suppress);
+	assert_int_equal(bounce_first_failed(s, n), 1);
+	/* a complaint naming nobody: the record's only recipient */
+	memset(rep, 0, sizeof(*rep));
+	rep->kind = BOUNCE_KIND_ARF;
+	rep->cls = BOUNCE_CLASS_COMPLAINT;
+	rep->reason = BOUNCE_REASON_COMPLAINT;
+	n = bounce_events_build(rep, &pol, "Carol@x.test", s);
+	assert_int_equal(n, 1);
+	assert_string_equal(s[0].norm, "carol@x.test");
+	assert_true(s[0].ev.plan.suppress);
+	/* ... with several recipients in the record: unknown, never suppresses */
+	n = bounce_events_build(rep, &pol, "a@x.test,b@x.test", s);
+	assert_int_equal(n, 1);
+	assert_string_equal(s[0].norm, "");
+	assert_false(s[0].ev.plan.suppress);
+	/* nothing failed, nobody named: no event */
+	memset(rep, 0, sizeof(*rep));
+	assert_int_equal(bounce_events_build(rep, &pol, "a@x.test", s), 0);
+	assert_int_equal(bounce_first_failed(s, 0), -1);
+	free(rep);
+	free(s);
+	cfg_values_free(&bounce_section, c);
+}
+
+/* test_buf_hosted - the bounded copy; the hosted decision */
+static void
+test_buf_hosted(void **state)
+{
+	struct bounce_buf b = {NULL, 0, 10, 0};
+	char v[8];
+
+	bounce_buf_add(&b, "0123456", 7);
+	bounce_buf_add(&b, "789abc", 6);
+	assert_int_equal(b.len, 10);
+	assert_int_equal(b.dropped, 3);
+	assert_memory_equal(b.data, "0123456789", 10);
+	bounce_buf_free(&b);
+	assert_int_equal(b.max, 10);
+	assert_null(b.data);
+	bounce_header_clean(v, sizeof(v), "a\r\nbcdefgh");
+	assert_string_equal(v, "a??bcde");
+
+	assert_true(hosted_decide(true, false, true, true));
+	assert_true(hosted_decide(false, true, true, true));
+	assert_false(hosted_decide(false, false, true, true));
+	assert_false(hosted_decide(true, false, false, true));
+	assert_false(hosted_decide(false, true, true, false));
+	assert_false(hosted_is_internal(NULL, NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_conf_errors),
+		cmocka_unit_test(test_scope_addr),
+		cmocka_unit_test(test_reply_text),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_buf_hosted),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
