@@ -82,7 +82,7 @@ static const char *const delay_phrases[] = {
 /* ... unless it says that it gave up */
 static const char *const final_phrases[] = {
 	"permanent error", "permanent fatal", "given up", "gave up",
-	"giving up", "retry timeout exceeded", "could not be delivered",
+	"giving up", "retry timeout exceeded",
 	"failed permanently", "delivery has failed",
 };
 
