@@ -2,11 +2,55 @@
  * NAME
  *	bounce_classify 3
  * SUMMARY
- *	bounce report -> class and reason (see bounce_classify.h)
+ *	returned message -> report: kind, recipients, class and reason
+ * DESCRIPTION
+ *	See bounce_classify.h for the contract. The order of the decision:
+ *	1. a message/feedback-report part that parses: a complaint (ARF);
+ *	2. a message/delivery-status part with recipients: a DSN, each
+ *	   recipient with its own status, diagnostic and reason; a
+ *	   recipient without a Diagnostic-Code borrows the reason the text
+ *	   part gives for the same address;
+ *	3. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
+ *	   message that is not from a MAILER-DAEMON: an auto-reply;
+ *	4. a bounce by From, Subject or text: a text bounce, recipients
+ *	   found in the text (bounce_text.h), else X-Failed-Recipients
+ *	   (Exim), else the To: of the returned header;
+ *	5. Auto-Submitted other than "no": an auto-reply;
+ *	6. otherwise a message of unknown kind, class none.
+ *	Parts inside a returned message (message/rfc822) never count as the
+ *	report's own parts: the original could itself be a bounce.
+ *
+ *	The working memory (about 200 KiB: the part list, the decoded
+ *	report and text) comes from xmalloc() and is freed before return.
  *--*/
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "bounce_arf.h"
 #include "bounce_classify.h"
+#include "bounce_dsn.h"
+#include "bounce_mime.h"
+#include "bounce_reason.h"
+#include "bounce_text.h"
+#include "xalloc.h"
+
+struct work {
+	struct bounce_mime mime;
+	struct bounce_dsn dsn;
+	struct bounce_arf arf;
+	struct bounce_text_rcpt trcpt[BOUNCE_MAX_RCPTS];
+	size_t	ntrcpt;
+	char	from[1024];		/* header values, unfolded */
+	char	from_addr[321];
+	char	to_addr[321];
+	char	subject[1024];
+	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
+	size_t	textlen;
+	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
+};
 
 static const char *const class_names[] = {
 	[BOUNCE_CLASS_NONE] = "none",
@@ -88,12 +132,346 @@ bounce_reason_by_name(const char *name)
 	return -1;
 }
 
-/* bounce_classify - placeholder until the parser lands */
+/* copy - bounded string copy, truncating */
+static void
+copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* header_addr - the address in a From/To value: <...> first, else any */
+static void
+header_addr(const char *v, char *out, size_t cap)
+{
+	const char *lt = strchr(v, '<');
+	size_t a, b, len = strlen(v), from = 0;
+
+	out[0] = '\0';
+	if (lt != NULL && strchr(lt, '>') != NULL)
+		from = (size_t)(lt - v) + 1;
+	if (bounce_text_find_addr(v, len, from, &a, &b)
+	    || bounce_text_find_addr(v, len, 0, &a, &b))
+		snprintf(out, cap, "%.*s", (int)(b - a), v + a);
+}
+
+/* in_returned - is the part inside a returned message */
+static bool
+in_returned(const struct bounce_mime *m, size_t i)
+{
+	int p;
+
+	for (p = m->part[i].parent; p >= 0; p = m->part[p].parent)
+		if (strcmp(m->part[p].type, "message/rfc822") == 0
+		    || strcmp(m->part[p].type, "message/global") == 0)
+			return true;
+	return false;
+}
+
+/* find_part - first part of one of the types, outside returned messages */
+static const struct bounce_part *
+find_part(const struct bounce_mime *m, const char *t1, const char *t2)
+{
+	size_t i;
+
+	for (i = 0; i < m->nparts; i++)
+		if (!in_returned(m, i) && (strcmp(m->part[i].type, t1) == 0
+					   || (t2 && strcmp(m->part[i].type,
+							    t2) == 0)))
+			return &m->part[i];
+	return NULL;
+}
+
+/* returned_header - Message-ID and To of the returned message */
+static void
+returned_header(struct work *w, struct bounce_report *out)
+{
+	const struct bounce_mime *m = &w->mime;
+	const char *hdr = NULL;
+	size_t i, hdrlen = 0;
+	char val[1024];
+
+	for (i = 0; i < m->nparts && hdr == NULL; i++) {
+		if (in_returned(m, i))
+			continue;
+		if (strcmp(m->part[i].type, "text/rfc822-headers") == 0) {
+			hdr = m->part[i].body;
+			hdrlen = m->part[i].bodylen;
+		} else if ((strcmp(m->part[i].type, "message/rfc822") == 0
+			    || strcmp(m->part[i].type, "message/global") == 0)
+			   && i + 1 < m->nparts
+			   && m->part[i + 1].parent == (int)i) {
+			hdr = m->part[i + 1].hdr;
+			hdrlen = m->part[i + 1].hdrlen;
+		}
+	}
+	if (hdr == NULL)
+		return;
+	if (bounce_mime_header(hdr, hdrlen, "Message-ID", val, sizeof(val)))
+		copy(out->original_message_id, sizeof(out->original_message_id),
+		     val);
+	if (bounce_mime_header(hdr, hdrlen, "To", val, sizeof(val)))
+		header_addr(val, out->original_rcpt_hint,
+			    sizeof(out->original_rcpt_hint));
+}
+
+/* notification - the human-readable text of the report */
+static void
+notification(struct work *w)
+{
+	const struct bounce_mime *m = &w->mime;
+	const struct bounce_part *pt;
+
+	pt = find_part(m, "text/plain", NULL);
+	if (pt == NULL)
+		pt = find_part(m, "text/html", NULL);
+	if (pt == NULL) {
+		w->text[0] = '\0';
+		w->textlen = 0;
+		return;
+	}
+	w->textlen = bounce_mime_text(pt, w->text, sizeof(w->text));
+	w->textlen = bounce_text_cut(w->text, w->textlen);
+	w->text[w->textlen] = '\0';
+}
+
+/* finish_rcpt - status fallback, action, reason and class of one recipient */
+static void
+finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
+{
+	if (r->status[0] == '\0')
+		bounce_dsn_find_status(r->diagnostic, strlen(r->diagnostic),
+				       r->status, sizeof(r->status));
+	if (r->status[0] == '\0' && fallback != NULL)
+		bounce_dsn_find_status(fallback, flen, r->status,
+				       sizeof(r->status));
+	if (r->action[0] == '\0') {
+		/* RFC 3464 2.3.3 makes Action required; infer it. */
+		if (r->status[0] == '2')
+			copy(r->action, sizeof(r->action), "delivered");
+		else if (r->status[0] == '4')
+			copy(r->action, sizeof(r->action), "delayed");
+		else
+			copy(r->action, sizeof(r->action), "failed");
+	}
+	if (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0)
+		r->reason = bounce_reason_decide(r->diagnostic,
+						 strlen(r->diagnostic),
+						 fallback, flen, r->status,
+						 r->action);
+	else
+		r->reason = BOUNCE_REASON_OTHER;
+	r->cls = bounce_class_of(r->reason, r->action);
+}
+
+/* text_rcpt_diag - the text's diagnostic for an address, or NULL */
+static const char *
+text_rcpt_diag(const struct work *w, const char *addr)
+{
+	size_t i;
+
+	for (i = 0; i < w->ntrcpt; i++)
+		if (strcasecmp(w->trcpt[i].addr, addr) == 0
+		    && w->trcpt[i].diag[0] != '\0')
+			return w->trcpt[i].diag;
+	return NULL;
+}
+
+/* from_dsn - every recipient of a delivery status report */
+static void
+from_dsn(struct work *w, struct bounce_report *out)
+{
+	const struct bounce_dsn_rcpt *d;
+	struct bounce_rcpt *r;
+	const char *diag;
+	size_t i;
+	bool single = w->dsn.nrcpt == 1;
+
+	out->kind = BOUNCE_KIND_DSN;
+	copy(out->original_envelope_id, sizeof(out->original_envelope_id),
+	     w->dsn.envelope_id);
+	for (i = 0; i < w->dsn.nrcpt; i++) {
+		d = &w->dsn.rcpt[i];
+		r = &out->rcpt[out->nrcpt++];
+		/* The address the sender used: ORCPT when the MTA kept it. */
+		copy(r->recipient, sizeof(r->recipient),
+		     d->original_recipient[0] ? d->original_recipient
+		     : d->final_recipient);
+		copy(r->status, sizeof(r->status), d->status);
+		copy(r->action, sizeof(r->action), d->action);
+		copy(r->diagnostic, sizeof(r->diagnostic), d->diagnostic);
+		copy(r->remote_mta, sizeof(r->remote_mta), d->remote_mta);
+		if (r->diagnostic[0] == '\0'
+		    && ((diag = text_rcpt_diag(w, d->final_recipient)) != NULL
+			|| (diag = text_rcpt_diag(w, r->recipient)) != NULL))
+			copy(r->diagnostic, sizeof(r->diagnostic), diag);
+		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0);
+	}
+}
+
+/* from_text - the recipients a bounce text names */
+static void
+from_text(struct work *w, struct bounce_report *out)
+{
+	struct bounce_rcpt *r;
+	char val[1024];
+	size_t i, n = w->ntrcpt, a, b, pos;
+	bool delay = bounce_text_is_delay(w->text, w->textlen);
+
+	out->kind = BOUNCE_KIND_TEXT;
+	/* Exim names them in a header even when the text is odd */
+	if (n == 0 && bounce_mime_header(w->mime.part[0].hdr,
+					 w->mime.part[0].hdrlen,
+					 "X-Failed-Recipients", val, sizeof(val))) {
+		for (pos = 0; n < BOUNCE_MAX_RCPTS
+		     && bounce_text_find_addr(val, strlen(val), pos, &a, &b);
+		     pos = b) {
+			snprintf(w->trcpt[n].addr, sizeof(w->trcpt[n].addr),
+				 "%.*s", (int)(b - a), val + a);
+			w->trcpt[n++].diag[0] = '\0';
+		}
+	}
+	if (n == 0) {
+		/* Say it failed even when the text does not say for whom: the
+		 * caller may know the recipient from its own records. */
+		copy(w->trcpt[0].addr, sizeof(w->trcpt[0].addr),
+		     out->original_rcpt_hint);
+		w->trcpt[0].diag[0] = '\0';
+		n = 1;
+	}
+	for (i = 0; i < n; i++) {
+		r = &out->rcpt[out->nrcpt++];
+		copy(r->recipient, sizeof(r->recipient), w->trcpt[i].addr);
+		copy(r->diagnostic, sizeof(r->diagnostic), w->trcpt[i].diag);
+		copy(r->action, sizeof(r->action), delay ? "delayed" : "failed");
+		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0);
+	}
+}
+
+/* from_arf - a feedback report: one complaint */
+static void
+from_arf(struct work *w, struct bounce_report *out)
+{
+	struct bounce_rcpt *r = &out->rcpt[0];
+
+	out->kind = BOUNCE_KIND_ARF;
+	out->nrcpt = 1;
+	copy(r->recipient, sizeof(r->recipient), w->arf.original_rcpt_to[0]
+	     ? w->arf.original_rcpt_to : out->original_rcpt_hint);
+	snprintf(r->diagnostic, sizeof(r->diagnostic), "feedback-type: %s",
+		 w->arf.feedback_type);
+	copy(r->remote_mta, sizeof(r->remote_mta), w->arf.reporting_mta);
+	r->cls = BOUNCE_CLASS_COMPLAINT;
+	r->reason = BOUNCE_REASON_COMPLAINT;
+}
+
+/* from_auto_reply - the person who auto-replied is the recipient */
+static void
+from_auto_reply(struct work *w, struct bounce_report *out)
+{
+	struct bounce_rcpt *r = &out->rcpt[0];
+
+	out->kind = BOUNCE_KIND_AUTO_REPLY;
+	out->nrcpt = 1;
+	copy(r->recipient, sizeof(r->recipient), w->from_addr[0]
+	     ? w->from_addr : out->original_rcpt_hint);
+	copy(r->diagnostic, sizeof(r->diagnostic), w->subject);
+	r->cls = BOUNCE_CLASS_AUTO_REPLY;
+	r->reason = BOUNCE_REASON_AUTO_REPLY;
+}
+
+/* report_result - the report's class and reason: the first failure's */
+static void
+report_result(struct bounce_report *out)
+{
+	size_t i;
+
+	for (i = 0; i < out->nrcpt; i++)
+		if (out->rcpt[i].cls != BOUNCE_CLASS_NONE) {
+			out->cls = out->rcpt[i].cls;
+			out->reason = out->rcpt[i].reason;
+			return;
+		}
+	out->cls = BOUNCE_CLASS_NONE;
+	out->reason = BOUNCE_REASON_OTHER;
+}
+
+/* decode_part - a report part's body, decoded, into w->buf */
+static size_t
+decode_part(struct work *w, const struct bounce_part *pt)
+{
+	return bounce_mime_decode(pt, w->buf, sizeof(w->buf));
+}
+
+/* bounce_classify - the whole decision, see bounce_classify.h */
 int
 bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		const char **why)
 {
+	struct work *w;
+	const struct bounce_part *pt, *top;
+	const char *pwhy;
+	char val[1024];
+	int autosig;
+
 	memset(out, 0, sizeof(*out));
-	*why = "not implemented yet";
-	return -1;
+	if (len > BOUNCE_MSG_MAX)
+		len = BOUNCE_MSG_MAX;
+	w = xmalloc(sizeof(*w));
+	memset(w, 0, offsetof(struct work, text));
+	w->text[0] = '\0';
+	if (bounce_mime_walk(msg, len, &w->mime, why) < 0) {
+		xfree(w);
+		return -1;
+	}
+	top = &w->mime.part[0];
+	if (bounce_mime_header(top->hdr, top->hdrlen, "From", w->from,
+			       sizeof(w->from)))
+		header_addr(w->from, w->from_addr, sizeof(w->from_addr));
+	if (bounce_mime_header(top->hdr, top->hdrlen, "To", val, sizeof(val)))
+		header_addr(val, w->to_addr, sizeof(w->to_addr));
+	if (bounce_mime_header(top->hdr, top->hdrlen, "Subject", val,
+			       sizeof(val)))
+		bounce_mime_decode_words(val, strlen(val), w->subject,
+					 sizeof(w->subject));
+	returned_header(w, out);
+	notification(w);
+	w->ntrcpt = bounce_text_recipients(w->text, w->textlen, w->from_addr,
+					   w->to_addr, w->trcpt,
+					   BOUNCE_MAX_RCPTS);
+
+	if ((pt = find_part(&w->mime, "message/feedback-report", NULL)) != NULL
+	    && bounce_arf_parse(w->buf, decode_part(w, pt), &w->arf,
+				&pwhy) == 0) {
+		from_arf(w, out);
+		out->cls = BOUNCE_CLASS_COMPLAINT;
+		out->reason = BOUNCE_REASON_COMPLAINT;
+	} else if ((pt = find_part(&w->mime, "message/delivery-status",
+				   "message/global-delivery-status")) != NULL
+		   && bounce_dsn_parse(w->buf, decode_part(w, pt), &w->dsn,
+				       &pwhy) == 0) {
+		from_dsn(w, out);
+		report_result(out);
+	} else if ((autosig = bounce_text_auto_reply(top->hdr, top->hdrlen)) == 2
+		   && !bounce_text_is_bounce(w->from, NULL, "", 0)) {
+		from_auto_reply(w, out);
+		out->cls = BOUNCE_CLASS_AUTO_REPLY;
+		out->reason = BOUNCE_REASON_AUTO_REPLY;
+	} else if (bounce_text_is_bounce(w->from, w->subject, w->text,
+					 w->textlen)) {
+		from_text(w, out);
+		report_result(out);
+	} else if (autosig > 0) {
+		from_auto_reply(w, out);
+		out->cls = BOUNCE_CLASS_AUTO_REPLY;
+		out->reason = BOUNCE_REASON_AUTO_REPLY;
+	} else {
+		out->kind = BOUNCE_KIND_UNKNOWN;
+		out->cls = BOUNCE_CLASS_NONE;
+		out->reason = BOUNCE_REASON_OTHER;
+	}
+	xfree(w);
+	return 0;
 }

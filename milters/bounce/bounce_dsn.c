@@ -114,11 +114,14 @@ bounce_dsn_addr(const char *v, char *out, size_t cap)
 	return n;
 }
 
-/* copy_value - bounded copy of a NUL-terminated value */
+/* copy_value - bounded copy of a NUL-terminated value, truncating */
 static void
 copy_value(char *dst, size_t cap, const char *src)
 {
-	snprintf(dst, cap, "%s", src);
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 /* name_is - field name comparison, case-insensitive */

@@ -1,0 +1,74 @@
+/*++
+ * NAME
+ *	bounce_reason 3h
+ * SUMMARY
+ *	what the receiver said -> reason and class
+ * SYNOPSIS
+ *	#include "bounce_reason.h"
+ * DESCRIPTION
+ *	bounce_reason_from_text() matches free text (a Diagnostic-Code, the
+ *	lines of a bounce text) against one ordered table of (pattern,
+ *	reason) rows, in bounce_reason.c. The first row that matches wins,
+ *	so specific phrases come before general ones. Matching is
+ *	case-insensitive (ASCII), a pattern must start a word (the character
+ *	before it is not a letter or digit: "rbl" does not match "verbly"),
+ *	and a space in a pattern matches any run of white space, line
+ *	breaks included, since texts are wrapped anywhere. Only the first
+ *	BOUNCE_REASON_TEXT_MAX bytes are read. It returns the reason and sets
+ *	*row to the matching row index, or returns BOUNCE_REASON_OTHER with
+ *	*row = -1. To extend the table add a row in its group; the unit test
+ *	checks that every row matches its own pattern.
+ *
+ *	bounce_reason_from_status() maps an RFC 3463 code ("5.1.1") to a
+ *	reason by its subject and detail (section 3), for when the text says
+ *	nothing specific; an empty or unknown code gives other.
+ *
+ *	bounce_reason_decide() is the whole rule for one recipient: the text
+ *	(its diagnostic) when a row matches, else the fallback text (the
+ *	whole notification, when it speaks of this recipient alone; may be
+ *	NULL) when a row matches, else the status code; then a failure whose status
+ *	is temporary (4.x.x with Action failed: the MTA gave up after its
+ *	queue lifetime) and whose reason says nothing more specific than
+ *	other, network_error or system_error becomes expired.
+ *
+ *	bounce_class_of() gives the class of a recipient from its reason and
+ *	action: delivered, relayed, expanded and delayed are none; a failure
+ *	is hard for user_unknown and domain_unknown and soft otherwise
+ *	(issue 9: the class is about the address).
+ *
+ *	bounce_reason_find() is the matcher alone: the first place where
+ *	pattern (lowercase) matches as above; 1 with its bounds, or 0. A
+ *	pattern that starts with a punctuation character need not start a
+ *	word.
+ *
+ *	bounce_reason_rows() exposes the table (for tests and documentation).
+ * THREAD SAFETY
+ *	Reentrant; the table is constant.
+ *--*/
+#ifndef POSTMILL_BOUNCE_REASON_H
+#define POSTMILL_BOUNCE_REASON_H
+
+#include <stddef.h>
+
+#include "bounce_classify.h"
+
+#define BOUNCE_REASON_TEXT_MAX	(64 * 1024)
+
+struct bounce_reason_row {
+	const char *pattern;		/* lowercase ASCII */
+	enum bounce_reason reason;
+};
+
+enum bounce_reason bounce_reason_from_text(const char *s, size_t len,
+					   int *row);
+enum bounce_reason bounce_reason_from_status(const char *status);
+enum bounce_reason bounce_reason_decide(const char *text, size_t len,
+					const char *fallback, size_t flen,
+					const char *status, const char *action);
+enum bounce_class bounce_class_of(enum bounce_reason reason,
+				  const char *action);
+int	bounce_reason_find(const char *text, size_t len, const char *pat,
+			   size_t *start, size_t *end);
+const struct bounce_reason_row *bounce_reason_rows(size_t *n);
+
+#endif
