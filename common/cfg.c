@@ -223,6 +223,7 @@ cfg_set(const struct cfg_param *p, void *values, const char *text,
 
 	switch (p->type) {
 	case CFG_STR:
+	case CFG_SECRET:
 		*(char **)slot = *text ? xstrdup(text) : NULL;
 		return 0;
 	case CFG_BOOL:
@@ -344,6 +345,7 @@ cfg_free_slot(const struct cfg_param *p, void *values)
 
 	switch (p->type) {
 	case CFG_STR:
+	case CFG_SECRET:
 		*(char **)slot = xfree(*(char **)slot);
 		break;
 	case CFG_LIST:
@@ -710,7 +712,8 @@ cfg_format_value(const struct cfg_param *p, const void *values)
 	const void *slot = (const char *)values + p->offset;
 
 	switch (p->type) {
-	case CFG_STR: {
+	case CFG_STR:
+	case CFG_SECRET: {
 		const char *s = *(char *const *)slot;
 
 		return xstrdup(s ? s : "");
@@ -831,7 +834,8 @@ cfg_write_man(FILE *fp, const struct cfg_section *section)
 	}
 }
 
-/* cfg_write_values - "name = value" lines, like postconf [-n] */
+/* cfg_write_values - "name = value" lines, like postconf [-n]; a secret
+ * that is set shows as CFG_HIDDEN, so that whether it is set still shows */
 void
 cfg_write_values(FILE *fp, const struct cfg_section *section,
 		 const void *values, bool non_default_only)
@@ -856,7 +860,10 @@ cfg_write_values(FILE *fp, const struct cfg_section *section,
 				continue;
 			}
 		}
-		fprintf(fp, "%s = %s\n", p->name, v);
+		fprintf(fp, "%s = %s\n", p->name,
+			p->type == CFG_SECRET && *v ? CFG_HIDDEN : v);
+		if (p->type == CFG_SECRET)
+			explicit_bzero(v, strlen(v));
 		free(v);
 	}
 	cfg_values_free(section, defaults);

@@ -28,6 +28,9 @@
  *
  *	Types and their C variables:
  *	CFG_STR  char * (NULL when the value is empty)
+ *	CFG_SECRET char *, as CFG_STR; cfg_write_values() prints a set value as
+ *		 "<hidden>" (passwords: "postmillctl config" output ends up in
+ *		 tickets and chat). cfg_format_value() gives the real value.
  *	CFG_BOOL bool; yes/no, true/false, on/off, 1/0
  *	CFG_INT  long long, bounded by min/max
  *	CFG_TIME long long milliseconds; units ms, s, m, h, d, w; a bare number
@@ -52,8 +55,12 @@
 
 enum cfg_type {
 	CFG_STR, CFG_BOOL, CFG_INT, CFG_TIME, CFG_SIZE, CFG_ENUM, CFG_LIST,
-	CFG_CIDR, CFG_MODE,
+	CFG_CIDR, CFG_MODE, CFG_SECRET,
 };
+
+/* what cfg_write_values() prints for a CFG_SECRET that is set */
+#define CFG_HIDDEN	"<hidden>"
+
 
 struct cfg_list {
 	char  **items;
@@ -108,7 +115,8 @@ int cfg_parse_size(const char *text, long long *bytes, const char **why);
 void cfg_write_example(FILE *fp, const struct cfg_section *const *sections,
 		       size_t nsections);
 void cfg_write_man(FILE *fp, const struct cfg_section *section);
-/* non-default values only (postconf -n) or all values (postconf) */
+/* non-default values only (postconf -n) or all values (postconf);
+ * secrets masked */
 void cfg_write_values(FILE *fp, const struct cfg_section *section,
 		      const void *values, bool non_default_only);
 

@@ -54,6 +54,7 @@ struct t_conf {
 	struct cidr_list nets;
 	long long	 mode;
 	long long	 umask;
+	char		*secret;
 };
 
 #define T(f) offsetof(struct t_conf, f)
@@ -79,6 +80,7 @@ static const struct cfg_param t_params[] = {
 	{"t_mode", CFG_MODE, "0660", T(mode), 0, 07777, NULL, NULL, "a mode"},
 	{"t_umask", CFG_MODE, "022", T(umask), 0, 0777, NULL, NULL,
 	 "a mode up to 0777"},
+	{"t_secret", CFG_SECRET, "", T(secret), 0, 0, NULL, NULL, "a password"},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -1056,7 +1058,7 @@ values_equal(const struct cfg_param *p, const void *a, const void *b)
 	const void *y = (const char *)b + p->offset;
 
 	switch (p->type) {
-	case CFG_STR: {
+	case CFG_STR: case CFG_SECRET: {
 		const char *s = *(char *const *)x, *t = *(char *const *)y;
 
 		return (s == NULL && t == NULL)
@@ -1283,7 +1285,17 @@ test_write_values(void **state)
 		 "t_bool = no\nt_int = 10\nt_big = 0\nt_time = 30s\n"
 		 "t_time_ms = 250ms\nt_size = 64k\nt_enum = accept\n"
 		 "t_list = a, b, c\nt_cidr = 127.0.0.0/8, ::1/128\n"
-		 "t_mode = 0660\nt_umask = 0022\n"},
+		 "t_mode = 0660\nt_umask = 0022\nt_secret = \n"},
+		/* a secret shows whether it is set, never its value */
+		{"-n: secret set", "t_secret = s3cret pass\n", true,
+		 "t_secret = <hidden>\n"},
+		{"all: secret set", "t_secret = s3cret\n", false,
+		 "t_str = hello world\nt_empty = \nt_eq = x=y\nt_cont = \n"
+		 "t_bool = no\nt_int = 10\nt_big = 0\nt_time = 30s\n"
+		 "t_time_ms = 250ms\nt_size = 64k\nt_enum = accept\n"
+		 "t_list = a, b, c\nt_cidr = 127.0.0.0/8, ::1/128\n"
+		 "t_mode = 0660\nt_umask = 0022\nt_secret = <hidden>\n"},
+		{"-n: secret set empty", "t_secret =\n", true, ""},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
