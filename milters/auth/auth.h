@@ -6,9 +6,12 @@
  * DESCRIPTION
  *	struct auth_state is built by auth_state_load() (auth_state.c) from
  *	a loaded configuration: the DNS resolver (common dns_resolver and
- *	dns_timeout), the libopendkim handle, the public suffix list when
- *	auth_dmarc_org_domain = psl, the authserv-id. Immutable, shared by
- *	every thread, freed with its snapshot.
+ *	dns_timeout, with a cache of auth_dns_cache_size answers), the SPF
+ *	evaluator on that resolver (its time limit auth_spf_time_limit),
+ *	the libopendkim handle, the public suffix list when
+ *	auth_dmarc_org_domain = psl, the authserv-id and the host name (the
+ *	SPF receiver when the MTA sends no {j}). Immutable, shared by every
+ *	thread, freed with its snapshot.
  *
  *	auth_txt() is the TXT lookup the DMARC and DKIM code get: the
  *	state's resolver, arg is the struct auth_state.
@@ -24,13 +27,16 @@
 #include "cfg_common.h"
 #include "dns.h"
 #include "errlist.h"
+#include "spf.h"
 
 struct auth_state {
 	const struct auth_conf	*conf;		/* borrowed from the snapshot */
 	struct dns_resolver	*dns;
+	struct spf_evaluator	*spf;		/* on dns */
 	struct auth_dkim_lib	*dkim;
 	struct auth_psl		*psl;		/* NULL unless mode psl */
 	char			 authserv_id[256];
+	char			 hostname[256];
 };
 
 void	*auth_state_load(const struct common_conf *common, const void *conf,

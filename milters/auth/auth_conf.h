@@ -22,6 +22,8 @@ struct auth_conf {
 	char		*pid_file;
 	char		*authserv_id;		/* NULL: the host name */
 	bool		 reject_on_spf_fail;
+	long long	 spf_time_limit;	/* ms, one SPF check */
+	long long	 dns_cache_size;	/* answers; 0: no cache */
 	int		 dmarc_org_domain;	/* enum auth_dmarc_org_mode */
 	char		*psl_file;
 	long long	 max_signatures;

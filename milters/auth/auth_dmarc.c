@@ -285,7 +285,7 @@ auth_dmarc_evaluate(struct auth_dmarc_ctx *c, const struct auth_dmarc_input *in,
 		    struct auth_dmarc_result *out)
 {
 	const struct auth_dmarc_record *rec = &out->rec;
-	bool temp = false;
+	bool temp = false, spf_temp = false;
 	size_t i;
 	int a;
 
@@ -323,6 +323,10 @@ auth_dmarc_evaluate(struct auth_dmarc_ctx *c, const struct auth_dmarc_input *in,
 			       rec->aspf_strict);
 		out->spf_aligned = a == 1;
 		temp |= a < 0;
+	} else if (in->spf_temperror
+		   && dm_aligned(c, in->spf_domain, in->from_domain, out->org_domain,
+				 rec->aspf_strict) != 0) {
+		spf_temp = true;
 	}
 	for (i = 0; i < in->ndkim && i < AUTH_DMARC_DKIM_MAX && !out->dkim_aligned; i++) {
 		a = dm_aligned(c, in->dkim_domains[i], in->from_domain, out->org_domain,
@@ -340,6 +344,9 @@ auth_dmarc_evaluate(struct auth_dmarc_ctx *c, const struct auth_dmarc_input *in,
 	} else if (temp) {
 		out->res = AUTH_DMARC_TEMPERROR;
 		out->why = "DNS temporary failure checking alignment";
+	} else if (spf_temp) {
+		out->res = AUTH_DMARC_TEMPERROR;
+		out->why = "SPF temperror for an aligned domain";
 	} else {
 		out->res = AUTH_DMARC_FAIL;
 		out->why = "no aligned SPF or DKIM pass";

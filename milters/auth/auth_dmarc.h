@@ -36,6 +36,11 @@
  *	   MAIL FROM domain, or HELO for a null sender, and each passing
  *	   DKIM d=) aligns strictly when it equals the From domain, and
  *	   relaxed when their organizational domains are equal. Only a
+ *	   An SPF temperror on an identity that would align makes the
+ *	   result temperror rather than fail (unless something else
+ *	   aligned): a pass was possible, and a DNS failure must not
+ *	   reject mail (the issue: temperror gets its own action).
+ *	   Only a
  *	   subdomain of the From organizational domain can have the same
  *	   one, so others cost no query. When the query budget runs out
  *	   during alignment the identifier counts as not aligned: a sender
@@ -107,6 +112,7 @@ struct auth_dmarc_input {
 	const char	*from_domain;		/* normalized */
 	const char	*spf_domain;		/* MAIL FROM (HELO if null sender) */
 	bool		 spf_pass;
+	bool		 spf_temperror;		/* that identity: SPF temperror */
 	const char	*dkim_domains[AUTH_DMARC_DKIM_MAX]; /* d= of passing sigs */
 	size_t		 ndkim;
 };

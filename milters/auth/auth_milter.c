@@ -8,21 +8,35 @@
  *	call the plain modules: auth_ar (Authentication-Results), auth_from,
  *	auth_dkim, auth_dmarc, auth_policy, auth_report.
  *
+ *	Connection: connect keeps the client address and {j}, the MTA's
+ *	host name (the SPF receiver, RFC 7208 9.1); helo keeps the HELO
+ *	name.
+ *
  *	Message life: envfrom takes a snapshot and decides whether the
  *	client is ours to check (authenticated and internal clients are not,
- *	unless auth_check_*: their mail is outbound); header collects From
+ *	unless auth_check_*: their mail is outbound), then runs SPF for the
+ *	HELO and MAIL FROM identities (auth_spf.c) with the snapshot's
+ *	evaluator, so the DNS work overlaps the transfer of the message
+ *	(Postfix does not wait for the MAIL reply: SMFIP_NR_MAIL); header collects From
  *	values, parses at most auth_max_ar_headers Authentication-Results
  *	fields (marking those that claim our authserv-id for removal and
  *	keeping the passes of trusted upstream ids) and feeds libopendkim;
  *	body feeds libopendkim; eom evaluates, removes the forged headers,
- *	prepends ours, applies the verdict and logs one line:
+ *	prepends Received-SPF and Authentication-Results, applies the
+ *	verdict and logs one line:
  *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
- *	      dkim=pass:example.com:s1 ar_removed=1
+ *	      spf=pass:example.com spf_helo=none dkim=pass:example.com:s1
+ *	      ar_removed=1
  *	abort and close drop the message.
  *
  *	Replies: DMARC reject 550 5.7.1 naming the domain; a From that is
  *	not exactly one address 550 5.7.1 (auth_on_bad_from); DMARC
- *	temperror under tempfail 451 4.3.0. Quarantine: smfi_quarantine()
+ *	temperror under tempfail 451 4.3.0; with auth_reject_on_spf_fail,
+ *	SPF fail 550 5.7.23 and SPF temperror under tempfail 451 4.7.24
+ *	(RFC 7372 3.2). The SPF reject comes at end of message, not at
+ *	MAIL or RCPT: a trusted sender (a From domain) is known only then,
+ *	the dry run logs the whole verdict in one line, and one decision
+ *	function (auth_policy.c) orders SPF, From and DMARC. Quarantine: smfi_quarantine()
  *	or an X-Postmill-Quarantine header (auth_quarantine_mode).
  *	Protocol: SMFIP_HDR_LEADSPC (exact header bytes for DKIM), no
  *	replies for connect, HELO, MAIL, header and body (SMFIP_NR_*).
@@ -32,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
@@ -43,6 +58,7 @@
 #include "auth_milter.h"
 #include "auth_policy.h"
 #include "auth_report.h"
+#include "auth_spf.h"
 #include "log.h"
 #include "milter_main.h"
 #include "xalloc.h"
@@ -55,6 +71,8 @@ struct auth_conn {
 	struct sockaddr_storage	 sa;
 	bool			 have_sa;
 	char			 addr[INET6_ADDRSTRLEN];
+	char			 receiver[AUTH_SPF_HELO_MAX];	/* {j} */
+	char			 helo[AUTH_SPF_HELO_MAX];
 	bool			 leadspace;
 	/* the message in progress */
 	struct milter_snapshot	*snap;
@@ -69,6 +87,8 @@ struct auth_conn {
 	char			*upstream_dkim[AUTH_UPSTREAM_MAX];
 	size_t			 nupstream_dkim;
 	char			*upstream_dmarc_from;	/* dmarc=pass header.from */
+	char			*upstream_spf_domain;	/* spf=pass smtp.mailfrom */
+	struct auth_spf		 spf;
 	struct auth_ar		*ar;		/* parse buffer (large) */
 	char			 qid[32];
 };
@@ -92,6 +112,8 @@ auth_conn_end_message(struct auth_conn *c)
 	for (i = 0; i < c->nupstream_dkim; i++)
 		c->upstream_dkim[i] = xfree(c->upstream_dkim[i]);
 	c->upstream_dmarc_from = xfree(c->upstream_dmarc_from);
+	c->upstream_spf_domain = xfree(c->upstream_spf_domain);
+	c->spf.done = false;
 	c->nfrom = c->nupstream_dkim = c->nremove = 0;
 	c->ar_seen = c->ar_parsed = 0;
 	milter_snapshot_release(c->snap);
@@ -131,7 +153,9 @@ static sfsistat
 auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct auth_conn *c = smfi_getpriv(ctx);
+	const char *v;
 
+	(void)host;
 	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
 		c->ar = xmalloc(sizeof(*c->ar));
@@ -139,6 +163,9 @@ auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	c->have_sa = false;
 	snprintf(c->addr, sizeof(c->addr), "local");
+	snprintf(c->receiver, sizeof(c->receiver), "%s",
+		 (v = smfi_getsymval(ctx, "j")) != NULL ? v : "");
+	c->helo[0] = '\0';
 	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
 		memcpy(&c->sa, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 		       : sizeof(struct sockaddr_in6));
@@ -151,7 +178,18 @@ auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_CONTINUE;
 }
 
-/* auth_xxfi_envfrom - new message: snapshot, is it ours to check */
+/* auth_xxfi_helo - the HELO identity (RFC 7208 2.3); a new one replaces it */
+static sfsistat
+auth_xxfi_helo(SMFICTX *ctx, char *name)
+{
+	struct auth_conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		snprintf(c->helo, sizeof(c->helo), "%s", name ? name : "");
+	return SMFIS_CONTINUE;
+}
+
+/* auth_xxfi_envfrom - new message: snapshot, is it ours to check, SPF */
 static sfsistat
 auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -175,6 +213,11 @@ auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		c->skip = true;
 		return SMFIS_CONTINUE;
 	}
+	/* SPF needs an IP address: a local (unix socket) client has none */
+	if (c->have_sa && auth_state_of(c)->spf != NULL)
+		auth_spf_check(&c->spf, auth_state_of(c)->spf, c->addr, c->helo,
+			       argv != NULL ? argv[0] : NULL, c->receiver[0] ? c->receiver
+			       : auth_state_of(c)->hostname, (long)time(NULL));
 	c->dkim = auth_dkim_msg_new(auth_state_of(c)->dkim, auth_txt,
 				    (void *)auth_state_of(c), &why);
 	if (c->dkim == NULL)
@@ -204,6 +247,11 @@ auth_keep_upstream(struct auth_conn *c, const struct auth_ar *ar)
 		if (strcmp(r->method, "dmarc") == 0 && c->upstream_dmarc_from == NULL
 		    && (v = auth_ar_result_find(r, "header", "from")) != NULL)
 			c->upstream_dmarc_from = addr_domain_normalize(v, &why);
+		/* smtp.mailfrom is local@domain or the domain (RFC 8601 2.7.2) */
+		if (strcmp(r->method, "spf") == 0 && c->upstream_spf_domain == NULL
+		    && (v = auth_ar_result_find(r, "smtp", "mailfrom")) != NULL)
+			c->upstream_spf_domain = addr_domain_normalize(
+			    strrchr(v, '@') ? strrchr(v, '@') + 1 : v, &why);
 	}
 }
 
@@ -304,10 +352,30 @@ auth_log_dkim(const struct auth_dkim_sig *s, size_t n, char *buf, size_t size)
 		snprintf(buf, size, "none");
 }
 
+/* auth_log_spf - "result:domain" of the identity, and the HELO result */
+static void
+auth_log_spf(const struct auth_conn *c, const struct spf_outcome *spf,
+	     const char *domain, char *buf, size_t size, char *hbuf, size_t hsize)
+{
+	char d[256];
+
+	snprintf(buf, size, "none");
+	snprintf(hbuf, hsize, "none");
+	if (spf == NULL) {
+		snprintf(buf, size, "skipped");
+		snprintf(hbuf, hsize, "skipped");
+		return;
+	}
+	log_escape(d, sizeof(d), domain, strlen(domain));
+	snprintf(buf, size, "%s:%s", spf_result_name(spf->result), d[0] ? d : "-");
+	if (c->spf.helo_checked)
+		snprintf(hbuf, hsize, "%s", spf_result_name(c->spf.heloid.result));
+}
+
 /* auth_apply - map the verdict to the reply; quarantine here */
 static sfsistat
 auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v,
-	   const char *from_domain)
+	   const char *from_domain, const char *spf_domain)
 {
 	char text[512];
 
@@ -326,7 +394,7 @@ auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v
 		if (v->reason == AUTH_R_FROM)
 			snprintf(text, sizeof(text), "Message must have exactly one From address");
 		else if (v->reason == AUTH_R_SPF_FAIL)
-			snprintf(text, sizeof(text), "SPF check failed");
+			snprintf(text, sizeof(text), "SPF check of %s failed", spf_domain);
 		else
 			snprintf(text, sizeof(text), "DMARC policy of %s rejects this message",
 				 from_domain);
@@ -334,6 +402,13 @@ auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v
 			      text);
 		return SMFIS_REJECT;
 	case AUTH_ACT_TEMPFAIL:
+		if (v->reason == AUTH_R_SPF_TEMPERROR) {
+			/* RFC 7372 3.2: X.7.24 SPF validation error */
+			snprintf(text, sizeof(text), "SPF check of %s failed temporarily, "
+				 "try again later", spf_domain);
+			smfi_setreply(ctx, "451", "4.7.24", text);
+			return SMFIS_TEMPFAIL;
+		}
 		smfi_setreply(ctx, "451", v->reason == AUTH_R_FROM ? "4.7.1" : "4.3.0",
 			      v->reason == AUTH_R_FROM ?
 			      "Message must have exactly one From address" :
@@ -361,8 +436,9 @@ auth_xxfi_eom(SMFICTX *ctx)
 	struct auth_verdict v;
 	struct auth_report_in rin = {0};
 	struct auth_ar_result *res;
-	char *hdr, dkimlog[512], fromlog[300];
-	const char *qid, *why = NULL;
+	const struct spf_outcome *spf = NULL;
+	char *hdr, dkimlog[512], fromlog[300], spflog[300], helolog[40];
+	const char *qid, *why = NULL, *spf_domain = "";
 	size_t nsigs = 0, nres, i;
 	unsigned nqueries = 0;
 	sfsistat rc;
@@ -381,6 +457,20 @@ auth_xxfi_eom(SMFICTX *ctx)
 	conf = c->snap->conf;
 	if (c->dkim != NULL)
 		nsigs = auth_dkim_eom(c->dkim, sigs, AUTH_DKIM_SIGS_MAX);
+	if (c->spf.done) {
+		spf = auth_spf_identity(&c->spf, &spf_domain);
+		pin.spf_fail = spf->result == SPF_RES_FAIL;
+		pin.spf_temperror = spf->result == SPF_RES_TEMPERROR;
+		din.spf_domain = spf_domain;
+		din.spf_pass = spf->result == SPF_RES_PASS;
+		din.spf_temperror = pin.spf_temperror;
+	}
+	if (!din.spf_pass && c->upstream_spf_domain != NULL) {
+		/* a trusted upstream saw the original MAIL FROM pass */
+		din.spf_domain = c->upstream_spf_domain;
+		din.spf_pass = true;
+		din.spf_temperror = false;
+	}
 
 	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++) {
 		ff[i].value = c->from[i];
@@ -425,7 +515,14 @@ auth_xxfi_eom(SMFICTX *ctx)
 	/* forged headers first, from the last one so indexes hold */
 	for (i = c->nremove; i > 0; i--)
 		smfi_chgheader(ctx, "Authentication-Results", (int)c->ar_remove[i - 1], NULL);
+	hdr = xmalloc(16384);
+	if (c->spf.done) {
+		if (auth_spf_received(&c->spf, hdr, 16384) < 0
+		    || smfi_insheader(ctx, 0, "Received-SPF", hdr) != MI_SUCCESS)
+			log_msg(LOG_WARNING, qid, "auth: cannot add Received-SPF");
+	}
 	res = xcalloc(AUTH_DKIM_SIGS_MAX + 4, sizeof(*res));
+	rin.spf = c->spf.done ? &c->spf : NULL;
 	rin.sigs = sigs;
 	rin.nsigs = nsigs;
 	rin.dmarc_done = pin.dmarc_done;
@@ -434,7 +531,6 @@ auth_xxfi_eom(SMFICTX *ctx)
 	rin.from_domain = from.domain;
 	rin.verdict = &v;
 	nres = auth_report_results(&rin, res, AUTH_DKIM_SIGS_MAX + 4);
-	hdr = xmalloc(16384);
 	auth_ar_write(hdr, 16384, st->authserv_id, res, nres);
 	if (smfi_insheader(ctx, 0, "Authentication-Results", hdr) != MI_SUCCESS)
 		log_msg(LOG_WARNING, qid, "auth: cannot add Authentication-Results");
@@ -443,18 +539,21 @@ auth_xxfi_eom(SMFICTX *ctx)
 
 	auth_log_dkim(sigs, nsigs, dkimlog, sizeof(dkimlog));
 	log_escape(fromlog, sizeof(fromlog), from.domain, strlen(from.domain));
+	auth_log_spf(c, spf, spf_domain, spflog, sizeof(spflog), helolog, sizeof(helolog));
 	log_msg(v.would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE, qid,
 		"auth: action=%s%s%s reason=%s client=%s from=%s from_status=%s "
-		"dmarc=%s policy=%s%s record=%s dkim=%s%s ar_removed=%zu dns_queries=%u",
+		"dmarc=%s%s policy=%s%s record=%s spf=%s spf_helo=%s dkim=%s%s "
+		"ar_removed=%zu dns_queries=%u",
 		auth_action_name(v.action), conf->dry_run ? " would=" : "",
 		conf->dry_run ? auth_action_name(v.would) : "", auth_reason_name(v.reason),
 		c->addr, fromlog[0] ? fromlog : "-", auth_from_status_str(pin.from),
 		pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
+		dr.spf_aligned ? " aligned=spf" : dr.dkim_aligned ? " aligned=dkim" : "",
 		auth_dmarc_p_name(dr.policy), pin.testing ? " testing=y" : "",
-		dr.record_domain[0] ? dr.record_domain : "-", dkimlog,
+		dr.record_domain[0] ? dr.record_domain : "-", spflog, helolog, dkimlog,
 		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
 		c->nremove, nqueries);
-	rc = auth_apply(ctx, c, &v, from.domain);
+	rc = auth_apply(ctx, c, &v, from.domain, spf_domain);
 	auth_conn_end_message(c);
 	return rc;
 }
@@ -490,6 +589,7 @@ const struct smfiDesc auth_milter_desc = {
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE,
 	.xxfi_connect = auth_xxfi_connect,
+	.xxfi_helo = auth_xxfi_helo,
 	.xxfi_envfrom = auth_xxfi_envfrom,
 	.xxfi_header = auth_xxfi_header,
 	.xxfi_eoh = auth_xxfi_eoh,

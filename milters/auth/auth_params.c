@@ -14,6 +14,21 @@
  *	message without exactly one From address, and that is exactly the
  *	message a forger sends to get past DMARC.
  *	auth_max_dns_queries is at least 8: one tree walk must fit.
+ *	It counts DMARC queries only. SPF is bounded by RFC 7208 4.6.4
+ *	instead: 10 terms that cause lookups, 2 void lookups, 10 names per
+ *	mx or ptr, and auth_spf_time_limit for the whole check; its
+ *	answers come through the same cache.
+ *
+ *	auth_spf_time_limit defaults to 20s, the least RFC 7208 4.6.4
+ *	allows, and stops at 25s: the check runs at MAIL FROM, and a MTA
+ *	that does not let us skip that reply (SMFIP_NR_MAIL) waits for it
+ *	under its milter_command_timeout (Postfix: 30s). Postfix does skip
+ *	it, and then waits at end of headers under milter_content_timeout.
+ *
+ *	auth_dns_cache_size: a mail stream asks the same SPF includes,
+ *	DMARC records and DKIM keys over and over; 10000 answers of at
+ *	most DNS_CACHE_MAX_MSG bytes is at most 160 MB, in practice a few
+ *	MB. The cache is the milter's, not shared with other daemons.
  *--*/
 #include <stddef.h>
 
@@ -29,7 +44,11 @@ static const struct cfg_param auth_params[] = {
 	{"auth_authserv_id", CFG_STR, "", A(authserv_id), 0, 0, NULL, NULL,
 	 "authserv-id of the Authentication-Results header we write and whose forgeries we remove (empty: the host name)."},
 	{"auth_reject_on_spf_fail", CFG_BOOL, "no", A(reject_on_spf_fail), 0, 0, NULL, NULL,
-	 "Reject mail whose SPF result is fail (550 5.7.23, RFC 7372); off: DMARC decides."},
+	 "Reject mail whose MAIL FROM SPF result (HELO for a null sender) is fail, at end of message (550 5.7.23, RFC 7372); off: DMARC decides."},
+	{"auth_spf_time_limit", CFG_TIME, "20s", A(spf_time_limit), 1000, 25000, NULL, "s",
+	 "Time limit of one SPF check (RFC 7208 4.6.4: at least 20s); past it the result is temperror."},
+	{"auth_dns_cache_size", CFG_INT, "10000", A(dns_cache_size), 0, 1000000, NULL, NULL,
+	 "DNS answers (SPF, DMARC, DKIM keys) cached by postmill-auth, for their TTL up to an hour (0: no cache)."},
 	{"auth_dmarc_org_domain", CFG_ENUM, "tree-walk", A(dmarc_org_domain), 0, 0, "tree-walk|psl", NULL,
 	 "How DMARC finds organizational domains: tree-walk (RFC 9989) or psl (RFC 7489, the public suffix list)."},
 	{"auth_psl_file", CFG_STR, "/usr/share/publicsuffix/public_suffix_list.dat", A(psl_file), 0, 0, NULL, NULL,
@@ -43,7 +62,7 @@ static const struct cfg_param auth_params[] = {
 	{"auth_min_key_bits", CFG_INT, "1024", A(min_key_bits), 1024, 16384, NULL, NULL,
 	 "Smallest RSA key a DKIM signature may use (RFC 8301: at least 1024); smaller ones give dkim=policy."},
 	{"auth_on_temperror", CFG_ENUM, "accept", A(on_temperror), 0, 0, "accept|tempfail", NULL,
-	 "DMARC temperror (DNS failure): accept the mail and say so in Authentication-Results, or tempfail (451 4.3.0)."},
+	 "DNS failure (DMARC temperror, or SPF temperror when it decides): accept the mail and say so in Authentication-Results, or tempfail (451 4.3.0)."},
 	{"auth_on_bad_from", CFG_ENUM, "reject", A(on_bad_from), 0, 0, "reject|tempfail|accept", NULL,
 	 "Mail without exactly one From address (none, several fields or addresses, unparsable): reject (550 5.7.1), tempfail or accept."},
 	{"auth_quarantine_mode", CFG_ENUM, "quarantine", A(quarantine_mode), 0, 0, "quarantine|header", NULL,

@@ -33,6 +33,10 @@ auth_policy_decide(const struct auth_policy_input *in,
 	if (in->spf_fail && opt->reject_on_spf_fail)
 		return trusted ? policy_verdict(AUTH_ACT_ACCEPT, trust_reason, opt)
 		    : policy_verdict(AUTH_ACT_REJECT, AUTH_R_SPF_FAIL, opt);
+	if (in->spf_temperror && opt->reject_on_spf_fail
+	    && opt->on_temperror == AUTH_TEMPERROR_TEMPFAIL)
+		return trusted ? policy_verdict(AUTH_ACT_ACCEPT, trust_reason, opt)
+		    : policy_verdict(AUTH_ACT_TEMPFAIL, AUTH_R_SPF_TEMPERROR, opt);
 	if (in->from != AUTH_FROM_OK) {
 		if (opt->on_bad_from == AUTH_BAD_FROM_ACCEPT)
 			return policy_verdict(AUTH_ACT_ACCEPT, AUTH_R_FROM, opt);
@@ -86,6 +90,7 @@ auth_reason_name(enum auth_reason r)
 	switch (r) {
 	case AUTH_R_NONE: return "none";
 	case AUTH_R_SPF_FAIL: return "spf_fail";
+	case AUTH_R_SPF_TEMPERROR: return "spf_temperror";
 	case AUTH_R_FROM: return "from";
 	case AUTH_R_DMARC_TEMPERROR: return "dmarc_temperror";
 	case AUTH_R_DMARC_POLICY: return "dmarc_policy";

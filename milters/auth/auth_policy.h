@@ -13,6 +13,9 @@
  *	Order, first hit wins:
  *	1. SPF fail with reject_on_spf_fail: reject (550 5.7.23, RFC 7372),
  *	   unless the sender or client is trusted;
+ *	   SPF temperror with reject_on_spf_fail and temperror_action
+ *	   tempfail: tempfail (a fail was possible; RFC 7208 8.6 lets the
+ *	   receiver defer), unless trusted; with accept, go on;
  *	2. the From field is not exactly one address: from_action (reject
  *	   by default: RFC 9989 cannot evaluate such a message, and a
  *	   message with two From addresses is how DMARC gets bypassed);
@@ -46,6 +49,7 @@ enum auth_action {
 enum auth_reason {
 	AUTH_R_NONE,			/* nothing to object to */
 	AUTH_R_SPF_FAIL,
+	AUTH_R_SPF_TEMPERROR,
 	AUTH_R_FROM,			/* from status says which */
 	AUTH_R_DMARC_TEMPERROR,
 	AUTH_R_DMARC_POLICY,		/* fail + p/sp/np */
@@ -71,6 +75,7 @@ struct auth_policy_input {
 	bool			 spf_fail;	/* MAIL FROM (or HELO) SPF fail */
 	bool			 trusted_sender;
 	bool			 trusted_forwarder;
+	bool			 spf_temperror;	/* MAIL FROM (or HELO) SPF temperror */
 };
 
 struct auth_policy_options {

@@ -32,6 +32,18 @@ rp_disposition(const struct auth_verdict *v)
 	}
 }
 
+/* rp_spf - one spf result: smtp.mailfrom or smtp.helo */
+static void
+rp_spf(struct auth_ar_result *r, const struct spf_outcome *o, const char *prop,
+       const char *value)
+{
+	rp_set(r, "spf", spf_result_name(o->result));
+	if ((o->result == SPF_RES_TEMPERROR || o->result == SPF_RES_PERMERROR)
+	    && o->problem[0] != '\0')
+		snprintf(r->reason, sizeof(r->reason), "%s", o->problem);
+	auth_ar_result_prop(r, "smtp", prop, value);
+}
+
 /* auth_report_results - see auth_report.h */
 size_t
 auth_report_results(const struct auth_report_in *in, struct auth_ar_result *out,
@@ -39,6 +51,14 @@ auth_report_results(const struct auth_report_in *in, struct auth_ar_result *out,
 {
 	size_t n = 0, i;
 
+	if (in->spf != NULL && in->spf->done) {
+		const struct auth_spf *spf = in->spf;
+
+		if (!spf->null_sender && n + 2 < max)
+			rp_spf(&out[n++], &spf->mfrom, "mailfrom", spf->mail_from);
+		if (spf->helo_checked && n + 2 < max)
+			rp_spf(&out[n++], &spf->heloid, "helo", spf->helo);
+	}
 	for (i = 0; i < in->nsigs && n + 1 < max; i++) {
 		const struct auth_dkim_sig *s = &in->sigs[i];
 		struct auth_ar_result *r = rp_set(&out[n++], "dkim",

@@ -7,7 +7,11 @@
  *	#include "auth_report.h"
  * DESCRIPTION
  *	auth_report_results() turns the verdicts of one message into the
- *	results auth_ar_write() writes (RFC 8601): one dkim per signature
+ *	results auth_ar_write() writes (RFC 8601): spf for the MAIL FROM
+ *	identity (smtp.mailfrom, the whole address as RFC 8601 2.7.2
+ *	allows) unless the sender was null, and spf for the HELO identity
+ *	(smtp.helo) whenever it was checked, each with problem= as reason
+ *	for temperror and permerror (RFC 7208 8.6, 8.7); one dkim per signature
  *	verified (header.d, header.s, header.a, header.b with the first 8
  *	characters of b= as RFC 6008 suggests, the key size as a comment,
  *	reason= when it did not pass), "dkim=none" when there was none, and
@@ -25,8 +29,10 @@
 #include "auth_dkim.h"
 #include "auth_dmarc.h"
 #include "auth_policy.h"
+#include "auth_spf.h"
 
 struct auth_report_in {
+	const struct auth_spf		*spf;		/* NULL: not checked */
 	const struct auth_dkim_sig	*sigs;
 	size_t				 nsigs;
 	bool				 dmarc_done;

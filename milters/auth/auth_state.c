@@ -16,6 +16,9 @@
 #include "auth_dmarc.h"
 #include "xalloc.h"
 
+/* answers are kept for their TTL, at most this long (seconds) */
+#define AUTH_DNS_CACHE_TTL	3600
+
 /* auth_txt - TXT lookups through the snapshot's resolver */
 int
 auth_txt(void *arg, const char *name, struct dns_txt_result *out)
@@ -33,6 +36,7 @@ auth_state_free(void *state)
 
 	if (st == NULL)
 		return;
+	st->spf = spf_evaluator_free(st->spf);	/* before the resolver it borrows */
 	st->dns = dns_resolver_free(st->dns);
 	st->dkim = auth_dkim_lib_free(st->dkim);
 	st->psl = auth_psl_free(st->psl);
@@ -50,6 +54,8 @@ auth_state_load(const struct common_conf *common, const void *confp,
 	const char *why;
 
 	st->conf = conf;
+	if (gethostname(st->hostname, sizeof(st->hostname) - 1) < 0)
+		st->hostname[0] = '\0';
 	if (conf->authserv_id != NULL) {
 		snprintf(st->authserv_id, sizeof(st->authserv_id), "%s", conf->authserv_id);
 	} else if (gethostname(st->authserv_id, sizeof(st->authserv_id) - 1) < 0
@@ -64,6 +70,15 @@ auth_state_load(const struct common_conf *common, const void *confp,
 					(long)common->dns_timeout, &why)) == NULL)
 		errlist_add_at(el, config_path, 0, "dns_resolver = %s: %s",
 			       common->dns_resolver ? common->dns_resolver : "", why);
+	else if (conf->dns_cache_size > 0
+		 && dns_resolver_enable_cache(st->dns, (size_t)conf->dns_cache_size,
+					      AUTH_DNS_CACHE_TTL, &why) < 0)
+		errlist_add_at(el, config_path, 0, "auth_dns_cache_size = %lld: %s",
+			       conf->dns_cache_size, why);
+	if (st->dns != NULL) {
+		st->spf = spf_evaluator_new(st->dns, 0, 0);
+		spf_evaluator_set_max_time(st->spf, (long)conf->spf_time_limit);
+	}
 	if ((st->dkim = auth_dkim_lib_new((unsigned)conf->min_key_bits,
 					  (size_t)conf->max_signatures, &why)) == NULL)
 		errlist_add_at(el, config_path, 0, "libopendkim: %s", why);
@@ -87,8 +102,10 @@ auth_state_describe(const void *state, FILE *fp)
 {
 	const struct auth_state *st = state;
 
-	fprintf(fp, "authserv-id %s, dns %s, organizational domains by %s",
-		st->authserv_id, dns_resolver_servers(st->dns),
+	fprintf(fp, "authserv-id %s, dns %s (cache %lld), spf time limit %lldms, "
+		"organizational domains by %s", st->authserv_id,
+		dns_resolver_servers(st->dns), st->conf->dns_cache_size,
+		st->conf->spf_time_limit,
 		st->psl ? "public suffix list" : "DNS tree walk");
 	if (st->psl)
 		fprintf(fp, " (%zu rules)", auth_psl_count(st->psl));

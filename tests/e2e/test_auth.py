@@ -8,8 +8,13 @@ Messages are signed here with dkimpy (RSA 2048, Ed25519).  Covered:
     a record found by the tree walk above the organizational domain, psd=y (the organization is
     one label below the PSD), t=y (reject becomes quarantine), p=reject rejected at end of
     message with 550 5.7.1 naming the domain, p=quarantine held by Postfix;
-  - two From fields rejected; forged Authentication-Results with our id removed.
-Not yet: SPF cases (common/spf.c is not merged), DMARC pass by SPF alone.
+  - two From fields rejected; forged Authentication-Results with our id removed while another
+    id's header stays; a trusted upstream authserv-id's spf and dkim passes count for DMARC;
+  - SPF (zone sp.test) pass / fail / softfail / neutral / none / permerror, temperror from a
+    zone knotd cannot load (SERVFAIL), the Received-SPF header, spf results in
+    Authentication-Results, the HELO identity for a null sender, an IPv6 client, DMARC pass by
+    SPF alone (unsigned, aligned relaxed MAIL FROM), and with a second milter
+    (auth_reject_on_spf_fail = yes, auth_on_temperror = tempfail) 550 5.7.23 and 451 4.7.24.
 """
 
 import os
@@ -26,8 +31,24 @@ ID = 'mx.auth.test'
 CLIENT = {'ADDR': '192.0.2.10', 'NAME': 'client.example.net', 'HELO': 'client.example.net'}
 
 
+SP_ZONE = '\n'.join([
+    'pass IN TXT "v=spf1 ip4:192.0.2.10 ip6:2001:db8::/32 -all"',
+    'fail IN TXT "v=spf1 -all"',
+    'soft IN TXT "v=spf1 ~all"',
+    'neutral IN TXT "v=spf1 ?all"',
+    'perm IN TXT "v=spf1 frobnicate:x -all"',
+    'temp IN TXT "v=spf1 include:x.broken.test -all"',
+    'nospf IN A 192.0.2.1',
+    'helo IN TXT "v=spf1 ip4:192.0.2.10 -all"',
+]) + '\n'
+
+# knotd refuses to load this zone file (bad address): it answers SERVFAIL for the zone
+BROKEN_ZONE = 'x IN A 192.0.2.300\n'
+
+
 def zone_text(keys):
     recs = [
+        'mf.rej IN TXT "v=spf1 ip4:192.0.2.10 -all"',
         '_dmarc IN TXT "v=DMARC1; p=reject; psd=y"',
         '_dmarc.rej IN TXT "v=DMARC1; p=reject"',
         '_dmarc.quar IN TXT "v=DMARC1; p=quarantine"',
@@ -59,7 +80,8 @@ class AuthTest(h.E2ETestCase):
                     'psdorg.dm.test', 'other.dm.test', 'testing.dm.test', 'quar.dm.test'):
             keymap[('s1', dom)] = rsa_txt
         keymap[('e1', 'rej.dm.test')] = ed_txt
-        cls.knot = h.Knot(wd, {'dm.test': zone_text(keymap)})
+        cls.knot = h.Knot(wd, {'dm.test': zone_text(keymap), 'sp.test': SP_ZONE,
+                               'broken.test': BROKEN_ZONE})
         cls.knot.start()
         cls.sink = h.Sink(wd)
         cls.sink.start()
@@ -68,10 +90,23 @@ class AuthTest(h.E2ETestCase):
             'run_user = postmill', 'socket_group = postfix',
             'auth_socket = unix:' + sock, 'auth_pid_file = ' + wd.path('auth.pid'),
             'auth_authserv_id = ' + ID, 'dns_resolver = ' + cls.knot.server,
+            'auth_trusted_authserv_ids = trusted.example',
         ]) + '\n')
         cls.milter = h.MilterProcess(wd, [h.binary('postmill-auth'), '-f', '-c', conf], 'unix:' + sock)
         cls.milter.start()
-        cls.pf = h.Postfix(wd, relay_port=cls.sink.port, smtpd_milters='unix:' + sock,
+        # the same with auth_reject_on_spf_fail and tempfail on temperror, swapped in by tests
+        cls.sock2 = wd.path('auth2.sock')
+        conf2 = wd.write('postmill2.conf', '\n'.join([
+            'run_user = postmill', 'socket_group = postfix',
+            'auth_socket = unix:' + cls.sock2, 'auth_pid_file = ' + wd.path('auth2.pid'),
+            'auth_authserv_id = ' + ID, 'dns_resolver = ' + cls.knot.server,
+            'auth_reject_on_spf_fail = yes', 'auth_on_temperror = tempfail',
+        ]) + '\n')
+        cls.milter2 = h.MilterProcess(wd, [h.binary('postmill-auth'), '-f', '-c', conf2],
+                                      'unix:' + cls.sock2, name='postmill-auth2')
+        cls.milter2.start()
+        # inet_protocols = all: Postfix takes an IPv6 XCLIENT ADDR only then
+        cls.pf = h.Postfix(wd, relay_port=cls.sink.port, smtpd_milters='unix:' + sock, ipv6=True,
                            main={'relay_domains': 'example.net',
                                  'smtpd_relay_restrictions':
                                      'permit_mynetworks, reject_unauth_destination'})
@@ -79,7 +114,7 @@ class AuthTest(h.E2ETestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for s in (cls.pf, cls.milter, cls.sink, cls.knot):
+        for s in (cls.pf, cls.milter, cls.milter2, cls.sink, cls.knot):
             s.stop()
         cls.wd.cleanup()
 
@@ -96,8 +131,11 @@ class AuthTest(h.E2ETestCase):
                             include_headers=[b'from', b'to', b'subject', b'date'])
         return sig + msg
 
-    def send(self, msg, sender='bounce@example.net'):
-        return h.send(self.pf.port, sender, ['rcpt@example.net'], msg, xclient=CLIENT)
+    def send(self, msg, sender='bounce@example.net', addr=None, ehlo='client.test'):
+        xc = dict(CLIENT)
+        if addr:
+            xc['ADDR'] = ('IPV6:' + addr) if ':' in addr else addr
+        return h.send(self.pf.port, sender, ['rcpt@example.net'], msg, xclient=xc, ehlo=ehlo)
 
     def delivered(self, r):
         self.assertTrue(r.accepted, r)
@@ -205,6 +243,132 @@ class AuthTest(h.E2ETestCase):
         self.assertIn('upstream.example', ars[1])
         self.assertNotIn('spf=pass', ' '.join(ars))
         self.milter.wait_log(r'ar_removed=2')
+
+    # --- SPF ---------------------------------------------------------------------------------
+
+    def spf_of(self, d):
+        """(Received-SPF unfolded, our AR unfolded) of a delivery; exactly one Received-SPF."""
+        rs = d.header('Received-SPF')
+        self.assertEqual(len(rs), 1, rs)
+        self.assertNotRegex(rs[0], r'\n[ \t]*\r?\n', 'blank folded line')
+        lines = rs[0].split('\r\n')
+        self.assertLessEqual(len('Received-SPF: ' + lines[0]), 78, rs[0])
+        for line in lines[1:]:
+            self.assertLessEqual(len(line), 78, rs[0])
+        return re.sub(r'\r\n', '', rs[0]), self.ours(d)
+
+    def test_spf_results(self):
+        cases = [('pass', 'pass'), ('fail', 'fail'), ('soft', 'softfail'), ('neutral', 'neutral'),
+                 ('nospf', 'none'), ('perm', 'permerror'), ('temp', 'temperror')]
+        for label, want in cases:
+            with self.subTest(label=label):
+                sender = 'x@%s.sp.test' % label
+                d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender=sender))
+                rspf, ar = self.spf_of(d)
+                self.assertTrue(rspf.startswith(want + ' ('), rspf)
+                self.assertIn('client-ip=192.0.2.10;', rspf)
+                self.assertIn('envelope-from="%s";' % sender, rspf)
+                self.assertIn('helo=client.test;', rspf)
+                self.assertIn('identity=mailfrom', rspf)
+                self.assertRegex(rspf, r'receiver=\S+;')
+                self.assertIn('spf=%s' % want, ar)
+                self.assertIn('smtp.mailfrom=%s' % sender, ar)
+                self.assertIn('smtp.helo=client.test', ar)
+                if want in ('temperror', 'permerror'):
+                    self.assertRegex(rspf, r'problem=')
+                    self.assertRegex(ar, r'spf=%s reason=' % want)
+                self.milter.wait_log(r'%s: auth: action=accept .*spf=%s:%s\.sp\.test'
+                                     % (d_qid(d), want, label))
+        rspf, _ = self.spf_of(self.delivered(self.send(self.msg('a@nodmarc.sp.test'),
+                                                       sender='x@pass.sp.test')))
+        self.assertIn('mechanism="ip4:192.0.2.10"', rspf)
+
+    def test_spf_ipv6_client(self):
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@pass.sp.test',
+                                     addr='2001:db8::25'))
+        rspf, ar = self.spf_of(d)
+        self.assertTrue(rspf.startswith('pass ('), rspf)
+        self.assertIn('client-ip="2001:db8::25";', rspf)
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@pass.sp.test',
+                                     addr='2001:db9::25'))
+        self.assertTrue(self.spf_of(d)[0].startswith('fail ('))
+
+    def test_spf_helo_null_sender(self):
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='',
+                                     ehlo='helo.sp.test'))
+        rspf, ar = self.spf_of(d)
+        self.assertTrue(rspf.startswith('pass (') and 'postmaster@helo.sp.test' in rspf, rspf)
+        self.assertIn('identity=helo', rspf)
+        self.assertNotIn('envelope-from', rspf)
+        self.assertIn('spf=pass smtp.helo=helo.sp.test', ar)
+        self.assertNotIn('smtp.mailfrom', ar)
+        # a HELO not designated: the null sender's result is the HELO's fail
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='',
+                                     ehlo='helo.sp.test', addr='192.0.2.99'))
+        self.assertTrue(self.spf_of(d)[0].startswith('fail ('))
+        # with a sender, the HELO result is recorded beside the MAIL FROM one
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@fail.sp.test',
+                                     ehlo='helo.sp.test'))
+        rspf, ar = self.spf_of(d)
+        self.assertIn('spf=fail smtp.mailfrom=x@fail.sp.test; spf=pass smtp.helo=helo.sp.test', ar)
+        self.assertIn('identity=mailfrom', rspf)
+
+    def test_dmarc_pass_by_spf_alone(self):
+        # unsigned; MAIL FROM mf.rej.dm.test passes SPF and aligns relaxed with rej.dm.test
+        d = self.delivered(self.send(self.msg('a@rej.dm.test'), sender='b@mf.rej.dm.test'))
+        ar = self.ours(d)
+        self.assertIn('spf=pass smtp.mailfrom=b@mf.rej.dm.test', ar)
+        self.assertIn('dkim=none', ar)
+        self.assertIn('dmarc=pass header.from=rej.dm.test', ar)
+        self.milter.wait_log(r'%s: auth: action=accept .*dmarc=pass aligned=spf' % d_qid(d))
+        # strict aspf? no: the same from a client SPF does not designate fails DMARC (p=reject)
+        r = self.send(self.msg('a@rej.dm.test'), sender='b@mf.rej.dm.test', addr='192.0.2.99')
+        self.assertEqual(r.data[0], 550, r)
+        self.assertIn('5.7.1', r.data[1])
+        self.milter.wait_log(r'dmarc=fail .*spf=fail:mf\.rej\.dm\.test')
+
+    def test_trusted_upstream(self):
+        # our SPF fails (forwarded mail), the trusted upstream saw an aligned SPF pass
+        m = self.msg('a@rej.dm.test', headers=[
+            ('Authentication-Results', 'trusted.example; spf=pass smtp.mailfrom=x@rej.dm.test')])
+        d = self.delivered(self.send(m, sender='x@fail.sp.test'))
+        ar = self.ours(d)
+        self.assertIn('spf=fail smtp.mailfrom=x@fail.sp.test', ar)
+        self.assertIn('dmarc=pass', ar)
+        self.assertEqual(len(d.header('Authentication-Results')), 2)   # theirs stays
+        m = self.msg('a@rej.dm.test', headers=[
+            ('Authentication-Results', 'trusted.example; dkim=pass header.d=rej.dm.test')])
+        self.assertIn('dmarc=pass', self.ours(self.delivered(self.send(m, sender='x@fail.sp.test'))))
+        # an id we do not trust counts for nothing
+        m = self.msg('a@rej.dm.test', headers=[
+            ('Authentication-Results', 'elsewhere.example; spf=pass smtp.mailfrom=x@rej.dm.test; '
+                                       'dkim=pass header.d=rej.dm.test')])
+        r = self.send(m, sender='x@fail.sp.test')
+        self.assertEqual(r.data[0], 550, r)
+
+    def test_reject_on_spf_fail(self):
+        self.pf.set_milters(smtpd='unix:' + self.sock2)
+        try:
+            r = self.send(self.msg('a@nodmarc.sp.test'), sender='x@fail.sp.test')
+            self.assertEqual(r.data[0], 550, r)
+            self.assertIn('5.7.23', r.data[1])
+            self.assertIn('fail.sp.test', r.data[1])
+            self.milter2.wait_log(r'auth: action=reject reason=spf_fail .*spf=fail:fail\.sp\.test')
+            r = self.send(self.msg('a@nodmarc.sp.test'), sender='x@temp.sp.test')
+            self.assertEqual(r.data[0], 451, r)
+            self.assertIn('4.7.24', r.data[1])
+            r = self.send(self.msg('a@nodmarc.sp.test'), sender='x@soft.sp.test')
+            self.assertTrue(r.accepted, r)          # softfail is not fail (RFC 7208 8.5)
+            r = self.send(self.msg('a@nodmarc.sp.test'), sender='x@pass.sp.test')
+            self.assertTrue(r.accepted, r)
+        finally:
+            self.pf.set_milters(smtpd='unix:' + self.milter.socket.split(':', 1)[1])
+
+
+def d_qid(d):
+    """The queue id Postfix gave the message, from its Received header."""
+    m = re.search(r'id (\w+)', d.raw.decode('utf-8', 'replace'))
+    return m.group(1) if m else ''
 
 
 if __name__ == '__main__':

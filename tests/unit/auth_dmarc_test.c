@@ -333,6 +333,47 @@ test_evaluate(void **state)
 	tcase_done();
 }
 
+/* test_spf_temperror - an SPF temperror that could have aligned */
+static void
+test_spf_temperror(void **state)
+{
+	static const struct {
+		const char *name, *from, *spf, *dkim;
+		enum auth_dmarc_res want;
+	} cases[] = {
+		{"aligned temperror", "example.test", "example.test", NULL, AUTH_DMARC_TEMPERROR},
+		{"relaxed temperror", "example.test", "bounce.example.test", NULL,
+		 AUTH_DMARC_TEMPERROR},
+		{"strict: relaxed cannot align", "strict.test", "mail.strict.test", NULL,
+		 AUTH_DMARC_FAIL},
+		{"unaligned temperror", "example.test", "evil.test", NULL, AUTH_DMARC_FAIL},
+		{"dkim aligned anyway", "example.test", "example.test", "example.test",
+		 AUTH_DMARC_PASS},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct auth_dmarc_ctx c;
+		struct auth_dmarc_input in = {0};
+		struct auth_dmarc_result r;
+
+		in.from_domain = cases[i].from;
+		in.spf_domain = cases[i].spf;
+		in.spf_temperror = true;
+		if (cases[i].dkim)
+			in.dkim_domains[in.ndkim++] = cases[i].dkim;
+		auth_dmarc_ctx_init(&c, zone_txt, NULL, AUTH_DMARC_ORG_TREE_WALK, NULL, 20);
+		auth_dmarc_evaluate(&c, &in, &r);
+		if (r.res != cases[i].want)
+			tcase_bad(cases[i].name, "got %s (%s), want %s",
+				  auth_dmarc_res_name(r.res), r.why ? r.why : "-",
+				  auth_dmarc_res_name(cases[i].want));
+		auth_dmarc_ctx_clear(&c);
+	}
+	tcase_done();
+}
+
 /* test_cache - the From walk and alignment walks ask each name once */
 static void
 test_cache(void **state)
@@ -408,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_walk_names),
 		cmocka_unit_test(test_org_domain),
 		cmocka_unit_test(test_evaluate),
+		cmocka_unit_test(test_spf_temperror),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_psl),
 	};
