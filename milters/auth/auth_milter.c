@@ -372,6 +372,22 @@ auth_log_spf(const struct auth_conn *c, const struct spf_outcome *spf,
 		snprintf(hbuf, hsize, "%s", spf_result_name(c->spf.heloid.result));
 }
 
+/*
+ * auth_insheader - insert a field at the top. With SMFIP_HDR_LEADSPC
+ * the MTA stores "Name:" + value byte for byte, so the value brings its
+ * own space (as postmill-dkim's signatures do); without it Postfix adds one.
+ */
+static int
+auth_insheader(SMFICTX *ctx, const struct auth_conn *c, const char *name,
+	       const char *value)
+{
+	char *v = c->leadspace ? xasprintf(" %s", value) : xstrdup(value);
+	int rc = smfi_insheader(ctx, 0, (char *)name, v);
+
+	free(v);
+	return rc;
+}
+
 /* auth_apply - map the verdict to the reply; quarantine here */
 static sfsistat
 auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v,
@@ -386,7 +402,7 @@ auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v
 		snprintf(text, sizeof(text), "DMARC policy of %s", from_domain);
 		if (((const struct auth_conf *)c->snap->conf)->quarantine_mode
 		    == AUTH_QUARANTINE_HEADER)
-			smfi_insheader(ctx, 0, "X-Postmill-Quarantine", text);
+			auth_insheader(ctx, c, "X-Postmill-Quarantine", text);
 		else
 			smfi_quarantine(ctx, text);
 		return SMFIS_CONTINUE;
@@ -518,7 +534,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 	hdr = xmalloc(16384);
 	if (c->spf.done) {
 		if (auth_spf_received(&c->spf, hdr, 16384) < 0
-		    || smfi_insheader(ctx, 0, "Received-SPF", hdr) != MI_SUCCESS)
+		    || auth_insheader(ctx, c, "Received-SPF", hdr) != MI_SUCCESS)
 			log_msg(LOG_WARNING, qid, "auth: cannot add Received-SPF");
 	}
 	res = xcalloc(AUTH_DKIM_SIGS_MAX + 4, sizeof(*res));
@@ -532,7 +548,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 	rin.verdict = &v;
 	nres = auth_report_results(&rin, res, AUTH_DKIM_SIGS_MAX + 4);
 	auth_ar_write(hdr, 16384, st->authserv_id, res, nres);
-	if (smfi_insheader(ctx, 0, "Authentication-Results", hdr) != MI_SUCCESS)
+	if (auth_insheader(ctx, c, "Authentication-Results", hdr) != MI_SUCCESS)
 		log_msg(LOG_WARNING, qid, "auth: cannot add Authentication-Results");
 	free(hdr);
 	free(res);

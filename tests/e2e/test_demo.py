@@ -134,7 +134,10 @@ class DemoTest(h.E2ETestCase):
                    h.make_message(from_addr='news@partner.test', to_addr='you@demo.test'), xclient=OUTSIDE)
         ar = self.fields(self.stored(r), 'Authentication-Results')
         self.assertEqual(len(ar), 1, ar)
-        self.assertRegex(ar[0], r'^mx\.demo\.test;.*dmarc=fail .*header\.from=partner\.test')
+        # partner.test's SPF lists 198.51.100.0/24: SPF passes and aligns, DMARC passes by SPF
+        self.assertRegex(ar[0], r'^mx\.demo\.test;.*spf=pass smtp\.mailfrom=news@partner\.test')
+        self.assertRegex(ar[0], r'dmarc=pass .*header\.from=partner\.test')
+        self.assertEqual(len(self.fields(self.stored(r), 'Received-SPF')), 1)
         # our own signed message coming back from outside verifies (keys from knotd)
         resent = out_msg.split(b'\r\n', 3)[3]     # without Return-Path, X-Original-To, Delivered-To
         r = h.send(self.port, 'you@demo.test', ['you@demo.test'], resent, xclient=OUTSIDE)
