@@ -245,7 +245,8 @@ class BounceTest(h.E2ETestCase):
 
 
 
-def dsn(local, rcpt, status='5.1.1', diag='550 5.1.1 <%s>: Recipient address rejected: User unknown'):
+def dsn(local, rcpt, status='5.1.1', diag='550 5.1.1 <%s>: Recipient address rejected: User unknown',
+        action='failed'):
     """An RFC 3464 report about RCPT to LOCAL@bounces.test, as a remote MTA would send it."""
     diag = diag % rcpt if '%s' in diag else diag
     return ('From: Mail Delivery System <MAILER-DAEMON@mx.dest.test>\r\n'
@@ -255,11 +256,11 @@ def dsn(local, rcpt, status='5.1.1', diag='550 5.1.1 <%s>: Recipient address rej
             '--RB\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n'
             '--RB\r\nContent-Type: message/delivery-status\r\n\r\n'
             'Reporting-MTA: dns; mx.dest.test\r\n\r\n'
-            'Final-Recipient: rfc822; %s\r\nOriginal-Recipient: rfc822;%s\r\nAction: failed\r\n'
+            'Final-Recipient: rfc822; %s\r\nOriginal-Recipient: rfc822;%s\r\nAction: %s\r\n'
             'Status: %s\r\nDiagnostic-Code: smtp; %s\r\n\r\n'
             '--RB\r\nContent-Type: text/rfc822-headers\r\n\r\n'
             'From: %s\r\nTo: %s\r\nSubject: hello\r\n\r\n--RB--\r\n'
-            % (local, rcpt, rcpt, status, diag, SENDER, rcpt)).encode()
+            % (local, rcpt, rcpt, action, status, diag, SENDER, rcpt)).encode()
 
 
 def arf(local, rcpt):
@@ -404,6 +405,28 @@ class BounceActionTest(h.E2ETestCase):
             self.assertEqual(r.rcpt[0][1], 550, (sender, r.rcpt))
         # nothing reached the sink for the tag (the discarded bounce)
         self.assertEqual([d for d in self.sink_.messages() if d.rcpts == [t + '@bounces.test']], [])
+
+    def test_soft_threshold(self):
+        """bounce_soft_threshold = 2: two soft bounces with no delivery between suppress; a
+        delivery report (RFC 3464 Action: delivered) between starts the count again."""
+        self.stack(['bounce_soft_threshold = 2', 'bounce_soft_window = 1h'])
+        full = ('4.2.2', '452 4.2.2 <full@dest.test>: Mailbox full')
+        softkey = 'pmbounce:{s:%s}:soft:full@dest.test' % SENDER
+        steps = [  # (what comes back, soft count after, suppressed after)
+            (full + ('failed',), '1', ''),
+            (('2.0.0', '250 2.0.0 Ok', 'delivered'), '', ''),
+            (full + ('failed',), '1', ''),
+            (full + ('failed',), '', 'mailbox_full'),
+        ]
+        for i, ((status, diag, action), count, reason) in enumerate(steps):
+            t = self.tag('full@dest.test')
+            self.assertTrue(self.inject(t, dsn(t, 'full@dest.test', status, diag, action)).accepted)
+            self.milter_.wait_log(r'action=record .*id=', count=i + 1)
+            self.assertEqual(self.redis_srv.cli('GET', softkey), count, 'step %d' % i)
+            self.assertEqual(self.sup('s:' + SENDER, 'full@dest.test'), reason, 'step %d' % i)
+        r = self.send('full@dest.test')
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assertIn('mailbox_full', r.rcpt[0][2])
 
     def test_secret_rotation(self):
         old = secret_file(self.wd, 'old.secret')
