@@ -237,10 +237,29 @@ notification(struct work *w)
 	w->text[w->textlen] = '\0';
 }
 
+/* generic_status - "X.0.0": RFC 3463 3.1, other or undefined status */
+static bool
+generic_status(const char *s)
+{
+	return s[0] != '\0' && strcmp(s + 1, ".0.0") == 0;
+}
+
 /* finish_rcpt - status fallback, action, reason and class of one recipient */
 static void
 finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
 {
+	char code[sizeof(r->status)];
+
+	/*
+	 * Exim writes Status: 5.0.0 for every failure; the receiver's own
+	 * code in the diagnostic ("552 5.2.2 ...") says more. It may be a
+	 * 4.x.x that the reporting MTA gave up on: that is what was said.
+	 */
+	if (generic_status(r->status)
+	    && bounce_dsn_find_status(r->diagnostic, strlen(r->diagnostic),
+				      code, sizeof(code)) > 0
+	    && !generic_status(code))
+		copy(r->status, sizeof(r->status), code);
 	if (r->status[0] == '\0')
 		bounce_dsn_find_status(r->diagnostic, strlen(r->diagnostic),
 				       r->status, sizeof(r->status));

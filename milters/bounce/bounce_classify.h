@@ -34,6 +34,11 @@
  *			counting the warning too would count one failure
  *			twice. A delayed recipient keeps its reason.
  *
+ *	A generic RFC 3463 Status (X.0.0, what Exim writes for every
+ *	failure) is replaced by the receiver's own code when the diagnostic
+ *	holds a more specific one (a 4.x.x too, when the reporting MTA gave
+ *	up on a temporary failure).
+ *
  *	report->cls and report->reason are those of the first failed
  *	recipient (class hard or soft), or of the complaint or auto-reply;
  *	BOUNCE_CLASS_NONE and BOUNCE_REASON_OTHER when nothing failed.

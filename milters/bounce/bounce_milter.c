@@ -35,7 +35,9 @@
  *	  QID: bounce: action=reject stage=rcpt tag=bad_mac rcpt=<...>
  *	  QID: bounce: action=record kind=dsn class=hard reason=user_unknown
  *	      rcpt=<...> status=5.1.1 sender=<...> orig_qid=... id=ID
- *	      events=N suppressed=N then=deliver
+ *	      events=N suppressed=N unlisted=N then=deliver
+ *	  (unlisted: events about addresses the message was not sent to,
+ *	  recorded on the stream but never suppressed; bounce_msg.h)
  *	  QID: bounce: action=accept stage=... reason=redis_error error="..."
  *--*/
 #include <sys/socket.h>
@@ -359,8 +361,8 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
-				      qid, c->rcpts, now, st->conf->tag_lifetime,
-				      &err) < 0)
+				      qid, c->rcpts, c->nrcpts, now,
+				      st->conf->tag_lifetime, &err) < 0)
 		return bm_redis_error(ctx, c, "eom", err);
 	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, st->domain);
 	if (smfi_chgfrom(ctx, addr, NULL) != MI_SUCCESS) {
@@ -405,7 +407,7 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 	char idhex[BOUNCE_TAG_ID_HEX], scope[BOUNCE_ADDR_MAX + 8];
 	char e1[400], e2[400], e3[200];
 	const char *qid = bm_qid(ctx, c), *err, *why = "", *then;
-	size_t n, nsup = 0;
+	size_t n, nsup = 0, nunl = 0;
 	int first, r, action = st->conf->action;
 	sfsistat rc = SMFIS_CONTINUE;
 
@@ -417,7 +419,8 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 		rc = bm_redis_error(ctx, c, "eom", err);
 		goto out;
 	}
-	n = bounce_events_build(rep, &st->pol, rec.rcpts, slots);
+	n = bounce_events_build(rep, &st->pol, rec.rcpts, r == 1 && rec.rcpts_complete,
+				slots);
 	for (size_t i = 0; i < n; i++)
 		ev[i] = slots[i].ev;
 	memset(&req, 0, sizeof(req));
@@ -439,8 +442,10 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 		rc = bm_redis_error(ctx, c, "eom", err);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		nsup += res.suppressed[i];
+		nunl += slots[i].unlisted;
+	}
 	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
 		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
@@ -448,7 +453,7 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 	first = bounce_first_failed(slots, n);
 	log_msg(LOG_INFO, qid, "bounce: action=record kind=%s class=%s reason=%s "
 		"rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
-		"suppressed=%zu%s%s then=%s", bounce_kind_name(rep->kind),
+		"suppressed=%zu unlisted=%zu%s%s then=%s", bounce_kind_name(rep->kind),
 		bounce_class_name(rep->cls), bounce_reason_name(rep->reason),
 		first >= 0 ? log_escape(e1, sizeof(e1), slots[first].norm,
 					strlen(slots[first].norm)) : "",
@@ -456,7 +461,7 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 		log_escape(e3, sizeof(e3), slots[first].ev.status,
 			   strlen(slots[first].ev.status)) : "-",
 		log_escape(e2, sizeof(e2), rec.sender, strlen(rec.sender)),
-		rec.qid[0] ? rec.qid : "-", idhex, n, nsup,
+		rec.qid[0] ? rec.qid : "-", idhex, n, nsup, nunl,
 		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then);
 	if (action == BOUNCE_ACTION_DISCARD) {
 		rc = SMFIS_DISCARD;

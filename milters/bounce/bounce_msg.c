@@ -8,6 +8,7 @@
  *--*/
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bounce_msg.h"
 #include "xalloc.h"
@@ -48,10 +49,30 @@ bm_single_rcpt(const char *rcpts, char *out, size_t outlen)
 	return bounce_addr_norm(rcpts, strlen(rcpts), out, outlen);
 }
 
+/* bm_listed - is norm one of a record's comma-separated recipients */
+static bool
+bm_listed(const char *list, const char *norm)
+{
+	size_t n = strlen(norm);
+
+	while (*list != '\0') {
+		const char *end = strchr(list, ',');
+		size_t len = end != NULL ? (size_t)(end - list) : strlen(list);
+
+		if (len == n && strncasecmp(list, norm, n) == 0)
+			return true;
+		list += len;
+		if (*list == ',')
+			list++;
+	}
+	return false;
+}
+
 /* bm_fill - one slot from one report recipient */
 static void
 bm_fill(struct bounce_evslot *s, const struct bounce_rcpt *r,
-	const struct bounce_policy *pol, const char *fallback)
+	const struct bounce_policy *pol, const char *fallback,
+	const char *listed)
 {
 	const char *addr = r->recipient;
 
@@ -66,18 +87,24 @@ bm_fill(struct bounce_evslot *s, const struct bounce_rcpt *r,
 	s->ev.status = r->status;
 	s->ev.diagnostic = r->diagnostic;
 	s->ev.action = r->action;
-	if (s->norm[0] != '\0')
-		bounce_policy_plan(pol, r, &s->ev.plan);
+	if (s->norm[0] == '\0')
+		return;
+	if (listed != NULL && !bm_listed(listed, s->norm)) {
+		s->unlisted = true;	/* the receiver's word only: record, no plan */
+		return;
+	}
+	bounce_policy_plan(pol, r, &s->ev.plan);
 }
 
 /* bounce_events_build - report -> events; see bounce_msg.h */
 size_t
 bounce_events_build(const struct bounce_report *rep,
 		    const struct bounce_policy *pol, const char *rec_rcpts,
-		    struct bounce_evslot slots[BOUNCE_MAX_RCPTS])
+		    bool rec_complete, struct bounce_evslot slots[BOUNCE_MAX_RCPTS])
 {
 	char single[BOUNCE_ADDR_MAX + 1];
 	const char *fallback = NULL;
+	const char *listed = rec_complete && rec_rcpts != NULL ? rec_rcpts : NULL;
 	size_t n = rep->nrcpt < BOUNCE_MAX_RCPTS ? rep->nrcpt : BOUNCE_MAX_RCPTS;
 
 	if (bm_single_rcpt(rec_rcpts, single, sizeof(single)) == 0)
@@ -85,14 +112,15 @@ bounce_events_build(const struct bounce_report *rep,
 	else if (rep->original_rcpt_hint[0] != '\0')
 		fallback = rep->original_rcpt_hint;
 	for (size_t i = 0; i < n; i++)
-		bm_fill(&slots[i], &rep->rcpt[i], pol, n == 1 ? fallback : NULL);
+		bm_fill(&slots[i], &rep->rcpt[i], pol, n == 1 ? fallback : NULL,
+			listed);
 	if (n == 0 && rep->cls != BOUNCE_CLASS_NONE) {
 		static const struct bounce_rcpt empty;
 		struct bounce_rcpt r = empty;
 
 		r.cls = rep->cls;
 		r.reason = rep->reason;
-		bm_fill(&slots[0], &r, pol, fallback);
+		bm_fill(&slots[0], &r, pol, fallback, listed);
 		n = 1;
 	}
 	return n;

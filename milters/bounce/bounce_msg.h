@@ -22,6 +22,17 @@
  *	never suppresses. Returns the number of events (at most
  *	BOUNCE_MAX_RCPTS).
  *
+ *	With rec_complete (rec_rcpts lists every recipient of the original
+ *	message), an event for an address that is not in rec_rcpts is
+ *	marked unlisted and its plan cleared: it goes on the stream but
+ *	never touches the suppression list. The tag only proves that we
+ *	sent the message; the recipients a report names are the receiver's
+ *	word, and without this check whoever got one tagged message could
+ *	return a report naming anybody and suppress them for that sender
+ *	(or everyone, with bounce_suppress_scope = global). RFC 3464 2.3.1
+ *	Original-Recipient is what the classifier reports when the MTA kept
+ *	it, so an alias expanded on the way still matches.
+ *
  *	bounce_first_failed() is the index of the event for the headers and
  *	the log line: the first hard or soft one, else the first; -1 when
  *	there is none.
@@ -34,6 +45,7 @@
 #ifndef POSTMILL_BOUNCE_MSG_H
 #define POSTMILL_BOUNCE_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "bounce_classify.h"
@@ -50,13 +62,14 @@ struct bounce_buf {
 struct bounce_evslot {
 	struct bounce_event ev;
 	char		 norm[BOUNCE_ADDR_MAX + 1];
+	bool		 unlisted;	/* not a recipient of the message */
 };
 
 void	bounce_buf_add(struct bounce_buf *b, const char *p, size_t len);
 void	bounce_buf_free(struct bounce_buf *b);
 size_t	bounce_events_build(const struct bounce_report *rep,
 			    const struct bounce_policy *pol,
-			    const char *rec_rcpts,
+			    const char *rec_rcpts, bool rec_complete,
 			    struct bounce_evslot slots[BOUNCE_MAX_RCPTS]);
 int	bounce_first_failed(const struct bounce_evslot *slots, size_t n);
 void	bounce_header_clean(char *dst, size_t dstlen, const char *src);

@@ -175,24 +175,26 @@ bs_script_reply(struct redis_pool *p, redisReply *r, int want_type,
 int
 bounce_store_save_message(struct redis_pool *p, const char *prefix,
 			  const char *idhex, const char *sender, const char *qid,
-			  const char *rcpts, long long now_ms, long long ttl_ms,
-			  const char **err)
+			  const char *rcpts, size_t nrcpts, long long now_ms,
+			  long long ttl_ms, const char **err)
 {
 	char *key = bounce_store_msg_key(prefix, idhex);
-	char ttl[24], t[24];
-	const char *args[9];
+	char ttl[24], t[24], nr[24];
+	const char *args[11];
 	redisReply *r;
 	int rc;
 
 	snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
 	snprintf(t, sizeof(t), "%lld", now_ms / 1000);
+	snprintf(nr, sizeof(nr), "%zu", nrcpts);
 	args[0] = ttl;
 	args[1] = "sender"; args[2] = sender;
 	args[3] = "queue_id"; args[4] = qid;
 	args[5] = "rcpts"; args[6] = rcpts;
 	args[7] = "time"; args[8] = t;
+	args[9] = "nrcpts"; args[10] = nr;
 	pthread_once(&bs_once, bs_init);
-	r = redis_evalsha(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 9,
+	r = redis_evalsha(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 11,
 			  args, err);
 	rc = bs_script_reply(p, r, REDIS_REPLY_INTEGER,
 			     "Redis refused the save script", err);
@@ -215,6 +217,17 @@ bs_copy(char *dst, size_t dstlen, const redisReply *e)
 	dst[n] = '\0';
 }
 
+/* bs_list_count - entries of a comma-separated list */
+static long long
+bs_list_count(const char *s)
+{
+	long long n = *s != '\0';
+
+	for (; *s != '\0'; s++)
+		n += *s == ',';
+	return n;
+}
+
 /* bounce_store_load_message - read a record: 1, 0 gone, -1 */
 int
 bounce_store_load_message(struct redis_pool *p, const char *prefix,
@@ -226,11 +239,11 @@ bounce_store_load_message(struct redis_pool *p, const char *prefix,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	r = redis_command(p, err, "HMGET %s sender queue_id rcpts time", key);
+	r = redis_command(p, err, "HMGET %s sender queue_id rcpts time nrcpts", key);
 	free(key);
 	if (r == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 4) {
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
 		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused HMGET"
 		    : "unexpected reply from Redis";
 	} else if (r->element[0]->type == REDIS_REPLY_NIL) {
@@ -242,6 +255,11 @@ bounce_store_load_message(struct redis_pool *p, const char *prefix,
 		bs_copy(out->rcpts, sizeof(out->rcpts), r->element[2]);
 		bs_copy(t, sizeof(t), r->element[3]);
 		out->time = atoll(t);
+		/* a list cut at the array's size, or a record without the count */
+		bs_copy(t, sizeof(t), r->element[4]);
+		out->rcpts_complete = r->element[4]->type == REDIS_REPLY_STRING
+		    && r->element[2]->len < sizeof(out->rcpts)
+		    && atoll(t) <= bs_list_count(out->rcpts);
 		*err = NULL;
 		rc = 1;
 	}

@@ -11,7 +11,8 @@
  *	  PREFIX{m:ID}			hash: the record of one tagged
  *					message: sender, queue_id, rcpts
  *					(comma-separated, at most
- *					BOUNCE_STORE_MAX_RCPTS), time; TTL
+ *					BOUNCE_STORE_MAX_RCPTS), nrcpts
+ *					(how many there were), time; TTL
  *					the tag's lifetime
  *	  PREFIX{SCOPE}:sup:RCPT	hash: one suppression: reason,
  *					class, status, diagnostic, sender,
@@ -30,7 +31,10 @@
  *
  *	bounce_store_save_message() writes a record (one EVALSHA: HSET and
  *	PEXPIRE together, never a record without expiry).
- *	bounce_store_load_message() reads one: 1 found, 0 gone, -1 error.
+ *	bounce_store_load_message() reads one: 1 found, 0 gone, -1 error;
+ *	out->rcpts_complete says that rcpts lists every recipient (nrcpts
+ *	is there and no larger than the list), so a recipient missing from
+ *	it was not one of the message's.
  *	bounce_store_check() is the RCPT check, one HMGET: 1 suppressed
  *	(out filled), 0 not, -1 error.
  *	bounce_store_record() records a classified bounce in ONE EVALSHA:
@@ -62,6 +66,7 @@ struct bounce_msgrec {
 	char		 sender[BOUNCE_ADDR_MAX + 1];
 	char		 qid[64];
 	char		 rcpts[2048];	/* comma-separated, maybe cut */
+	bool		 rcpts_complete;	/* rcpts names them all */
 	long long	 time;		/* seconds */
 };
 
@@ -114,7 +119,7 @@ char   *bounce_store_stats_key(const char *prefix, const char *sender);
 int	bounce_store_save_message(struct redis_pool *p, const char *prefix,
 				  const char *idhex, const char *sender,
 				  const char *qid, const char *rcpts,
-				  long long now_ms, long long ttl_ms,
+				  size_t nrcpts, long long now_ms, long long ttl_ms,
 				  const char **err);
 int	bounce_store_load_message(struct redis_pool *p, const char *prefix,
 				  const char *idhex, struct bounce_msgrec *out,

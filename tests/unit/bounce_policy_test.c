@@ -11,7 +11,8 @@
  *	a reason in both lists, bad expiries); scope tags; address
  *	normalization; recipients at the bounce domain; the reply text
  *	(no CR, LF or '%'); events built from a report, with the message
- *	record's recipient as fallback; the bounded buffer; the hosted
+ *	record's recipient as fallback; events about addresses the message
+ *	was not sent to (unlisted: never suppress); the bounded buffer; the hosted
  *	decision.
  *--*/
 #include <stdarg.h>
@@ -247,7 +248,7 @@ test_events(void **state)
 	snprintf(rep->rcpt[1].status, sizeof(rep->rcpt[1].status), "5.1.1");
 	rep->rcpt[1].cls = BOUNCE_CLASS_HARD;
 	rep->rcpt[1].reason = BOUNCE_REASON_USER_UNKNOWN;
-	n = bounce_events_build(rep, &pol, "ok@x.test,gone@x.test", s);
+	n = bounce_events_build(rep, &pol, "ok@x.test,gone@x.test", true, s);
 	assert_int_equal(n, 2);
 	assert_string_equal(s[0].norm, "ok@x.test");
 	assert_true(s[0].ev.plan.reset);
@@ -258,22 +259,109 @@ test_events(void **state)
 	rep->kind = BOUNCE_KIND_ARF;
 	rep->cls = BOUNCE_CLASS_COMPLAINT;
 	rep->reason = BOUNCE_REASON_COMPLAINT;
-	n = bounce_events_build(rep, &pol, "Carol@x.test", s);
+	n = bounce_events_build(rep, &pol, "Carol@x.test", true, s);
 	assert_int_equal(n, 1);
 	assert_string_equal(s[0].norm, "carol@x.test");
 	assert_true(s[0].ev.plan.suppress);
 	/* ... with several recipients in the record: unknown, never suppresses */
-	n = bounce_events_build(rep, &pol, "a@x.test,b@x.test", s);
+	n = bounce_events_build(rep, &pol, "a@x.test,b@x.test", true, s);
 	assert_int_equal(n, 1);
 	assert_string_equal(s[0].norm, "");
 	assert_false(s[0].ev.plan.suppress);
 	/* nothing failed, nobody named: no event */
 	memset(rep, 0, sizeof(*rep));
-	assert_int_equal(bounce_events_build(rep, &pol, "a@x.test", s), 0);
+	assert_int_equal(bounce_events_build(rep, &pol, "a@x.test", true, s), 0);
 	assert_int_equal(bounce_first_failed(s, 0), -1);
 	free(rep);
 	free(s);
 	cfg_values_free(&bounce_section, c);
+}
+
+/* test_unlisted - a report about an address the message never went to */
+static void
+test_unlisted(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *rcpt;	/* what the report names ("" nobody) */
+		enum bounce_class cls;
+		enum bounce_reason reason;
+		const char *hint;	/* To: of the returned header */
+		const char *rec;	/* the record's recipients */
+		bool complete;
+		const char *want_norm;
+		bool want_unlisted, want_suppress;
+	} cases[] = {
+		{"listed", "gone@x.test", BOUNCE_CLASS_HARD, BOUNCE_REASON_USER_UNKNOWN,
+		 "", "a@x.test,gone@x.test", true, "gone@x.test", false, true},
+		{"listed, other case", "GONE@X.test", BOUNCE_CLASS_HARD,
+		 BOUNCE_REASON_USER_UNKNOWN, "", "Gone@x.test", true, "gone@x.test", false, true},
+		{"a stranger", "victim@x.test", BOUNCE_CLASS_HARD, BOUNCE_REASON_USER_UNKNOWN,
+		 "", "a@x.test,gone@x.test", true, "victim@x.test", true, false},
+		{"prefix of a listed one", "gone@x.tes", BOUNCE_CLASS_HARD,
+		 BOUNCE_REASON_USER_UNKNOWN, "", "gone@x.test", true, "gone@x.tes", true, false},
+		{"listed one is a prefix", "gone@x.test.evil", BOUNCE_CLASS_HARD,
+		 BOUNCE_REASON_USER_UNKNOWN, "", "gone@x.test", true, "gone@x.test.evil",
+		 true, false},
+		{"record list cut: not checked", "victim@x.test", BOUNCE_CLASS_HARD,
+		 BOUNCE_REASON_USER_UNKNOWN, "", "a@x.test", false, "victim@x.test", false, true},
+		{"complaint, To: hint of a stranger", "", BOUNCE_CLASS_COMPLAINT,
+		 BOUNCE_REASON_COMPLAINT, "victim@x.test", "a@x.test,b@x.test", true,
+		 "victim@x.test", true, false},
+		{"complaint, To: hint listed", "", BOUNCE_CLASS_COMPLAINT,
+		 BOUNCE_REASON_COMPLAINT, "b@x.test", "a@x.test,b@x.test", true, "b@x.test",
+		 false, true},
+		{"soft, stranger: not counted", "full@y.test", BOUNCE_CLASS_SOFT,
+		 BOUNCE_REASON_MAILBOX_FULL, "", "a@x.test", true, "full@y.test", true, false},
+	};
+	struct errlist el = ERRLIST_INIT;
+	struct bounce_conf *c = conf_with("", &el);
+	struct bounce_policy pol;
+	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
+	struct bounce_evslot *s = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*s));
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(bounce_policy_from_conf(c, &pol, "t", &el), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n;
+
+		memset(rep, 0, sizeof(*rep));
+		rep->cls = cases[i].cls;
+		rep->reason = cases[i].reason;
+		snprintf(rep->original_rcpt_hint, sizeof(rep->original_rcpt_hint), "%s",
+			 cases[i].hint);
+		if (cases[i].rcpt[0] != '\0') {
+			rep->kind = BOUNCE_KIND_DSN;
+			rep->nrcpt = 1;
+			snprintf(rep->rcpt[0].recipient, sizeof(rep->rcpt[0].recipient),
+				 "%s", cases[i].rcpt);
+			snprintf(rep->rcpt[0].action, sizeof(rep->rcpt[0].action), "failed");
+			rep->rcpt[0].cls = cases[i].cls;
+			rep->rcpt[0].reason = cases[i].reason;
+		}
+		n = bounce_events_build(rep, &pol, cases[i].rec, cases[i].complete, s);
+		if (n != 1) {
+			tcase_bad(cases[i].name, "got %zu events, want 1", n);
+			continue;
+		}
+		if (strcmp(s[0].norm, cases[i].want_norm) != 0)
+			tcase_bad(cases[i].name, "got rcpt \"%s\", want \"%s\"", s[0].norm,
+				  cases[i].want_norm);
+		if (s[0].unlisted != cases[i].want_unlisted)
+			tcase_bad(cases[i].name, "got unlisted %d, want %d", s[0].unlisted,
+				  cases[i].want_unlisted);
+		if (s[0].ev.plan.suppress != cases[i].want_suppress)
+			tcase_bad(cases[i].name, "got suppress %d, want %d",
+				  s[0].ev.plan.suppress, cases[i].want_suppress);
+		if (cases[i].want_unlisted && (s[0].ev.plan.soft || s[0].ev.plan.reset))
+			tcase_bad(cases[i].name, "got soft %d reset %d, want no plan",
+				  s[0].ev.plan.soft, s[0].ev.plan.reset);
+	}
+	free(rep);
+	free(s);
+	cfg_values_free(&bounce_section, c);
+	tcase_done();
 }
 
 /* test_buf_hosted - the bounded copy; the hosted decision */
@@ -311,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_scope_addr),
 		cmocka_unit_test(test_reply_text),
 		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_unlisted),
 		cmocka_unit_test(test_buf_hosted),
 	};
 

@@ -151,13 +151,28 @@ test_message(void **state)
 
 	NEED_REDIS();
 	assert_int_equal(bounce_store_save_message(pool, PFX, "aa00", "alice@a.test",
-						   "QID1", "x@b.test,y@b.test", NOW_MS,
+						   "QID1", "x@b.test,y@b.test", 2, NOW_MS,
 						   3600000, &err), 0);
 	assert_int_equal(bounce_store_load_message(pool, PFX, "aa00", &rec, &err), 1);
 	assert_string_equal(rec.sender, "alice@a.test");
 	assert_string_equal(rec.qid, "QID1");
 	assert_string_equal(rec.rcpts, "x@b.test,y@b.test");
 	assert_int_equal(rec.time, NOW_MS / 1000);
+	assert_true(rec.rcpts_complete);
+	/* the milter kept 2 of 3 recipients: the list is not the whole truth */
+	assert_int_equal(bounce_store_save_message(pool, PFX, "aa01", "alice@a.test",
+						   "QID2", "x@b.test,y@b.test", 3, NOW_MS,
+						   3600000, &err), 0);
+	assert_int_equal(bounce_store_load_message(pool, PFX, "aa01", &rec, &err), 1);
+	assert_false(rec.rcpts_complete);
+	/* a record of an older version, without the count */
+	key = bounce_store_msg_key(PFX, "aa02");
+	s = cmd("HSET %s sender alice@a.test queue_id Q rcpts x@b.test time 1", key);
+	free(s);
+	free(key);
+	assert_int_equal(bounce_store_load_message(pool, PFX, "aa02", &rec, &err), 1);
+	assert_string_equal(rec.rcpts, "x@b.test");
+	assert_false(rec.rcpts_complete);
 	key = bounce_store_msg_key(PFX, "aa00");
 	s = cmd("PTTL %s", key);
 	assert_true(atoll(s) > 3590000 && atoll(s) <= 3600000);
