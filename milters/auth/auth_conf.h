@@ -23,6 +23,8 @@ struct auth_conf {
 	char		*authserv_id;		/* NULL: the host name */
 	bool		 reject_on_spf_fail;
 	long long	 spf_time_limit;	/* ms, one SPF check */
+	long long	 spf_max_lookups;	/* RFC 7208 4.6.4: 10 */
+	long long	 spf_max_void_lookups;	/* RFC 7208 4.6.4: 2 */
 	long long	 dns_cache_size;	/* answers; 0: no cache */
 	int		 dmarc_org_domain;	/* enum auth_dmarc_org_mode */
 	char		*psl_file;

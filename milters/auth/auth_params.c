@@ -14,10 +14,13 @@
  *	message without exactly one From address, and that is exactly the
  *	message a forger sends to get past DMARC.
  *	auth_max_dns_queries is at least 8: one tree walk must fit.
- *	It counts DMARC queries only. SPF is bounded by RFC 7208 4.6.4
- *	instead: 10 terms that cause lookups, 2 void lookups, 10 names per
- *	mx or ptr, and auth_spf_time_limit for the whole check; its
- *	answers come through the same cache.
+ *	It counts DMARC queries only. SPF has its own bounds, RFC 7208
+ *	4.6.4's: auth_spf_max_lookups terms that cause lookups (10),
+ *	auth_spf_max_void_lookups void answers (2), 10 names per mx or
+ *	ptr, and auth_spf_time_limit for the whole check; its answers come
+ *	through the same cache. The RFC's values are the defaults and the
+ *	ceilings: lowering them is stricter than the RFC, raising them
+ *	would let one record cost more than the RFC allows.
  *
  *	auth_spf_time_limit defaults to 20s, the least RFC 7208 4.6.4
  *	allows, and stops at 25s: the check runs at MAIL FROM, and a MTA
@@ -47,6 +50,10 @@ static const struct cfg_param auth_params[] = {
 	 "Reject mail whose MAIL FROM SPF result (HELO for a null sender) is fail, at end of message (550 5.7.23, RFC 7372); off: DMARC decides."},
 	{"auth_spf_time_limit", CFG_TIME, "20s", A(spf_time_limit), 1000, 25000, NULL, "s",
 	 "Time limit of one SPF check (RFC 7208 4.6.4: at least 20s); past it the result is temperror."},
+	{"auth_spf_max_lookups", CFG_INT, "10", A(spf_max_lookups), 1, 10, NULL, NULL,
+	 "SPF terms that cause DNS queries per check (include, a, mx, ptr, exists, redirect); one more is permerror (RFC 7208 4.6.4)."},
+	{"auth_spf_max_void_lookups", CFG_INT, "2", A(spf_max_void_lookups), 1, 2, NULL, NULL,
+	 "SPF lookups per check that may find nothing (NXDOMAIN or no records); one more is permerror (RFC 7208 4.6.4)."},
 	{"auth_dns_cache_size", CFG_INT, "10000", A(dns_cache_size), 0, 1000000, NULL, NULL,
 	 "DNS answers (SPF, DMARC, DKIM keys) cached by postmill-auth, for their TTL up to an hour (0: no cache)."},
 	{"auth_dmarc_org_domain", CFG_ENUM, "tree-walk", A(dmarc_org_domain), 0, 0, "tree-walk|psl", NULL,

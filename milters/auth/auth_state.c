@@ -76,7 +76,8 @@ auth_state_load(const struct common_conf *common, const void *confp,
 		errlist_add_at(el, config_path, 0, "auth_dns_cache_size = %lld: %s",
 			       conf->dns_cache_size, why);
 	if (st->dns != NULL) {
-		st->spf = spf_evaluator_new(st->dns, 0, 0);
+		st->spf = spf_evaluator_new(st->dns, (unsigned)conf->spf_max_lookups,
+					    (unsigned)conf->spf_max_void_lookups);
 		spf_evaluator_set_max_time(st->spf, (long)conf->spf_time_limit);
 	}
 	if ((st->dkim = auth_dkim_lib_new((unsigned)conf->min_key_bits,
