@@ -13,6 +13,13 @@ for an empty body, and it returns reply texts and header insertions.
     r = m.message("Q1", [("From", "a@example.test")], body=[b"hi\\r\\n"])
     r.stage, r.reply, r.text, r.sigs, r.closed
 
+For the other milters (tests/e2e/test_protocol.py): message(rcpts=[...])
+sends SMFIC_RCPT for each (replies in r.rcpt_replies), message(until=STAGE)
+stops before STAGE ("rcpt", "data", "eoh", "body", "eom") without ending
+the message, so that the caller can abort() it or drop the connection;
+r.fields holds the milter's "h" and "i" insertions, r.mods the other
+end-of-message modifications (e.g. SMFIR_CHGFROM "e").
+
 r.stage is where the message stopped: "mail", "data", "eoh" or "eom".
 r.closed is True when the milter dropped the connection (r.stage then
 says during which step). r.sigs are the DKIM-Signature values in the
@@ -32,15 +39,25 @@ SMFIP_NOBODY = 0x10
 SMFIP_NOHDRS = 0x20
 SMFIP_NOEOH = 0x40
 SMFIP_NR_HDR = 0x80
+SMFIP_NOUNKNOWN = 0x100
 SMFIP_NODATA = 0x200
 SMFIP_NR_CONN = 0x1000
+SMFIP_NR_HELO = 0x2000
 SMFIP_NR_MAIL = 0x4000
+SMFIP_NR_RCPT = 0x8000
 SMFIP_NR_DATA = 0x10000
 SMFIP_NR_EOH = 0x40000
 SMFIP_NR_BODY = 0x80000
 SMFIP_HDR_LEADSPC = 0x100000
 SMFI_V6_PROT = 0x1FFFFF
 SMFI_V6_ACTS = 0x1FF
+SMFIF_ADDHDRS = 0x1
+SMFIF_CHGBODY = 0x2
+SMFIF_ADDRCPT = 0x4
+SMFIF_DELRCPT = 0x8
+SMFIF_CHGHDRS = 0x10
+SMFIF_QUARANTINE = 0x20
+SMFIF_CHGFROM = 0x40
 
 FINAL = b"acdrty"		# accept continue discard reject tempfail replycode
 CHUNK = 65535			# Postfix's MILTER_CHUNK_SIZE
@@ -64,6 +81,7 @@ class Result:
         self.reply = None		# one byte, e.g. b"c"
         self.text = None		# SMFIR_REPLYCODE text
         self.closed = False
+        self.rcpt_replies = []		# (cmd, text) per SMFIC_RCPT sent
         self.mods = []			# (cmd, data) at EOM
         # the stored fields: (name, text after the colon, inserted by the
         # milter); the MTA stores "Name: value"
@@ -85,12 +103,12 @@ class Result:
 
 
 class Milter:
-    def __init__(self, path, leadspace=True, timeout=3):
+    def __init__(self, path, leadspace=True, timeout=3, actions=SMFI_V6_ACTS):
         self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.s.settimeout(timeout)
         self.s.connect(path)
         prot = SMFI_V6_PROT if leadspace else SMFI_V6_PROT & ~SMFIP_HDR_LEADSPC
-        self.send(b"O", struct.pack(">III", 6, SMFI_V6_ACTS, prot))
+        self.send(b"O", struct.pack(">III", 6, actions, prot))
         cmd, data = self.recv()
         if cmd != b"O" or len(data) < 12:
             fail("negotiation: got %r %r" % (cmd, data))
@@ -141,8 +159,16 @@ class Milter:
                       + ip.encode() + b"\0", SMFIP_NOCONNECT, SMFIP_NR_CONN)
         return r[0] if r else b"c"
 
+    def helo(self, name):
+        r = self.step(b"H", name.encode() + b"\0", SMFIP_NOHELO, SMFIP_NR_HELO)
+        return r[0] if r else b"c"
+
+    def abort(self):
+        """SMFIC_ABORT: the MTA gave up the message (no reply)"""
+        self.send(b"A")
+
     def message(self, qid, headers, body=(b"Hello.\r\n",), login=None,
-                envfrom="<sender@example.test>"):
+                envfrom="<sender@example.test>", rcpts=(), until=None):
         """one message; body=None or () sends no SMFIC_BODY at all"""
         body = list(body or [])
         r = Result(qid, list(headers), body, self.leadspace)
@@ -154,13 +180,27 @@ class Milter:
             if rep and rep[0] != b"c":
                 r.reply, r.text = rep[0], rep[1]
                 return r
+            r.stage = "rcpt"
+            if until == r.stage:
+                return r
+            for rcpt in rcpts:
+                rep = self.step(b"R", rcpt.encode() + b"\0", SMFIP_NORCPT, SMFIP_NR_RCPT)
+                r.rcpt_replies.append((rep[0], rep[1].rstrip(b"\0").decode(errors="replace"))
+                                      if rep else (b"c", ""))
+            if rcpts and all(c != b"c" for c, _ in r.rcpt_replies):
+                r.reply, r.text = r.rcpt_replies[-1]
+                return r
             r.stage = "data"
+            if until == r.stage:
+                return r
             rep = self.step(b"T", b"", SMFIP_NODATA, SMFIP_NR_DATA)
             if rep and rep[0] != b"c":
                 r.reply = rep[0]
                 r.text = rep[1].rstrip(b"\0").decode(errors="replace") or None
                 return r
             r.stage = "eoh"
+            if until == r.stage:
+                return r
             for name, value in headers:
                 v = (" " + value) if self.leadspace else value
                 rep = self.step(b"L", name.encode() + b"\0"
@@ -174,6 +214,9 @@ class Milter:
                 r.reply = rep[0]
                 r.text = rep[1].rstrip(b"\0").decode(errors="replace") or None
                 return r
+            r.stage = "body"
+            if until == r.stage:
+                return r
             r.stage = "eom"
             for chunk in body:
                 for i in range(0, len(chunk), CHUNK):
@@ -181,6 +224,8 @@ class Milter:
                     if rep and rep[0] != b"c":
                         r.reply = rep[0]
                         return r
+            if until == "eom":
+                return r
             self.send(b"E")
             while True:
                 cmd, data = self.recv()
