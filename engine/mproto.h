@@ -39,7 +39,8 @@
 
 #define MPROTO_MDS_256K		((256 * 1024) - 1)	/* mfdef.h, _FFR only */
 #define MPROTO_MDS_1M		((1024 * 1024) - 1)
-#define MPROTO_MAX_ARGS		64	/* MAIL/RCPT words, macro pairs x2 */
+#define MPROTO_MAX_ARGS		64	/* MAIL/RCPT words */
+#define MPROTO_MAX_MACRO_ARGS	4096	/* macro names and values of one stage */
 #define MPROTO_READ_CHUNK	(64 * 1024)
 #define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
 #define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
@@ -60,6 +61,7 @@ struct mproto_packet {
 
 int	mproto_frame(char *buf, size_t len, size_t max_data,
 		     struct mproto_packet *pkt, const char **why);
+size_t	mproto_count_strings(const char *data, size_t len);
 int	mproto_strings(char *data, size_t len, char **argv, size_t max,
 		       size_t *argc, const char **why);
 
@@ -94,7 +96,7 @@ void	mproto_out_free(struct mproto_out *o);
 /* macros of one stage, copied out of the read buffer */
 struct mproto_macros {
 	char		*buf;
-	char		*argv[MPROTO_MAX_ARGS + 1];	/* name, value, ..., NULL */
+	char		**argv;		/* name, value, ..., NULL; with buf */
 };
 
 /*

@@ -49,6 +49,24 @@ mproto_frame(char *buf, size_t len, size_t max_data, struct mproto_packet *pkt,
 	return MPROTO_OK;
 }
 
+/* mproto_count_strings - how many NUL-terminated strings (a tail without
+ * its NUL counts too: mproto_strings refuses it) */
+size_t
+mproto_count_strings(const char *data, size_t len)
+{
+	size_t n = 0, off = 0;
+
+	while (off < len) {
+		const char *end = memchr(data + off, '\0', len - off);
+
+		n++;
+		if (end == NULL)
+			break;
+		off = (size_t)(end - data) + 1;
+	}
+	return n;
+}
+
 /* mproto_strings - split NUL-terminated strings; argv gets a NULL after */
 int
 mproto_strings(char *data, size_t len, char **argv, size_t max, size_t *argc,

@@ -65,7 +65,8 @@ session_clear_macros(SMFICTX *ctx, int from)
 	for (int i = from; i < MPROTO_STAGES; i++) {
 		free(ctx->macros[i].buf);
 		ctx->macros[i].buf = NULL;
-		ctx->macros[i].argv[0] = NULL;
+		free(ctx->macros[i].argv);
+		ctx->macros[i].argv = NULL;
 	}
 }
 
@@ -377,17 +378,30 @@ session_macros(SMFICTX *ctx, const struct mproto_packet *pkt)
 	 * body chunk; libmilter has no slot for those and ignores them */
 	if ((stage = session_stage(pkt->data[0])) < 0)
 		return SESSION_GO;
+	/* as many as the MTA was told to send (milter_*_macros in Postfix):
+	 * libmilter takes any number, so a fixed array of MAIL/RCPT size
+	 * would drop connections of a configuration with many; the packet
+	 * size bounds the count, MPROTO_MAX_MACRO_ARGS bounds the memory */
+	argc = mproto_count_strings(pkt->data + 1, pkt->len - 1);
+	if (argc > MPROTO_MAX_MACRO_ARGS) {
+		log_msg(LOG_ERR, NULL, "milter: macro packet: more than %d strings",
+			MPROTO_MAX_MACRO_ARGS);
+		return SESSION_STOP;
+	}
 	m = &ctx->macros[stage];
 	free(m->buf);
+	free(m->argv);
 	m->buf = xmalloc(pkt->len);
+	m->argv = xcalloc(argc + 1, sizeof(*m->argv));
 	memcpy(m->buf, pkt->data + 1, pkt->len - 1);
-	if (mproto_strings(m->buf, pkt->len - 1, m->argv, MPROTO_MAX_ARGS + 1,
+	if (mproto_strings(m->buf, pkt->len - 1, m->argv, argc + 1,
 			   &argc, &why) != MPROTO_OK || argc % 2 != 0) {
 		log_msg(LOG_ERR, NULL, "milter: macro packet: %s",
 			why ? why : "a name without a value");
 		free(m->buf);
 		m->buf = NULL;
-		m->argv[0] = NULL;
+		free(m->argv);
+		m->argv = NULL;
 		return SESSION_STOP;
 	}
 	return SESSION_GO;

@@ -62,6 +62,10 @@ def std_headers(from_addr, subject='protocol test'):
             ('Date', 'Mon, 23 Nov 2026 12:00:00 +0000'), ('Message-ID', '<%s@client.test>' % subject)]
 
 
+# more macros for one stage than the engine's MPROTO_MAX_ARGS (64 strings), {auth_authen} last
+MANY_MACROS = [('{x_macro_%d}' % i, 'value %d' % i) for i in range(60)]
+
+
 def inserted(r, name):
     return [v for n, v, ins in r.fields if ins and n.lower() == name.lower()]
 
@@ -252,6 +256,11 @@ class AuthProtocolTest(ProtoCase):
             m.quit()
         self.assertEqual(got[0], got[1])
 
+    def test_many_macros(self):
+        m = self.open()
+        self.assertOneAR(self.send(m, 'AM1', macros=MANY_MACROS), ['spf=pass'])
+        m.quit()
+
     def test_ipv6_client(self):
         m = self.open(ip='2001:db8::10')
         r = self.send(m, 'A6')
@@ -398,6 +407,11 @@ class BounceProtocolTest(ProtoCase):
         self.assertBounceHeaders(self.bounce(m, 'BL2', tag, rcpt='l1@remote.test'), 'l1@remote.test')
         m.quit()
 
+    def test_many_macros(self):
+        m = self.open(helo=None)
+        self.tagged(self.send(m, 'BM1', ['m1@remote.test'], macros=MANY_MACROS), ['m1@remote.test'])
+        m.quit()
+
     def test_ipv6_client(self):
         # ::1 is in internal_hosts: tagged without a login; 2001:db8::10 is not
         m = self.open(ip='::1', helo=None)
@@ -533,6 +547,13 @@ class LimitProtocolTest(ProtoCase):
     def test_leadspace_not_negotiated(self):
         m = self.open(helo=None)
         self.assertFalse(m.prot & rm.SMFIP_HDR_LEADSPC)
+        m.quit()
+
+    def test_many_macros(self):
+        # Postfix sends whatever milter_mail_macros lists; libmilter takes any number of them
+        m = self.open(helo=None)
+        self.accepted(self.send(m, 'LM1', 'macros', ['a@example.net'], macros=MANY_MACROS), 1)
+        self.assertEqual(self.counts('macros'), (1, 1), '{auth_authen} after %d macros' % len(MANY_MACROS))
         m.quit()
 
     def test_ipv6_client(self):

@@ -130,6 +130,52 @@ test_strings(void **state)
 	tcase_done();
 }
 
+/* test_count_strings - what a macro packet's argv must hold */
+static void
+test_count_strings(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *in;
+		size_t len;
+		size_t want;
+	} cases[] = {
+		{ "empty", "", 0, 0 },
+		{ "one", "i\0", 2, 1 },
+		{ "pair", "i\0Q1\0", 5, 2 },
+		{ "empty strings", "\0\0\0", 3, 3 },
+		{ "unterminated tail counts", "i\0Q1", 4, 2 },
+		{ "only unterminated", "abc", 3, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t got = mproto_count_strings(cases[i].in, cases[i].len);
+
+		if (got != cases[i].want)
+			tcase_bad(cases[i].name, "got %zu, want %zu", got, cases[i].want);
+	}
+	/* 100 macro pairs (more than MPROTO_MAX_ARGS): counted, then split
+	 * into an argv of that size */
+	{
+		char data[100 * 12], *argv[201];
+		size_t len = 0, argc = 0;
+		const char *why = NULL;
+
+		for (int k = 0; k < 100; k++)
+			len += (size_t)snprintf(data + len, sizeof(data) - len, "{m%d}%cv%d%c",
+						k, '\0', k, '\0');
+		if (mproto_count_strings(data, len) != 200)
+			tcase_bad("100 pairs", "got %zu strings, want 200",
+				  mproto_count_strings(data, len));
+		else if (mproto_strings(data, len, argv, 201, &argc, &why) != MPROTO_OK
+			 || argc != 200 || argv[200] != NULL || strcmp(argv[199], "v99") != 0)
+			tcase_bad("100 pairs", "split: argc %zu (%s), want 200", argc,
+				  why ? why : "-");
+	}
+	tcase_done();
+}
+
 /* test_connect - the CONNECT payload of each family */
 static void
 test_connect(void **state)
@@ -259,6 +305,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_frame),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_count_strings),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_optneg),
 		cmocka_unit_test(test_out),

@@ -16,7 +16,8 @@ for an empty body, and it returns reply texts and header insertions.
 For the other milters (tests/e2e/test_protocol.py): message(rcpts=[...])
 sends SMFIC_RCPT for each (replies in r.rcpt_replies), message(until=STAGE)
 stops before STAGE ("rcpt", "data", "eoh", "body", "eom") without ending
-the message, so that the caller can abort() it or drop the connection;
+the message, so that the caller can abort() it or drop the connection; macros=[(name, value)]
+adds to the MAIL stage's macros;
 r.fields holds the milter's "h" and "i" insertions, r.mods the other
 end-of-message modifications (e.g. SMFIR_CHGFROM "e").
 
@@ -168,12 +169,13 @@ class Milter:
         self.send(b"A")
 
     def message(self, qid, headers, body=(b"Hello.\r\n",), login=None,
-                envfrom="<sender@example.test>", rcpts=(), until=None):
+                envfrom="<sender@example.test>", rcpts=(), until=None, macros=()):
         """one message; body=None or () sends no SMFIC_BODY at all"""
         body = list(body or [])
         r = Result(qid, list(headers), body, self.leadspace)
         try:
-            pairs = [("i", qid)] + ([("{auth_authen}", login)] if login is not None else [])
+            pairs = [("i", qid)] + list(macros) \
+                + ([("{auth_authen}", login)] if login is not None else [])
             r.stage = "mail"
             self.macros(b"M", pairs)
             rep = self.step(b"M", envfrom.encode() + b"\0", SMFIP_NOMAIL, SMFIP_NR_MAIL)
