@@ -189,6 +189,22 @@ bounce_scope_tag(int scope, const char *sender, char *out, size_t outlen)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* bp_at_domain - does the text after the last '@' (up to a closing '>')
+ * name the domain; for paths the address parser refuses */
+static bool
+bp_at_domain(const char *path, size_t len, const char *domain)
+{
+	size_t at = len, dlen = strlen(domain);
+
+	while (at > 0 && path[at - 1] != '@')
+		at--;
+	if (at == 0)
+		return false;
+	if (len > at && path[len - 1] == '>')
+		len--;
+	return len - at == dlen && strncasecmp(path + at, domain, dlen) == 0;
+}
+
 /* bounce_rcpt_local - is this recipient at the bounce domain */
 int
 bounce_rcpt_local(const char *path, size_t len, const char *domain,
@@ -199,14 +215,22 @@ bounce_rcpt_local(const char *path, size_t len, const char *domain,
 	const char *why;
 	int rc = 0;
 
-	if (domain == NULL)
+	if (domain == NULL || locallen == 0)
 		return 0;
-	if (addr_parse_path(path, len, &m, &is_null, &why) != ADDR_OK || is_null)
+	if (addr_parse_path(path, len, &m, &is_null, &why) != ADDR_OK || is_null) {
+		/* at the bounce domain all the same: it must fail the tag
+		 * check, not pass as mail for someone else */
+		if (!is_null && bp_at_domain(path, len, domain)) {
+			local[0] = '\0';
+			return 1;
+		}
 		return -1;
+	}
 	if (strcasecmp(m.domain, domain) == 0) {
-		if (strlen(m.local) >= locallen)
-			rc = -1;
-		else {
+		if (strlen(m.local) >= locallen) {
+			local[0] = '\0';	/* longer than any tag */
+			rc = 1;
+		} else {
 			memcpy(local, m.local, strlen(m.local) + 1);
 			rc = 1;
 		}

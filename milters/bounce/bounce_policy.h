@@ -27,7 +27,11 @@
  *
  *	bounce_rcpt_local() says whether a recipient path is at the bounce
  *	domain (1, local part copied out) or not (0); -1 for a path that
- *	does not parse.
+ *	does not parse. A path at the bounce domain whose local part does
+ *	not fit in locallen, or that does not parse but ends in
+ *	@domain, is at the bounce domain with an empty local part: no tag
+ *	is that, so its tag check fails (550 5.7.1) rather than letting it
+ *	through as mail for somebody else.
  *
  *	bounce_suppress_text() writes the text of the 550 5.1.1 reply for a
  *	suppressed recipient: when (UTC, from since_s) and why, with the

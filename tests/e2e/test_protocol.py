@@ -407,6 +407,16 @@ class BounceProtocolTest(ProtoCase):
         self.assertBounceHeaders(self.bounce(m, 'BL2', tag, rcpt='l1@remote.test'), 'l1@remote.test')
         m.quit()
 
+    def test_forged_bounce_long_local(self):
+        # a recipient at the bounce domain is a bounce whatever its local part: one longer than
+        # any tag (or over the parser's 512 octets) fails the tag check, it is not let through
+        m = self.open(helo=None)
+        for qid, local in (('BF1', 'b-' + 'a' * 600), ('BF2', 'b-' + 'a' * 2000), ('BF3', 'x' * 70)):
+            r = m.message(qid, [('From', 'x@remote.test')], envfrom='<>', rcpts=['<%s@bounces.test>' % local])
+            self.assertEqual((r.stage, r.reply, r.text), ('rcpt', b'y', '550 5.7.1 Invalid bounce address: '
+                             'no message of ours was sent with this return path'), qid)
+        m.quit()
+
     def test_many_macros(self):
         m = self.open(helo=None)
         self.tagged(self.send(m, 'BM1', ['m1@remote.test'], macros=MANY_MACROS), ['m1@remote.test'])

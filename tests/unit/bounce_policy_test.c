@@ -35,6 +35,11 @@
 #include "../../milters/bounce/bounce_msg.h"
 #include "../../milters/bounce/bounce_policy.h"
 
+/* a local part of 450 octets: parses (ADDR_LOCAL_MAX), longer than out[] */
+#define L10		"aaaaaaaaaa"
+#define L50		L10 L10 L10 L10 L10
+#define LONG_LOCAL	L50 L50 L50 L50 L50 L50 L50 L50 L50
+
 /* conf_with - the defaults, with some rows overridden by "name = value" text */
 static struct bounce_conf *
 conf_with(const char *text, struct errlist *el)
@@ -174,6 +179,12 @@ test_scope_addr(void **state)
 		{"other domain", "<b-abc@example.test>", 0, NULL},
 		{"subdomain is not ours", "<b-abc@x.bounces.test>", 0, NULL},
 		{"garbage", "<@@>", -1, NULL},
+		{"garbage at ours", "<a b@bounces.test>", 1, ""},
+		{"garbage at ours, no brackets", "a b@BOUNCES.TEST", 1, ""},
+		{"garbage at another", "<a b@bounces.test.x>", -1, NULL},
+		{"null path", "<>", -1, NULL},
+		{"local part over the buffer", "<b-" LONG_LOCAL "@bounces.test>", 1, ""},
+		{"local part over the buffer, elsewhere", "<b-" LONG_LOCAL "@x.test>", 0, NULL},
 	};
 	char out[400];
 
