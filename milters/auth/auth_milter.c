@@ -60,6 +60,7 @@
 #include "auth_report.h"
 #include "auth_spf.h"
 #include "log.h"
+#include "milter_client.h"
 #include "milter_main.h"
 #include "xalloc.h"
 
@@ -68,9 +69,7 @@
 #define AUTH_UPSTREAM_MAX	16	/* trusted upstream dkim passes kept */
 
 struct auth_conn {
-	struct sockaddr_storage	 sa;
-	bool			 have_sa;
-	char			 addr[INET6_ADDRSTRLEN];
+	struct milter_client	 client;	/* address, "local" */
 	char			 receiver[AUTH_SPF_HELO_MAX];	/* {j} */
 	char			 helo[AUTH_SPF_HELO_MAX];
 	bool			 leadspace;
@@ -161,20 +160,10 @@ auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c->ar = xmalloc(sizeof(*c->ar));
 		smfi_setpriv(ctx, c);
 	}
-	c->have_sa = false;
-	snprintf(c->addr, sizeof(c->addr), "local");
+	milter_client_set(&c->client, sa);
 	snprintf(c->receiver, sizeof(c->receiver), "%s",
 		 (v = smfi_getsymval(ctx, "j")) != NULL ? v : "");
 	c->helo[0] = '\0';
-	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		memcpy(&c->sa, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		       : sizeof(struct sockaddr_in6));
-		c->have_sa = true;
-		inet_ntop(sa->sa_family, sa->sa_family == AF_INET ?
-			  (void *)&((struct sockaddr_in *)(void *)sa)->sin_addr :
-			  (void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr,
-			  c->addr, sizeof(c->addr));
-	}
 	return SMFIS_CONTINUE;
 }
 
@@ -206,17 +195,19 @@ auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	conf = c->snap->conf;
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	authenticated = login != NULL && *login != '\0';
-	internal = c->have_sa && cidr_list_match_sa(&c->snap->common->internal_hosts,
-						    (struct sockaddr *)&c->sa);
+	internal = c->client.have_sa
+	    && cidr_list_match_sa(&c->snap->common->internal_hosts,
+				  (struct sockaddr *)&c->client.sa);
 	if ((authenticated && !conf->check_authenticated)
 	    || (internal && !conf->check_internal)) {
 		c->skip = true;
 		return SMFIS_CONTINUE;
 	}
 	/* SPF needs an IP address: a local (unix socket) client has none */
-	if (c->have_sa && auth_state_of(c)->spf != NULL)
-		auth_spf_check(&c->spf, auth_state_of(c)->spf, c->addr, c->helo,
-			       argv != NULL ? argv[0] : NULL, c->receiver[0] ? c->receiver
+	if (c->client.have_sa && auth_state_of(c)->spf != NULL)
+		auth_spf_check(&c->spf, auth_state_of(c)->spf, c->client.addr,
+			       c->helo, argv != NULL ? argv[0] : NULL,
+			       c->receiver[0] ? c->receiver
 			       : auth_state_of(c)->hostname, (long)time(NULL));
 	c->dkim = auth_dkim_msg_new(auth_state_of(c)->dkim, auth_txt,
 				    (void *)auth_state_of(c), &why);
@@ -465,7 +456,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 	if (c->skip) {
 		if (log_debug_level() > 0)
 			log_msg(LOG_DEBUG, qid, "auth: action=skip reason=outbound client=%s",
-				c->addr);
+				c->client.addr);
 		auth_conn_end_message(c);
 		return SMFIS_CONTINUE;
 	}
@@ -520,8 +511,9 @@ auth_xxfi_eom(SMFICTX *ctx)
 		pin.trusted_sender = cfg_list_contains(&conf->trusted_senders,
 						       from.domain, true);
 	}
-	pin.trusted_forwarder = c->have_sa
-	    && cidr_list_match_sa(&conf->trusted_forwarders, (struct sockaddr *)&c->sa);
+	pin.trusted_forwarder = c->client.have_sa
+	    && cidr_list_match_sa(&conf->trusted_forwarders,
+				  (struct sockaddr *)&c->client.sa);
 	popt.reject_on_spf_fail = conf->reject_on_spf_fail;
 	popt.on_temperror = conf->on_temperror;
 	popt.on_bad_from = conf->on_bad_from;
@@ -562,7 +554,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 		"ar_removed=%zu dns_queries=%u",
 		auth_action_name(v.action), conf->dry_run ? " would=" : "",
 		conf->dry_run ? auth_action_name(v.would) : "", auth_reason_name(v.reason),
-		c->addr, fromlog[0] ? fromlog : "-", auth_from_status_str(pin.from),
+		c->client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(pin.from),
 		pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
 		dr.spf_aligned ? " aligned=spf" : dr.dkim_aligned ? " aligned=dkim" : "",
 		auth_dmarc_p_name(dr.policy), pin.testing ? " testing=y" : "",

@@ -11,10 +11,7 @@
  *	and shared by every thread; the pool is thread-safe and lives as
  *	long as the snapshot.
  *
- *	bounce_redis_conf() maps the shared redis_* parameters to a struct
- *	redis_conf (borrowing the strings); postmillctl uses it too.
- *
- *	Modules, each with its own header:
+ * *	Modules, each with its own header:
  *	bounce_tag.h	 the tag codec		bounce_keys.h	the secrets
  *	bounce_policy.h	 decisions		bounce_store.h	Redis
  *	bounce_msg.h	 one message's facts	bounce_milter.h	callbacks
@@ -44,6 +41,5 @@ void	*bounce_state_load(const struct common_conf *common, const void *conf,
 			   const char *config_path, struct errlist *el);
 void	 bounce_state_free(void *state);
 void	 bounce_state_describe(const void *state, FILE *fp);
-void	 bounce_redis_conf(const struct common_conf *c, struct redis_conf *out);
 
 #endif

@@ -61,14 +61,14 @@
 #include "addr.h"
 #include "hosted.h"
 #include "log.h"
+#include "milter_client.h"
 #include "milter_main.h"
 #include "xalloc.h"
 
 #define BM_RCPTS_MAX	2000	/* bytes of recipients kept in a record */
 
 struct bounce_conn {
-	struct sockaddr_storage sa;
-	bool		 have_sa;
+	struct milter_client client;	/* address, "local" */
 	/* the message in progress */
 	struct milter_snapshot *snap;
 	char		 qid[32];
@@ -169,12 +169,7 @@ bm_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c = xcalloc(1, sizeof(*c));
 		smfi_setpriv(ctx, c);
 	}
-	c->have_sa = false;
-	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		memcpy(&c->sa, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		       : sizeof(struct sockaddr_in6));
-		c->have_sa = true;
-	}
+	milter_client_set(&c->client, sa);
 	return SMFIS_CONTINUE;
 }
 
@@ -196,8 +191,9 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	c->buf.max = (size_t)st->conf->message_max;
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	auth = login != NULL && *login != '\0';
-	internal = c->have_sa && hosted_is_internal(&c->snap->common->internal_hosts,
-						    (const struct sockaddr *)&c->sa);
+	internal = c->client.have_sa
+	    && hosted_is_internal(&c->snap->common->internal_hosts,
+				  (const struct sockaddr *)&c->client.sa);
 	/* the null sender (a bounce of ours) is never tagged: RFC 5321 4.5.5 */
 	if (hosted_decide(auth, internal, st->conf->tag_authenticated,
 			  st->conf->tag_internal)

@@ -16,22 +16,8 @@
 
 #include "addr.h"
 #include "bounce.h"
+#include "redis_common.h"
 #include "xalloc.h"
-
-/* bounce_redis_conf - the shared redis_* parameters as a struct redis_conf */
-void
-bounce_redis_conf(const struct common_conf *c, struct redis_conf *out)
-{
-	out->server = c->redis_server;
-	out->user = c->redis_user;
-	out->password = c->redis_password;
-	out->db = (int)c->redis_db;
-	out->connect_timeout_ms = (long)c->redis_connect_timeout;
-	out->command_timeout_ms = (long)c->redis_command_timeout;
-	out->backoff_min_ms = (long)c->redis_backoff_min;
-	out->backoff_max_ms = (long)c->redis_backoff_max;
-	out->max_idle = 0;
-}
 
 /* bounce_state_free - release a loaded state */
 void
@@ -55,7 +41,6 @@ bounce_state_load(const struct common_conf *common, const void *confp,
 	const struct bounce_conf *conf = confp;
 	struct bounce_state *st = xcalloc(1, sizeof(*st));
 	size_t before = el->count;
-	struct redis_conf rc;
 	const char *why;
 
 	st->conf = conf;
@@ -67,12 +52,7 @@ bounce_state_load(const struct common_conf *common, const void *confp,
 			       conf->domain, why);
 	st->keys = bounce_keys_load(&conf->secret_files, el);
 	(void)bounce_policy_from_conf(conf, &st->pol, config_path, el);
-	bounce_redis_conf(common, &rc);
-	if (redis_conf_check(&rc, &why) < 0)
-		errlist_add_at(el, config_path, 0, "redis_server = %s: %s",
-			       rc.server ? rc.server : "", why);
-	else if ((st->pool = redis_pool_new(&rc, &why)) == NULL)
-		errlist_add_at(el, config_path, 0, "redis: %s", why);
+	st->pool = redis_common_pool(common, config_path, el);
 	if (el->count != before) {
 		bounce_state_free(st);
 		return NULL;

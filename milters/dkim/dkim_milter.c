@@ -40,13 +40,12 @@
 #include "dkim.h"
 #include "dkim_milter.h"
 #include "log.h"
+#include "milter_client.h"
 #include "milter_main.h"
 #include "xalloc.h"
 
 struct dkim_conn {
-	struct sockaddr_storage	 sa;
-	bool			 have_sa;
-	char			 addr[INET6_ADDRSTRLEN];
+	struct milter_client	 client;	/* address, "local" */
 	bool			 leadspace;	/* SMFIP_HDR_LEADSPC negotiated */
 	bool			 nr_conn;	/* SMFIP_NR_CONN: connect sends no reply */
 	bool			 nr_mail;	/* SMFIP_NR_MAIL: MAIL sends no reply */
@@ -131,19 +130,7 @@ dkim_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	if (c == NULL)
 		c = xcalloc(1, sizeof(*c));
-	if (sa != NULL && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
-		size_t len = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-		    : sizeof(struct sockaddr_in6);
-		const void *bytes = sa->sa_family == AF_INET ?
-		    (const void *)&((struct sockaddr_in *)(void *)sa)->sin_addr :
-		    (const void *)&((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
-
-		memcpy(&c->sa, sa, len);
-		c->have_sa = true;
-		inet_ntop(sa->sa_family, bytes, c->addr, sizeof(c->addr));
-	} else {
-		snprintf(c->addr, sizeof(c->addr), "local");
-	}
+	milter_client_set(&c->client, sa);
 	smfi_setpriv(ctx, c);
 	return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
@@ -172,8 +159,9 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		/* the login is the client's text: never raw into a log line */
 		log_escape(c->login_log, sizeof(c->login_log), login, strlen(login));
 	}
-	c->internal = c->have_sa && cidr_list_match_sa(&c->snap->common->internal_hosts,
-						       (struct sockaddr *)&c->sa);
+	c->internal = c->client.have_sa
+	    && cidr_list_match_sa(&c->snap->common->internal_hosts,
+				  (struct sockaddr *)&c->client.sa);
 	c->hosted = dkim_policy_hosted(c->authenticated, c->internal,
 				       &dkim_state_of(c)->policy);
 	if (c->hosted)
@@ -187,7 +175,7 @@ dkim_let_go(SMFICTX *ctx, struct dkim_conn *c)
 {
 	log_msg(LOG_INFO, dkim_conn_qid(ctx, c),
 		"dkim: action=skip reason=%s client=%s",
-		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->addr);
+		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->client.addr);
 	dkim_conn_end_message(c);
 	return SMFIS_ACCEPT;
 }
@@ -312,7 +300,7 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		dkim_action_name(v.action), dkim_reason_name(v.reason),
 		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
 		c->login ? " login=" : "", c->login ? c->login_log : "",
-		why ? " detail=" : "", why ? why : "", c->addr);
+		why ? " detail=" : "", why ? why : "", c->client.addr);
 	free(local);
 	free(domain);
 	rc = dkim_reply(ctx, v.action, v.reason);
@@ -417,7 +405,7 @@ dkim_xxfi_eom(SMFICTX *ctx)
 	}
 	if (rc == SMFIS_CONTINUE)
 		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s",
-			sigs, c->login ? " login=" : "", c->login ? c->login_log : "", c->addr);
+			sigs, c->login ? " login=" : "", c->login ? c->login_log : "", c->client.addr);
 	else
 		smfi_setreply(ctx, "451", "4.3.0", "Temporary DKIM signing failure, try again later");
 	dkim_conn_end_message(c);

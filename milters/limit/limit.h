@@ -12,10 +12,7 @@
  *	transaction holds its snapshot from MAIL until its reservations are
  *	committed or refunded.
  *
- *	limit_redis_conf() maps the shared redis_* parameters to a struct
- *	redis_conf (borrowing the strings); postmillctl uses it too.
- *
- *	The other modules, each with its own header:
+ * *	The other modules, each with its own header:
  *	limit_rules.h	the rules file, key values, plans
  *	limit_window.h	window arithmetic, durations, UTC offsets
  *	limit_policy.h	the decision and the SMTP reply
@@ -50,6 +47,5 @@ void	*limit_state_load(const struct common_conf *common, const void *conf,
 			  const char *config_path, struct errlist *el);
 void	 limit_state_free(void *state);
 void	 limit_state_describe(const void *state, FILE *fp);
-void	 limit_redis_conf(const struct common_conf *c, struct redis_conf *out);
 
 #endif

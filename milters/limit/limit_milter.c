@@ -52,13 +52,12 @@
 #include "limit.h"
 #include "limit_milter.h"
 #include "log.h"
+#include "milter_client.h"
 #include "milter_main.h"
 #include "xalloc.h"
 
 struct limit_conn {
-	int		 family;	/* AF_INET, AF_INET6, AF_UNSPEC */
-	unsigned char	 addr[16];
-	char		 addr_text[INET6_ADDRSTRLEN];
+	struct milter_client client;	/* address, "local" */
 	/* the message in progress */
 	struct milter_snapshot *snap;
 	struct limit_txn *txn;
@@ -222,17 +221,7 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		c = xcalloc(1, sizeof(*c));
 		smfi_setpriv(ctx, c);
 	}
-	c->family = AF_UNSPEC;
-	snprintf(c->addr_text, sizeof(c->addr_text), "local");
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		c->family = AF_INET;
-		memcpy(c->addr, &((struct sockaddr_in *)(void *)sa)->sin_addr, 4);
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		c->family = AF_INET6;
-		memcpy(c->addr, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, 16);
-	}
-	if (c->family != AF_UNSPEC)
-		inet_ntop(c->family, c->addr, c->addr_text, sizeof(c->addr_text));
+	milter_client_set(&c->client, sa);
 	return SMFIS_CONTINUE;
 }
 
@@ -256,7 +245,8 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		f.login = xstrdup(login);
 	if (argv != NULL && argv[0] != NULL)
 		limit_facts_set_sender(&f, argv[0], strlen(argv[0]));
-	limit_facts_set_ip(&f, c->family, c->addr);
+	limit_facts_set_ip(&f, c->client.family,
+			   milter_client_bytes(&c->client));
 	limit_plan_build(limit_state_of(c)->rules, &f, &plan);
 	limit_facts_free(&f);
 	if (plan.ncalls == 0) {
@@ -265,7 +255,7 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		if (log_debug_level() > 0)
 			log_msg(LOG_DEBUG, limit_conn_qid(ctx, c),
 				"limit: action=accept reason=no_rules client=%s",
-				c->addr_text);
+				c->client.addr);
 		limit_conn_end_message(c, "none");
 		return SMFIS_ACCEPT;
 	}

@@ -15,22 +15,8 @@
 #include <stdlib.h>
 
 #include "limit.h"
+#include "redis_common.h"
 #include "xalloc.h"
-
-/* limit_redis_conf - the shared redis_* parameters as a struct redis_conf */
-void
-limit_redis_conf(const struct common_conf *c, struct redis_conf *out)
-{
-	out->server = c->redis_server;
-	out->user = c->redis_user;
-	out->password = c->redis_password;
-	out->db = (int)c->redis_db;
-	out->connect_timeout_ms = (long)c->redis_connect_timeout;
-	out->command_timeout_ms = (long)c->redis_command_timeout;
-	out->backoff_min_ms = (long)c->redis_backoff_min;
-	out->backoff_max_ms = (long)c->redis_backoff_max;
-	out->max_idle = 0;
-}
 
 /* limit_state_free - release a loaded state */
 void
@@ -52,7 +38,6 @@ limit_state_load(const struct common_conf *common, const void *confp,
 {
 	const struct limit_conf *conf = confp;
 	struct limit_state *st;
-	struct redis_conf rc;
 	size_t before = el->count;
 	const char *why;
 
@@ -61,15 +46,7 @@ limit_state_load(const struct common_conf *common, const void *confp,
 		errlist_add_at(el, config_path, 0, "limit_rules_file is empty");
 	else
 		st->rules = limit_rules_load(conf->rules_file, el);
-	limit_redis_conf(common, &rc);
-	if (redis_conf_check(&rc, &why) < 0)
-		errlist_add_at(el, config_path, 0, "redis_server = %s: %s",
-			       rc.server ? rc.server : "", why);
-	else if (rc.backoff_min_ms > rc.backoff_max_ms)
-		errlist_add_at(el, config_path, 0, "redis_backoff_min is larger "
-			       "than redis_backoff_max");
-	else if ((st->pool = redis_pool_new(&rc, &why)) == NULL)
-		errlist_add_at(el, config_path, 0, "redis: %s", why);
+	st->pool = redis_common_pool(common, config_path, el);
 	if (limit_utc_offset_parse(conf->utc_offset ? conf->utc_offset : "",
 				   &st->opts.offset_ms, &why) < 0)
 		errlist_add_at(el, config_path, 0, "limit_utc_offset: %s", why);

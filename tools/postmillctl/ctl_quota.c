@@ -44,6 +44,7 @@
 #include "cfg_common.h"
 #include "ctl.h"
 #include "limit.h"
+#include "redis_common.h"
 #include "xalloc.h"
 
 struct cq {
@@ -108,7 +109,7 @@ cq_open(const char *config_path, struct cq *q)
 		errlist_free(&el);
 		return -1;
 	}
-	limit_redis_conf(q->common, &rc);
+	redis_common_conf(q->common, &rc);
 	if ((q->pool = redis_pool_new(&rc, &why)) == NULL) {
 		fprintf(stderr, "postmillctl: redis_server = %s: %s\n",
 			rc.server ? rc.server : "", why);
