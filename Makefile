@@ -5,6 +5,7 @@
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan (objects in build/asan/)
 #   make fuzz            build the libFuzzer targets with clang (build/fuzz/) and run each briefly
 #   make install         honours PREFIX and DESTDIR
+#   make deb             build/deb/postmill_<version>_<arch>.deb (packaging/debian/, scripts/build-deb)
 #
 # Sources are picked up by wildcard: common/*.c form libpostmill.a; milters/<m>/*.c
 # form lib<m>.a except <m>_main.c, which holds main(); tools/postmillctl/*.c form
@@ -89,7 +90,7 @@ TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .DEFAULT_GOAL := all
-.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install clean deps demo demo-stop bench
+.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -146,6 +147,11 @@ install: all
 	  sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
 	    > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
+# the Debian package, built from an exported copy of this tree under build/deb/
+deb:
+	scripts/setup-deps deb
+	scripts/build-deb
+
 deps:
 	scripts/setup-deps
 
@@ -169,5 +175,6 @@ $(B)/bench/null_milter: bench/null_milter.c $(LIBCOMMON)
 clean:
 	rm -rf build
 
--include $(shell find build -name '*.d' 2>/dev/null)
+# (build/deb/ holds make deb's copy of the tree, whose .d files and tmpfiles.d are not ours)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f -print 2>/dev/null)
 .SECONDARY:
