@@ -115,14 +115,7 @@ cmd(struct redis_pool *p, const char *fmt, ...)
 	va_end(ap);
 	if (r == NULL)
 		fail_msg("%s: %s", fmt, err);
-	if (r->type == REDIS_REPLY_INTEGER)
-		s = xasprintf("%lld", r->integer);
-	else if (r->type == REDIS_REPLY_NIL)
-		s = xstrdup("(nil)");
-	else if (r->type == REDIS_REPLY_ARRAY)
-		s = xasprintf("[%zu]", r->elements);
-	else
-		s = xstrdup(r->str ? r->str : "?");
+	s = redis_fixture_reply_text(r);
 	freeReplyObject(r);
 	return s;
 }

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <hiredis/hiredis.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "redis_fixture.h"
+#include "xalloc.h"
 #include "tcase.h"
 
 #define REDIS_FIXTURE_SERVER	"/usr/bin/redis-server"
@@ -337,4 +339,17 @@ redis_fixture_stop(struct redis_fixture *rf)
 	if (rf->dir[0] != '\0' && (keep == NULL || strcmp(keep, "1") != 0))
 		(void)nftw(rf->dir, redis_fixture_rm, 16, FTW_DEPTH | FTW_PHYS);
 	rf->dir[0] = '\0';
+}
+
+/* redis_fixture_reply_text - a reply as text; see redis_fixture.h */
+char *
+redis_fixture_reply_text(const struct redisReply *r)
+{
+	if (r->type == REDIS_REPLY_INTEGER)
+		return xasprintf("%lld", r->integer);
+	if (r->type == REDIS_REPLY_NIL)
+		return xstrdup("(nil)");
+	if (r->type == REDIS_REPLY_ARRAY)
+		return xasprintf("[%zu]", r->elements);
+	return xstrdup(r->str ? r->str : "?");
 }

@@ -65,4 +65,10 @@ int	redis_fixture_freeze(struct redis_fixture *rf);
 int	redis_fixture_thaw(struct redis_fixture *rf);
 void	redis_fixture_stop(struct redis_fixture *rf);
 
+struct redisReply;
+/* redis_fixture_reply_text - a reply as text for got/want messages:
+ * integers in decimal, "(nil)", "[N]" for an array of N, else the
+ * string; the caller frees it */
+char	*redis_fixture_reply_text(const struct redisReply *r);
+
 #endif
