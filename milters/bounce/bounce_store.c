@@ -228,6 +228,30 @@ bs_list_count(const char *s)
 	return n;
 }
 
+/*
+ * bs_hash5 - judge an HMGET reply of 5 fields: 1 when the hash exists
+ * (r kept for the caller to read and free), 0 when absent (its first
+ * field is nil), -1 on error (*err set); r is freed unless 1
+ */
+static int
+bs_hash5(redisReply *r, const char **err)
+{
+	if (r == NULL)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused HMGET"
+		    : "unexpected reply from Redis";
+		freeReplyObject(r);
+		return -1;
+	}
+	*err = NULL;
+	if (r->element[0]->type == REDIS_REPLY_NIL) {
+		freeReplyObject(r);
+		return 0;
+	}
+	return 1;
+}
+
 /* bounce_store_load_message - read a record: 1, 0 gone, -1 */
 int
 bounce_store_load_message(struct redis_pool *p, const char *prefix,
@@ -236,35 +260,25 @@ bounce_store_load_message(struct redis_pool *p, const char *prefix,
 {
 	char *key = bounce_store_msg_key(prefix, idhex), t[24];
 	redisReply *r;
-	int rc = -1;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	r = redis_command(p, err, "HMGET %s sender queue_id rcpts time nrcpts", key);
 	free(key);
-	if (r == NULL)
-		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
-		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused HMGET"
-		    : "unexpected reply from Redis";
-	} else if (r->element[0]->type == REDIS_REPLY_NIL) {
-		*err = NULL;
-		rc = 0;
-	} else {
-		bs_copy(out->sender, sizeof(out->sender), r->element[0]);
-		bs_copy(out->qid, sizeof(out->qid), r->element[1]);
-		bs_copy(out->rcpts, sizeof(out->rcpts), r->element[2]);
-		bs_copy(t, sizeof(t), r->element[3]);
-		out->time = atoll(t);
-		/* a list cut at the array's size, or a record without the count */
-		bs_copy(t, sizeof(t), r->element[4]);
-		out->rcpts_complete = r->element[4]->type == REDIS_REPLY_STRING
-		    && r->element[2]->len < sizeof(out->rcpts)
-		    && atoll(t) <= bs_list_count(out->rcpts);
-		*err = NULL;
-		rc = 1;
-	}
+	if ((rc = bs_hash5(r, err)) != 1)
+		return rc;
+	bs_copy(out->sender, sizeof(out->sender), r->element[0]);
+	bs_copy(out->qid, sizeof(out->qid), r->element[1]);
+	bs_copy(out->rcpts, sizeof(out->rcpts), r->element[2]);
+	bs_copy(t, sizeof(t), r->element[3]);
+	out->time = atoll(t);
+	/* a list cut at the array's size, or a record without the count */
+	bs_copy(t, sizeof(t), r->element[4]);
+	out->rcpts_complete = r->element[4]->type == REDIS_REPLY_STRING
+	    && r->element[2]->len < sizeof(out->rcpts)
+	    && atoll(t) <= bs_list_count(out->rcpts);
 	freeReplyObject(r);
-	return rc;
+	return 1;
 }
 
 /* bounce_store_check - is rcpt suppressed for this scope: 1, 0, -1 */
@@ -275,33 +289,23 @@ bounce_store_check(struct redis_pool *p, const char *prefix,
 {
 	char *key = bounce_store_sup_key(prefix, scope_tag, rcpt), t[24];
 	redisReply *r;
-	int rc = -1;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	r = redis_command(p, err, "HMGET %s reason status diagnostic time expires",
 			  key);
 	free(key);
-	if (r == NULL)
-		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
-		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused HMGET"
-		    : "unexpected reply from Redis";
-	} else if (r->element[0]->type == REDIS_REPLY_NIL) {
-		*err = NULL;
-		rc = 0;
-	} else {
-		bs_copy(out->reason, sizeof(out->reason), r->element[0]);
-		bs_copy(out->status, sizeof(out->status), r->element[1]);
-		bs_copy(out->diagnostic, sizeof(out->diagnostic), r->element[2]);
-		bs_copy(t, sizeof(t), r->element[3]);
-		out->since = atoll(t);
-		bs_copy(t, sizeof(t), r->element[4]);
-		out->expires = atoll(t);
-		*err = NULL;
-		rc = 1;
-	}
+	if ((rc = bs_hash5(r, err)) != 1)
+		return rc;
+	bs_copy(out->reason, sizeof(out->reason), r->element[0]);
+	bs_copy(out->status, sizeof(out->status), r->element[1]);
+	bs_copy(out->diagnostic, sizeof(out->diagnostic), r->element[2]);
+	bs_copy(t, sizeof(t), r->element[3]);
+	out->since = atoll(t);
+	bs_copy(t, sizeof(t), r->element[4]);
+	out->expires = atoll(t);
 	freeReplyObject(r);
-	return rc;
+	return 1;
 }
 
 /* bounce_store_record - one bounce, one script; see bounce_store.h */
