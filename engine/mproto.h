@@ -122,7 +122,7 @@ struct smfi_str {
 
 int	mproto_flush(SMFICTX *ctx);
 
-/* engine-wide settings (mproto_api.c) */
+/* engine-wide settings (defined in mproto_listen.c) */
 extern struct smfiDesc	mproto_desc;
 extern bool		mproto_registered;
 extern int		mproto_timeout_s;

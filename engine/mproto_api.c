@@ -86,7 +86,7 @@ api_reply_ok(const char *rcode, const char *xcode)
 	return true;
 }
 
-/* api_text_ok - no CR/LF inside one reply line; "%" doubled by the MTA? no */
+/* api_text_ok - no CR or LF inside a reply line: it would end the SMTP reply */
 static bool
 api_text_ok(const char *s)
 {
