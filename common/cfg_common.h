@@ -26,6 +26,13 @@ struct common_conf {
 	char		*redis_server;	/* "ADDR:PORT", "[ADDR6]:PORT", "unix:/path" */
 	char		*redis_user;	/* ACL user, or NULL: "default" */
 	char		*redis_password; /* or NULL: no AUTH */
+	char		*redis_sentinel_user;	/* AUTH to the Sentinels */
+	char		*redis_sentinel_password;
+	bool		 redis_tls;	/* TLS to Redis and the Sentinels */
+	char		*redis_tls_ca_file;	/* NULL: the system's CAs */
+	char		*redis_tls_cert_file;	/* client certificate, or NULL */
+	char		*redis_tls_key_file;	/* its key, or NULL: in the cert file */
+	char		*redis_tls_server_name;	/* NULL: verify the IP address */
 	long long	 redis_db;	/* SELECT when not 0 */
 	long long	 redis_connect_timeout;	/* ms: connect + AUTH + SELECT */
 	long long	 redis_command_timeout;	/* ms: one command's reply */

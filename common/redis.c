@@ -4,12 +4,13 @@
  * SUMMARY
  *	Redis client for milter callbacks: deadlines, a connection pool, back-off
  * DESCRIPTION
- *	See redis.h for the interface. This file has four layers:
- *	- configuration: redis_conf_parse_server() and redis_conf_check(),
- *	  pure functions;
- *	- links: one connection each (a redisContext), opened by
- *	  redis_link_open() (connect, AUTH, SELECT under one deadline) and
- *	  used by redis_exchange() (one command, one reply, one deadline);
+ *	See redis.h for the interface. Configuration (redis_conf.c), the
+ *	Sentinel's master (redis_sentinel.c) and TLS (redis_tls.c) live
+ *	apart; this file has three layers:
+ *	- links: one connection each (a redisContext, and an SSL with
+ *	  redis_tls), opened by redis_link_open() (connect, TLS, AUTH,
+ *	  SELECT, and ROLE behind Sentinels, under one deadline) and used by
+ *	  redis_exchange() (one command, one reply, one deadline);
  *	- the pool: a mutex-protected stack of idle links plus the up/down
  *	  state that drives the back-off (redis_checkout(), redis_checkin(),
  *	  redis_failed(), redis_recovered());
@@ -57,46 +58,11 @@
 
 #include "log.h"
 #include "redis.h"
+#include "redis_priv.h"
 #include "xalloc.h"
-
-_Static_assert(REDIS_MAX_TIMEOUT_MS == 10000L, "update the messages of redis_conf_check()");
-_Static_assert(REDIS_MAX_BACKOFF_MS == 600000L, "update the messages of redis_conf_check()");
-_Static_assert(REDIS_MAX_IDLE == 1024, "update the messages of redis_conf_check()");
 
 #define REDIS_READ_CHUNK	16384	/* one recv(2); replies are mostly tiny */
 
-/* one connection; owned by the pool when idle, by one call otherwise */
-struct redis_link {
-	redisContext	*ctx;
-	unsigned long	 epoch;		/* pool epoch when it was opened */
-};
-
-struct redis_pool {
-	/* immutable after redis_pool_new() */
-	struct redis_server server;
-	char		*server_text;
-	char		*user;		/* NULL: AUTH with the password only */
-	char		*password;	/* NULL: no AUTH */
-	int		 db;
-	long		 connect_timeout_ms;
-	long		 command_timeout_ms;
-	long		 backoff_min_ms;
-	long		 backoff_max_ms;
-	unsigned	 max_idle;
-
-	pthread_mutex_t	 lock;		/* guards everything below */
-	struct redis_link **idle;	/* stack, max_idle slots */
-	unsigned	 nidle;
-	unsigned	 busy;		/* links checked out */
-	unsigned long	 epoch;		/* +1 at every failure */
-	bool		 down;		/* backing off */
-	bool		 probing;	/* a call is trying while down */
-	long long	 down_since;	/* ms, monotonic */
-	long long	 retry_at;	/* ms, monotonic: next probe */
-	long		 backoff_ms;	/* current wait */
-	unsigned long	 connects;
-	unsigned long	 failures;
-};
 
 /*
  * Error texts that are not string literals live in one buffer per thread:
@@ -106,7 +72,7 @@ struct redis_pool {
 static _Thread_local char redis_errbuf[192];
 
 /* redis_now_ms - monotonic milliseconds */
-static long long
+long long
 redis_now_ms(void)
 {
 	struct timespec ts;
@@ -116,7 +82,7 @@ redis_now_ms(void)
 }
 
 /* redis_errf - format an error into this thread's buffer, printable only */
-static const char * __attribute__((format(printf, 1, 2)))
+const char *
 redis_errf(const char *fmt, ...)
 {
 	va_list	ap;
@@ -132,7 +98,7 @@ redis_errf(const char *fmt, ...)
 }
 
 /* redis_err_lower - text with a lower-case first letter, as errors read */
-static const char *
+const char *
 redis_err_lower(const char *text)
 {
 	redis_errf("%s", text);
@@ -142,7 +108,7 @@ redis_err_lower(const char *text)
 }
 
 /* redis_err_errno - lower-case strerror text for errnum */
-static const char *
+const char *
 redis_err_errno(int errnum)
 {
 	char	buf[128];
@@ -151,210 +117,22 @@ redis_err_errno(int errnum)
 }
 
 /*
- * Configuration.
- */
-
-/* redis_parse_port - "1".."65535" */
-static int
-redis_parse_port(const char *text, int *port, const char **why)
-{
-	long	val = 0;
-
-	if (*text == '\0') {
-		*why = "missing port after ':'";
-		return -1;
-	}
-	for (const char *cp = text; *cp != '\0'; cp++) {
-		if (*cp < '0' || *cp > '9') {
-			*why = "port is not a number";
-			return -1;
-		}
-		if (val <= 65535)
-			val = val * 10 + (*cp - '0');
-	}
-	if (val < 1 || val > 65535) {
-		*why = "port out of range (1..65535)";
-		return -1;
-	}
-	*port = (int)val;
-	return 0;
-}
-
-/* redis_conf_parse_server - check and split a server string; see redis.h */
-int
-redis_conf_parse_server(const char *text, struct redis_server *out,
-			const char **why)
-{
-	unsigned char addr[sizeof(struct in6_addr)];
-	const char *host, *rest;
-	size_t	len, hostlen;
-
-	memset(out, 0, sizeof(*out));
-	if (text == NULL || *text == '\0') {
-		*why = "empty server";
-		return -1;
-	}
-	if ((len = strnlen(text, REDIS_MAX_SERVER_LEN + 1)) > REDIS_MAX_SERVER_LEN) {
-		*why = "server string too long";
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		if (c <= 0x20 || c >= 0x7f) {
-			*why = "server string has a blank or a non-ASCII byte";
-			return -1;
-		}
-	}
-
-	if (strstr(text, "://") != NULL) {
-		*why = "not a URL: write ADDR:PORT, [ADDR]:PORT or unix:/path";
-		return -1;
-	}
-	if (strchr(text, ',') != NULL) {
-		*why = "one server only, not a list";
-		return -1;
-	}
-	if (strncmp(text, "unix:", 5) == 0) {
-		const char *path = text + 5;
-
-		if (*path == '\0') {
-			*why = "empty unix socket path";
-			return -1;
-		}
-		if (*path != '/') {
-			*why = "unix socket path must be absolute";
-			return -1;
-		}
-		if (strlen(path) >= sizeof(out->path)) {
-			*why = "unix socket path too long (107 bytes at most)";
-			return -1;
-		}
-		out->transport = REDIS_TRANSPORT_UNIX;
-		memcpy(out->path, path, strlen(path) + 1);
-		return 0;
-	}
-
-	out->transport = REDIS_TRANSPORT_TCP;
-	out->port = REDIS_DEFAULT_PORT;
-	if (text[0] == '[') {
-		const char *end = strchr(text, ']');
-
-		if (end == NULL) {
-			*why = "missing ']' after IPv6 address";
-			return -1;
-		}
-		host = text + 1;
-		hostlen = (size_t)(end - host);
-		rest = end + 1;
-		if (*rest != '\0' && *rest != ':') {
-			*why = "expected ':PORT' after ']'";
-			return -1;
-		}
-	} else {
-		const char *colon = strchr(text, ':');
-
-		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-			*why = "IPv6 address must be in brackets, as in [::1]:6379";
-			return -1;
-		}
-		host = text;
-		hostlen = colon ? (size_t)(colon - text) : len;
-		rest = colon ? colon : "";
-	}
-	if (hostlen == 0) {
-		*why = "missing host";
-		return -1;
-	}
-	if (hostlen >= sizeof(out->host)) {
-		*why = "host is not a numeric IP address (no name lookups: they have no deadline)";
-		return -1;
-	}
-	memcpy(out->host, host, hostlen);
-	out->host[hostlen] = '\0';
-	if (text[0] == '[') {
-		if (inet_pton(AF_INET6, out->host, addr) != 1) {
-			*why = "not a numeric IPv6 address between '[' and ']'";
-			return -1;
-		}
-	} else if (inet_pton(AF_INET, out->host, addr) != 1) {
-		*why = "host is not a numeric IP address (no name lookups: they have no deadline)";
-		return -1;
-	}
-	if (*rest == ':' && redis_parse_port(rest + 1, &out->port, why) < 0)
-		return -1;
-	return 0;
-}
-
-/* redis_nonempty - s, or NULL when s is NULL or "" */
-static const char *
-redis_nonempty(const char *s)
-{
-	return s != NULL && *s != '\0' ? s : NULL;
-}
-
-/* redis_conf_check - whole configuration; see redis.h */
-int
-redis_conf_check(const struct redis_conf *conf, const char **why)
-{
-	struct redis_server server;
-	const char *user = redis_nonempty(conf->user);
-	const char *password = redis_nonempty(conf->password);
-
-	if (redis_conf_parse_server(conf->server, &server, why) < 0)
-		return -1;
-	if (user != NULL && password == NULL) {
-		*why = "ACL user given without a password";
-		return -1;
-	}
-	if ((user && strlen(user) > REDIS_MAX_SECRET_LEN)
-	    || (password && strlen(password) > REDIS_MAX_SECRET_LEN)) {
-		*why = "user or password too long (512 bytes at most)";
-		return -1;
-	}
-	if (conf->db < 0) {
-		*why = "database number must be 0 or more";
-		return -1;
-	}
-	if (conf->connect_timeout_ms < 1 || conf->connect_timeout_ms > REDIS_MAX_TIMEOUT_MS) {
-		*why = "connect timeout out of range (1..10000 ms)";
-		return -1;
-	}
-	if (conf->command_timeout_ms < 1 || conf->command_timeout_ms > REDIS_MAX_TIMEOUT_MS) {
-		*why = "command timeout out of range (1..10000 ms)";
-		return -1;
-	}
-	if (conf->backoff_max_ms < 1 || conf->backoff_max_ms > REDIS_MAX_BACKOFF_MS) {
-		*why = "maximum back-off out of range (1..600000 ms)";
-		return -1;
-	}
-	if (conf->backoff_min_ms < 1 || conf->backoff_min_ms > conf->backoff_max_ms) {
-		*why = "minimum back-off out of range (1 ms..maximum back-off)";
-		return -1;
-	}
-	if (conf->max_idle < 0 || conf->max_idle > REDIS_MAX_IDLE) {
-		*why = "idle connections out of range (0..1024)";
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * Links.
  */
 
 /* redis_link_free - close one connection; takes NULL */
-static void
+void
 redis_link_free(struct redis_link *l)
 {
 	if (l == NULL)
 		return;
+	SSL_free(l->ssl);	/* no close_notify: it could block, Redis does not need it */
 	redisFree(l->ctx);
 	free(l);
 }
 
 /* redis_wait - poll fd until ready or deadline: 0 ready, -1 deadline passed */
-static int
+int
 redis_wait(int fd, short events, long long deadline)
 {
 	struct pollfd pfd;
@@ -383,6 +161,8 @@ redis_reply_unusable(const redisReply *r)
 	/* the server's words for "not you" or "not now", not for "not this" */
 	static const char *const words[] = {
 		"NOAUTH", "WRONGPASS", "LOADING", "BUSY", "MASTERDOWN",
+		/* a replica since a failover: Sentinel names the new master */
+		"READONLY",
 	};
 
 	if (r->type != REDIS_REPLY_ERROR || r->str == NULL)
@@ -397,6 +177,38 @@ redis_reply_unusable(const redisReply *r)
 	return false;
 }
 
+/* redis_link_send - send(2) or SSL_write: bytes, or -1 with errno (EAGAIN: *want) */
+static ssize_t
+redis_link_send(struct redis_link *l, const char *buf, size_t len, short *want,
+		const char **err)
+{
+	ssize_t	n;
+
+	if (l->ssl != NULL)
+		return redis_tls_send(l->ssl, buf, len, want, err);
+	*want = POLLOUT;
+	n = send(l->ctx->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		*err = redis_err_errno(errno);
+	return n;
+}
+
+/* redis_link_recv - recv(2) or SSL_read: bytes, 0 at EOF, or -1 with errno */
+static ssize_t
+redis_link_recv(struct redis_link *l, char *buf, size_t len, short *want,
+		const char **err)
+{
+	ssize_t	n;
+
+	if (l->ssl != NULL)
+		return redis_tls_recv(l->ssl, buf, len, want, err);
+	*want = POLLIN;
+	n = recv(l->ctx->fd, buf, len, MSG_DONTWAIT);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		*err = redis_err_errno(errno);
+	return n;
+}
+
 /*
  * redis_exchange - send one formatted command and read its reply by deadline
  *
@@ -404,7 +216,7 @@ redis_reply_unusable(const redisReply *r)
  * passed, else the socket or protocol error. After NULL the link is
  * unusable (a reply may still be on its way) and must be freed.
  */
-static redisReply *
+redisReply *
 redis_exchange(struct redis_link *l, const char *cmd, size_t len,
 	       long long deadline, const char *timeout_err, const char **err)
 {
@@ -412,23 +224,24 @@ redis_exchange(struct redis_link *l, const char *cmd, size_t len,
 	char	buf[REDIS_READ_CHUNK];
 	void	*reply = NULL;
 	size_t	off = 0;
+	short	want = POLLOUT;
 
 	while (off < len) {
-		ssize_t	n = send(c->fd, cmd + off, len - off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t	n = redis_link_send(l, cmd + off, len - off, &want, err);
 
 		if (n >= 0) {
 			off += (size_t)n;
 		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			if (redis_wait(c->fd, POLLOUT, deadline) < 0) {
+			if (redis_wait(c->fd, want, deadline) < 0) {
 				*err = timeout_err;
 				return NULL;
 			}
 		} else if (errno != EINTR) {
-			*err = redis_err_errno(errno);
 			return NULL;
 		}
 	}
+	/* plain sockets: poll first; TLS may hold decrypted bytes already */
+	want = l->ssl != NULL ? 0 : POLLIN;
 	for (;;) {
 		ssize_t	n;
 
@@ -438,21 +251,24 @@ redis_exchange(struct redis_link *l, const char *cmd, size_t len,
 		}
 		if (reply != NULL)
 			return reply;
-		if (redis_wait(c->fd, POLLIN, deadline) < 0) {
+		if (want != 0 && redis_wait(c->fd, want, deadline) < 0) {
 			*err = timeout_err;
 			return NULL;
 		}
-		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		n = redis_link_recv(l, buf, sizeof(buf), &want, err);
 		if (n == 0) {
 			*err = "server closed the connection";
 			return NULL;
 		}
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				if (want == 0)
+					want = POLLIN;
 				continue;
-			*err = redis_err_errno(errno);
+			}
 			return NULL;
 		}
+		want = l->ssl != NULL ? 0 : POLLIN;
 		if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
 			*err = redis_errf("protocol error: %s", c->reader->errstr);
 			return NULL;
@@ -461,7 +277,7 @@ redis_exchange(struct redis_link *l, const char *cmd, size_t len,
 }
 
 /* redis_handshake - one AUTH or SELECT while connecting: 0 or -1 + *err */
-static int
+int
 redis_handshake(struct redis_link *l, const char *what, int argc,
 		const char **argv, long long deadline, const char **err)
 {
@@ -487,23 +303,29 @@ redis_handshake(struct redis_link *l, const char *what, int argc,
 	return 0;
 }
 
-/* redis_link_open - connect, AUTH and SELECT under connect_timeout_ms */
-static struct redis_link *
-redis_link_open(const struct redis_pool *p, unsigned long epoch,
-		const char **err)
+/*
+ * redis_link_connect - a TCP (host, port) or unix (path) connection, TLS
+ * on top when configured, all by the deadline
+ */
+struct redis_link *
+redis_link_connect(const struct redis_pool *p, const char *host, int port,
+		   const char *path, unsigned long epoch, long long deadline,
+		   const char **err)
 {
-	long long deadline = redis_now_ms() + p->connect_timeout_ms;
+	long long left = deadline - redis_now_ms();
 	struct timeval tv;
 	struct redis_link *l;
 	redisContext *c;
 	char	timedout[128];
 
-	tv.tv_sec = p->connect_timeout_ms / 1000;
-	tv.tv_usec = (p->connect_timeout_ms % 1000) * 1000;
-	if (p->server.transport == REDIS_TRANSPORT_UNIX)
-		c = redisConnectUnixWithTimeout(p->server.path, tv);
+	if (left < 1)
+		left = 1;
+	tv.tv_sec = left / 1000;
+	tv.tv_usec = (left % 1000) * 1000;
+	if (path != NULL)
+		c = redisConnectUnixWithTimeout(path, tv);
 	else
-		c = redisConnectWithTimeout(p->server.host, p->server.port, tv);
+		c = redisConnectWithTimeout(host, port, tv);
 	if (c == NULL) {
 		*err = "out of memory";
 		return NULL;
@@ -520,8 +342,7 @@ redis_link_open(const struct redis_pool *p, unsigned long epoch,
 	}
 	/* a milter never execs, but a helper it may start must not inherit us */
 	(void)fcntl(c->fd, F_SETFD, FD_CLOEXEC);
-	if (p->server.transport == REDIS_TRANSPORT_TCP
-	    && redisEnableKeepAlive(c) != REDIS_OK) {
+	if (path == NULL && redisEnableKeepAlive(c) != REDIS_OK) {
 		/* only costs the early detection of a vanished peer */
 		c->err = 0;
 		c->errstr[0] = '\0';
@@ -529,18 +350,62 @@ redis_link_open(const struct redis_pool *p, unsigned long epoch,
 	l = xcalloc(1, sizeof(*l));
 	l->ctx = c;
 	l->epoch = epoch;
+	if (p->tls_ctx != NULL && path == NULL
+	    && (l->ssl = redis_tls_connect(p->tls_ctx, c->fd, p->tls_server_name,
+					   host, deadline, err)) == NULL) {
+		redis_link_free(l);
+		return NULL;
+	}
+	return l;
+}
 
-	if (p->password != NULL) {
-		const char *argv[3] = {"AUTH"};
-		int	argc = 1;
+/* redis_link_auth - AUTH [user] password, when a password is set */
+int
+redis_link_auth(struct redis_link *l, const char *user, const char *password,
+		long long deadline, const char **err)
+{
+	const char *argv[3] = {"AUTH"};
+	int	argc = 1;
 
-		if (p->user != NULL)
-			argv[argc++] = p->user;
-		argv[argc++] = p->password;
-		if (redis_handshake(l, "AUTH", argc, argv, deadline, err) < 0) {
-			redis_link_free(l);
+	if (password == NULL)
+		return 0;
+	if (user != NULL)
+		argv[argc++] = user;
+	argv[argc++] = password;
+	return redis_handshake(l, "AUTH", argc, argv, deadline, err);
+}
+
+/* redis_link_open - connect, AUTH and SELECT under connect_timeout_ms */
+static struct redis_link *
+redis_link_open(struct redis_pool *p, unsigned long epoch, const char **err)
+{
+	long long deadline = redis_now_ms() + p->connect_timeout_ms;
+	struct redis_endpoint master;
+	struct redis_link *l;
+
+	switch (p->server.transport) {
+	case REDIS_TRANSPORT_UNIX:
+		l = redis_link_connect(p, NULL, 0, p->server.path, epoch, deadline, err);
+		break;
+	case REDIS_TRANSPORT_TCP:
+		l = redis_link_connect(p, p->server.host, p->server.port, NULL, epoch,
+				       deadline, err);
+		break;
+	case REDIS_TRANSPORT_SENTINEL:
+		if (redis_master_for(p, epoch, deadline, &master, err) < 0)
 			return NULL;
-		}
+		l = redis_link_connect(p, master.host, master.port, NULL, epoch,
+				       deadline, err);
+		break;
+	default:
+		*err = "unknown transport";
+		return NULL;
+	}
+	if (l == NULL)
+		return NULL;
+	if (redis_link_auth(l, p->user, p->password, deadline, err) < 0) {
+		redis_link_free(l);
+		return NULL;
 	}
 	if (p->db != 0) {
 		char	db[16];
@@ -551,6 +416,15 @@ redis_link_open(const struct redis_pool *p, unsigned long epoch,
 			redis_link_free(l);
 			return NULL;
 		}
+	}
+	/*
+	 * Sentinel's answer can be a moment old: right after a failover the
+	 * old master may still run (as a replica soon). Never write to it.
+	 */
+	if (p->server.transport == REDIS_TRANSPORT_SENTINEL
+	    && redis_role_master(l, deadline, err) < 0) {
+		redis_link_free(l);
+		return NULL;
 	}
 	return l;
 }
@@ -569,7 +443,11 @@ redis_link_alive(const struct redis_link *l)
 	pfd.fd = l->ctx->fd;
 	pfd.events = POLLIN;
 	pfd.revents = 0;
-	return poll(&pfd, 1, 0) == 0;
+	if (poll(&pfd, 1, 0) == 0)
+		return true;
+	/* TLS: a session ticket is housekeeping, not a dead link */
+	return l->ssl != NULL && redis_tls_idle_ok(l->ssl)
+	    && poll(&pfd, 1, 0) == 0;
 }
 
 /* redis_link_clean - did the last exchange leave nothing unparsed behind */
@@ -602,8 +480,15 @@ redis_failed(struct redis_pool *p, bool probe, const char *err)
 		p->retry_at = now + p->backoff_ms;
 		went_down = true;
 	} else if (probe) {
-		p->backoff_ms = p->backoff_ms > p->backoff_max_ms / 2
-		    ? p->backoff_max_ms : p->backoff_ms * 2;
+		/*
+		 * Behind Sentinels a failed probe is cheap (a question to a
+		 * Sentinel) and the answer changes within the failover time:
+		 * keep probing every backoff_min, so mail flows again at most
+		 * that long after a new master is promoted.
+		 */
+		if (p->server.transport != REDIS_TRANSPORT_SENTINEL)
+			p->backoff_ms = p->backoff_ms > p->backoff_max_ms / 2
+			    ? p->backoff_max_ms : p->backoff_ms * 2;
 		p->retry_at = now + p->backoff_ms;
 	}
 	if (probe)
@@ -653,6 +538,8 @@ redis_checkout(struct redis_pool *p, bool *probe, const char **err)
 	unsigned long epoch;
 
 	*probe = false;
+	if (p->server.transport == REDIS_TRANSPORT_SENTINEL)
+		redis_sentinel_recheck(p);
 	for (;;) {
 		bool	current;
 
@@ -720,6 +607,25 @@ redis_discard(struct redis_pool *p, struct redis_link *l)
 	redis_link_free(l);
 }
 
+/* redis_pool_strings_free - what redis_pool_new() allocated, and p itself */
+static void
+redis_pool_strings_free(struct redis_pool *p)
+{
+	if (p->password != NULL)
+		explicit_bzero(p->password, strlen(p->password));
+	if (p->sentinel_password != NULL)
+		explicit_bzero(p->sentinel_password, strlen(p->sentinel_password));
+	SSL_CTX_free(p->tls_ctx);
+	free(p->tls_server_name);
+	free(p->sentinel_password);
+	free(p->sentinel_user);
+	free(p->password);
+	free(p->user);
+	free(p->server_text);
+	free(p->idle);
+	free(p);
+}
+
 /* redis_pool_new - check and copy conf; connects to nothing yet */
 struct redis_pool *
 redis_pool_new(const struct redis_conf *conf, const char **why)
@@ -735,6 +641,12 @@ redis_pool_new(const struct redis_conf *conf, const char **why)
 	p->server_text = xstrdup(conf->server);
 	p->user = user ? xstrdup(user) : NULL;
 	p->password = password ? xstrdup(password) : NULL;
+	p->sentinel_user = redis_nonempty(conf->sentinel_user)
+	    ? xstrdup(conf->sentinel_user) : NULL;
+	p->sentinel_password = redis_nonempty(conf->sentinel_password)
+	    ? xstrdup(conf->sentinel_password) : NULL;
+	p->tls_server_name = redis_nonempty(conf->tls_server_name)
+	    ? xstrdup(conf->tls_server_name) : NULL;
 	p->db = conf->db;
 	p->connect_timeout_ms = conf->connect_timeout_ms;
 	p->command_timeout_ms = conf->command_timeout_ms;
@@ -743,13 +655,13 @@ redis_pool_new(const struct redis_conf *conf, const char **why)
 	p->max_idle = conf->max_idle > 0 ? (unsigned)conf->max_idle
 	    : REDIS_DEFAULT_MAX_IDLE;
 	p->idle = xcalloc(p->max_idle, sizeof(*p->idle));
+	if (conf->tls && (p->tls_ctx = redis_tls_ctx_new(conf, why)) == NULL) {
+		redis_pool_strings_free(p);
+		return NULL;
+	}
 	if (pthread_mutex_init(&p->lock, NULL) != 0) {
 		*why = "cannot create a mutex";
-		free(p->idle);
-		free(p->server_text);
-		free(p->user);
-		free(p->password);
-		free(p);
+		redis_pool_strings_free(p);
 		return NULL;
 	}
 	return p;
@@ -772,13 +684,7 @@ redis_pool_free(struct redis_pool *p)
 		redis_link_free(p->idle[--p->nidle]);
 	pthread_mutex_unlock(&p->lock);
 	pthread_mutex_destroy(&p->lock);
-	if (p->password != NULL)
-		explicit_bzero(p->password, strlen(p->password));
-	free(p->password);
-	free(p->user);
-	free(p->server_text);
-	free(p->idle);
-	free(p);
+	redis_pool_strings_free(p);
 	return NULL;
 }
 
@@ -799,6 +705,7 @@ redis_pool_stats(struct redis_pool *p, struct redis_pool_stats *out)
 	out->connects = p->connects;
 	out->failures = p->failures;
 	out->down = p->down;
+	out->master_changes = p->master_changes;
 	pthread_mutex_unlock(&p->lock);
 }
 

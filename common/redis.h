@@ -30,8 +30,14 @@
  * DESCRIPTION
  *	Configuration. redis_conf_parse_server() checks and splits a server
  *	string: "ADDR:PORT" with a numeric IPv4 address, "[ADDR]:PORT" with a
- *	numeric IPv6 address (":PORT" may be left out: 6379), or
- *	"unix:/absolute/path". Host names are refused on purpose: the name
+ *	numeric IPv6 address (":PORT" may be left out: 6379),
+ *	"unix:/absolute/path", or a Sentinel group
+ *	"sentinel:MASTER@ADDR[:PORT],ADDR[:PORT],..." (up to
+ *	REDIS_MAX_SENTINELS numeric addresses, port 26379 by default): the
+ *	pool then connects to the master the Sentinels name and checks ROLE
+ *	before using a connection (redis_sentinel.c). With conf->tls every
+ *	connection speaks TLS, the server's certificate verified against
+ *	tls_server_name or the address (redis_tls.c). Host names are refused on purpose: the name
  *	lookup would run in the milter thread on every reconnect, with the
  *	system resolver's timeouts (seconds), not ours. redis_conf_check()
  *	checks a whole struct redis_conf (the server string, the timeouts
@@ -62,7 +68,8 @@
  *	"backing off"		Redis failed recently; not tried (see below)
  *	"connection refused", "server closed the connection", ...
  *				socket errors, lower-case strerror text
- *	"AUTH: WRONGPASS ...", "SELECT: ERR ...", "NOAUTH ...", "LOADING ..."
+ *	"AUTH: WRONGPASS ...", "SELECT: ERR ...", "NOAUTH ...", "LOADING ...",
+ *	"READONLY ..."
  *				the server's words when it refuses to serve
  *				this connection at all
  *	"protocol error: ...", "invalid command format", "out of memory"
@@ -148,6 +155,9 @@
 #define REDIS_MAX_SECRET_LEN		512	/* user or password */
 #define REDIS_MAX_TIMEOUT_MS		10000L	/* far below milter_command_timeout (30 s) */
 #define REDIS_MAX_BACKOFF_MS		600000L
+#define REDIS_DEFAULT_SENTINEL_PORT	26379
+#define REDIS_MAX_SENTINELS		8
+#define REDIS_MAX_MASTER_NAME		63
 #define REDIS_DEFAULT_MAX_IDLE		16
 #define REDIS_MAX_IDLE			1024
 #define REDIS_MAX_SCRIPT_ARGS		1024	/* keys + args of one redis_evalsha() */
@@ -161,6 +171,13 @@
 enum redis_transport {
 	REDIS_TRANSPORT_TCP,
 	REDIS_TRANSPORT_UNIX,
+	REDIS_TRANSPORT_SENTINEL,	/* ask Sentinels for the master */
+};
+
+/* a numeric TCP address */
+struct redis_endpoint {
+	char		host[48];	/* numeric IPv4 or IPv6, no brackets */
+	int		port;		/* 1..65535 */
 };
 
 /* a parsed server string */
@@ -169,12 +186,23 @@ struct redis_server {
 	char		host[48];	/* TCP: numeric IPv4 or IPv6, no brackets */
 	int		port;		/* TCP: 1..65535 */
 	char		path[108];	/* UNIX: absolute, fits sun_path */
+	char		master_name[REDIS_MAX_MASTER_NAME + 1];	/* SENTINEL */
+	struct redis_endpoint sentinels[REDIS_MAX_SENTINELS];	/* SENTINEL */
+	unsigned	nsentinels;	/* SENTINEL: 1..REDIS_MAX_SENTINELS */
 };
 
 struct redis_conf {
-	const char	*server;	/* "127.0.0.1:6379", "[::1]:6380", "unix:/path" */
+	const char	*server;	/* "127.0.0.1:6379", "[::1]:6380", "unix:/path",
+					 * "sentinel:NAME@ADDR:PORT,ADDR:PORT,..." */
 	const char	*user;		/* ACL user, or NULL/"" for "default" */
 	const char	*password;	/* or NULL/"": no AUTH */
+	const char	*sentinel_user;	/* AUTH to the Sentinels, or NULL/"" */
+	const char	*sentinel_password; /* or NULL/"": no AUTH to Sentinels */
+	bool		 tls;		/* TLS to Redis (and Sentinels) */
+	const char	*tls_ca_file;	/* CA bundle, or NULL/"": the system's */
+	const char	*tls_cert_file;	/* client certificate, or NULL/"" */
+	const char	*tls_key_file;	/* its key (NULL/"": in tls_cert_file) */
+	const char	*tls_server_name; /* name to verify, or NULL/"": the IP address */
 	int		 db;		/* SELECT db when not 0 */
 	long		 connect_timeout_ms;	/* 1..REDIS_MAX_TIMEOUT_MS */
 	long		 command_timeout_ms;	/* 1..REDIS_MAX_TIMEOUT_MS */
@@ -189,6 +217,7 @@ struct redis_pool_stats {
 	unsigned long	connects;	/* connections attempted, ever */
 	unsigned long	failures;	/* failed connects and exchanges, ever */
 	bool		down;		/* backing off now */
+	unsigned long	master_changes;	/* Sentinel named another master, ever */
 };
 
 struct redis_pool;

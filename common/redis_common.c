@@ -16,6 +16,13 @@ redis_common_conf(const struct common_conf *c, struct redis_conf *out)
 	out->server = c->redis_server;
 	out->user = c->redis_user;
 	out->password = c->redis_password;
+	out->sentinel_user = c->redis_sentinel_user;
+	out->sentinel_password = c->redis_sentinel_password;
+	out->tls = c->redis_tls;
+	out->tls_ca_file = c->redis_tls_ca_file;
+	out->tls_cert_file = c->redis_tls_cert_file;
+	out->tls_key_file = c->redis_tls_key_file;
+	out->tls_server_name = c->redis_tls_server_name;
 	out->db = (int)c->redis_db;
 	out->connect_timeout_ms = (long)c->redis_connect_timeout;
 	out->command_timeout_ms = (long)c->redis_command_timeout;

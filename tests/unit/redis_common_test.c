@@ -55,6 +55,13 @@ test_conf(void **state)
 	c.redis_command_timeout = 250;
 	c.redis_backoff_min = 500;
 	c.redis_backoff_max = 2000;
+	c.redis_sentinel_user = "watcher";
+	c.redis_sentinel_password = "sentinel secret";
+	c.redis_tls = true;
+	c.redis_tls_ca_file = "/etc/postmill/redis-ca.pem";
+	c.redis_tls_cert_file = "/etc/postmill/redis-client.pem";
+	c.redis_tls_key_file = "/etc/postmill/redis-client.key";
+	c.redis_tls_server_name = "redis.example";
 	memset(&rc, 0x5a, sizeof(rc));
 	redis_common_conf(&c, &rc);
 	assert_ptr_equal(rc.server, c.redis_server);
@@ -66,6 +73,13 @@ test_conf(void **state)
 	assert_int_equal(rc.backoff_min_ms, 500);
 	assert_int_equal(rc.backoff_max_ms, 2000);
 	assert_int_equal(rc.max_idle, 0);
+	assert_ptr_equal(rc.sentinel_user, c.redis_sentinel_user);
+	assert_ptr_equal(rc.sentinel_password, c.redis_sentinel_password);
+	assert_true(rc.tls);
+	assert_ptr_equal(rc.tls_ca_file, c.redis_tls_ca_file);
+	assert_ptr_equal(rc.tls_cert_file, c.redis_tls_cert_file);
+	assert_ptr_equal(rc.tls_key_file, c.redis_tls_key_file);
+	assert_ptr_equal(rc.tls_server_name, c.redis_tls_server_name);
 }
 
 /* test_pool - good settings make a pool; bad ones one error, no pool */

@@ -37,6 +37,9 @@
 #define REDIS_FIXTURE_SERVER	"/usr/bin/redis-server"
 #define REDIS_FIXTURE_TRIES	5	/* ports to try when a bind races */
 
+static int redis_fixture_begin(struct redis_fixture *, unsigned, const char *,
+			       const char *, const char *const *, char *, size_t);
+
 /* redis_fixture_available - is redis-server installed */
 bool
 redis_fixture_available(void)
@@ -122,15 +125,20 @@ redis_fixture_reap(pid_t pid, long ms)
 static pid_t
 redis_fixture_spawn(const struct redis_fixture *rf)
 {
-	char	port[16], log[96], sock[96];
-	char	*argv[32];
+	char	port[16], log[96], sock[96], conf[96];
+	char	*argv[32 + REDIS_FIXTURE_MAX_EXTRA];
 	int	argc = 0;
 	pid_t	pid;
 
 	snprintf(port, sizeof(port), "%u", rf->port);
 	snprintf(log, sizeof(log), "%s/redis.log", rf->dir);
 	snprintf(sock, sizeof(sock), "%s/redis.sock", rf->dir);
+	snprintf(conf, sizeof(conf), "%s/redis.conf", rf->dir);
 	argv[argc++] = "redis-server";
+	if (rf->conf_text != NULL)
+		argv[argc++] = conf;
+	if (rf->flags & REDIS_FIXTURE_SENTINEL)
+		argv[argc++] = "--sentinel";
 	argv[argc++] = "--port";
 	argv[argc++] = port;
 	argv[argc++] = "--bind";
@@ -159,6 +167,8 @@ redis_fixture_spawn(const struct redis_fixture *rf)
 		argv[argc++] = "--requirepass";
 		argv[argc++] = (char *)rf->password;
 	}
+	for (int i = 0; rf->extra[i] != NULL; i++)
+		argv[argc++] = (char *)rf->extra[i];
 	argv[argc] = NULL;
 
 	fflush(NULL);
@@ -169,6 +179,13 @@ redis_fixture_spawn(const struct redis_fixture *rf)
 	if (fd >= 0) {
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
+	}
+	/* Sentinel rewrites its file: a fresh one at every (re)start */
+	if (rf->conf_text != NULL) {
+		FILE	*fp = fopen(conf, "w");
+
+		if (fp == NULL || fputs(rf->conf_text, fp) < 0 || fclose(fp) != 0)
+			_exit(126);
 	}
 	/* a crashed test must not leave redis-server behind */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -207,8 +224,25 @@ int
 redis_fixture_start(struct redis_fixture *rf, unsigned flags,
 		    const char *password, char *err, size_t errlen)
 {
+	return redis_fixture_begin(rf, flags, password, NULL, NULL, err, errlen);
+}
+
+/* redis_fixture_begin - what both start calls do */
+static int
+redis_fixture_begin(struct redis_fixture *rf, unsigned flags,
+		    const char *password, const char *conf_text,
+		    const char *const *extra, char *err, size_t errlen)
+{
 	memset(rf, 0, sizeof(*rf));
 	rf->flags = flags;
+	rf->conf_text = conf_text;
+	for (int n = 0; extra != NULL && extra[n] != NULL; n++) {
+		if (n == REDIS_FIXTURE_MAX_EXTRA) {
+			snprintf(err, errlen, "too many extra arguments for the fixture");
+			return -1;
+		}
+		rf->extra[n] = extra[n];
+	}
 	if (password != NULL
 	    && snprintf(rf->password, sizeof(rf->password), "%s", password)
 	       >= (int)sizeof(rf->password)) {
@@ -243,6 +277,15 @@ redis_fixture_start(struct redis_fixture *rf, unsigned flags,
 			 rf->dir);
 	}
 	return -1;
+}
+
+/* redis_fixture_start_with - the same, with a config file and more argv */
+int
+redis_fixture_start_with(struct redis_fixture *rf, unsigned flags,
+			 const char *conf_text, const char *const *extra,
+			 char *err, size_t errlen)
+{
+	return redis_fixture_begin(rf, flags, NULL, conf_text, extra, err, errlen);
 }
 
 /* redis_fixture_restart - the same server again, same port, empty */

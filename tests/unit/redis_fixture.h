@@ -13,7 +13,12 @@
  *	in DIR/redis.log, and with the flags:
  *	REDIS_FIXTURE_UNIX	also listen on DIR/redis.sock
  *	REDIS_FIXTURE_DEBUG	--enable-debug-command local (DEBUG SLEEP)
- *	and --requirepass when password is not NULL. It returns once the
+ *	and --requirepass when password is not NULL.
+ *	redis_fixture_start_with() also writes conf_text (when not NULL) to
+ *	DIR/redis.conf and passes that file first (Sentinel needs a config
+ *	file it can rewrite), adds --sentinel with REDIS_FIXTURE_SENTINEL,
+ *	and appends the NULL-ended argv words in extra (at most
+ *	REDIS_FIXTURE_MAX_EXTRA; the strings must outlive the fixture). It returns once the
  *	server answers a PING (any reply: +PONG or -NOAUTH), or fails after
  *	REDIS_FIXTURE_START_MS. rf->server and rf->unix_server hold
  *	"127.0.0.1:PORT" and "unix:DIR/redis.sock" for struct redis_conf.
@@ -43,6 +48,8 @@
 
 #define REDIS_FIXTURE_UNIX	0x01
 #define REDIS_FIXTURE_DEBUG	0x02
+#define REDIS_FIXTURE_SENTINEL	0x04	/* redis-server DIR/redis.conf --sentinel */
+#define REDIS_FIXTURE_MAX_EXTRA	16
 #define REDIS_FIXTURE_START_MS	5000
 
 struct redis_fixture {
@@ -54,11 +61,17 @@ struct redis_fixture {
 	char		dir[64];
 	char		server[32];	/* "127.0.0.1:PORT" */
 	char		unix_server[96]; /* "unix:DIR/redis.sock" */
+	/* set by redis_fixture_start_with(); the strings are the caller's */
+	const char	*conf_text;	/* written to DIR/redis.conf, or NULL */
+	const char	*extra[REDIS_FIXTURE_MAX_EXTRA + 1]; /* more argv, NULL-ended */
 };
 
 bool	redis_fixture_available(void);
 int	redis_fixture_start(struct redis_fixture *rf, unsigned flags,
 			    const char *password, char *err, size_t errlen);
+int	redis_fixture_start_with(struct redis_fixture *rf, unsigned flags,
+				 const char *conf_text, const char *const *extra,
+				 char *err, size_t errlen);
 int	redis_fixture_restart(struct redis_fixture *rf, char *err, size_t errlen);
 void	redis_fixture_halt(struct redis_fixture *rf);
 int	redis_fixture_freeze(struct redis_fixture *rf);
