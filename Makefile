@@ -55,7 +55,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPOSTMILL_VERSION='"$(VERSION)"' \
               -DPOSTMILL_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
+              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine -Itools/postmill-exporter $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS    := $(PKG_LIBS) -lpthread -lresolv
@@ -79,7 +79,15 @@ endef
 $(foreach m,$(MILTERS),$(eval $(call milter_rules,$(m))))
 
 MILTER_LIBS := $(foreach m,$(MILTERS),$(B)/lib/lib$(m).a)
-PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl
+PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter
+
+# postmill-exporter: the one HTTP server (libmicrohttpd), merging the daemons' stats sockets
+EXP_SRC := $(wildcard tools/postmill-exporter/*.c)
+EXP_OBJ := $(EXP_SRC:%.c=$(B)/obj/%.o)
+EXP_LIBS := $(shell pkg-config --libs libmicrohttpd)
+$(B)/bin/postmill-exporter: $(EXP_OBJ) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(EXP_OBJ) $(LIBCOMMON) $(LIBS) $(EXP_LIBS)
 
 CTL_SRC := $(wildcard tools/postmillctl/*.c)
 CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)

@@ -33,6 +33,8 @@ static const struct cfg_param common_params[] = {
 	 "Log debug lines when above 0."},
 	{"milter_io_timeout", CFG_TIME, "300s", C(milter_io_timeout), 1000, 3600000, NULL, "s",
 	 "How long a daemon waits for the MTA on an idle milter connection before dropping it."},
+	{"stats_dir", CFG_STR, "/run/postmill", C(stats_dir), 0, 0, NULL, NULL,
+	 "Each daemon answers on the unix socket NAME.stats here with its counters (Prometheus text), read by postmill-exporter (empty: no stats socket)."},
 	{"redis_server", CFG_STR, "127.0.0.1:6379", C(redis_server), 0, 0, NULL, NULL,
 	 "Redis for shared state: ADDR:PORT or [ADDR6]:PORT with a numeric address, unix:/path, or a Sentinel group sentinel:MASTER@ADDR:PORT,ADDR:PORT,... (the master the Sentinels name; never a replica)."},
 	{"redis_user", CFG_STR, "", C(redis_user), 0, 0, NULL, NULL,

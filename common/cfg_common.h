@@ -22,6 +22,7 @@ struct common_conf {
 	long long	 dns_timeout;	/* ms, per query */
 	long long	 debug_level;
 	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
+	char		*stats_dir;	/* NAME.stats sockets, or NULL: none */
 	/* Redis, for the daemons that keep shared state there (limit, bounce) */
 	char		*redis_server;	/* "ADDR:PORT", "[ADDR6]:PORT", "unix:/path" */
 	char		*redis_user;	/* ACL user, or NULL: "default" */
