@@ -40,6 +40,9 @@ SP_ZONE = '\n'.join([
     'temp IN TXT "v=spf1 include:x.broken.test -all"',
     'nospf IN A 192.0.2.1',
     'helo IN TXT "v=spf1 ip4:192.0.2.10 -all"',
+    # RFC 7208 7.1 %% %_ %-: the name is "macro%percent  space%20url-space.sp.test"
+    'mania IN TXT "v=spf1 a:macro%%percent%_%_space%-url-space.sp.test -all"',
+    'macro\\037percent\\032\\032space\\03720url-space IN A 192.0.2.10',
 ]) + '\n'
 
 # knotd refuses to load this zone file (bad address): it answers SERVFAIL for the zone
@@ -59,6 +62,21 @@ def zone_text(keys):
         '_dmarc.np IN TXT "v=DMARC1; p=none; sp=none; np=reject"',
         'yes.np IN A 192.0.2.1',
         'revoked._domainkey.rej IN TXT "v=DKIM1; k=rsa; p="',
+        # issue 15: mid is an Organizational Domain (dm.test has psd=y); mail.mid's record
+        # is on the walk from x.mail.mid but is not its policy
+        '_dmarc.mid IN TXT "v=DMARC1; p=none"',
+        '_dmarc.mail.mid IN TXT "v=DMARC1; p=reject"',
+        # two records at two.par: discarded, the Organizational Domain par's applies
+        '_dmarc.two.par IN TXT "v=DMARC1; p=none"',
+        '_dmarc.two.par IN TXT "v=DMARC1; p=none; t=y"',
+        '_dmarc.par IN TXT "v=DMARC1; p=reject"',
+        # an invalid p: no policy without a valid rua, p=none with one
+        '_dmarc.badp IN TXT "v=DMARC1; p=rejekt"',
+        '_dmarc.badprua IN TXT "v=DMARC1; p=rejekt; rua=mailto:d@badprua.dm.test"',
+        # policy.dmarc is the policy after t and sp
+        '_dmarc.tq IN TXT "v=DMARC1; p=quarantine; t=y"',
+        '_dmarc.spnone IN TXT "v=DMARC1; p=reject; sp=none"',
+        'sub.spnone IN A 192.0.2.1',
     ]
     for (sel, dom), txt in keys.items():
         recs.append(h.txt_record('%s._domainkey.%s' % (sel, dom[:-len('.dm.test')]), txt))
@@ -217,6 +235,41 @@ class AuthTest(h.E2ETestCase):
         self.assertEqual(r.data[0], 550, r)
         self.milter.wait_log(r'record=dm\.test')
 
+    def test_policy_not_from_intermediate_record(self):
+        # issue 15: p=reject at mail.mid.dm.test, p=none at the Organizational Domain mid.dm.test
+        d = self.delivered(self.send(self.msg('a@x.mail.mid.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)
+        self.assertIn('policy.dmarc=none', ar)
+        self.milter.wait_log(r'%s: auth: action=accept .*from=x\.mail\.mid\.dm\.test '
+                             r'.*record=mid\.dm\.test' % d_qid(d))
+        r = self.send(self.msg('a@mail.mid.dm.test'))       # its own record applies to it
+        self.assertEqual(r.data[0], 550, r)
+
+    def test_several_records_discarded(self):
+        # two records at two.par.dm.test count as none: par.dm.test's p=reject applies
+        r = self.send(self.msg('a@two.par.dm.test'))
+        self.assertEqual(r.data[0], 550, r)
+        self.milter.wait_log(r'from=two\.par\.dm\.test .*record=par\.dm\.test')
+
+    def test_invalid_p(self):
+        d = self.delivered(self.send(self.msg('a@badp.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=none', ar)                     # no DMARC policy at all
+        self.assertNotIn('policy.dmarc', ar)
+        d = self.delivered(self.send(self.msg('a@badprua.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)                     # a valid rua: p=none
+        self.assertIn('policy.dmarc=none', ar)
+
+    def test_policy_dmarc_after_t_and_sp(self):
+        d = self.delivered(self.send(self.msg('a@tq.dm.test')))     # quarantine, t=y: none
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)
+        self.assertIn('policy.dmarc=none policy.published-domain-policy=quarantine', ar)
+        d = self.delivered(self.send(self.msg('a@sub.spnone.dm.test')))
+        self.assertIn('policy.dmarc=none policy.published-domain-policy=reject', self.ours(d))
+
     def test_testing_and_quarantine(self):
         r = self.send(self.msg('a@testing.dm.test'))         # p=reject t=y: quarantine
         self.assertTrue(r.accepted, r)
@@ -282,6 +335,13 @@ class AuthTest(h.E2ETestCase):
         rspf, _ = self.spf_of(self.delivered(self.send(self.msg('a@nodmarc.sp.test'),
                                                        sender='x@pass.sp.test')))
         self.assertIn('mechanism="ip4:192.0.2.10"', rspf)
+
+    def test_spf_macro_mania(self):
+        # RFC 7208 7.1: a:macro%%percent%_%_space%-url-space... names a label with "%", spaces
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@mania.sp.test'))
+        rspf, ar = self.spf_of(d)
+        self.assertTrue(rspf.startswith('pass ('), rspf)
+        self.assertIn('spf=pass smtp.mailfrom=x@mania.sp.test', ar)
 
     def test_spf_ipv6_client(self):
         d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@pass.sp.test',
