@@ -497,6 +497,89 @@ test_psl(void **state)
 	tcase_done();
 }
 
+/*
+ * test_evaluate_psl - auth_dmarc_org_domain = psl: the Organizational
+ * Domain from the list (libpsl), the rest of RFC 9989 4.10.1 unchanged:
+ * the Author Domain's record, else the Organizational Domain's; no PSD
+ * step and never a record between the two
+ */
+static void
+test_evaluate_psl(void **state)
+{
+	static const char *path = "tests/unit/data/psl/list.dat";
+	static const struct {
+		const char *name, *from, *spf;
+		enum auth_dmarc_res want;
+		enum auth_dmarc_p want_policy;
+		const char *want_record, *want_org;
+		unsigned max_queries;
+	} cases[] = {
+		{"own record", "example.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_REJECT, "example.test", "example.test", 1},
+		{"org record, sp", "a.b.example.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_QUARANTINE, "example.test", "example.test", 3},
+		{"relaxed by the list", "a.b.example.test", "c.example.test", AUTH_DMARC_PASS,
+		 AUTH_DMARC_P_QUARANTINE, "example.test", "example.test", 3},
+		{"intermediate record skipped", "x.mail.mid.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_NONE, "mid.test", "mid.test", 3},
+		{"several records discarded", "two.par.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_REJECT, "par.test", "par.test", 3},
+		{"no PSD step", "a.org.psd", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "org.psd", 2},
+		{"psd=n ignored, the list decides", "x.dept.bigorg.test", "evil.test",
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_REJECT, "bigorg.test", "bigorg.test", 3},
+		{"wildcard rule", "a.b.x.wild", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "b.x.wild", 2},
+		{"exception rule", "a.ok.wild", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "ok.wild", 2},
+	};
+	struct errlist el = {0};
+	struct auth_psl *psl;
+	size_t i;
+
+	(void)state;
+	psl = auth_psl_load(path, &el);
+	assert_non_null(psl);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct auth_dmarc_ctx c;
+		struct auth_dmarc_input in = {0};
+		struct auth_dmarc_result r;
+
+		in.from_domain = cases[i].from;
+		in.spf_domain = cases[i].spf;
+		in.spf_pass = true;
+		auth_dmarc_ctx_init(&c, zone_txt, NULL, AUTH_DMARC_ORG_PSL, psl, 20);
+		zone_queries = 0;
+		auth_dmarc_evaluate(&c, &in, &r);
+		if (r.res != cases[i].want)
+			tcase_bad(cases[i].name, "got %s (%s), want %s",
+				  auth_dmarc_res_name(r.res), r.why ? r.why : "-",
+				  auth_dmarc_res_name(cases[i].want));
+		else if (r.policy != cases[i].want_policy)
+			tcase_bad(cases[i].name, "got policy %s, want %s",
+				  auth_dmarc_p_name(r.policy),
+				  auth_dmarc_p_name(cases[i].want_policy));
+		else if (strcmp(r.record_domain, cases[i].want_record) != 0)
+			tcase_bad(cases[i].name, "got record at \"%s\", want \"%s\"",
+				  r.record_domain, cases[i].want_record);
+		else if (strcmp(r.org_domain, cases[i].want_org) != 0)
+			tcase_bad(cases[i].name, "got org \"%s\", want \"%s\"",
+				  r.org_domain, cases[i].want_org);
+		else if (zone_queries > cases[i].max_queries)
+			tcase_bad(cases[i].name, "got %u queries, want at most %u",
+				  zone_queries, cases[i].max_queries);
+		auth_dmarc_ctx_clear(&c);
+	}
+	auth_psl_free(psl);
+	/* a file libpsl reads as holding no rule */
+	psl = auth_psl_load("tests/unit/data/psl/empty.dat", &el);
+	if (psl != NULL || el.count == 0)
+		tcase_bad("no rules", "got a list or no error");
+	psl = auth_psl_free(psl);
+	errlist_free(&el);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -508,6 +591,7 @@ main(void)
 		cmocka_unit_test(test_spf_temperror),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_psl),
+		cmocka_unit_test(test_evaluate_psl),
 	};
 
 	return cmocka_run_group_tests_name("auth_dmarc", tests, NULL, NULL);
