@@ -392,7 +392,7 @@ dns_wire_text(const unsigned char *wire, char *text, size_t size)
 {
 	size_t	i = 0, n = 0;
 
-	while (wire[i] != 0 && i < NS_MAXCDNAME) {
+	while (i < NS_MAXCDNAME && wire[i] != 0) {
 		size_t	len = wire[i];
 
 		if (n + len + 2 > size)
