@@ -35,9 +35,9 @@ endif
 # system calls, see engine/mproto.h) or Debian's libmilter, for comparison:
 #   make MILTER_ENGINE=libmilter B=build/libmilter
 MILTER_ENGINE ?= postmill
-PKGS      := milter libssl libcrypto opendkim cmocka libidn2 hiredis json-c
+PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 hiredis json-c)
+PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c)
 ifeq ($(MILTER_ENGINE),libmilter)
   PKG_LIBS += $(shell pkg-config --libs milter)
   ENGINE_SRC :=

@@ -382,6 +382,34 @@ dns_query_aaaa(const struct dns_resolver *r, const char *name,
 	return dns_query_addr(r, name, ns_t_aaaa, out);
 }
 
+/*
+ * dns_wire_text - a wire name as the literal text dns_query_init() reads
+ * back (labels joined by "."; the root is ""): 1, or 0 when a label
+ * holds "." or NUL, which that text cannot carry.
+ */
+static int
+dns_wire_text(const unsigned char *wire, char *text, size_t size)
+{
+	size_t	i = 0, n = 0;
+
+	while (i < NS_MAXCDNAME && wire[i] != 0) {
+		size_t	len = wire[i];
+
+		if (n + len + 2 > size)
+			return 0;
+		if (n > 0)
+			text[n++] = '.';
+		for (size_t j = 1; j <= len; j++) {
+			if (wire[i + j] == '.' || wire[i + j] == '\0')
+				return 0;
+			text[n++] = (char)wire[i + j];
+		}
+		i += 1 + len;
+	}
+	text[n] = '\0';
+	return 1;
+}
+
 /* dns_name_add - one MX (preference + exchange) or PTR (a name) record */
 static int
 dns_name_add(ns_msg *msg, const ns_rr *rr, void *ctx, const char **why)
@@ -392,7 +420,6 @@ dns_name_add(ns_msg *msg, const ns_rr *rr, void *ctx, const char **why)
 	char	text[NS_MAXDNAME];
 	size_t	skip = ns_rr_type(*rr) == ns_t_mx ? 2 : 0;
 	unsigned pref = 0;
-	size_t	len;
 	int	n;
 
 	if (ns_rr_rdlen(*rr) < skip + 1) {
@@ -402,8 +429,7 @@ dns_name_add(ns_msg *msg, const ns_rr *rr, void *ctx, const char **why)
 	if (skip)
 		pref = ns_get16(rd);
 	n = ns_name_unpack(ns_msg_base(*msg), ns_msg_end(*msg), rd + skip, wire, sizeof(wire));
-	if (n < 0 || (size_t)n != ns_rr_rdlen(*rr) - skip
-	    || ns_name_ntop(wire, text, sizeof(text)) < 0) {
+	if (n < 0 || (size_t)n != ns_rr_rdlen(*rr) - skip) {
 		*why = skip ? "malformed MX record" : "malformed PTR record";
 		return -1;
 	}
@@ -411,9 +437,9 @@ dns_name_add(ns_msg *msg, const ns_rr *rr, void *ctx, const char **why)
 		out->truncated = true;
 		return 0;
 	}
-	len = strlen(text);
-	if (len > 0 && text[len - 1] == '.')
-		text[--len] = '\0';		/* "." is the root: "" */
+	/* literal octets, as names are queried (dns_query_init); "." is "" */
+	if (!dns_wire_text(wire, text, sizeof(text)))
+		return 0;			/* a "." inside a label: skipped */
 	out->name[out->count].pref = pref;
 	out->name[out->count].name = xstrdup(text);
 	out->count++;

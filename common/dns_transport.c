@@ -60,13 +60,50 @@ dns_random_id(void)
 			  ^ (long)(uintptr_t)&ts) & 0xffff;
 }
 
+/*
+ * dns_name_wire - the wire form of a name taken literally: labels split
+ * at ".", every other octet (space, "%", "\\", ...) is part of its label
+ * (RFC 2181 11: any binary string is a label; RFC 7208 macro expansions
+ * make such names). No presentation-format escapes: ns_name_pton() would
+ * read "\\" as one. One trailing dot allowed; "." alone is the root.
+ * Returns the wire length, or 0 when a label is empty or over 63 octets
+ * or the name over 255.
+ */
+static size_t
+dns_name_wire(const char *name, unsigned char *wire, size_t size)
+{
+	size_t	n = 0, len = strlen(name);
+
+	if (len == 1 && name[0] == '.') {
+		wire[0] = 0;
+		return 1;
+	}
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	for (size_t s = 0; s < len;) {
+		size_t	e = s;
+
+		while (e < len && name[e] != '.')
+			e++;
+		if (e == s || e - s > 63 || n + 1 + (e - s) + 1 > size
+		    || n + 1 + (e - s) + 1 > NS_MAXCDNAME)
+			return 0;
+		wire[n++] = (unsigned char)(e - s);
+		memcpy(wire + n, name + s, e - s);
+		n += e - s;
+		s = e + 1;
+		if (e < len && s == len)
+			return 0;		/* an empty label before the dot we cut */
+	}
+	wire[n++] = 0;
+	return n;
+}
+
 /* dns_query_init - check name and keep its wire form */
 int
 dns_query_init(struct dns_query *q, const char *name, int type,
 	       const char **why)
 {
-	size_t	i;
-
 	memset(q, 0, sizeof(*q));
 	q->name = name;
 	q->type = type;
@@ -74,18 +111,11 @@ dns_query_init(struct dns_query *q, const char *name, int type,
 		*why = "empty domain name";
 		return -1;
 	}
-	/* labels <= 63 bytes, name <= 255 bytes, escapes decoded */
-	if (ns_name_pton(name, q->wname, sizeof(q->wname)) < 0) {
+	/* labels 1..63 octets, name <= 255 octets, taken literally */
+	if ((q->wlen = dns_name_wire(name, q->wname, sizeof(q->wname))) == 0) {
 		*why = "invalid domain name";
 		return -1;
 	}
-	for (i = 0; i < sizeof(q->wname) && q->wname[i] != 0; i += q->wname[i] + 1)
-		 /* skip labels */ ;
-	if (i >= sizeof(q->wname)) {
-		*why = "invalid domain name";
-		return -1;
-	}
-	q->wlen = i + 1;
 	return 0;
 }
 

@@ -161,8 +161,11 @@ spf_copy(char *dst, size_t size, const char *src, size_t len)
 
 /*
  * spf_domain_ok - RFC 7208 4.3: a multi-label name, labels 1..63
- * characters, at most 253 in all (one trailing dot allowed), printable
- * ASCII (IDNs come as A-labels) and no address literal ("[192.0.2.1]").
+ * octets, at most 253 in all (one trailing dot allowed) and no address
+ * literal ("[192.0.2.1]"). Any octet may be in a label: macro expansion
+ * (7.3) makes names with "%", spaces and "%20" (the examples of 7.4, the
+ * suite's macro-mania-in-domain) or with a local part's octets, and
+ * they are looked up as they are (common/dns encodes labels literally).
  */
 static bool
 spf_domain_ok(const char *d)
@@ -174,9 +177,6 @@ spf_domain_ok(const char *d)
 	if (len == 0 || len > SPF_MAX_DOMAIN_LEN || d[0] == '[')
 		return false;
 	for (size_t i = 0; i <= len; i++) {
-		if (i < len && ((unsigned char)d[i] <= 0x20
-				|| (unsigned char)d[i] >= 0x7f))
-			return false;
 		if (i == len || d[i] == '.') {
 			if (label == 0 || label > 63)
 				return false;

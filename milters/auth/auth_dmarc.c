@@ -166,17 +166,27 @@ dm_copy(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
-/* auth_dmarc_org_domain - RFC 9989 4.10.2, or the PSL */
-int
-auth_dmarc_org_domain(struct auth_dmarc_ctx *c, const char *d, char *buf,
-		      size_t size)
+/*
+ * dm_org_walk - RFC 9989 4.10 and 4.10.2: the Organizational Domain of d
+ * by the DNS Tree Walk; 0, or -1 on a temporary failure. The walk stops
+ * at the first single record with psd=y or psd=n (4.10 steps 2 and 6);
+ * several records at one name are discarded like none. Of the names
+ * with a record, longest to shortest: psd=n is the Organizational
+ * Domain; psd=y, other than at the start, puts it one label below
+ * (and *psd names that Public Suffix Domain, whose record is the last
+ * choice of 4.10.1); else the record with the fewest labels; with no
+ * record at all, d itself.
+ */
+static int
+dm_org_walk(struct auth_dmarc_ctx *c, const char *d, char *buf, size_t size,
+	    const char **psd)
 {
 	const char *names[AUTH_DMARC_WALK_MAX], *best = NULL;
 	struct auth_dmarc_record rec;
 	size_t n, i;
 
-	if (c->mode == AUTH_DMARC_ORG_PSL)
-		return auth_psl_org_domain(c->psl, d, buf, size) < 0 ? -1 : 0;
+	if (psd != NULL)
+		*psd = NULL;
 	n = auth_dmarc_walk_names(d, names, AUTH_DMARC_WALK_MAX);
 	for (i = 0; i < n; i++) {
 		switch (dm_lookup(c, names[i], &rec)) {
@@ -193,9 +203,16 @@ auth_dmarc_org_domain(struct auth_dmarc_ctx *c, const char *d, char *buf,
 			dm_copy(buf, size, names[i]);
 			return 0;
 		}
-		if (rec.psd == 'y' && i > 0) {
+		if (rec.psd == 'y') {
+			if (i == 0) {
+				/* the walk stops at its start: d is its own */
+				dm_copy(buf, size, d);
+				return 0;
+			}
 			/* a public suffix: the organization is one label below */
 			dm_copy(buf, size, dm_suffix(d, dm_labels(names[i]) + 1));
+			if (psd != NULL)
+				*psd = names[i];
 			return 0;
 		}
 		best = names[i];		/* fewest labels so far */
@@ -204,44 +221,82 @@ auth_dmarc_org_domain(struct auth_dmarc_ctx *c, const char *d, char *buf,
 	return 0;
 }
 
-/* dm_discover - the policy record for the From domain; AUTH_DMARC_* */
+/* auth_dmarc_org_domain - RFC 9989 4.10.2, or the PSL */
+int
+auth_dmarc_org_domain(struct auth_dmarc_ctx *c, const char *d, char *buf,
+		      size_t size)
+{
+	if (c->mode == AUTH_DMARC_ORG_PSL)
+		return auth_psl_org_domain(c->psl, d, buf, size) < 0 ? -1 : 0;
+	return dm_org_walk(c, d, buf, size, NULL);
+}
+
+/* dm_found - the record at name is the policy record */
+static enum auth_dmarc_res
+dm_found(struct auth_dmarc_result *out, const char *name)
+{
+	out->record_found = true;
+	dm_copy(out->record_domain, sizeof(out->record_domain), name);
+	return AUTH_DMARC_PASS;		/* found; the caller goes on */
+}
+
+/* dm_temp - the result when discovery could not finish */
+static enum auth_dmarc_res
+dm_temp(struct auth_dmarc_ctx *c, struct auth_dmarc_result *out)
+{
+	out->why = c->budget_hit ? "DNS query budget spent in policy discovery"
+	    : "DNS temporary failure in policy discovery";
+	return AUTH_DMARC_TEMPERROR;
+}
+
+/*
+ * dm_discover - the DMARC Policy Record for the Author Domain (RFC 9989
+ * 4.10.1): the Author Domain's own, else its Organizational Domain's,
+ * else its Public Suffix Domain's; never one at a name between them,
+ * which only helps find the Organizational Domain (4.10.2; the example
+ * of Appendix B.4.2). Also fills out->org_domain. With org_mode psl
+ * the Organizational Domain comes from the PSL (RFC 7489 3.2), and
+ * there is no PSD step.
+ */
 static enum auth_dmarc_res
 dm_discover(struct auth_dmarc_ctx *c, const char *from,
 	    struct auth_dmarc_result *out)
 {
-	const char *names[AUTH_DMARC_WALK_MAX];
-	char org[ADDR_DOMAIN_MAX + 1];
-	size_t n, i;
+	const char *psd = NULL;
+	enum dm_lk lk;
+	int rc;
 
-	if (c->mode == AUTH_DMARC_ORG_PSL) {
-		/* RFC 7489 6.6.3: the From domain, then its organizational domain */
-		names[0] = from;
-		n = 1;
-		if (auth_psl_org_domain(c->psl, from, org, sizeof(org)) == 0
-		    && strcmp(org, from) != 0)
-			names[n++] = org;
-	} else {
-		n = auth_dmarc_walk_names(from, names, AUTH_DMARC_WALK_MAX);
+	/* 4.10 step 2: several records at one name are discarded */
+	lk = dm_lookup(c, from, &out->rec);
+	if (lk == DM_LK_TEMP || lk == DM_LK_BUDGET)
+		return dm_temp(c, out);
+	if (c->mode == AUTH_DMARC_ORG_PSL)
+		rc = auth_psl_org_domain(c->psl, from, out->org_domain,
+					 sizeof(out->org_domain));
+	else
+		rc = dm_org_walk(c, from, out->org_domain, sizeof(out->org_domain),
+				 &psd);
+	if (rc < 0) {
+		if (lk != DM_LK_RECORD)
+			return dm_temp(c, out);
+		out->why = "DNS temporary failure finding the organizational domain";
+		return AUTH_DMARC_TEMPERROR;
 	}
-	for (i = 0; i < n; i++) {
-		switch (dm_lookup(c, names[i], &out->rec)) {
-		case DM_LK_NONE:
-			continue;
-		case DM_LK_TEMP:
-			out->why = "DNS temporary failure in policy discovery";
-			return AUTH_DMARC_TEMPERROR;
-		case DM_LK_BUDGET:
-			out->why = "DNS query budget spent in policy discovery";
-			return AUTH_DMARC_TEMPERROR;
-		case DM_LK_MULTI:
-			dm_copy(out->record_domain, sizeof(out->record_domain), names[i]);
-			out->why = "several DMARC records";
-			return AUTH_DMARC_PERMERROR;
-		case DM_LK_RECORD:
-			out->record_found = true;
-			dm_copy(out->record_domain, sizeof(out->record_domain), names[i]);
-			return AUTH_DMARC_PASS;	/* found; the caller goes on */
-		}
+	if (lk == DM_LK_RECORD)
+		return dm_found(out, from);
+	if (strcmp(out->org_domain, from) != 0) {
+		lk = dm_lookup(c, out->org_domain, &out->rec);
+		if (lk == DM_LK_TEMP || lk == DM_LK_BUDGET)
+			return dm_temp(c, out);
+		if (lk == DM_LK_RECORD)
+			return dm_found(out, out->org_domain);
+	}
+	if (psd != NULL) {
+		lk = dm_lookup(c, psd, &out->rec);
+		if (lk == DM_LK_TEMP || lk == DM_LK_BUDGET)
+			return dm_temp(c, out);
+		if (lk == DM_LK_RECORD)
+			return dm_found(out, psd);
 	}
 	out->why = "no DMARC record";
 	return AUTH_DMARC_NONE;
@@ -294,11 +349,21 @@ auth_dmarc_evaluate(struct auth_dmarc_ctx *c, const struct auth_dmarc_input *in,
 	out->res = dm_discover(c, in->from_domain, out);
 	if (!out->record_found)
 		return;
-	if (auth_dmarc_org_domain(c, in->from_domain, out->org_domain,
-				  sizeof(out->org_domain)) < 0) {
-		out->res = AUTH_DMARC_TEMPERROR;
-		out->why = "DNS temporary failure finding the organizational domain";
-		return;
+	if (out->rec.policy_invalid) {
+		/*
+		 * RFC 9989 4.10.1: no valid p (or an invalid sp or np): with a
+		 * valid rua, act as if the record said p=none; without one,
+		 * no DMARC processing at all.
+		 */
+		if (!out->rec.rua_valid) {
+			out->record_found = false;
+			out->res = AUTH_DMARC_NONE;
+			out->why = "DMARC record without a valid policy or rua";
+			return;
+		}
+		out->rec.p = AUTH_DMARC_P_NONE;
+		out->rec.sp = out->rec.np = AUTH_DMARC_P_UNSET;
+		out->rec.testing = false;
 	}
 	/* the requested policy */
 	if (strcmp(out->record_domain, in->from_domain) == 0) {
@@ -365,4 +430,21 @@ auth_dmarc_res_name(enum auth_dmarc_res r)
 	case AUTH_DMARC_PERMERROR: return "permerror";
 	}
 	return "unknown";
+}
+
+/*
+ * auth_dmarc_p_applied - RFC 9989 t=y: the policy applied is one level
+ * below the one requested (reject -> quarantine -> none); see the "t"
+ * tag in section 4.7. The requested one already went through sp, np.
+ */
+enum auth_dmarc_p
+auth_dmarc_p_applied(enum auth_dmarc_p requested, bool testing)
+{
+	if (!testing)
+		return requested;
+	switch (requested) {
+	case AUTH_DMARC_P_REJECT: return AUTH_DMARC_P_QUARANTINE;
+	case AUTH_DMARC_P_QUARANTINE: return AUTH_DMARC_P_NONE;
+	default: return requested;
+	}
 }

@@ -21,17 +21,25 @@
  *	v=DMARC1 count; two or more of them there make the record invalid.
  *
  *	auth_dmarc_evaluate() does the whole check for one From domain:
- *	1. Policy discovery: the first name of the walk with a DMARC record.
- *	   None: result none. A temporary DNS failure before one is found:
- *	   temperror. Several records at the first name that has any:
- *	   permerror (no policy applies).
+ *	1. Policy discovery (section 4.10.1): the Author Domain's own
+ *	   record, else the record of its Organizational Domain, else that
+ *	   of its Public Suffix Domain (the name with psd=y where the walk
+ *	   stopped). A record at a name between the Author and the
+ *	   Organizational Domain only helps find the latter: it is never
+ *	   the policy (Appendix B.4.2). Several DMARC records at one name
+ *	   are discarded as if none were there (4.10 step 2). None found:
+ *	   result none. A temporary DNS failure: temperror.
+ *	   A policy record whose p (or sp, np) is present but invalid
+ *	   (4.10.1): with a valid rua it counts as p=none; without one no
+ *	   DMARC processing applies (result none, record_found false).
  *	   With org_mode psl (RFC 7489 section 6.6.3), only the From domain
  *	   and its PSL organizational domain are asked.
  *	2. The organizational domain of the From domain (section 4.10.2):
  *	   walking up, the first record with psd=n names it; a record with
- *	   psd=y (not at the From domain itself) names the domain one label
- *	   below it; otherwise the record with the fewest labels; with no
- *	   record at all, the From domain itself. psl: the PSL.
+ *	   psd=y names the domain one label below it (at the From domain
+ *	   itself: the From domain; the walk stops at either); otherwise
+ *	   the record with the fewest labels; with no record at all, the
+ *	   From domain itself. psl: the PSL.
  *	3. Alignment (section 4.4): an identifier that passed (the SPF
  *	   MAIL FROM domain, or HELO for a null sender, and each passing
  *	   DKIM d=) aligns strictly when it equals the From domain, and
@@ -145,5 +153,7 @@ int	auth_dmarc_org_domain(struct auth_dmarc_ctx *c, const char *d,
 /* auth_dmarc_walk_names - the names a walk from d asks, in order */
 size_t	auth_dmarc_walk_names(const char *d, const char **names, size_t max);
 const char *auth_dmarc_res_name(enum auth_dmarc_res r);
+/* auth_dmarc_p_applied - policy after t=y (one step softer when testing) */
+enum auth_dmarc_p auth_dmarc_p_applied(enum auth_dmarc_p requested, bool testing);
 
 #endif

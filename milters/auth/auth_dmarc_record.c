@@ -10,6 +10,7 @@
  *	history of crashes on malformed records; this one is a loop over
  *	(name, value) spans with no allocation.
  *--*/
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -42,6 +43,63 @@ rec_policy(const char *v, size_t vl)
 	return AUTH_DMARC_P_UNSET;
 }
 
+/* rec_uri_valid - one RFC 3986 URI: scheme ":" and URI characters */
+static int
+rec_uri_valid(const char *u, size_t ul)
+{
+	size_t i = 0;
+
+	if (ul == 0 || !((u[0] | 0x20) >= 'a' && (u[0] | 0x20) <= 'z'))
+		return 0;
+	for (i = 1; i < ul && u[i] != ':'; i++)
+		if (!(((u[i] | 0x20) >= 'a' && (u[i] | 0x20) <= 'z')
+		      || (u[i] >= '0' && u[i] <= '9') || u[i] == '+' || u[i] == '-'
+		      || u[i] == '.'))
+			return 0;
+	if (i >= ul - 1)		/* no ":" or nothing after it */
+		return 0;
+	for (i++; i < ul; i++) {
+		unsigned char ch = (unsigned char)u[i];
+
+		if (ch == '%') {
+			if (i + 2 >= ul || !isxdigit((unsigned char)u[i + 1])
+			    || !isxdigit((unsigned char)u[i + 2]))
+				return 0;
+			i += 2;
+		} else if (ch <= 0x20 || ch >= 0x7f
+			   || strchr("\"<>\\^`{|}", ch) != NULL) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * rec_urilist_valid - RFC 9989 dmarc-urilist holding at least one
+ * syntactically valid URI (4.10.1 needs to know). "!" is a URI
+ * character (sub-delims) and RFC 7489's size suffix uses it: kept.
+ */
+static int
+rec_urilist_valid(const char *v, size_t vl)
+{
+	size_t s = 0, e;
+
+	while (s < vl) {
+		size_t a, b;
+
+		for (e = s; e < vl && v[e] != ','; e++)
+			;
+		for (a = s; a < e && rec_wsp(v[a]); a++)
+			;
+		for (b = e; b > a && rec_wsp(v[b - 1]); b--)
+			;
+		if (rec_uri_valid(v + a, b - a))
+			return 1;
+		s = e + 1;
+	}
+	return 0;
+}
+
 /* auth_dmarc_record_parse - see auth_dmarc_record.h */
 enum auth_dmarc_rec_status
 auth_dmarc_record_parse(const char *txt, size_t len,
@@ -50,12 +108,15 @@ auth_dmarc_record_parse(const char *txt, size_t len,
 	size_t pos = 0, ntags = 0;
 	const char *dummy;
 	unsigned seen = 0;	/* bit per known tag: first value wins */
+	unsigned bad = 0;	/* bit per p, sp, np: an invalid value seen */
 
 	if (why == NULL)
 		why = &dummy;
 	*why = NULL;
 	out->p = out->sp = out->np = AUTH_DMARC_P_UNSET;
 	out->p_given = false;
+	out->policy_invalid = false;
+	out->rua_valid = false;
 	out->psd = 'u';
 	out->testing = false;
 	out->adkim_strict = out->aspf_strict = false;
@@ -112,16 +173,25 @@ auth_dmarc_record_parse(const char *txt, size_t len,
 		}
 #define FIRST(bit) ((seen & (1u << (bit))) == 0 && (seen |= 1u << (bit)))
 		if (rec_is(n, nl, "p")) {
-			if ((pol = rec_policy(v, vl)) != AUTH_DMARC_P_UNSET && FIRST(0)) {
+			if ((pol = rec_policy(v, vl)) == AUTH_DMARC_P_UNSET)
+				bad |= 1u << 0;
+			else if (FIRST(0)) {
 				out->p = pol;
 				out->p_given = true;
 			}
 		} else if (rec_is(n, nl, "sp")) {
-			if ((pol = rec_policy(v, vl)) != AUTH_DMARC_P_UNSET && FIRST(1))
+			if ((pol = rec_policy(v, vl)) == AUTH_DMARC_P_UNSET)
+				bad |= 1u << 1;
+			else if (FIRST(1))
 				out->sp = pol;
 		} else if (rec_is(n, nl, "np")) {
-			if ((pol = rec_policy(v, vl)) != AUTH_DMARC_P_UNSET && FIRST(2))
+			if ((pol = rec_policy(v, vl)) == AUTH_DMARC_P_UNSET)
+				bad |= 1u << 2;
+			else if (FIRST(2))
 				out->np = pol;
+		} else if (rec_is(n, nl, "rua")) {
+			if (rec_urilist_valid(v, vl))
+				out->rua_valid = true;
 		} else if (rec_is(n, nl, "psd")) {
 			if ((rec_is(v, vl, "y") || rec_is(v, vl, "n") || rec_is(v, vl, "u"))
 			    && FIRST(3))
@@ -136,13 +206,15 @@ auth_dmarc_record_parse(const char *txt, size_t len,
 			if ((rec_is(v, vl, "r") || rec_is(v, vl, "s")) && FIRST(6))
 				out->aspf_strict = (v[0] | 0x20) == 's';
 		}
-		/* rua, ruf, fo, rf, ri, pct and unknown tags: ignored */
+		/* ruf, fo, rf, ri, pct and unknown tags: ignored */
 #undef FIRST
 	}
 	if (ntags == 0) {
 		*why = "empty record";
 		return AUTH_DMARC_REC_NOT;
 	}
+	/* RFC 9989 4.10.1: a p, sp or np tag with no valid value */
+	out->policy_invalid = (bad & ~seen & 7u) != 0;
 	if (!out->p_given)
 		out->p = AUTH_DMARC_P_NONE;
 	return AUTH_DMARC_REC_OK;

@@ -17,13 +17,16 @@
  *	- unknown tags and tags whose value is invalid are ignored and the
  *	  default applies (RFC 9989 section 4.7); a repeated tag keeps its
  *	  first value;
- *	- p absent or invalid is p=none (RFC 9989: a record without a valid
- *	  p is treated as p=none; p_given says which);
+ *	- p absent is p=none (RFC 9989 section 4.7); p, sp or np present
+ *	  without a valid value sets policy_invalid, and the caller decides
+ *	  (section 4.10.1: p=none when rua holds a valid URI, rua_valid,
+ *	  else no DMARC processing at all); p stays p=none then;
  *	- sp and np absent stay AUTH_DMARC_P_UNSET: the caller falls back
  *	  np -> sp -> p (RFC 9989 sections 4.7 and 5.3);
  *	- psd: y, n or u (default u); t: y or n (default n);
  *	- adkim, aspf: r (default) or s;
- *	- rua, ruf, fo, rf, ri, pct: accepted and ignored; none of them
+ *	- rua: only whether one of its URIs is valid (rua_valid);
+ *	- ruf, fo, rf, ri, pct: accepted and ignored; none of them
  *	  changes enforcement (RFC 9989 drops pct, rf and ri).
  *	At most AUTH_DMARC_TAGS_MAX tags are read; the rest of a longer
  *	record is ignored.
@@ -48,6 +51,8 @@ enum auth_dmarc_p {
 struct auth_dmarc_record {
 	enum auth_dmarc_p p, sp, np;
 	bool	p_given;		/* a valid p tag was present */
+	bool	policy_invalid;		/* p, sp or np present, none valid */
+	bool	rua_valid;		/* rua holds a syntactically valid URI */
 	char	psd;			/* 'y', 'n' or 'u' */
 	bool	testing;		/* t=y */
 	bool	adkim_strict;

@@ -54,13 +54,10 @@ auth_policy_decide(const struct auth_policy_input *in,
 				      AUTH_R_DMARC_TEMPERROR, opt);
 	if (in->dmarc != AUTH_DMARC_FAIL)
 		return policy_verdict(AUTH_ACT_ACCEPT, AUTH_R_NONE, opt);
-	p = in->requested;
-	if (in->testing && p != AUTH_DMARC_P_NONE && p != AUTH_DMARC_P_UNSET) {
-		/* RFC 9989 t=y: one step softer than requested */
-		p = p == AUTH_DMARC_P_REJECT ? AUTH_DMARC_P_QUARANTINE : AUTH_DMARC_P_NONE;
-		if (p == AUTH_DMARC_P_NONE)
-			return policy_verdict(AUTH_ACT_ACCEPT, AUTH_R_DMARC_TESTING, opt);
-	}
+	/* RFC 9989 t=y: one step softer than requested */
+	p = auth_dmarc_p_applied(in->requested, in->testing);
+	if (in->testing && p != in->requested && p == AUTH_DMARC_P_NONE)
+		return policy_verdict(AUTH_ACT_ACCEPT, AUTH_R_DMARC_TESTING, opt);
 	if (p != AUTH_DMARC_P_QUARANTINE && p != AUTH_DMARC_P_REJECT)
 		return policy_verdict(AUTH_ACT_ACCEPT, AUTH_R_DMARC_POLICY, opt);
 	if (trusted)

@@ -10,10 +10,13 @@
  *	domains by the DNS tree walk; operators who want RFC 7489's method
  *	(section 3.2) keep it with Debian's publicsuffix package.
  *
- *	auth_psl_load() reads a list in the publicsuffix.org format (one
- *	rule per line, "//" comments, "*." wildcards, "!" exceptions, IDN
- *	rules converted to A-labels). It returns NULL and adds a
- *	"path:line: problem" error to el on failure.
+ *	auth_psl_load() reads a list with Debian's libpsl (libpsl-dev; the
+ *	list itself is in the publicsuffix package): the publicsuffix.org
+ *	format (one rule per line, "//" comments, "*." wildcards, "!"
+ *	exceptions, IDN rules matched as A-labels too) or libpsl's DAFSA
+ *	form. It returns NULL and adds a "path: problem" error to el on
+ *	failure. auth_psl_count() is the number of rules libpsl reports
+ *	(0 for a DAFSA file, which does not say).
  *
  *	auth_psl_org_domain() writes the organizational domain of a
  *	normalized (lowercase A-label) domain into buf: the public suffix
@@ -31,8 +34,6 @@
 #include <stddef.h>
 
 #include "errlist.h"
-
-#define AUTH_PSL_RULES_MAX	200000
 
 struct auth_psl;
 

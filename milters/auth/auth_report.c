@@ -85,8 +85,15 @@ auth_report_results(const struct auth_report_in *in, struct auth_ar_result *out,
 			snprintf(r->reason, sizeof(r->reason), "%s", in->dmarc->why);
 		auth_ar_result_prop(r, "header", "from", in->from_domain);
 		if (in->dmarc->record_found) {
+			/*
+			 * policy.dmarc (RFC 9989 IANA registration): the policy
+			 * applied after t, sp and np; the record's p beside it
+			 */
 			auth_ar_result_prop(r, "policy", "dmarc",
-					    auth_dmarc_p_name(in->dmarc->policy));
+					    auth_dmarc_p_name(auth_dmarc_p_applied(
+						in->dmarc->policy, in->dmarc->rec.testing)));
+			auth_ar_result_prop(r, "policy", "published-domain-policy",
+					    auth_dmarc_p_name(in->dmarc->rec.p));
 			auth_ar_result_prop(r, "policy", "applied-disposition",
 					    rp_disposition(in->verdict));
 			if (in->dmarc->rec.testing)

@@ -15,9 +15,11 @@
  *	verified (header.d, header.s, header.a, header.b with the first 8
  *	characters of b= as RFC 6008 suggests, the key size as a comment,
  *	reason= when it did not pass), "dkim=none" when there was none, and
- *	dmarc with header.from, policy.dmarc (the policy requested: p, sp or
- *	np) and policy.applied-disposition (what we did; "none" in a dry
- *	run). Pure; returns the number of results written (at most max).
+ *	dmarc with header.from, policy.dmarc (the policy applied after the
+ *	record's sp, np and t were processed, as RFC 9989's registration of
+ *	policy.dmarc says: p=reject with t=y is quarantine),
+ *	policy.published-domain-policy (the record's p as published) and
+ *	policy.applied-disposition (what we did; "none" in a dry run). Pure; returns the number of results written (at most max).
  *--*/
 #ifndef POSTMILL_AUTH_REPORT_H
 #define POSTMILL_AUTH_REPORT_H

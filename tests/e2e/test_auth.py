@@ -8,12 +8,17 @@ Messages are signed here with dkimpy (RSA 2048, Ed25519).  Covered:
     a record found by the tree walk above the organizational domain, psd=y (the organization is
     one label below the PSD), t=y (reject becomes quarantine), p=reject rejected at end of
     message with 550 5.7.1 naming the domain, p=quarantine held by Postfix;
+  - RFC 9989 4.10.1 (issue 15): a record between the Author and the Organizational Domain is
+    never the policy, several records at one name are discarded and the walk goes on, an
+    invalid p is no policy (p=none with a valid rua), policy.dmarc is the policy after t and sp;
+    the same discovery with auth_dmarc_org_domain = psl (libpsl, a third milter swapped in);
   - two From fields rejected; forged Authentication-Results with our id removed while another
     id's header stays; a trusted upstream authserv-id's spf and dkim passes count for DMARC;
   - SPF (zone sp.test) pass / fail / softfail / neutral / none / permerror, temperror from a
     zone knotd cannot load (SERVFAIL), the Received-SPF header, spf results in
     Authentication-Results, the HELO identity for a null sender, an IPv6 client, DMARC pass by
-    SPF alone (unsigned, aligned relaxed MAIL FROM), and with a second milter
+    SPF alone (unsigned, aligned relaxed MAIL FROM), a macro-expanded name with "%" and spaces
+    (RFC 7208 7.1), and with a second milter
     (auth_reject_on_spf_fail = yes, auth_on_temperror = tempfail) 550 5.7.23 and 451 4.7.24.
 """
 
@@ -40,6 +45,9 @@ SP_ZONE = '\n'.join([
     'temp IN TXT "v=spf1 include:x.broken.test -all"',
     'nospf IN A 192.0.2.1',
     'helo IN TXT "v=spf1 ip4:192.0.2.10 -all"',
+    # RFC 7208 7.1 %% %_ %-: the name is "macro%percent  space%20url-space.sp.test"
+    'mania IN TXT "v=spf1 a:macro%%percent%_%_space%-url-space.sp.test -all"',
+    'macro\\037percent\\032\\032space\\03720url-space IN A 192.0.2.10',
 ]) + '\n'
 
 # knotd refuses to load this zone file (bad address): it answers SERVFAIL for the zone
@@ -59,6 +67,21 @@ def zone_text(keys):
         '_dmarc.np IN TXT "v=DMARC1; p=none; sp=none; np=reject"',
         'yes.np IN A 192.0.2.1',
         'revoked._domainkey.rej IN TXT "v=DKIM1; k=rsa; p="',
+        # issue 15: mid is an Organizational Domain (dm.test has psd=y); mail.mid's record
+        # is on the walk from x.mail.mid but is not its policy
+        '_dmarc.mid IN TXT "v=DMARC1; p=none"',
+        '_dmarc.mail.mid IN TXT "v=DMARC1; p=reject"',
+        # two records at two.par: discarded, the Organizational Domain par's applies
+        '_dmarc.two.par IN TXT "v=DMARC1; p=none"',
+        '_dmarc.two.par IN TXT "v=DMARC1; p=none; t=y"',
+        '_dmarc.par IN TXT "v=DMARC1; p=reject"',
+        # an invalid p: no policy without a valid rua, p=none with one
+        '_dmarc.badp IN TXT "v=DMARC1; p=rejekt"',
+        '_dmarc.badprua IN TXT "v=DMARC1; p=rejekt; rua=mailto:d@badprua.dm.test"',
+        # policy.dmarc is the policy after t and sp
+        '_dmarc.tq IN TXT "v=DMARC1; p=quarantine; t=y"',
+        '_dmarc.spnone IN TXT "v=DMARC1; p=reject; sp=none"',
+        'sub.spnone IN A 192.0.2.1',
     ]
     for (sel, dom), txt in keys.items():
         recs.append(h.txt_record('%s._domainkey.%s' % (sel, dom[:-len('.dm.test')]), txt))
@@ -105,6 +128,19 @@ class AuthTest(h.E2ETestCase):
         cls.milter2 = h.MilterProcess(wd, [h.binary('postmill-auth'), '-f', '-c', conf2],
                                       'unix:' + cls.sock2, name='postmill-auth2')
         cls.milter2.start()
+        # the same with auth_dmarc_org_domain = psl: libpsl reading a list where test and dm.test
+        # are public suffixes (Debian's list has neither: ../shared/NOTES-dns.md)
+        psl = wd.write('psl.dat', '// test list\ntest\ndm.test\n')
+        cls.sock3 = wd.path('auth3.sock')
+        conf3 = wd.write('postmill3.conf', '\n'.join([
+            'run_user = postmill', 'socket_group = postfix',
+            'auth_socket = unix:' + cls.sock3, 'auth_pid_file = ' + wd.path('auth3.pid'),
+            'auth_authserv_id = ' + ID, 'dns_resolver = ' + cls.knot.server,
+            'auth_dmarc_org_domain = psl', 'auth_psl_file = ' + psl,
+        ]) + '\n')
+        cls.milter3 = h.MilterProcess(wd, [h.binary('postmill-auth'), '-f', '-c', conf3],
+                                      'unix:' + cls.sock3, name='postmill-auth3')
+        cls.milter3.start()
         # inet_protocols = all: Postfix takes an IPv6 XCLIENT ADDR only then
         cls.pf = h.Postfix(wd, relay_port=cls.sink.port, smtpd_milters='unix:' + sock, ipv6=True,
                            main={'relay_domains': 'example.net',
@@ -114,7 +150,7 @@ class AuthTest(h.E2ETestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for s in (cls.pf, cls.milter, cls.milter2, cls.sink, cls.knot):
+        for s in (cls.pf, cls.milter, cls.milter2, cls.milter3, cls.sink, cls.knot):
             s.stop()
         cls.wd.cleanup()
 
@@ -217,6 +253,59 @@ class AuthTest(h.E2ETestCase):
         self.assertEqual(r.data[0], 550, r)
         self.milter.wait_log(r'record=dm\.test')
 
+    def test_policy_not_from_intermediate_record(self):
+        # issue 15: p=reject at mail.mid.dm.test, p=none at the Organizational Domain mid.dm.test
+        d = self.delivered(self.send(self.msg('a@x.mail.mid.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)
+        self.assertIn('policy.dmarc=none', ar)
+        self.milter.wait_log(r'%s: auth: action=accept .*from=x\.mail\.mid\.dm\.test '
+                             r'.*record=mid\.dm\.test' % d_qid(d))
+        r = self.send(self.msg('a@mail.mid.dm.test'))       # its own record applies to it
+        self.assertEqual(r.data[0], 550, r)
+
+    def test_several_records_discarded(self):
+        # two records at two.par.dm.test count as none: par.dm.test's p=reject applies
+        r = self.send(self.msg('a@two.par.dm.test'))
+        self.assertEqual(r.data[0], 550, r)
+        self.milter.wait_log(r'from=two\.par\.dm\.test .*record=par\.dm\.test')
+
+    def test_invalid_p(self):
+        d = self.delivered(self.send(self.msg('a@badp.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=none', ar)                     # no DMARC policy at all
+        self.assertNotIn('policy.dmarc', ar)
+        d = self.delivered(self.send(self.msg('a@badprua.dm.test')))
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)                     # a valid rua: p=none
+        self.assertIn('policy.dmarc=none', ar)
+
+    def test_policy_dmarc_after_t_and_sp(self):
+        d = self.delivered(self.send(self.msg('a@tq.dm.test')))     # quarantine, t=y: none
+        ar = self.ours(d)
+        self.assertIn('dmarc=fail', ar)
+        self.assertIn('policy.dmarc=none policy.published-domain-policy=quarantine', ar)
+        d = self.delivered(self.send(self.msg('a@sub.spnone.dm.test')))
+        self.assertIn('policy.dmarc=none policy.published-domain-policy=reject', self.ours(d))
+
+    def test_psl_mode(self):
+        # auth_dmarc_org_domain = psl: Organizational Domains from the list (libpsl)
+        self.pf.set_milters(smtpd='unix:' + self.sock3)
+        try:
+            d = self.delivered(self.send(self.sign(self.msg('a@rej.dm.test'), 'mail.rej.dm.test')))
+            self.assertIn('dmarc=pass', self.ours(d))         # relaxed: same registrable domain
+            d = self.delivered(self.send(self.msg('a@x.mail.mid.dm.test')))
+            self.assertIn('policy.dmarc=none', self.ours(d))  # mid.dm.test's, not mail.mid's
+            self.milter3.wait_log(r'from=x\.mail\.mid\.dm\.test .*record=mid\.dm\.test')
+            r = self.send(self.msg('a@two.par.dm.test'))       # two discarded: par.dm.test's
+            self.assertEqual(r.data[0], 550, r)
+            # the tree walk would apply the PSD dm.test's p=reject; RFC 7489's method has no PSD
+            d = self.delivered(self.send(self.sign(self.msg('a@x.psdorg.dm.test'), 'other.dm.test')))
+            self.assertIn('dmarc=none', self.ours(d))
+            self.milter3.wait_log(r'%s: auth: action=accept .*from=x\.psdorg\.dm\.test' % d_qid(d))
+        finally:
+            self.pf.set_milters(smtpd='unix:' + self.milter.socket.split(':', 1)[1])
+
     def test_testing_and_quarantine(self):
         r = self.send(self.msg('a@testing.dm.test'))         # p=reject t=y: quarantine
         self.assertTrue(r.accepted, r)
@@ -282,6 +371,13 @@ class AuthTest(h.E2ETestCase):
         rspf, _ = self.spf_of(self.delivered(self.send(self.msg('a@nodmarc.sp.test'),
                                                        sender='x@pass.sp.test')))
         self.assertIn('mechanism="ip4:192.0.2.10"', rspf)
+
+    def test_spf_macro_mania(self):
+        # RFC 7208 7.1: a:macro%%percent%_%_space%-url-space... names a label with "%", spaces
+        d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@mania.sp.test'))
+        rspf, ar = self.spf_of(d)
+        self.assertTrue(rspf.startswith('pass ('), rspf)
+        self.assertIn('spf=pass smtp.mailfrom=x@mania.sp.test', ar)
 
     def test_spf_ipv6_client(self):
         d = self.delivered(self.send(self.msg('a@nodmarc.sp.test'), sender='x@pass.sp.test',

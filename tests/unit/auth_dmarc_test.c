@@ -33,10 +33,11 @@
 static void
 rec_str(const struct auth_dmarc_record *r, char *buf, size_t size)
 {
-	snprintf(buf, size, "p=%s sp=%s np=%s psd=%c t=%d adkim=%c aspf=%c given=%d",
+	snprintf(buf, size, "p=%s sp=%s np=%s psd=%c t=%d adkim=%c aspf=%c given=%d%s%s",
 		 auth_dmarc_p_name(r->p), auth_dmarc_p_name(r->sp),
 		 auth_dmarc_p_name(r->np), r->psd, r->testing,
-		 r->adkim_strict ? 's' : 'r', r->aspf_strict ? 's' : 'r', r->p_given);
+		 r->adkim_strict ? 's' : 'r', r->aspf_strict ? 's' : 'r', r->p_given,
+		 r->policy_invalid ? " invalid" : "", r->rua_valid ? " rua" : "");
 }
 
 static void
@@ -51,13 +52,31 @@ test_record(void **state)
 		 "p=reject sp=unset np=unset psd=u t=0 adkim=r aspf=r given=1"},
 		{"all tags", "v=DMARC1;p=quarantine;sp=none;np=reject;psd=n;t=y;adkim=s;aspf=s;"
 		 "rua=mailto:a@example.com;pct=10;ri=60;rf=afrf;fo=1", AUTH_DMARC_REC_OK,
-		 "p=quarantine sp=none np=reject psd=n t=1 adkim=s aspf=s given=1"},
+		 "p=quarantine sp=none np=reject psd=n t=1 adkim=s aspf=s given=1 rua"},
 		{"spaces and case", "  v = DMARC1 ;  P = Reject ; SP=QUARANTINE ; psd = Y ",
 		 AUTH_DMARC_REC_OK, "p=reject sp=quarantine np=unset psd=y t=0 adkim=r aspf=r given=1"},
 		{"no p", "v=DMARC1; rua=mailto:x@example.com", AUTH_DMARC_REC_OK,
-		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0"},
+		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0 rua"},
 		{"bad p", "v=DMARC1; p=bogus; sp=reject", AUTH_DMARC_REC_OK,
-		 "p=none sp=reject np=unset psd=u t=0 adkim=r aspf=r given=0"},
+		 "p=none sp=reject np=unset psd=u t=0 adkim=r aspf=r given=0 invalid"},
+		{"bad sp", "v=DMARC1; p=reject; sp=rejectt", AUTH_DMARC_REC_OK,
+		 "p=reject sp=unset np=unset psd=u t=0 adkim=r aspf=r given=1 invalid"},
+		{"bad np", "v=DMARC1; p=reject; np=", AUTH_DMARC_REC_OK,
+		 "p=reject sp=unset np=unset psd=u t=0 adkim=r aspf=r given=1 invalid"},
+		{"bad then good p", "v=DMARC1; p=x; p=reject", AUTH_DMARC_REC_OK,
+		 "p=reject sp=unset np=unset psd=u t=0 adkim=r aspf=r given=1"},
+		{"bad p, valid rua", "v=DMARC1; p=rejec; rua=mailto:d@example.com",
+		 AUTH_DMARC_REC_OK,
+		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0 invalid rua"},
+		{"rua list, one valid", "v=DMARC1; rua=bogus, mailto:d@example.com!10m",
+		 AUTH_DMARC_REC_OK, "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0 rua"},
+		{"rua invalid", "v=DMARC1; p=x; rua=d@example.com, mailto:, 1x:y, ma%il:x, "
+		 "mailto:a b", AUTH_DMARC_REC_OK,
+		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0 invalid"},
+		{"rua bad escape", "v=DMARC1; rua=mailto:a%2", AUTH_DMARC_REC_OK,
+		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0"},
+		{"rua https", "v=DMARC1; rua=https://r.example.com/x%20y?a=b", AUTH_DMARC_REC_OK,
+		 "p=none sp=unset np=unset psd=u t=0 adkim=r aspf=r given=0 rua"},
 		{"bad values ignored", "v=DMARC1; p=reject; adkim=x; aspf=; t=maybe; psd=q",
 		 AUTH_DMARC_REC_OK, "p=reject sp=unset np=unset psd=u t=0 adkim=r aspf=r given=1"},
 		{"first value wins", "v=DMARC1; p=none; p=reject", AUTH_DMARC_REC_OK,
@@ -148,6 +167,19 @@ static const struct {
 	{"_dmarc.dept.bigorg.test", "v=DMARC1; p=quarantine; psd=n", NULL},
 	{"_dmarc.bigorg.test", "v=DMARC1; p=reject", NULL},
 	{"_dmarc.two.test", "v=DMARC1; p=reject", "v=DMARC1; p=none"},
+	/* issue 15: a record between the Author and Organizational Domains */
+	{"_dmarc.mail.mid.test", "v=DMARC1; p=reject", NULL},
+	{"_dmarc.mid.test", "v=DMARC1; p=none", NULL},
+	/* several records at the Author Domain: discarded, the walk goes on */
+	{"_dmarc.two.par.test", "v=DMARC1; p=none", "v=DMARC1; p=none; t=y"},
+	{"_dmarc.par.test", "v=DMARC1; p=reject", NULL},
+	/* invalid p, with and without a valid rua */
+	{"_dmarc.badp.test", "v=DMARC1; p=rejekt", NULL},
+	{"_dmarc.badprua.test", "v=DMARC1; p=rejekt; rua=mailto:d@badprua.test", NULL},
+	{"_dmarc.badsp.test", "v=DMARC1; p=reject; sp=nope", NULL},
+	/* psd=y at the start of the walk stops it there */
+	{"_dmarc.bank.psd2", "v=DMARC1; p=quarantine; psd=y", NULL},
+	{"_dmarc.psd2", "v=DMARC1; p=reject", NULL},
 	{"_dmarc.temp.test", "TEMP", NULL},
 	{"_dmarc.x.tempalign.test", "TEMP", NULL},
 	{"_dmarc.tempalign.test", "v=DMARC1; p=reject", NULL},
@@ -209,6 +241,9 @@ test_org_domain(void **state)
 		{"org.psd", "org.psd", 2},			/* psd=y above */
 		{"a.org.psd", "org.psd", 3},
 		{"psd", "psd", 1},				/* psd=y at the start */
+		{"bank.psd2", "bank.psd2", 1},		/* stops, psd2 not asked */
+		{"x.mail.mid.test", "mid.test", 4},
+		{"two.par.test", "par.test", 3},		/* two discarded */
 		{"nothing.invalid", "nothing.invalid", 2},
 		{"1.2.3.4.5.6.7.8.9.example.test", "example.test", 8},
 	};
@@ -281,8 +316,29 @@ test_evaluate(void **state)
 		 AUTH_DMARC_PASS, AUTH_DMARC_P_REJECT, "psd", NULL},
 		{"none", "nothing.invalid", "nothing.invalid", 1, NULL, NULL, 20,
 		 AUTH_DMARC_NONE, AUTH_DMARC_P_NONE, "", "no DMARC record"},
-		{"two records", "two.test", "two.test", 1, NULL, NULL, 20,
-		 AUTH_DMARC_PERMERROR, AUTH_DMARC_P_NONE, "two.test", "several DMARC records"},
+		{"two records: the PSD's", "two.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_NONE, "test", NULL},
+		{"two records, parent applies", "two.par.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_REJECT, "par.test", NULL},
+		{"intermediate record not the policy", "x.mail.mid.test", "evil.test", 1, NULL,
+		 NULL, 20, AUTH_DMARC_FAIL, AUTH_DMARC_P_NONE, "mid.test", NULL},
+		{"intermediate's own mail", "mail.mid.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_REJECT, "mail.mid.test", NULL},
+		{"intermediate, aligned with org", "x.mail.mid.test", "mid.test", 1, NULL,
+		 NULL, 20, AUTH_DMARC_PASS, AUTH_DMARC_P_NONE, "mid.test", NULL},
+		{"deep tree walk B.4.2", "a.b.c.d.e.f.g.h.i.j.k.example.test", "evil.test", 1,
+		 NULL, NULL, 20, AUTH_DMARC_FAIL, AUTH_DMARC_P_QUARANTINE, "example.test", NULL},
+		{"invalid p, no rua: none", "badp.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_NONE, AUTH_DMARC_P_NONE, "badp.test",
+		 "DMARC record without a valid policy or rua"},
+		{"invalid p, rua: p=none", "badprua.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_NONE, "badprua.test", NULL},
+		{"invalid sp, no rua: none", "badsp.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_NONE, AUTH_DMARC_P_NONE, "badsp.test", NULL},
+		{"invalid p at org, subdomain", "x.badp.test", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_NONE, AUTH_DMARC_P_NONE, "badp.test", NULL},
+		{"psd=y at start", "bank.psd2", "evil.test", 1, NULL, NULL, 20,
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_QUARANTINE, "bank.psd2", NULL},
 		{"temp in discovery", "temp.test", "temp.test", 1, NULL, NULL, 20,
 		 AUTH_DMARC_TEMPERROR, AUTH_DMARC_P_NONE, "", NULL},
 		{"temp in alignment", "tempalign.test", NULL, 0, "x.tempalign.test", NULL, 20,
@@ -441,6 +497,89 @@ test_psl(void **state)
 	tcase_done();
 }
 
+/*
+ * test_evaluate_psl - auth_dmarc_org_domain = psl: the Organizational
+ * Domain from the list (libpsl), the rest of RFC 9989 4.10.1 unchanged:
+ * the Author Domain's record, else the Organizational Domain's; no PSD
+ * step and never a record between the two
+ */
+static void
+test_evaluate_psl(void **state)
+{
+	static const char *path = "tests/unit/data/psl/list.dat";
+	static const struct {
+		const char *name, *from, *spf;
+		enum auth_dmarc_res want;
+		enum auth_dmarc_p want_policy;
+		const char *want_record, *want_org;
+		unsigned max_queries;
+	} cases[] = {
+		{"own record", "example.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_REJECT, "example.test", "example.test", 1},
+		{"org record, sp", "a.b.example.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_QUARANTINE, "example.test", "example.test", 3},
+		{"relaxed by the list", "a.b.example.test", "c.example.test", AUTH_DMARC_PASS,
+		 AUTH_DMARC_P_QUARANTINE, "example.test", "example.test", 3},
+		{"intermediate record skipped", "x.mail.mid.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_NONE, "mid.test", "mid.test", 3},
+		{"several records discarded", "two.par.test", "evil.test", AUTH_DMARC_FAIL,
+		 AUTH_DMARC_P_REJECT, "par.test", "par.test", 3},
+		{"no PSD step", "a.org.psd", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "org.psd", 2},
+		{"psd=n ignored, the list decides", "x.dept.bigorg.test", "evil.test",
+		 AUTH_DMARC_FAIL, AUTH_DMARC_P_REJECT, "bigorg.test", "bigorg.test", 3},
+		{"wildcard rule", "a.b.x.wild", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "b.x.wild", 2},
+		{"exception rule", "a.ok.wild", "evil.test", AUTH_DMARC_NONE,
+		 AUTH_DMARC_P_NONE, "", "ok.wild", 2},
+	};
+	struct errlist el = {0};
+	struct auth_psl *psl;
+	size_t i;
+
+	(void)state;
+	psl = auth_psl_load(path, &el);
+	assert_non_null(psl);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct auth_dmarc_ctx c;
+		struct auth_dmarc_input in = {0};
+		struct auth_dmarc_result r;
+
+		in.from_domain = cases[i].from;
+		in.spf_domain = cases[i].spf;
+		in.spf_pass = true;
+		auth_dmarc_ctx_init(&c, zone_txt, NULL, AUTH_DMARC_ORG_PSL, psl, 20);
+		zone_queries = 0;
+		auth_dmarc_evaluate(&c, &in, &r);
+		if (r.res != cases[i].want)
+			tcase_bad(cases[i].name, "got %s (%s), want %s",
+				  auth_dmarc_res_name(r.res), r.why ? r.why : "-",
+				  auth_dmarc_res_name(cases[i].want));
+		else if (r.policy != cases[i].want_policy)
+			tcase_bad(cases[i].name, "got policy %s, want %s",
+				  auth_dmarc_p_name(r.policy),
+				  auth_dmarc_p_name(cases[i].want_policy));
+		else if (strcmp(r.record_domain, cases[i].want_record) != 0)
+			tcase_bad(cases[i].name, "got record at \"%s\", want \"%s\"",
+				  r.record_domain, cases[i].want_record);
+		else if (strcmp(r.org_domain, cases[i].want_org) != 0)
+			tcase_bad(cases[i].name, "got org \"%s\", want \"%s\"",
+				  r.org_domain, cases[i].want_org);
+		else if (zone_queries > cases[i].max_queries)
+			tcase_bad(cases[i].name, "got %u queries, want at most %u",
+				  zone_queries, cases[i].max_queries);
+		auth_dmarc_ctx_clear(&c);
+	}
+	auth_psl_free(psl);
+	/* a file libpsl reads as holding no rule */
+	psl = auth_psl_load("tests/unit/data/psl/empty.dat", &el);
+	if (psl != NULL || el.count == 0)
+		tcase_bad("no rules", "got a list or no error");
+	psl = auth_psl_free(psl);
+	errlist_free(&el);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -452,6 +591,7 @@ main(void)
 		cmocka_unit_test(test_spf_temperror),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_psl),
+		cmocka_unit_test(test_evaluate_psl),
 	};
 
 	return cmocka_run_group_tests_name("auth_dmarc", tests, NULL, NULL);

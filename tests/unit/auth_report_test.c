@@ -45,40 +45,49 @@ test_results(void **state)
 		enum auth_action action;
 		size_t max;
 		const char *want;
+		int sp;			/* 1: the policy came from sp=quarantine */
 	} cases[] = {
 		{"nothing", 0, 0, 0, AUTH_DMARC_NONE, 0, AUTH_ACT_ACCEPT, 8,
-		 "mx.test;\n\tdkim=none"},
+		 "mx.test;\n\tdkim=none", 0},
 		{"pass with key size", 1, 1, 0, AUTH_DMARC_NONE, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=pass (2048-bit key) header.d=example.test header.s=s1 "
-		 "header.a=rsa-sha256 header.b=AbCdEfGh"},
+		 "header.a=rsa-sha256 header.b=AbCdEfGh", 0},
 		{"fail with reason", 1, 2, 0, AUTH_DMARC_NONE, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=fail reason=\"body hash mismatch\" header.d=evil.test "
-		 "header.s=k header.a=ed25519-sha256"},
+		 "header.s=k header.a=ed25519-sha256", 0},
 		{"two signatures", 2, 3, 0, AUTH_DMARC_NONE, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=pass (2048-bit key) header.d=example.test header.s=s1 "
 		 "header.a=rsa-sha256 header.b=AbCdEfGh;\n\tdkim=fail reason=\"body hash "
-		 "mismatch\" header.d=evil.test header.s=k header.a=ed25519-sha256"},
+		 "mismatch\" header.d=evil.test header.s=k header.a=ed25519-sha256", 0},
 		{"dmarc none", 0, 0, 1, AUTH_DMARC_NONE, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=none;\n\tdmarc=none reason=\"no DMARC record\" "
-		 "header.from=example.test"},
+		 "header.from=example.test", 0},
 		{"dmarc pass", 1, 1, 2, AUTH_DMARC_PASS, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=pass (2048-bit key) header.d=example.test header.s=s1 "
 		 "header.a=rsa-sha256 header.b=AbCdEfGh;\n\tdmarc=pass header.from=example.test "
-		 "policy.dmarc=reject policy.applied-disposition=none"},
+		 "policy.dmarc=reject policy.published-domain-policy=reject policy.applied-disposition=none", 0},
 		{"dmarc fail rejected", 0, 0, 2, AUTH_DMARC_FAIL, 0, AUTH_ACT_REJECT, 8,
 		 "mx.test;\n\tdkim=none;\n\tdmarc=fail reason=\"no aligned SPF or DKIM pass\" "
-		 "header.from=example.test policy.dmarc=reject policy.applied-disposition=reject"},
+		 "header.from=example.test policy.dmarc=reject policy.published-domain-policy=reject policy.applied-disposition=reject", 0},
 		{"dry run applies none", 0, 0, 2, AUTH_DMARC_FAIL, 0, AUTH_ACT_ACCEPT, 8,
 		 "mx.test;\n\tdkim=none;\n\tdmarc=fail reason=\"no aligned SPF or DKIM pass\" "
-		 "header.from=example.test policy.dmarc=reject policy.applied-disposition=none"},
+		 "header.from=example.test policy.dmarc=reject policy.published-domain-policy=reject policy.applied-disposition=none", 0},
 		{"t=y comment", 0, 0, 2, AUTH_DMARC_FAIL, 1, AUTH_ACT_QUARANTINE, 8,
 		 "mx.test;\n\tdkim=none;\n\tdmarc=fail (t=y testing) reason=\"no aligned SPF or "
-		 "DKIM pass\" header.from=example.test policy.dmarc=reject "
-		 "policy.applied-disposition=quarantine"},
+		 "DKIM pass\" header.from=example.test policy.dmarc=quarantine "
+		 "policy.published-domain-policy=reject policy.applied-disposition=quarantine", 0},
+		{"t=y, sp=quarantine: none", 0, 0, 2, AUTH_DMARC_FAIL, 1, AUTH_ACT_ACCEPT, 8,
+		 "mx.test;\n\tdkim=none;\n\tdmarc=fail (t=y testing) reason=\"no aligned SPF or "
+		 "DKIM pass\" header.from=example.test policy.dmarc=none "
+		 "policy.published-domain-policy=reject policy.applied-disposition=none", 1},
+		{"sp=quarantine applied", 0, 0, 2, AUTH_DMARC_FAIL, 0, AUTH_ACT_QUARANTINE, 8,
+		 "mx.test;\n\tdkim=none;\n\tdmarc=fail reason=\"no aligned SPF or DKIM pass\" "
+		 "header.from=example.test policy.dmarc=quarantine "
+		 "policy.published-domain-policy=reject policy.applied-disposition=quarantine", 1},
 		{"room for dmarc kept", 2, 3, 2, AUTH_DMARC_PASS, 0, AUTH_ACT_ACCEPT, 2,
 		 "mx.test;\n\tdkim=pass (2048-bit key) header.d=example.test header.s=s1 "
 		 "header.a=rsa-sha256 header.b=AbCdEfGh;\n\tdmarc=pass header.from=example.test "
-		 "policy.dmarc=reject policy.applied-disposition=none"},
+		 "policy.dmarc=reject policy.published-domain-policy=reject policy.applied-disposition=none", 0},
 	};
 	struct auth_ar_result out[8];
 	char buf[4096];
@@ -102,7 +111,8 @@ test_results(void **state)
 		dr.why = cases[i].res == AUTH_DMARC_NONE ? "no DMARC record"
 		    : cases[i].res == AUTH_DMARC_FAIL ? "no aligned SPF or DKIM pass" : "aligned";
 		dr.record_found = cases[i].dmarc == 2;
-		dr.policy = AUTH_DMARC_P_REJECT;
+		dr.rec.p = AUTH_DMARC_P_REJECT;
+		dr.policy = cases[i].sp ? AUTH_DMARC_P_QUARANTINE : AUTH_DMARC_P_REJECT;
 		dr.rec.testing = cases[i].testing;
 		in.dmarc = &dr;
 		in.dmarc_res = cases[i].res;

@@ -135,6 +135,11 @@ zone_text(unsigned serial, const char *t_value)
 	fprintf(fp, "out CNAME target.other.test.\n");
 	fprintf(fp, "aonly A 192.0.2.1\n");
 	fprintf(fp, "leaf.ent TXT \"leaf\"\n");
+	/* labels with any octets (RFC 7208 7.4 macro expansions make them) */
+	fprintf(fp, "macro\\037percent\\032\\032space\\03720url-space TXT \"mania\"\n");
+	fprintf(fp, "back\\092slash TXT \"backslash\"\n");
+	fprintf(fp, "back\\032slash TXT \"escape decoded\"\n");
+	fprintf(fp, "mxnames MX 10 a\\.b.example.test.\nmxnames MX 20 a\\032b.example.test.\n");
 	fclose(fp);
 	return text;
 }
@@ -370,6 +375,15 @@ static const struct txt_case txt_cases[] = {
 	 DNS_PERMFAIL, -1, 0, {NULL}, {0}, 0, "invalid domain name"},
 	{"name-empty-label", "a..example.test", DNS_PERMFAIL, -1, 0, {NULL}, {0}, 0,
 	 "invalid domain name"},
+	{"name-two-trailing-dots", "t.example.test..", DNS_PERMFAIL, -1, 0, {NULL}, {0}, 0,
+	 "invalid domain name"},
+	/* issue 15: any octet in a label, taken literally, no escapes */
+	{"name-percent-space", "macro%percent  space%20url-space.example.test", DNS_OK, 0, 1,
+	 {"mania"}, {0}, 0, NULL},
+	{"name-backslash-literal", "back\\slash.example.test", DNS_OK, 0, 1,
+	 {"backslash"}, {0}, 0, NULL},
+	{"name-escape-not-decoded", "back\\032slash.example.test", DNS_NXDOMAIN, 3, 0,
+	 {NULL}, {0}, 0, NULL},
 };
 
 /* txt_has - does the result hold these bytes (any position) */
@@ -430,6 +444,29 @@ test_txt(void **state)
 	dns_txt_result_clear(&res);
 	dns_txt_result_clear(&res);		/* idempotent */
 	assert_int_equal(res.count, 0);
+	dns_resolver_free(r);
+}
+
+/*
+ * test_names_literal - MX names come back as the literal text that
+ * dns_query_init() reads (a space stays a space, not "\\032"); a name
+ * with "." inside a label cannot be such text and is left out
+ */
+static void
+test_names_literal(void **state)
+{
+	struct dns_resolver *r;
+	struct dns_name_result res;
+
+	(void)state;
+	need_knot();
+	r = resolver(kf.servers, 2000);
+	if (dns_query_mx(r, "mxnames.example.test", &res) != DNS_OK)
+		fail_msg("got %s (%s), want OK", dns_status_str(res.status), res.why);
+	if (res.count != 1 || strcmp(res.name[0].name, "a b.example.test") != 0)
+		fail_msg("got %zu names, first \"%s\", want 1: \"a b.example.test\"",
+			 res.count, res.count ? res.name[0].name : "");
+	dns_name_result_clear(&res);
 	dns_resolver_free(r);
 }
 
@@ -1094,6 +1131,7 @@ main(void)
 		cmocka_unit_test(test_attempts),
 		cmocka_unit_test(test_system_resolver),
 		cmocka_unit_test(test_nul_inside),
+		cmocka_unit_test(test_names_literal),
 		cmocka_unit_test(test_timeout_silent),
 		cmocka_unit_test(test_timeout_three_silent),
 		cmocka_unit_test(test_timeout_tcp),

@@ -99,6 +99,11 @@ static const char zone_spf[] =
 	"pmacro TXT \"v=spf1 exists:%{p}.ok.spf.test -all\"\nptrhost.spf.test.ok A 127.0.0.2\n"
 	"hmacro TXT \"v=spf1 exists:%{h}.helo.spf.test -all\"\ngood.example.helo A 127.0.0.2\n"
 	"dmacro TXT \"v=spf1 -exists:%{d1r}.spf.test +all\"\n"
+	/* 7.1 %%, %_, %-: labels with "%", spaces and "%20" (issue 15) */
+	"mania TXT \"v=spf1 a:macro%%percent%_%_space%-url-space.spf.test -all\"\n"
+	"macro\\037percent\\032\\032space\\03720url-space A 192.0.2.40\n"
+	"lmania TXT \"v=spf1 exists:%{l}.lm.spf.test -all\"\n"
+	"a\\032b\\092c.lm A 127.0.0.2\n"
 	/* 5.2 include */
 	"inc TXT \"v=spf1 include:pass1.spf.test -all\"\n"
 	"incnone TXT \"v=spf1 include:aonly.spf.test -all\"\n"
@@ -259,6 +264,12 @@ static const struct eval_case cases[] = {
 	{"7 %{p} unknown", "192.0.2.31", F("pmacro"), H, 0, SPF_RES_FAIL, NULL, NULL, 1},
 	{"7 %{h}", "192.0.2.1", F("hmacro"), "good.example", 0, SPF_RES_PASS, NULL, NULL, 1},
 	{"7 %{d1r}", "192.0.2.1", F("dmacro"), H, 0, SPF_RES_PASS, "+all", NULL, 1},
+	{"7.1 macro-mania-in-domain", "192.0.2.40", F("mania"), H, 0, SPF_RES_PASS,
+	 "a:macro%%percent%_%_space%-url-space.spf.test", NULL, 1},
+	{"7.1 macro-mania, other client", "192.0.2.41", F("mania"), H, 0, SPF_RES_FAIL, "-all",
+	 NULL, 1},
+	{"7 %{l} with space and backslash", "192.0.2.1", "a b\\c@lmania.spf.test", H, 0,
+	 SPF_RES_PASS, NULL, NULL, 1},
 	/* 5.2 include */
 	{"5.2 include pass", "192.0.2.1", F("inc"), H, 0, SPF_RES_PASS, "include:pass1.spf.test", NULL, 1},
 	{"5.2 include fail is no match", "192.0.2.2", F("inc"), H, 0, SPF_RES_FAIL, "-all", NULL, 1},
