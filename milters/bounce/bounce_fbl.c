@@ -112,6 +112,8 @@ bounce_fbl_origin(const char *msg, size_t len, struct bounce_fbl_origin *out,
 				out->is_arf = true;
 				bf_copy(out->mail_from, sizeof(out->mail_from),
 					w->arf.original_mail_from);
+				bf_copy(out->feedback_type, sizeof(out->feedback_type),
+					w->arf.feedback_type);
 			}
 		} else if (!out->has_original && bf_is_original(pt->type)) {
 			/* decoded: some reporters base64 the returned message */
@@ -211,6 +213,14 @@ bounce_fbl_map_name(enum bounce_fbl_map m)
 	case BOUNCE_FBL_CONFLICT: return "conflict";
 	}
 	return "unknown";
+}
+
+/* bounce_fbl_is_complaint - a reader's complaint; see bounce_fbl.h */
+bool
+bounce_fbl_is_complaint(const char *feedback_type)
+{
+	return feedback_type[0] == '\0' || strcasecmp(feedback_type, "abuse") == 0
+	    || strcasecmp(feedback_type, "fraud") == 0;
 }
 
 /* bf_listed - is norm one of a comma-separated list */

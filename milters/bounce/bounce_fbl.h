@@ -21,7 +21,7 @@
  *	text/rfc822-headers, RFC 6522; outside any other returned message),
  *	the original's X-Postmill-Ref values (nref counts them; ref holds
  *	the first), its Return-Path address, and the report's
- *	Original-Mail-From. 0, or -1 with *why when the message has no
+ *	Original-Mail-From and Feedback-Type. 0, or -1 with *why when the message has no
  *	header at all. It allocates its working memory and frees it.
  *
  *	bounce_fbl_decide() judges that evidence against the keyring and
@@ -42,6 +42,14 @@
  *	*why is a static text for the log. A genuine but expired tag or
  *	reference still names its message: the record in Redis decides
  *	whether it is still known (bounce_ref_lifetime).
+ *
+ *	bounce_fbl_is_complaint() says whether a Feedback-Type is a
+ *	reader's complaint: abuse (the "this is spam" button, RFC 5965
+ *	section 7.3) or fraud (phishing); an empty one (a report that
+ *	returns the original with no ARF part, as Microsoft's JMRP does)
+ *	counts too. auth-failure (RFC 6591: DMARC failure reports),
+ *	not-spam (RFC 6430), virus and other say nothing about what the
+ *	reader wants, and never suppress.
  *
  *	bounce_fbl_rcpt() picks the recipient a complaint is about, given
  *	the address the report names (Original-Rcpt-To, else the
@@ -82,6 +90,7 @@ struct bounce_fbl_origin {
 	char	ref[BOUNCE_FBL_VALUE_MAX];	/* the first, unfolded */
 	char	return_path[BOUNCE_FBL_VALUE_MAX];	/* the original's */
 	char	mail_from[BOUNCE_FBL_VALUE_MAX];	/* Original-Mail-From */
+	char	feedback_type[32];	/* lower case; "" without a report */
 };
 
 int	bounce_fbl_origin(const char *msg, size_t len,
@@ -93,6 +102,7 @@ enum bounce_fbl_map bounce_fbl_decide(const struct bounce_keyring *ring,
 				      unsigned char id[BOUNCE_TAG_ID_LEN],
 				      const char **via, const char **why);
 const char *bounce_fbl_map_name(enum bounce_fbl_map m);
+bool	bounce_fbl_is_complaint(const char *feedback_type);
 const char *bounce_fbl_rcpt(const char *named, const char *rec_rcpts,
 			    bool rec_complete, char *out, size_t outlen);
 
