@@ -600,6 +600,13 @@ class BounceActionTest(h.E2ETestCase):
             self.assertIn('complaint', r.rcpt[0][2])
         # another sender may still write to them (bounce_suppress_scope = sender)
         self.assertEqual(self.send('reader1@isp.test', sender='bob@other.test').rcpt[0][1], 250)
+        # a redacted complaint sent to the tag itself maps to the record's recipient as well
+        d = self.delivered('reader4@isp.test')
+        t = d.mail_from.split('@')[0]
+        self.assertTrue(self.inject(t, aol_arf(original(d, 'reader4@isp.test', drop=('x-postmill-ref',)))).accepted)
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint rcpt=<reader4@isp\.test> '
+                              r'.*suppressed=1 .* via=tag rcpt_by=record')
+        self.assertEqual(self.sup('s:' + SENDER, 'reader4@isp.test'), 'complaint')
 
     def test_fbl_tampered_and_foreign(self):
         """A tampered reference maps to nothing (logged, nothing recorded or suppressed, the report
