@@ -293,7 +293,7 @@ def vacation(local, who):
             % (who, local)).encode()
 
 
-FBL_CONF = ['bounce_fbl_addresses = fbl, FBL2@Bounces.test',
+FBL_CONF = ['bounce_fbl_addresses = fbl, FBL2@Bounces.test', 'bounce_ref_lifetime = 30d',
             'bounce_feedback_id = header:X-Campaign-ID, header:X-Mail-Type, hash:sender_domain']
 # base32(SHA-256("postmill-bounce feedback-id" NUL "customer.test"))[:12], lower case (bounce_fbid.h)
 SENDER_ID = base64.b32encode(hashlib.sha256(b'postmill-bounce feedback-id\0customer.test').digest()[:8]
@@ -579,8 +579,12 @@ class BounceActionTest(h.E2ETestCase):
             self.assertRegex(refs[0], r'^[a-z2-7]{48}$')
             self.assertNotEqual(refs[0], 'a' * 48)
             self.assertEqual(d.header('Feedback-ID'), ['spring-2026:news_letter:%s' % SENDER_ID])
-            self.milter_.wait_log(r'action=tag sender=<%s> .*ref=yes feedback_id=spring-2026:news_letter:%s'
-                                  % (re.escape(SENDER), SENDER_ID), count=n + 1)
+            line = self.milter_.wait_log(r'action=tag sender=<%s> .*ref=yes feedback_id=spring-2026:news_letter:%s'
+                                         % (re.escape(SENDER), SENDER_ID), count=n + 1)[n]
+            # the record lives as long as the reference (30 days here), not the tag's 10
+            idhex = re.search(r' id=([0-9a-f]{20}) ', line.group(0)).group(1)
+            ttl_days = int(self.redis_srv.cli('PTTL', 'pmbounce:{m:%s}' % idhex)) / 86400000
+            self.assertTrue(29 < ttl_days <= 30, ttl_days)
             report = build(d, rcpt)
             self.assertNotIn(rcpt, report)
             self.complain(report)
