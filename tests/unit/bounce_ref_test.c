@@ -14,6 +14,8 @@
  *	stable per sender and 5-15 characters), the values built for
  *	messages (hashes checked against values computed outside C), the
  *	cleaning of untrusted header values, empty fields, no SenderId.
+ *	Parameters: bounce_ref, bounce_ref_lifetime, bounce_fbl_addresses
+ *	and bounce_feedback_id as the configuration loader checks them.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,7 +27,13 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "errlist.h"
+#include "../../milters/bounce/bounce_conf.h"
 
 #include "../../milters/bounce/bounce_fbid.h"
 #include "../../milters/bounce/bounce_keys.h"
@@ -366,6 +374,56 @@ test_fbid_build(void **state)
 	tcase_done();
 }
 
+/* test_conf - the feedback-loop rows through the configuration loader */
+static void
+test_conf(void **state)
+{
+	static const struct {
+		const char *name, *text, *want;	/* want: NULL accepted, else in an error */
+	} cases[] = {
+		{"defaults", "", NULL},
+		{"all set", "bounce_ref = no\nbounce_ref_lifetime = 30d\n"
+		 "bounce_fbl_addresses = fbl, FBL2@bounces.test\n"
+		 "bounce_feedback_id = header:X-Campaign-ID, login,\n    hash:sender_domain\n", NULL},
+		{"tag-like FBL address", "bounce_fbl_addresses = b-fbl\n", "\"b-\" starts"},
+		{"FBL address with a bracket", "bounce_fbl_addresses = <fbl>\n", "not a local part"},
+		{"FBL address without local part", "bounce_fbl_addresses = @bounces.test\n",
+		 "not a local part"},
+		{"SenderId from a header", "bounce_feedback_id = hash:header:X-Id\n", "SenderId"},
+		{"five sources", "bounce_feedback_id = login login login login hash:login\n",
+		 "at most 4"},
+		{"lifetime without unit is seconds, zero refused", "bounce_ref_lifetime = 0\n",
+		 "bounce_ref_lifetime"},
+	};
+	const struct cfg_section *secs[] = {&bounce_section};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct errlist el = ERRLIST_INIT;
+		char path[] = "/tmp/brefXXXXXX";
+		void *values[1] = {NULL};
+		int fd = mkstemp(path), rc;
+		FILE *fp = fdopen(fd, "w");
+		bool found = false;
+
+		fputs(cases[i].text, fp);
+		fclose(fp);
+		rc = cfg_load(path, secs, 1, values, &el);
+		unlink(path);
+		for (size_t k = 0; k < el.count; k++)
+			found |= cases[i].want != NULL && strstr(el.msgs[k], cases[i].want) != NULL;
+		if (cases[i].want == NULL && (rc < 0 || el.count != 0))
+			tcase_bad(cases[i].name, "got %zu errors (%s), want none", el.count,
+				  el.count ? el.msgs[0] : "");
+		else if (cases[i].want != NULL && !found)
+			tcase_bad(cases[i].name, "got %zu errors (%s), want one with \"%s\"",
+				  el.count, el.count ? el.msgs[0] : "", cases[i].want);
+		if (values[0] != NULL)
+			cfg_values_free(&bounce_section, values[0]);
+		errlist_free(&el);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -377,6 +435,7 @@ main(void)
 		cmocka_unit_test(test_ref_values),
 		cmocka_unit_test(test_fbid_parse),
 		cmocka_unit_test(test_fbid_build),
+		cmocka_unit_test(test_conf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
