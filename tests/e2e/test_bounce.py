@@ -604,6 +604,19 @@ class BounceActionTest(h.E2ETestCase):
             self.assertIn('complaint', r.rcpt[0][2])
         # another sender may still write to them (bounce_suppress_scope = sender)
         self.assertEqual(self.send('reader1@isp.test', sender='bob@other.test').rcpt[0][1], 250)
+        # a message to two readers: a redacted complaint cannot say which one, so it is recorded
+        # with the sender but suppresses nobody
+        pair = ['two-a@isp.test', 'two-b@isp.test']
+        r = h.send(self.pf.port, SENDER, pair, h.make_message(from_addr=SENDER, to_addr=', '.join(pair)))
+        self.assertTrue(r.accepted, r.stage_codes())
+        d = h.wait_until(lambda: next((m for m in self.sink_.messages() if m.rcpts == pair), None),
+                         timeout=20, what='the message to two readers')
+        self.complain(aol_arf(original(d, pair[0]).replace(pair[1], 'redacted@isp.test')))
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint '
+                              r'rcpt=<redacted@isp\.test> .*sender=<%s> .*suppressed=0 unlisted=1 .* via=ref '
+                              r'rcpt_by=unlisted' % re.escape(SENDER))
+        for rcpt in pair:
+            self.assertEqual(self.sup('s:' + SENDER, rcpt), '')
         # a redacted complaint sent to the tag itself maps to the record's recipient as well
         d = self.delivered('reader4@isp.test')
         t = d.mail_from.split('@')[0]
