@@ -16,6 +16,8 @@
  *	bounce_policy.h	 decisions		bounce_store.h	Redis
  *	bounce_msg.h	 one message's facts	bounce_milter.h	callbacks
  *	bounce_classify.h the classifier (branch bounce-classify)
+ *	bounce_ref.h	 the reference header	bounce_fbid.h	Feedback-ID
+ *	bounce_fbl.h	 complaints mapped back
  *--*/
 #ifndef POSTMILL_BOUNCE_H
 #define POSTMILL_BOUNCE_H
@@ -23,6 +25,7 @@
 #include <stdio.h>
 
 #include "bounce_conf.h"
+#include "bounce_fbid.h"
 #include "bounce_keys.h"
 #include "bounce_policy.h"
 #include "cfg_common.h"
@@ -35,7 +38,13 @@ struct bounce_state {
 	struct bounce_keyring *keys;
 	struct bounce_policy pol;
 	struct redis_pool *pool;
+	struct bounce_fbid fbid;	/* Feedback-ID sources; n 0: none */
+	char	       **fbl_local;	/* FBL local parts, lower case */
+	size_t		 nfbl;
+	long long	 record_ttl;	/* ms: the longer lifetime */
 };
+
+int	 bounce_state_is_fbl(const struct bounce_state *st, const char *local);
 
 void	*bounce_state_load(const struct common_conf *common, const void *conf,
 			   const char *config_path, struct errlist *el);

@@ -48,6 +48,10 @@ struct bounce_conf {
 	char		*stream;
 	long long	 stream_maxlen;
 	long long	 message_max;		/* bytes of a bounce kept */
+	bool		 ref;			/* add X-Postmill-Ref */
+	long long	 ref_lifetime;		/* ms */
+	struct cfg_list	 fbl_addresses;		/* local parts at domain */
+	struct cfg_list	 feedback_id;		/* bounce_fbid.h sources */
 };
 
 extern const struct cfg_section bounce_section;

@@ -9,9 +9,11 @@
  *	bounce_secret_files lists files of one secret each. The first signs
  *	new tags; every one is accepted, so a new secret is put first and the
  *	old one stays listed until the tags it signed have expired
- *	(bounce_tag_lifetime), then is removed. A secret is the file's bytes,
- *	minus one trailing newline: BOUNCE_KEY_MIN..BOUNCE_KEY_MAX of them
- *	(e.g. "openssl rand -hex 32 > FILE").
+ *	(bounce_tag_lifetime) and the X-Postmill-Ref headers it signed
+ *	(bounce_ref_lifetime, bounce_ref.h), then is removed. A secret is
+ *	the file's bytes, minus one trailing newline:
+ *	BOUNCE_KEY_MIN..BOUNCE_KEY_MAX of them (e.g. "openssl rand -hex 32
+ *	> FILE").
  *
  *	A key's id is the first byte of SHA-256("postmill-bounce key id" NUL
  *	secret): the operator names no ids, and a tag names its key without

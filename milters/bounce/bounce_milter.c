@@ -17,10 +17,24 @@
  *	  redirected to the original sender or discarded (bounce_action).
  *	  Whoever the client is: bounces come from anywhere, internal hosts
  *	  included, and the null sender is what they normally carry.
+ *	- a complaint to a feedback-loop address (bounce_fbl_addresses, a
+ *	  local part at bounce_domain): accepted at RCPT whatever it
+ *	  is; at end of message a complaint (an ARF report, or a report
+ *	  that returns an original with our reference) is mapped back
+ *	  through the original's X-Postmill-Ref, the tag in its Return-Path
+ *	  or the report's Original-Mail-From (bounce_fbl.h), then recorded
+ *	  as a bounce is. Anything else, and a complaint that does not map
+ *	  (forged or edited references are logged), is delivered as it is:
+ *	  it may be the provider's confirmation mail.
+ *	- postmaster@bounce_domain (any case): never refused (RFC 5321
+ *	  section 4.5.1); ordinary mail, delivered where Postfix sends it,
+ *	  never classified as a bounce of anyone.
  *	- outbound mail of a hosted sender (hosted.h) with a non-null
  *	  sender: recipients on the sender's suppression list are refused
- *	  at RCPT with 550 5.1.1; at end of message the record is saved and
- *	  the envelope sender changed to b-TAG@bounce_domain (smfi_chgfrom).
+ *	  at RCPT with 550 5.1.1; at end of message the record is saved,
+ *	  the envelope sender changed to b-TAG@bounce_domain (smfi_chgfrom),
+ *	  X-Postmill-Ref added (bounce_ref.h; the sender's own removed) and,
+ *	  when configured, Feedback-ID (bounce_fbid.h; the sender's removed).
  *	- anything else: left alone.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
@@ -29,7 +43,8 @@
  *	and close (which may come with no state at all).
  *
  *	Log lines (facility mail):
- *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N
+ *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N from=<...>
+ *	      ref=yes feedback_id=a:b:c:SenderId
  *	  QID: bounce: action=reject stage=rcpt reason=suppressed rcpt=<...>
  *	      why=user_unknown since=...
  *	  QID: bounce: action=reject stage=rcpt tag=bad_mac rcpt=<...>
@@ -39,6 +54,11 @@
  *	  (unlisted: events about addresses the message was not sent to,
  *	  recorded on the stream but never suppressed; bounce_msg.h)
  *	  QID: bounce: action=accept stage=... reason=redis_error error="..."
+ *	  QID: bounce: action=accept stage=rcpt kind=fbl|postmaster rcpt=<...>
+ *	  QID: bounce: action=record kind=arf ... then=deliver via=ref
+ *	      rcpt_by=record	(how the message and the recipient were found)
+ *	  QID: bounce: action=ignore kind=arf map=forged why="..."
+ *	      (a complaint at an FBL address that maps to nothing)
  *--*/
 #include <sys/socket.h>
 
@@ -48,13 +68,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libmilter/mfapi.h>
 #include <openssl/rand.h>
 
 #include "bounce.h"
+#include "bounce_fbl.h"
 #include "bounce_milter.h"
+#include "bounce_ref.h"
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
@@ -82,6 +105,12 @@ struct bounce_conn {
 	bool		 have_tag;
 	struct bounce_tag tag;
 	char		*tag_rcpt;		/* as the MTA gave it, for delrcpt */
+	bool		 fbl;			/* to a feedback-loop address */
+	char		*fbl_rcpt;		/* as the MTA gave it */
+	char		 login[256];		/* {auth_authen} */
+	char		*fbid_hdr[BOUNCE_FBID_MAX];	/* header values */
+	size_t		 nref_hdrs;		/* the sender's X-Postmill-Ref */
+	size_t		 nfbid_hdrs;		/* the sender's Feedback-ID */
 	struct bounce_buf buf;
 };
 
@@ -116,10 +145,13 @@ bm_end_message(struct bounce_conn *c)
 	milter_snapshot_release(c->snap);
 	c->snap = NULL;
 	c->qid[0] = '\0';
-	c->hosted = c->have_scope = c->inbound = c->have_tag = false;
-	c->sender[0] = c->scope[0] = c->rcpts[0] = '\0';
-	c->nrcpts = 0;
+	c->hosted = c->have_scope = c->inbound = c->have_tag = c->fbl = false;
+	c->sender[0] = c->scope[0] = c->rcpts[0] = c->login[0] = '\0';
+	c->nrcpts = c->nref_hdrs = c->nfbid_hdrs = 0;
 	c->tag_rcpt = xfree(c->tag_rcpt);
+	c->fbl_rcpt = xfree(c->fbl_rcpt);
+	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
+		c->fbid_hdr[i] = xfree(c->fbid_hdr[i]);
 	bounce_buf_free(&c->buf);
 }
 
@@ -145,8 +177,8 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		  unsigned long f2, unsigned long f3, unsigned long *pf0,
 		  unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long need = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_ADDRCPT
-	    | SMFIF_DELRCPT;
+	unsigned long need = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS
+	    | SMFIF_ADDRCPT | SMFIF_DELRCPT;
 	unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 
 	if ((f0 & need) != need)
@@ -191,6 +223,8 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	c->buf.max = (size_t)st->conf->message_max;
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	auth = login != NULL && *login != '\0';
+	if (auth)
+		snprintf(c->login, sizeof(c->login), "%s", login);
 	internal = c->client.have_sa
 	    && hosted_is_internal(&c->snap->common->internal_hosts,
 				  (const struct sockaddr *)&c->client.sa);
@@ -240,6 +274,21 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 	return SMFIS_CONTINUE;
 }
 
+/* bm_rcpt_fbl - a recipient at a feedback-loop address: always accepted */
+static sfsistat
+bm_rcpt_fbl(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt)
+{
+	char esc[400];
+
+	c->inbound = c->fbl = true;
+	c->hosted = false;	/* a complaint is not tagged */
+	if (c->fbl_rcpt == NULL)
+		c->fbl_rcpt = xstrdup(rcpt);
+	log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt "
+		"kind=fbl rcpt=%s", log_escape(esc, sizeof(esc), rcpt, strlen(rcpt)));
+	return SMFIS_CONTINUE;
+}
+
 /* bm_rcpt_add - remember an accepted recipient for the message record */
 static void
 bm_rcpt_add(struct bounce_conn *c, const char *norm)
@@ -270,8 +319,19 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 		return SMFIS_CONTINUE;
 	st = bm_state(c);
 	r = bounce_rcpt_local(rcpt, strlen(rcpt), st->domain, local, sizeof(local));
-	if (r == 1)
+	if (r == 1 && bounce_state_is_fbl(st, local))
+		return bm_rcpt_fbl(ctx, c, rcpt);
+	if (r == 1 && strcasecmp(local, "postmaster") == 0) {
+		char esc[400];
+
+		/* RFC 5321 4.5.1: postmaster is always accepted; it is
+		 * ordinary mail, never a bounce of anyone */
+		log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt "
+			"kind=postmaster rcpt=%s", log_escape(esc, sizeof(esc), rcpt,
+							      strlen(rcpt)));
+	} else if (r == 1) {
 		return bm_rcpt_bounce(ctx, c, rcpt, local);
+	}
 	if (!c->hosted || bounce_addr_norm(rcpt, strlen(rcpt), norm, sizeof(norm)) < 0)
 		return SMFIS_CONTINUE;
 	if (c->have_scope && st->conf->suppress_at_rcpt) {
@@ -299,12 +359,36 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-/* bm_xxfi_header - keep the header of a bounce */
+/*
+ * bm_header_outbound - what tagging needs from an outbound header: the
+ * sender's own X-Postmill-Ref and Feedback-ID fields (removed at end of
+ * message: only ours may map a complaint back or name a SenderId), and
+ * the values of the headers bounce_feedback_id reads
+ */
+static void
+bm_header_outbound(struct bounce_conn *c, const char *name, const char *value)
+{
+	const struct bounce_fbid *f = &bm_state(c)->fbid;
+	const char *hn;
+
+	if (strcasecmp(name, BOUNCE_REF_HEADER) == 0)
+		c->nref_hdrs++;
+	else if (strcasecmp(name, "Feedback-ID") == 0)
+		c->nfbid_hdrs++;
+	for (size_t i = 0; i < f->n; i++)
+		if ((hn = bounce_fbid_header_name(f, i)) != NULL
+		    && c->fbid_hdr[i] == NULL && strcasecmp(hn, name) == 0)
+			c->fbid_hdr[i] = xstrndup(value, strnlen(value, 998));
+}
+
+/* bm_xxfi_header - keep the header of a bounce; note an outbound one's */
 static sfsistat
 bm_xxfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct bounce_conn *c = smfi_getpriv(ctx);
 
+	if (c != NULL && c->snap != NULL && c->hosted && !c->inbound)
+		bm_header_outbound(c, name, value);
 	if (c == NULL || !c->inbound)
 		return SMFIS_CONTINUE;
 	bounce_buf_add(&c->buf, name, strlen(name));
@@ -336,6 +420,36 @@ bm_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * bm_tag_headers - of a tagged message: the sender's X-Postmill-Ref and
+ * (when we write one) Feedback-ID fields removed, last first, and ours
+ * added; the Feedback-ID value is left in fbid ("" when none)
+ */
+static void
+bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
+	       char *fbid, size_t fbidlen)
+{
+	const struct bounce_state *st = bm_state(c);
+	struct bounce_fbid_in in;
+
+	for (size_t k = c->nref_hdrs; k >= 1; k--)
+		(void)smfi_chgheader(ctx, BOUNCE_REF_HEADER, (int)k, NULL);
+	if (ref != NULL)
+		(void)smfi_addheader(ctx, BOUNCE_REF_HEADER, (char *)ref);
+	fbid[0] = '\0';
+	if (st->fbid.n == 0)
+		return;
+	for (size_t k = c->nfbid_hdrs; k >= 1; k--)
+		(void)smfi_chgheader(ctx, "Feedback-ID", (int)k, NULL);
+	memset(&in, 0, sizeof(in));
+	in.login = c->login;
+	in.sender = c->sender;
+	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
+		in.hdr[i] = c->fbid_hdr[i];
+	if (bounce_fbid_build(&st->fbid, &in, fbid, fbidlen) == 0)
+		(void)smfi_addheader(ctx, "Feedback-ID", fbid);
+}
+
 /* bm_eom_tag - save the record and change the envelope sender */
 static sfsistat
 bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
@@ -343,6 +457,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	const struct bounce_state *st = bm_state(c);
 	unsigned char id[BOUNCE_TAG_ID_LEN];
 	char tag[BOUNCE_TAG_CHARS + 1], idhex[BOUNCE_TAG_ID_HEX], esc[400];
+	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX];
 	char *addr;
 	long long now = bm_now_ms();
 	const char *qid = bm_qid(ctx, c), *err;
@@ -355,20 +470,31 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
 		return SMFIS_TEMPFAIL;
 	}
+	if (st->conf->ref
+	    && bounce_ref_encode(&st->keys->keys[0], id, now / 1000
+				 + st->conf->ref_lifetime / 1000, ref) < 0) {
+		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
+			"reason=crypto_error (HMAC failed)");
+		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
 				      qid, c->rcpts, c->nrcpts, now,
-				      st->conf->tag_lifetime, &err) < 0)
+				      st->record_ttl, &err) < 0)
 		return bm_redis_error(ctx, c, "eom", err);
 	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, st->domain);
 	if (smfi_chgfrom(ctx, addr, NULL) != MI_SUCCESS) {
 		log_msg(LOG_WARNING, qid, "bounce: action=accept stage=eom "
 			"reason=chgfrom_failed id=%s", idhex);
-	} else {
-		log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
-			"from=%s", log_escape(esc, sizeof(esc), c->sender,
-					      strlen(c->sender)), idhex, c->nrcpts, addr);
+		free(addr);
+		return SMFIS_CONTINUE;
 	}
+	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
+	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
+		"from=%s ref=%s feedback_id=%s", log_escape(esc, sizeof(esc), c->sender,
+							strlen(c->sender)), idhex,
+		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-");
 	free(addr);
 	return SMFIS_CONTINUE;
 }
@@ -389,31 +515,41 @@ bm_add_headers(SMFICTX *ctx, const struct bounce_evslot *e)
 	smfi_addheader(ctx, "X-Postmill-Bounce-Status", v);
 }
 
-/* bm_eom_bounce - classify, record, deliver/redirect/discard */
+/*
+ * bm_record - record a classified report about message id (found through
+ * via), then deliver, redirect (rcpt deleted, the sender added) or discard.
+ * A complaint's recipient is the one bounce_fbl_rcpt() picks: feedback
+ * loops redact it, and the message record knows it.
+ */
 static sfsistat
-bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
+bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
+	  const unsigned char id[BOUNCE_TAG_ID_LEN], const char *via,
+	  const char *rcpt)
 {
 	const struct bounce_state *st = bm_state(c);
-	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
 	struct bounce_evslot *slots = xcalloc(BOUNCE_MAX_RCPTS, sizeof(*slots));
 	struct bounce_event ev[BOUNCE_MAX_RCPTS];
 	struct bounce_record_result res;
 	struct bounce_record_req req;
 	struct bounce_msgrec rec;
 	char idhex[BOUNCE_TAG_ID_HEX], scope[BOUNCE_ADDR_MAX + 8];
-	char e1[400], e2[400], e3[200];
-	const char *qid = bm_qid(ctx, c), *err, *why = "", *then;
+	char e1[400], e2[400], e3[200], who[BOUNCE_ADDR_MAX + 1];
+	const char *qid = bm_qid(ctx, c), *err, *then, *by = NULL;
 	size_t n, nsup = 0, nunl = 0;
 	int first, r, action = st->conf->action;
 	sfsistat rc = SMFIS_CONTINUE;
 
-	bounce_tag_id_hex(c->tag.id, idhex);
-	if (bounce_classify(c->buf.data ? c->buf.data : "", c->buf.len, rep, &why) < 0)
-		log_msg(LOG_INFO, qid, "bounce: classify: %s", why);
+	bounce_tag_id_hex(id, idhex);
 	if ((r = bounce_store_load_message(st->pool, st->conf->key_prefix, idhex,
 					   &rec, &err)) < 0) {
 		rc = bm_redis_error(ctx, c, "eom", err);
 		goto out;
+	}
+	if (r == 1 && rep->kind == BOUNCE_KIND_ARF && rep->nrcpt >= 1) {
+		by = bounce_fbl_rcpt(rep->rcpt[0].recipient, rec.rcpts,
+				     rec.rcpts_complete, who, sizeof(who));
+		snprintf(rep->rcpt[0].recipient, sizeof(rep->rcpt[0].recipient),
+			 "%s", who);
 	}
 	n = bounce_events_build(rep, &st->pol, rec.rcpts, r == 1 && rec.rcpts_complete,
 				slots);
@@ -449,7 +585,8 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 	first = bounce_first_failed(slots, n);
 	log_msg(LOG_INFO, qid, "bounce: action=record kind=%s class=%s reason=%s "
 		"rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
-		"suppressed=%zu unlisted=%zu%s%s then=%s", bounce_kind_name(rep->kind),
+		"suppressed=%zu unlisted=%zu%s%s then=%s via=%s%s%s",
+		bounce_kind_name(rep->kind),
 		bounce_class_name(rep->cls), bounce_reason_name(rep->reason),
 		first >= 0 ? log_escape(e1, sizeof(e1), slots[first].norm,
 					strlen(slots[first].norm)) : "",
@@ -458,7 +595,8 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 			   strlen(slots[first].ev.status)) : "-",
 		log_escape(e2, sizeof(e2), rec.sender, strlen(rec.sender)),
 		rec.qid[0] ? rec.qid : "-", idhex, n, nsup, nunl,
-		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then);
+		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then,
+		via, by != NULL ? " rcpt_by=" : "", by != NULL ? by : "");
 	if (action == BOUNCE_ACTION_DISCARD) {
 		rc = SMFIS_DISCARD;
 		goto out;
@@ -468,15 +606,101 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 	if (action == BOUNCE_ACTION_REDIRECT) {
 		char *to = xasprintf("<%s>", rec.sender);
 
-		if (smfi_delrcpt(ctx, c->tag_rcpt) != MI_SUCCESS
+		if (smfi_delrcpt(ctx, (char *)rcpt) != MI_SUCCESS
 		    || smfi_addrcpt(ctx, to) != MI_SUCCESS)
 			log_msg(LOG_WARNING, qid, "bounce: redirect failed; delivering "
 				"to the bounce address");
 		free(to);
 	}
 out:
-	free(rep);
 	free(slots);
+	return rc;
+}
+
+/* bm_eom_bounce - a message to a valid tag: classify and record */
+static sfsistat
+bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
+{
+	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
+	const char *why = "";
+	sfsistat rc;
+
+	if (bounce_classify(c->buf.data ? c->buf.data : "", c->buf.len, rep, &why) < 0)
+		log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: classify: %s", why);
+	rc = bm_record(ctx, c, rep, c->tag.id, "tag", c->tag_rcpt);
+	free(rep);
+	return rc;
+}
+
+/*
+ * bm_as_complaint - a report that returns our original without an ARF part
+ * (Microsoft's JMRP sends the original as message/rfc822 and a line of
+ * text): one complaint about the original's To:
+ */
+static void
+bm_as_complaint(struct bounce_report *rep)
+{
+	struct bounce_rcpt *r = &rep->rcpt[0];
+
+	memset(r, 0, sizeof(*r));
+	snprintf(r->recipient, sizeof(r->recipient), "%s", rep->original_rcpt_hint);
+	snprintf(r->diagnostic, sizeof(r->diagnostic), "feedback-type: abuse "
+		 "(returned original, no feedback report)");
+	r->cls = rep->cls = BOUNCE_CLASS_COMPLAINT;
+	r->reason = rep->reason = BOUNCE_REASON_COMPLAINT;
+	rep->kind = BOUNCE_KIND_ARF;
+	rep->nrcpt = 1;
+}
+
+/*
+ * bm_eom_fbl - a message to a feedback-loop address: a complaint that
+ * maps back is recorded; anything else is delivered as it is
+ */
+static sfsistat
+bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
+{
+	const struct bounce_state *st = bm_state(c);
+	struct bounce_report *rep = xcalloc(1, sizeof(*rep));
+	struct bounce_fbl_origin o;
+	unsigned char id[BOUNCE_TAG_ID_LEN];
+	enum bounce_fbl_map m;
+	const char *qid = bm_qid(ctx, c), *why = "", *via;
+	const char *data = c->buf.data ? c->buf.data : "";
+	char esc[400], ft[64];
+	sfsistat rc = SMFIS_CONTINUE;
+
+	if (bounce_classify(data, c->buf.len, rep, &why) < 0
+	    || bounce_fbl_origin(data, c->buf.len, &o, &why) < 0) {
+		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=fbl "
+			"reason=unparsable why=\"%s\"", why);
+		goto out;
+	}
+	if ((rep->kind != BOUNCE_KIND_ARF
+	     && !(rep->kind == BOUNCE_KIND_UNKNOWN && o.has_original && o.nref > 0))
+	    || !bounce_fbl_is_complaint(o.feedback_type)) {
+		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=%s "
+			"reason=not_a_complaint feedback_type=%s rcpt=%s",
+			bounce_kind_name(rep->kind), o.feedback_type[0] ?
+			log_escape(ft, sizeof(ft), o.feedback_type,
+				   strlen(o.feedback_type)) : "-",
+			log_escape(esc, sizeof(esc), c->fbl_rcpt, strlen(c->fbl_rcpt)));
+		goto out;
+	}
+	m = bounce_fbl_decide(st->keys, st->domain, &o, (long long)time(NULL), id,
+			      &via, &why);
+	if (m != BOUNCE_FBL_MAPPED) {
+		log_msg(m == BOUNCE_FBL_NONE ? LOG_INFO : LOG_NOTICE, qid,
+			"bounce: action=ignore kind=arf map=%s why=\"%s\" rcpt=%s",
+			bounce_fbl_map_name(m), why, log_escape(esc, sizeof(esc),
+								 c->fbl_rcpt,
+								 strlen(c->fbl_rcpt)));
+		goto out;
+	}
+	if (rep->kind != BOUNCE_KIND_ARF)
+		bm_as_complaint(rep);
+	rc = bm_record(ctx, c, rep, id, via, c->fbl_rcpt);
+out:
+	free(rep);
 	return rc;
 }
 
@@ -491,6 +715,8 @@ bm_xxfi_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	if (c->inbound && c->have_tag)
 		rc = bm_eom_bounce(ctx, c);
+	else if (c->inbound && c->fbl)
+		rc = bm_eom_fbl(ctx, c);
 	else if (c->hosted && c->nrcpts > 0)
 		rc = bm_eom_tag(ctx, c);
 	bm_end_message(c);
@@ -525,7 +751,8 @@ bm_xxfi_close(SMFICTX *ctx)
 const struct smfiDesc bounce_milter_desc = {
 	.xxfi_name = "postmill-bounce",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT,
+	.xxfi_flags = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT
+	    | SMFIF_DELRCPT,
 	.xxfi_connect = bm_xxfi_connect,
 	.xxfi_envfrom = bm_xxfi_envfrom,
 	.xxfi_envrcpt = bm_xxfi_envrcpt,

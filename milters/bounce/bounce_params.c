@@ -19,13 +19,29 @@
  *	bounce_on_redis_error defaults to tempfail: a 4xx only delays mail,
  *	while accepting a bounce unrecorded loses it for good.
  *
+ *	bounce_ref_lifetime defaults to the tag's 10 days: feedback loops
+ *	send a complaint when the reader presses "spam", mostly within a
+ *	day or two of delivery; the message record lives as long as the
+ *	longer of the two lifetimes, so a longer one costs Redis memory.
+ *
+ *	bounce_fbl_addresses is empty by default: an address is a feedback
+ *	loop address only once the operator has registered it with a
+ *	provider. bounce_feedback_id is empty (no header) by default: the
+ *	header is worth something only once postmill-dkim signs it for a
+ *	domain verified in Gmail's Postmaster Tools.
+ *
  *	Settings that need a value (bounce_domain, the secrets) are checked
  *	when postmill-bounce loads its state, not here: "postmillctl config
  *	check" of a site without postmill-bounce must pass.
  *--*/
 #include <stddef.h>
 
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
 #include "bounce_conf.h"
+#include "bounce_fbid.h"
 #include "bounce_policy.h"
 
 #define B(field) offsetof(struct bounce_conf, field)
@@ -71,8 +87,44 @@ static const struct cfg_param bounce_params[] = {
 	 "Approximate length the stream is trimmed to (XADD MAXLEN ~)."},
 	{"bounce_message_max", CFG_SIZE, "1m", B(message_max), 65536, 1048576, NULL, NULL,
 	 "Bytes of a returning message kept for classification; the rest is not read."},
+	{"bounce_ref", CFG_BOOL, "yes", B(ref), 0, 0, NULL, NULL,
+	 "Add an HMAC-signed X-Postmill-Ref header to tagged mail, so that complaints whose recipient and return path were redacted still map back."},
+	{"bounce_ref_lifetime", CFG_TIME, "10d", B(ref_lifetime), 1000, 0, NULL, "s",
+	 "How long a complaint can be mapped back through X-Postmill-Ref; the message record lives for the longer of this and bounce_tag_lifetime."},
+	{"bounce_fbl_addresses", CFG_LIST, "", B(fbl_addresses), 0, 0, NULL, NULL,
+	 "Feedback-loop addresses registered with mailbox providers, as local parts (or full addresses) at bounce_domain: their ARF complaints are mapped back and recorded."},
+	{"bounce_feedback_id", CFG_LIST, "", B(feedback_id), 0, 0, NULL, NULL,
+	 "Sources of the Feedback-ID header (Gmail a:b:c:SenderId), 1-4 of login, sender, sender_domain, header:NAME, literal:TEXT, each may be hash:SOURCE; the last, the SenderId, hash:login|sender|sender_domain or literal:TEXT (empty: no header)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
+
+/*
+ * bounce_validate_fbl - the feedback loop rows: the Feedback-ID sources,
+ * and FBL addresses that are local parts (the domain, when given, is
+ * checked against bounce_domain when the state loads)
+ */
+static void
+bounce_validate_fbl(const struct bounce_conf *c, const char *path,
+		    struct errlist *el)
+{
+	struct bounce_fbid fbid;
+	char err[300];
+
+	if (bounce_fbid_parse((const char *const *)c->feedback_id.items,
+			      c->feedback_id.count, &fbid, err, sizeof(err)) < 0)
+		errlist_add_at(el, path, 0, "bounce_feedback_id: %s", err);
+	for (size_t i = 0; i < c->fbl_addresses.count; i++) {
+		const char *a = c->fbl_addresses.items[i];
+		size_t local = strcspn(a, "@");
+
+		if (local == 0 || local > 64 || strcspn(a, "<>\"(),;: ") != strlen(a))
+			errlist_add_at(el, path, 0, "bounce_fbl_addresses: %s: not "
+				       "a local part or an address", a);
+		else if (strncasecmp(a, "b-", 2) == 0)
+			errlist_add_at(el, path, 0, "bounce_fbl_addresses: %s: "
+				       "\"b-\" starts the tags' local parts", a);
+	}
+}
 
 /* bounce_validate - reason lists and expiries */
 static void
@@ -87,6 +139,7 @@ bounce_validate(const void *values, const char *path, struct errlist *el)
 			       "would mix with other applications' keys");
 	if (c->stream == NULL)
 		errlist_add_at(el, path, 0, "bounce_stream is empty");
+	bounce_validate_fbl(c, path, el);
 }
 
 const struct cfg_section bounce_section = {

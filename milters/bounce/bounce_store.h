@@ -13,7 +13,9 @@
  *					(comma-separated, at most
  *					BOUNCE_STORE_MAX_RCPTS), nrcpts
  *					(how many there were), time; TTL
- *					the tag's lifetime
+ *					the longer of the tag's and the
+ *					reference's lifetimes (a complaint
+ *					maps back through either)
  *	  PREFIX{SCOPE}:sup:RCPT	hash: one suppression: reason,
  *					class, status, diagnostic, sender,
  *					queue_id, time, expires (seconds;

@@ -6,6 +6,12 @@
  * DESCRIPTION
  *	See bounce_tag.h for the format and the statuses. HMAC-SHA256 is
  *	OpenSSL's (HMAC(3)); nothing here is hand-made cryptography.
+ *
+ *	bounce_tag_seal() and bounce_tag_open() are the codec with the
+ *	version byte and a MAC label as arguments: the tag is version 1
+ *	with no label (the MAC of the tags already in flight), the
+ *	reference header (bounce_ref.h) version 2 with its own label, so
+ *	that one can never be passed off as the other.
  *--*/
 #include <string.h>
 
@@ -37,15 +43,26 @@ bt_b32_value(unsigned char c)
 	return -1;
 }
 
-/* bt_mac - truncated HMAC-SHA256 of the signed part; 0 or -1 */
+/*
+ * bt_mac - truncated HMAC-SHA256 of (label NUL) and the signed part; 0 or
+ * -1. No label: the MAC of the signed part alone (version 1 tags).
+ */
 static int
-bt_mac(const struct bounce_key *key, const unsigned char *data,
-       unsigned char out[BOUNCE_TAG_MAC_LEN])
+bt_mac(const struct bounce_key *key, const char *label,
+       const unsigned char *data, unsigned char out[BOUNCE_TAG_MAC_LEN])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE], in[64 + BT_SIGNED];
 	unsigned int mdlen = 0;
+	size_t n = 0;
 
-	if (HMAC(EVP_sha256(), key->secret, (int)key->len, data, BT_SIGNED, md,
+	if (label != NULL) {
+		n = strlen(label) + 1;
+		if (n > sizeof(in) - BT_SIGNED)
+			return -1;
+		memcpy(in, label, n);
+	}
+	memcpy(in + n, data, BT_SIGNED);
+	if (HMAC(EVP_sha256(), key->secret, (int)key->len, in, n + BT_SIGNED, md,
 		 &mdlen) == NULL || mdlen < BOUNCE_TAG_MAC_LEN)
 		return -1;
 	memcpy(out, md, BOUNCE_TAG_MAC_LEN);
@@ -53,11 +70,11 @@ bt_mac(const struct bounce_key *key, const unsigned char *data,
 	return 0;
 }
 
-/* bounce_tag_encode - sign and write a tag; 0 or -1 (HMAC failed) */
+/* bounce_tag_seal - sign and write a token; 0 or -1 (HMAC failed) */
 int
-bounce_tag_encode(const struct bounce_key *key,
-		  const unsigned char id[BOUNCE_TAG_ID_LEN], long long expires,
-		  char out[BOUNCE_TAG_CHARS + 1])
+bounce_tag_seal(const struct bounce_key *key, unsigned version,
+		const char *label, const unsigned char id[BOUNCE_TAG_ID_LEN],
+		long long expires, char out[BOUNCE_TAG_CHARS + 1])
 {
 	unsigned char b[BOUNCE_TAG_BYTES];
 	unsigned long long exp32;
@@ -66,14 +83,14 @@ bounce_tag_encode(const struct bounce_key *key,
 	/* 32 bits of seconds reach 2106; clamp rather than wrap */
 	exp32 = expires < 0 ? 0 : expires > 0xffffffffLL ? 0xffffffffULL
 	    : (unsigned long long)expires;
-	b[0] = BOUNCE_TAG_VERSION;
+	b[0] = (unsigned char)version;
 	b[1] = (unsigned char)key->id;
 	memcpy(b + 2, id, BOUNCE_TAG_ID_LEN);
 	b[12] = (unsigned char)(exp32 >> 24);
 	b[13] = (unsigned char)(exp32 >> 16);
 	b[14] = (unsigned char)(exp32 >> 8);
 	b[15] = (unsigned char)exp32;
-	if (bt_mac(key, b, b + BT_SIGNED) < 0)
+	if (bt_mac(key, label, b, b + BT_SIGNED) < 0)
 		return -1;
 	/* 5 bytes make 8 characters */
 	for (size_t i = 0; i < BOUNCE_TAG_BYTES; i += 5) {
@@ -88,11 +105,20 @@ bounce_tag_encode(const struct bounce_key *key,
 	return 0;
 }
 
-/* bounce_tag_decode - read and verify a tag; see bounce_tag.h */
+/* bounce_tag_encode - sign and write a tag; 0 or -1 (HMAC failed) */
+int
+bounce_tag_encode(const struct bounce_key *key,
+		  const unsigned char id[BOUNCE_TAG_ID_LEN], long long expires,
+		  char out[BOUNCE_TAG_CHARS + 1])
+{
+	return bounce_tag_seal(key, BOUNCE_TAG_VERSION, NULL, id, expires, out);
+}
+
+/* bounce_tag_open - read and verify a token; see bounce_tag.h */
 enum bounce_tag_status
-bounce_tag_decode(const struct bounce_keyring *ring, const char *text,
-		  size_t len, long long now, struct bounce_tag *out,
-		  const char **why)
+bounce_tag_open(const struct bounce_keyring *ring, unsigned version,
+		const char *label, const char *text, size_t len, long long now,
+		struct bounce_tag *out, const char **why)
 {
 	unsigned char b[BOUNCE_TAG_BYTES], mac[BOUNCE_TAG_MAC_LEN];
 	const struct bounce_key *key;
@@ -118,7 +144,7 @@ bounce_tag_decode(const struct bounce_keyring *ring, const char *text,
 		for (int k = 4; k >= 0; k--)
 			b[o++] = (unsigned char)(g >> (8 * k));
 	}
-	if (b[0] != BOUNCE_TAG_VERSION) {
+	if (b[0] != version) {
 		*why = "tag has an unknown version";
 		return BOUNCE_TAG_MALFORMED;
 	}
@@ -127,7 +153,7 @@ bounce_tag_decode(const struct bounce_keyring *ring, const char *text,
 		*why = "tag was signed by a key that is not configured";
 		return BOUNCE_TAG_UNKNOWN_KEY;
 	}
-	if (bt_mac(key, b, mac) < 0) {
+	if (bt_mac(key, label, b, mac) < 0) {
 		*why = "HMAC failed";
 		return BOUNCE_TAG_BAD_MAC;
 	}
@@ -144,6 +170,16 @@ bounce_tag_decode(const struct bounce_keyring *ring, const char *text,
 	}
 	*why = "tag is valid";
 	return BOUNCE_TAG_OK;
+}
+
+/* bounce_tag_decode - read and verify a tag; see bounce_tag.h */
+enum bounce_tag_status
+bounce_tag_decode(const struct bounce_keyring *ring, const char *text,
+		  size_t len, long long now, struct bounce_tag *out,
+		  const char **why)
+{
+	return bounce_tag_open(ring, BOUNCE_TAG_VERSION, NULL, text, len, now,
+			       out, why);
 }
 
 /* bounce_tag_local_decode - "b-TAG" as a whole local part */

@@ -44,6 +44,11 @@
  *	BOUNCE_TAG_OK		out holds the message id and expiry
  *	*why is a static text for the log. out is filled for EXPIRED too.
  *
+ *	bounce_tag_seal() and bounce_tag_open() are the same codec for
+ *	another token of the same layout (bounce_ref.h): the version byte
+ *	and a label (NULL: none) that goes into the MAC as "label NUL" in
+ *	front of bytes 0-15. Tags are version BOUNCE_TAG_VERSION, no label.
+ *
  *	bounce_tag_local_decode() does the same for a whole local part
  *	("b-TAG", the prefix in either case). bounce_tag_id_hex() writes a
  *	message id as 20 lower-case hex digits and a NUL (Redis key names).
@@ -81,6 +86,15 @@ struct bounce_tag {
 	unsigned	key_id;
 };
 
+int	bounce_tag_seal(const struct bounce_key *key, unsigned version,
+			const char *label,
+			const unsigned char id[BOUNCE_TAG_ID_LEN],
+			long long expires, char out[BOUNCE_TAG_CHARS + 1]);
+enum bounce_tag_status bounce_tag_open(const struct bounce_keyring *ring,
+				       unsigned version, const char *label,
+				       const char *text, size_t len,
+				       long long now, struct bounce_tag *out,
+				       const char **why);
 int	bounce_tag_encode(const struct bounce_key *key,
 			  const unsigned char id[BOUNCE_TAG_ID_LEN],
 			  long long expires, char out[BOUNCE_TAG_CHARS + 1]);

@@ -19,10 +19,18 @@ Tests:
   - a full mailbox (452) and a message too large are recorded as soft (mailbox_full,
     message_too_large) and do not suppress at once;
   - a bounce with a forged, a tampered and a malformed tag is refused at RCPT with 550 5.7.1.
+BounceActionTest (one Postfix, everything relayed to a Sink) adds the feedback loop: tagged mail
+carries X-Postmill-Ref and Feedback-ID (the sender's own ones removed); complaints in the real
+formats of big mailbox providers (AOL's redacted ARF, Yahoo's ARF, Microsoft's JMRP) sent to the
+feedback-loop address map back to sender and recipient through the reference or the Return-Path
+tag and suppress the recipient; a tampered reference suppresses nothing; postmaster@ and the FBL
+addresses of the bounce domain are accepted.
 The classification checks need the classifier (branch bounce-classify); they skip while
 bounce_classify() is the placeholder.
 """
 
+import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -285,6 +293,78 @@ def vacation(local, who):
             % (who, local)).encode()
 
 
+FBL_CONF = ['bounce_fbl_addresses = fbl, FBL2@Bounces.test', 'bounce_ref_lifetime = 30d',
+            'bounce_feedback_id = header:X-Campaign-ID, header:X-Mail-Type, hash:sender_domain']
+# base32(SHA-256("postmill-bounce feedback-id" NUL "customer.test"))[:12], lower case (bounce_fbid.h)
+SENDER_ID = base64.b32encode(hashlib.sha256(b'postmill-bounce feedback-id\0customer.test').digest()[:8]
+                             ).decode().lower()[:12]
+
+
+def original(d, redact, return_path=None, drop=()):
+    """The original as a mailbox provider returns it: the header of the Sink's copy D (what the
+    provider received), every occurrence of REDACT replaced, a Return-Path (the envelope sender, as
+    the final delivery adds it) when given, fields named in DROP removed."""
+    head, _, body = d.raw.decode().partition('\r\n\r\n')
+    lines = []
+    for line in head.split('\r\n'):
+        name = line.split(':', 1)[0].lower() if line[:1] not in (' ', '\t') else None
+        if name in drop or (name is None and lines and lines[-1] is None):
+            lines.append(None)
+            continue
+        lines.append(line.replace(redact, 'redacted@isp.test'))
+    lines = [l for l in lines if l is not None]
+    if return_path:
+        lines.insert(0, 'Return-Path: <%s>' % return_path)
+    return '\r\n'.join(lines) + '\r\n\r\n' + body.replace(redact, 'redacted@isp.test')
+
+
+def aol_arf(orig):
+    """An ARF report as AOL's feedback loop sent them (RFC 5965 with the recipient redacted: no
+    Original-Rcpt-To, no Original-Mail-From, the original's To: rewritten)."""
+    return ('From: scomp@aol.test\r\nTo: fbl@bounces.test\r\nSubject: Email Feedback Report for IP 127.0.0.1\r\n'
+            'MIME-Version: 1.0\r\nMessage-ID: <%s@aol.test>\r\n'
+            'Content-Type: multipart/report; report-type=feedback-report; boundary="boundary-1138-1210-2-13145"\r\n'
+            '\r\n--boundary-1138-1210-2-13145\r\nContent-Type: text/plain; charset="US-ASCII"\r\n'
+            'Content-Transfer-Encoding: 7bit\r\n\r\nThis is an email abuse report for an email message '
+            'received from IP 127.0.0.1 on Thu, 29 Apr 2026 00:00:00 -0000\r\n\r\n'
+            '--boundary-1138-1210-2-13145\r\nContent-Disposition: inline\r\n'
+            'Content-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nUser-Agent: AOL SComp\r\n'
+            'Version: 0.1\r\nReceived-Date: Thu, 29 Apr 2026 00:00:00 -0000 (EDT)\r\nSource-IP: 127.0.0.1\r\n'
+            'Reported-Domain: customer.test\r\nRedacted-Address: redacted\r\nRedacted-Address: redacted@\r\n'
+            '\r\n--boundary-1138-1210-2-13145\r\nContent-Type: message/rfc822\r\n'
+            'Content-Disposition: inline\r\n\r\n%s\r\n--boundary-1138-1210-2-13145--\r\n'
+            % (os.urandom(6).hex(), orig))
+
+
+def yahoo_arf(orig, mail_from):
+    """An ARF report as Yahoo's complaint feedback loop sends it (Original-Mail-From is the envelope
+    sender, the tag; Original-Rcpt-To redacted)."""
+    return ('From: feedback@arf.mail.yahoo.test\r\nTo: fbl@bounces.test\r\nSubject: FW: hello\r\n'
+            'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=feedback-report; \r\n'
+            '\tboundary="----=_Part_22220022_2222222200.22222222222"\r\n\r\n'
+            '------=_Part_22220022_2222222200.22222222222\r\nContent-Type: text/plain; charset=us-ascii\r\n'
+            'Content-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n\r\n'
+            'This is an email abuse report for an email message from customer.test\r\n\r\n'
+            '------=_Part_22220022_2222222200.22222222222\r\nContent-Type: message/feedback-report\r\n'
+            'Content-Transfer-Encoding: 7bit\r\nContent-Disposition: inline\r\n\r\n'
+            'Feedback-Type: abuse\r\nUser-Agent: Yahoo!-Mail-Feedback/2.0\r\nVersion: 0.1\r\n'
+            'Original-Mail-From: <%s>\r\nOriginal-Rcpt-To: redacted@isp.test\r\n'
+            'Received-Date: Thu, 29 Apr 2026 23:34:45 +0000\r\nReported-Domain: customer.test\r\n\r\n'
+            '------=_Part_22220022_2222222200.22222222222\r\nContent-Type: message/rfc822\r\n'
+            'Content-Disposition: inline\r\n\r\n%s\r\n------=_Part_22220022_2222222200.22222222222--\r\n'
+            % (mail_from, orig))
+
+
+def jmrp(orig):
+    """A complaint as Microsoft's JMRP sends it: multipart/mixed, the original only, no ARF part."""
+    return ('From: staff@hotmail.test\r\nTo: fbl@bounces.test\r\n'
+            'Subject:  complaint about message from 127.0.0.1\r\nMIME-Version: 1.0 \r\n'
+            'Content-Type: multipart/mixed; boundary="F0000EEE2-0000-2111-AAB0-000000000000"\r\n\r\n'
+            '--F0000EEE2-0000-2111-AAB0-000000000000\r\nContent-Type: message/rfc822\r\n'
+            'Content-Disposition: inline\r\n\r\nX-HmXmrOriginalRecipient: <redacted>\r\n%s\r\n'
+            '--F0000EEE2-0000-2111-AAB0-000000000000--\r\n' % orig)
+
+
 class BounceActionTest(h.E2ETestCase):
     """One Postfix with postmill-bounce relaying everything (the bounce domain too) to a Sink;
     the tags come from outbound messages the Sink received, and the returning messages (DSNs,
@@ -453,6 +533,153 @@ class BounceActionTest(h.E2ETestCase):
         self.assertIn('5.7.1', r.rcpt[0][2])
         self.milter_.wait_log(r'action=reject stage=rcpt tag=unknown_key')
         self.assertEqual(self.inject(t_new, dsn(t_new, 'r2@dest.test')).rcpt[0][1], 250)
+
+    def delivered(self, rcpt, sender=SENDER, headers=()):
+        """Send a tagged message to RCPT with HEADERS; the Sink's copy."""
+        r = h.send(self.pf.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt,
+                                                                headers=headers))
+        self.assertTrue(r.accepted, r.stage_codes())
+
+        def found():
+            for d in self.sink_.messages():
+                if d.path not in self.seen and d.rcpts == [rcpt] and d.mail_from.startswith('b-'):
+                    self.seen.add(d.path)
+                    return d
+            return None
+        return h.wait_until(found, timeout=20, what='the tagged message to %s' % rcpt)
+
+    def complain(self, report):
+        """Send REPORT to the feedback-loop address, as the provider's MTA would."""
+        r = h.send(self.pf.port, 'fbl-sender@isp.test', ['fbl@bounces.test'], report)
+        self.assertTrue(r.accepted, r.stage_codes())
+        return r
+
+    def last_event(self):
+        """The newest entry of the event stream as a dict."""
+        out = self.redis_srv.cli('XREVRANGE', STREAM, '+', '-', 'COUNT', '1').split('\n')
+        return dict(zip(out[1::2], out[2::2]))
+
+    def test_fbl_redacted_complaints(self):
+        """Complaints whose recipient is redacted map back to the sender and the recipient through
+        X-Postmill-Ref (AOL's format, Microsoft's JMRP) or the tag in the original's Return-Path
+        (Yahoo's format without the reference), and suppress the recipient for that sender."""
+        self.stack(FBL_CONF)
+        cases = [  # (recipient, how the complaint is built, how it maps)
+            ('reader1@isp.test', lambda d, r: aol_arf(original(d, r)), 'ref'),
+            ('reader2@isp.test', lambda d, r: yahoo_arf(original(d, r, d.mail_from, drop=('x-postmill-ref',)),
+                                                        d.mail_from), 'return_path'),
+            ('reader3@isp.test', lambda d, r: jmrp(original(d, r)), 'ref'),
+        ]
+        for n, (rcpt, build, via) in enumerate(cases):
+            # the sender's own reference and Feedback-ID are replaced by ours
+            d = self.delivered(rcpt, headers=[('X-Campaign-ID', 'spring-2026'), ('X-Mail-Type', 'news letter'),
+                                              ('X-Postmill-Ref', 'a' * 48), ('Feedback-ID', 'x:y:forged')])
+            refs = d.header('X-Postmill-Ref')
+            self.assertEqual(len(refs), 1, d.headers())
+            self.assertRegex(refs[0], r'^[a-z2-7]{48}$')
+            self.assertNotEqual(refs[0], 'a' * 48)
+            self.assertEqual(d.header('Feedback-ID'), ['spring-2026:news_letter:%s' % SENDER_ID])
+            line = self.milter_.wait_log(r'action=tag sender=<%s> .*ref=yes feedback_id=spring-2026:news_letter:%s'
+                                         % (re.escape(SENDER), SENDER_ID), count=n + 1)[n]
+            # the record lives as long as the reference (30 days here), not the tag's 10
+            idhex = re.search(r' id=([0-9a-f]{20}) ', line.group(0)).group(1)
+            ttl_days = int(self.redis_srv.cli('PTTL', 'pmbounce:{m:%s}' % idhex)) / 86400000
+            self.assertTrue(29 < ttl_days <= 30, ttl_days)
+            report = build(d, rcpt)
+            self.assertNotIn(rcpt, report)
+            self.complain(report)
+            self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint rcpt=<%s> '
+                                  r'.*sender=<%s> .*suppressed=1 .* via=%s rcpt_by=record'
+                                  % (re.escape(rcpt), re.escape(SENDER), via))
+            self.assertEqual(self.sup('s:' + SENDER, rcpt), 'complaint')
+            ev = self.last_event()
+            self.assertEqual((ev.get('recipient'), ev.get('sender'), ev.get('class'), ev.get('reason'),
+                              ev.get('kind')), (rcpt, SENDER, 'complaint', 'complaint', 'arf'), ev)
+            # the complaint itself goes on to the FBL mailbox with the headers
+            got = self.returned('fbl', to='fbl@bounces.test')
+            self.assertEqual(got.header('X-Postmill-Bounce-Recipient'), [rcpt])
+            # and the sender's next message to that recipient is refused
+            r = self.send(rcpt)
+            self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+            self.assertIn('complaint', r.rcpt[0][2])
+        # another sender may still write to them (bounce_suppress_scope = sender)
+        self.assertEqual(self.send('reader1@isp.test', sender='bob@other.test').rcpt[0][1], 250)
+        # a message to two readers: a redacted complaint cannot say which one, so it is recorded
+        # with the sender but suppresses nobody
+        pair = ['two-a@isp.test', 'two-b@isp.test']
+        r = h.send(self.pf.port, SENDER, pair, h.make_message(from_addr=SENDER, to_addr=', '.join(pair)))
+        self.assertTrue(r.accepted, r.stage_codes())
+        d = h.wait_until(lambda: next((m for m in self.sink_.messages() if m.rcpts == pair), None),
+                         timeout=20, what='the message to two readers')
+        self.complain(aol_arf(original(d, pair[0]).replace(pair[1], 'redacted@isp.test')))
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint '
+                              r'rcpt=<redacted@isp\.test> .*sender=<%s> .*suppressed=0 unlisted=1 .* via=ref '
+                              r'rcpt_by=unlisted' % re.escape(SENDER))
+        for rcpt in pair:
+            self.assertEqual(self.sup('s:' + SENDER, rcpt), '')
+        # a redacted complaint sent to the tag itself maps to the record's recipient as well
+        d = self.delivered('reader4@isp.test')
+        t = d.mail_from.split('@')[0]
+        self.assertTrue(self.inject(t, aol_arf(original(d, 'reader4@isp.test', drop=('x-postmill-ref',)))).accepted)
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint rcpt=<reader4@isp\.test> '
+                              r'.*suppressed=1 .* via=tag rcpt_by=record')
+        self.assertEqual(self.sup('s:' + SENDER, 'reader4@isp.test'), 'complaint')
+
+    def test_fbl_tampered_and_foreign(self):
+        """A tampered reference maps to nothing (logged, nothing recorded or suppressed, the report
+        delivered as it is), as do a report with no evidence and a mail that is no complaint."""
+        self.stack(FBL_CONF)
+        d = self.delivered('victim@isp.test')
+        ref = d.header('X-Postmill-Ref')[0]
+        bad = ref[:30] + ('b' if ref[30] == 'a' else 'a') + ref[31:]
+        orig = original(d, 'victim@isp.test').replace(ref, bad)
+        before = self.redis_srv.cli('XLEN', STREAM)
+        # with the genuine tag in the Return-Path too: an edited original is not believed at all
+        for report in (aol_arf(orig), aol_arf(original(d, 'victim@isp.test', d.mail_from).replace(ref, bad))):
+            self.complain(report)
+        self.milter_.wait_log(r'action=ignore kind=arf map=forged why="X-Postmill-Ref signature does not match"',
+                              count=2)
+        # a report about somebody else's mail, and the provider's confirmation mail
+        self.complain(aol_arf('From: x@elsewhere.test\r\nTo: redacted@isp.test\r\nSubject: hi\r\n\r\nhi\r\n'))
+        self.milter_.wait_log(r'action=ignore kind=arf map=none why="no reference and no tag of ours')
+        self.complain(h.make_message(from_addr='postmaster@isp.test', to_addr='fbl@bounces.test',
+                                     subject='Please confirm your feedback loop subscription'))
+        self.milter_.wait_log(r'action=deliver kind=\w+ reason=not_a_complaint feedback_type=- '
+                              r'rcpt=<fbl@bounces\.test>')
+        self.assertEqual(self.sup('s:' + SENDER, 'victim@isp.test'), '')
+        self.assertEqual(self.redis_srv.cli('XLEN', STREAM), before)
+        self.assertEqual(self.send('victim@isp.test').rcpt[0][1], 250)
+        self.assertNotIn('action=record', self.milter_.log())
+
+        # all four reached the FBL mailbox, unchanged
+        def arrived():
+            got = [m for m in self.sink_.messages() if m.rcpts == ['fbl@bounces.test']]
+            return got if len(got) == 4 else None
+        for m in h.wait_until(arrived, timeout=20, what='the four reports'):
+            self.assertEqual(m.header('X-Postmill-Bounce-Class'), [])
+
+    def test_postmaster_and_fbl_accepted(self):
+        """postmaster@ the bounce domain (RFC 5321 4.5.1, any case) and the FBL addresses are
+        accepted, from the null sender and from anyone; postmaster mail is delivered and never
+        classified; other local parts without a tag are still refused."""
+        self.stack(FBL_CONF)
+        for sender in ('', 'someone@remote.test'):
+            for rcpt in ('postmaster@bounces.test', 'PostMaster@Bounces.TEST', 'fbl@bounces.test',
+                         'fbl2@bounces.test', 'FBL@bounces.test'):
+                r = h.send(self.pf.port, sender, [rcpt], h.make_message(from_addr='x@remote.test', to_addr=rcpt))
+                self.assertTrue(r.accepted, (sender, rcpt, r.stage_codes()))
+            r = h.send(self.pf.port, sender, ['abuse@bounces.test'], h.make_message(to_addr='abuse@bounces.test'))
+            self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+            self.assertIn('5.7.1', r.rcpt[0][2])
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=postmaster rcpt=<PostMaster@Bounces\.TEST>')
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=fbl rcpt=<fbl2@bounces\.test>')
+
+        def arrived():
+            got = [m for m in self.sink_.messages() if m.rcpts[0].lower() == 'postmaster@bounces.test']
+            return got if len(got) == 4 else None
+        for m in h.wait_until(arrived, timeout=20, what='the postmaster mail'):
+            self.assertEqual(m.header('X-Postmill-Bounce-Class'), [])
+        self.assertNotIn('action=record', self.milter_.log())
 
 
 if __name__ == '__main__':

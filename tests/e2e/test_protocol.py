@@ -307,7 +307,10 @@ class BounceProtocolTest(ProtoCase):
         """R was tagged: its new sender, and the Redis record lists exactly RCPTS."""
         self.assertFalse(r.closed, '%s: closed at %s' % (r.qid, r.stage))
         self.assertEqual((r.stage, r.reply), ('eom', b'c'), r.qid)
-        self.assertEqual([f for f in r.fields if f[2]], [], r.qid)
+        # our reference header (bounce_ref.h) is the only field added
+        added = [f for f in r.fields if f[2]]
+        self.assertEqual([f[0] for f in added], ['X-Postmill-Ref'], r.qid)
+        self.assertRegex(added[0][1].strip(), r'^[a-z2-7]{48}$')
         self.assertEqual(len(r.mods), 1, r.mods)
         cmd, data = r.mods[0]
         self.assertEqual(cmd, b'e')
@@ -337,9 +340,11 @@ class BounceProtocolTest(ProtoCase):
     def test_negotiate(self):
         m = rm.Milter(self.sock)
         m.s.close()
-        # bounce_milter.c: change the sender, add headers (bounces), redirect (add/delete rcpt);
-        # no HELO, DATA or unknown command; header values without the leading space
-        self.assertNegotiated(m, rm.SMFIF_CHGFROM | rm.SMFIF_ADDHDRS | rm.SMFIF_ADDRCPT | rm.SMFIF_DELRCPT,
+        # bounce_milter.c: change the sender, add headers (bounces, X-Postmill-Ref), remove the
+        # sender's X-Postmill-Ref and Feedback-ID, redirect (add/delete rcpt); no HELO, DATA or
+        # unknown command; header values without the leading space
+        self.assertNegotiated(m, rm.SMFIF_CHGFROM | rm.SMFIF_ADDHDRS | rm.SMFIF_CHGHDRS | rm.SMFIF_ADDRCPT
+                              | rm.SMFIF_DELRCPT,
                               rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
         self.assertRefusesActions(rm.SMFI_V6_ACTS & ~rm.SMFIF_CHGFROM)
         self.assertAlive()
