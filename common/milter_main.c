@@ -36,6 +36,7 @@
 #include "cfg_common.h"
 #include "log.h"
 #include "milter_main.h"
+#include "milter_stats.h"
 #include "xalloc.h"
 
 #define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: worker could not load */
@@ -43,6 +44,8 @@
 static const struct milter_app *main_app;
 static const char *main_config_path;
 static atomic_int main_active_sessions;
+static int main_stats_fd = -1;		/* stats socket, bound by the supervisor */
+static char main_stats_path[256];	/* its path, removed at the end */
 static struct smfiDesc main_desc;
 static int main_daemon_status_fd = -1;	/* to the shell that started us */
 
@@ -213,11 +216,13 @@ main_reload_thread(void *arg)
 				log_msg(LOG_ERR, NULL, "reload: %s", el.msgs[i]);
 			log_msg(LOG_ERR, NULL,
 				"reload failed, keeping the previous configuration");
+			milter_stats_reload(false);
 		} else {
 			log_set_debug((int)snap->common->debug_level);
 			milter_snapshot_install(main_app, snap);
 			log_msg(LOG_INFO, NULL, "reloaded %s (generation %lu)",
 				main_config_path, snap->generation);
+			milter_stats_reload(true);
 		}
 		errlist_free(&el);
 	}
@@ -255,6 +260,7 @@ main_worker(int status_fd, bool foreground)
 	}
 	milter_snapshot_release(boot);
 	milter_snapshot_install(main_app, snap);
+	milter_stats_start(main_stats_fd, main_app->name);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
@@ -371,6 +377,27 @@ main_open_socket(const struct milter_snapshot *snap, struct errlist *el)
 	return 0;
 }
 
+/* main_open_stats - the stats socket, bound as root like the milter socket */
+static void
+main_open_stats(const struct milter_snapshot *snap, struct errlist *el)
+{
+	uid_t	uid;
+	gid_t	gid;
+
+	if (main_lookup_ids(snap->common, &uid, &gid, el) < 0)
+		return;
+	if (snap->common->socket_group != NULL) {
+		struct group *gr = getgrnam(snap->common->socket_group);
+
+		if (gr != NULL)
+			gid = gr->gr_gid;
+	}
+	main_stats_fd = milter_stats_open(snap->common, main_app->name, uid, gid, el);
+	if (main_stats_fd >= 0)
+		snprintf(main_stats_path, sizeof(main_stats_path), "%s/%s.stats",
+			 snap->common->stats_dir, main_app->name);
+}
+
 /* main_write_pid_file - the supervisor's pid */
 static int
 main_write_pid_file(const char *path, struct errlist *el)
@@ -468,6 +495,8 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 		unlink(pid_file);
 	if (sock_path != NULL)
 		unlink(sock_path);
+	if (main_stats_path[0] != '\0')
+		unlink(main_stats_path);
 	log_msg(LOG_INFO, NULL, "supervisor stopped");
 	return EXIT_SUCCESS;
 }
@@ -595,6 +624,7 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	main_desc = *app->desc;
 	main_desc.xxfi_connect = main_counting_connect;
 	main_desc.xxfi_close = main_counting_close;
+	milter_stats_wrap(&main_desc);
 	if (smfi_register(main_desc) == MI_FAILURE) {
 		errlist_add(&el, "smfi_register failed");
 	} else {
@@ -609,6 +639,8 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	}
 	if (el.count == 0)
 		main_open_socket(snap, &el);
+	if (el.count == 0)
+		main_open_stats(snap, &el);
 	if (el.count == 0)
 		main_write_pid_file(main_conf_str(snap, app->pid_file_offset), &el);
 	if (el.count > 0) {

@@ -59,6 +59,7 @@
 #include "log.h"
 #include "redis.h"
 #include "redis_priv.h"
+#include "stats.h"
 #include "xalloc.h"
 
 #define REDIS_READ_CHUNK	16384	/* one recv(2); replies are mostly tiny */
@@ -803,9 +804,71 @@ redis_cmd_check(const char *cmd, size_t len)
 	return NULL;
 }
 
+static redisReply *redis_call_timed(struct redis_pool *, const char *, size_t, const char **);
+
+static struct stats_family *redis_stats_lat, *redis_stats_errs;
+static pthread_once_t redis_stats_once = PTHREAD_ONCE_INIT;
+
+/* redis_stats_init - the families, once */
+static void
+redis_stats_init(void)
+{
+	static const double bounds[] = STATS_MS_BUCKETS;
+
+	redis_stats_lat = stats_histogram("postmill_redis_duration_ms",
+					  "Time of one Redis call through the pool (connect included).",
+					  "result", bounds, STATS_MS_NBUCKETS);
+	redis_stats_errs = stats_counter("postmill_redis_errors_total",
+					 "Redis calls without a usable reply, by class.", "class");
+}
+
+/*
+ * redis_stats_call - count one call: its time, and what went wrong
+ *
+ * The error label is a class, not the text: texts hold addresses and
+ * server words, and a label must take few values.
+ */
+static void
+redis_stats_call(long long t0_us, const char *err)
+{
+	struct timespec ts;
+	const char *cls;
+
+	pthread_once(&redis_stats_once, redis_stats_init);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	stats_observe(redis_stats_lat, err == NULL ? "ok" : "error",
+		      (double)((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - t0_us) / 1000.0);
+	if (err == NULL)
+		return;
+	if (strcmp(err, "backing off") == 0)
+		cls = "backing_off";
+	else if (strstr(err, "timeout") != NULL)
+		cls = "timeout";
+	else if (strncmp(err, "command refused", 15) == 0 || strcmp(err, "invalid command format") == 0)
+		cls = "refused";
+	else
+		cls = "connection";
+	stats_inc(redis_stats_errs, cls);
+}
+
 /* redis_call - one formatted command through the pool */
 static redisReply *
 redis_call(struct redis_pool *p, const char *cmd, size_t len, const char **err)
+{
+	struct timespec ts;
+	long long t0;
+	redisReply *r;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	r = redis_call_timed(p, cmd, len, err);
+	redis_stats_call(t0, r == NULL ? *err : NULL);
+	return r;
+}
+
+/* redis_call_timed - what redis_call() does, without the counting */
+static redisReply *
+redis_call_timed(struct redis_pool *p, const char *cmd, size_t len, const char **err)
 {
 	struct redis_link *l;
 	redisReply *r;

@@ -56,6 +56,7 @@
 #include "auth_dmarc.h"
 #include "auth_from.h"
 #include "auth_milter.h"
+#include "auth_stats.h"
 #include "auth_policy.h"
 #include "auth_report.h"
 #include "auth_spf.h"
@@ -561,6 +562,12 @@ auth_xxfi_eom(SMFICTX *ctx)
 		dr.record_domain[0] ? dr.record_domain : "-", spflog, helolog, dkimlog,
 		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
 		c->nremove, nqueries);
+	auth_stats_message(auth_action_name(v.action), auth_reason_name(v.reason),
+			   pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
+			   auth_dmarc_p_name(dr.policy),
+			   spf == NULL ? "skipped" : spf_result_name(spf->result));
+	for (size_t k = 0; k < nsigs; k++)
+		auth_stats_dkim(auth_dkim_res_name(sigs[k].res));
 	rc = auth_apply(ctx, c, &v, from.domain, spf_domain);
 	auth_conn_end_message(c);
 	return rc;

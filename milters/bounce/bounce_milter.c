@@ -77,6 +77,7 @@
 #include "bounce.h"
 #include "bounce_fbl.h"
 #include "bounce_milter.h"
+#include "bounce_stats.h"
 #include "bounce_ref.h"
 #include "bounce_msg.h"
 #include "bounce_store.h"
@@ -165,6 +166,7 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 	log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: action=%s stage=%s "
 		"reason=redis_error error=\"%s\" policy=%s", accept ? "accept" :
 		"tempfail", stage, err ? err : "?", accept ? "accept" : "tempfail");
+	bounce_stats_redis_error(stage);
 	if (accept)
 		return SMFIS_CONTINUE;
 	smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
@@ -257,6 +259,7 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 	if (ts != BOUNCE_TAG_OK) {
 		log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject stage=rcpt "
 			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
+		bounce_stats_refused("bad_tag");
 		smfi_setreply(ctx, "550", "5.7.1", "Invalid bounce address: no message "
 			      "of ours was sent with this return path");
 		return SMFIS_REJECT;
@@ -342,6 +345,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 		if (r == 1) {
 			char text[600], esc[400], sesc[400], wesc[64];
 
+			bounce_stats_refused("suppressed");
 			log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject "
 				"stage=rcpt reason=suppressed rcpt=<%s> sender=<%s> "
 				"why=%s since=%lld", log_escape(esc, sizeof(esc), norm,
@@ -495,6 +499,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		"from=%s ref=%s feedback_id=%s", log_escape(esc, sizeof(esc), c->sender,
 							strlen(c->sender)), idhex,
 		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-");
+	bounce_stats_tagged();
 	free(addr);
 	return SMFIS_CONTINUE;
 }
@@ -597,6 +602,8 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 		rec.qid[0] ? rec.qid : "-", idhex, n, nsup, nunl,
 		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then,
 		via, by != NULL ? " rcpt_by=" : "", by != NULL ? by : "");
+	bounce_stats_record(bounce_kind_name(rep->kind), bounce_class_name(rep->cls),
+			    bounce_reason_name(rep->reason), nsup);
 	if (action == BOUNCE_ACTION_DISCARD) {
 		rc = SMFIS_DISCARD;
 		goto out;

@@ -39,6 +39,7 @@
 
 #include "dkim.h"
 #include "dkim_milter.h"
+#include "dkim_stats.h"
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
@@ -176,6 +177,7 @@ dkim_let_go(SMFICTX *ctx, struct dkim_conn *c)
 	log_msg(LOG_INFO, dkim_conn_qid(ctx, c),
 		"dkim: action=skip reason=%s client=%s",
 		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->client.addr);
+	dkim_stats_message("skip", dkim_reason_name(DKIM_R_EXTERNAL_CLIENT));
 	dkim_conn_end_message(c);
 	return SMFIS_ACCEPT;
 }
@@ -301,6 +303,7 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
 		c->login ? " login=" : "", c->login ? c->login_log : "",
 		why ? " detail=" : "", why ? why : "", c->client.addr);
+	dkim_stats_message(dkim_action_name(v.action), dkim_reason_name(v.reason));
 	free(local);
 	free(domain);
 	rc = dkim_reply(ctx, v.action, v.reason);
@@ -378,6 +381,7 @@ dkim_xxfi_eom(SMFICTX *ctx)
 
 		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
 			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
+		dkim_stats_message(dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR));
 		rc = a == DKIM_ACT_TEMPFAIL ?
 		    dkim_reply(ctx, a, DKIM_R_SIGNER_ERROR) : SMFIS_CONTINUE;
 		dkim_conn_end_message(c);
@@ -403,11 +407,17 @@ dkim_xxfi_eom(SMFICTX *ctx)
 			off += (size_t)w;
 		free(values[i]);
 	}
-	if (rc == SMFIS_CONTINUE)
+	if (rc == SMFIS_CONTINUE) {
 		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s",
 			sigs, c->login ? " login=" : "", c->login ? c->login_log : "", c->client.addr);
-	else
+		dkim_stats_message("sign", "");
+		for (size_t i = 0; i < n; i++)
+			dkim_stats_signature(dkim_key_algorithm(dkim_state_key(dkim_state_of(c),
+									 c->msg->match.sig[i].key)));
+	} else {
+		dkim_stats_message("tempfail", "insert_failed");
 		smfi_setreply(ctx, "451", "4.3.0", "Temporary DKIM signing failure, try again later");
+	}
 	dkim_conn_end_message(c);
 	return rc;
 }

@@ -51,6 +51,7 @@
 
 #include "limit.h"
 #include "limit_milter.h"
+#include "limit_stats.h"
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
@@ -106,10 +107,12 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 			"limit: action=refund reason=%s recipients=%lld messages=%lld "
 			"status=failed error=\"%s\" (they stay counted)", why, rcpts,
 			msgs, err ? err : "?");
-	else
+	else {
 		log_msg(LOG_INFO, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld",
 			why, rcpts, msgs);
+		limit_stats_refund(why, rcpts + msgs);
+	}
 }
 
 /* limit_conn_end_message - refund what is left, drop message state */
@@ -134,6 +137,9 @@ limit_log(const struct limit_conn *c, const char *qid, const char *stage,
 	const struct limit_state *st = limit_state_of(c);
 	int prio;
 
+	limit_stats_decision(stage, limit_action_name(o->v.action),
+			     limit_reason_name(o->v.reason),
+			     o->have_usage ? o->u.rule->name : "");
 	if (o->v.reason == LIMIT_R_REDIS_ERROR)
 		prio = LOG_WARNING;
 	else if (o->v.action != LIMIT_ACT_ACCEPT)
@@ -319,6 +325,8 @@ limit_xxfi_eom(SMFICTX *ctx)
 			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
 				"recipients=%lld status=failed error=\"%s\" (they stay "
 				"counted)", rcpts, err ? err : "?");
+		else
+			limit_stats_refund("refused", rcpts + msgs);
 	}
 	limit_log(c, qid, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
