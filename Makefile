@@ -36,17 +36,17 @@ endif
 #   make MILTER_ENGINE=libmilter B=build/libmilter
 MILTER_ENGINE ?= postmill
 PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c 2>/dev/null)
 ifeq ($(MILTER_ENGINE),libmilter)
-  PKG_LIBS += $(shell pkg-config --libs milter)
+  PKG_LIBS += $(shell pkg-config --libs milter 2>/dev/null)
   ENGINE_SRC :=
 else ifeq ($(MILTER_ENGINE),postmill)
   ENGINE_SRC := $(wildcard engine/*.c)
 else
   $(error MILTER_ENGINE must be postmill or libmilter)
 endif
-CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 MILTERS := $(notdir $(wildcard milters/*))
 MILTER_INCS := $(MILTERS:%=-Imilters/%)
@@ -84,7 +84,7 @@ PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillc
 # postmill-exporter: the one HTTP server (libmicrohttpd), merging the daemons' stats sockets
 EXP_SRC := $(wildcard tools/postmill-exporter/*.c)
 EXP_OBJ := $(EXP_SRC:%.c=$(B)/obj/%.o)
-EXP_LIBS := $(shell pkg-config --libs libmicrohttpd)
+EXP_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(B)/bin/postmill-exporter: $(EXP_OBJ) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(EXP_OBJ) $(LIBCOMMON) $(LIBS) $(EXP_LIBS)
@@ -120,7 +120,9 @@ $(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIB
 # Tests print one cmocka summary per binary; scripts/run-tests tallies them into
 # the closing "N passed, N failed" line.
 # "make check" is the README's test command: it installs what is missing
-# first, then re-enters make so that pkg-config sees the new packages.
+# first, then re-enters make so that pkg-config sees the new packages (the
+# pkg-config calls above are quiet: on a fresh machine the first parse runs
+# before the packages exist, and its empty flags are never used).
 check:
 	scripts/setup-deps
 	$(MAKE) -j$(shell nproc) check-run
@@ -146,7 +148,8 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
+	install -m 0644 conf/postmill.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
 	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example

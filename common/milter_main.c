@@ -49,17 +49,19 @@ static char main_stats_path[256];	/* its path, removed at the end */
 static struct smfiDesc main_desc;
 static int main_daemon_status_fd = -1;	/* to the shell that started us */
 
-/* main_usage - print the options */
+/* main_usage - print the options: stdout when asked for (-h), else stderr */
 static void
-main_usage(const char *prog)
+main_usage(FILE *fp, const char *prog)
 {
-	fprintf(stderr,
-		"usage: %s [-f] [-n] [-V] [-c config]\n"
+	fprintf(fp,
+		"usage: %s [-f] [-n] [-V] [-h] [-c config]\n"
 		"  -c FILE  configuration file (default %s/postmill.conf)\n"
 		"  -f       stay in the foreground and log to stderr too\n"
 		"  -n       check the configuration and keys, print what is wrong, exit 0/1\n"
-		"  -V       print the version\n",
-		prog, POSTMILL_SYSCONFDIR);
+		"  -h       this help\n"
+		"  -V       print the version\n"
+		"Parameters: postmillctl config, man postmill-%s(8).\n",
+		prog, POSTMILL_SYSCONFDIR, main_app != NULL ? main_app->name : "dkim");
 }
 
 /* main_conf_str - a char * parameter of the app section by offset */
@@ -535,13 +537,17 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 		case 'V':
 			printf("postmill-%s %s\n", app->name, POSTMILL_VERSION);
 			return EXIT_SUCCESS;
+		case 'h':
+			main_app = app;
+			main_usage(stdout, argv[0]);
+			return EXIT_SUCCESS;
 		default:
-			main_usage(argv[0]);
+			main_usage(stderr, argv[0]);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		main_usage(argv[0]);
+		main_usage(stderr, argv[0]);
 		return 2;
 	}
 	main_app = app;

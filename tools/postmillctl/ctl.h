@@ -12,12 +12,20 @@
 #ifndef POSTMILL_CTL_H
 #define POSTMILL_CTL_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "cfg.h"
 
 extern const struct cfg_section *const ctl_sections[];
 extern const size_t ctl_nsections;
 
 int ctl_config(int argc, char **argv, const char *config_path);
+
+/* ctl_help.c */
+void ctl_help_list(FILE *fp);
+int  ctl_help_command(const char *command);
+bool ctl_help_wanted(int argc, char **argv);
 int ctl_dkim(int argc, char **argv, const char *config_path);
 int ctl_quota(int argc, char **argv, const char *config_path);
 int ctl_spf(int argc, char **argv, const char *config_path);

@@ -14,6 +14,7 @@
  *	One entry point, a table of subcommands (see ctl.h). Exit status 0 on
  *	success, 1 when the thing checked is wrong, 2 on usage errors.
  *--*/
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,26 +36,24 @@ const struct cfg_section *const ctl_sections[] = {
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
+/* the commands; their usage texts are ctl_help.c's table */
 static const struct {
 	const char *name;
 	int (*run)(int, char **, const char *);
-	const char *help;
 } ctl_commands[] = {
-	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
-	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
-	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
-	{"spf", ctl_spf, "spf check|batch ...                       evaluate SPF (RFC 7208) against DNS"},
-	{"suppress", ctl_suppress, "suppress list|check|add|remove ...       postmill-bounce suppression list"},
-	{"bounces", ctl_bounces, "bounces stats [SENDER]                   postmill-bounce counters"},
+	{"config", ctl_config},
+	{"dkim", ctl_dkim},
+	{"quota", ctl_quota},
+	{"spf", ctl_spf},
+	{"suppress", ctl_suppress},
+	{"bounces", ctl_bounces},
 };
 
-/* ctl_usage - list the subcommands */
+/* ctl_usage - list the subcommands (a usage error: stderr) */
 static void
 ctl_usage(void)
 {
-	fprintf(stderr, "usage: postmillctl [-c config] COMMAND ...\n");
-	for (size_t i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++)
-		fprintf(stderr, "  postmillctl %s\n", ctl_commands[i].help);
+	ctl_help_list(stderr);
 }
 
 /* ctl_load - every section's values from the file */
@@ -103,13 +102,28 @@ main(int argc, char **argv)
 	int opt;
 
 	log_open("postmillctl", false);
-	while ((opt = getopt(argc, argv, "+c:hV")) != -1) {
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+
+	while ((opt = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': config = optarg; break;
+		case 'h': ctl_help_list(stdout); return 0;
 		case 'V': printf("postmillctl %s\n", POSTMILL_VERSION); return 0;
 		default: ctl_usage(); return 2;
 		}
 	}
+	if (optind < argc && strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 < argc)
+			return ctl_help_command(argv[optind + 1]);
+		ctl_help_list(stdout);
+		return 0;
+	}
+	if (optind < argc && ctl_help_wanted(argc - optind - 1, argv + optind + 1))
+		return ctl_help_command(argv[optind]);
 	if (optind >= argc) {
 		ctl_usage();
 		return 2;

@@ -1,0 +1,102 @@
+/*++
+ * NAME
+ *	ctl_help 3
+ * SUMMARY
+ *	postmillctl's help: every command's synopsis and options, in one table
+ * DESCRIPTION
+ *	"postmillctl -h", "--help" or "help" list the commands; "postmillctl
+ *	help COMMAND" and "-h"/"--help" anywhere after a command print that
+ *	command's usage. Help goes to stdout with exit status 0 (it was
+ *	asked for); a usage error still goes to stderr with status 2.
+ *	ctl_help_wanted() says whether an argument list asks for help.
+ *--*/
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+static const struct {
+	const char *command;
+	const char *usage;
+} ctl_help_table[] = {
+	{"config",
+	 "usage: postmillctl [-c FILE] config [check|-n|-d|example|man SECTION]\n"
+	 "       postmillctl [-c FILE] config [-d] NAME...\n"
+	 "  (none)       every parameter with its value (secrets as <hidden>)\n"
+	 "  -n           only the parameters set to something other than the default\n"
+	 "  -d           every default\n"
+	 "  check        load and check the file: every error with file and line\n"
+	 "  example      a commented example file from the parameter tables\n"
+	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter)\n"
+	 "  NAME...      each parameter's value (-d: its default) after its doc line\n"},
+	{"dkim",
+	 "usage: postmillctl dkim keygen --domain D --selector S --dir DIR [--algorithm rsa|ed25519]\n"
+	 "                              [--bits N] [--name NAME] [--owner USER] [--force]\n"
+	 "       postmillctl dkim check [--domain D]\n"
+	 "  keygen   make a private key (0600, owned by --owner) and print the DNS record to publish\n"
+	 "  check    compare every key of dkim_key_table (or of domain D) with what DNS publishes\n"},
+	{"quota",
+	 "usage: postmillctl quota show KEY\n"
+	 "       postmillctl quota set KEY RULE LIMIT=VALUE...\n"
+	 "       postmillctl quota set KEY exempt yes|no\n"
+	 "       postmillctl quota reset [--overrides] KEY [RULE]\n"
+	 "       postmillctl quota list\n"
+	 "  KEY: sasl:LOGIN, sender:ADDRESS, domain:DOMAIN or ip:ADDRESS\n"
+	 "  LIMIT=VALUE: WINDOW=N|unlimited|default, rate=N/PERIOD|unlimited|default, burst=N\n"},
+	{"spf",
+	 "usage: postmillctl spf check [--resolver ADDR[@PORT],...] [--receiver NAME] [--helo-identity]\n"
+	 "                             [--now UNIXTIME] CLIENT-IP HELO [MAIL-FROM]\n"
+	 "       postmillctl spf batch [options]   (lines \"CLIENT-IP HELO MAIL-FROM\" on stdin)\n"
+	 "  evaluate SPF (RFC 7208) against DNS as postmill-auth does, and print the result\n"},
+	{"suppress",
+	 "usage: postmillctl suppress list SENDER\n"
+	 "       postmillctl suppress check SENDER RCPT\n"
+	 "       postmillctl suppress add SENDER RCPT [REASON [DURATION]]\n"
+	 "       postmillctl suppress remove SENDER RCPT\n"
+	 "  SENDER: the sender whose list it is (its domain's or the global list,\n"
+	 "          as bounce_suppress_scope says; \"-\" for the global list)\n"},
+	{"bounces",
+	 "usage: postmillctl bounces stats [SENDER]\n"
+	 "  bounce and complaint counters recorded by postmill-bounce, overall or for SENDER\n"},
+};
+
+/* ctl_help_list - the commands, one line each */
+void
+ctl_help_list(FILE *fp)
+{
+	fprintf(fp, "usage: postmillctl [-c config] COMMAND ...\n"
+		"       postmillctl help [COMMAND]   (or COMMAND --help)\n");
+	for (size_t i = 0; i < sizeof(ctl_help_table) / sizeof(ctl_help_table[0]); i++) {
+		const char *u = ctl_help_table[i].usage + strlen("usage: ");
+		size_t	n = strcspn(u, "\n");
+
+		fprintf(fp, "  %.*s\n", (int)n, u);
+	}
+}
+
+/* ctl_help_command - one command's usage to stdout: 0, or 2 when unknown */
+int
+ctl_help_command(const char *command)
+{
+	for (size_t i = 0; i < sizeof(ctl_help_table) / sizeof(ctl_help_table[0]); i++)
+		if (strcmp(ctl_help_table[i].command, command) == 0) {
+			fputs(ctl_help_table[i].usage, stdout);
+			return 0;
+		}
+	fprintf(stderr, "postmillctl: %s: no such command\n", command);
+	ctl_help_list(stderr);
+	return 2;
+}
+
+/* ctl_help_wanted - does any argument ask for help */
+bool
+ctl_help_wanted(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return false;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
