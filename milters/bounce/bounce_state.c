@@ -19,6 +19,7 @@
 #include "addr.h"
 #include "bounce.h"
 #include "redis_common.h"
+#include "redis_persist.h"
 #include "xalloc.h"
 
 /* bounce_state_free - release a loaded state */
@@ -122,4 +123,12 @@ bounce_state_describe(const void *state, FILE *fp)
 	fprintf(fp, "bounce reference header %s, %zu feedback-loop address%s, "
 		"Feedback-ID %s\n", st->conf->ref ? "on" : "off", st->nfbl,
 		st->nfbl == 1 ? "" : "es", st->fbid.n > 0 ? "on" : "off");
+	{
+		/* quotas, overrides and suppressions must survive a Redis restart */
+		char	text[256];
+		int	rc = redis_persistence(st->pool, text, sizeof(text));
+
+		fprintf(fp, "%sredis persistence: %s\n", rc == 0 ? "WARNING: " : rc < 0 ? "note: " : "",
+			text);
+	}
 }

@@ -16,6 +16,7 @@
 
 #include "limit.h"
 #include "redis_common.h"
+#include "redis_persist.h"
 #include "xalloc.h"
 
 /* limit_state_free - release a loaded state */
@@ -88,4 +89,12 @@ limit_state_describe(const void *state, FILE *fp)
 	fprintf(fp, "%zu rule%s, %zu exemption%s, redis %s\n", st->rules->nrules,
 		st->rules->nrules == 1 ? "" : "s", nex, nex == 1 ? "" : "s",
 		redis_pool_server(st->pool));
+	{
+		/* quotas, overrides and suppressions must survive a Redis restart */
+		char	text[256];
+		int	rc = redis_persistence(st->pool, text, sizeof(text));
+
+		fprintf(fp, "%sredis persistence: %s\n", rc == 0 ? "WARNING: " : rc < 0 ? "note: " : "",
+			text);
+	}
 }

@@ -187,3 +187,51 @@ class FailoverTest(h.E2ETestCase):
         self.assertLessEqual(over, THREADS, 'over-admission beyond the in-flight bound')
         for m in milters:
             self.assertRegex(m.log(), r'redis sentinel:%s@\S+: master is 127\.0\.0\.1:\d+' % MASTER)
+
+
+class PersistenceCheckTest(h.E2ETestCase):
+    """postmillctl redis check and -n tell an operator when Redis would lose postmill's state."""
+
+    def check(self, redis, extra=''):
+        conf = self.wd.write('rc%d.conf' % redis.port, 'redis_server = 127.0.0.1:%d\n%s' % (redis.port, extra))
+        r = h.subprocess.run([h.binary('postmillctl'), '-c', conf, 'redis', 'check'], stdout=h.subprocess.PIPE,
+                             stderr=h.subprocess.STDOUT, timeout=60)
+        return r.returncode, r.stdout.decode(), conf
+
+    def test_redis_check(self):
+        bare = self.redis(name='bare')
+        rc, out, conf = self.check(bare)
+        self.assertEqual(rc, 1, out)
+        self.assertIn('reach: OK', out)
+        self.assertIn('role: OK: master', out)
+        self.assertIn('persistence: FAIL: neither AOF nor RDB', out)
+        # -n of a daemon that keeps state says it too
+        rules = self.wd.write('n.rules', 'r sasl messages quota=10/1d\n')
+        nconf = self.wd.write('n.conf', 'run_user =\nredis_server = 127.0.0.1:%d\nlimit_rules_file = %s\n'
+                              % (bare.port, rules))
+        r = h.subprocess.run([h.binary('postmill-limit'), '-n', '-c', nconf], stdout=h.subprocess.PIPE,
+                             stderr=h.subprocess.STDOUT, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn(b'WARNING: redis persistence: neither AOF nor RDB', r.stdout)
+
+        aof = self.redis(name='aof', extra_args=['--appendonly', 'yes', '--appendfsync', 'everysec'])
+        rc, out, _ = self.check(aof)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('persistence: OK: aof everysec', out)
+        self.assertIn('eviction: OK: noeviction', out)
+
+        evicting = self.redis(name='evict', extra_args=['--appendonly', 'yes', '--maxmemory-policy', 'allkeys-lru'])
+        rc, out, _ = self.check(evicting)
+        self.assertEqual(rc, 1, out)
+        self.assertIn('eviction: FAIL: maxmemory-policy allkeys-lru', out)
+
+        replica = self.redis(name='replica', extra_args=['--appendonly', 'yes', '--replicaof',
+                                                          '127.0.0.1 %d' % aof.port])
+        rc, out, _ = self.check(replica)
+        self.assertEqual(rc, 1, out)
+        self.assertIn('role: FAIL: slave', out)
+
+        bare.stop()
+        rc, out, _ = self.check(bare)
+        self.assertEqual(rc, 1, out)
+        self.assertIn('reach: FAIL', out)

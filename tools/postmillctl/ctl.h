@@ -21,6 +21,7 @@ extern const struct cfg_section *const ctl_sections[];
 extern const size_t ctl_nsections;
 
 int ctl_config(int argc, char **argv, const char *config_path);
+int ctl_redis(int argc, char **argv, const char *config_path);
 
 /* ctl_help.c */
 void ctl_help_list(FILE *fp);

@@ -55,6 +55,10 @@ static const struct {
 	 "       postmillctl suppress remove SENDER RCPT\n"
 	 "  SENDER: the sender whose list it is (its domain's or the global list,\n"
 	 "          as bounce_suppress_scope says; \"-\" for the global list)\n"},
+	{"redis",
+	 "usage: postmillctl redis check\n"
+	 "  is the configured Redis fit for postmill: reachable, a master, persisting (AOF),\n"
+	 "  and not evicting keys (maxmemory-policy noeviction); exit 1 when one is not\n"},
 	{"bounces",
 	 "usage: postmillctl bounces stats [SENDER]\n"
 	 "  bounce and complaint counters recorded by postmill-bounce, overall or for SENDER\n"},

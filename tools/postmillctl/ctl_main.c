@@ -47,6 +47,7 @@ static const struct {
 	{"spf", ctl_spf},
 	{"suppress", ctl_suppress},
 	{"bounces", ctl_bounces},
+	{"redis", ctl_redis},
 };
 
 /* ctl_usage - list the subcommands (a usage error: stderr) */
