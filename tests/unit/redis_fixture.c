@@ -57,9 +57,9 @@ redis_fixture_loopback(struct sockaddr_in *sin, unsigned port)
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
-/* redis_fixture_pick_port - a TCP port free on 127.0.0.1 just now */
-static unsigned
-redis_fixture_pick_port(void)
+/* redis_fixture_free_port - a TCP port free on 127.0.0.1 just now */
+unsigned
+redis_fixture_free_port(void)
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
@@ -261,7 +261,7 @@ redis_fixture_begin(struct redis_fixture *rf, unsigned flags,
 	for (int t = 0; t < REDIS_FIXTURE_TRIES; t++) {
 		int	rc;
 
-		if ((rf->port = redis_fixture_pick_port()) == 0) {
+		if ((rf->port = redis_fixture_free_port()) == 0) {
 			snprintf(err, errlen, "no free loopback port");
 			return -1;
 		}

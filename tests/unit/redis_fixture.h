@@ -67,6 +67,8 @@ struct redis_fixture {
 };
 
 bool	redis_fixture_available(void);
+/* a TCP port free on 127.0.0.1 just now (for a second listener) */
+unsigned redis_fixture_free_port(void);
 int	redis_fixture_start(struct redis_fixture *rf, unsigned flags,
 			    const char *password, char *err, size_t errlen);
 int	redis_fixture_start_with(struct redis_fixture *rf, unsigned flags,

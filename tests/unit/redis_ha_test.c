@@ -5,8 +5,9 @@
  *	unit tests of the Redis client's Sentinel and TLS support, against
  *	real redis-server and redis-sentinel processes
  * DESCRIPTION
- *	Tables first, no server needed: Sentinel server strings and the
- *	configurations that mix Sentinel, TLS and unix sockets.
+ *	A table first, no server needed: configurations that mix Sentinel,
+ *	TLS and unix sockets (Sentinel server strings are rows of
+ *	redis_test's server table).
  *
  *	Sentinel: one master, two replicas and three Sentinels (quorum 2),
  *	each a redis-server on 127.0.0.1 and a free port, started with
@@ -62,76 +63,6 @@
 /*
  * Tables.
  */
-struct sentinel_case {
-	const char	*name;
-	const char	*text;
-	const char	*want;		/* "NAME n host:port host:port...", or NULL */
-	const char	*why;		/* a piece of the reason, when refused */
-};
-
-static const struct sentinel_case sentinel_cases[] = {
-	{"one", "sentinel:mym@127.0.0.1:26380", "mym 1 127.0.0.1:26380", NULL},
-	{"default-port", "sentinel:mym@127.0.0.1", "mym 1 127.0.0.1:26379", NULL},
-	{"three-mixed", "sentinel:my.master-1_a@127.0.0.1:1,[::1]:2,192.0.2.7",
-	 "my.master-1_a 3 127.0.0.1:1 ::1:2 192.0.2.7:26379", NULL},
-	{"eight", "sentinel:m@127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,"
-	 "127.0.0.1:5,127.0.0.1:6,127.0.0.1:7,127.0.0.1:8",
-	 "m 8 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 127.0.0.1:4 127.0.0.1:5 "
-	 "127.0.0.1:6 127.0.0.1:7 127.0.0.1:8", NULL},
-	{"nine", "sentinel:m@127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,"
-	 "127.0.0.1:5,127.0.0.1:6,127.0.0.1:7,127.0.0.1:8,127.0.0.1:9",
-	 NULL, "too many Sentinels"},
-	{"no-at", "sentinel:mym", NULL, "expected sentinel:MASTER@"},
-	{"no-name", "sentinel:@127.0.0.1", NULL, "missing master name"},
-	{"bad-name", "sentinel:m!x@127.0.0.1", NULL, "master name may hold"},
-	{"long-name", "sentinel:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@127.0.0.1",
-	 NULL, "master name too long"},
-	{"empty-list", "sentinel:mym@", NULL, "empty Sentinel address"},
-	{"empty-item", "sentinel:mym@127.0.0.1,,127.0.0.2", NULL, "empty Sentinel address"},
-	{"trailing-comma", "sentinel:mym@127.0.0.1,", NULL, "empty Sentinel address"},
-	{"hostname", "sentinel:mym@sentinel.example:26379", NULL, "not a numeric IP"},
-	{"bad-port", "sentinel:mym@127.0.0.1:99999", NULL, "port out of range"},
-	{"v6-no-brackets", "sentinel:mym@::1:26379", NULL, "in brackets"},
-	{"blank", "sentinel:my m@127.0.0.1", NULL, "blank"},
-	{"list-without-sentinel", "127.0.0.1:1,127.0.0.1:2", NULL, "sentinel:MASTER@"},
-};
-
-/* test_parse_sentinel - Sentinel server strings, accepted and refused */
-static void
-test_parse_sentinel(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < NELEM(sentinel_cases); i++) {
-		const struct sentinel_case *c = &sentinel_cases[i];
-		struct redis_server s;
-		const char *why = NULL;
-		char	got[512] = "";
-		int	rc = redis_conf_parse_server(c->text, &s, &why);
-
-		if (rc == 0 && s.transport == REDIS_TRANSPORT_SENTINEL) {
-			size_t	len = (size_t)snprintf(got, sizeof(got), "%s %u",
-						       s.master_name, s.nsentinels);
-
-			for (unsigned k = 0; k < s.nsentinels && len < sizeof(got); k++)
-				len += (size_t)snprintf(got + len, sizeof(got) - len, " %s:%d",
-							s.sentinels[k].host, s.sentinels[k].port);
-		} else if (rc == 0) {
-			snprintf(got, sizeof(got), "not a Sentinel group (transport %d)",
-				 (int)s.transport);
-		}
-		if (c->want != NULL && rc != 0)
-			tcase_bad(c->name, "got error \"%s\", want \"%s\"", why, c->want);
-		else if (c->want != NULL && strcmp(got, c->want) != 0)
-			tcase_bad(c->name, "got \"%s\", want \"%s\"", got, c->want);
-		else if (c->want == NULL && rc == 0)
-			tcase_bad(c->name, "got \"%s\", want error \"%s\"", got, c->why);
-		else if (c->want == NULL && (why == NULL || strstr(why, c->why) == NULL))
-			tcase_bad(c->name, "got error \"%s\", want \"...%s...\"",
-				  why ? why : "(null)", c->why);
-	}
-	tcase_done();
-}
-
 struct ha_conf_case {
 	const char	*name;
 	const char	*server;
@@ -266,27 +197,6 @@ ha_role(const char *addr, char *out, size_t len)
 	redis_pool_free(p);
 }
 
-/* ha_free_port - a TCP port free on 127.0.0.1 just now */
-static unsigned
-ha_free_port(void)
-{
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	unsigned port = 0;
-	int	fd;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0
-	    && getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
-		port = ntohs(sin.sin_port);
-	close(fd);
-	return port;
-}
-
 /*
  * Sentinel: one master, two replicas, three Sentinels.
  */
@@ -397,7 +307,7 @@ test_sentinel_finds_master(void **state)
 	struct redis_pool *p, *direct;
 	const char *err = NULL;
 	char	dead_first[300];
-	unsigned dead = ha_free_port();
+	unsigned dead = redis_fixture_free_port();
 
 	(void)state;
 	need_sentinel();
@@ -683,7 +593,7 @@ tls_setup(void **state)
 		snprintf(tls_err, sizeof(tls_err), "openssl failed: see %s/openssl.log", tls_dir);
 		return 0;
 	}
-	if ((port = ha_free_port()) == 0) {
+	if ((port = redis_fixture_free_port()) == 0) {
 		snprintf(tls_err, sizeof(tls_err), "no free port");
 		return 0;
 	}
@@ -837,7 +747,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tables[] = {
-		cmocka_unit_test(test_parse_sentinel),
 		cmocka_unit_test(test_conf_ha),
 	};
 	const struct CMUnitTest sentinel[] = {

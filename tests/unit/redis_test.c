@@ -4,7 +4,7 @@
  * SUMMARY
  *	unit tests for the Redis client (common/redis.c) against real servers
  * DESCRIPTION
- *	Tables first, no server needed: server strings (accepted with their
+ *	Tables first, no server needed: server strings, Sentinel groups too (accepted with their
  *	parts, rejected with a piece of the reason), whole configurations,
  *	redis_key() escaping, redis_script_sha1().
  *
@@ -288,7 +288,7 @@ count_lines(const char *text, const char *needle)
 struct server_case {
 	const char	*name;
 	const char	*text;
-	const char	*want;		/* "tcp HOST PORT", "unix PATH", or NULL */
+	const char	*want;		/* "tcp HOST PORT", "unix PATH", "sentinel NAME N HOST:PORT...", or NULL */
 	const char	*why;		/* piece of the reason when rejected */
 };
 
@@ -344,6 +344,31 @@ static const struct server_case server_cases[] = {
 	{"newline", "127.0.0.1:6379\n", NULL, "blank"},
 	{"utf8", "127.0.0.1:６３７９", NULL, "non-ASCII"},
 	{"two-servers", "127.0.0.1:6379,127.0.0.2:6379", NULL, "one server only"},
+	/* Sentinel groups: sentinel:MASTER@ADDR:PORT,... */
+	{"sentinel-one", "sentinel:mym@127.0.0.1:26380", "sentinel mym 1 127.0.0.1:26380", NULL},
+	{"sentinel-default-port", "sentinel:mym@127.0.0.1", "sentinel mym 1 127.0.0.1:26379", NULL},
+	{"sentinel-three-mixed", "sentinel:my.master-1_a@127.0.0.1:1,[::1]:2,192.0.2.7",
+	 "sentinel my.master-1_a 3 127.0.0.1:1 ::1:2 192.0.2.7:26379", NULL},
+	{"sentinel-eight", "sentinel:m@127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,"
+	 "127.0.0.1:5,127.0.0.1:6,127.0.0.1:7,127.0.0.1:8",
+	 "sentinel m 8 127.0.0.1:1 127.0.0.1:2 127.0.0.1:3 127.0.0.1:4 127.0.0.1:5 "
+	 "127.0.0.1:6 127.0.0.1:7 127.0.0.1:8", NULL},
+	{"sentinel-nine", "sentinel:m@127.0.0.1:1,127.0.0.1:2,127.0.0.1:3,127.0.0.1:4,"
+	 "127.0.0.1:5,127.0.0.1:6,127.0.0.1:7,127.0.0.1:8,127.0.0.1:9",
+	 NULL, "too many Sentinels"},
+	{"no-at", "sentinel:mym", NULL, "expected sentinel:MASTER@"},
+	{"no-name", "sentinel:@127.0.0.1", NULL, "missing master name"},
+	{"bad-name", "sentinel:m!x@127.0.0.1", NULL, "master name may hold"},
+	{"long-name", "sentinel:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@127.0.0.1",
+	 NULL, "master name too long"},
+	{"empty-list", "sentinel:mym@", NULL, "empty Sentinel address"},
+	{"empty-item", "sentinel:mym@127.0.0.1,,127.0.0.2", NULL, "empty Sentinel address"},
+	{"trailing-comma", "sentinel:mym@127.0.0.1,", NULL, "empty Sentinel address"},
+	{"hostname", "sentinel:mym@sentinel.example:26379", NULL, "not a numeric IP"},
+	{"bad-port", "sentinel:mym@127.0.0.1:99999", NULL, "port out of range"},
+	{"v6-no-brackets", "sentinel:mym@::1:26379", NULL, "in brackets"},
+	{"sentinel-blank", "sentinel:my m@127.0.0.1", NULL, "blank"},
+	{"list-without-sentinel", "127.0.0.1:1,127.0.0.1:2", NULL, "sentinel:MASTER@"},
 };
 
 /* test_parse_server - server strings, accepted and rejected */
@@ -355,13 +380,21 @@ test_parse_server(void **state)
 		const struct server_case *c = &server_cases[i];
 		struct redis_server s;
 		const char *why = NULL;
-		char	got[160];
+		char	got[512];
 		int	rc = redis_conf_parse_server(c->text, &s, &why);
 
-		if (rc == 0 && s.transport == REDIS_TRANSPORT_TCP)
+		if (rc == 0 && s.transport == REDIS_TRANSPORT_TCP) {
 			snprintf(got, sizeof(got), "tcp %s %d", s.host, s.port);
-		else if (rc == 0)
+		} else if (rc == 0 && s.transport == REDIS_TRANSPORT_SENTINEL) {
+			size_t	len = (size_t)snprintf(got, sizeof(got), "sentinel %s %u",
+						       s.master_name, s.nsentinels);
+
+			for (unsigned k = 0; k < s.nsentinels && len < sizeof(got); k++)
+				len += (size_t)snprintf(got + len, sizeof(got) - len, " %s:%d",
+							s.sentinels[k].host, s.sentinels[k].port);
+		} else if (rc == 0) {
 			snprintf(got, sizeof(got), "unix %s", s.path);
+		}
 		if (c->want != NULL && rc != 0)
 			tcase_bad(c->name, "got error \"%s\", want \"%s\"", why, c->want);
 		else if (c->want != NULL && strcmp(got, c->want) != 0)
