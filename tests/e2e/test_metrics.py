@@ -57,8 +57,15 @@ class Prometheus(h._Service):
         argv = [PROMETHEUS, '--config.file=' + conf, '--storage.tsdb.path=' + os.path.join(self.dir, 'data'),
                 '--web.listen-address=127.0.0.1:%d' % self.port, '--log.level=warn']
         self._spawn(argv, os.path.join(self.dir, 'prometheus.log'), cwd=self.dir)
-        self._wait_ready(lambda: h.port_open(self.port), timeout, 'prometheus on port %d' % self.port)
+        # the port opens before the storage is ready: /-/ready says 503 until it is
+        self._wait_ready(self._ready, timeout, 'prometheus ready on port %d' % self.port)
         return self
+
+    def _ready(self):
+        try:
+            return http_get('http://127.0.0.1:%d/-/ready' % self.port)[0] == 200
+        except OSError:
+            return False
 
     def check_expr(self, expr):
         """Prometheus' own verdict on EXPR: None when it evaluates, else the error text."""
