@@ -37,7 +37,7 @@ endif
 MILTER_ENGINE ?= postmill
 PKGS      := milter libcrypto opendkim cmocka libidn2 hiredis json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs libcrypto opendkim libidn2 hiredis json-c)
+PKG_LIBS   := $(shell pkg-config --libs libcrypto opendkim libidn2 hiredis json-c zlib)
 ifeq ($(MILTER_ENGINE),libmilter)
   PKG_LIBS += $(shell pkg-config --libs milter)
   ENGINE_SRC :=

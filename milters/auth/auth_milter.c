@@ -57,6 +57,7 @@
 #include "auth_from.h"
 #include "auth_milter.h"
 #include "auth_policy.h"
+#include "auth_record.h"
 #include "auth_report.h"
 #include "auth_spf.h"
 #include "log.h"
@@ -425,6 +426,20 @@ auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v
 	return SMFIS_CONTINUE;
 }
 
+/* auth_eom_record - count the message for DMARC aggregate reports */
+static void
+auth_eom_record(const struct auth_conn *c, const struct auth_record_in *in,
+		const char *qid)
+{
+	const struct auth_conf *conf = c->snap->conf;
+	struct auth_record_store_conf sc = {
+		conf->report_key_prefix, (long)(conf->report_retention / 1000),
+		conf->report_max_rows,
+	};
+
+	auth_record_message(auth_state_of(c)->report_pool, &sc, in, time(NULL), qid);
+}
+
 /* auth_xxfi_eom - evaluate, rewrite the header, apply, log */
 static sfsistat
 auth_xxfi_eom(SMFICTX *ctx)
@@ -561,6 +576,15 @@ auth_xxfi_eom(SMFICTX *ctx)
 		dr.record_domain[0] ? dr.record_domain : "-", spflog, helolog, dkimlog,
 		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
 		c->nremove, nqueries);
+	if (st->report_pool != NULL && pin.dmarc_done) {
+		struct auth_record_in ri = {
+			c->client.addr, c->spf.done ? &c->spf : NULL, sigs, nsigs,
+			from.domain, &dr, pin.dmarc, &v, conf->dry_run,
+			conf->dmarc_org_domain == AUTH_DMARC_ORG_PSL,
+		};
+
+		auth_eom_record(c, &ri, qid);
+	}
 	rc = auth_apply(ctx, c, &v, from.domain, spf_domain);
 	auth_conn_end_message(c);
 	return rc;
