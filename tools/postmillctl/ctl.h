@@ -19,6 +19,7 @@ extern const size_t ctl_nsections;
 
 int ctl_config(int argc, char **argv, const char *config_path);
 int ctl_dkim(int argc, char **argv, const char *config_path);
+int ctl_dmarc(int argc, char **argv, const char *config_path);
 int ctl_quota(int argc, char **argv, const char *config_path);
 int ctl_spf(int argc, char **argv, const char *config_path);
 int ctl_suppress(int argc, char **argv, const char *config_path);

@@ -6,6 +6,7 @@
  * SYNOPSIS
  *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
+ *	postmillctl [-c config] dmarc report [--dry-run DIR] [--day DAY] [--resend]
  *	postmillctl [-c config] quota show|set|reset|list ...
  *	postmillctl [-c config] spf check|batch ...
  *	postmillctl [-c config] suppress list|check|add|remove ...
@@ -41,6 +42,7 @@ static const struct {
 } ctl_commands[] = {
 	{"config", ctl_config, "config [-n|-d|check|example|man SECTION]  show or check postmill.conf"},
 	{"dkim", ctl_dkim, "dkim keygen|check ...                     DKIM keys and their DNS records"},
+	{"dmarc", ctl_dmarc, "dmarc report [--dry-run DIR] [--day D]    send DMARC aggregate reports (RFC 9990)"},
 	{"quota", ctl_quota, "quota show|set|reset|list ...            per-sender limits in Redis"},
 	{"spf", ctl_spf, "spf check|batch ...                       evaluate SPF (RFC 7208) against DNS"},
 	{"suppress", ctl_suppress, "suppress list|check|add|remove ...       postmill-bounce suppression list"},
