@@ -260,6 +260,13 @@ class DmarcReportTest(h.E2ETestCase):
         self.assertEqual(sum(r['count'] for r in self.rows(xml)[1]), 1)
         self.assertGreater(len(by_rcpt['agg@big.rp.test'][0].raw), 1024)
 
+        # sent: the rows go a day later, the mark stays with the day's data
+        for day in self.days:
+            ttl = int(self.redis.cli('TTL', 'pmdmarc:{%s}rows:own.rp.test' % day))
+            self.assertTrue(0 < ttl <= 86400, ttl)
+            ttl = int(self.redis.cli('TTL', 'pmdmarc:{%s}sent:own.rp.test' % day))
+            self.assertGreater(ttl, 86400)
+
         # a day is reported once
         n = len(self.reports())
         out = self.ctl()
@@ -274,6 +281,23 @@ class DmarcReportTest(h.E2ETestCase):
         self.assertEqual(len(again), 1)
         self.assertEqual(again[0].message()['Message-ID'].strip(), '<%s>' % rid)
         self.assertEqual(self.parse(again[0])[1], own_name)
+
+    def test_3_redis_down_mail_flows(self):
+        self.redis.stop()
+        try:
+            r = self.send('own.rp.test')
+            self.assertTrue(r.accepted, r)
+            r2 = self.send('own.rp.test', addr='192.0.2.20')
+            self.assertEqual(r2.data[0], 550, r2)       # the verdict is unchanged
+            self.milter.wait_log(r'%s: auth: report: not recorded: redis 127\.0\.0\.1:%d: '
+                                 r'.*mail is not affected' % (r.queue_id, self.redis.port))
+            self.delivered_to_sink(r.queue_id)
+        finally:
+            self.redis.start()
+
+    def delivered_to_sink(self, qid):
+        h.wait_until(lambda: any(('id %s' % qid).encode() in d.raw for d in self.sink.messages()),
+                     what='delivery of %s' % qid)
 
 
 if __name__ == '__main__':

@@ -28,8 +28,10 @@
  *	   signed by postmill-dkim like any other mail, and mark the domain's
  *	   day sent (PREFIX{D}sent:DOMAIN, the Report-ID, expiring with the
  *	   day's data): a day is reported once, and a second run the same day
- *	   sends nothing. --resend ignores the mark (same file name and
- *	   Report-ID, as RFC 9990 3.5.2 asks of a re-sent report).
+ *	   sends nothing. The rows of a sent day expire a day later (not
+ *	   auth_report_retention later): --resend, which ignores the mark
+ *	   (same file name and Report-ID, as RFC 9990 asks of a re-sent
+ *	   report), works for a day after sending.
  *	--dry-run DIR writes REPORT-FILE (the .xml.gz) and REPORT-FILE.eml
  *	(the message) into DIR instead of sending, and marks nothing.
  *
@@ -403,18 +405,35 @@ cd_write(const char *dir, const char *file, const char *suffix, const void *data
 	return rc;
 }
 
-/* cd_mark - the domain's day is done */
+/*
+ * cd_mark - the domain's day is done: the sent mark lives as long as the
+ * day's other keys; the rows, no longer needed, only one more day (enough
+ * for --resend), so that a sent day stops taking Redis memory long before
+ * auth_report_retention, which exists for the days not yet sent.
+ */
 static void
 cd_mark(struct cd *d, const char *day, const char *domain, const char *rid)
 {
-	char *key = cd_key(d, day, "sent:", domain);
-	char ttl[24];
+	char *key = cd_key(d, day, "sent:", domain), *rows = cd_key(d, day, "rows:", domain);
+	char ttl[24], keep[24];
 	const char *argv[] = {"SET", key, rid, "EX", ttl};
+	const char *ttl_argv[] = {"TTL", rows};
+	const char *exp_argv[] = {"EXPIRE", rows, keep};
 	redisReply *r;
 
 	snprintf(ttl, sizeof(ttl), "%lld", d->conf->report_retention / 1000);
+	snprintf(keep, sizeof(keep), "%d", CD_DAY);
 	if ((r = cd_cmd(d, 5, argv)) != NULL)
 		freeReplyObject(r);
+	if ((r = cd_cmd(d, 2, ttl_argv)) != NULL) {
+		if (r->type == REDIS_REPLY_INTEGER && r->integer > CD_DAY) {
+			freeReplyObject(r);
+			r = cd_cmd(d, 3, exp_argv);
+		}
+		if (r)
+			freeReplyObject(r);
+	}
+	free(rows);
 	free(key);
 }
 
