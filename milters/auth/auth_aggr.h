@@ -10,12 +10,12 @@
  *	The pure half of "postmillctl dmarc report" (tools/postmillctl/
  *	ctl_dmarc.c does the Redis, DNS and sendmail I/O).
  *
- *	auth_aggr_xml() writes one report (RFC 9990 section 3.1, the schema
+ *	auth_aggr_xml() writes one report (RFC 9990 "Aggregate Reports", the schema
  *	of its Appendix A, namespace urn:ietf:params:xml:ns:dmarc-2.0):
  *	version 1.0; report_metadata (org_name, email, report_id,
  *	date_range, generator); policy_published (domain,
  *	discovery_method, p, sp, np, adkim, aspf, testing: the values in
- *	effect, defaults filled in as 3.1.1.4 says); one record per row,
+ *	effect, defaults filled in as "policy_published" says); one record per row,
  *	with its count. Text is escaped for XML (& < > " '); a value that is
  *	not valid UTF-8 has its non-ASCII bytes replaced by '?', so the
  *	document always parses. Rows come out in the order given. Returns
@@ -29,12 +29,12 @@
  *
  *	auth_aggr_unique_id() is the report's unique-id: 16 lowercase hex
  *	digits of SHA-256 over receiver, policy domain and begin, so a report
- *	sent again has the same file name and Report-ID (3.5.2: a re-sent
+ *	sent again has the same file name and Report-ID ("Email": a re-sent
  *	report MUST use the same filename). auth_aggr_report_id() is
- *	"UNIQUEID@RECEIVER" (3.5.1 ridfmt). auth_aggr_filename() is
- *	"receiver!policy-domain!begin!end!unique-id.xml.gz" (3.5.2).
+ *	"UNIQUEID@RECEIVER" ("Definition of Report-ID", ridfmt). auth_aggr_filename() is
+ *	"receiver!policy-domain!begin!end!unique-id.xml.gz" ("Email").
  *
- *	auth_aggr_message() writes the RFC 5322 / MIME message (3.5.2):
+ *	auth_aggr_message() writes the RFC 5322 / MIME message ("Email"):
  *	From, To (each address), Subject "Report Domain: D Submitter: R
  *	Report-ID: <ID>" folded at its spaces, Date (now), Message-ID
  *	<ID>, Auto-Submitted: auto-generated (RFC 3834), multipart/mixed
@@ -46,13 +46,13 @@
  *	bytes, untrusted) into at most max URIs: the record must start with
  *	v=DMARC1 (RFC 9989 4.7); rua is a comma-separated list; only mailto:
  *	URIs are used (the only scheme RFC 9990 defines), others and
- *	malformed ones are skipped (3.5: "SHOULD be ignored"). A URI may end
+ *	malformed ones are skipped ("Report Delivery": "SHOULD be ignored"). A URI may end
  *	in "!" SIZE with an optional unit k, m, g or t (RFC 7489 6.2, still
  *	published by many domains): the report is not sent to that URI when
  *	the message is larger. %XX escapes in the address are decoded.
  *	Returns the count, 0 when the record has no usable rua, -1 when it is
  *	not a DMARC record (*why). auth_aggr_is_dmarc1() says whether a TXT
- *	record starts with the v=DMARC1 tag (RFC 9990 4, step 6).
+ *	record starts with the v=DMARC1 tag (RFC 9990 section 4, step 6).
  * THREAD SAFETY
  *	Reentrant.
  *--*/

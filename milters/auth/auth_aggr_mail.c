@@ -2,7 +2,7 @@
  * NAME
  *	auth_aggr_mail 3
  * SUMMARY
- *	a DMARC aggregate report as a file and as a message (RFC 9990 3.5)
+ *	a DMARC aggregate report as a file and as a message (RFC 9990 "Report Delivery")
  * DESCRIPTION
  *	See auth_aggr.h: gzip, unique-id, Report-ID, file name, the MIME
  *	message. Pure (the message takes now).

@@ -2,7 +2,7 @@
  * NAME
  *	auth_aggr_rua 3
  * SUMMARY
- *	the rua destinations of a DMARC record (RFC 9989 4.7, RFC 9990 3.5)
+ *	the rua destinations of a DMARC record (RFC 9989 4.7, RFC 9990 "Report Delivery")
  * DESCRIPTION
  *	See auth_aggr.h. A parser of untrusted DNS text: (text, len), no NUL
  *	needed, every copy bounded. Tag-list syntax as RFC 6376 3.2 (tags

@@ -2,7 +2,7 @@
  * NAME
  *	auth_aggr_xml 3
  * SUMMARY
- *	the XML document of one DMARC aggregate report (RFC 9990 3.1)
+ *	the XML document of one DMARC aggregate report (RFC 9990 "Aggregate Reports")
  * DESCRIPTION
  *	See auth_aggr.h. The element order is the schema's (Appendix A):
  *	the sequences of feedback, record, row, policy_evaluated and
@@ -151,7 +151,7 @@ ax_record(struct ax_buf *b, const struct auth_aggr_row *ar)
 	}
 	ax_add(b, "      </policy_evaluated>\n    </row>\n    <identifiers>\n");
 	ax_text(b, "      ", "header_from", r->header_from);
-	/* RFC 9990 3.1.1.9: may be present and empty for the null reverse-path */
+	/* RFC 9990 "identifiers": may be present and empty for the null reverse-path */
 	ax_text(b, "      ", "envelope_from", r->envelope_from);
 	ax_add(b, "    </identifiers>\n    <auth_results>\n");
 	for (i = 0; i < r->ndkim; i++) {

@@ -105,7 +105,7 @@ static const struct cfg_param auth_params[] = {
 	{"auth_report_sendmail", CFG_STR, "/usr/sbin/sendmail", A(report_sendmail), 0, 0, NULL, NULL,
 	 "Sendmail program that takes the report messages (run as: PROGRAM -t -oi -f auth_report_from)."},
 	{"auth_report_max_uris", CFG_INT, "2", A(report_max_uris), 1, 10, NULL, NULL,
-	 "rua URIs of one domain that get its report (RFC 9990 3.5: each remaining URI, up to the receiver's limit)."},
+	 "rua URIs of one domain that get its report (RFC 9990, Report Delivery: each remaining URI, up to the receiver's limit)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

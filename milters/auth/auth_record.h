@@ -7,7 +7,7 @@
  * SYNOPSIS
  *	#include "auth_record.h"
  * DESCRIPTION
- *	An aggregate report (RFC 9990 section 3) is one XML document per
+ *	An aggregate report (RFC 9990, "Aggregate Reports") is one XML document per
  *	Policy Domain and day; each "record" element is one distinct
  *	combination of source IP, identifiers, DMARC evaluation and SPF/DKIM
  *	results, with the number of messages that had it. So postmill-auth
@@ -22,7 +22,7 @@
  *	is not a numeric IP address (a local submission: source_ip is
  *	required). What the row holds:
  *	- source_ip, header_from (the From domain), envelope_from (the MAIL
- *	  FROM domain, "" for the null reverse-path, RFC 9990 3.1.1.9);
+ *	  FROM domain, "" for the null reverse-path, RFC 9990, "identifiers");
  *	- policy_evaluated: disposition (what was done: reject, quarantine,
  *	  none; "pass" for a DMARC pass under an enforcing policy, as the
  *	  schema's ActionDispositionType says), dkim and spf (aligned pass or
@@ -34,7 +34,7 @@
  *	- auth_results: spf (the MAIL FROM identity, or postmaster@HELO for
  *	  the null sender, RFC 7208 2.4; scope mfrom) unless SPF was not
  *	  checked, and up to AUTH_RECORD_SIGS_MAX dkim results in the order
- *	  RFC 9990 3.1.3 prefers: passes with d= equal to the From domain,
+ *	  RFC 9990 prefers ("DKIM Signatures in Aggregate Reports"): passes with d= equal to the From domain,
  *	  the aligned pass, other passes, then the rest.
  *
  *	auth_record_row_format() writes a row as one line of text, the Redis
@@ -57,7 +57,7 @@
  *	Redis (auth_record_store()): per UTC day D and Policy Domain P,
  *	  PREFIX{D}rows:P	hash: row text -> message count
  *	  PREFIX{D}domains	hash: P -> policy text (the last one seen: RFC
- *				9990 3.3, "the final configuration observed")
+ *				9990: "the final configuration observed")
  *	  PREFIX{D}nrows	distinct rows of the day, all domains
  *	  PREFIX{D}dropped	messages not counted: the day had max_rows rows
  *	  PREFIX{D}sent:P	set by postmillctl once P's report for D is sent

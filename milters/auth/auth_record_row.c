@@ -49,7 +49,7 @@ ar_p(enum auth_dmarc_p p, const char *fallback)
 	return p == AUTH_DMARC_P_UNSET ? fallback : auth_dmarc_p_name(p);
 }
 
-/* ar_dkim_rank - RFC 9990 3.1.3 preference: lower goes first */
+/* ar_dkim_rank - RFC 9990 "DKIM Signatures in Aggregate Reports" order: lower goes first */
 static int
 ar_dkim_rank(const struct auth_dkim_sig *s, const struct auth_record_in *in)
 {
