@@ -19,7 +19,11 @@
  *	with its count. Text is escaped for XML (& < > " '); a value that is
  *	not valid UTF-8 has its non-ASCII bytes replaced by '?', so the
  *	document always parses. Rows come out in the order given. Returns
- *	the document (caller frees), its length in *len.
+ *	the document (caller frees), its length in *len. The same document
+ *	one record at a time, so that a domain with many rows never needs
+ *	them all parsed at once: auth_aggr_doc_new() (metadata and policy),
+ *	auth_aggr_doc_record() per row, auth_aggr_doc_end() (frees the
+ *	handle, returns the text as auth_aggr_xml()).
  *
  *	auth_aggr_escape() is that escaping into out (size bytes, always
  *	NUL-terminated); returns the length it needed (as snprintf).
@@ -108,6 +112,13 @@ char	*auth_aggr_xml(const struct auth_aggr_meta *m,
 		       const struct auth_record_policy *pol,
 		       const struct auth_aggr_row *rows, size_t nrows,
 		       size_t *len);
+struct auth_aggr_doc;
+struct auth_aggr_doc *auth_aggr_doc_new(const struct auth_aggr_meta *m,
+				       const struct auth_record_policy *pol);
+void	auth_aggr_doc_record(struct auth_aggr_doc *doc,
+			     const struct auth_record_row *row,
+			     unsigned long long count);
+char	*auth_aggr_doc_end(struct auth_aggr_doc *doc, size_t *len);
 size_t	auth_aggr_escape(const char *s, char *out, size_t size);
 int	auth_aggr_gzip(const char *data, size_t len, unsigned char **out,
 		       size_t *outlen, const char **why);

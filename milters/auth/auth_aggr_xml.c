@@ -131,14 +131,13 @@ ax_text(struct ax_buf *b, const char *indent, const char *name, const char *text
 
 /* ax_record - one record element */
 static void
-ax_record(struct ax_buf *b, const struct auth_aggr_row *ar)
+ax_record(struct ax_buf *b, const struct auth_record_row *r, unsigned long long count)
 {
-	const struct auth_record_row *r = &ar->row;
 	size_t i;
 
 	ax_add(b, "  <record>\n    <row>\n");
 	ax_text(b, "      ", "source_ip", r->source_ip);
-	ax_add(b, "      <count>%llu</count>\n      <policy_evaluated>\n", ar->count);
+	ax_add(b, "      <count>%llu</count>\n      <policy_evaluated>\n", count);
 	ax_text(b, "        ", "disposition", r->disposition);
 	ax_add(b, "        <dkim>%s</dkim>\n        <spf>%s</spf>\n",
 	       r->dkim_aligned ? "pass" : "fail", r->spf_aligned ? "pass" : "fail");
@@ -171,37 +170,72 @@ ax_record(struct ax_buf *b, const struct auth_aggr_row *ar)
 	ax_add(b, "    </auth_results>\n  </record>\n");
 }
 
+struct auth_aggr_doc {
+	struct ax_buf b;
+};
+
+/* auth_aggr_doc_new - the document up to the first record */
+struct auth_aggr_doc *
+auth_aggr_doc_new(const struct auth_aggr_meta *m, const struct auth_record_policy *pol)
+{
+	struct auth_aggr_doc *doc = xcalloc(1, sizeof(*doc));
+	struct ax_buf *b = &doc->b;
+
+	b->s = xmalloc(4096);
+	b->size = 4096;
+	b->s[0] = '\0';
+	ax_add(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	       "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">\n"
+	       "  <version>1.0</version>\n  <report_metadata>\n");
+	ax_text(b, "    ", "org_name", m->org_name);
+	ax_text(b, "    ", "email", m->email);
+	ax_text(b, "    ", "report_id", m->report_id);
+	ax_add(b, "    <date_range>\n      <begin>%lld</begin>\n      <end>%lld</end>\n"
+	       "    </date_range>\n", m->begin, m->end);
+	if (m->generator != NULL)
+		ax_text(b, "    ", "generator", m->generator);
+	ax_add(b, "  </report_metadata>\n  <policy_published>\n");
+	ax_text(b, "    ", "domain", pol->domain);
+	ax_add(b, "    <discovery_method>%s</discovery_method>\n",
+	       pol->psl ? "psl" : "treewalk");
+	ax_text(b, "    ", "p", pol->p);
+	ax_text(b, "    ", "sp", pol->sp);
+	ax_text(b, "    ", "np", pol->np);
+	ax_add(b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n    <testing>%c</testing>\n"
+	       "  </policy_published>\n", pol->adkim, pol->aspf, pol->testing);
+	return doc;
+}
+
+/* auth_aggr_doc_record - one record */
+void
+auth_aggr_doc_record(struct auth_aggr_doc *doc, const struct auth_record_row *row,
+		     unsigned long long count)
+{
+	ax_record(&doc->b, row, count);
+}
+
+/* auth_aggr_doc_end - close the document; frees doc, returns the text */
+char *
+auth_aggr_doc_end(struct auth_aggr_doc *doc, size_t *len)
+{
+	char *s;
+
+	ax_add(&doc->b, "</feedback>\n");
+	*len = doc->b.len;
+	s = doc->b.s;
+	free(doc);
+	return s;
+}
+
 /* auth_aggr_xml - see auth_aggr.h */
 char *
 auth_aggr_xml(const struct auth_aggr_meta *m, const struct auth_record_policy *pol,
 	      const struct auth_aggr_row *rows, size_t nrows, size_t *len)
 {
-	struct ax_buf b = {xmalloc(4096), 0, 4096};
+	struct auth_aggr_doc *doc = auth_aggr_doc_new(m, pol);
 	size_t i;
 
-	b.s[0] = '\0';
-	ax_add(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-	       "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">\n"
-	       "  <version>1.0</version>\n  <report_metadata>\n");
-	ax_text(&b, "    ", "org_name", m->org_name);
-	ax_text(&b, "    ", "email", m->email);
-	ax_text(&b, "    ", "report_id", m->report_id);
-	ax_add(&b, "    <date_range>\n      <begin>%lld</begin>\n      <end>%lld</end>\n"
-	       "    </date_range>\n", m->begin, m->end);
-	if (m->generator != NULL)
-		ax_text(&b, "    ", "generator", m->generator);
-	ax_add(&b, "  </report_metadata>\n  <policy_published>\n");
-	ax_text(&b, "    ", "domain", pol->domain);
-	ax_add(&b, "    <discovery_method>%s</discovery_method>\n",
-	       pol->psl ? "psl" : "treewalk");
-	ax_text(&b, "    ", "p", pol->p);
-	ax_text(&b, "    ", "sp", pol->sp);
-	ax_text(&b, "    ", "np", pol->np);
-	ax_add(&b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n    <testing>%c</testing>\n"
-	       "  </policy_published>\n", pol->adkim, pol->aspf, pol->testing);
 	for (i = 0; i < nrows; i++)
-		ax_record(&b, &rows[i]);
-	ax_add(&b, "</feedback>\n");
-	*len = b.len;
-	return b.s;
+		auth_aggr_doc_record(doc, &rows[i].row, rows[i].count);
+	return auth_aggr_doc_end(doc, len);
 }
