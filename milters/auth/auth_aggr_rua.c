@@ -9,10 +9,12 @@
  *	separated by ";", white space around names and values ignored).
  *--*/
 #include <ctype.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "auth_aggr.h"
 
 #define RUA_WSP(c)	((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
@@ -102,9 +104,9 @@ rua_size(const char *p, size_t n, unsigned long long *out)
 static int
 rua_uri(const char *p, size_t n, struct auth_aggr_uri *u)
 {
-	const char *bang;
+	const char *bang, *why;
 	size_t i, k = 0, alen;
-	char *at;
+	char *at, *host;
 
 	memset(u, 0, sizeof(*u));
 	if (n < 7 || strncasecmp(p, "mailto:", 7) != 0)
@@ -144,15 +146,15 @@ rua_uri(const char *p, size_t n, struct auth_aggr_uri *u)
 		u->addr[k++] = c;
 	}
 	u->addr[k] = '\0';
-	if ((at = strrchr(u->addr, '@')) == NULL || at == u->addr || at[1] == '\0'
-	    || strchr(u->addr, '@') != at || strlen(at + 1) > ADDR_DOMAIN_MAX)
+	if ((at = strrchr(u->addr, '@')) == NULL || at == u->addr
+	    || strchr(u->addr, '@') != at)
 		return -1;
-	for (i = 0; at[1 + i]; i++)
-		u->host[i] = (char)tolower((unsigned char)at[1 + i]);
-	u->host[i] = '\0';
-	if (u->host[i - 1] == '.')
-		u->host[i - 1] = '\0';
-	return u->host[0] ? 0 : -1;
+	/* a host name: LDH labels, lowercase A-labels, one trailing dot dropped */
+	if ((host = addr_domain_normalize(at + 1, &why)) == NULL)
+		return -1;
+	snprintf(u->host, sizeof(u->host), "%s", host);
+	free(host);
+	return 0;
 }
 
 /* auth_aggr_rua_parse - see auth_aggr.h */

@@ -54,8 +54,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if ((unsigned char)*a <= 0x20 || (unsigned char)*a >= 0x7f
 			    || strchr("<>(),;:\\\"[]", *a) != NULL)
 				fuzz_fail("address with a special byte");
-		if (hl == 0 || u[i].host[hl - 1] == '.')
-			fuzz_fail("empty host or trailing dot");
+		if (hl == 0 || u[i].host[hl - 1] == '.' || u[i].host[0] == '.'
+		    || strstr(u[i].host, "..") != NULL)
+			fuzz_fail("empty host, empty label or trailing dot");
 		for (a = u[i].host; *a; a++)
 			if (isupper((unsigned char)*a))
 				fuzz_fail("host not lowercase");
