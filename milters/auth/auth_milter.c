@@ -22,8 +22,10 @@
  *	fields (marking those that claim our authserv-id for removal and
  *	keeping the passes of trusted upstream ids) and feeds libopendkim;
  *	body feeds libopendkim; eom evaluates, removes the forged headers,
- *	prepends Received-SPF and Authentication-Results, applies the
- *	verdict and logs one line:
+ *	prepends Received-SPF and Authentication-Results, counts the message
+ *	for DMARC aggregate reports when auth_report_record is on (auth_record.h:
+ *	best effort, never changes the verdict), applies the verdict and logs
+ *	one line:
  *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
  *	      spf=pass:example.com spf_helo=none dkim=pass:example.com:s1
  *	      ar_removed=1
