@@ -104,6 +104,13 @@ cd_open(const char *config_path, struct cd *d)
 			"a reporting address\n");
 		return -1;
 	}
+	/* it goes into a header field and sendmail's argv: one plain address */
+	if (strchr(d->conf->report_from, '@') == NULL || d->conf->report_from[0] == '-'
+	    || strpbrk(d->conf->report_from, " \t\r\n<>(),;:\\\"") != NULL) {
+		fprintf(stderr, "postmillctl: auth_report_from = %s: not a plain "
+			"local@domain address\n", d->conf->report_from);
+		return -1;
+	}
 	if (d->conf->report_receiver != NULL)
 		snprintf(d->receiver, sizeof(d->receiver), "%s", d->conf->report_receiver);
 	else if (gethostname(d->receiver, sizeof(d->receiver) - 1) < 0)
