@@ -10,6 +10,9 @@ and sends them through the same Postfix (sendmail -t), and the test reads them a
   - ext.rp.test (rua at collector.test, which publishes
     ext.rp.test._report._dmarc.collector.test "v=DMARC1"): reported to the external address;
   - noauth.rp.test (rua at other.test, which authorizes nothing): no report at all;
+  - ovr.rp.test: collector.test authorizes it with its own rua on the same host, which
+    replaces the address (RFC 9990 section 4, step 9); hijack.rp.test: the authorizing record
+    names another host, so neither address gets a report;
   - big.rp.test (rua "!1k" first, then an unlimited one): only the unlimited one gets it;
   - the reports leave through Postfix's pickup with postmill-dkim in non_smtpd_milters: they
     carry a valid DKIM signature of auth_report_from's domain (report.test), as RFC 9990 wants
@@ -48,6 +51,10 @@ def rp_zone(dkim_txt):
         '_dmarc.ext IN TXT "v=DMARC1; p=none; rua=mailto:agg@collector.test"',
         'noauth IN TXT "v=spf1 ip4:192.0.2.10 -all"',
         '_dmarc.noauth IN TXT "v=DMARC1; p=none; rua=mailto:agg@other.test"',
+        'ovr IN TXT "v=spf1 ip4:192.0.2.10 -all"',
+        '_dmarc.ovr IN TXT "v=DMARC1; p=none; rua=mailto:agg@collector.test"',
+        'hijack IN TXT "v=spf1 ip4:192.0.2.10 -all"',
+        '_dmarc.hijack IN TXT "v=DMARC1; p=none; rua=mailto:agg@collector.test"',
         'big IN TXT "v=spf1 ip4:192.0.2.10 -all"',
         '_dmarc.big IN TXT "v=DMARC1; p=none; rua=mailto:small@big.rp.test!1k,'
         'mailto:agg@big.rp.test"',
@@ -55,7 +62,11 @@ def rp_zone(dkim_txt):
     ]) + '\n'
 
 
-COLLECTOR_ZONE = 'ext.rp.test._report._dmarc IN TXT "v=DMARC1"\n'
+COLLECTOR_ZONE = '\n'.join([
+    'ext.rp.test._report._dmarc IN TXT "v=DMARC1"',
+    'ovr.rp.test._report._dmarc IN TXT "v=DMARC1; rua=mailto:ovr-box@collector.test"',
+    'hijack.rp.test._report._dmarc IN TXT "v=DMARC1; rua=mailto:victim@other.test"',
+]) + '\n'
 OTHER_ZONE = 'x IN A 192.0.2.1\n'
 
 
@@ -143,6 +154,8 @@ class DmarcReportTest(h.E2ETestCase):
         for _ in range(2):
             sent.append(cls.send('ext.rp.test'))
         sent.append(cls.send('noauth.rp.test'))
+        sent.append(cls.send('ovr.rp.test'))
+        sent.append(cls.send('hijack.rp.test'))
         sent.append(cls.send('big.rp.test'))
         for r in sent:
             assert r.accepted, r
@@ -212,10 +225,10 @@ class DmarcReportTest(h.E2ETestCase):
         out = self.ctl('--dry-run', outdir)
         files = sorted(os.listdir(outdir))
         gz = [f for f in files if f.endswith('.xml.gz')]
-        # own, ext, big; noauth has no authorized destination but the dry run still shows it
-        self.assertEqual(len(gz), 4, (files, out))
+        # every domain: those without an authorized destination are written too
+        self.assertEqual(len(gz), 6, (files, out))
         for f in gz:
-            self.assertRegex(f, r'^%s!(own|ext|noauth|big)\.rp\.test!\d+!\d+!'
+            self.assertRegex(f, r'^%s!(own|ext|noauth|ovr|hijack|big)\.rp\.test!\d+!\d+!'
                              r'[0-9a-f]{16}\.xml\.gz$' % re.escape(RECEIVER))
             with open(os.path.join(outdir, f), 'rb') as fp:
                 self.validate(gzip.decompress(fp.read()))
@@ -226,15 +239,19 @@ class DmarcReportTest(h.E2ETestCase):
 
     def test_2_reports_arrive_with_the_right_counts(self):
         out = self.ctl()
-        h.wait_until(lambda: len(self.reports()) >= 3, what='3 reports at the sink')
+        h.wait_until(lambda: len(self.reports()) >= 4, what='4 reports at the sink')
         reps = self.reports()
         by_rcpt = {}
         for d in reps:
             for r in d.rcpts:
                 by_rcpt.setdefault(r, []).append(d)
         self.assertEqual(sorted(by_rcpt), ['agg@big.rp.test', 'agg@collector.test',
-                                           'agg@own.rp.test'], out)
+                                           'agg@own.rp.test', 'ovr-box@collector.test'], out)
         self.assertNotIn('agg@other.test', by_rcpt)        # not authorized: no report
+        self.assertNotIn('victim@other.test', by_rcpt)     # an override to another host
+        self.assertEqual(len(by_rcpt['agg@collector.test']), 1)   # ext only, not hijack
+        self.assertEqual(self.rows(self.parse(by_rcpt['ovr-box@collector.test'][0])[2])[1][0]['from'],
+                         'ovr.rp.test')
         self.assertNotIn('small@big.rp.test', by_rcpt)     # over its !1k limit
 
         # signed by postmill-dkim on the way out, like any other mail
@@ -299,7 +316,7 @@ class DmarcReportTest(h.E2ETestCase):
 
         # --resend: again, under the same Report-ID and file name
         self.ctl('--resend')
-        h.wait_until(lambda: len(self.reports()) >= n + 3, what='resent reports')
+        h.wait_until(lambda: len(self.reports()) >= n + 4, what='resent reports')
         again = [d for d in self.reports()[n:] if 'agg@own.rp.test' in d.rcpts]
         self.assertEqual(len(again), 1)
         self.assertEqual(again[0].message()['Message-ID'].strip(), '<%s>' % rid)
