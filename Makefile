@@ -35,9 +35,9 @@ endif
 # system calls, see engine/mproto.h) or Debian's libmilter, for comparison:
 #   make MILTER_ENGINE=libmilter B=build/libmilter
 MILTER_ENGINE ?= postmill
-PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c
+PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c zlib 2>/dev/null)
 ifeq ($(MILTER_ENGINE),libmilter)
   PKG_LIBS += $(shell pkg-config --libs milter 2>/dev/null)
   ENGINE_SRC :=
@@ -98,7 +98,7 @@ TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .DEFAULT_GOAL := all
-.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
+.PHONY: all dmarc-mem check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -154,7 +154,7 @@ install: all
 	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
 	install -d $(DESTDIR)$(UNITDIR)
-	for u in packaging/systemd/*.service; do \
+	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 	  sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
 	    > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
@@ -182,6 +182,15 @@ $(B)/bench/null_milter: bench/null_milter.c $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
 	bench/dkim-bench
+
+# Redis memory of a day of DMARC report data (bench/dmarc_mem.c): make dmarc-mem
+# starts a private redis-server, records 1,000,000 messages, prints the figure
+$(B)/bench/dmarc_mem: bench/dmarc_mem.c $(B)/lib/libauth.a $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/lib/libauth.a $(LIBCOMMON) $(LIBS) -lm
+
+dmarc-mem: $(B)/bench/dmarc_mem
+	bench/dmarc-mem $(B)/bench/dmarc_mem
 
 clean:
 	rm -rf build

@@ -13,6 +13,10 @@
  *	SPF receiver when the MTA sends no {j}). Immutable, shared by every
  *	thread, freed with its snapshot.
  *
+ *	With auth_report_record, report_pool is a Redis pool on the common
+ *	redis_* parameters whose command and connect time limits are
+ *	auth_report_timeout (auth_record.h); NULL otherwise.
+ *
  *	auth_txt() is the TXT lookup the DMARC and DKIM code get: the
  *	state's resolver, arg is the struct auth_state.
  *--*/
@@ -27,6 +31,7 @@
 #include "cfg_common.h"
 #include "dns.h"
 #include "errlist.h"
+#include "redis.h"
 #include "spf.h"
 
 struct auth_state {
@@ -35,6 +40,7 @@ struct auth_state {
 	struct spf_evaluator	*spf;		/* on dns */
 	struct auth_dkim_lib	*dkim;
 	struct auth_psl		*psl;		/* NULL unless mode psl */
+	struct redis_pool	*report_pool;	/* NULL unless auth_report_record */
 	char			 authserv_id[256];
 	char			 hostname[256];
 };

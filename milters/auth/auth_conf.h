@@ -41,6 +41,17 @@ struct auth_conf {
 	bool		 dry_run;
 	bool		 check_authenticated;
 	bool		 check_internal;
+	/* DMARC aggregate reports (auth_record.h, postmillctl dmarc) */
+	bool		 report_record;
+	char		*report_key_prefix;
+	long long	 report_timeout;	/* ms, one recording */
+	long long	 report_retention;	/* ms, TTL of a day's keys */
+	long long	 report_max_rows;	/* distinct rows a day */
+	char		*report_org_name;	/* NULL: the host name */
+	char		*report_from;		/* reporting address */
+	char		*report_receiver;	/* NULL: the host name */
+	char		*report_sendmail;
+	long long	 report_max_uris;
 };
 
 extern const struct cfg_section auth_section;

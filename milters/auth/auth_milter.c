@@ -22,8 +22,10 @@
  *	fields (marking those that claim our authserv-id for removal and
  *	keeping the passes of trusted upstream ids) and feeds libopendkim;
  *	body feeds libopendkim; eom evaluates, removes the forged headers,
- *	prepends Received-SPF and Authentication-Results, applies the
- *	verdict and logs one line:
+ *	prepends Received-SPF and Authentication-Results, counts the message
+ *	for DMARC aggregate reports when auth_report_record is on (auth_record.h:
+ *	best effort, never changes the verdict), applies the verdict and logs
+ *	one line:
  *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
  *	      spf=pass:example.com spf_helo=none dkim=pass:example.com:s1
  *	      ar_removed=1
@@ -58,6 +60,7 @@
 #include "auth_milter.h"
 #include "auth_stats.h"
 #include "auth_policy.h"
+#include "auth_record.h"
 #include "auth_report.h"
 #include "auth_spf.h"
 #include "log.h"
@@ -426,6 +429,20 @@ auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v
 	return SMFIS_CONTINUE;
 }
 
+/* auth_eom_record - count the message for DMARC aggregate reports */
+static void
+auth_eom_record(const struct auth_conn *c, const struct auth_record_in *in,
+		const char *qid)
+{
+	const struct auth_conf *conf = c->snap->conf;
+	struct auth_record_store_conf sc = {
+		conf->report_key_prefix, (long)(conf->report_retention / 1000),
+		conf->report_max_rows,
+	};
+
+	auth_record_message(auth_state_of(c)->report_pool, &sc, in, time(NULL), qid);
+}
+
 /* auth_xxfi_eom - evaluate, rewrite the header, apply, log */
 static sfsistat
 auth_xxfi_eom(SMFICTX *ctx)
@@ -568,6 +585,15 @@ auth_xxfi_eom(SMFICTX *ctx)
 			   spf == NULL ? "skipped" : spf_result_name(spf->result));
 	for (size_t k = 0; k < nsigs; k++)
 		auth_stats_dkim(auth_dkim_res_name(sigs[k].res));
+	if (st->report_pool != NULL && pin.dmarc_done) {
+		struct auth_record_in ri = {
+			c->client.addr, c->spf.done ? &c->spf : NULL, sigs, nsigs,
+			from.domain, &dr, pin.dmarc, &v, conf->dry_run,
+			conf->dmarc_org_domain == AUTH_DMARC_ORG_PSL,
+		};
+
+		auth_eom_record(c, &ri, qid);
+	}
 	rc = auth_apply(ctx, c, &v, from.domain, spf_domain);
 	auth_conn_end_message(c);
 	return rc;

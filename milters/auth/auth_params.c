@@ -32,6 +32,20 @@
  *	DMARC records and DKIM keys over and over; 10000 answers of at
  *	most DNS_CACHE_MAX_MSG bytes is at most 160 MB, in practice a few
  *	MB. The cache is the milter's, not shared with other daemons.
+ *
+ *	auth_report_* (DMARC aggregate reports, auth_record.h and
+ *	postmillctl dmarc report): recording is off by default, since it
+ *	needs Redis and reports go out to third parties. auth_report_timeout
+ *	is 100ms and at most 1s: recording is best effort at end of message
+ *	and must cost the sender nothing when Redis is slow (the pool's
+ *	back-off then skips Redis for all but one message per period).
+ *	auth_report_retention is 7d and at least 2d: a day is reported after
+ *	it ends, and a week lets a stopped timer catch up; a sent day's rows
+ *	go a day after sending. auth_report_max_rows bounds a day's memory:
+ *	1,000,000 rows is about 210 MB (bench/dmarc_mem.c measures 216
+ *	bytes a row), while a million messages of a mid-size receiver make
+ *	about 150,000 rows (31 MB). auth_report_max_uris is 2, what RFC 7489
+ *	asked every receiver to support.
  *--*/
 #include <stddef.h>
 
@@ -86,6 +100,26 @@ static const struct cfg_param auth_params[] = {
 	 "Check mail of SMTP AUTH clients too (it is outbound mail: off by default)."},
 	{"auth_check_internal", CFG_BOOL, "no", A(check_internal), 0, 0, NULL, NULL,
 	 "Check mail of internal_hosts clients too (outbound mail: off by default)."},
+	{"auth_report_record", CFG_BOOL, "no", A(report_record), 0, 0, NULL, NULL,
+	 "Count DMARC results in Redis (redis_server) for aggregate reports (RFC 9990, postmillctl dmarc report); best effort, never delays mail past auth_report_timeout."},
+	{"auth_report_key_prefix", CFG_STR, "pmdmarc:", A(report_key_prefix), 0, 0, NULL, NULL,
+	 "Prefix of the Redis keys of DMARC report data."},
+	{"auth_report_timeout", CFG_TIME, "100ms", A(report_timeout), 1, 1000, NULL, "ms",
+	 "Time limit of recording one message in Redis; past it the message is not counted (and Redis backs off, redis_backoff_min)."},
+	{"auth_report_retention", CFG_TIME, "7d", A(report_retention), 172800000LL, 5184000000LL, NULL, "s",
+	 "How long a day of DMARC report data stays in Redis after its last write (at least 2d: a day is reported after it ends)."},
+	{"auth_report_max_rows", CFG_INT, "1000000", A(report_max_rows), 1000, 100000000, NULL, NULL,
+	 "Distinct report rows kept per UTC day, all domains together; messages of new rows past it are dropped and counted."},
+	{"auth_report_org_name", CFG_STR, "", A(report_org_name), 0, 0, NULL, NULL,
+	 "org_name of the aggregate reports we send (empty: auth_report_receiver)."},
+	{"auth_report_from", CFG_STR, "", A(report_from), 0, 0, NULL, NULL,
+	 "Address aggregate reports are sent from, and their contact email; its domain must pass DMARC (sign it with postmill-dkim). Needed to send."},
+	{"auth_report_receiver", CFG_STR, "", A(report_receiver), 0, 0, NULL, NULL,
+	 "Our domain as report generator: file names, Subject Submitter and Report-ID (empty: the host name)."},
+	{"auth_report_sendmail", CFG_STR, "/usr/sbin/sendmail", A(report_sendmail), 0, 0, NULL, NULL,
+	 "Sendmail program that takes the report messages (run as: PROGRAM -t -oi -f auth_report_from)."},
+	{"auth_report_max_uris", CFG_INT, "2", A(report_max_uris), 1, 10, NULL, NULL,
+	 "rua URIs of one domain that get its report (RFC 9990, Report Delivery: each remaining URI, up to the receiver's limit)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

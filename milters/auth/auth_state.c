@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "auth_dmarc.h"
+#include "redis_common.h"
 #include "xalloc.h"
 
 /* answers are kept for their TTL, at most this long (seconds) */
@@ -28,6 +29,39 @@ auth_txt(void *arg, const char *name, struct dns_txt_result *out)
 	return dns_query_txt(st->dns, name, out);
 }
 
+/*
+ * auth_state_report_pool - the Redis pool of report recording: the
+ * common redis_* parameters, but auth_report_timeout as the time limit of
+ * a command and of a connect. Recording is best effort at end of message,
+ * so it gets a budget well below the one a milter that decides with Redis
+ * (limit, bounce) needs; the pool's back-off makes a dead Redis cost one
+ * timeout per back-off period, not one per message.
+ */
+static struct redis_pool *
+auth_state_report_pool(const struct common_conf *common, const struct auth_conf *conf,
+		       const char *config_path, struct errlist *el)
+{
+	struct redis_conf rc;
+	struct redis_pool *pool;
+	const char *why;
+
+	redis_common_conf(common, &rc);
+	if (rc.command_timeout_ms > conf->report_timeout)
+		rc.command_timeout_ms = (long)conf->report_timeout;
+	if (rc.connect_timeout_ms > conf->report_timeout)
+		rc.connect_timeout_ms = (long)conf->report_timeout;
+	if (conf->report_key_prefix == NULL)
+		errlist_add_at(el, config_path, 0, "auth_report_key_prefix is empty");
+	if (redis_conf_check(&rc, &why) < 0) {
+		errlist_add_at(el, config_path, 0, "redis_server = %s: %s",
+			       rc.server ? rc.server : "", why);
+		return NULL;
+	}
+	if ((pool = redis_pool_new(&rc, &why)) == NULL)
+		errlist_add_at(el, config_path, 0, "redis: %s", why);
+	return pool;
+}
+
 /* auth_state_free - release a loaded state */
 void
 auth_state_free(void *state)
@@ -40,6 +74,7 @@ auth_state_free(void *state)
 	st->dns = dns_resolver_free(st->dns);
 	st->dkim = auth_dkim_lib_free(st->dkim);
 	st->psl = auth_psl_free(st->psl);
+	st->report_pool = redis_pool_free(st->report_pool);
 	free(st);
 }
 
@@ -90,6 +125,8 @@ auth_state_load(const struct common_conf *common, const void *confp,
 		else
 			st->psl = auth_psl_load(conf->psl_file, el);
 	}
+	if (conf->report_record)
+		st->report_pool = auth_state_report_pool(common, conf, config_path, el);
 	if (el->count != before) {
 		auth_state_free(st);
 		return NULL;
@@ -110,5 +147,8 @@ auth_state_describe(const void *state, FILE *fp)
 		st->psl ? "public suffix list" : "DNS tree walk");
 	if (st->psl)
 		fprintf(fp, " (%zu rules)", auth_psl_count(st->psl));
+	if (st->report_pool)
+		fprintf(fp, ", DMARC report data to redis %s",
+			redis_pool_server(st->report_pool));
 	fprintf(fp, "%s\n", st->conf->dry_run ? ", dry run" : "");
 }

@@ -28,6 +28,7 @@ void ctl_help_list(FILE *fp);
 int  ctl_help_command(const char *command);
 bool ctl_help_wanted(int argc, char **argv);
 int ctl_dkim(int argc, char **argv, const char *config_path);
+int ctl_dmarc(int argc, char **argv, const char *config_path);
 int ctl_quota(int argc, char **argv, const char *config_path);
 int ctl_spf(int argc, char **argv, const char *config_path);
 int ctl_suppress(int argc, char **argv, const char *config_path);

@@ -35,6 +35,12 @@ static const struct {
 	 "       postmillctl dkim check [--domain D]\n"
 	 "  keygen   make a private key (0600, owned by --owner) and print the DNS record to publish\n"
 	 "  check    compare every key of dkim_key_table (or of domain D) with what DNS publishes\n"},
+	{"dmarc",
+	 "usage: postmillctl dmarc report [--dry-run DIR] [--day YYYYMMDD] [--resend]\n"
+	 "  build and send the DMARC aggregate reports (RFC 9990) of every ended day still in\n"
+	 "  Redis (auth_report_record), once per domain and day, through auth_report_sendmail;\n"
+	 "  --dry-run writes FILE.xml.gz and FILE.xml.gz.eml into DIR and marks nothing sent;\n"
+	 "  --day one day only; --resend a day already sent\n"},
 	{"quota",
 	 "usage: postmillctl quota show KEY\n"
 	 "       postmillctl quota set KEY RULE LIMIT=VALUE...\n"

@@ -6,6 +6,7 @@
  * SYNOPSIS
  *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
+ *	postmillctl [-c config] dmarc report [--dry-run DIR] [--day DAY] [--resend]
  *	postmillctl [-c config] quota show|set|reset|list ...
  *	postmillctl [-c config] spf check|batch ...
  *	postmillctl [-c config] suppress list|check|add|remove ...
@@ -43,6 +44,7 @@ static const struct {
 } ctl_commands[] = {
 	{"config", ctl_config},
 	{"dkim", ctl_dkim},
+	{"dmarc", ctl_dmarc},
 	{"quota", ctl_quota},
 	{"spf", ctl_spf},
 	{"suppress", ctl_suppress},
