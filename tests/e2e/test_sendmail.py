@@ -35,6 +35,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
 from test_dkim import DOMAIN, OTHER, DkimStack, pick  # noqa: E402
+import test_auth  # noqa: E402
+import test_bounce  # noqa: E402
+import dkim  # noqa: E402
 
 OUTSIDE = '127.0.0.2'      # a client outside internal_hosts (127.0.0.1/32)
 USERS = {'alice': 'alice-pw', 'bob': 'bob-pw'}
@@ -236,6 +239,246 @@ class SendmailDkimTest(unittest.TestCase):
         for marker, (_, qid) in self.sent.items():
             self.assertRegex(qid, r'^[0-9A-Za-z]{14}$', marker)
             self.milter_line(qid)
+
+
+
+def common_conf(wd, name, lines):
+    """WD/NAME.conf readable by the postmill group: run_user, internal_hosts and LINES."""
+    conf = wd.write(name + '.conf', '\n'.join(['run_user = postmill', 'socket_group = postfix',
+                                               'internal_hosts = 127.0.0.1/32'] + list(lines)) + '\n',
+                    mode=0o640)
+    os.chown(conf, 0, h.grp.getgrnam('postmill').gr_gid)
+    return conf
+
+
+class SendmailAuthTest(unittest.TestCase):
+    """postmill-auth behind Sendmail: inbound mail from an outside client (127.0.0.2) gets
+    Authentication-Results; DMARC p=reject refuses at end of message."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.wd = h.Workdir(prefix='pm-smauth-')
+        cls.addClassCleanup(cls.wd.cleanup)
+        wd = cls.wd
+        keys = wd.mkdir('keys', 0o700)
+        cls.rsa, rsa_txt = h.gen_rsa_key(keys, 'rsa', 2048)
+        cls.rsa_pem = open(cls.rsa, 'rb').read()
+        keymap = {('s1', d): rsa_txt for d in ('rej.dm.test', 'mail.rej.dm.test', 'quar.dm.test')}
+        cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text(keymap), 'sp.test': test_auth.SP_ZONE})
+        cls.knot.start()
+        cls.addClassCleanup(cls.knot.stop)
+        cls.sink = h.Sink(wd)
+        cls.sink.start()
+        cls.addClassCleanup(cls.sink.stop)
+        sock = wd.path('auth.sock')
+        conf = common_conf(wd, 'auth', ['auth_socket = unix:' + sock, 'auth_pid_file = ' + wd.path('auth.pid'),
+                                        'auth_authserv_id = ' + test_auth.ID,
+                                        'dns_resolver = ' + cls.knot.server])
+        cls.milter = h.MilterProcess(wd, [h.binary('postmill-auth'), '-f', '-c', conf], 'unix:' + sock)
+        cls.milter.start()
+        cls.addClassCleanup(cls.milter.stop)
+        cls.sm = h.Sendmail(wd, cls.sink.port, milters={'auth': 'unix:' + sock})
+        cls.sm.start()
+        cls.addClassCleanup(cls.sm.stop)
+
+    def sign(self, msg, dom):
+        return dkim.sign(msg, b's1', dom.encode(), self.rsa_pem,
+                         include_headers=[b'from', b'to', b'subject', b'date']) + msg
+
+    def send(self, msg, sender='bounce@example.net', source=OUTSIDE):
+        return h.send(self.sm.port, sender, ['rcpt@example.net'], msg, source=source,
+                      ehlo='client.example.net')
+
+    def delivered(self, r):
+        self.assertTrue(r.accepted, r)
+        qid = ('id %s' % r.queue_id).encode()
+        return h.wait_until(lambda: next((d for d in self.sink.messages() if qid in d.raw), None),
+                            what='delivery of %s' % r.queue_id)
+
+    def ours(self, d):
+        ars = d.header('Authentication-Results')
+        mine = [a for a in ars if re.match(r'%s\s*;' % re.escape(test_auth.ID), a, re.I)]
+        self.assertEqual(len(mine), 1, ars)
+        return re.sub(r'\s+', ' ', mine[0])
+
+    def test_dkim_pass_dmarc_pass(self):
+        r = self.send(self.sign(h.make_message(from_addr='a@rej.dm.test', subject='signed'), 'rej.dm.test'))
+        d = self.delivered(r)
+        ar = self.ours(d)
+        self.assertIn('dkim=pass', ar)
+        self.assertIn('header.d=rej.dm.test header.s=s1 header.a=rsa-sha256', ar)
+        self.assertIn('dmarc=pass header.from=rej.dm.test policy.dmarc=reject', ar)
+        # exactly one space after the colon, as Postfix writes it: the field was inserted with
+        # the leading space the milter negotiated (SMFIP_HDR_LEADSPC)
+        self.assertRegex(d.raw, rb'(?m)^Authentication-Results: %s;' % re.escape(test_auth.ID.encode()))
+        self.milter.wait_log(r'%s: auth: ' % re.escape(r.queue_id))
+
+    def test_dmarc_reject_at_end_of_message(self):
+        r = self.send(h.make_message(from_addr='a@rej.dm.test', subject='forged'))
+        self.assertEqual(r.data[0], 550, r)
+        self.assertIn('5.7.1', r.data[1])
+        self.assertIn('rej.dm.test', r.data[1])
+
+    def test_altered_body_rejected(self):
+        m = self.sign(h.make_message(from_addr='a@rej.dm.test'), 'rej.dm.test').replace(b'Hello.', b'Hello!')
+        r = self.send(m)
+        self.assertEqual(r.data[0], 550, r)
+        self.milter.wait_log(r'dkim=fail:rej\.dm\.test:s1')
+
+    def test_quarantine(self):
+        r = self.send(h.make_message(from_addr='a@quar.dm.test', subject='quarantined'))
+        self.assertTrue(r.accepted, r)
+        self.milter.wait_log(r'%s: auth: action=quarantine' % re.escape(r.queue_id))
+        # Sendmail keeps a quarantined message in its queue (qf "q" line), it is not delivered
+        self.sm.wait_log(r'%s: milter=postmill-auth, quarantine=DMARC policy of quar\.dm\.test'
+                         % re.escape(r.queue_id))
+
+    def test_internal_client_not_checked(self):
+        d = self.delivered(self.send(h.make_message(from_addr='a@rej.dm.test', subject='inside'),
+                                     source=None))
+        self.assertEqual([a for a in d.header('Authentication-Results')
+                          if a.lower().startswith(test_auth.ID)], [])
+
+
+class SendmailLimitTest(h.E2ETestCase):
+    """postmill-limit behind Sendmail: {auth_authen} from real SMTP AUTH is the sasl key."""
+
+    def stack(self, rules, users):
+        self.redis_ = self.redis()
+        self.sink_ = self.sink()
+        sock = self.wd.path('limit.sock')
+        rules_path = self.wd.write('limit.rules', rules)
+        conf = common_conf(self.wd, 'limit', ['limit_socket = unix:' + sock,
+                                              'limit_pid_file = ' + self.wd.path('limit.pid'),
+                                              'limit_rules_file = ' + rules_path,
+                                              'redis_server = 127.0.0.1:%d' % self.redis_.port])
+        self.milter_ = self.milter([h.binary('postmill-limit'), '-f', '-c', conf], 'unix:' + sock,
+                                   name='limit')
+        self.sm = self.sendmail(self.sink_, milters={'limit': 'unix:' + sock}, sasl_users=users)
+
+    def send(self, login, rcpts, subject='limit test'):
+        return h.send(self.sm.port, 'sender@example.test', rcpts, h.make_message(subject=subject),
+                      auth=(login, login + '-pw'))
+
+    def test_recipient_quota_refused_at_rcpt(self):
+        self.stack('rc sasl recipients quota=5/1000d\n', {'carol': 'carol-pw', 'dave': 'dave-pw'})
+        r1 = self.send('carol', ['a@example.net', 'b@example.net', 'c@example.net'])
+        self.assertEqual([c for _, c, _ in r1.rcpt], [250, 250, 250])
+        self.assertTrue(r1.accepted)
+        r2 = self.send('carol', ['d@example.net', 'e@example.net', 'f@example.net'])
+        self.assertEqual([c for _, c, _ in r2.rcpt], [250, 250, 451], r2)
+        self.assertIn('4.7.1 Sending quota exceeded: 5 recipients per 1000d (rule rc); try again in',
+                      r2.rcpt[2][2])
+        self.assertTrue(r2.accepted)
+        r3 = self.send('carol', ['g@example.net'])
+        self.assertEqual([c for _, c, _ in r3.rcpt], [451])
+        self.assertIsNone(r3.data)
+        r4 = self.send('dave', ['a@example.net', 'b@example.net'])
+        self.assertEqual([c for _, c, _ in r4.rcpt], [250, 250])
+        log = self.milter_.log()
+        # Sendmail's queue id (mixed case) starts the line: macro i arrives with MAIL
+        self.assertRegex(log, r'(?m)^.*\b%s: limit: action=tempfail stage=rcpt key=sasl:carol rule=rc '
+                              r'limit=1000d used=5/5 retry_after=\S+ rcpt=<f@example.net>' % re.escape(r2.queue_id))
+        self.sink_.wait_for(3)
+        time.sleep(0.3)
+        self.assertEqual(sorted(len(d.rcpts) for d in self.sink_.messages()), [2, 2, 3])
+        self.assertNotRegex(log, r'runtime error|AddressSanitizer|LeakSanitizer')
+
+    def test_exact_under_concurrency(self):
+        """20 sessions at once, 60 messages, a quota of 25: exactly 25 accepted and delivered."""
+        self.stack('exact sasl messages quota=25/1000d\n', {'erin': 'erin-pw'})
+        results, lock = [], threading.Lock()
+        todo = list(range(60))
+
+        def worker():
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    i = todo.pop()
+                r = self.send('erin', ['r%d@example.net' % i], subject='exact %d' % i)
+                with lock:
+                    results.append(r)
+        threads = [threading.Thread(target=worker) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        self.assertEqual(len(results), 60)
+        self.assertEqual([r for r in results if r.error], [])
+        accepted = [r for r in results if r.accepted]
+        self.assertEqual(len(accepted), 25, 'exactly the quota is admitted')
+        for r in results:
+            if not r.accepted:
+                self.assertEqual(r.data[0], 451, r)
+                self.assertIn('4.7.1 Sending quota exceeded: 25 messages per 1000d (rule exact)', r.data[1])
+        keys = self.redis_.cli('KEYS', 'pmlimit:{sasl:erin}:exact:messages:1000d:*').split()
+        self.assertEqual(len(keys), 1)
+        self.assertEqual(self.redis_.cli('GET', keys[0]), '25')
+        self.sink_.wait_for(25, timeout=60)
+        time.sleep(0.5)
+        self.assertEqual(len(self.sink_.messages()), 25)
+
+
+class SendmailBounceTest(h.E2ETestCase):
+    """postmill-bounce behind Sendmail: the envelope sender becomes b-TAG@bounces.test
+    (SMFIF_CHGFROM), a DSN sent back to the tag is classified and suppresses the recipient."""
+
+    def stack(self):
+        self.redis_srv = self.redis()
+        self.sink_ = self.sink()
+        sock = self.wd.path('bounce.sock')
+        secret = test_bounce.secret_file(self.wd, 'bounce.secret')
+        conf = common_conf(self.wd, 'bounce', [
+            'bounce_socket = unix:' + sock, 'bounce_pid_file = ' + self.wd.path('bounce.pid'),
+            'bounce_domain = bounces.test', 'bounce_secret_files = ' + secret,
+            'redis_server = 127.0.0.1:%d' % self.redis_srv.port])
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', conf], 'unix:' + sock,
+                                   name='bounce')
+        self.sm = self.sendmail(self.sink_, milters={'bounce': 'unix:' + sock})
+
+    def test_tag_bounce_suppress(self):
+        self.stack()
+        sender = test_bounce.SENDER
+        rcpt = 'gone@remote.test'
+        # an 8-bit body: Sendmail itself writes BODY=7BIT for 7-bit content
+        r = h.send(self.sm.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt,
+                                                                body='Gr\u00fc\u00dfe\r\n'),
+                   mail_options=['BODY=8BITMIME', 'RET=HDRS', 'ENVID=env42'])
+        self.assertTrue(r.accepted, r)
+        d = h.wait_until(lambda: next((d for d in self.sink_.messages() if d.rcpts == [rcpt]), None),
+                         what='the tagged message')
+        self.assertRegex(d.mail_from, r'^b-[a-z2-7]{48}@bounces\.test$')
+        # the client's ESMTP parameters survive the change of sender
+        self.assertIn('BODY=8BITMIME', d.mail_args)
+        self.assertIn('RET=HDRS', d.mail_args)
+        self.assertIn('ENVID=env42', d.mail_args)
+        self.milter_.wait_log(r'%s: bounce: action=tag sender=<%s>' % (re.escape(r.queue_id), re.escape(sender)))
+        local = d.mail_from.split('@')[0]
+        # the remote MTA's DSN comes back to the tag, from the null sender, from outside
+        r = h.send(self.sm.port, '', [local + '@bounces.test'], test_bounce.dsn(local, rcpt), source=OUTSIDE)
+        self.assertTrue(r.accepted, r)
+        self.milter_.wait_log(r'bounce: action=record ', timeout=30)
+        b = h.wait_until(lambda: next((d for d in self.sink_.messages()
+                                       if d.header('X-Postmill-Bounce-Class')), None),
+                         what='the classified bounce', on_timeout=lambda: h.tail(self.milter_.log()))
+        self.assertEqual(b.header('X-Postmill-Bounce-Class'), ['hard'])
+        self.assertEqual(b.header('X-Postmill-Bounce-Reason'), ['user_unknown'])
+        self.assertEqual(b.header('X-Postmill-Bounce-Status'), ['5.1.1'])
+        key = 'pmbounce:{s:%s}:sup:%s' % (sender, rcpt)
+        self.assertEqual(self.redis_srv.cli('HGET', key, 'reason'), 'user_unknown')
+        r = h.send(self.sm.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt))
+        self.assertFalse(r.accepted)
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assertIn('5.1.1', r.rcpt[0][2])
+        self.assertIn('suppressed since', r.rcpt[0][2])
+
+    def test_forged_tag_refused(self):
+        self.stack()
+        r = h.send(self.sm.port, '', ['b-%s@bounces.test' % ('q' * 48)],
+                   test_bounce.dsn('b-' + 'q' * 48, 'x@remote.test'), source=OUTSIDE)
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assertIn('5.7.1', r.rcpt[0][2])
 
 
 if __name__ == '__main__':
