@@ -1,14 +1,15 @@
 dnl # postmill.m4 - attach postmill's four milters to Sendmail 8.14+ (tested with 8.17.1.9).
 dnl #
-dnl # Put these lines into sendmail.mc before the MAILER() lines (or include() this file
-dnl # there), then rebuild sendmail.cf (Debian: sendmailconfig; elsewhere
-dnl # m4 sendmail.mc > sendmail.cf) and restart Sendmail. conf/sendmail/README.md explains
-dnl # each choice; sendmail.mc beside this file is a whole configuration built on it.
+dnl # Put these lines into sendmail.mc before the MAILER lines (or include this file there:
+dnl # include(`/etc/mail/postmill.m4')), rebuild sendmail.cf (Debian: sendmailconfig;
+dnl # elsewhere m4 sendmail.mc > sendmail.cf) and restart Sendmail. README.md, section
+dnl # "Attaching postmill to an existing Sendmail", explains each choice. Lines starting with
+dnl # "dnl" are comments: sendmail's cf.m4 turns m4's "#" comments off.
 dnl #
 dnl # Sockets: the daemons' default *_socket is unix:/run/postmill/NAME.sock; Sendmail writes
-dnl # unix sockets as local:/path. Sendmail refuses a socket in a group- or world-writable
-dnl # directory ("unsafe"): keep /run/postmill 0750 (socket_group = smmsp or whatever group
-dnl # Sendmail's daemon runs with; it runs as root on Debian).
+dnl # unix sockets as local:/path, TCP ones as inet:PORT@127.0.0.1. Sendmail refuses a socket
+dnl # in a group- or world-writable directory ("unsafe"): keep /run/postmill 0755 or 0750.
+dnl # Sendmail's daemon runs as root, so socket_group does not matter to it.
 dnl #
 dnl # Order: Sendmail runs the filters in the order of confINPUT_MAIL_FILTERS (below), like
 dnl # Postfix's smtpd_milters: postmill-auth (inbound verdicts), postmill-dkim (signs),

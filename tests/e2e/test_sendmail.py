@@ -481,5 +481,145 @@ class SendmailBounceTest(h.E2ETestCase):
         self.assertIn('5.7.1', r.rcpt[0][2])
 
 
+
+class SendmailMacrosTest(h.E2ETestCase):
+    """What the shipped postmill.m4 makes Sendmail send, stage by stage (a recording milter in
+    postmill-dkim's place), for an authenticated session."""
+
+    def test_shipped_macro_lists(self):
+        sink = self.sink()
+        mm = self.macro_milter()
+        sm = self.sendmail(sink, milters={'dkim': mm.spec}, sasl_users=USERS)
+        r = h.send(sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'], h.make_message(),
+                   auth=('alice', USERS['alice']))
+        self.assertTrue(r.accepted, r)
+        h.wait_until(lambda: any(e[0] == 'eom' for e in mm.events), what='end of message at the milter')
+        conn = mm.macros('connect')
+        self.assertEqual(conn.get('j'), h.SENDMAIL_HOSTNAME)
+        self.assertEqual(conn.get('{daemon_name}'), 'MTA')
+        self.assertEqual(conn.get('{client_addr}'), '127.0.0.1')
+        mail = mm.macros('mail')
+        self.assertEqual(mail.get('i'), r.queue_id, 'the queue id is known from MAIL on')
+        self.assertEqual(mail.get('{auth_authen}'), 'alice')
+        self.assertEqual(mail.get('{auth_type}'), 'PLAIN')
+        self.assertEqual(mail.get('{mail_addr}'), 'alice@%s' % DOMAIN)
+        self.assertEqual(mm.macros('rcpt').get('{rcpt_addr}'), 'rcpt@example.net')
+        self.assertEqual(mm.macros('eom').get('i'), r.queue_id)
+        # the connect packet carries the peer address itself
+        info = [e[1] for e in mm.events if e[0] == 'connect'][0]
+        self.assertEqual(info.get('address'), '127.0.0.1')
+
+
+class SendmailStackTest(unittest.TestCase):
+    """All four milters in one Sendmail, in the shipped order (auth, dkim, bounce, limit), with
+    one postmill.conf: outbound mail of an authenticated client is signed, tagged and counted;
+    inbound mail from outside gets Authentication-Results and is neither signed nor tagged."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.wd = h.Workdir(prefix='pm-smstack-')
+        cls.addClassCleanup(cls.wd.cleanup)
+        wd = cls.wd
+        cls.dk = DkimStack(wd)      # keys, key/signing tables, login map
+        keys = wd.path('keys')
+        cls.rsa_in, rsa_txt = h.gen_rsa_key(keys, 'in', 2048)
+        cls.rsa_in_pem = open(cls.rsa_in, 'rb').read()
+        cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text({('s1', 'rej.dm.test'): rsa_txt})})
+        cls.knot.start()
+        cls.addClassCleanup(cls.knot.stop)
+        cls.redis = h.Redis(wd)
+        cls.redis.start()
+        cls.addClassCleanup(cls.redis.stop)
+        cls.sink = h.Sink(wd)
+        cls.sink.start()
+        cls.addClassCleanup(cls.sink.stop)
+        socks = {m: wd.path(m + '.sock') for m in ('auth', 'dkim', 'bounce', 'limit')}
+        rules = wd.write('limit.rules', 'day sasl messages quota=1000/1d\n')
+        secret = test_bounce.secret_file(wd, 'bounce.secret')
+        with open(cls.dk.conf) as f:
+            dkim_lines = [l for l in f.read().splitlines()
+                          if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
+        lines = dkim_lines + ['dns_resolver = ' + cls.knot.server,
+                              'redis_server = 127.0.0.1:%d' % cls.redis.port,
+                              'auth_authserv_id = ' + test_auth.ID,
+                              'bounce_domain = bounces.test', 'bounce_secret_files = ' + secret,
+                              'limit_rules_file = ' + rules]
+        for m, sock in socks.items():
+            lines += ['%s_socket = unix:%s' % (m, sock), '%s_pid_file = %s' % (m, wd.path(m + '.pid'))]
+        conf = common_conf(wd, 'postmill', lines)
+        cls.milters = {}
+        for m, sock in socks.items():
+            p = h.MilterProcess(wd, [h.binary('postmill-' + m), '-f', '-c', conf], 'unix:' + sock)
+            p.start()
+            cls.addClassCleanup(p.stop)
+            cls.milters[m] = p
+        cls.sm = h.Sendmail(wd, cls.sink.port, milters={m: 'unix:' + s for m, s in socks.items()},
+                            sasl_users=USERS)
+        cls.sm.start()
+        cls.addClassCleanup(cls.sm.stop)
+
+    def test_outbound_signed_tagged_counted(self):
+        r = h.send(self.sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'],
+                   h.make_message(from_addr='alice@%s' % DOMAIN, subject='stack outbound'),
+                   auth=('alice', USERS['alice']))
+        self.assertTrue(r.accepted, r)
+        d = h.wait_until(lambda: next((d for d in self.sink.messages()
+                                       if 'stack outbound' in ''.join(d.header('Subject'))), None),
+                         what='the outbound message')
+        got = h.verify_dkimpy(d.raw, self.dk.keys)
+        self.assertEqual([(g.selector, g.result) for g in got], [('s1', 'pass'), ('e1', 'pass')], got)
+        self.assertEqual([g.result for g in h.verify_mail_dkim(d.raw, self.dk.keys)][:1], ['pass'])
+        self.assertRegex(d.mail_from, r'^b-[a-z2-7]{48}@bounces\.test$')
+        self.assertEqual(d.header('Authentication-Results'), [])
+        keys = self.redis.cli('KEYS', 'pmlimit:{sasl:alice}:day:*').split()
+        self.assertEqual(len(keys), 1)
+        self.assertEqual(self.redis.cli('GET', keys[0]), '1')
+        qid = re.escape(r.queue_id)
+        self.milters['dkim'].wait_log(r'%s: dkim: action=sign' % qid)
+        self.milters['bounce'].wait_log(r'%s: bounce: action=tag' % qid)
+        self.milters['limit'].wait_log(r'%s: limit: action=accept stage=eom key=sasl:alice' % qid)
+
+    def test_inbound_checked_not_signed(self):
+        msg = h.make_message(from_addr='a@rej.dm.test', subject='stack inbound')
+        msg = dkim.sign(msg, b's1', b'rej.dm.test', self.rsa_in_pem,
+                        include_headers=[b'from', b'to', b'subject', b'date']) + msg
+        r = h.send(self.sm.port, 'bounce@example.net', ['rcpt@example.net'], msg, source=OUTSIDE)
+        self.assertTrue(r.accepted, r)
+        d = h.wait_until(lambda: next((d for d in self.sink.messages()
+                                       if 'stack inbound' in ''.join(d.header('Subject'))), None),
+                         what='the inbound message')
+        ar = ' '.join(d.header('Authentication-Results'))
+        self.assertIn('dkim=pass', ar)
+        self.assertIn('dmarc=pass', ar)
+        self.assertEqual(len(d.header('DKIM-Signature')), 1, 'only the sender\'s own signature')
+        self.assertEqual(d.mail_from, 'bounce@example.net')
+        r = h.send(self.sm.port, 'bounce@example.net', ['rcpt@example.net'],
+                   h.make_message(from_addr='a@rej.dm.test', subject='stack forged'), source=OUTSIDE)
+        self.assertEqual(r.data[0], 550, r)
+
+
+
+class SendmailFailureModeTest(h.E2ETestCase):
+    """F=T (the shipped flag, as Postfix's milter_default_action = tempfail): while a milter is
+    down Sendmail answers 4xx and keeps nothing; once it is back, mail flows."""
+
+    def test_milter_down_tempfails(self):
+        sink = self.sink()
+        sock = self.wd.path('dkim.sock')
+        sm = self.sendmail(sink, milters={'dkim': 'unix:' + sock})
+        r = h.send(sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'], h.make_message())
+        self.assertFalse(r.accepted, r)
+        codes = [c for c, _ in filter(None, (r.mail, r.data_start, r.data))] + [c for _, c, _ in r.rcpt]
+        self.assertTrue(codes and all(400 <= c < 500 for c in codes[-1:]), r)
+        self.assertEqual(sink.messages(), [])
+        sm.wait_log(r'Milter \(postmill-dkim\): .*(error connecting|to error state)')
+        stack = DkimStack(self.wd, 'internal_hosts = 127.0.0.1/32\n')
+        self.milter([h.binary('postmill-dkim'), '-f', '-c', stack.conf], 'unix:' + stack.sock)
+        r = h.send(sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'], h.make_message())
+        self.assertTrue(r.accepted, r)
+        d = sink.wait_for(1)[0]
+        self.assertEqual([g.result for g in h.verify_dkimpy(d.raw, stack.keys)], ['pass', 'pass'])
+
+
 if __name__ == '__main__':
     unittest.main()
