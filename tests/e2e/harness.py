@@ -18,6 +18,9 @@ Pieces (see each class):
     verify_dkimpy(), verify_mail_dkim()   DKIM verification with keys from a dict
     MacroMilter    a tiny milter (Python thread) that accepts everything and records
                    the macros Postfix sends; used to check what Postfix passes to milters
+    Sendmail       a private Sendmail 8.17 (Debian's, unpacked by scripts/fetch-sendmail,
+                   never installed: it conflicts with postfix) in a private mount namespace,
+                   with the shipped conf/sendmail/postmill.m4; Syslog receives its log
 
 Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
 
@@ -60,6 +63,22 @@ Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
   - `postfix start` forks ~200 helper processes (2-7 s here); start() runs `master -w` on a
     queue it created itself (0.2-0.4 s).  full_check=True takes the official path.
   - unix socket paths are limited to 107 bytes: keep Workdir roots short.
+
+* Sendmail (Debian 12, 8.17.1.9-2+deb12u2; class Sendmail has the whole recipe):
+  - scripts/fetch-sendmail downloads sendmail-bin, -base, -cf, m4, libwrap0 and sasl2-bin once
+    into /var/cache/postmill-test/sendmail ($POSTMILL_SENDMAIL_CACHE) and unpacks them; the
+    private sendmail loses its setgid bit (a setgid binary run by root ignores LD_LIBRARY_PATH,
+    which finds the unpacked libwrap0).  Starting takes ~60 ms once unpacked.
+  - It runs as root in `unshare -m --propagation private` with bind mounts over /etc/hosts
+    (its own name, else a 60 s "unqualified host name" sleep), /etc/nsswitch.conf, an empty
+    /etc/resolv.conf, a private /dev whose /dev/log is a Syslog receiver (Sendmail logs only to
+    syslog), and for AUTH a copy of the Cyrus SASL plugin directory with Sendmail.conf
+    (auxprop, a sasldb written by saslpasswd2).  The shell execs sendmail -bD: its pid is the
+    daemon's; stop() also ends the session and delivery children it leaves.
+  - No XCLIENT: clients are told apart by source address (send(..., source='127.0.0.2')).
+  - Queue ids are mixed case (6B6JJiqw010322) and in the DATA reply ("2.0.0 ID Message
+    accepted for delivery"): send() sets queue_id from either MTA's reply.
+  - A 7-bit body sent with BODY=8BITMIME leaves as BODY=7BIT (Sendmail's own decision).
 """
 
 import atexit
