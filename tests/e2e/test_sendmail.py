@@ -43,6 +43,17 @@ import test_bounce  # noqa: E402
 import dkim  # noqa: E402
 
 OUTSIDE = '127.0.0.2'      # a client outside internal_hosts (127.0.0.1/32)
+SANITIZER = r'runtime error|AddressSanitizer|LeakSanitizer|worker killed|worker exited'
+
+
+def assert_clean(tc, milters, stop=False):
+    """No sanitizer report in the milters' logs; with STOP, stop them first (a leak report is
+    written at exit) and require exit status 0."""
+    for m in milters:
+        if stop:
+            m.stop()
+            tc.assertEqual(m.returncode, 0, '%s exit status; log:\n%s' % (m.name, h.tail(m.logfile)))
+        tc.assertNotRegex(m.log(), SANITIZER, m.name)
 USERS = {'alice': 'alice-pw', 'bob': 'bob-pw'}
 
 
@@ -277,6 +288,9 @@ class SendmailDkimTest(unittest.TestCase):
         line = self.assert_unsigned('crosstenant', 'login_not_allowed')
         self.assertIn('login=bob', line)
 
+    def test_zz_milter_clean(self):
+        assert_clean(self, [self.stack.milter], stop=True)
+
     def test_queue_id_is_sendmails(self):
         """Every decision line starts with Sendmail's queue id (macro i at MAIL)."""
         for marker, (_, qid) in self.sent.items():
@@ -376,6 +390,9 @@ class SendmailAuthTest(unittest.TestCase):
         self.sm.wait_log(r'%s: milter=postmill-auth, quarantine=DMARC policy of quar\.dm\.test'
                          % re.escape(r.queue_id))
 
+    def test_zz_milter_clean(self):
+        assert_clean(self, [self.milter], stop=True)
+
     def test_internal_client_not_checked(self):
         d = self.delivered(self.send(h.make_message(from_addr='a@rej.dm.test', subject='inside'),
                                      source=None))
@@ -425,7 +442,7 @@ class SendmailLimitTest(h.E2ETestCase):
         self.sink_.wait_for(3)
         time.sleep(0.3)
         self.assertEqual(sorted(len(d.rcpts) for d in self.sink_.messages()), [2, 2, 3])
-        self.assertNotRegex(log, r'runtime error|AddressSanitizer|LeakSanitizer')
+        assert_clean(self, [self.milter_], stop=True)
 
     def test_exact_under_concurrency(self):
         """20 sessions at once, 60 messages, a quota of 25: exactly 25 accepted and delivered."""
@@ -461,6 +478,7 @@ class SendmailLimitTest(h.E2ETestCase):
         self.sink_.wait_for(25, timeout=60)
         time.sleep(0.5)
         self.assertEqual(len(self.sink_.messages()), 25)
+        assert_clean(self, [self.milter_], stop=True)
 
 
 class SendmailBounceTest(h.E2ETestCase):
@@ -515,6 +533,7 @@ class SendmailBounceTest(h.E2ETestCase):
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('5.1.1', r.rcpt[0][2])
         self.assertIn('suppressed since', r.rcpt[0][2])
+        assert_clean(self, [self.milter_], stop=True)
 
     def test_forged_tag_refused(self):
         self.stack()
@@ -522,6 +541,7 @@ class SendmailBounceTest(h.E2ETestCase):
                    test_bounce.dsn('b-' + 'q' * 48, 'x@remote.test'), source=OUTSIDE)
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('5.7.1', r.rcpt[0][2])
+        assert_clean(self, [self.milter_], stop=True)
 
 
 
@@ -622,6 +642,9 @@ class SendmailStackTest(unittest.TestCase):
         self.milters['bounce'].wait_log(r'%s: bounce: action=tag' % qid)
         self.milters['limit'].wait_log(r'%s: limit: action=accept stage=eom key=sasl:alice' % qid)
 
+    def test_zz_milters_clean(self):
+        assert_clean(self, self.milters.values(), stop=True)
+
     def test_inbound_checked_not_signed(self):
         msg = h.make_message(from_addr='a@rej.dm.test', subject='stack inbound')
         msg = dkim.sign(msg, b's1', b'rej.dm.test', self.rsa_in_pem,
@@ -657,11 +680,12 @@ class SendmailFailureModeTest(h.E2ETestCase):
         self.assertEqual(sink.messages(), [])
         sm.wait_log(r'Milter \(postmill-dkim\): .*(error connecting|to error state)')
         stack = DkimStack(self.wd, 'internal_hosts = 127.0.0.1/32\n')
-        self.milter([h.binary('postmill-dkim'), '-f', '-c', stack.conf], 'unix:' + stack.sock)
+        m = self.milter([h.binary('postmill-dkim'), '-f', '-c', stack.conf], 'unix:' + stack.sock)
         r = h.send(sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'], h.make_message())
         self.assertTrue(r.accepted, r)
         d = sink.wait_for(1)[0]
         self.assertEqual([g.result for g in h.verify_dkimpy(d.raw, stack.keys)], ['pass', 'pass'])
+        assert_clean(self, [m], stop=True)
 
 
 if __name__ == '__main__':
