@@ -11,7 +11,7 @@ dnl # unix sockets as local:/path, TCP ones as inet:PORT@127.0.0.1. Sendmail ref
 dnl # in a group- or world-writable directory ("unsafe"): keep /run/postmill 0755 or 0750.
 dnl # Sendmail's daemon runs as root, so socket_group does not matter to it.
 dnl #
-dnl # Order: Sendmail runs the filters in the order of confINPUT_MAIL_FILTERS (below), like
+dnl # Order: Sendmail runs the filters in the order of the INPUT_MAIL_FILTER lines, like
 dnl # Postfix's smtpd_milters: postmill-auth (inbound verdicts), postmill-dkim (signs),
 dnl # postmill-bounce (tags the envelope sender), postmill-limit LAST: a filter after it could
 dnl # reject mail it has already counted, and Sendmail does not tell earlier filters why the
@@ -32,23 +32,24 @@ dnl #   MAIL     i (queue id: every log line of every daemon starts with it; Sen
 dnl #            from MAIL on), {auth_authen} (the SMTP AUTH login: dkim's tenant check, limit's
 dnl #            sasl key, bounce's tenant), {auth_type}, {mail_addr}
 dnl #   RCPT     {rcpt_addr}, {rcpt_mailer}
-dnl #   EOH/EOM  i again ({msg_id} is the Message-Id Sendmail will add)
+dnl #   EOH/EOM  i again, {msg_id} (the message's Message-Id)
 dnl # The sendmail.cf option lists are comma separated and are used as is: repeat an existing
 dnl # list's names here if another filter needs them.
 dnl #
 dnl # DKIM: Sendmail edits the message AFTER the milters ran, which breaks a signature made on
-dnl # what the milters saw. These two lines turn that off where a setting exists:
+dnl # what the milters saw. These three lines turn that off where a setting exists:
 dnl #   MustQuoteChars  Sendmail puts a display name holding a "." in quotes
 dnl #                   (Alice Q. Sender <a@b> becomes "Alice Q. Sender" <a@b>); with it
-dnl #                   empty only the characters RFC 5322 requires ("@,;:\()[]") are quoted
+dnl #                   empty only the characters it always quotes ("@,;:\()[]") are quoted
 dnl #   SMTP_MAILER_LL  the smtp/esmtp/smtp8/dsmtp mailers break lines longer than L=
 dnl #   RELAY_MAILER_LL (990, relay: 2040) by inserting "!" and a line break; 998 is the
-dnl #                   limit of RFC 5321 4.5.3.1.6, the one postmill's dkim_line_limit
-dnl #                   assumes (it signs lines longer than that as broken at 998)
+dnl #                   limit of RFC 5321 4.5.3.1.6, so lines up to it go out whole
 dnl # Sendmail also adds a missing Date: and Message-Id: after the milters: postmill-dkim
-dnl # over-signs those only when present (dkim_oversign_if_present). It qualifies bare local
-dnl # parts in address fields (To: bob becomes To: bob@$j): send qualified addresses (the
-dnl # MSP, submit.cf, qualifies locally submitted mail before the MTA's milters see it).
+dnl # over-signs those only when present (dkim_oversign_if_present). What no setting turns
+dnl # off (README.md, known limitations): it writes every address field out again, giving a
+dnl # bare local part its domain (To: bob becomes To: bob@$j) and joining list elements with
+dnl # ", "; and it breaks lines over 998 bytes its own way. Sendmail's MSP (submit.cf) writes
+dnl # locally submitted mail in that form before the MTA's milters see it.
 define(`confMUST_QUOTE_CHARS', `')dnl
 define(`SMTP_MAILER_LL', `998')dnl
 define(`RELAY_MAILER_LL', `998')dnl
