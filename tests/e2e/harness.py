@@ -1368,13 +1368,17 @@ class Sendmail(_Service):
 
     def stop(self, timeout=10.0):
         """SIGTERM to the daemon (by pid), then to the children it left (per-session and
-        delivery processes, found by their parent pid), then the syslog receiver."""
+        delivery processes, found by their parent pid; SIGKILL after TIMEOUT), then the syslog
+        receiver.  Idempotent."""
         kids = descendants(self.pid) if self.alive() else []
         rc = super().stop(timeout)
         for pid in kids:
             kill_pid(pid, signal.SIGTERM)
-        wait_until(lambda: not any(pid_alive(p) for p in kids), timeout, 'sendmail children to exit',
-                   on_timeout=lambda: '%r' % [p for p in kids if pid_alive(p)])
+        try:
+            wait_until(lambda: not any(pid_alive(p) for p in kids), timeout, 'sendmail children to exit')
+        except HarnessError:
+            for pid in kids:
+                kill_pid(pid, signal.SIGKILL)
         if self.syslog is not None:
             self.syslog.stop()
             self.syslog = None
