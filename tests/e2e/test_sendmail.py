@@ -414,7 +414,7 @@ class SendmailLimitTest(h.E2ETestCase):
                                               'redis_server = 127.0.0.1:%d' % self.redis_.port])
         self.milter_ = self.milter([h.binary('postmill-limit'), '-f', '-c', conf], 'unix:' + sock,
                                    name='limit')
-        self.sm = self.sendmail(self.sink_, milters={'limit': 'unix:' + sock}, sasl_users=users)
+        self.sm = self.sendmail(self.sink_, milters={'limit': 'unix:' + sock}, sasl_users=users or None)
 
     def send(self, login, rcpts, subject='limit test'):
         return h.send(self.sm.port, 'sender@example.test', rcpts, h.make_message(subject=subject),
@@ -442,6 +442,19 @@ class SendmailLimitTest(h.E2ETestCase):
         self.sink_.wait_for(3)
         time.sleep(0.3)
         self.assertEqual(sorted(len(d.rcpts) for d in self.sink_.messages()), [2, 2, 3])
+        assert_clean(self, [self.milter_], stop=True)
+
+    def test_sender_quota_without_auth(self):
+        """A rule keyed on the envelope sender ({mail_addr}): no login needed."""
+        self.stack('ps sender recipients quota=2/1000d\n', {})
+        msg = h.make_message(subject='sender quota')
+        r = h.send(self.sm.port, 'Frank@Example.TEST', ['a@example.net', 'b@example.net', 'c@example.net'], msg)
+        self.assertEqual([c for _, c, _ in r.rcpt], [250, 250, 451], r)
+        self.assertIn('4.7.1 Sending quota exceeded: 2 recipients per 1000d (rule ps)', r.rcpt[2][2])
+        self.assertTrue(r.accepted, r)
+        r = h.send(self.sm.port, 'grace@example.test', ['a@example.net'], msg)
+        self.assertEqual([c for _, c, _ in r.rcpt], [250], r)
+        self.milter_.wait_log(r'limit: action=tempfail stage=rcpt key=sender:frank@example.test rule=ps')
         assert_clean(self, [self.milter_], stop=True)
 
     def test_exact_under_concurrency(self):
