@@ -37,6 +37,8 @@ struct dkim_state {
 	size_t			 n_sign;
 	const char		**oversign_headers; /* conf list + "from" */
 	size_t			 n_oversign;
+	const char		**oversign_if_present; /* borrowed */
+	size_t			 n_oversign_if_present;
 	int			 header_canon;	/* enum dkim_canon_mode */
 	int			 body_canon;
 	struct dkim_policy_options policy;

@@ -461,6 +461,38 @@ dkim_canon_select(const struct dkim_header_field *headers, size_t n_headers,
 	return out;
 }
 
+/* dkim_canon_has_field - does some header field carry this name? */
+static bool
+dkim_canon_has_field(const struct dkim_header_field *headers, size_t n,
+		     const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t j = 0; j < n; j++)
+		if (dkim_canon_name_eq(name, len, headers[j].name,
+				       headers[j].name_len))
+			return true;
+	return false;
+}
+
+/* dkim_canon_oversign - drop absent names the MTA may still add */
+size_t
+dkim_canon_oversign(const struct dkim_header_field *headers, size_t n_headers,
+		    const char *const *oversign, size_t n_oversign,
+		    const char *const *if_present, size_t n_if_present,
+		    const char **out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_oversign; i++) {
+		if (dkim_canon_in_list(oversign[i], if_present, n_if_present)
+		    && !dkim_canon_has_field(headers, n_headers, oversign[i]))
+			continue;
+		out[n++] = oversign[i];
+	}
+	return n;
+}
+
 /* dkim_canon_headers_hash - hash the fields an h= list names, 5.4.2 order */
 int
 dkim_canon_headers_hash(EVP_MD_CTX *md, int mode,

@@ -42,6 +42,15 @@
  *	returned holds pointers borrowed from the lists given; the caller
  *	frees the array itself with free().
  *
+ *	dkim_canon_oversign() narrows an over-sign list for one message
+ *	before dkim_canon_select(): a name that is also in the if_present
+ *	list stays only when the message has that field. An MTA may add
+ *	such a field after the milters ran (Sendmail adds a missing Date
+ *	and Message-Id when it writes the message out; Postfix adds them
+ *	before the milters see it): signing its absence would make the
+ *	signature fail once the MTA added it. out must have room for
+ *	n_oversign pointers (borrowed from oversign); the count is returned.
+ *
  *	dkim_canon_headers_hash() feeds an initialized digest context with
  *	the canonicalized fields named by an h= list, following RFC 6376
  *	5.4.2: for each name, the last instance not used yet, counting from
@@ -113,6 +122,11 @@ int	dkim_canon_header(int mode, const char *field, size_t len, bool crlf,
 const char **dkim_canon_select(const struct dkim_header_field *headers,
 	    size_t n_headers, const char *const *sign, size_t n_sign,
 	    const char *const *oversign, size_t n_oversign, size_t *n_out);
+
+size_t	dkim_canon_oversign(const struct dkim_header_field *headers,
+	    size_t n_headers, const char *const *oversign, size_t n_oversign,
+	    const char *const *if_present, size_t n_if_present,
+	    const char **out);
 
 int	dkim_canon_headers_hash(EVP_MD_CTX *md, int mode,
 	    const struct dkim_header_field *headers, size_t n_headers,

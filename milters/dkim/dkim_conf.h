@@ -36,6 +36,7 @@ struct dkim_conf {
 	int		 canonicalization;	/* enum dkim_canon_pair */
 	struct cfg_list	 sign_headers;
 	struct cfg_list	 oversign_headers;
+	struct cfg_list	 oversign_if_present;
 	long long	 signature_ttl;		/* ms; 0: no x= tag */
 	long long	 min_rsa_bits;
 	bool		 strict_key_permissions;

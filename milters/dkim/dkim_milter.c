@@ -349,6 +349,8 @@ dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
 		reqs[i].n_sign = st->n_sign;
 		reqs[i].oversign_headers = st->oversign_headers;
 		reqs[i].n_oversign = st->n_oversign;
+		reqs[i].oversign_if_present = st->oversign_if_present;
+		reqs[i].n_oversign_if_present = st->n_oversign_if_present;
 		if (reqs[i].key == NULL) {
 			*why = "internal error: key not loaded";
 			return -1;

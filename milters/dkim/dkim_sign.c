@@ -528,6 +528,8 @@ dkim_sign_header(const struct dkim_sign_request *req,
 	unsigned char digest[DKIM_CANON_DIGEST_LEN];
 	unsigned char sig[DKIM_SIGN_MAX_SIG];
 	const char **hnames = NULL;
+	const char **oversign;
+	size_t n_oversign;
 	EVP_MD_CTX *md = NULL;
 	char *field = NULL;
 	char *canon = NULL;
@@ -542,9 +544,15 @@ dkim_sign_header(const struct dkim_sign_request *req,
 	*value_out = NULL;
 	if (dkim_sign_check(req, headers, n_headers, why) < 0)
 		return -1;
+	oversign = xcalloc(req->n_oversign + 1, sizeof(*oversign));
+	n_oversign = dkim_canon_oversign(headers, n_headers,
+					 req->oversign_headers, req->n_oversign,
+					 req->oversign_if_present,
+					 req->n_oversign_if_present, oversign);
 	hnames = dkim_canon_select(headers, n_headers, req->sign_headers,
-				   req->n_sign, req->oversign_headers,
-				   req->n_oversign, &n_hnames);
+				   req->n_sign, oversign, n_oversign,
+				   &n_hnames);
+	free(oversign);
 	dkim_sign_build(&t, req, hnames, n_hnames, body_hash);
 
 	/* the header hash: signed fields, then this field with b= empty */

@@ -53,6 +53,9 @@
  *	was negotiated (the value keeps its leading space) and folding "\n"
  *	may stay as it is. The message must contain a From field, and From
  *	must be in sign_headers or oversign_headers (RFC 6376 5.4).
+ *	Names of oversign_headers that are also in oversign_if_present are
+ *	over-signed only when the message has such a field (the MTA may add
+ *	them after signing: dkim_canon_oversign()); the list may be empty.
  *
  *	Several signatures over one body (e.g. RSA and Ed25519 for the same
  *	domain): dkim_sign_headers() signs n requests with one body hash
@@ -101,6 +104,8 @@ struct dkim_sign_request {
 	size_t		 n_sign;
 	const char *const *oversign_headers;	/* names signed once more */
 	size_t		 n_oversign;
+	const char *const *oversign_if_present;	/* ... only when present */
+	size_t		 n_oversign_if_present;
 };
 
 struct dkim_key *dkim_key_from_pkey(EVP_PKEY *pkey, const char **why);

@@ -33,6 +33,7 @@ dkim_state_free(void *state)
 	free(st->keys);
 	free(st->sign_headers);
 	free(st->oversign_headers);
+	free(st->oversign_if_present);
 	dkim_tables_free(st->tables);
 	free(st);
 }
@@ -64,6 +65,13 @@ dkim_state_lists(struct dkim_state *st, const struct dkim_conf *conf)
 	/* RFC 6376 section 5.4: From must be signed; over-sign it always */
 	if (!from)
 		st->oversign_headers[st->n_oversign++] = "from";
+	/* ... even if someone lists it here: a message without From is not signed */
+	st->oversign_if_present = xcalloc(conf->oversign_if_present.count + 1,
+					  sizeof(char *));
+	for (size_t i = 0; i < conf->oversign_if_present.count; i++)
+		if (strcasecmp(conf->oversign_if_present.items[i], "from") != 0)
+			st->oversign_if_present[st->n_oversign_if_present++] =
+			    conf->oversign_if_present.items[i];
 }
 
 /* dkim_state_load - tables, keys and lists of one snapshot */

@@ -18,6 +18,9 @@ Pieces (see each class):
     verify_dkimpy(), verify_mail_dkim()   DKIM verification with keys from a dict
     MacroMilter    a tiny milter (Python thread) that accepts everything and records
                    the macros Postfix sends; used to check what Postfix passes to milters
+    Sendmail       a private Sendmail 8.17 (Debian's, unpacked by scripts/fetch-sendmail,
+                   never installed: it conflicts with postfix) in a private mount namespace,
+                   with the shipped conf/sendmail/postmill.m4; Syslog receives its log
 
 Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
 
@@ -60,6 +63,22 @@ Findings (Debian 12, Postfix 3.7.11), measured by test_harness.py:
   - `postfix start` forks ~200 helper processes (2-7 s here); start() runs `master -w` on a
     queue it created itself (0.2-0.4 s).  full_check=True takes the official path.
   - unix socket paths are limited to 107 bytes: keep Workdir roots short.
+
+* Sendmail (Debian 12, 8.17.1.9-2+deb12u2; class Sendmail has the whole recipe):
+  - scripts/fetch-sendmail downloads sendmail-bin, -base, -cf, m4, libwrap0 and sasl2-bin once
+    into /var/cache/postmill-test/sendmail ($POSTMILL_SENDMAIL_CACHE) and unpacks them; the
+    private sendmail loses its setgid bit (a setgid binary run by root ignores LD_LIBRARY_PATH,
+    which finds the unpacked libwrap0).  Starting takes ~60 ms once unpacked.
+  - It runs as root in `unshare -m --propagation private` with bind mounts over /etc/hosts
+    (its own name, else a 60 s "unqualified host name" sleep), /etc/nsswitch.conf, an empty
+    /etc/resolv.conf, a private /dev whose /dev/log is a Syslog receiver (Sendmail logs only to
+    syslog), and for AUTH a copy of the Cyrus SASL plugin directory with Sendmail.conf
+    (auxprop, a sasldb written by saslpasswd2).  The shell execs sendmail -bD: its pid is the
+    daemon's; stop() also ends the session and delivery children it leaves.
+  - No XCLIENT: clients are told apart by source address (send(..., source='127.0.0.2')).
+  - Queue ids are mixed case (6B6JJiqw010322) and in the DATA reply ("2.0.0 ID Message
+    accepted for delivery"): send() sets queue_id from either MTA's reply.
+  - A 7-bit body sent with BODY=8BITMIME leaves as BODY=7BIT (Sendmail's own decision).
 """
 
 import atexit
@@ -329,6 +348,27 @@ def _comm(pid):
             return f.read().strip()
     except OSError:
         return ''
+
+
+def descendants(pid):
+    """Pids of every living descendant of PID (children first found, then theirs)."""
+    parent = {}
+    for n in os.listdir('/proc'):
+        if not n.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % n) as f:
+                st = f.read()
+        except OSError:
+            continue
+        parent[int(n)] = int(st[st.rindex(')') + 2:].split()[1])
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p]
+        out += kids
+        todo += kids
+    return out
 
 
 def kill_pid(pid, sig):
@@ -1068,6 +1108,303 @@ class Postfix:
         return 'Postfix(%s, port=%d)' % (self.name, self.port)
 
 
+# ---------------------------------------------------------------------------------------------
+# Sendmail
+
+FETCH_SENDMAIL = os.path.join(REPO_ROOT, 'scripts', 'fetch-sendmail')
+SENDMAIL_M4 = os.path.join(REPO_ROOT, 'conf', 'sendmail', 'postmill.m4')
+SENDMAIL_HOSTNAME = 'mail.sendmail.test'
+LIBDIR = '/usr/lib/x86_64-linux-gnu'
+_sendmail_root = None
+
+
+def sendmail_root():
+    """The private root with Debian's Sendmail unpacked (scripts/fetch-sendmail: downloads the
+    .debs once into $POSTMILL_SENDMAIL_CACHE, default /var/cache/postmill-test/sendmail)."""
+    global _sendmail_root
+    if _sendmail_root is None:
+        r = subprocess.run([FETCH_SENDMAIL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+        if r.returncode != 0:
+            raise HarnessError('scripts/fetch-sendmail failed:\n' + r.stderr.decode('utf-8', 'replace'))
+        _sendmail_root = r.stdout.decode().strip().splitlines()[-1]
+    return _sendmail_root
+
+
+class Syslog:
+    """A syslog receiver: a unix datagram socket at PATH (bind-mounted over /dev/log inside the
+    Sendmail namespace) whose messages are appended, one per line, to LOGFILE."""
+
+    def __init__(self, path, logfile):
+        self.path = path
+        self.logfile = logfile
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self._stop = False
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        self.sock.settimeout(0.2)
+        with open(self.logfile, 'ab', buffering=0) as f:
+            while not self._stop:
+                try:
+                    data = self.sock.recv(65536)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    return
+                # "<PRI>Mmm dd hh:mm:ss sendmail[pid]: text": keep from the program name on
+                data = re.sub(rb'^<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d ', b'', data.rstrip(b'\0\n'))
+                f.write(data + b'\n')
+
+    def stop(self):
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+SENDMAIL_MC = """\
+divert(-1)
+# a private Sendmail for postmill's end-to-end tests (harness.Sendmail)
+divert(0)dnl
+VERSIONID(`postmill e2e')dnl
+OSTYPE(`linux')dnl
+define(`confDOMAIN_NAME', `{hostname}')dnl
+define(`QUEUE_DIR', `{dir}/mqueue')dnl
+define(`confPID_FILE', `{dir}/sendmail.pid')dnl
+define(`STATUS_FILE', `{dir}/statistics')dnl
+undefine(`ALIAS_FILE')dnl
+define(`HELP_FILE', `{root}/etc/mail/helpfile')dnl
+define(`confSERVICE_SWITCH_FILE', `{dir}/service.switch')dnl
+define(`confHOSTS_FILE', `{dir}/hosts')dnl
+define(`confDONT_PROBE_INTERFACES', `True')dnl
+define(`confDONT_BLAME_SENDMAIL', `TrustStickyBit')dnl
+define(`confLOG_LEVEL', `9')dnl
+define(`confMILTER_LOG_LEVEL', `{milter_log_level}')dnl
+define(`confTO_IDENT', `0')dnl
+define(`confCON_EXPENSIVE', `False')dnl
+define(`confMAX_DAEMON_CHILDREN', `0')dnl
+define(`confREFUSE_LA', `1000')dnl
+define(`confQUEUE_LA', `1000')dnl
+define(`confDELAY_LA', `0')dnl
+define(`confAUTH_MECHANISMS', `PLAIN LOGIN')dnl
+TRUST_AUTH_MECH(`PLAIN LOGIN')dnl
+define(`SMART_HOST', `esmtp:[127.0.0.1]')dnl
+define(`ESMTP_MAILER_ARGS', `TCP $h {relay_port}')dnl
+FEATURE(`nocanonify')dnl
+FEATURE(`accept_unresolvable_domains')dnl
+FEATURE(`accept_unqualified_senders')dnl
+FEATURE(`no_default_msa')dnl
+FEATURE(`promiscuous_relay')dnl
+DAEMON_OPTIONS(`Port={port}, Addr=127.0.0.1, Name=MTA')dnl
+"""
+
+
+def sendmail_filters(sockets, path=SENDMAIL_M4):
+    """The shipped conf/sendmail/postmill.m4 for the milters in SOCKETS (dict: 'dkim' ->
+    'unix:/path' or 'inet:127.0.0.1:PORT'), in the shipped order; the others' lines dropped."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"INPUT_MAIL_FILTER\(`postmill-(\w+)', `S=local:/run/postmill/\w+\.sock(.*)$", line)
+            if m:
+                spec = sockets.get(m.group(1))
+                if spec is None:
+                    continue
+                if spec.startswith('unix:'):
+                    spec = 'local:' + spec[5:]
+                elif spec.startswith('inet:'):
+                    host, port = spec[5:].rsplit(':', 1)
+                    spec = 'inet:%s@%s' % (port, host)
+                line = "INPUT_MAIL_FILTER(`postmill-%s', `S=%s%s\n" % (m.group(1), spec, m.group(2))
+            out.append(line)
+    return ''.join(out)
+
+
+class Sendmail(_Service):
+    """A private Sendmail 8.17 (Debian 12's sendmail-bin, unpacked, never installed) under
+    WORKDIR/NAME, listening on 127.0.0.1:PORT and relaying everything to [127.0.0.1]:RELAY_PORT.
+
+    What it takes (see also ../shared/NOTES-sendmail.md):
+      - scripts/fetch-sendmail downloads sendmail-bin, -base, -cf, m4, libwrap0 and sasl2-bin
+        once and unpacks them (dpkg -x) into a cache; the setgid bit of the private sendmail is
+        removed (a setgid binary run as root ignores LD_LIBRARY_PATH, needed for libwrap0).
+      - sendmail.cf is made from an .mc (SENDMAIL_MC + the shipped conf/sendmail/postmill.m4
+        with this test's sockets + MC_EXTRA) with the unpacked m4 and cf.m4; queue, pid file,
+        statistics, service switch and hosts file are under WORKDIR/NAME; no alias file.
+      - Sendmail runs as root in a private mount namespace (unshare -m --propagation private,
+        `sendmail -bD`: foreground; the unshare'd shell execs it, so self.pid is the daemon's
+        pid and stop() is SIGTERM to it) where bind mounts give it: /etc/hosts naming this host
+        (else "My unqualified host name ... unknown; sleeping for retry", 60 s),
+        /etc/nsswitch.conf (hosts: files) and an empty /etc/resolv.conf (no DNS at all), a
+        private /dev with the usual nodes and /dev/log bound to a Syslog receiver (Sendmail
+        logs only to syslog: self.log() is WORKDIR/NAME.maillog), and, with SASL users, a
+        copy of the Cyrus SASL plugin directory holding Sendmail.conf (auxprop, sasldb).
+      - DontBlameSendmail=TrustStickyBit: the milter sockets lie under /tmp; else Sendmail
+        refuses them ("unsafe: World writable directory").
+      - nocanonify, accept_unresolvable_domains, no_default_msa (else it also listens on 587),
+        promiscuous_relay (every loopback client may relay; clients are told apart by their
+        source address: send(..., source='127.0.0.2')).
+      - Debian's +deb12u2 Sendmail drops a session that sends a bare LF (421 4.5.0): send()
+        always writes CRLF.
+    SASL_USERS: dict login -> password, written to a sasldb for AUTH PLAIN/LOGIN (realm
+    mail.sendmail.test).  MILTERS: dict as sendmail_filters() takes.  MC_EXTRA: more .mc lines."""
+
+    name = 'sendmail'
+
+    def __init__(self, workdir, relay_port, name='sendmail', port=None, milters=None, sasl_users=None,
+                 mc_extra='', milter_log_level=9):
+        super().__init__()
+        self.workdir = workdir
+        self.name = name
+        self.port = port or free_port()
+        self.relay_port = relay_port
+        self.milters = dict(milters or {})
+        self.sasl_users = dict(sasl_users or {})
+        self.mc_extra = mc_extra
+        self.milter_log_level = milter_log_level
+        self.dir = workdir.mkdir(name, 0o755)
+        self.maillog = workdir.path(name + '.maillog')
+        self.syslog = None
+        self.root = None
+
+    def _write_config(self):
+        root = self.root
+        d = self.dir
+        mq = os.path.join(d, 'mqueue')
+        os.makedirs(mq, exist_ok=True)
+        os.chmod(mq, 0o700)
+        for n in ('statistics',):
+            open(os.path.join(d, n), 'a').close()
+        hn = socket.gethostname().split('.')[0]
+        with open(os.path.join(d, 'hosts'), 'w') as f:
+            f.write('127.0.0.1\t%s.sendmail.test %s localhost\n::1\tlocalhost ip6-localhost\n' % (hn, hn))
+        with open(os.path.join(d, 'nsswitch.conf'), 'w') as f:
+            f.write('passwd: files\ngroup: files\nhosts: files\n')
+        with open(os.path.join(d, 'resolv.conf'), 'w') as f:
+            f.write('')
+        with open(os.path.join(d, 'service.switch'), 'w') as f:
+            f.write('hosts files\naliases files\n')
+        mc = SENDMAIL_MC.format(hostname=SENDMAIL_HOSTNAME, dir=d, root=root, port=self.port,
+                                relay_port=self.relay_port, milter_log_level=self.milter_log_level)
+        if self.milters:
+            mc += sendmail_filters(self.milters)
+        mc += self.mc_extra
+        mc += "MAILER(`local')dnl\nMAILER(`smtp')dnl\n"
+        self.mc_path = os.path.join(d, 'sendmail.mc')
+        with open(self.mc_path, 'w') as f:
+            f.write(mc)
+        cfdir = os.path.join(root, 'usr', 'share', 'sendmail', 'cf')
+        r = subprocess.run([os.path.join(root, 'usr', 'bin', 'm4'), '-D_CF_DIR_=%s/' % cfdir,
+                            os.path.join(cfdir, 'm4', 'cf.m4'), self.mc_path],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode('utf-8', 'replace')
+        err = '\n'.join(l for l in err.splitlines()
+                        if 'promiscuous_relay' not in l and 'relay.  Do NOT use' not in l)
+        if r.returncode != 0 or 'ERROR' in err or 'undefined' in err:
+            raise HarnessError('m4 %s failed:\n%s' % (self.mc_path, err))
+        self.cf_path = os.path.join(d, 'sendmail.cf')
+        with open(self.cf_path, 'wb') as f:
+            f.write(r.stdout)
+        if self.sasl_users:
+            self._write_sasl()
+
+    def _write_sasl(self):
+        d = self.dir
+        plugdir = os.path.join(d, 'sasl2')
+        if os.path.isdir(plugdir):
+            shutil.rmtree(plugdir)
+        # a private copy of the plugin directory, bind-mounted over the system's: Sendmail
+        # reads Sendmail.conf only from there (or /etc/sasl2, which may not exist)
+        shutil.copytree(os.path.join(LIBDIR, 'sasl2'), plugdir, symlinks=True)
+        db = os.path.join(d, 'sasldb2')
+        for user, password in self.sasl_users.items():
+            r = subprocess.run([os.path.join(self.root, 'usr', 'sbin', 'saslpasswd2'), '-f', db, '-p', '-c',
+                                '-u', SENDMAIL_HOSTNAME, user], input=password.encode(),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            if r.returncode != 0:
+                raise HarnessError('saslpasswd2 failed: ' + r.stdout.decode('utf-8', 'replace'))
+        os.chmod(db, 0o600)
+        with open(os.path.join(plugdir, 'Sendmail.conf'), 'w') as f:
+            f.write('pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\n'
+                    'mech_list: PLAIN LOGIN\n' % db)
+
+    def _namespace_script(self):
+        d = self.dir
+        dev = os.path.join(d, 'dev')
+        os.makedirs(dev, exist_ok=True)
+        lines = ['set -e']
+        for n in ('null', 'zero', 'random', 'urandom', 'full', 'tty'):
+            p = os.path.join(dev, n)
+            open(p, 'a').close()
+            lines.append('mount --bind /dev/%s %s' % (n, p))
+        open(os.path.join(dev, 'log'), 'a').close()
+        lines.append('mount --bind %s %s' % (self.syslog.path, os.path.join(dev, 'log')))
+        lines.append('mount --rbind %s /dev' % dev)
+        for f in ('hosts', 'nsswitch.conf', 'resolv.conf'):
+            lines.append('mount --bind %s /etc/%s' % (os.path.join(d, f), f))
+        if self.sasl_users:
+            lines.append('mount --bind %s %s' % (os.path.join(d, 'sasl2'), os.path.join(LIBDIR, 'sasl2')))
+        lines.append('export LD_LIBRARY_PATH=%s' % os.path.join(self.root, LIBDIR.lstrip('/')))
+        lines.append('exec %s -bD -C %s' % (os.path.join(self.root, 'usr', 'libexec', 'sendmail', 'sendmail'),
+                                           self.cf_path))
+        return '\n'.join(lines) + '\n'
+
+    def start(self, timeout=DEFAULT_TIMEOUT):
+        self.root = sendmail_root()
+        self._write_config()
+        sock = self.workdir.path(self.name + '.devlog')
+        if os.path.exists(sock):
+            os.unlink(sock)
+        self.syslog = Syslog(sock, self.maillog)
+        script = os.path.join(self.dir, 'start.sh')
+        with open(script, 'w') as f:
+            f.write(self._namespace_script())
+        self._spawn(['unshare', '-m', '--propagation', 'private', 'sh', script],
+                    self.workdir.path(self.name + '.out'))
+        self._wait_ready(lambda: port_open(self.port), timeout, 'sendmail on port %d' % self.port)
+        return self
+
+    def stop(self, timeout=10.0):
+        """SIGTERM to the daemon (by pid), then to the children it left (per-session and
+        delivery processes, found by their parent pid; SIGKILL after TIMEOUT), then the syslog
+        receiver.  Idempotent."""
+        kids = descendants(self.pid) if self.alive() else []
+        rc = super().stop(timeout)
+        for pid in kids:
+            kill_pid(pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not any(pid_alive(p) for p in kids), timeout, 'sendmail children to exit')
+        except HarnessError:
+            for pid in kids:
+                kill_pid(pid, signal.SIGKILL)
+        if self.syslog is not None:
+            self.syslog.stop()
+            self.syslog = None
+        return rc
+
+    def log(self):
+        """What Sendmail logged (syslog lines without priority and time stamp)."""
+        if not os.path.exists(self.maillog):
+            return ''
+        with open(self.maillog, 'rb') as f:
+            return f.read().decode('utf-8', 'replace')
+
+    def wait_log(self, pattern, timeout=DEFAULT_TIMEOUT, count=1):
+        """Wait until regex PATTERN matches COUNT times in the log; the matches."""
+        rx = re.compile(pattern)
+
+        def found():
+            m = list(rx.finditer(self.log()))
+            return m if len(m) >= count else None
+        return wait_until(found, timeout, 'sendmail log to match %r' % pattern, interval=0.05,
+                          on_timeout=lambda: tail(self.log(), 30))
+
+    def __repr__(self):
+        return 'Sendmail(port=%d)' % self.port
+
+
 def run_with_pty(argv, env=None, timeout=60):
     """Run ARGV (umask 022) with stdout+stderr on a pseudo-terminal; returns (status, output).  Reading
     stops once the process has exited and the pty stays quiet (a daemon it forked may keep the
@@ -1174,7 +1511,7 @@ def _reply(r):
 
 
 def send(port, mail_from, rcpts, message, xclient=None, ehlo='client.test', auth=None, host='127.0.0.1',
-         timeout=30, normalize_eols=True, mail_options=(), rcpt_options=()):
+         timeout=30, normalize_eols=True, mail_options=(), rcpt_options=(), source=None):
     """One SMTP session to HOST:PORT; never raises on SMTP errors, returns a SendResult.
 
     XCLIENT: dict of attributes (ADDR, NAME, HELO, LOGIN, PROTO, PORT, ...), sent after the first
@@ -1182,6 +1519,8 @@ def send(port, mail_from, rcpts, message, xclient=None, ehlo='client.test', auth
     is); an IPv6 ADDR is written 'IPV6:2001:db8::7'.  AUTH: (user, password) for AUTH PLAIN.
     MESSAGE: bytes or str; with normalize_eols (default) bare LF/CR become CRLF, otherwise the
     bytes go as given (dot-stuffed).  mail_options / rcpt_options: extra MAIL/RCPT parameters.
+    SOURCE: the local address to connect from (e.g. '127.0.0.2': another client for Sendmail,
+    which has no XCLIENT).
     error is set (and later stages are None) when the connection broke before QUIT."""
     if isinstance(rcpts, str):
         rcpts = [rcpts]
@@ -1190,7 +1529,7 @@ def send(port, mail_from, rcpts, message, xclient=None, ehlo='client.test', auth
     if normalize_eols:
         message = fix_eols(message)
     res = SendResult()
-    s = smtplib.SMTP(timeout=timeout)
+    s = smtplib.SMTP(timeout=timeout, source_address=(source, 0) if source else None)
     s.command_encoding = 'utf-8'  # SMTPUTF8 addresses (pass mail_options=['SMTPUTF8'])
     try:
         try:
@@ -1252,7 +1591,7 @@ def _session(s, res, host, port, mail_from, rcpts, message, xclient, ehlo, auth,
         return
     s.send(dot_stuff(message))
     res.data = _reply(s.getreply())
-    m = re.search(r'queued as (\S+)', res.data[1])
+    m = re.search(r'queued as (\S+)', res.data[1]) or re.search(r'^2\.0\.0 (\S+) Message accepted', res.data[1])
     if m:
         res.queue_id = m.group(1)
 
@@ -1977,7 +2316,8 @@ class E2ETestCase(unittest.TestCase):
     """TestCase with a fresh Workdir per test (self.wd) and helpers that start a service and
     register its stop() as a cleanup (run even when the test fails or raises):
         self.sink(**kw), self.postfix(sink_or_port, **kw), self.milter(argv, socket, **kw),
-        self.knot(zones, **kw), self.redis(**kw), self.macro_milter()."""
+        self.knot(zones, **kw), self.redis(**kw), self.macro_milter(),
+        self.sendmail(sink_or_port, **kw)."""
 
     def setUp(self):
         # keep the root short: unix socket paths (Postfix's queue/private/*, milter sockets) are
@@ -2008,3 +2348,7 @@ class E2ETestCase(unittest.TestCase):
 
     def macro_milter(self):
         return self._started(MacroMilter())
+
+    def sendmail(self, relay=None, **kw):
+        port = relay.port if isinstance(relay, Sink) else relay
+        return self._started(Sendmail(self.wd, relay_port=port, **kw))

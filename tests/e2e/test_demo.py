@@ -176,3 +176,54 @@ class DemoTest(h.E2ETestCase):
                      on_timeout=lambda: 'left: %s (of %s)' % (sorted(self.demo_pids()), sorted(running)))
         rc, out = self.demo('status')
         self.assertEqual(out.count('not running'), len(PROCS), out)
+
+    def test_demo_sendmail(self):
+        """scripts/demo --sendmail: the same stack on Sendmail 8.17 (unpacked by
+        scripts/fetch-sendmail), an outside client from 127.0.0.2."""
+        self.dir = self.wd.path('d')
+        self.port = h.free_port()
+        self.env = dict(os.environ, POSTMILL_DEMO_DIR=self.dir, POSTMILL_DEMO_PORT=str(self.port),
+                        POSTMILL_DEMO_REDIS_PORT=str(h.free_port()),
+                        POSTMILL_DEMO_DNS_PORT=str(h.free_port(udp=True)),
+                        POSTMILL_DEMO_SETUP='no', POSTMILL_BUILD=h.build_dir())
+        self.env.pop('POSTMILL_DEMO_MTA', None)
+        self.addCleanup(lambda: self.demo('stop'))
+        rc, out = self.demo('--sendmail', 'start', timeout=600)
+        self.assertEqual(rc, 0, out)
+        self.assertIn('Sendmail 8.17 with postmill-auth', out)
+        procs = ('sendmail',) + PROCS[1:]
+        rc, out = self.demo('status')
+        for p in procs:
+            self.assertRegex(out, r'(?m)^%s +running, pid \d+$' % re.escape(p), out)
+        running = self.demo_pids()
+        r = h.send(self.port, 'you@demo.test', ['someone@example.net'],
+                   h.make_message(from_addr='you@demo.test', to_addr='someone@example.net'))
+        out_msg = self.stored(r)
+        self.assertEqual(len(self.fields(out_msg, 'DKIM-Signature')), 2)
+        self.assertRegex(self.fields(out_msg, 'Return-Path')[0], r'^<b-[a-z2-7]{48}@bounces\.demo\.test>$')
+        keys = {}
+        for sel in ('rsa1', 'ed1'):
+            a = h.dns_query('%s._domainkey.demo.test' % sel, 'TXT', port=int(self.env['POSTMILL_DEMO_DNS_PORT']))
+            keys[(sel, 'demo.test')] = ''.join(a.txt())
+        results = h.verify_dkimpy(out_msg.split(b'\r\n', 2)[2], keys)   # without Delivered-To, Return-Path
+        self.assertEqual([x.result for x in results], ['pass', 'pass'], results)
+        self.assertRegex(self.ctl('quota', 'show', 'sender:you@demo.test'), r'plan .* used 1 of 100')
+        r = h.send(self.port, 'news@partner.test', ['you@demo.test'],
+                   h.make_message(from_addr='news@partner.test', to_addr='you@demo.test'), source='127.0.0.2')
+        ar = self.fields(self.stored(r), 'Authentication-Results')
+        self.assertEqual(len(ar), 1, ar)
+        self.assertRegex(ar[0], r'^mx\.demo\.test;.*spf=pass smtp\.mailfrom=news@partner\.test')
+        r = h.send(self.port, 'ceo@demo.test', ['you@demo.test'],
+                   h.make_message(from_addr='ceo@demo.test', to_addr='you@demo.test'), source='127.0.0.2')
+        self.assertEqual(r.data[0], 550, r)
+        rc, out = self.demo('bounce')
+        self.assertEqual(rc, 0, out)
+        r = h.send(self.port, 'you@demo.test', ['someone@example.net'],
+                   h.make_message(from_addr='you@demo.test', to_addr='someone@example.net'))
+        self.assertEqual(r.rcpt[0][1], 550, r)
+        self.assertIn('5.1.1', r.rcpt[0][2])
+        rc, out = self.demo('stop')
+        self.assertEqual(rc, 0, out)
+        h.wait_until(lambda: not self.demo_pids(), timeout=10, what='every demo process to exit',
+                     on_timeout=lambda: 'left: %s (of %s)' % (sorted(self.demo_pids()), sorted(running)))
+

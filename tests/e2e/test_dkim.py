@@ -133,11 +133,16 @@ class DkimCorpusTest(unittest.TestCase):
             'crosstenant': ('alice@%s' % DOMAIN, 'bob', 'Bob writes as Alice.\r\n', []),
             'twofrom': ('alice@%s' % DOMAIN, 'internal', 'Two From fields.\r\n',
                         [('From', 'mallory@%s' % DOMAIN)]),
+            # Postfix adds Date and Message-ID for local clients before the milters see the
+            # message (Sendmail after them: test_sendmail.py)
+            'nodate': ('alice@%s' % DOMAIN, 'internal', 'No Date, no Message-ID.\r\n', []),
         }
         for marker, (from_hdr, client, body, extra) in corpus.items():
             headers = [(k, v) for k, v in extra if k != 'Subject']
             msg = h.make_message(subject='corpus ' + marker, from_addr=from_hdr, body=body,
                                  headers=headers)
+            if marker == 'nodate':
+                msg = re.sub(rb'(?m)^(Date|Message-ID): [^\r]*\r\n', b'', msg)
             if any(k == 'Subject' for k, _ in extra):
                 msg = msg.replace(b'\r\n\r\n', b'\r\nSubject: a second Subject field\r\n\r\n', 1)
             xclient = None
@@ -227,6 +232,13 @@ class DkimCorpusTest(unittest.TestCase):
         self.assertEqual(hlist.count('cc'), 3, hlist)
         self.assertEqual(hlist.count('subject'), 3, hlist)
         self.assertNotIn('received', hlist)
+
+    def test_missing_date_added_by_postfix_before_signing(self):
+        d = self.assert_signed('nodate', self.DUAL)
+        sig = re.sub(r'\s+', '', d.header('DKIM-Signature')[0])
+        hlist = re.search(r'h=([^;]*);', sig).group(1).split(':')
+        self.assertEqual(hlist.count('date'), 2, hlist)
+        self.assertEqual(hlist.count('message-id'), 2, hlist)
 
     def test_from_with_display_name_and_comments(self):
         self.assert_signed('displayname', self.DUAL)

@@ -224,7 +224,11 @@ check_select(const unsigned char *data, size_t len)
 {
 	static const char *const sign[] = {"From", "To", "Subject", "x", "A",
 	    "Received", "from"};
-	static const char *const oversign[] = {"From", "Reply-To", "x"};
+	static const char *const oversign_all[] = {"From", "Reply-To", "x",
+	    "Date"};
+	static const char *const if_present[] = {"date", "x", "Message-ID"};
+	const char *oversign[4];
+	size_t n_over;
 	struct dkim_header_field h[64];
 	const char *p = (const char *) data, *end = p + len, *nl, *colon;
 	const char **names;
@@ -246,8 +250,13 @@ check_select(const unsigned char *data, size_t len)
 		}
 		p = nl + 1;
 	}
-	names = dkim_canon_select(h, n, sign, 7, oversign, 3, &n_names);
-	if (n_names > n + 3)
+	/* absent if-present names are dropped, the others kept in order */
+	n_over = dkim_canon_oversign(h, n, oversign_all, 4, if_present, 3,
+				     oversign);
+	if (n_over < 2 || n_over > 4)
+		fuzz_fail("over-sign list lost From or Reply-To", 0);
+	names = dkim_canon_select(h, n, sign, 7, oversign, n_over, &n_names);
+	if (n_names > n + n_over)
 		fuzz_fail("h= list over its bound", 0);
 	for (mode = 0; mode < MODES; mode++) {
 		EVP_MD_CTX *md = EVP_MD_CTX_new();

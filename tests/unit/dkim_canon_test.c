@@ -728,6 +728,7 @@ struct select_case {
 	const char	*oversign[MAXH];
 	const char	*want_h;		/* names joined with ':' */
 	const char	*want_hashed;		/* relaxed, in hash order */
+	const char	*if_present[MAXH];	/* over-signed only if present */
 };
 
 static const struct select_case select_cases[] = {
@@ -735,57 +736,85 @@ static const struct select_case select_cases[] = {
 	 {"From: a@x", "To: b@y", "Subject: s", NULL},
 	 {"From", "To", "Subject", "Date", NULL}, {NULL},
 	 "From:To:Subject",
-	 "from:a@x\r\nto:b@y\r\nsubject:s\r\n"},
+	 "from:a@x\r\nto:b@y\r\nsubject:s\r\n", {NULL}},
 	{"config order, not message order",
 	 {"Subject: s", "To: b@y", "From: a@x", NULL},
 	 {"From", "To", "Subject", NULL}, {NULL},
 	 "From:To:Subject",
-	 "from:a@x\r\nto:b@y\r\nsubject:s\r\n"},
+	 "from:a@x\r\nto:b@y\r\nsubject:s\r\n", {NULL}},
 	{"repeated names, bottom up",
 	 {"Received: r1", "From: a@x", "Received: r2", "Received: r3", NULL},
 	 {"From", "Received", NULL}, {NULL},
 	 "From:Received:Received:Received",
-	 "from:a@x\r\nreceived:r3\r\nreceived:r2\r\nreceived:r1\r\n"},
+	 "from:a@x\r\nreceived:r3\r\nreceived:r2\r\nreceived:r1\r\n", {NULL}},
 	{"over-signed From present",
 	 {"From: a@x", "To: b@y", NULL},
 	 {"From", "To", NULL}, {"From", NULL},
 	 "From:From:To",
-	 "from:a@x\r\nto:b@y\r\n"},
+	 "from:a@x\r\nto:b@y\r\n", {NULL}},
 	{"over-signed absent name listed once",
 	 {"From: a@x", NULL},
 	 {"From", NULL}, {"From", "Reply-To", NULL},
 	 "From:From:Reply-To",
-	 "from:a@x\r\n"},
+	 "from:a@x\r\n", {NULL}},
 	{"over-signed only, present twice",
 	 {"From: a@x", "X-T: 1", "X-T: 2", NULL},
 	 {"From", NULL}, {"X-T", NULL},
 	 "From:X-T:X-T:X-T",
-	 "from:a@x\r\nx-t:2\r\nx-t:1\r\n"},
+	 "from:a@x\r\nx-t:2\r\nx-t:1\r\n", {NULL}},
 	{"case-insensitive names and duplicates",
 	 {"FROM: a@x", "subject: s", NULL},
 	 {"from", "From", "SUBJECT", NULL}, {"FROM", NULL},
 	 "from:from:SUBJECT",
-	 "from:a@x\r\nsubject:s\r\n"},
+	 "from:a@x\r\nsubject:s\r\n", {NULL}},
 	{"absent names skipped",
 	 {"From: a@x", NULL},
 	 {"Date", "From", "Message-ID", NULL}, {NULL},
 	 "From",
-	 "from:a@x\r\n"},
+	 "from:a@x\r\n", {NULL}},
 	{"name prefix does not match",
 	 {"From: a@x", "Fromage: b", NULL},
 	 {"From", NULL}, {NULL},
 	 "From",
-	 "from:a@x\r\n"},
+	 "from:a@x\r\n", {NULL}},
 	{"no headers at all",
 	 {NULL},
 	 {"From", NULL}, {"To", NULL},
 	 "To",
-	 ""},
+	 "", {NULL}},
 	{"folded lf values",
 	 {"From: a@x", "Subject: one\n two", NULL},
 	 {"From", "Subject", NULL}, {NULL},
 	 "From:Subject",
-	 "from:a@x\r\nsubject:one two\r\n"},
+	 "from:a@x\r\nsubject:one two\r\n", {NULL}},
+	/* dkim_canon_oversign(): what the MTA may add after the milters */
+	{"if-present names absent: their absence is not signed",
+	 {"From: a@x", "Subject: s", NULL},
+	 {"From", "Subject", "Date", "Message-ID", NULL},
+	 {"From", "Subject", "Date", "Message-ID", "Reply-To", NULL},
+	 "From:From:Subject:Subject:Reply-To",
+	 "from:a@x\r\nsubject:s\r\n",
+	 {"date", "message-id", NULL}},
+	{"if-present names present: over-signed as usual",
+	 {"From: a@x", "Date: d", "Message-Id: <m@x>", NULL},
+	 {"From", "Date", "Message-ID", NULL},
+	 {"From", "Date", "Message-ID", NULL},
+	 "From:From:Date:Date:Message-ID:Message-ID",
+	 "from:a@x\r\ndate:d\r\nmessage-id:<m@x>\r\n",
+	 {"DATE", "Message-ID", NULL}},
+	{"one of two present, twice",
+	 {"From: a@x", "Date: d1", "Date: d2", NULL},
+	 {"From", NULL},
+	 {"From", "Date", "Message-ID", NULL},
+	 "From:From:Date:Date:Date",
+	 "from:a@x\r\ndate:d2\r\ndate:d1\r\n",
+	 {"date", "message-id", NULL}},
+	{"if-present name not over-signed at all",
+	 {"From: a@x", NULL},
+	 {"From", "Date", NULL}, {"From", NULL},
+	 "From:From",
+	 "from:a@x\r\n",
+	 {"date", "x-unused", NULL}},
 };
 
 /* count - entries before the NULL */
@@ -808,6 +837,8 @@ test_select(void **state)
 	size_t n_h = count(c->headers), n_out, i, len = 0;
 	unsigned char got[DKIM_CANON_DIGEST_LEN], exp[DKIM_CANON_DIGEST_LEN];
 	const char **names;
+	const char *oversign[MAXH];
+	size_t n_over;
 	char joined[512];
 	const char *why;
 	unsigned int dlen;
@@ -821,8 +852,12 @@ test_select(void **state)
 		h[i].name = c->headers[i];
 		h[i].name_len = (size_t) (colon - c->headers[i]);
 	}
-	names = dkim_canon_select(h, n_h, c->sign, count(c->sign), c->oversign,
-				  count(c->oversign), &n_out);
+	n_over = dkim_canon_oversign(h, n_h, c->oversign, count(c->oversign),
+				     c->if_present, count(c->if_present),
+				     oversign);
+	assert_true(n_over <= count(c->oversign));
+	names = dkim_canon_select(h, n_h, c->sign, count(c->sign), oversign,
+				  n_over, &n_out);
 	joined[0] = '\0';
 	for (i = 0; i < n_out; i++) {
 		len += (size_t) snprintf(joined + len, sizeof(joined) - len, "%s%s",

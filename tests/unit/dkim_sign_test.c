@@ -688,7 +688,7 @@ test_sign(void **state)
 enum tamper_kind {
 	TAMPER_BODY, TAMPER_SIGNED_HEADER, TAMPER_FROM_TOP, TAMPER_FROM_BOTTOM,
 	TAMPER_SUBJECT_ADDED, CONTROL_UNSIGNED_HEADER, CONTROL_FROM_NOT_OVERSIGNED,
-	CONTROL_REFOLDED_RELAXED,
+	CONTROL_REFOLDED_RELAXED, TAMPER_ABSENT_ADDED, CONTROL_ABSENT_IF_PRESENT,
 };
 
 struct tamper_row {
@@ -713,6 +713,9 @@ static const struct {
 	{"control: unsigned header changed", CONTROL_UNSIGNED_HEADER, SIMPLE, SIMPLE},
 	{"control: second From, not over-signed", CONTROL_FROM_NOT_OVERSIGNED,
 	 RELAXED, RELAXED},
+	{"absent over-signed Reply-To added", TAMPER_ABSENT_ADDED, RELAXED, RELAXED},
+	{"control: absent Reply-To over-signed only if present, added",
+	 CONTROL_ABSENT_IF_PRESENT, RELAXED, SIMPLE},
 	{"control: refolded header, relaxed", CONTROL_REFOLDED_RELAXED,
 	 RELAXED, RELAXED},
 };
@@ -755,8 +758,15 @@ test_tamper(void **state)
 	char *value, *msg, *bad = NULL;
 	int want = 0, want_py, want_perl;
 
+	static const char *const if_present[] = {"reply-to", "date"};
+
 	if (row->kind == CONTROL_FROM_NOT_OVERSIGNED)
 		req.n_oversign = 0;
+	/* what an MTA adds after the milters (Sendmail: Date, Message-Id) */
+	if (row->kind == CONTROL_ABSENT_IF_PRESENT) {
+		req.oversign_if_present = if_present;
+		req.n_oversign_if_present = NELEM(if_present);
+	}
 	value = sign_msg(&req, m->headers, body, m->body_len);
 	msg = transport(&value, 1, m->headers, body, m->body_len, &len);
 	odkim_expect(row->name, msg, len, 1, 1);	/* sane before */
@@ -781,6 +791,12 @@ test_tamper(void **state)
 	case TAMPER_SUBJECT_ADDED:
 		bad = replace(msg, len, "X-Unsigned: a\r\n",
 			      "X-Unsigned: a\r\nSubject: urgent\r\n", &tlen);
+		break;
+	case TAMPER_ABSENT_ADDED:
+	case CONTROL_ABSENT_IF_PRESENT:
+		bad = replace(msg, len, "X-Unsigned: a\r\n",
+			      "X-Unsigned: a\r\nReply-To: m@evil.example\r\n", &tlen);
+		want = row->kind == CONTROL_ABSENT_IF_PRESENT;
 		break;
 	case CONTROL_UNSIGNED_HEADER:
 		bad = replace(msg, len, "X-Unsigned: a", "X-Unsigned: b", &tlen);
