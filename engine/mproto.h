@@ -39,11 +39,21 @@
 
 #define MPROTO_MDS_256K		((256 * 1024) - 1)	/* mfdef.h, _FFR only */
 #define MPROTO_MDS_1M		((1024 * 1024) - 1)
-#define MPROTO_MAX_ARGS		64	/* MAIL/RCPT words */
-#define MPROTO_MAX_MACRO_ARGS	4096	/* macro names and values of one stage */
 #define MPROTO_READ_CHUNK	(64 * 1024)
 #define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
 #define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
+
+/*
+ * The slots of the macros received per stage, in libmilter's order
+ * (engine.c CI_*), which is not mfapi.h's SMFIM_* order: EOH comes
+ * before end of message here, and smfi_getsymval() searches from the
+ * last slot down, so a name the MTA sends at both stages is found in
+ * the end-of-message list, as with libmilter.
+ */
+enum mproto_slot {
+	MPROTO_CI_CONN, MPROTO_CI_HELO, MPROTO_CI_MAIL, MPROTO_CI_RCPT,
+	MPROTO_CI_DATA, MPROTO_CI_EOH, MPROTO_CI_EOM,
+};
 
 enum mproto_status {
 	MPROTO_OK = 0,
@@ -62,8 +72,9 @@ struct mproto_packet {
 int	mproto_frame(char *buf, size_t len, size_t max_data,
 		     struct mproto_packet *pkt, const char **why);
 size_t	mproto_count_strings(const char *data, size_t len);
-int	mproto_strings(char *data, size_t len, char **argv, size_t max,
-		       size_t *argc, const char **why);
+size_t	mproto_strings(char *data, size_t len, char **argv, size_t n);
+char  **mproto_argv(char *data, size_t len, size_t *argc);
+int	mproto_header(char *data, size_t len, char **name, char **value);
 
 struct mproto_connect {
 	char		*host;		/* as the MTA names the client */
@@ -97,6 +108,7 @@ void	mproto_out_free(struct mproto_out *o);
 struct mproto_macros {
 	char		*buf;
 	char		**argv;		/* name, value, ..., NULL; with buf */
+	size_t		 argc;		/* may be odd: the last name has no value */
 };
 
 /*
@@ -116,8 +128,11 @@ struct smfi_str {
 	unsigned long	 actions;	/* SMFIF_* agreed */
 	unsigned long	 pflags;	/* SMFIP_* the milter asked for */
 	unsigned long	 pflags2mta;	/* SMFIP_* the MTA agreed to */
-	char		*symlist[MPROTO_STAGES];
-	struct mproto_macros macros[MPROTO_STAGES];
+	char		*symlist[MPROTO_STAGES];	/* by SMFIM_* */
+	struct mproto_macros macros[MPROTO_STAGES];	/* by MPROTO_CI_* */
+	/* protocol state (mproto_session.c) */
+	bool		 call_abort;	/* libmilter's: abort if the session ends now */
+	unsigned	 warnings;	/* protocol warnings logged for this session */
 };
 
 int	mproto_flush(SMFICTX *ctx);
