@@ -25,6 +25,43 @@
  *
  *	Packets (both directions): a 4-byte big-endian length N (counting
  *	the command byte), one command byte, N-1 bytes of data.
+ *
+ *	Compatibility: tests/diff sends the same hand-written and random
+ *	packet streams to a tracing milter built on this engine and on
+ *	Debian's libmilter (8.17) and requires the same callbacks, arguments,
+ *	macros and reply bytes. The differences, each where libmilter's
+ *	behaviour is a defect that no MTA relies on (those streams are left
+ *	out of the comparison):
+ *	- a packet length of 0 or of 2^31 and more: libmilter takes the next
+ *	  byte after the length as a command without data, or treats the
+ *	  length as "no data", and goes on reading inside the stream; here
+ *	  the session ends (malformed packet);
+ *	- SMFIC_UNKNOWN data without a NUL: libmilter passes its buffer as
+ *	  a string and reads past its end; here the callback gets the bytes
+ *	  with a NUL added;
+ *	- a macro packet with an odd number of strings (a name without a
+ *	  value): libmilter keeps it and smfi_getsymval() reads past the list
+ *	  for names after it (a crash was seen); here the lone name's value is
+ *	  NULL and the search stops there;
+ *	- data on SMFIC_BODYEOB to which xxfi_body answers other than
+ *	  "continue": libmilter sends that answer twice (the MTA takes the
+ *	  second as the reply to its next command), or for SMFIS_NOREPLY
+ *	  none at all; here once, or "continue" for SMFIS_NOREPLY;
+ *	- a callback returning SMFIS_NOREPLY where the stage has no reply
+ *	  flag to negotiate (end of message) or the milter did not ask for
+ *	  it, or SMFIS_SKIP to an MTA that did not offer SMFIP_SKIP: libmilter
+ *	  sends nothing, or a SKIP the MTA does not know, and the MTA waits
+ *	  for its timeout; here "continue"; a return value that is no
+ *	  sfsistat: libmilter sends nothing, here TEMPFAIL (logged);
+ *	- libmilter's fix_stm() adds each session's skipped steps to one
+ *	  process-wide table, so a session's xxfi_negotiate loosens the state
+ *	  machine of every later session; here each session has its own (the
+ *	  same as libmilter's whenever the milter asks the same every time);
+ *	- libmilter reads packets of at most 64 KiB unless told otherwise;
+ *	  here up to smfi_setmaxdatasize() (default 1 MiB); both answer
+ *	  OPTNEG without the SMFIP_MDS_* flags.
+ *	Protocol warnings are rate-limited (5 per connection, 60 a minute per
+ *	process); libmilter logs few of them at all.
  *--*/
 #ifndef POSTMILL_MPROTO_H
 #define POSTMILL_MPROTO_H

@@ -5,9 +5,11 @@
  *	milter protocol framing and argument decoding, without sockets
  * DESCRIPTION
  *	Everything the MTA sends passes through these functions first; they
- *	trust nothing: every length is checked against the buffer, strings
- *	must be NUL-terminated inside their packet, counts are bounded. No
- *	I/O, no globals, no allocation except in the output buffer.
+ *	trust nothing: every length is checked against the buffer, a string
+ *	is what ends with a NUL inside its packet, counts are bounded by the
+ *	packet size. What they accept and refuse is what libmilter's
+ *	engine.c does (dec_argv(), dec_arg2(), st_connectinfo()). No I/O, no
+ *	globals, no allocation except argument lists and the output buffer.
  *--*/
 #include <arpa/inet.h>
 #include <netinet/in.h>

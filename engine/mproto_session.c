@@ -12,16 +12,37 @@
  *	carries a dozen packets. Replies and modifications are collected and
  *	written once, before the session blocks for more input.
  *
- *	The order of events, the replies and the macro rules are
- *	libmilter's (libmilter/engine.c and smfi.c, Sendmail 8.14+):
+ *	The states, the order of callbacks, the replies, the payload checks
+ *	and the macro rules are libmilter's (Sendmail 8.17 libmilter/engine.c
+ *	and smfi.c, as Debian ships it), and tests/diff holds us to that:
+ *	- each command leads to a state; a command that may not follow the
+ *	  current one (libmilter's next_states[] and trans_ok(): only through
+ *	  states the milter asked the MTA to skip, one at a time) calls
+ *	  xxfi_abort when a message is in progress, and is then tried as if
+ *	  the session were at HELO, and ignored (no callback, no reply) if it
+ *	  does not fit there either; an ignored QUIT still ends the session;
+ *	- a malformed payload ends the session (the MTA applies its
+ *	  milter_default_action), except a HELO without its NUL and a macro
+ *	  packet without any NUL or for an unknown stage: those are ignored;
+ *	  checks are made only where libmilter makes them (no xxfi_connect:
+ *	  CONNECT is not parsed);
  *	- a callback returning SMFIS_NOREPLY for a stage whose SMFIP_NR_*
  *	  flag the MTA did not accept gets a "continue" on its behalf;
  *	- smfi_setreply() text is used by the next REJECT (5xx) or TEMPFAIL
  *	  (4xx) reply and then forgotten;
- *	- macros are kept per stage; those of MAIL and later stages are
- *	  forgotten at the end of each message and at ABORT;
- *	- xxfi_close runs once at the end of every session (also when the
- *	  MTA just drops the connection), and at SMFIC_QUIT_NC.
+ *	- macros are kept per stage; CONNECT, HELO, MAIL and RCPT forget those
+ *	  of the later stages, OPTNEG, QUIT and QUIT_NC all of them. ABORT and
+ *	  the end of a message forget none (a message's macros stay visible
+ *	  until the next MAIL);
+ *	- xxfi_close runs when the MTA sends QUIT or QUIT_NC, and at the end
+ *	  of a session that QUIT did not end (the MTA dropped the connection,
+ *	  broke the protocol, or sent QUIT out of sequence): also for a
+ *	  connection that never sent CONNECT, and once more at the end of a
+ *	  connection whose last command was QUIT_NC (a new SMTP session had
+ *	  begun). xxfi_abort runs, before it, when the session ends inside a
+ *	  message.
+ *	Where this engine differs from libmilter on purpose, engine/mproto.h
+ *	says so.
  *
  *	Reads and writes use SO_RCVTIMEO/SO_SNDTIMEO with the smfi_settimeout()
  *	value: one system call per read, no poll(). A packet longer than

@@ -234,6 +234,8 @@ def hand_cases():
     add('too big', OPEN + MSG_HEAD + struct.pack('>I', 2 * 1024 * 1024) + b'B' + b'x' * 100)
     add('partial packet', OPEN + MSG_HEAD + struct.pack('>I', 100) + b'Bxx')
     add('partial length', OPEN + MSG_HEAD + b'\0\0')
+    add('length 0', OPEN + MSG_HEAD + b'\0\0\0\0' + pkt(QUIT))
+    add('length 0 then command byte', OPEN + MSG_HEAD + b'\0\0\0\0Q')
     # every command in every state: reach a state, send one command, then more
     states = [('init', b''), ('opts', optneg()), ('conn', OPEN), ('helo', OPEN + helo()),
               ('mail', OPEN + mail()), ('rcpt', OPEN + mail() + rcpt()),

@@ -88,7 +88,7 @@ esc(char *out, size_t room, size_t at, const char *s, size_t n)
 }
 
 /* emit - one trace line: the callback, its words, the macros it sees */
-static void
+static void __attribute__((format(printf, 2, 3)))
 emit(SMFICTX *ctx, const char *fmt, ...)
 {
 	char line[16384];
