@@ -531,8 +531,14 @@ def main():
     counts = {'hand': [0, 0], 'random': [0, 0]}
     try:
         for mode in a.modes.split(','):
-            pm = Milter(pm_bin, tmp, 'postmill', mode)
-            lm = Milter(lm_bin, tmp, 'libmilter', mode)
+            try:
+                pm = Milter(pm_bin, tmp, 'postmill', mode)
+                lm = Milter(lm_bin, tmp, 'libmilter', mode)
+            except RuntimeError as e:
+                n = sum(1 for _, data in hand + rand)
+                print('FAIL diff [%s] all %d cases: %s' % (mode, n, e))
+                failed += n
+                continue
             try:
                 for kind, cases in (('hand', hand), ('random', rand)):
                     for name, data in cases:
