@@ -267,6 +267,35 @@ EXCEPTIONS = {
 }
 
 
+def _names(trace):
+    return [ln.split()[0] for ln in trace if ln and not ln.startswith(' ')]
+
+
+# What issue 13 found, asserted on postmill's trace on its own as well (libmilter agrees):
+# name: (modes, check). Not in sparse2, whose milter has no xxfi_envfrom: there the MTA skips
+# MAIL, so ABORT and QUIT may follow HELO (libmilter's rule, and the differential checks it).
+STD = ('full', 'nr', 'sparse', 'mds')
+EXPECT = {
+    # Postfix's two ABORTs after each end of message call no xxfi_abort
+    'postfix double abort after eom': (STD, lambda t: 'abort' not in _names(t)),
+    # QUIT after MAIL: the message is aborted, then closed
+    'quit after mail': (STD, lambda t: _names(t)[-2:] == ['abort', 'close']),
+    # EOH, headers, end of message straight after OPTNEG: ignored
+    'eoh after optneg': (MODES, lambda t: 'eoh' not in _names(t)),
+    'headers, eom after optneg': (MODES, lambda t: not {'header', 'eoh', 'eom'}
+                                  & set(_names(t))),
+    # RCPT after EOH aborts the message; nothing more of it reaches the milter
+    'rcpt after eoh': (STD, lambda t: _names(t).count('abort') == 1 and not {'body', 'eom'}
+                       & set(_names(t)[_names(t).index('abort'):])),
+    # a repeated QUIT_NC does not close again: one close for the QUIT_NC, one at the end
+    'quit_nc repeated': (MODES, lambda t: _names(t).count('close') == 2),
+    # MAIL FROM with 100 parameters, RCPT with 1000: every word reaches the milter
+    'mail 100 params': (STD, lambda t: any(ln.startswith('envfrom argc=101 ') for ln in t)),
+    'rcpt 1000 params': (('full', 'nr', 'mds'),
+                         lambda t: any(ln.startswith('envrcpt argc=1001 ') for ln in t)),
+}
+
+
 def rand_word(r):
     w = bytes(r.choice(b'abcdefgh<>@.=-_ ') for _ in range(r.randint(0, 12)))
     if r.random() < 0.15:
@@ -502,10 +531,19 @@ def flood_case(build, tmp):
         m.session(optneg() + pkt(EOH) * 100000)
         m.session(optneg() + pkt(EOH) * 1000)
         lines = [ln for ln in m.log_lines()[before:] if 'milter:' in ln]
+        # per process: 60 connections with 10 each could log 6 lines each (5 and "more
+        # not logged"); the process allows 60 a minute (one more window per minute taken)
+        before = len(m.log_lines())
+        start = time.monotonic()
+        for _ in range(60):
+            m.session(optneg() + pkt(EOH) * 10)
+        minutes = int((time.monotonic() - start) // 60)
+        many = [ln for ln in m.log_lines()[before:] if 'milter:' in ln]
     finally:
         m.stop()
-    ok = 0 < len(lines) <= 20
-    return ok, '%d log lines for 101,000 out-of-sequence packets on 2 connections' % len(lines)
+    ok = 0 < len(lines) <= 20 and 0 < len(many) <= 61 * (2 + minutes)
+    return ok, ('%d log lines for 101,000 out-of-sequence packets on 2 connections; %d for 600 '
+                'on 60 connections' % (len(lines), len(many)))
 
 
 def main():
@@ -545,6 +583,10 @@ def main():
                         if a.filter not in name or (mode, name) in EXCEPTIONS:
                             continue
                         r1, r2, t1, t2 = run_case(pm, lm, data)
+                        expect_ok = (name not in EXPECT or mode not in EXPECT[name][0]
+                                     or EXPECT[name][1](t1))
+                        if not expect_ok:
+                            t1.append('<issue 13 expectation not met>')
                         if pm.proc.poll() is not None or lm.proc.poll() is not None:
                             pm.stop()
                             lm.stop()
