@@ -169,8 +169,8 @@ session_reply(SMFICTX *ctx, sfsistat r, unsigned long nr_bit)
 	 * and drops it, so do we) */
 	if (nr_bit != 0 && (ctx->pflags & nr_bit) != 0 && r != SMFIS_NOREPLY) {
 		if (r != SMFIS_CONTINUE)
-			log_msg(LOG_ERR, NULL, "milter: %s answered %d at a stage "
-				"it negotiated no reply for", mproto_desc.xxfi_name, r);
+			session_warn(ctx, LOG_ERR, "%s answered %d at a stage it "
+				     "negotiated no reply for", mproto_desc.xxfi_name, r);
 		r = SMFIS_NOREPLY;
 	}
 	switch (r) {
@@ -210,8 +210,8 @@ session_reply(SMFICTX *ctx, sfsistat r, unsigned long nr_bit)
 					  NULL, 0);
 		break;
 	default:
-		log_msg(LOG_ERR, NULL, "milter: %s returned %d, answering tempfail",
-			mproto_desc.xxfi_name, r);
+		session_warn(ctx, LOG_ERR, "%s returned %d, answering tempfail",
+			     mproto_desc.xxfi_name, r);
 		mproto_out_packet(&ctx->out, SMFIR_TEMPFAIL, NULL, 0, NULL, 0);
 		break;
 	}

@@ -26,6 +26,7 @@ Prints "diff: N passed, M failed" last (scripts/run-tests counts it).
 import argparse
 import os
 import random
+import re
 import select
 import shutil
 import signal
@@ -36,6 +37,7 @@ import sys
 import tempfile
 import time
 
+SANITIZER = re.compile(r'runtime error|AddressSanitizer|LeakSanitizer')
 RANDOM_SEED = 13
 RANDOM_CASES = 300
 MODES = ('full', 'nr', 'sparse', 'sparse2', 'mds')
@@ -450,6 +452,8 @@ class Milter:
         return data.decode('utf-8', 'replace').splitlines()
 
     def log_lines(self):
+        if self.log.closed:
+            return []
         self.log.flush()
         self.log.seek(0)
         return self.log.read().decode('utf-8', 'replace').splitlines()
@@ -490,13 +494,13 @@ class Milter:
         return replies
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def decode_replies(b):
@@ -614,6 +618,11 @@ def main():
             finally:
                 pm.stop()
                 lm.stop()
+                # under SANITIZE=1: any report from our engine fails the run
+                bad = [ln for ln in pm.log_lines() if SANITIZER.search(ln)]
+                if bad:
+                    print('FAIL diff [%s] sanitizer: %s' % (mode, ' | '.join(bad[:5])))
+                    failed += 1
         if not a.filter or a.filter in 'flood':
             ok, why = flood_case(a.build, tmp)
             print('%s diff: log flood: %s' % ('PASS' if ok else 'FAIL', why))
