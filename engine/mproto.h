@@ -57,6 +57,11 @@
  *	  process-wide table, so a session's xxfi_negotiate loosens the state
  *	  machine of every later session; here each session has its own (the
  *	  same as libmilter's whenever the milter asks the same every time);
+ *	- when the MTA has written its last packets and closed the socket
+ *	  (Postfix after a client dropped: ABORT, QUIT), libmilter's poll()
+ *	  may report the hang-up first, and it then ends the session without
+ *	  reading them (abort if in a message, close); here every packet
+ *	  that arrived is handled, then the end of input;
  *	- libmilter reads packets of at most 64 KiB unless told otherwise;
  *	  here up to smfi_setmaxdatasize() (default 1 MiB); both answer
  *	  OPTNEG without the SMFIP_MDS_* flags.
