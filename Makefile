@@ -136,7 +136,7 @@ check-unit: all $(UNIT_BINS)
 check-diff: all $(TRACE_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests diff
 
-check-e2e: all
+check-e2e: all $(TRACE_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests e2e
 
 # libFuzzer targets: clang, its own object tree
