@@ -52,7 +52,10 @@
  *	  it, or SMFIS_SKIP to an MTA that did not offer SMFIP_SKIP: libmilter
  *	  sends nothing, or a SKIP the MTA does not know, and the MTA waits
  *	  for its timeout; here "continue"; a return value that is no
- *	  sfsistat: libmilter sends nothing, here TEMPFAIL (logged);
+ *	  sfsistat: libmilter sends nothing, here TEMPFAIL (logged); except
+ *	  libmilter's internal codes, which act as there (-1: no reply; 21:
+ *	  the session ends), but 22, which libmilter answers with an OPTNEG
+ *	  packet, and here with nothing;
  *	- libmilter's fix_stm() adds each session's skipped steps to one
  *	  process-wide table, so a session's xxfi_negotiate loosens the state
  *	  machine of every later session; here each session has its own (the
