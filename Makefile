@@ -98,7 +98,7 @@ TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .DEFAULT_GOAL := all
-.PHONY: all dmarc-mem check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
+.PHONY: all dmarc-mem check check-run check-unit check-diff check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -117,6 +117,16 @@ $(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIB
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
 
+# The differential test's tracing milter, built on each engine from one
+# source (tests/diff/trace_milter.c; tests/diff/run.py drives both).
+TRACE_BINS := $(B)/tests/trace_milter_postmill $(B)/tests/trace_milter_libmilter
+$(B)/tests/trace_milter_postmill: tests/diff/trace_milter.c $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -DTRACE_POSTMILL $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
+$(B)/tests/trace_milter_libmilter: tests/diff/trace_milter.c
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(ALL_LDFLAGS) -o $@ $< $(shell pkg-config --libs milter) -lpthread
+
 # Tests print one cmocka summary per binary; scripts/run-tests tallies them into
 # the closing "N passed, N failed" line.
 # "make check" is the README's test command: it installs what is missing
@@ -127,13 +137,16 @@ check:
 	scripts/setup-deps
 	$(MAKE) -j$(shell nproc) check-run
 
-check-run: all $(UNIT_BINS)
+check-run: all $(UNIT_BINS) $(TRACE_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests
 
 check-unit: all $(UNIT_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests unit
 
-check-e2e: all
+check-diff: all $(TRACE_BINS)
+	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests diff
+
+check-e2e: all $(TRACE_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests e2e
 
 # libFuzzer targets: clang, its own object tree

@@ -25,6 +25,51 @@
  *
  *	Packets (both directions): a 4-byte big-endian length N (counting
  *	the command byte), one command byte, N-1 bytes of data.
+ *
+ *	Compatibility: tests/diff sends the same hand-written and random
+ *	packet streams to a tracing milter built on this engine and on
+ *	Debian's libmilter (8.17) and requires the same callbacks, arguments,
+ *	macros and reply bytes. The differences, each where libmilter's
+ *	behaviour is a defect that no MTA relies on (those streams are left
+ *	out of the comparison):
+ *	- a packet length of 0 or of 2^31 and more: libmilter takes the next
+ *	  byte after the length as a command without data, or treats the
+ *	  length as "no data", and goes on reading inside the stream; here
+ *	  the session ends (malformed packet);
+ *	- SMFIC_UNKNOWN data without a NUL: libmilter passes its buffer as
+ *	  a string and reads past its end; here the callback gets the bytes
+ *	  with a NUL added;
+ *	- a macro packet with an odd number of strings (a name without a
+ *	  value): libmilter keeps it and smfi_getsymval() reads past the list
+ *	  for names after it (a crash was seen); here the lone name's value is
+ *	  NULL and the search stops there;
+ *	- data on SMFIC_BODYEOB to which xxfi_body answers other than
+ *	  "continue": libmilter sends that answer twice (the MTA takes the
+ *	  second as the reply to its next command), or for SMFIS_NOREPLY
+ *	  none at all; here once, or "continue" for SMFIS_NOREPLY;
+ *	- a callback returning SMFIS_NOREPLY where the stage has no reply
+ *	  flag to negotiate (end of message) or the milter did not ask for
+ *	  it, or SMFIS_SKIP to an MTA that did not offer SMFIP_SKIP: libmilter
+ *	  sends nothing, or a SKIP the MTA does not know, and the MTA waits
+ *	  for its timeout; here "continue"; a return value that is no
+ *	  sfsistat: libmilter sends nothing, here TEMPFAIL (logged); except
+ *	  libmilter's internal codes, which act as there (-1: no reply; 21:
+ *	  the session ends), but 22, which libmilter answers with an OPTNEG
+ *	  packet, and here with nothing;
+ *	- libmilter's fix_stm() adds each session's skipped steps to one
+ *	  process-wide table, so a session's xxfi_negotiate loosens the state
+ *	  machine of every later session; here each session has its own (the
+ *	  same as libmilter's whenever the milter asks the same every time);
+ *	- when the MTA has written its last packets and closed the socket
+ *	  (Postfix after a client dropped: ABORT, QUIT), libmilter's poll()
+ *	  may report the hang-up first, and it then ends the session without
+ *	  reading them (abort if in a message, close); here every packet
+ *	  that arrived is handled, then the end of input;
+ *	- libmilter reads packets of at most 64 KiB unless told otherwise;
+ *	  here up to smfi_setmaxdatasize() (default 1 MiB); both answer
+ *	  OPTNEG without the SMFIP_MDS_* flags.
+ *	Protocol warnings are rate-limited (5 per connection, 60 a minute per
+ *	process); libmilter logs few of them at all.
  *--*/
 #ifndef POSTMILL_MPROTO_H
 #define POSTMILL_MPROTO_H
@@ -39,11 +84,21 @@
 
 #define MPROTO_MDS_256K		((256 * 1024) - 1)	/* mfdef.h, _FFR only */
 #define MPROTO_MDS_1M		((1024 * 1024) - 1)
-#define MPROTO_MAX_ARGS		64	/* MAIL/RCPT words */
-#define MPROTO_MAX_MACRO_ARGS	4096	/* macro names and values of one stage */
 #define MPROTO_READ_CHUNK	(64 * 1024)
 #define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
 #define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
+
+/*
+ * The slots of the macros received per stage, in libmilter's order
+ * (engine.c CI_*), which is not mfapi.h's SMFIM_* order: EOH comes
+ * before end of message here, and smfi_getsymval() searches from the
+ * last slot down, so a name the MTA sends at both stages is found in
+ * the end-of-message list, as with libmilter.
+ */
+enum mproto_slot {
+	MPROTO_CI_CONN, MPROTO_CI_HELO, MPROTO_CI_MAIL, MPROTO_CI_RCPT,
+	MPROTO_CI_DATA, MPROTO_CI_EOH, MPROTO_CI_EOM,
+};
 
 enum mproto_status {
 	MPROTO_OK = 0,
@@ -62,8 +117,9 @@ struct mproto_packet {
 int	mproto_frame(char *buf, size_t len, size_t max_data,
 		     struct mproto_packet *pkt, const char **why);
 size_t	mproto_count_strings(const char *data, size_t len);
-int	mproto_strings(char *data, size_t len, char **argv, size_t max,
-		       size_t *argc, const char **why);
+size_t	mproto_strings(char *data, size_t len, char **argv, size_t n);
+char  **mproto_argv(char *data, size_t len, size_t *argc);
+int	mproto_header(char *data, size_t len, char **name, char **value);
 
 struct mproto_connect {
 	char		*host;		/* as the MTA names the client */
@@ -97,6 +153,7 @@ void	mproto_out_free(struct mproto_out *o);
 struct mproto_macros {
 	char		*buf;
 	char		**argv;		/* name, value, ..., NULL; with buf */
+	size_t		 argc;		/* may be odd: the last name has no value */
 };
 
 /*
@@ -116,8 +173,11 @@ struct smfi_str {
 	unsigned long	 actions;	/* SMFIF_* agreed */
 	unsigned long	 pflags;	/* SMFIP_* the milter asked for */
 	unsigned long	 pflags2mta;	/* SMFIP_* the MTA agreed to */
-	char		*symlist[MPROTO_STAGES];
-	struct mproto_macros macros[MPROTO_STAGES];
+	char		*symlist[MPROTO_STAGES];	/* by SMFIM_* */
+	struct mproto_macros macros[MPROTO_STAGES];	/* by MPROTO_CI_* */
+	/* protocol state (mproto_session.c) */
+	bool		 call_abort;	/* libmilter's: abort if the session ends now */
+	unsigned	 warnings;	/* protocol warnings logged for this session */
 };
 
 int	mproto_flush(SMFICTX *ctx);

@@ -49,7 +49,8 @@ api_name_matches(const char *stored, const char *want)
 	return false;
 }
 
-/* smfi_getsymval - a macro's value, searching the latest stages first */
+/* smfi_getsymval - a macro's value, searching the latest stages first
+ * (libmilter's slot order: end of message, end of headers, DATA, ...) */
 char *
 smfi_getsymval(SMFICTX *ctx, char *name)
 {
@@ -60,9 +61,13 @@ smfi_getsymval(SMFICTX *ctx, char *name)
 
 		if (ctx->macros[i].buf == NULL)
 			continue;
-		for (; a[0] != NULL && a[1] != NULL; a += 2)
+		/* a lone last name has a NULL value, and ends the list */
+		for (; a[0] != NULL; a += 2) {
 			if (api_name_matches(a[0], name))
 				return a[1];
+			if (a[1] == NULL)
+				break;
+		}
 	}
 	return NULL;
 }
@@ -286,14 +291,17 @@ smfi_getpriv(SMFICTX *ctx)
 	return ctx ? ctx->priv : NULL;
 }
 
-/* smfi_setsymlist - the macros wanted at a stage; only in xxfi_negotiate */
+/*
+ * smfi_setsymlist - the macros wanted at a stage, sent with the OPTNEG
+ * reply (so it matters only in xxfi_negotiate). As libmilter: once per
+ * stage, and without looking at the actions: the milter asks for
+ * SMFIF_SETSYMLIST itself if it needs the MTA to honour the list.
+ */
 int
 smfi_setsymlist(SMFICTX *ctx, int where, char *macros)
 {
-	if (ctx == NULL || ctx->cmd != SMFIC_OPTNEG || where < SMFIM_FIRST
-	    || where > SMFIM_LAST || macros == NULL
-	    || (ctx->mta_actions & SMFIF_SETSYMLIST) == 0
-	    || ctx->symlist[where] != NULL)
+	if (ctx == NULL || where < SMFIM_FIRST || where > SMFIM_LAST
+	    || macros == NULL || ctx->symlist[where] != NULL)
 		return MI_FAILURE;
 	ctx->symlist[where] = xstrdup(macros);
 	return MI_SUCCESS;

@@ -5,9 +5,11 @@
  *	milter protocol framing and argument decoding, without sockets
  * DESCRIPTION
  *	Everything the MTA sends passes through these functions first; they
- *	trust nothing: every length is checked against the buffer, strings
- *	must be NUL-terminated inside their packet, counts are bounded. No
- *	I/O, no globals, no allocation except in the output buffer.
+ *	trust nothing: every length is checked against the buffer, a string
+ *	is what ends with a NUL inside its packet, counts are bounded by the
+ *	packet size. What they accept and refuse is what libmilter's
+ *	engine.c does (dec_argv(), dec_arg2(), st_connectinfo()). No I/O, no
+ *	globals, no allocation except argument lists and the output buffer.
  *--*/
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,51 +51,91 @@ mproto_frame(char *buf, size_t len, size_t max_data, struct mproto_packet *pkt,
 	return MPROTO_OK;
 }
 
-/* mproto_count_strings - how many NUL-terminated strings (a tail without
- * its NUL counts too: mproto_strings refuses it) */
+/*
+ * mproto_count_strings - how many NUL-terminated strings: libmilter's
+ * dec_argv() counts the NULs; bytes after the last NUL are no string.
+ */
 size_t
 mproto_count_strings(const char *data, size_t len)
 {
-	size_t n = 0, off = 0;
+	size_t n = 0;
+	const char *p = data, *end = data + len;
 
-	while (off < len) {
-		const char *end = memchr(data + off, '\0', len - off);
-
+	while (p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL) {
 		n++;
-		if (end == NULL)
-			break;
-		off = (size_t)(end - data) + 1;
+		p++;
 	}
 	return n;
 }
 
-/* mproto_strings - split NUL-terminated strings; argv gets a NULL after */
-int
-mproto_strings(char *data, size_t len, char **argv, size_t max, size_t *argc,
-	       const char **why)
+/*
+ * mproto_strings - point argv at the first n NUL-terminated strings of
+ * data (n from mproto_count_strings), then a NULL; the count
+ */
+size_t
+mproto_strings(char *data, size_t len, char **argv, size_t n)
 {
-	size_t n = 0, off = 0;
+	size_t k = 0, off = 0;
 
-	while (off < len) {
+	while (k < n && off < len) {
 		char *end = memchr(data + off, '\0', len - off);
 
-		if (end == NULL) {
-			*why = "string not terminated inside its packet";
-			return MPROTO_BAD;
-		}
-		if (n + 1 >= max) {
-			*why = "too many strings in one packet";
-			return MPROTO_BAD;
-		}
-		argv[n++] = data + off;
+		if (end == NULL)
+			break;
+		argv[k++] = data + off;
 		off = (size_t)(end - data) + 1;
 	}
-	argv[n] = NULL;
-	*argc = n;
+	argv[k] = NULL;
+	return k;
+}
+
+/*
+ * mproto_argv - the MAIL/RCPT argument list, as libmilter's dec_argv():
+ * sized by the count, which the packet size bounds (ESMTP allows any
+ * number of parameters, and Postfix passes every one on); NULL when
+ * there is no NUL-terminated string at all. The caller frees the array.
+ */
+char **
+mproto_argv(char *data, size_t len, size_t *argc)
+{
+	size_t n = mproto_count_strings(data, len);
+	char **argv;
+
+	if (n == 0)
+		return NULL;
+	argv = xcalloc(n + 1, sizeof(*argv));
+	*argc = mproto_strings(data, len, argv, n);
+	return argv;
+}
+
+/*
+ * mproto_header - a HEADER packet's name and value, as libmilter's
+ * dec_arg2(): the packet ends with a NUL, and the value starts after the
+ * first NUL found from the second byte on (so an empty name takes the
+ * next string as its name's end: "\0a\0b\0" is "" with value "b").
+ */
+int
+mproto_header(char *data, size_t len, char **name, char **value)
+{
+	size_t i;
+
+	if (len == 0 || data[len - 1] != '\0')
+		return MPROTO_BAD;
+	for (i = 1; i < len && data[i] != '\0'; i++)
+		continue;
+	if (i >= len - 1)
+		return MPROTO_BAD;
+	*name = data;
+	*value = data + i + 1;
 	return MPROTO_OK;
 }
 
-/* mproto_parse_connect - host NUL family [port(2) address NUL] */
+/*
+ * mproto_parse_connect - host NUL family [port(2) address NUL], with
+ * libmilter's checks (st_connectinfo()): a family byte after the host;
+ * for a known family at least one byte after the port, and the packet's
+ * last byte a NUL (the address is the string up to the first NUL).
+ */
 int
 mproto_parse_connect(char *data, size_t len, struct mproto_connect *out,
 		     const char **why)
@@ -101,24 +143,20 @@ mproto_parse_connect(char *data, size_t len, struct mproto_connect *out,
 	char *end = memchr(data, '\0', len);
 	size_t off;
 
-	if (end == NULL) {
-		*why = "connect: host name not terminated";
+	if (end == NULL || (size_t)(end - data) + 1 >= len) {
+		*why = end == NULL ? "connect: host name not terminated"
+		    : "connect: no address family";
 		return MPROTO_BAD;
 	}
 	out->host = data;
 	off = (size_t)(end - data) + 1;
-	if (off >= len) {
-		*why = "connect: no address family";
-		return MPROTO_BAD;
-	}
 	out->family = data[off++];
 	out->port = 0;
-	out->addr = data + off - 1;	/* overwritten below unless unknown */
 	if (out->family == SMFIA_UNKNOWN) {
 		out->addr = (char *)"";
 		return MPROTO_OK;
 	}
-	if (len - off < 2 + 1) {
+	if (off + 2 >= len) {
 		*why = "connect: address missing";
 		return MPROTO_BAD;
 	}
@@ -126,7 +164,7 @@ mproto_parse_connect(char *data, size_t len, struct mproto_connect *out,
 	    | (unsigned char)data[off + 1];
 	off += 2;
 	out->addr = data + off;
-	if (memchr(data + off, '\0', len - off) == NULL) {
+	if (data[len - 1] != '\0') {
 		*why = "connect: address not terminated";
 		return MPROTO_BAD;
 	}
@@ -150,7 +188,8 @@ mproto_connect_sockaddr(const struct mproto_connect *c,
 
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons((uint16_t)c->port);
-		return inet_pton(AF_INET, c->addr, &sin->sin_addr) == 1 ? 0 : -1;
+		/* inet_aton, as libmilter: "127.1" and "0x7f.1" are addresses */
+		return inet_aton(c->addr, &sin->sin_addr) != 0 ? 0 : -1;
 	}
 	case SMFIA_INET6: {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;

@@ -73,7 +73,8 @@ static unsigned pool_idle, pool_threads;
 int
 smfi_register(struct smfiDesc desc)
 {
-	if (desc.xxfi_version != SMFI_VERSION && desc.xxfi_version != 2
+	if (desc.xxfi_version != SMFI_VERSION && desc.xxfi_version != 0x01000002
+	    && desc.xxfi_version != 2
 	    && desc.xxfi_version != 3 && desc.xxfi_version != 4)
 		return MI_FAILURE;
 	mproto_desc = desc;

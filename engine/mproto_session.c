@@ -12,16 +12,37 @@
  *	carries a dozen packets. Replies and modifications are collected and
  *	written once, before the session blocks for more input.
  *
- *	The order of events, the replies and the macro rules are
- *	libmilter's (libmilter/engine.c and smfi.c, Sendmail 8.14+):
+ *	The states, the order of callbacks, the replies, the payload checks
+ *	and the macro rules are libmilter's (Sendmail 8.17 libmilter/engine.c
+ *	and smfi.c, as Debian ships it), and tests/diff holds us to that:
+ *	- each command leads to a state; a command that may not follow the
+ *	  current one (libmilter's next_states[] and trans_ok(): only through
+ *	  states the milter asked the MTA to skip, one at a time) calls
+ *	  xxfi_abort when a message is in progress, and is then tried as if
+ *	  the session were at HELO, and ignored (no callback, no reply) if it
+ *	  does not fit there either; an ignored QUIT still ends the session;
+ *	- a malformed payload ends the session (the MTA applies its
+ *	  milter_default_action), except a HELO without its NUL and a macro
+ *	  packet without any NUL or for an unknown stage: those are ignored;
+ *	  checks are made only where libmilter makes them (no xxfi_connect:
+ *	  CONNECT is not parsed);
  *	- a callback returning SMFIS_NOREPLY for a stage whose SMFIP_NR_*
  *	  flag the MTA did not accept gets a "continue" on its behalf;
  *	- smfi_setreply() text is used by the next REJECT (5xx) or TEMPFAIL
  *	  (4xx) reply and then forgotten;
- *	- macros are kept per stage; those of MAIL and later stages are
- *	  forgotten at the end of each message and at ABORT;
- *	- xxfi_close runs once at the end of every session (also when the
- *	  MTA just drops the connection), and at SMFIC_QUIT_NC.
+ *	- macros are kept per stage; CONNECT, HELO, MAIL and RCPT forget those
+ *	  of the later stages, OPTNEG, QUIT and QUIT_NC all of them. ABORT and
+ *	  the end of a message forget none (a message's macros stay visible
+ *	  until the next MAIL);
+ *	- xxfi_close runs when the MTA sends QUIT or QUIT_NC, and at the end
+ *	  of a session that QUIT did not end (the MTA dropped the connection,
+ *	  broke the protocol, or sent QUIT out of sequence): also for a
+ *	  connection that never sent CONNECT, and once more at the end of a
+ *	  connection whose last command was QUIT_NC (a new SMTP session had
+ *	  begun). xxfi_abort runs, before it, when the session ends inside a
+ *	  message.
+ *	Where this engine differs from libmilter on purpose, engine/mproto.h
+ *	says so.
  *
  *	Reads and writes use SO_RCVTIMEO/SO_SNDTIMEO with the smfi_settimeout()
  *	value: one system call per read, no poll(). A packet longer than
@@ -30,6 +51,10 @@
  *--*/
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,23 +67,23 @@
 
 enum session_next { SESSION_GO, SESSION_STOP };
 
-/* session_stage - the SMFIM_* slot of a command's macros, or -1 */
+/* session_slot - the MPROTO_CI_* slot of a stage letter's macros, or -1 */
 static int
-session_stage(char cmd)
+session_slot(char cmd)
 {
 	switch (cmd) {
-	case SMFIC_CONNECT:	return SMFIM_CONNECT;
-	case SMFIC_HELO:	return SMFIM_HELO;
-	case SMFIC_MAIL:	return SMFIM_ENVFROM;
-	case SMFIC_RCPT:	return SMFIM_ENVRCPT;
-	case SMFIC_DATA:	return SMFIM_DATA;
-	case SMFIC_BODYEOB:	return SMFIM_EOM;
-	case SMFIC_EOH:		return SMFIM_EOH;
+	case SMFIC_CONNECT:	return MPROTO_CI_CONN;
+	case SMFIC_HELO:	return MPROTO_CI_HELO;
+	case SMFIC_MAIL:	return MPROTO_CI_MAIL;
+	case SMFIC_RCPT:	return MPROTO_CI_RCPT;
+	case SMFIC_DATA:	return MPROTO_CI_DATA;
+	case SMFIC_EOH:		return MPROTO_CI_EOH;
+	case SMFIC_BODYEOB:	return MPROTO_CI_EOM;
 	default:		return -1;
 	}
 }
 
-/* session_clear_macros - forget the macros of stage "from" and later */
+/* session_clear_macros - forget the macros of slot "from" and later */
 static void
 session_clear_macros(SMFICTX *ctx, int from)
 {
@@ -67,7 +92,72 @@ session_clear_macros(SMFICTX *ctx, int from)
 		ctx->macros[i].buf = NULL;
 		free(ctx->macros[i].argv);
 		ctx->macros[i].argv = NULL;
+		ctx->macros[i].argc = 0;
 	}
+}
+
+/*
+ * Protocol warnings are rate-limited: a stream of out-of-sequence or
+ * malformed packets must not turn into a stream of log lines (500 kB of
+ * them made 100,000). Each session logs its first SESSION_WARN_MAX, then
+ * says it stops; the process logs at most SESSION_WARN_RATE a minute
+ * over all sessions and then how many it left out.
+ */
+#define SESSION_WARN_MAX	5
+#define SESSION_WARN_RATE	60
+#define SESSION_WARN_WINDOW	60	/* seconds */
+
+static pthread_mutex_t session_warn_lock = PTHREAD_MUTEX_INITIALIZER;
+static time_t session_warn_start;
+static unsigned long session_warn_count, session_warn_dropped;
+
+/* session_warn_process - may one more warning be logged in this minute */
+static bool
+session_warn_process(void)
+{
+	struct timespec now;
+	unsigned long dropped = 0;
+	bool ok;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&session_warn_lock);
+	if (session_warn_start == 0
+	    || now.tv_sec - session_warn_start >= SESSION_WARN_WINDOW) {
+		dropped = session_warn_dropped;
+		session_warn_start = now.tv_sec;
+		session_warn_count = 0;
+		session_warn_dropped = 0;
+	}
+	ok = session_warn_count++ < SESSION_WARN_RATE;
+	if (!ok)
+		session_warn_dropped++;
+	pthread_mutex_unlock(&session_warn_lock);
+	if (dropped > 0)
+		log_msg(LOG_WARNING, NULL, "milter: %lu protocol warnings not "
+			"logged in the last %d s", dropped, SESSION_WARN_WINDOW);
+	return ok;
+}
+
+/* session_warn - log a protocol complaint about this session, rate-limited */
+static void __attribute__((format(printf, 3, 4)))
+session_warn(SMFICTX *ctx, int prio, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (ctx->warnings > SESSION_WARN_MAX)
+		return;
+	if (!session_warn_process())
+		return;
+	if (ctx->warnings++ == SESSION_WARN_MAX) {
+		log_msg(LOG_WARNING, NULL, "milter: more protocol warnings on "
+			"this connection, not logged");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_msg(prio, NULL, "milter: %s", line);
 }
 
 /* session_reply - encode a callback's verdict for a stage */
@@ -79,8 +169,8 @@ session_reply(SMFICTX *ctx, sfsistat r, unsigned long nr_bit)
 	 * and drops it, so do we) */
 	if (nr_bit != 0 && (ctx->pflags & nr_bit) != 0 && r != SMFIS_NOREPLY) {
 		if (r != SMFIS_CONTINUE)
-			log_msg(LOG_ERR, NULL, "milter: %s answered %d at a stage "
-				"it negotiated no reply for", mproto_desc.xxfi_name, r);
+			session_warn(ctx, LOG_ERR, "%s answered %d at a stage it "
+				     "negotiated no reply for", mproto_desc.xxfi_name, r);
 		r = SMFIS_NOREPLY;
 	}
 	switch (r) {
@@ -120,18 +210,17 @@ session_reply(SMFICTX *ctx, sfsistat r, unsigned long nr_bit)
 					  NULL, 0);
 		break;
 	default:
-		log_msg(LOG_ERR, NULL, "milter: %s returned %d, answering tempfail",
-			mproto_desc.xxfi_name, r);
+		session_warn(ctx, LOG_ERR, "%s returned %d, answering tempfail",
+			     mproto_desc.xxfi_name, r);
 		mproto_out_packet(&ctx->out, SMFIR_TEMPFAIL, NULL, 0, NULL, 0);
 		break;
 	}
 }
 
 /*
- * The protocol states and the commands allowed after each, as libmilter
- * has them (engine.c next_states[]): a command that does not fit is
- * tried as if the session were back at HELO, and ignored (no callback,
- * no reply) when it does not fit there either.
+ * The protocol states and the commands allowed after each: libmilter's
+ * table (engine.c next_states[]), state numbers in the same order, which
+ * session_trans_ok() relies on.
  */
 enum session_state {
 	ST_INIT, ST_OPTS, ST_CONN, ST_HELO, ST_MAIL, ST_RCPT, ST_DATA, ST_HDRS,
@@ -159,47 +248,44 @@ static const unsigned session_next_states[] = {
 	[ST_Q_NC] = M(ST_CONN) | M(ST_UNKN),
 };
 #undef M
+#define SESSION_N_STATES \
+	(int)(sizeof(session_next_states) / sizeof(session_next_states[0]))
 
 #define SESSION_IN_MAIL(st)	((st) >= ST_MAIL && (st) < ST_ENDM)
 
-/* session_skipped - the states the MTA will not send (negotiated away) */
-static unsigned
-session_skipped(const SMFICTX *ctx)
+/* session_skippable - is state st one the milter asked the MTA to skip */
+static bool
+session_skippable(const SMFICTX *ctx, int st)
 {
-	static const struct { unsigned long flag; int st; } map[] = {
-		{ SMFIP_NOCONNECT, ST_CONN }, { SMFIP_NOHELO, ST_HELO },
-		{ SMFIP_NOMAIL, ST_MAIL }, { SMFIP_NORCPT, ST_RCPT },
-		{ SMFIP_NODATA, ST_DATA }, { SMFIP_NOHDRS, ST_HDRS },
-		{ SMFIP_NOEOH, ST_EOHS }, { SMFIP_NOBODY, ST_BODY },
-		{ SMFIP_NOUNKNOWN, ST_UNKN },
+	static const unsigned long flag[] = {
+		[ST_CONN] = SMFIP_NOCONNECT, [ST_HELO] = SMFIP_NOHELO,
+		[ST_MAIL] = SMFIP_NOMAIL, [ST_RCPT] = SMFIP_NORCPT,
+		[ST_DATA] = SMFIP_NODATA, [ST_HDRS] = SMFIP_NOHDRS,
+		[ST_EOHS] = SMFIP_NOEOH, [ST_BODY] = SMFIP_NOBODY,
+		[ST_UNKN] = SMFIP_NOUNKNOWN,
 	};
-	unsigned m = 0;
 
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (ctx->pflags2mta & map[i].flag)
-			m |= 1u << map[i].st;
-	return m;
+	return st < (int)(sizeof(flag) / sizeof(flag[0]))
+	    && (ctx->pflags & flag[st]) != 0;
 }
 
 /*
- * session_trans_ok - may "to" follow "from"? A step the MTA skips is
- * looked through: with SMFIP_NORCPT the headers follow MAIL directly
- * (libmilter's fix_stm() and trans_ok()).
+ * session_trans_ok - may "to" follow "from"? As libmilter's trans_ok():
+ * when it may not, and the state numbered next is one the milter asked
+ * to skip, try from there, one step at a time; with SMFIP_NORCPT the
+ * headers follow MAIL. Only the next state by number, never a search
+ * through the graph: after end of message, ABORT is no step of any path
+ * (Postfix sends two after each message) and QUIT is none after MAIL.
+ * The flags are the milter's (libmilter's fix_stm() uses ctx_pflags).
  */
 static bool
 session_trans_ok(const SMFICTX *ctx, int from, int to)
 {
-	unsigned seen = 0, todo = 1u << from, skipped = session_skipped(ctx);
-
-	while (todo != 0) {
-		int s = __builtin_ctz(todo);
-		unsigned next = session_next_states[s];
-
-		todo &= ~(1u << s);
-		seen |= 1u << s;
-		if (next & (1u << to))
+	for (int s = from; s >= 0 && s < SESSION_N_STATES; s++) {
+		if (session_next_states[s] & (1u << to))
 			return true;
-		todo |= next & skipped & ~seen;
+		if (s + 1 >= SESSION_N_STATES || !session_skippable(ctx, s + 1))
+			return false;
 	}
 	return false;
 }
@@ -251,36 +337,46 @@ session_callback_protocol(void)
 	| SMFIP_NR_HDR | SMFIP_NR_BODY)
 #define SESSION_INTERNAL	0x70000000UL	/* libmilter's SMFI_INTERNAL */
 
+/*
+ * What a command's handler returns besides a milter's sfsistat, as
+ * libmilter's engine.c has them: end the session (_SMFIS_ABORT), no
+ * reply and go on (_SMFIS_FAIL, and the NOREPLY of ABORT and QUIT), the
+ * reply is already queued (_SMFIS_OPTIONS).
+ */
+#define SESSION_R_ABORT		21
+#define SESSION_R_NONE		(-1)
+#define SESSION_R_SENT		22
+
 /* session_optneg - agree on actions and protocol steps, as libmilter */
-static enum session_next
+static sfsistat
 session_optneg(SMFICTX *ctx, const struct mproto_packet *pkt)
 {
 	const char *why = NULL;
 	uint32_t v[3];
-	unsigned long mta_prot, internal = 0;
+	unsigned long mta_prot;
 
+	/* libmilter forgets every macro here, those of CONNECT too */
+	session_clear_macros(ctx, 0);
 	if (mproto_parse_optneg(pkt->data, pkt->len, &ctx->mta_version,
 				&ctx->mta_actions, &ctx->mta_protocol, &why) != MPROTO_OK) {
-		log_msg(LOG_ERR, NULL, "milter: %s", why);
-		return SESSION_STOP;
+		session_warn(ctx, LOG_ERR, "%s", why);
+		return SESSION_R_ABORT;
 	}
 	if (ctx->mta_version < 2) {
-		log_msg(LOG_ERR, NULL, "milter: MTA protocol version %u is too old",
+		session_warn(ctx, LOG_ERR, "MTA protocol version %u is too old",
 			ctx->mta_version);
-		return SESSION_STOP;
+		return SESSION_R_ABORT;
 	}
 	/* nothing offered means what version 1 had */
 	if (ctx->mta_actions == 0)
 		ctx->mta_actions = SMFI_V1_ACTS;
 	if (ctx->mta_protocol == 0)
 		ctx->mta_protocol = SMFI_V1_PROT;
-	/* the packet size flags are ours to set, from smfi_setmaxdatasize() */
-	if (mproto_max_data > MPROTO_MDS_256K && (ctx->mta_protocol & SMFIP_MDS_1M))
-		internal = SMFIP_MDS_1M;
-	else if (mproto_max_data > MILTER_MAX_DATA_SIZE
-		 && (ctx->mta_protocol & SMFIP_MDS_256K))
-		internal = SMFIP_MDS_256K;
-	mta_prot = (ctx->mta_protocol & ~SESSION_INTERNAL) | internal;
+	/* the packet size flags (SMFIP_MDS_*) are removed, as Debian's
+	 * libmilter (built without _FFR_MDS_NEGOTIATE) does: the MTA keeps
+	 * to 64 KiB packets; longer ones, up to smfi_setmaxdatasize(), are
+	 * still read */
+	mta_prot = ctx->mta_protocol & ~SESSION_INTERNAL;
 	ctx->mta_protocol = (uint32_t)mta_prot;
 
 	ctx->actions = mproto_desc.xxfi_flags;
@@ -305,32 +401,29 @@ session_optneg(SMFICTX *ctx, const struct mproto_packet *pkt)
 			ctx->pflags = ctx->pflags2mta = p1;
 			ctx->pflags2mta &= ~(SESSION_NR_BITS & ~mta_prot);
 		} else {
-			log_msg(LOG_ERR, NULL, "milter: %s refused the MTA's options "
+			session_warn(ctx, LOG_ERR, "%s refused the MTA's options "
 				"(protocol 0x%lx, actions 0x%x)", mproto_desc.xxfi_name,
 				mta_prot, ctx->mta_actions);
-			return SESSION_STOP;
+			return SESSION_R_ABORT;
 		}
 	}
-	for (int i = 0; i < MPROTO_STAGES; i++)
-		if (ctx->symlist[i] != NULL)
-			ctx->actions |= SMFIF_SETSYMLIST;
 	if ((ctx->actions & ctx->mta_actions) != ctx->actions) {
-		log_msg(LOG_ERR, NULL, "milter: the MTA offers actions 0x%x, "
+		session_warn(ctx, LOG_ERR, "the MTA offers actions 0x%x, "
 			"%s needs 0x%lx", ctx->mta_actions, mproto_desc.xxfi_name,
 			ctx->actions);
-		return SESSION_STOP;
+		return SESSION_R_ABORT;
 	}
 	/* older MTAs cannot skip DATA or unknown commands: take them */
 	if (!(mta_prot & SMFIP_NODATA))
 		ctx->pflags2mta &= ~SMFIP_NODATA;
 	if (!(mta_prot & SMFIP_NOUNKNOWN))
 		ctx->pflags2mta &= ~SMFIP_NOUNKNOWN;
-	ctx->pflags2mta = (ctx->pflags2mta & ~SESSION_INTERNAL) | internal;
+	ctx->pflags2mta &= ~SESSION_INTERNAL;
 	if ((mta_prot & ctx->pflags2mta) != ctx->pflags2mta) {
-		log_msg(LOG_ERR, NULL, "milter: the MTA offers protocol 0x%lx, "
+		session_warn(ctx, LOG_ERR, "the MTA offers protocol 0x%lx, "
 			"%s needs 0x%lx", mta_prot, mproto_desc.xxfi_name,
 			ctx->pflags2mta);
-		return SESSION_STOP;
+		return SESSION_R_ABORT;
 	}
 
 	v[0] = htonl(ctx->mta_version < SMFI_PROT_VERSION ?
@@ -358,219 +451,257 @@ session_optneg(SMFICTX *ctx, const struct mproto_packet *pkt)
 		mproto_out_packet(&ctx->out, SMFIC_OPTNEG, v, sizeof(v), lists, n);
 		free(lists);
 	}
-	return SESSION_GO;
+	return SESSION_R_SENT;
 }
 
-/* session_macros - keep a stage's macros (a copy: the buffer moves) */
-static enum session_next
+/*
+ * session_macros - keep a stage's macros (a copy: the read buffer
+ * moves). As libmilter's st_macros(): any number of strings (the packet
+ * size bounds them), bytes after the last NUL are no string, an odd
+ * count keeps its last name without a value (smfi_getsymval() finds it
+ * and returns NULL; libmilter then reads past its array), and a packet
+ * without any NUL or for a stage it has no slot for is ignored: Postfix
+ * also sends the end-of-data list before each header and body chunk.
+ */
+static sfsistat
 session_macros(SMFICTX *ctx, const struct mproto_packet *pkt)
 {
 	struct mproto_macros *m;
-	const char *why = NULL;
-	size_t argc;
-	int stage;
+	size_t n = mproto_count_strings(pkt->data + 1, pkt->len - 1);
+	int slot = session_slot(pkt->data[0]);
 
-	if (pkt->len < 1) {
-		log_msg(LOG_ERR, NULL, "milter: empty macro packet");
-		return SESSION_STOP;
-	}
-	/* Postfix also sends the end-of-data list with each header and
-	 * body chunk; libmilter has no slot for those and ignores them */
-	if ((stage = session_stage(pkt->data[0])) < 0)
-		return SESSION_GO;
-	/* as many as the MTA was told to send (milter_*_macros in Postfix):
-	 * libmilter takes any number, so a fixed array of MAIL/RCPT size
-	 * would drop connections of a configuration with many; the packet
-	 * size bounds the count, MPROTO_MAX_MACRO_ARGS bounds the memory */
-	argc = mproto_count_strings(pkt->data + 1, pkt->len - 1);
-	if (argc > MPROTO_MAX_MACRO_ARGS) {
-		log_msg(LOG_ERR, NULL, "milter: macro packet: more than %d strings",
-			MPROTO_MAX_MACRO_ARGS);
-		return SESSION_STOP;
-	}
-	m = &ctx->macros[stage];
+	if (n == 0 || slot < 0)
+		return SESSION_R_NONE;
+	m = &ctx->macros[slot];
 	free(m->buf);
 	free(m->argv);
 	m->buf = xmalloc(pkt->len);
-	m->argv = xcalloc(argc + 1, sizeof(*m->argv));
 	memcpy(m->buf, pkt->data + 1, pkt->len - 1);
-	if (mproto_strings(m->buf, pkt->len - 1, m->argv, argc + 1,
-			   &argc, &why) != MPROTO_OK || argc % 2 != 0) {
-		log_msg(LOG_ERR, NULL, "milter: macro packet: %s",
-			why ? why : "a name without a value");
-		free(m->buf);
-		m->buf = NULL;
-		free(m->argv);
-		m->argv = NULL;
-		return SESSION_STOP;
-	}
-	return SESSION_GO;
+	/* name, value, ..., and NULL, NULL: a lone last name reads a NULL */
+	m->argv = xcalloc(n + 2, sizeof(*m->argv));
+	m->argc = mproto_strings(m->buf, pkt->len - 1, m->argv, n);
+	return SESSION_R_NONE;
 }
 
-/* session_args - split a packet into strings; at least "min" of them */
-static int
-session_args(const struct mproto_packet *pkt, char **argv, size_t min,
-	     size_t *argc)
+/* session_argv_call - MAIL and RCPT: libmilter's ARGV_FCT() */
+static sfsistat
+session_argv_call(SMFICTX *ctx, const struct mproto_packet *pkt, int slot,
+		  sfsistat (*cb)(SMFICTX *, char **))
 {
+	char **argv;
+	size_t argc;
+	sfsistat r;
+
+	session_clear_macros(ctx, slot + 1);
+	if (cb == NULL)
+		return SMFIS_CONTINUE;
+	if ((argv = mproto_argv(pkt->data, pkt->len, &argc)) == NULL) {
+		session_warn(ctx, LOG_ERR, "command '%c': argument not "
+			     "terminated", pkt->cmd);
+		return SESSION_R_ABORT;
+	}
+	r = cb(ctx, argv);
+	free(argv);
+	return r;
+}
+
+/* session_connect - CONNECT: libmilter's st_connectinfo() */
+static sfsistat
+session_connect(SMFICTX *ctx, const struct mproto_packet *pkt)
+{
+	struct mproto_connect c;
+	struct sockaddr_storage ss;
 	const char *why = NULL;
 
-	if (mproto_strings(pkt->data, pkt->len, argv, MPROTO_MAX_ARGS + 1,
-			   argc, &why) != MPROTO_OK || *argc < min) {
-		log_msg(LOG_ERR, NULL, "milter: command '%c': %s", pkt->cmd,
-			why ? why : "missing argument");
-		return -1;
+	session_clear_macros(ctx, MPROTO_CI_CONN + 1);
+	if (mproto_desc.xxfi_connect == NULL)
+		return SMFIS_CONTINUE;
+	if (mproto_parse_connect(pkt->data, pkt->len, &c, &why) != MPROTO_OK) {
+		session_warn(ctx, LOG_ERR, "%s", why);
+		return SESSION_R_ABORT;
 	}
-	return 0;
+	if (c.family != SMFIA_UNKNOWN && mproto_connect_sockaddr(&c, &ss) < 0) {
+		session_warn(ctx, LOG_ERR, "connect: bad address");
+		return SESSION_R_ABORT;
+	}
+	return mproto_desc.xxfi_connect(ctx, c.host, c.family == SMFIA_UNKNOWN ?
+					NULL : (struct sockaddr *)&ss);
 }
 
-/* session_call - run the callback of one command; ST_NONE-less commands */
-static enum session_next
-session_call(SMFICTX *ctx, const struct mproto_packet *pkt, sfsistat *rp,
-	     unsigned long *nr_bit)
+/*
+ * session_unknown - an SMTP command the MTA did not know. libmilter
+ * hands the packet over as a string without looking for its NUL (and
+ * reads past it when there is none); here a packet without a NUL gets
+ * one, on a copy.
+ */
+static sfsistat
+session_unknown(SMFICTX *ctx, const struct mproto_packet *pkt)
+{
+	char *copy;
+	sfsistat r;
+
+	if (mproto_desc.xxfi_unknown == NULL)
+		return SMFIS_CONTINUE;
+	if (memchr(pkt->data, '\0', pkt->len) != NULL)
+		return mproto_desc.xxfi_unknown(ctx, pkt->data);
+	copy = xmalloc(pkt->len + 1);
+	memcpy(copy, pkt->data, pkt->len);
+	copy[pkt->len] = '\0';
+	r = mproto_desc.xxfi_unknown(ctx, copy);
+	free(copy);
+	return r;
+}
+
+/*
+ * session_call - run the handler of one command (its state already
+ * taken); the verdict to answer with, or a SESSION_R_* code
+ */
+static sfsistat
+session_call(SMFICTX *ctx, const struct mproto_packet *pkt)
 {
 	struct smfiDesc *d = &mproto_desc;
-	char *argv[MPROTO_MAX_ARGS + 1];
-	size_t argc;
-	sfsistat r = SMFIS_CONTINUE;
+	char *name, *value;
+	sfsistat r;
 
-	*nr_bit = 0;
 	switch (pkt->cmd) {
-	case SMFIC_CONNECT: {
-		struct mproto_connect c;
-		struct sockaddr_storage ss;
-		const char *why = NULL;
-
-		if (mproto_parse_connect(pkt->data, pkt->len, &c, &why) != MPROTO_OK) {
-			log_msg(LOG_ERR, NULL, "milter: %s", why);
-			return SESSION_STOP;
-		}
-		session_clear_macros(ctx, SMFIM_CONNECT + 1);
-		*nr_bit = SMFIP_NR_CONN;
-		if (d->xxfi_connect == NULL)
-			break;
-		if (c.family != SMFIA_UNKNOWN && mproto_connect_sockaddr(&c, &ss) < 0) {
-			log_msg(LOG_ERR, NULL, "milter: connect: bad address");
-			return SESSION_STOP;
-		}
-		r = d->xxfi_connect(ctx, c.host, c.family == SMFIA_UNKNOWN ?
-				    NULL : (struct sockaddr *)&ss);
-		break;
-	}
+	case SMFIC_OPTNEG:
+		return session_optneg(ctx, pkt);
+	case SMFIC_CONNECT:
+		return session_connect(ctx, pkt);
 	case SMFIC_HELO:
-		if (session_args(pkt, argv, 1, &argc) < 0)
-			return SESSION_STOP;
-		session_clear_macros(ctx, SMFIM_HELO + 1);
-		*nr_bit = SMFIP_NR_HELO;
-		if (d->xxfi_helo)
-			r = d->xxfi_helo(ctx, argv[0]);
-		break;
+		session_clear_macros(ctx, MPROTO_CI_HELO + 1);
+		if (d->xxfi_helo == NULL)
+			return SMFIS_CONTINUE;
+		/* libmilter: not NUL-terminated, no callback and no reply */
+		if (pkt->data[pkt->len - 1] != '\0') {
+			session_warn(ctx, LOG_WARNING, "HELO name not terminated, "
+				     "ignored");
+			return SESSION_R_NONE;
+		}
+		return d->xxfi_helo(ctx, pkt->data);
 	case SMFIC_MAIL:
-		if (session_args(pkt, argv, 1, &argc) < 0)
-			return SESSION_STOP;
-		session_clear_macros(ctx, SMFIM_ENVFROM + 1);
-		*nr_bit = SMFIP_NR_MAIL;
-		if (d->xxfi_envfrom)
-			r = d->xxfi_envfrom(ctx, argv);
-		break;
+		return session_argv_call(ctx, pkt, MPROTO_CI_MAIL, d->xxfi_envfrom);
 	case SMFIC_RCPT:
-		if (session_args(pkt, argv, 1, &argc) < 0)
-			return SESSION_STOP;
-		session_clear_macros(ctx, SMFIM_ENVRCPT + 1);
-		*nr_bit = SMFIP_NR_RCPT;
-		if (d->xxfi_envrcpt)
-			r = d->xxfi_envrcpt(ctx, argv);
-		break;
+		return session_argv_call(ctx, pkt, MPROTO_CI_RCPT, d->xxfi_envrcpt);
 	case SMFIC_DATA:
-		*nr_bit = SMFIP_NR_DATA;
-		if (d->xxfi_data)
-			r = d->xxfi_data(ctx);
-		break;
+		return d->xxfi_data ? d->xxfi_data(ctx) : SMFIS_CONTINUE;
 	case SMFIC_UNKNOWN:
-		if (session_args(pkt, argv, 1, &argc) < 0)
-			return SESSION_STOP;
-		*nr_bit = SMFIP_NR_UNKN;
-		if (d->xxfi_unknown)
-			r = d->xxfi_unknown(ctx, argv[0]);
-		break;
+		return session_unknown(ctx, pkt);
 	case SMFIC_HEADER:
-		if (session_args(pkt, argv, 2, &argc) < 0)
-			return SESSION_STOP;
-		*nr_bit = SMFIP_NR_HDR;
-		if (d->xxfi_header)
-			r = d->xxfi_header(ctx, argv[0], argv[1]);
-		break;
+		if (d->xxfi_header == NULL)
+			return SMFIS_CONTINUE;
+		if (mproto_header(pkt->data, pkt->len, &name, &value) != MPROTO_OK) {
+			session_warn(ctx, LOG_ERR, "header: malformed");
+			return SESSION_R_ABORT;
+		}
+		return d->xxfi_header(ctx, name, value);
 	case SMFIC_EOH:
-		*nr_bit = SMFIP_NR_EOH;
-		if (d->xxfi_eoh)
-			r = d->xxfi_eoh(ctx);
-		break;
+		return d->xxfi_eoh ? d->xxfi_eoh(ctx) : SMFIS_CONTINUE;
 	case SMFIC_BODY:
-		*nr_bit = SMFIP_NR_BODY;
-		if (d->xxfi_body)
-			r = d->xxfi_body(ctx, (unsigned char *)pkt->data, pkt->len);
-		break;
+		return d->xxfi_body ? d->xxfi_body(ctx, (unsigned char *)pkt->data,
+						   pkt->len) : SMFIS_CONTINUE;
 	case SMFIC_BODYEOB:
-		/* data on the last chunk is a body chunk first (libmilter) */
+		/* data on the last chunk is a body chunk first; a verdict on
+		 * it other than "continue" is the answer, and xxfi_eom does
+		 * not run (libmilter's st_bodyend(), which then sends that
+		 * answer twice: once is what the MTA reads) */
+		r = SMFIS_CONTINUE;
 		if (pkt->len > 0 && d->xxfi_body != NULL)
 			r = d->xxfi_body(ctx, (unsigned char *)pkt->data, pkt->len);
-		if (r == SMFIS_CONTINUE || r == SMFIS_NOREPLY || r == SMFIS_SKIP)
-			r = d->xxfi_eom ? d->xxfi_eom(ctx) : SMFIS_CONTINUE;
-		break;
+		if (r == SMFIS_CONTINUE && d->xxfi_eom != NULL)
+			r = d->xxfi_eom(ctx);
+		return r;
 	case SMFIC_ABORT:
 		if (d->xxfi_abort)
 			(void)d->xxfi_abort(ctx);
-		*rp = SMFIS_NOREPLY;
-		return SESSION_GO;
+		return SESSION_R_NONE;
 	case SMFIC_QUIT:
 	case SMFIC_QUIT_NC:
 		if (d->xxfi_close)
 			(void)d->xxfi_close(ctx);
-		session_clear_macros(ctx, SMFIM_CONNECT);
-		ctx->priv = NULL;
-		*rp = SMFIS_NOREPLY;
-		return pkt->cmd == SMFIC_QUIT ? SESSION_STOP : SESSION_GO;
+		session_clear_macros(ctx, 0);
+		return SESSION_R_NONE;
 	}
-	*rp = r;
-	return SESSION_GO;
+	return SESSION_R_ABORT;
 }
 
-/* session_dispatch - one packet: state check, callback, reply */
+/* session_nr_bit - the "no reply" flag of a command's stage, or 0 */
+static unsigned long
+session_nr_bit(char cmd)
+{
+	switch (cmd) {
+	case SMFIC_CONNECT:	return SMFIP_NR_CONN;
+	case SMFIC_HELO:	return SMFIP_NR_HELO;
+	case SMFIC_MAIL:	return SMFIP_NR_MAIL;
+	case SMFIC_RCPT:	return SMFIP_NR_RCPT;
+	case SMFIC_DATA:	return SMFIP_NR_DATA;
+	case SMFIC_UNKNOWN:	return SMFIP_NR_UNKN;
+	case SMFIC_HEADER:	return SMFIP_NR_HDR;
+	case SMFIC_EOH:		return SMFIP_NR_EOH;
+	case SMFIC_BODY:	return SMFIP_NR_BODY;
+	default:		return 0;
+	}
+}
+
+/* session_needs_data - commands libmilter refuses without any data */
+static bool
+session_needs_data(char cmd)
+{
+	return strchr((char[]){ SMFIC_MACRO, SMFIC_BODY, SMFIC_CONNECT,
+		SMFIC_HELO, SMFIC_HEADER, SMFIC_MAIL, SMFIC_OPTNEG, SMFIC_RCPT,
+		SMFIC_UNKNOWN, '\0' }, cmd) != NULL;
+}
+
+/*
+ * session_dispatch - one packet: state check, handler, reply. The steps
+ * and their order are libmilter's mi_engine(): a command that may not
+ * follow the current state aborts a message in progress and is tried as
+ * if the session were at HELO, and ignored (no callback, no reply) when
+ * it does not fit there either. ctx->call_abort is libmilter's
+ * call_abort: whether xxfi_abort runs if the session ends now.
+ */
 static enum session_next
 session_dispatch(SMFICTX *ctx, const struct mproto_packet *pkt)
 {
-	unsigned long nr_bit;
-	enum session_next next;
-	sfsistat r;
 	int st = session_next_state(pkt->cmd);
+	sfsistat r;
 
-	if (st == -2) {
-		log_msg(LOG_ERR, NULL, "milter: unknown command 0x%02x",
-			(unsigned char)pkt->cmd);
+	ctx->call_abort = SESSION_IN_MAIL(ctx->state);
+	if (ctx->state == ST_INIT)
+		ctx->pflags = session_callback_protocol();
+	if (st == -2 || pkt->cmd == '\0') {
+		session_warn(ctx, LOG_ERR, "unknown command 0x%02x",
+			     (unsigned char)pkt->cmd);
 		return SESSION_STOP;
 	}
-	if (pkt->cmd == SMFIC_MACRO)
-		return session_macros(ctx, pkt);
-	if (!session_trans_ok(ctx, ctx->state, st)) {
-		if (mproto_desc.xxfi_abort != NULL && SESSION_IN_MAIL(ctx->state))
+	if (st != ST_NONE && !session_trans_ok(ctx, ctx->state, st)) {
+		if (mproto_desc.xxfi_abort != NULL && ctx->call_abort)
 			(void)mproto_desc.xxfi_abort(ctx);
 		ctx->state = ST_HELO;
 		if (!session_trans_ok(ctx, ST_HELO, st)) {
-			/* libmilter ignores it too: no callback, no reply */
-			log_msg(LOG_WARNING, NULL, "milter: command '%c' out of "
-				"sequence, ignored", pkt->cmd);
-			return SESSION_GO;
+			session_warn(ctx, LOG_WARNING, "command '%c' out of "
+				     "sequence, ignored", pkt->cmd);
+			ctx->call_abort = false;
+			/* libmilter's loop still ends on an ignored QUIT (its
+			 * "continue" tests the command's CT_END): the session
+			 * is over, and closed, as QUIT did not close it */
+			return pkt->cmd == SMFIC_QUIT ? SESSION_STOP : SESSION_GO;
 		}
 	}
-	ctx->state = st;
+	if (pkt->len == 0 && session_needs_data(pkt->cmd)) {
+		session_warn(ctx, LOG_ERR, "command '%c' without data", pkt->cmd);
+		return SESSION_STOP;
+	}
+	if (st != ST_NONE)
+		ctx->state = st;
+	ctx->call_abort = SESSION_IN_MAIL(ctx->state);
 	ctx->cmd = pkt->cmd;
-	if (pkt->cmd == SMFIC_OPTNEG)
-		return session_optneg(ctx, pkt);
-	next = session_call(ctx, pkt, &r, &nr_bit);
-	if (next == SESSION_STOP)
-		return next;
-	if (pkt->cmd == SMFIC_QUIT_NC || pkt->cmd == SMFIC_ABORT)
-		return SESSION_GO;
-	session_reply(ctx, r, nr_bit);
+	r = pkt->cmd == SMFIC_MACRO ? session_macros(ctx, pkt)
+	    : session_call(ctx, pkt);
+	if (r == SESSION_R_ABORT)
+		return SESSION_STOP;
+	if (r != SESSION_R_NONE && r != SESSION_R_SENT)
+		session_reply(ctx, r, session_nr_bit(pkt->cmd));
 	if (r == SMFIS_ACCEPT) {
 		ctx->state = ST_HELO;	/* the rest of the message is not ours */
 	} else if (r == SMFIS_REJECT || r == SMFIS_DISCARD || r == SMFIS_TEMPFAIL) {
@@ -578,7 +709,26 @@ session_dispatch(SMFICTX *ctx, const struct mproto_packet *pkt)
 		if (pkt->cmd != SMFIC_RCPT && pkt->cmd != SMFIC_UNKNOWN)
 			ctx->state = ST_HELO;
 	}
+	if (pkt->cmd == SMFIC_QUIT)
+		return SESSION_STOP;
+	ctx->call_abort = SESSION_IN_MAIL(ctx->state);
 	return SESSION_GO;
+}
+
+/*
+ * session_end - the callbacks of a session's end, as libmilter: a session
+ * that ends inside a message (the MTA dropped it, or broke the protocol)
+ * is aborted, and closed unless QUIT already closed it. A session that
+ * never sent CONNECT is closed too, and so is each session after a
+ * QUIT_NC (a new SMTP connection on the same milter connection).
+ */
+static void
+session_end(SMFICTX *ctx)
+{
+	if (mproto_desc.xxfi_abort != NULL && ctx->call_abort)
+		(void)mproto_desc.xxfi_abort(ctx);
+	if (ctx->state != ST_QUIT && mproto_desc.xxfi_close != NULL)
+		(void)mproto_desc.xxfi_close(ctx);
 }
 
 /* mproto_flush - write every collected reply; -1 when the MTA is gone */
@@ -675,7 +825,7 @@ mproto_session_run(int fd)
 		if (stop)
 			break;
 		if (rc == MPROTO_BAD) {
-			log_msg(LOG_ERR, NULL, "milter: %s", why);
+			session_warn(ctx, LOG_ERR, "%s", why);
 			break;
 		}
 		if (ctx->out.len > 0 && mproto_flush(ctx) < 0)
@@ -705,14 +855,7 @@ mproto_session_run(int fd)
 	}
 	if (ctx->out.len > 0)
 		(void)mproto_flush(ctx);
-	/* as libmilter: a session that ends inside a message is aborted,
-	 * and every session is closed once (QUIT already did it) */
-	if (ctx->state != ST_QUIT) {
-		if (mproto_desc.xxfi_abort != NULL && SESSION_IN_MAIL(ctx->state))
-			(void)mproto_desc.xxfi_abort(ctx);
-		if (mproto_desc.xxfi_close != NULL)
-			(void)mproto_desc.xxfi_close(ctx);
-	}
+	session_end(ctx);
 	close(fd);
 	session_clear_macros(ctx, SMFIM_CONNECT);
 	for (int i = 0; i < MPROTO_STAGES; i++)

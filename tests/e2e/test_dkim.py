@@ -302,6 +302,29 @@ class DkimPolicyActionsTest(h.E2ETestCase):
         self.assertIn('5.7.1', r.data[1])
 
 
+class DkimManyParametersTest(h.E2ETestCase):
+    """Issue 13, defect 1: a MAIL FROM with more ESMTP parameters than the engine's old fixed
+    argument list (64 strings) broke the milter session ("too many strings in one packet"):
+    Postfix then applied milter_default_action, so the message was refused (tempfail) or, with
+    accept, went out unsigned. Postfix passes every word to the milter; it must still sign."""
+
+    def test_mail_from_with_70_parameters(self):
+        stack = DkimStack(self.wd)
+        stack.start(self.addCleanup)
+        pf = stack.postfix
+        params = ['BODY=8BITMIME'] * 40 + ['SIZE=900'] * 30
+        msg = h.make_message(subject='many parameters', from_addr='alice@%s' % DOMAIN)
+        r = h.send(pf.port, 'bounce@%s' % DOMAIN, ['rcpt@example.net'], msg,
+                   mail_options=params)
+        self.assertEqual(r.mail[0], 250, r)
+        self.assertTrue(r.accepted, '%r\n%s' % (r, h.tail(pf.log(), 20)))
+        d = pick(stack.sink.wait_for(1, timeout=120, postfix=pf), 'many parameters')
+        got = h.verify_dkimpy(d.raw, stack.keys)
+        self.assertEqual([(x.domain, x.selector, x.result) for x in got],
+                         [(DOMAIN, 's1', 'pass'), (DOMAIN, 'e1', 'pass')], got)
+        self.assertNotIn('too many strings', stack.milter.log())
+
+
 class DkimReloadTest(h.E2ETestCase):
     """SIGHUP swaps tables under a running Postfix without refusing a message."""
 

@@ -23,13 +23,59 @@ fz_connect(SMFICTX *ctx, char *host, struct sockaddr *sa)
 	return SMFIS_CONTINUE;
 }
 
+/* fz_words - read every argument, so a missing NUL shows as an overread */
+static size_t
+fz_words(char **argv)
+{
+	size_t n = 0;
+
+	for (; *argv != NULL; argv++)
+		n += strlen(*argv);
+	return n;
+}
+
 static sfsistat
 fz_envfrom(SMFICTX *ctx, char **argv)
 {
-	(void)argv;
+	(void)fz_words(argv);
 	if (smfi_getsymval(ctx, "i") != NULL)
 		return SMFIS_CONTINUE;
 	(void)smfi_setreply(ctx, "451", "4.7.1", "no queue id");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_envrcpt(SMFICTX *ctx, char **argv)
+{
+	(void)smfi_getsymval(ctx, "{rcpt_addr}");
+	return fz_words(argv) % 7 == 0 ? SMFIS_REJECT : SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_helo(SMFICTX *ctx, char *name)
+{
+	(void)ctx;
+	return strlen(name) == 3 ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_unknown(SMFICTX *ctx, const char *cmd)
+{
+	(void)ctx;
+	return strlen(cmd) % 2 ? SMFIS_REJECT : SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_abort(SMFICTX *ctx)
+{
+	(void)smfi_getsymval(ctx, "i");
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat
+fz_close(SMFICTX *ctx)
+{
+	(void)smfi_getsymval(ctx, "j");
 	return SMFIS_CONTINUE;
 }
 
@@ -79,6 +125,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		.xxfi_connect = fz_connect,
 		.xxfi_envfrom = fz_envfrom,
 		.xxfi_header = fz_header,
+		.xxfi_envrcpt = fz_envrcpt,
+		.xxfi_helo = fz_helo,
+		.xxfi_unknown = fz_unknown,
+		.xxfi_abort = fz_abort,
+		.xxfi_close = fz_close,
 		.xxfi_eom = fz_eom,
 		.xxfi_negotiate = fz_negotiate,
 	};

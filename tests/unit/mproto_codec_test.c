@@ -84,7 +84,7 @@ test_frame(void **state)
 	tcase_done();
 }
 
-/* test_strings - argument lists */
+/* test_strings - argument lists, as libmilter's dec_argv() splits them */
 static void
 test_strings(void **state)
 {
@@ -92,45 +92,55 @@ test_strings(void **state)
 		const char *name;
 		const char *in;
 		size_t len;
-		int want;
+		int null;		/* mproto_argv() gives NULL */
 		size_t argc;
+		const char *last;	/* the last string */
 	} cases[] = {
-		{ "empty", "", 0, MPROTO_OK, 0 },
-		{ "one", "<a@b>\0", 6, MPROTO_OK, 1 },
-		{ "two", "<a@b>\0SIZE=10\0", 14, MPROTO_OK, 2 },
-		{ "empty strings", "\0\0", 2, MPROTO_OK, 2 },
-		{ "unterminated", "<a@b>", 5, MPROTO_BAD, 0 },
-		{ "last unterminated", "a\0b", 3, MPROTO_BAD, 0 },
+		{ "empty", "", 0, 1, 0, NULL },
+		{ "one", "<a@b>\0", 6, 0, 1, "<a@b>" },
+		{ "two", "<a@b>\0SIZE=10\0", 14, 0, 2, "SIZE=10" },
+		{ "empty strings", "\0\0", 2, 0, 2, "" },
+		{ "unterminated", "<a@b>", 5, 1, 0, NULL },
+		/* bytes after the last NUL are no string (libmilter drops them) */
+		{ "unterminated tail dropped", "a\0b", 3, 0, 1, "a" },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char data[32], *argv[4];
+		char data[32];
 		size_t argc = 99;
-		const char *why = NULL;
-		int rc;
+		char **argv;
 
 		memcpy(data, cases[i].in, cases[i].len);
-		rc = mproto_strings(data, cases[i].len, argv, 4, &argc, &why);
-		if (rc != cases[i].want)
-			tcase_bad(cases[i].name, "got %d, want %d", rc, cases[i].want);
-		else if (rc == MPROTO_OK && (argc != cases[i].argc || argv[argc] != NULL))
+		argv = mproto_argv(data, cases[i].len, &argc);
+		if ((argv == NULL) != cases[i].null) {
+			tcase_bad(cases[i].name, "argv %s", argv ? "given" : "NULL");
+		} else if (argv != NULL && (argc != cases[i].argc || argv[argc] != NULL
+					    || strcmp(argv[argc - 1], cases[i].last) != 0)) {
 			tcase_bad(cases[i].name, "argc %zu, want %zu", argc, cases[i].argc);
+		}
+		free(argv);
 	}
-	/* more strings than room: refused, not truncated */
+	/* issue 13 defect 1: a MAIL FROM with 1,000 ESMTP parameters (it was
+	 * refused above 64, and the session dropped): sized by the count */
 	{
-		char data[] = "a\0b\0c\0d\0";
-		char *argv[4];
-		size_t argc;
-		const char *why = NULL;
+		static char data[1000 * 12];
+		size_t len = 0, argc = 0;
+		char **argv;
 
-		if (mproto_strings(data, 8, argv, 4, &argc, &why) != MPROTO_BAD)
-			tcase_bad("too many", "4 strings in room for 3 + NULL accepted");
+		for (int k = 0; k < 1000; k++)
+			len += (size_t)snprintf(data + len, sizeof(data) - len, "X%d=1%c",
+						k, '\0');
+		argv = mproto_argv(data, len, &argc);
+		if (argv == NULL || argc != 1000 || argv[1000] != NULL
+		    || strcmp(argv[999], "X999=1") != 0)
+			tcase_bad("1000 parameters", "argc %zu, want 1000", argc);
+		free(argv);
 	}
 	tcase_done();
 }
 
-/* test_count_strings - what a macro packet's argv must hold */
+/* test_count_strings - how many NUL-terminated strings a packet holds */
 static void
 test_count_strings(void **state)
 {
@@ -144,8 +154,8 @@ test_count_strings(void **state)
 		{ "one", "i\0", 2, 1 },
 		{ "pair", "i\0Q1\0", 5, 2 },
 		{ "empty strings", "\0\0\0", 3, 3 },
-		{ "unterminated tail counts", "i\0Q1", 4, 2 },
-		{ "only unterminated", "abc", 3, 1 },
+		{ "unterminated tail does not count", "i\0Q1", 4, 1 },
+		{ "only unterminated", "abc", 3, 0 },
 	};
 
 	(void)state;
@@ -155,12 +165,10 @@ test_count_strings(void **state)
 		if (got != cases[i].want)
 			tcase_bad(cases[i].name, "got %zu, want %zu", got, cases[i].want);
 	}
-	/* 100 macro pairs (more than MPROTO_MAX_ARGS): counted, then split
-	 * into an argv of that size */
+	/* 100 macro pairs: counted, then split into an argv of that size */
 	{
 		char data[100 * 12], *argv[201];
-		size_t len = 0, argc = 0;
-		const char *why = NULL;
+		size_t len = 0, argc;
 
 		for (int k = 0; k < 100; k++)
 			len += (size_t)snprintf(data + len, sizeof(data) - len, "{m%d}%cv%d%c",
@@ -168,10 +176,48 @@ test_count_strings(void **state)
 		if (mproto_count_strings(data, len) != 200)
 			tcase_bad("100 pairs", "got %zu strings, want 200",
 				  mproto_count_strings(data, len));
-		else if (mproto_strings(data, len, argv, 201, &argc, &why) != MPROTO_OK
-			 || argc != 200 || argv[200] != NULL || strcmp(argv[199], "v99") != 0)
-			tcase_bad("100 pairs", "split: argc %zu (%s), want 200", argc,
-				  why ? why : "-");
+		argc = mproto_strings(data, len, argv, 200);
+		if (argc != 200 || argv[200] != NULL || strcmp(argv[199], "v99") != 0)
+			tcase_bad("100 pairs", "split: argc %zu, want 200", argc);
+	}
+	tcase_done();
+}
+
+/* test_header - name and value as libmilter's dec_arg2() finds them */
+static void
+test_header(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *in;
+		size_t len;
+		int want;
+		const char *hname, *hvalue;
+	} cases[] = {
+		{ "normal", "Subject\0v\0", 10, MPROTO_OK, "Subject", "v" },
+		{ "empty value", "N\0\0", 3, MPROTO_OK, "N", "" },
+		{ "three strings", "N\0V\0W\0", 6, MPROTO_OK, "N", "V" },
+		/* the search for the name's end starts at the second byte */
+		{ "empty name", "\0a\0b\0", 5, MPROTO_OK, "", "b" },
+		{ "empty name, one value", "\0v\0", 3, MPROTO_BAD, NULL, NULL },
+		{ "no value", "N\0", 2, MPROTO_BAD, NULL, NULL },
+		{ "not terminated", "N\0V", 3, MPROTO_BAD, NULL, NULL },
+		{ "only NUL", "\0", 1, MPROTO_BAD, NULL, NULL },
+		{ "empty", "", 0, MPROTO_BAD, NULL, NULL },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char data[32], *n = NULL, *v = NULL;
+		int rc;
+
+		memcpy(data, cases[i].in, cases[i].len);
+		rc = mproto_header(data, cases[i].len, &n, &v);
+		if (rc != cases[i].want)
+			tcase_bad(cases[i].name, "got %d, want %d", rc, cases[i].want);
+		else if (rc == MPROTO_OK && (strcmp(n, cases[i].hname) != 0
+					     || strcmp(v, cases[i].hvalue) != 0))
+			tcase_bad(cases[i].name, "got \"%s\" \"%s\"", n, v);
 	}
 	tcase_done();
 }
@@ -201,6 +247,12 @@ test_connect(void **state)
 		{ "unknown", "h\0U", 3, MPROTO_OK, 'U', 0, "", -1 },
 		{ "bad address", "h\0" "4" "\x00\x19" "300.1.1.1\0", 15, MPROTO_OK,
 		  '4', 25, "300.1.1.1", 0 },
+		/* inet_aton's forms, as libmilter takes them */
+		{ "inet short form", "h\0" "4" "\x00\x19" "1.2.3\0", 11, MPROTO_OK,
+		  '4', 25, "1.2.3", AF_INET },
+		{ "unknown with tail", "h\0Uxyz", 6, MPROTO_OK, 'U', 0, "", -1 },
+		{ "address not last", "h\0" "4" "\x00\x19" "1.2.3.4\0x", 14,
+		  MPROTO_BAD, 0, 0, NULL, 0 },
 		{ "no family", "h\0", 2, MPROTO_BAD, 0, 0, NULL, 0 },
 		{ "host unterminated", "host", 4, MPROTO_BAD, 0, 0, NULL, 0 },
 		{ "no port", "h\0" "4" "\x00", 4, MPROTO_BAD, 0, 0, NULL, 0 },
@@ -306,6 +358,7 @@ main(void)
 		cmocka_unit_test(test_frame),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_count_strings),
+		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_optneg),
 		cmocka_unit_test(test_out),
