@@ -34,6 +34,7 @@
 #include "bounce_dsn.h"
 #include "bounce_mime.h"
 #include "bounce_reason.h"
+#include "bounce_smtp.h"
 #include "bounce_text.h"
 #include "xalloc.h"
 
@@ -47,6 +48,7 @@ struct work {
 	char	from_addr[321];
 	char	to_addr[321];
 	char	subject[1024];
+	char	decoder[24];		/* the text decoder that found rcpts */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
 	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
@@ -246,15 +248,26 @@ generic_status(const char *s)
 
 /* finish_rcpt - status fallback, action, reason and class of one recipient */
 static void
-finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
+finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
+	    const char *ctx)
 {
 	char code[sizeof(r->status)];
+	struct bounce_reason_in in;
+	enum bounce_smtp_cmd cmd;
+	size_t a, b;
 
 	/*
 	 * Exim writes Status: 5.0.0 for every failure; the receiver's own
 	 * code in the diagnostic ("552 5.2.2 ...") says more. It may be a
 	 * 4.x.x that the reporting MTA gave up on: that is what was said.
+	 * A reply quoted inside a relay's wrapper (Amazon SES) is the
+	 * receiver's and ranks above the wrapper's own code.
 	 */
+	if (bounce_smtp_inner(r->diagnostic, strlen(r->diagnostic), &a, &b)
+	    && bounce_dsn_find_status(r->diagnostic + a, b - a, code,
+				      sizeof(code)) > 0
+	    && !generic_status(code))
+		copy(r->status, sizeof(r->status), code);
 	if (generic_status(r->status)
 	    && bounce_dsn_find_status(r->diagnostic, strlen(r->diagnostic),
 				      code, sizeof(code)) > 0
@@ -275,14 +288,31 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
 		else
 			copy(r->action, sizeof(r->action), "failed");
 	}
-	if (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0)
-		r->reason = bounce_reason_decide(r->diagnostic,
-						 strlen(r->diagnostic),
-						 fallback, flen, r->status,
-						 r->action);
-	else
+	/* RFC 3464 2.3.3 "expired" is not a registered action; Sendgrid uses it */
+	if (strcmp(r->action, "expired") == 0)
+		copy(r->action, sizeof(r->action), "failed");
+	cmd = bounce_smtp_command(r->diagnostic, strlen(r->diagnostic));
+	if (cmd == BOUNCE_SMTP_NONE && ctx != NULL)
+		cmd = bounce_smtp_command(ctx, strlen(ctx));
+	if (cmd == BOUNCE_SMTP_NONE && fallback != NULL)
+		cmd = bounce_smtp_command(fallback, flen);
+	copy(r->command, sizeof(r->command), bounce_smtp_command_name(cmd));
+	if (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0) {
+		in.diag = r->diagnostic;
+		in.dlen = strlen(r->diagnostic);
+		in.text = fallback;
+		in.tlen = flen;
+		in.status = r->status;
+		in.action = r->action;
+		in.cmd = (int)cmd;
+		r->reason = bounce_reason_decide(&in, r->why, sizeof(r->why));
+	} else {
 		r->reason = BOUNCE_REASON_OTHER;
-	r->cls = bounce_class_of(r->reason, r->action);
+		snprintf(r->why, sizeof(r->why), "action %s", r->action);
+	}
+	r->cls = bounce_class_of(r->reason, r->action, r->status);
+	if (r->why[0] == '\0')
+		copy(r->why, sizeof(r->why), "nothing decided");
 }
 
 /* text_rcpt_diag - the text's diagnostic for an address, or NULL */
@@ -322,11 +352,14 @@ from_dsn(struct work *w, struct bounce_report *out)
 		copy(r->action, sizeof(r->action), d->action);
 		copy(r->diagnostic, sizeof(r->diagnostic), d->diagnostic);
 		copy(r->remote_mta, sizeof(r->remote_mta), d->remote_mta);
-		if (r->diagnostic[0] == '\0'
-		    && ((diag = text_rcpt_diag(w, d->final_recipient)) != NULL
-			|| (diag = text_rcpt_diag(w, r->recipient)) != NULL))
+		diag = text_rcpt_diag(w, d->final_recipient);
+		if (diag == NULL)
+			diag = text_rcpt_diag(w, r->recipient);
+		if (r->diagnostic[0] == '\0' && diag != NULL)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
-		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0);
+		copy(r->decoder, sizeof(r->decoder), "rfc3464");
+		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
+			    diag);
 	}
 }
 
@@ -365,7 +398,9 @@ from_text(struct work *w, struct bounce_report *out)
 		copy(r->recipient, sizeof(r->recipient), w->trcpt[i].addr);
 		copy(r->diagnostic, sizeof(r->diagnostic), w->trcpt[i].diag);
 		copy(r->action, sizeof(r->action), delay ? "delayed" : "failed");
-		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0);
+		snprintf(r->decoder, sizeof(r->decoder), "text:%s", w->decoder);
+		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0,
+			    NULL);
 	}
 }
 
@@ -382,6 +417,8 @@ from_arf(struct work *w, struct bounce_report *out)
 	snprintf(r->diagnostic, sizeof(r->diagnostic), "feedback-type: %s",
 		 w->arf.feedback_type);
 	copy(r->remote_mta, sizeof(r->remote_mta), w->arf.reporting_mta);
+	copy(r->decoder, sizeof(r->decoder), "arf");
+	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report");
 	r->cls = BOUNCE_CLASS_COMPLAINT;
 	r->reason = BOUNCE_REASON_COMPLAINT;
 }
@@ -397,6 +434,8 @@ from_auto_reply(struct work *w, struct bounce_report *out)
 	copy(r->recipient, sizeof(r->recipient), w->from_addr[0]
 	     ? w->from_addr : out->original_rcpt_hint);
 	copy(r->diagnostic, sizeof(r->diagnostic), w->subject);
+	copy(r->decoder, sizeof(r->decoder), "rfc3834");
+	snprintf(r->why, sizeof(r->why), "RFC 3834 auto-reply signs");
 	r->cls = BOUNCE_CLASS_AUTO_REPLY;
 	r->reason = BOUNCE_REASON_AUTO_REPLY;
 }
@@ -460,6 +499,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 	w->ntrcpt = bounce_text_recipients(w->text, w->textlen, w->from_addr,
 					   w->to_addr, w->trcpt,
 					   BOUNCE_MAX_RCPTS);
+	copy(w->decoder, sizeof(w->decoder), "generic");
 
 	if ((pt = find_part(&w->mime, "message/feedback-report", NULL)) != NULL
 	    && bounce_arf_parse(w->buf, decode_part(w, pt), &w->arf,

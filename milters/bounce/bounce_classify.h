@@ -117,6 +117,9 @@ struct bounce_rcpt {
 	char	action[16];		/* "failed", "delayed", ... lowercase */
 	char	diagnostic[512];	/* "smtp; 550 5.1.1 ..." or body text */
 	char	remote_mta[256];	/* "dns; mx.example.test" */
+	char	decoder[32];		/* "rfc3464", "text:qmail", ... */
+	char	why[192];		/* the phrase or code that decided */
+	char	command[12];		/* SMTP command refused: "RCPT", "" */
 	enum bounce_class cls;
 	enum bounce_reason reason;
 };

@@ -21,257 +21,316 @@
  *	providers; keep them specific enough not to match help texts.
  *--*/
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bounce_reason.h"
+#include "bounce_smtp.h"
 
-#define R(p, r)	{p, BOUNCE_REASON_##r}
+#define R(p, r, src)	{p, BOUNCE_REASON_##r, src}
 
 static const struct bounce_reason_row rows[] = {
+	/*
+	 * The sender's authentication, reputation or listing: about the
+	 * sending host or domain, never the address, even when a provider
+	 * adds "to protect our users from spam" to it (Gmail does).
+	 */
+	R("spf", POLICY_REJECTED, "RFC 7208 failures, Gmail 5.7.26"),
+	R("dmarc", POLICY_REJECTED, "RFC 7489 failures, Gmail, Yahoo"),
+	R("dkim", POLICY_REJECTED, "RFC 6376 failures"),
+	R("unauthenticated", POLICY_REJECTED, "Gmail 5.7.26"),
+	R("reverse dns", POLICY_REJECTED, "Microsoft, Gmail 5.7.25"),
+	R("ptr record", POLICY_REJECTED, "Gmail 5.7.25"),
+	R("dns ptr", POLICY_REJECTED, "GMX, Web.de"),
+	R("rdns", POLICY_REJECTED, "many receivers"),
+	R("reputation", POLICY_REJECTED, "Gmail, Microsoft 4.7.650"),
+	R("user complaints", POLICY_REJECTED, "Yahoo TSS04"),
+	R("blacklist", POLICY_REJECTED, "many receivers"),
+	R("black list", POLICY_REJECTED, "many receivers"),
+	R("blocklist", POLICY_REJECTED, "many receivers"),
+	R("block list", POLICY_REJECTED, "many receivers"),
+	R("blocked using", POLICY_REJECTED, "Postfix reject_rbl_client"),
+	R("listed at", POLICY_REJECTED, "DNSBL rejections"),
+	R("listed on", POLICY_REJECTED, "DNSBL rejections"),
+	R("listed in", POLICY_REJECTED, "DNSBL rejections"),
+	R("dnsbl", POLICY_REJECTED, "DNSBL rejections"),
+	R("rbl", POLICY_REJECTED, "DNSBL rejections"),
+	R("sorbs", POLICY_REJECTED, "SORBS DNSBL"),
+	R("spamhaus", POLICY_REJECTED, "Spamhaus DNSBL"),
+	R("spamcop", POLICY_REJECTED, "SpamCop DNSBL"),
+	R("banned sending ip", POLICY_REJECTED, "Office 365 5.7.606"),
+	R("client host rejected", POLICY_REJECTED, "Postfix smtpd"),
+	R("sender address rejected", POLICY_REJECTED, "Postfix smtpd"),
+	R("sender rejected", POLICY_REJECTED, "Cox, Spectrum, qmail"),
+	R("sender was rejected", POLICY_REJECTED, "qmail-remote"),
+	R("relay access denied", POLICY_REJECTED, "Postfix smtpd"),
+	R("relaying denied", POLICY_REJECTED, "Sendmail"),
+	R("relay not permitted", POLICY_REJECTED, "Exim"),
+	R("not permitted to relay", POLICY_REJECTED, "Exchange"),
+	R("unable to relay", POLICY_REJECTED, "Exchange 5.7.1"),
+	R("recipient preferences", POLICY_REJECTED, "Facebook RCP-P2"),
+	R("headers too large", POLICY_REJECTED, "Sendmail 5.6.0 (content)"),
+	R("header error", POLICY_REJECTED, "Sendmail 5.7.9 (content)"),
+	R("duplicate header", POLICY_REJECTED, "Amazon SES (content)"),
+	R("not accepting connections", POLICY_REJECTED, "iCloud 554 greeting"),
+	R("message filtered", POLICY_REJECTED, "Amazon SES receiving"),
+
 	/* the receiver limits the sender's rate */
-	R("rate limit", RATE_LIMITED),
-	R("ratelimit", RATE_LIMITED),
-	R("rate-limit", RATE_LIMITED),
-	R("too many messages", RATE_LIMITED),
-	R("too many connections", RATE_LIMITED),
-	R("too many concurrent", RATE_LIMITED),
-	R("too many emails", RATE_LIMITED),
-	R("too many mails", RATE_LIMITED),
-	R("too many recipients", RATE_LIMITED),
-	R("too much mail", RATE_LIMITED),
-	R("sending rate", RATE_LIMITED),
-	R("message rate", RATE_LIMITED),
-	R("connection rate", RATE_LIMITED),
-	R("receiving mail at a rate", RATE_LIMITED),	/* Gmail 4.2.1 */
-	R("receiving mail too quickly", RATE_LIMITED),
-	R("exceeded the rate", RATE_LIMITED),
-	R("throttl", RATE_LIMITED),
-	R("slow down", RATE_LIMITED),
-	R("deferred due to user complaints", SPAM_REJECTED), /* Yahoo TS */
-	R("temporarily deferred", RATE_LIMITED),	/* Yahoo TS01/TS02 */
+	R("rate limit", RATE_LIMITED, "many receivers"),
+	R("ratelimit", RATE_LIMITED, "many receivers"),
+	R("rate-limit", RATE_LIMITED, "many receivers"),
+	R("frequency limited", RATE_LIMITED, "Tencent QQ"),
+	R("too many messages", RATE_LIMITED, "many receivers"),
+	R("too many connections", RATE_LIMITED, "Postfix, Exim"),
+	R("too many concurrent", RATE_LIMITED, "many receivers"),
+	R("too many sessions", RATE_LIMITED, "GoDaddy IB007"),
+	R("too many emails", RATE_LIMITED, "many receivers"),
+	R("too many mails", RATE_LIMITED, "many receivers"),
+	R("too many recipients", RATE_LIMITED, "RFC 5321 452/552"),
+	R("too much mail", RATE_LIMITED, "many receivers"),
+	R("sending rate", RATE_LIMITED, "many receivers"),
+	R("message rate", RATE_LIMITED, "many receivers"),
+	R("connection rate", RATE_LIMITED, "Postfix anvil"),
+	R("receiving mail at a rate", RATE_LIMITED, "Gmail 4.2.1"),
+	R("receiving mail too quickly", RATE_LIMITED, "many receivers"),
+	R("exceeded the rate", RATE_LIMITED, "many receivers"),
+	R("throttl", RATE_LIMITED, "many receivers"),
+	R("slow down", RATE_LIMITED, "many receivers"),
+	R("temporarily deferred", RATE_LIMITED, "Yahoo TS01/TS02"),
 
-	/* content and reputation */
-	R("spam", SPAM_REJECTED),
-	R("unsolicited", SPAM_REJECTED),
-	R("junk mail", SPAM_REJECTED),
-	R("bulk mail", SPAM_REJECTED),
-	R("blacklist", SPAM_REJECTED),
-	R("black list", SPAM_REJECTED),
-	R("blocklist", SPAM_REJECTED),
-	R("block list", SPAM_REJECTED),
-	R("blocked using", SPAM_REJECTED),
-	R("listed at", SPAM_REJECTED),
-	R("listed on", SPAM_REJECTED),
-	R("dnsbl", SPAM_REJECTED),
-	R("rbl", SPAM_REJECTED),
-	R("sorbs", SPAM_REJECTED),
-	R("barracuda", SPAM_REJECTED),
-	R("reputation", SPAM_REJECTED),
-	R("banned sending ip", SPAM_REJECTED),	/* O365 5.7.606 */
-	R("content rejected", SPAM_REJECTED),
-	R("message content", SPAM_REJECTED),
-	R("content filter", SPAM_REJECTED),
-	R("virus", SPAM_REJECTED),
-	R("malware", SPAM_REJECTED),
-	R("phishing", SPAM_REJECTED),
-	R("malicious", SPAM_REJECTED),
+	/* content: spam and malware */
+	R("spam", SPAM_REJECTED, "many receivers"),
+	R("unsolicited", SPAM_REJECTED, "Gmail 5.7.1"),
+	R("junk mail", SPAM_REJECTED, "many receivers"),
+	R("bulk mail", SPAM_REJECTED, "many receivers"),
+	R("content rejected", SPAM_REJECTED, "many receivers"),
+	R("message content", SPAM_REJECTED, "many receivers"),
+	R("content filter", SPAM_REJECTED, "amavis, many receivers"),
+	R("virus", SPAM_REJECTED, "amavis, ClamAV milters"),
+	R("malware", SPAM_REJECTED, "many receivers"),
+	R("phishing", SPAM_REJECTED, "many receivers"),
+	R("malicious", SPAM_REJECTED, "many receivers"),
 
-	/* the domain does not exist or takes no mail (RFC 7505 null MX) */
-	R("host or domain name not found", DOMAIN_UNKNOWN),	/* Postfix */
-	R("domain not found", DOMAIN_UNKNOWN),
-	R("domain name not found", DOMAIN_UNKNOWN),
-	R("domain couldn't be found", DOMAIN_UNKNOWN),
-	R("domain name couldn't be found", DOMAIN_UNKNOWN),
-	R("domain could not be found", DOMAIN_UNKNOWN),
-	R("no such domain", DOMAIN_UNKNOWN),
-	R("domain does not exist", DOMAIN_UNKNOWN),
-	R("domain doesn't exist", DOMAIN_UNKNOWN),
-	R("unknown domain", DOMAIN_UNKNOWN),
-	R("invalid domain", DOMAIN_UNKNOWN),
-	R("nxdomain", DOMAIN_UNKNOWN),
-	R("null mx", DOMAIN_UNKNOWN),
-	R("nullmx", DOMAIN_UNKNOWN),
-	R("does not accept mail", DOMAIN_UNKNOWN),	/* Postfix, null MX */
-	R("no mx", DOMAIN_UNKNOWN),
-	R("no valid mx", DOMAIN_UNKNOWN),
-	R("mx lookup", DOMAIN_UNKNOWN),
-	R("name service error", DOMAIN_UNKNOWN),
-	R("unrouteable address", DOMAIN_UNKNOWN),	/* Exim */
-	R("unroutable address", DOMAIN_UNKNOWN),
-	R("all relevant mx records point to non-existent hosts", DOMAIN_UNKNOWN),
-	R("bad destination system address", DOMAIN_UNKNOWN),
-
-	/* the mailbox exists but is switched off */
-	R("account disabled", SUSPENDED),
-	R("account is disabled", SUSPENDED),
-	R("account has been disabled", SUSPENDED),
-	R("mailbox disabled", SUSPENDED),
-	R("mailbox is disabled", SUSPENDED),
-	R("mailbox has been disabled", SUSPENDED),
-	R("is disabled", SUSPENDED),		/* Gmail 5.2.1 */
-	R("disabled account", SUSPENDED),
-	R("account suspended", SUSPENDED),
-	R("account is suspended", SUSPENDED),
-	R("account has been suspended", SUSPENDED),
-	R("mailbox suspended", SUSPENDED),
-	R("user suspended", SUSPENDED),
-	R("inactive", SUSPENDED),
-	R("deactivated", SUSPENDED),
-	R("account expired", SUSPENDED),
-	R("account has expired", SUSPENDED),
-	R("account locked", SUSPENDED),
-	R("account is locked", SUSPENDED),
-	R("discontinued", SUSPENDED),		/* Yahoo */
-	R("no longer active", SUSPENDED),
-
-	/* the address does not exist */
-	R("user unknown", USER_UNKNOWN),
-	R("unknown user", USER_UNKNOWN),
-	R("user is unknown", USER_UNKNOWN),
-	R("no such user", USER_UNKNOWN),
-	R("user not found", USER_UNKNOWN),
-	R("user does not exist", USER_UNKNOWN),
-	R("user doesn't exist", USER_UNKNOWN),
-	R("unknown recipient", USER_UNKNOWN),
-	R("recipient unknown", USER_UNKNOWN),
-	R("recipient not found", USER_UNKNOWN),
-	R("recipientnotfound", USER_UNKNOWN),		/* Exchange */
-	R("no such recipient", USER_UNKNOWN),
-	R("invalid recipient", USER_UNKNOWN),
-	R("recipient does not exist", USER_UNKNOWN),
-	R("unknown address", USER_UNKNOWN),
-	R("address unknown", USER_UNKNOWN),
-	R("addressee unknown", USER_UNKNOWN),
-	R("unknown mailbox", USER_UNKNOWN),
-	R("mailbox unknown", USER_UNKNOWN),
-	R("no such mailbox", USER_UNKNOWN),
-	R("mailbox not found", USER_UNKNOWN),
-	R("mailbox does not exist", USER_UNKNOWN),
-	R("mailbox doesn't exist", USER_UNKNOWN),
-	R("mailbox unavailable", USER_UNKNOWN),
-	R("mailbox is unavailable", USER_UNKNOWN),
-	R("invalid mailbox", USER_UNKNOWN),
-	R("not a valid mailbox", USER_UNKNOWN),
-	R("no mailbox here by that name", USER_UNKNOWN),	/* qmail */
-	R("unknown local part", USER_UNKNOWN),		/* Exim */
-	R("unknown or illegal alias", USER_UNKNOWN),	/* Sendmail */
-	R("account does not exist", USER_UNKNOWN),
-	R("account doesn't exist", USER_UNKNOWN),
-	R("doesn't have a", USER_UNKNOWN),	/* Yahoo: "... yahoo.com account" */
-	R("does not have an account", USER_UNKNOWN),
-	R("address couldn't be found", USER_UNKNOWN),	/* Gmail */
-	R("couldn't be found", USER_UNKNOWN),		/* Exchange */
-	R("could not be found", USER_UNKNOWN),
-	R("address not found", USER_UNKNOWN),
-	R("invalid address", USER_UNKNOWN),
-	R("address does not exist", USER_UNKNOWN),
-	R("address doesn't exist", USER_UNKNOWN),
-	R("bad destination mailbox", USER_UNKNOWN),
-	R("undeliverable address", USER_UNKNOWN),
-	R("not listed in domino directory", USER_UNKNOWN),
-	R("no longer exists", USER_UNKNOWN),
-	R("does not exist", USER_UNKNOWN),
-	R("doesn't exist", USER_UNKNOWN),
-
-	/* the mailbox is full */
-	R("mailbox full", MAILBOX_FULL),
-	R("mailbox is full", MAILBOX_FULL),
-	R("mail box full", MAILBOX_FULL),
-	R("inbox is full", MAILBOX_FULL),
-	R("mailfolder is full", MAILBOX_FULL),
-	R("mailbox has exceeded", MAILBOX_FULL),
-	R("mailbox exceeds", MAILBOX_FULL),
-	R("mailbox size limit", MAILBOX_FULL),
-	R("mailbox quota", MAILBOX_FULL),
-	R("over quota", MAILBOX_FULL),
-	R("overquota", MAILBOX_FULL),
-	R("quota exceeded", MAILBOX_FULL),
-	R("exceeded quota", MAILBOX_FULL),
-	R("exceeds quota", MAILBOX_FULL),
-	R("disk quota", MAILBOX_FULL),
-	R("exceeded storage", MAILBOX_FULL),
-	R("out of storage", MAILBOX_FULL),		/* Gmail 4.2.2 */
-	R("insufficient storage", MAILBOX_FULL),
-	R("storage allocation", MAILBOX_FULL),		/* RFC 5321 552 */
+	/* the mailbox is full (before suspended: "out of storage ... inactive") */
+	R("mailbox full", MAILBOX_FULL, "Sendmail, Postfix"),
+	R("mailbox is full", MAILBOX_FULL, "many receivers"),
+	R("mail box full", MAILBOX_FULL, "many receivers"),
+	R("inbox is full", MAILBOX_FULL, "many receivers"),
+	R("mailfolder is full", MAILBOX_FULL, "Exchange"),
+	R("mailbox has exceeded", MAILBOX_FULL, "many receivers"),
+	R("mailbox exceeds", MAILBOX_FULL, "many receivers"),
+	R("mailbox size limit", MAILBOX_FULL, "Postfix local(8)"),
+	R("mailbox quota", MAILBOX_FULL, "many receivers"),
+	R("over quota", MAILBOX_FULL, "many receivers"),
+	R("overquota", MAILBOX_FULL, "Gmail OverQuota"),
+	R("quota exceeded", MAILBOX_FULL, "Dovecot, Courier"),
+	R("exceeded quota", MAILBOX_FULL, "many receivers"),
+	R("exceeds quota", MAILBOX_FULL, "many receivers"),
+	R("disk quota", MAILBOX_FULL, "many receivers"),
+	R("exceeded storage", MAILBOX_FULL, "many receivers"),
+	R("out of storage", MAILBOX_FULL, "Gmail 4.2.2/5.2.2"),
+	R("insufficient storage", MAILBOX_FULL, "many receivers"),
+	R("storage allocation", MAILBOX_FULL, "RFC 5321 552"),
 
 	/* the message is too big */
-	R("message too large", MESSAGE_TOO_LARGE),
-	R("message is too large", MESSAGE_TOO_LARGE),
-	R("message too big", MESSAGE_TOO_LARGE),
-	R("message is too big", MESSAGE_TOO_LARGE),
-	R("message size exceeds", MESSAGE_TOO_LARGE),
-	R("message size exceeded", MESSAGE_TOO_LARGE),
-	R("message length exceeds", MESSAGE_TOO_LARGE),
-	R("exceeds size limit", MESSAGE_TOO_LARGE),	/* Postfix */
-	R("exceeds the size limit", MESSAGE_TOO_LARGE),
-	R("exceeds the maximum", MESSAGE_TOO_LARGE),
-	R("size limit", MESSAGE_TOO_LARGE),
-	R("too large", MESSAGE_TOO_LARGE),
+	R("message too large", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message is too large", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message too big", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message is too big", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message size exceeds", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message size exceeded", MESSAGE_TOO_LARGE, "many receivers"),
+	R("message length exceeds", MESSAGE_TOO_LARGE, "RFC 3463 5.2.3 text"),
+	R("exceeds size limit", MESSAGE_TOO_LARGE, "Postfix"),
+	R("exceeds the size limit", MESSAGE_TOO_LARGE, "many receivers"),
+	R("exceeds the maximum", MESSAGE_TOO_LARGE, "many receivers"),
+	R("size limit", MESSAGE_TOO_LARGE, "many receivers"),
+	R("too large", MESSAGE_TOO_LARGE, "many receivers"),
+
+	/* the domain does not exist or takes no mail (RFC 7505 null MX) */
+	R("null mx", DOMAIN_UNKNOWN, "RFC 7505"),
+	R("nullmx", DOMAIN_UNKNOWN, "RFC 7505"),
+	R("doesn't receive email", DOMAIN_UNKNOWN, "Gmail, null MX"),
+	R("does not accept mail", DOMAIN_UNKNOWN, "Postfix, null MX"),
+	R("indicated no smtp service", DOMAIN_UNKNOWN, "Exim, null MX"),
+	/* a DNS failure seen by Gmail is a lookup problem, not a verdict */
+	R("dns error", NETWORK_ERROR, "Gmail, Google Workspace"),
+	R("host or domain name not found", DOMAIN_UNKNOWN, "Postfix"),
+	R("domain not found", DOMAIN_UNKNOWN, "many receivers"),
+	R("domain name not found", DOMAIN_UNKNOWN, "many receivers"),
+	R("domain couldn't be found", DOMAIN_UNKNOWN, "Office 365"),
+	R("domain name couldn't be found", DOMAIN_UNKNOWN, "Office 365"),
+	R("domain could not be found", DOMAIN_UNKNOWN, "many receivers"),
+	R("no such domain", DOMAIN_UNKNOWN, "many receivers"),
+	R("domain does not exist", DOMAIN_UNKNOWN, "many receivers"),
+	R("domain doesn't exist", DOMAIN_UNKNOWN, "many receivers"),
+	R("unknown domain", DOMAIN_UNKNOWN, "many receivers"),
+	R("invalid domain", DOMAIN_UNKNOWN, "many receivers"),
+	R("domain is not reachable", DOMAIN_UNKNOWN, "Outlook.com 554"),
+	R("nxdomain", DOMAIN_UNKNOWN, "DNS"),
+	R("no mx", DOMAIN_UNKNOWN, "OpenSMTPD"),
+	R("no valid mx", DOMAIN_UNKNOWN, "many MTAs"),
+	R("mx lookup", DOMAIN_UNKNOWN, "many MTAs"),
+	R("name service error", DOMAIN_UNKNOWN, "Postfix"),
+	R("unrouteable address", DOMAIN_UNKNOWN, "Exim"),
+	R("unroutable address", DOMAIN_UNKNOWN, "Exim"),
+	R("unknown host", DOMAIN_UNKNOWN, "Sendmail"),
+	R("host unknown", DOMAIN_UNKNOWN, "Sendmail"),
+	R("all relevant mx records point to non-existent hosts", DOMAIN_UNKNOWN, "Exim"),
+	R("bad destination system address", DOMAIN_UNKNOWN, "RFC 3463 5.1.2 text"),
+
+	/* the mailbox exists but is switched off */
+	R("account disabled", SUSPENDED, "many receivers"),
+	R("account is disabled", SUSPENDED, "many receivers"),
+	R("account has been disabled", SUSPENDED, "many receivers"),
+	R("mailbox disabled", SUSPENDED, "many receivers"),
+	R("mailbox is disabled", SUSPENDED, "many receivers"),
+	R("mailbox has been disabled", SUSPENDED, "many receivers"),
+	R("mailbox is frozen", SUSPENDED, "i.ua"),
+	R("is disabled", SUSPENDED, "Gmail 5.2.1"),
+	R("disabled account", SUSPENDED, "many receivers"),
+	R("account suspended", SUSPENDED, "many receivers"),
+	R("account is suspended", SUSPENDED, "many receivers"),
+	R("account has been suspended", SUSPENDED, "many receivers"),
+	R("account is blocked", SUSPENDED, "La Poste LPN007_426"),
+	R("mailbox suspended", SUSPENDED, "many receivers"),
+	R("user suspended", SUSPENDED, "many receivers"),
+	R("inactive", SUSPENDED, "Gmail, Yahoo"),
+	R("deactivated", SUSPENDED, "many receivers"),
+	R("account expired", SUSPENDED, "many receivers"),
+	R("account has expired", SUSPENDED, "many receivers"),
+	R("account locked", SUSPENDED, "many receivers"),
+	R("account is locked", SUSPENDED, "many receivers"),
+	R("discontinued", SUSPENDED, "Yahoo"),
+	R("no longer active", SUSPENDED, "many receivers"),
+
+	/* the address does not exist */
+	R("user unknown", USER_UNKNOWN, "Sendmail, Postfix"),
+	R("unknown user", USER_UNKNOWN, "many receivers"),
+	R("user is unknown", USER_UNKNOWN, "many receivers"),
+	R("no such user", USER_UNKNOWN, "Sendmail, qmail"),
+	R("user not found", USER_UNKNOWN, "many receivers"),
+	R("user not exist", USER_UNKNOWN, "McAfee"),
+	R("user does not exist", USER_UNKNOWN, "many receivers"),
+	R("user doesn't exist", USER_UNKNOWN, "many receivers"),
+	R("unknown recipient", USER_UNKNOWN, "many receivers"),
+	R("recipient unknown", USER_UNKNOWN, "many receivers"),
+	R("recipient not found", USER_UNKNOWN, "many receivers"),
+	R("recipientnotfound", USER_UNKNOWN, "Exchange"),
+	R("recipnotfound", USER_UNKNOWN, "Exchange RESOLVER.ADR"),
+	R("no such recipient", USER_UNKNOWN, "many receivers"),
+	R("invalid recipient", USER_UNKNOWN, "many receivers"),
+	R("recipient does not exist", USER_UNKNOWN, "many receivers"),
+	R("unknown address", USER_UNKNOWN, "many receivers"),
+	R("address unknown", USER_UNKNOWN, "many receivers"),
+	R("addressee unknown", USER_UNKNOWN, "many receivers"),
+	R("unknown mailbox", USER_UNKNOWN, "many receivers"),
+	R("mailbox unknown", USER_UNKNOWN, "many receivers"),
+	R("no such mailbox", USER_UNKNOWN, "many receivers"),
+	R("mailbox not found", USER_UNKNOWN, "many receivers"),
+	R("mailbox does not exist", USER_UNKNOWN, "many receivers"),
+	R("mailbox doesn't exist", USER_UNKNOWN, "many receivers"),
+	R("mailbox unavailable", USER_UNKNOWN, "RFC 5321 550 text"),
+	R("mailbox is unavailable", USER_UNKNOWN, "many receivers"),
+	R("invalid mailbox", USER_UNKNOWN, "many receivers"),
+	R("not a valid mailbox", USER_UNKNOWN, "many receivers"),
+	R("no mailbox here by that name", USER_UNKNOWN, "qmail"),
+	R("unknown local part", USER_UNKNOWN, "Exim"),
+	R("unknown or illegal alias", USER_UNKNOWN, "Sendmail"),
+	R("account does not exist", USER_UNKNOWN, "many receivers"),
+	R("account doesn't exist", USER_UNKNOWN, "many receivers"),
+	R("doesn't have a", USER_UNKNOWN, "Yahoo: \"... yahoo.com account\""),
+	R("does not have an account", USER_UNKNOWN, "many receivers"),
+	R("address couldn't be found", USER_UNKNOWN, "Gmail"),
+	R("couldn't be found", USER_UNKNOWN, "Exchange"),
+	R("could not be found", USER_UNKNOWN, "Exchange"),
+	R("address not found", USER_UNKNOWN, "Gmail"),
+	R("invalid address", USER_UNKNOWN, "many receivers"),
+	R("address does not exist", USER_UNKNOWN, "many receivers"),
+	R("address doesn't exist", USER_UNKNOWN, "many receivers"),
+	R("bad destination mailbox", USER_UNKNOWN, "RFC 3463 5.1.1 text"),
+	R("undeliverable address", USER_UNKNOWN, "many receivers"),
+	R("not listed in domino directory", USER_UNKNOWN, "Lotus Domino"),
+	R("not listed in public name & address book", USER_UNKNOWN, "Lotus Notes"),
+	R("no longer exists", USER_UNKNOWN, "many receivers"),
+	R("does not exist", USER_UNKNOWN, "many receivers"),
+	R("doesn't exist", USER_UNKNOWN, "many receivers"),
 
 	/* the receiver's policy refuses the sender */
-	R("relay access denied", POLICY_REJECTED),
-	R("relaying denied", POLICY_REJECTED),
-	R("relay not permitted", POLICY_REJECTED),
-	R("administrative prohibition", POLICY_REJECTED),	/* Exim */
-	R("access denied", POLICY_REJECTED),
-	R("not permitted", POLICY_REJECTED),
-	R("not allowed", POLICY_REJECTED),
-	R("not authorized", POLICY_REJECTED),
-	R("unauthorized", POLICY_REJECTED),
-	R("authentication", POLICY_REJECTED),
-	R("spf", POLICY_REJECTED),
-	R("dmarc", POLICY_REJECTED),
-	R("dkim", POLICY_REJECTED),
-	R("reverse dns", POLICY_REJECTED),
-	R("ptr record", POLICY_REJECTED),
-	R("sender address rejected", POLICY_REJECTED),
-	R("policy", POLICY_REJECTED),
-	R("prohibited", POLICY_REJECTED),
-	R("blocked", POLICY_REJECTED),
-	R("banned", POLICY_REJECTED),
-	R("denied", POLICY_REJECTED),
+	R("administrative prohibition", POLICY_REJECTED, "Exim"),
+	R("access denied", POLICY_REJECTED, "many receivers"),
+	R("not permitted", POLICY_REJECTED, "many receivers"),
+	R("not allowed", POLICY_REJECTED, "many receivers"),
+	R("not authorized", POLICY_REJECTED, "many receivers"),
+	R("unauthorized", POLICY_REJECTED, "many receivers"),
+	R("authentication", POLICY_REJECTED, "many receivers"),
+	R("policy", POLICY_REJECTED, "many receivers"),
+	R("prohibited", POLICY_REJECTED, "many receivers"),
+	R("blocked", POLICY_REJECTED, "many receivers"),
+	R("banned", POLICY_REJECTED, "many receivers"),
+	R("denied", POLICY_REJECTED, "many receivers"),
+	R("filtered", POLICY_REJECTED, "many receivers"),
+
+	/* the path to the receiver failed, said plainly */
+	R("wasn't able to establish", NETWORK_ERROR, "qmail-remote"),
+	R("host name lookup failure", NETWORK_ERROR, "Sendmail"),
+	R("no route to host", NETWORK_ERROR, "many MTAs"),
+	R("network is unreachable", NETWORK_ERROR, "many MTAs"),
+	R("host is unreachable", NETWORK_ERROR, "many MTAs"),
+	R("host unreachable", NETWORK_ERROR, "many MTAs"),
+	R("host not reachable", NETWORK_ERROR, "Zoho"),
+	R("mail loop", NETWORK_ERROR, "many MTAs"),
+	R("loops back to myself", NETWORK_ERROR, "Postfix"),
+	R("too many hops", NETWORK_ERROR, "Sendmail, Exim"),
+	R("hop count exceeded", NETWORK_ERROR, "Domino, Exchange"),
+	R("routing loop", NETWORK_ERROR, "many MTAs"),
 
 	/* the queue lifetime ran out */
-	R("retry timeout exceeded", EXPIRED),		/* Exim */
-	R("delivery time expired", EXPIRED),
-	R("message expired", EXPIRED),
-	R("expired", EXPIRED),
-	R("too long in queue", EXPIRED),
-	R("queue lifetime", EXPIRED),
+	R("retry timeout exceeded", EXPIRED, "Exim"),
+	R("delivery time expired", EXPIRED, "RFC 3463 4.4.7 text"),
+	R("message expired", EXPIRED, "many MTAs"),
+	R("envelope expired", EXPIRED, "OpenSMTPD"),
+	R("expired", EXPIRED, "many MTAs"),
+	R("too long in queue", EXPIRED, "many MTAs"),
+	R("in the queue too long", EXPIRED, "qmail"),
+	R("queue lifetime", EXPIRED, "many MTAs"),
+	R("multiple retries", EXPIRED, "Yahoo"),
+	R("giving up", EXPIRED, "many MTAs"),
+	R("has been delayed", EXPIRED, "Gmail, Exchange warnings"),
+	R("will be retried", EXPIRED, "Gmail warnings"),
+	R("continue to try", EXPIRED, "Sun Messaging Server warnings"),
+	R("continue trying", EXPIRED, "many warnings"),
+	R("connection timed out", EXPIRED, "many MTAs"),
+	R("timed out", EXPIRED, "many MTAs"),
 
 	/* the path to the receiver failed */
-	R("connection refused", NETWORK_ERROR),
-	R("connection timed out", NETWORK_ERROR),
-	R("timed out", NETWORK_ERROR),
-	R("timeout", NETWORK_ERROR),
-	R("no route to host", NETWORK_ERROR),
-	R("network is unreachable", NETWORK_ERROR),
-	R("host unreachable", NETWORK_ERROR),
-	R("connection reset", NETWORK_ERROR),
-	R("lost connection", NETWORK_ERROR),
-	R("broken pipe", NETWORK_ERROR),
-	R("tls", NETWORK_ERROR),
-	R("handshake", NETWORK_ERROR),
-	R("could not connect", NETWORK_ERROR),
-	R("unable to connect", NETWORK_ERROR),
-	R("temporary failure in name resolution", NETWORK_ERROR),
+	R("connection refused", NETWORK_ERROR, "many MTAs"),
+	R("timeout", NETWORK_ERROR, "many MTAs"),
+	R("connection reset", NETWORK_ERROR, "many MTAs"),
+	R("lost connection", NETWORK_ERROR, "Postfix"),
+	R("broken pipe", NETWORK_ERROR, "many MTAs"),
+	R("tls", NETWORK_ERROR, "many MTAs"),
+	R("handshake", NETWORK_ERROR, "many MTAs"),
+	R("could not connect", NETWORK_ERROR, "many MTAs"),
+	R("unable to connect", NETWORK_ERROR, "many MTAs"),
+	R("temporary failure in name resolution", NETWORK_ERROR, "glibc"),
 
 	/* the receiving system failed */
-	R("mail loop", SYSTEM_ERROR),
-	R("loops back to myself", SYSTEM_ERROR),	/* Postfix */
-	R("too many hops", SYSTEM_ERROR),
-	R("hop count exceeded", SYSTEM_ERROR),
-	R("routing loop", SYSTEM_ERROR),
-	R("insufficient system storage", SYSTEM_ERROR),
-	R("no space left", SYSTEM_ERROR),
-	R("internal error", SYSTEM_ERROR),
-	R("local error", SYSTEM_ERROR),
-	R("system error", SYSTEM_ERROR),
-	R("configuration error", SYSTEM_ERROR),
-	R("server busy", SYSTEM_ERROR),
-	R("service unavailable", SYSTEM_ERROR),
-	R("service not available", SYSTEM_ERROR),
-	R("temporarily unavailable", SYSTEM_ERROR),
+	R("insufficient system storage", SYSTEM_ERROR, "RFC 5321 452 text"),
+	R("no space left", SYSTEM_ERROR, "many MTAs"),
+	R("internal error", SYSTEM_ERROR, "many MTAs"),
+	R("local error", SYSTEM_ERROR, "RFC 5321 451 text"),
+	R("system error", SYSTEM_ERROR, "many MTAs"),
+	R("configuration error", SYSTEM_ERROR, "many MTAs"),
+	R("ldap server", SYSTEM_ERROR, "qmail-ldap"),
+	R("improper sequence", SYSTEM_ERROR, "503 texts"),
+	R("bad sequence of commands", SYSTEM_ERROR, "RFC 5321 503 text"),
+	R("syntax error", SYSTEM_ERROR, "RFC 5321 500/501 text"),
+	R("server busy", SYSTEM_ERROR, "many receivers"),
+	R("service unavailable", SYSTEM_ERROR, "RFC 5321 421 text"),
+	R("service not available", SYSTEM_ERROR, "RFC 5321 421 text"),
+	R("currently unavailable", SYSTEM_ERROR, "many receivers"),
+	R("temporarily unavailable", SYSTEM_ERROR, "many receivers"),
 };
 
 #undef R
@@ -419,35 +478,102 @@ bounce_reason_from_status(const char *status)
 	return BOUNCE_REASON_OTHER;
 }
 
-/* bounce_reason_decide - text first, then status; expired after retries */
-enum bounce_reason
-bounce_reason_decide(const char *text, size_t len, const char *fallback,
-		     size_t flen, const char *status, const char *action)
+/* why_phrase - "phrase \"user unknown\" (Sendmail, Postfix)" */
+static void
+why_phrase(char *why, size_t cap, const char *where, int row)
 {
-	enum bounce_reason r;
-	int row;
+	if (why != NULL && cap > 0)
+		snprintf(why, cap, "%s phrase \"%s\" (%s)", where,
+			 rows[row].pattern, rows[row].src);
+}
 
-	r = bounce_reason_from_text(text, len, &row);
-	if (row < 0 && fallback != NULL)
-		r = bounce_reason_from_text(fallback, flen, &row);
-	if (row < 0)
-		r = bounce_reason_from_status(status);
-	if (action != NULL && strcmp(action, "failed") == 0 && status != NULL
-	    && status[0] == '4'
-	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_NETWORK_ERROR
-		|| r == BOUNCE_REASON_SYSTEM_ERROR))
+/* bounce_reason_decide - see bounce_reason.h */
+enum bounce_reason
+bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
+{
+	enum bounce_reason r = BOUNCE_REASON_OTHER;
+	const char *status = in->status ? in->status : "";
+	const char *action = in->action ? in->action : "";
+	size_t a, b;
+	int row = -1;
+	char note[64] = "";
+
+	if (why != NULL && cap > 0)
+		why[0] = '\0';
+	/* the receiver's own words quoted inside a relay's wrapper first */
+	if (in->diag != NULL && bounce_smtp_inner(in->diag, in->dlen, &a, &b)
+	    && (r = bounce_reason_from_text(in->diag + a, b - a, &row), row >= 0))
+		why_phrase(why, cap, "quoted reply", row);
+	if (row < 0 && in->diag != NULL
+	    && (r = bounce_reason_from_text(in->diag, in->dlen, &row), row >= 0))
+		why_phrase(why, cap, "diagnostic", row);
+	if (row < 0 && in->text != NULL
+	    && (r = bounce_reason_from_text(in->text, in->tlen, &row), row >= 0))
+		why_phrase(why, cap, "text", row);
+	if (row < 0 && (r = bounce_reason_from_status(status))
+	    != BOUNCE_REASON_OTHER && why != NULL && cap > 0)
+		snprintf(why, cap, "status %s (RFC 3463)", status);
+
+	/*
+	 * A local delivery agent's failure (Diagnostic-Code: x-unix, RFC
+	 * 3464 2.3.6 "diagnostic-type") is the mailer's, not the address's,
+	 * unless it says the mailbox is full.
+	 */
+	if (in->diag != NULL && in->dlen >= 7
+	    && (strncasecmp(in->diag, "x-unix;", 7) == 0
+		|| (in->dlen >= 10 && strncasecmp(in->diag, "x-postfix;", 10) == 0))
+	    && r != BOUNCE_REASON_MAILBOX_FULL) {
+		r = BOUNCE_REASON_SYSTEM_ERROR;
+		snprintf(note, sizeof(note), "; a local mailer failed");
+	}
+	/*
+	 * RFC 5321 3.3: a mailbox is checked at RCPT. "User unknown" in
+	 * reply to DATA comes from a filter after the recipient was taken;
+	 * a refusal of MAIL FROM is about the sender. Neither says the
+	 * address is dead.
+	 */
+	if (in->cmd == BOUNCE_SMTP_DATA && r == BOUNCE_REASON_USER_UNKNOWN) {
+		r = BOUNCE_REASON_POLICY_REJECTED;
+		snprintf(note, sizeof(note), "; refused after DATA: a filter");
+	} else if (in->cmd == BOUNCE_SMTP_MAIL
+		   && (r == BOUNCE_REASON_USER_UNKNOWN
+		       || r == BOUNCE_REASON_DOMAIN_UNKNOWN
+		       || r == BOUNCE_REASON_OTHER
+		       || r == BOUNCE_REASON_SYSTEM_ERROR)) {
+		r = BOUNCE_REASON_POLICY_REJECTED;
+		snprintf(note, sizeof(note), "; MAIL FROM refused: the sender");
+	}
+	/* nothing more specific: the MTA gave up, or is still trying */
+	if (r == BOUNCE_REASON_OTHER
+	    && (strcmp(action, "delayed") == 0
+		|| (strcmp(action, "failed") == 0 && status[0] == '4'))) {
 		r = BOUNCE_REASON_EXPIRED;
+		if (why != NULL && cap > 0 && why[0] == '\0')
+			snprintf(why, cap, "%s", status[0] == '4'
+				 ? "temporary status, gave up" : "delayed");
+	}
+	if (note[0] != '\0' && why != NULL && cap > 0) {
+		a = strlen(why);
+		snprintf(why + a, cap - a, "%s", a ? note : note + 2);
+	}
 	return r;
 }
 
-/* bounce_class_of - hard only for an address that cannot exist */
+/* bounce_class_of - hard only for an address or domain that is dead */
 enum bounce_class
-bounce_class_of(enum bounce_reason reason, const char *action)
+bounce_class_of(enum bounce_reason reason, const char *action,
+		const char *status)
 {
-	if (action == NULL || strcmp(action, "failed") != 0)
+	if (action == NULL || (strcmp(action, "failed") != 0
+			       && strcmp(action, "delayed") != 0))
 		return BOUNCE_CLASS_NONE;
-	if (reason == BOUNCE_REASON_USER_UNKNOWN
-	    || reason == BOUNCE_REASON_DOMAIN_UNKNOWN)
+	if (strcmp(action, "delayed") == 0)
+		return BOUNCE_CLASS_SOFT;
+	if (reason == BOUNCE_REASON_USER_UNKNOWN)
+		return BOUNCE_CLASS_HARD;
+	/* a 4.x.x "no MX" may be a DNS hiccup: RFC 7505 null MX is 5.1.10 */
+	if (reason == BOUNCE_REASON_DOMAIN_UNKNOWN
+	    && (status == NULL || status[0] != '4'))
 		return BOUNCE_CLASS_HARD;
 	return BOUNCE_CLASS_SOFT;
 }

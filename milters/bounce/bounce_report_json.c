@@ -89,6 +89,8 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 	add_str(o, "recipient", first ? first->recipient : "");
 	add_str(o, "status", first ? first->status : "");
 	add_str(o, "diagnostic", first ? first->diagnostic : "");
+	add_str(o, "decoder", first ? first->decoder : "");
+	add_str(o, "why", first ? first->why : "");
 	add_str(o, "original_message_id", r->original_message_id);
 	add_str(o, "envelope_id", r->original_envelope_id);
 	for (i = 0; i < r->nrcpt; i++) {
@@ -101,6 +103,10 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 		add_str(one, "class", bounce_class_name(x->cls));
 		add_str(one, "diagnostic", x->diagnostic);
 		add_str(one, "remote_mta", x->remote_mta);
+		add_str(one, "decoder", x->decoder);
+		add_str(one, "why", x->why);
+		if (x->command[0] != '\0')
+			add_str(one, "command", x->command);
 		json_object_array_add(list, one);
 	}
 	json_object_object_add(o, "recipients", list);
