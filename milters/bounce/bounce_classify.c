@@ -363,6 +363,43 @@ from_dsn(struct work *w, struct bounce_report *out)
 	}
 }
 
+/* text_has - is the address among the recipients the text named */
+static bool
+text_has(const struct work *w, const char *addr, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < w->ntrcpt; i++)
+		if (strlen(w->trcpt[i].addr) == len
+		    && strncasecmp(w->trcpt[i].addr, addr, len) == 0)
+			return true;
+	return false;
+}
+
+/* quoted_to - the "To:" line of an original quoted in a one-part text */
+static bool
+quoted_to(const struct work *w, char *out, size_t cap)
+{
+	const char *t = w->text, *p;
+	size_t len = w->textlen, off = 0, a, b, e;
+
+	while (off < len && (p = memchr(t + off, '\n', len - off)) != NULL) {
+		off = (size_t)(p - t) + 1;
+		while (off < len && (t[off] == ' ' || t[off] == '\t'))
+			off++;
+		if (off + 3 >= len || strncasecmp(t + off, "to:", 3) != 0)
+			continue;
+		p = memchr(t + off, '\n', len - off);
+		e = p ? (size_t)(p - t) : len;
+		if (bounce_text_find_addr(t, e, off + 3, &a, &b)
+		    && strncasecmp(t + a, w->from_addr, b - a) != 0) {
+			snprintf(out, cap, "%.*s", (int)(b - a), t + a);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* from_text - the recipients a bounce text names */
 static void
 from_text(struct work *w, struct bounce_report *out)
@@ -373,7 +410,15 @@ from_text(struct work *w, struct bounce_report *out)
 	bool delay = bounce_text_is_delay(w->text, w->textlen);
 
 	out->kind = BOUNCE_KIND_TEXT;
-	/* Exim names them in a header even when the text is odd */
+	/*
+	 * Exim and Google name them in a header even when the text is odd;
+	 * the header is exact where a text may mention other addresses.
+	 */
+	if (bounce_mime_header(w->mime.part[0].hdr, w->mime.part[0].hdrlen,
+			       "X-Failed-Recipients", val, sizeof(val))
+	    && bounce_text_find_addr(val, strlen(val), 0, &a, &b)
+	    && (n == 0 || !text_has(w, val + a, b - a)))
+		n = 0;
 	if (n == 0 && bounce_mime_header(w->mime.part[0].hdr,
 					 w->mime.part[0].hdrlen,
 					 "X-Failed-Recipients", val, sizeof(val))) {
@@ -384,6 +429,10 @@ from_text(struct work *w, struct bounce_report *out)
 				 "%.*s", (int)(b - a), val + a);
 			w->trcpt[n++].diag[0] = '\0';
 		}
+	}
+	if (n == 0 && quoted_to(w, w->trcpt[0].addr, sizeof(w->trcpt[0].addr))) {
+		w->trcpt[0].diag[0] = '\0';
+		n = 1;
 	}
 	if (n == 0) {
 		/* Say it failed even when the text does not say for whom: the

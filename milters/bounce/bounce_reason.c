@@ -28,7 +28,9 @@
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
 
-#define R(p, r, src)	{p, BOUNCE_REASON_##r, src}
+#define R(p, r, src)	{p, BOUNCE_REASON_##r, src, 0}
+/* a provider's own wording that is definite wherever it appears */
+#define RD(p, r, src)	{p, BOUNCE_REASON_##r, src, 1}
 
 static const struct bounce_reason_row rows[] = {
 	/*
@@ -64,6 +66,10 @@ static const struct bounce_reason_row rows[] = {
 	R("sender address rejected", POLICY_REJECTED, "Postfix smtpd"),
 	R("sender rejected", POLICY_REJECTED, "Cox, Spectrum, qmail"),
 	R("sender was rejected", POLICY_REJECTED, "qmail-remote"),
+	RD("recipient address rejected: access denied", USER_UNKNOWN,
+	   "Office 365 5.4.1 directory-based edge blocking"),
+	RD("the account or domain may not exist", DOMAIN_UNKNOWN,
+	   "cPanel Exim"),
 	R("relay access denied", POLICY_REJECTED, "Postfix smtpd"),
 	R("relaying denied", POLICY_REJECTED, "Sendmail"),
 	R("relay not permitted", POLICY_REJECTED, "Exim"),
@@ -75,6 +81,10 @@ static const struct bounce_reason_row rows[] = {
 	R("duplicate header", POLICY_REJECTED, "Amazon SES (content)"),
 	R("not accepting connections", POLICY_REJECTED, "iCloud 554 greeting"),
 	R("message filtered", POLICY_REJECTED, "Amazon SES receiving"),
+	R("not a member of this mailing list", POLICY_REJECTED, "FML"),
+	R("groups.google.com/support", POLICY_REJECTED,
+	  "Google Groups: no such group or no permission to post"),
+	R("send mail as", POLICY_REJECTED, "Gmail CustomFromDenied"),
 
 	/* the receiver limits the sender's rate */
 	R("rate limit", RATE_LIMITED, "many receivers"),
@@ -239,7 +249,7 @@ static const struct bounce_reason_row rows[] = {
 	R("unknown or illegal alias", USER_UNKNOWN, "Sendmail"),
 	R("account does not exist", USER_UNKNOWN, "many receivers"),
 	R("account doesn't exist", USER_UNKNOWN, "many receivers"),
-	R("doesn't have a", USER_UNKNOWN, "Yahoo: \"... yahoo.com account\""),
+	RD("doesn't have a", USER_UNKNOWN, "Yahoo: \"... yahoo.com account\""),
 	R("does not have an account", USER_UNKNOWN, "many receivers"),
 	R("address couldn't be found", USER_UNKNOWN, "Gmail"),
 	R("couldn't be found", USER_UNKNOWN, "Exchange"),
@@ -334,6 +344,7 @@ static const struct bounce_reason_row rows[] = {
 };
 
 #undef R
+#undef RD
 
 /* lower - ASCII tolower */
 static unsigned char
@@ -520,8 +531,7 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	 * unless it says the mailbox is full.
 	 */
 	if (in->diag != NULL && in->dlen >= 7
-	    && (strncasecmp(in->diag, "x-unix;", 7) == 0
-		|| (in->dlen >= 10 && strncasecmp(in->diag, "x-postfix;", 10) == 0))
+	    && strncasecmp(in->diag, "x-unix;", 7) == 0
 	    && r != BOUNCE_REASON_MAILBOX_FULL) {
 		r = BOUNCE_REASON_SYSTEM_ERROR;
 		snprintf(note, sizeof(note), "; a local mailer failed");
@@ -532,7 +542,9 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	 * a refusal of MAIL FROM is about the sender. Neither says the
 	 * address is dead.
 	 */
-	if (in->cmd == BOUNCE_SMTP_DATA && r == BOUNCE_REASON_USER_UNKNOWN) {
+	if (in->cmd == BOUNCE_SMTP_DATA && r == BOUNCE_REASON_USER_UNKNOWN
+	    && !(status[0] != '\0' && strncmp(status + 1, ".1.", 3) == 0)
+	    && (row < 0 || !rows[row].definite)) {
 		r = BOUNCE_REASON_POLICY_REJECTED;
 		snprintf(note, sizeof(note), "; refused after DATA: a filter");
 	} else if (in->cmd == BOUNCE_SMTP_MAIL

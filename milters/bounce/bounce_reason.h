@@ -58,6 +58,7 @@ struct bounce_reason_row {
 	const char *pattern;		/* lowercase ASCII */
 	enum bounce_reason reason;
 	const char *src;		/* who says it this way */
+	int	definite;		/* not a filter's words even after DATA */
 };
 
 enum bounce_reason bounce_reason_from_text(const char *s, size_t len,

@@ -33,6 +33,9 @@ static const char *const copy_markers[] = {
 	"original message follows",
 	"----- unsent message below -----",		/* Sendmail */
 	"----- returned message follows -----",
+	"message headers follow",			/* DragonFly dma */
+	"--- the header of the original message is following",	/* GMX */
+	"original message:",				/* Verizon */
 };
 
 /* From: of bounces (lowercase substrings of the whole value) */
@@ -66,6 +69,8 @@ static const char *const bounce_phrases[] = {
 	"delivery status notification", "delivery is delayed",
 	"has not yet been delivered", "has been delayed",
 	"delivery attempts will continue", "will keep trying",
+	"you are not a member of this mailing list",	/* FML */
+	"message could not be delivered to mobile",	/* Verizon */
 };
 
 /* A warning of delay, not a final failure */
@@ -114,6 +119,9 @@ static const char *const addr_markers[] = {
 	"delivery to the following recipient failed permanently: ",
 	"your message to ", "delivery failed for ",
 	"message could not be delivered to ",
+	"error delivering your mail to ",		/* DragonFly dma */
+	"the following recipients returned permanent errors: ",	/* X6 */
+	"you are not a member of this mailing list ",	/* FML */
 };
 
 /* any_phrase - does the text contain one of the phrases */
@@ -261,12 +269,19 @@ addr_line(const char *s, size_t a, size_t b, size_t *as, size_t *ae,
 {
 	size_t p = a;
 
-	if (p < b && s[p] == '<')
+	/* "* a@b" (a list), "554 <a@b>... reason" (a Sendmail V5 transcript) */
+	if (p + 1 < b && (s[p] == '*' || s[p] == '-') && s[p + 1] == ' ')
+		p += 2;
+	else if (p + 4 < b && (s[p] == '4' || s[p] == '5') && s[p + 3] == ' '
+		 && s[p + 1] >= '0' && s[p + 1] <= '9' && s[p + 2] >= '0'
+		 && s[p + 2] <= '9' && s[p + 4] == '<')
+		p += 4;
+	if (p < b && (s[p] == '<' || s[p] == '"'))
 		p++;
 	if (!bounce_text_find_addr(s, b, p, as, ae) || *as != p)
 		return false;
 	p = *ae;
-	if (p < b && s[p] == '>')
+	if (p < b && (s[p] == '>' || s[p] == '"'))
 		p++;
 	if (p < b && s[p] == ':')
 		p++;
@@ -352,6 +367,33 @@ response_text(const char *s, size_t len, char *buf, size_t cap)
 	}
 }
 
+/* reason_then_addr - "Unknown user: a@b" (IMail): a reason, then the address */
+static size_t
+reason_then_addr(const char *s, size_t a, size_t b,
+		 struct bounce_text_rcpt *out, size_t n, size_t max,
+		 const char *skip1, const char *skip2)
+{
+	size_t as, ae, e = b, k;
+	int row;
+
+	if (e > a && s[e - 1] == '>')
+		e--;
+	if (!bounce_text_find_addr(s, e, a, &as, &ae) || ae != e || as < a + 3)
+		return (size_t)-1;
+	k = as;
+	if (s[k - 1] == '<')
+		k--;
+	if (s[k - 1] != ' ' || s[k - 2] != ':')
+		return (size_t)-1;
+	/* only when the words before it are a known reason, not "To:" */
+	if (bounce_reason_from_text(s + a, k - 2 - a, &row) == BOUNCE_REASON_OTHER)
+		return (size_t)-1;
+	k = add_rcpt(out, n, max, s, as, ae, skip1, skip2);
+	if (k != (size_t)-1)
+		append(out[k].diag, sizeof(out[k].diag), s + a, b - a);
+	return k;
+}
+
 /* bounce_text_recipients - failed recipients named by a bounce text */
 size_t
 bounce_text_recipients(const char *s, size_t len, const char *skip1,
@@ -421,6 +463,10 @@ bounce_text_recipients(const char *s, size_t len, const char *skip1,
 				       s + a, b - a);
 				break;
 			}
+			if (i == NELEM(addr_markers)
+			    && (k = reason_then_addr(s, a, b, out, n, max, skip1,
+						     skip2)) != (size_t)-1 && k == n)
+				n++;
 		}
 		pos = next;
 	}
