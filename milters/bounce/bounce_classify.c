@@ -495,6 +495,14 @@ report_result(struct bounce_report *out)
 {
 	size_t i;
 
+	/* a final failure says more than a delay warning beside it */
+	for (i = 0; i < out->nrcpt; i++)
+		if (out->rcpt[i].cls != BOUNCE_CLASS_NONE
+		    && strcmp(out->rcpt[i].action, "failed") == 0) {
+			out->cls = out->rcpt[i].cls;
+			out->reason = out->rcpt[i].reason;
+			return;
+		}
 	for (i = 0; i < out->nrcpt; i++)
 		if (out->rcpt[i].cls != BOUNCE_CLASS_NONE) {
 			out->cls = out->rcpt[i].cls;

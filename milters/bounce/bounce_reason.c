@@ -55,7 +55,6 @@ static const struct bounce_reason_row rows[] = {
 	R("blocked using", POLICY_REJECTED, "Postfix reject_rbl_client"),
 	R("listed at", POLICY_REJECTED, "DNSBL rejections"),
 	R("listed on", POLICY_REJECTED, "DNSBL rejections"),
-	R("listed in", POLICY_REJECTED, "DNSBL rejections"),
 	R("dnsbl", POLICY_REJECTED, "DNSBL rejections"),
 	R("rbl", POLICY_REJECTED, "DNSBL rejections"),
 	R("sorbs", POLICY_REJECTED, "SORBS DNSBL"),
@@ -521,6 +520,28 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	if (row < 0 && in->text != NULL
 	    && (r = bounce_reason_from_text(in->text, in->tlen, &row), row >= 0))
 		why_phrase(why, cap, "text", row);
+	/*
+	 * A weak text (a DNS, network or system hiccup) does not outweigh a
+	 * status that names the address or the domain: Gmail says "DNS
+	 * Error ... NXDOMAIN" with 5.1.2 when the domain is gone, with
+	 * 4.x.x when the lookup merely failed.
+	 */
+	if (row >= 0 && (r == BOUNCE_REASON_NETWORK_ERROR
+			 || r == BOUNCE_REASON_SYSTEM_ERROR
+			 || r == BOUNCE_REASON_EXPIRED)
+	    && status[0] == '5') {
+		enum bounce_reason sr = bounce_reason_from_status(status);
+
+		if (sr == BOUNCE_REASON_USER_UNKNOWN
+		    || sr == BOUNCE_REASON_DOMAIN_UNKNOWN
+		    || sr == BOUNCE_REASON_MAILBOX_FULL
+		    || sr == BOUNCE_REASON_SUSPENDED) {
+			r = sr;
+			if (why != NULL && cap > 0)
+				snprintf(why, cap, "status %s (RFC 3463) over "
+					 "a weaker text", status);
+		}
+	}
 	if (row < 0 && (r = bounce_reason_from_status(status))
 	    != BOUNCE_REASON_OTHER && why != NULL && cap > 0)
 		snprintf(why, cap, "status %s (RFC 3463)", status);

@@ -77,6 +77,10 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 	size_t i;
 
 	for (i = 0; i < r->nrcpt && first == NULL; i++)
+		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE
+		    && strcmp(r->rcpt[i].action, "failed") == 0)
+			first = &r->rcpt[i];
+	for (i = 0; i < r->nrcpt && first == NULL; i++)
 		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE)
 			first = &r->rcpt[i];
 	if (first == NULL && r->nrcpt > 0)
