@@ -90,7 +90,7 @@ TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .DEFAULT_GOAL := all
-.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
+.PHONY: all check check-run check-unit check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench bounce-eval
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -125,6 +125,10 @@ check-unit: all $(UNIT_BINS)
 
 check-e2e: all
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests e2e
+
+# scores of postmill-bounce --classify on ../shared/bounces-dev and messages/s
+bounce-eval: all
+	BUILD=$(B) bench/bounce-eval
 
 # libFuzzer targets: clang, its own object tree
 FUZZ_SRC  := $(wildcard tests/fuzz/*_fuzz.c)
