@@ -488,12 +488,12 @@ bounce_reason_from_status(const char *status)
 	return BOUNCE_REASON_OTHER;
 }
 
-/* why_phrase - "phrase \"user unknown\" (Sendmail, Postfix)" */
+/* why_phrase - "diagnostic phrase 'user unknown' (Sendmail, Postfix)" */
 static void
 why_phrase(char *why, size_t cap, const char *where, int row)
 {
 	if (why != NULL && cap > 0)
-		snprintf(why, cap, "%s phrase \"%s\" (%s)", where,
+		snprintf(why, cap, "%s phrase '%s' (%s)", where,
 			 rows[row].pattern, rows[row].src);
 }
 
