@@ -489,6 +489,32 @@ from_auto_reply(struct work *w, struct bounce_report *out)
 	r->reason = BOUNCE_REASON_AUTO_REPLY;
 }
 
+/*
+ * jmrp_rcpt - Microsoft's Junk Mail Reporting Program (Outlook.com,
+ * Hotmail) sends complaints as multipart/mixed with the original attached
+ * as message/rfc822, no feedback-report part; the attached header names
+ * the complaining recipient in X-HmXmrOriginalRecipient.
+ */
+static bool
+jmrp_rcpt(const struct work *w, char *out, size_t cap)
+{
+	const struct bounce_mime *m = &w->mime;
+	char val[1024];
+	size_t i;
+
+	for (i = 0; i + 1 < m->nparts; i++)
+		if (strcmp(m->part[i].type, "message/rfc822") == 0
+		    && m->part[i + 1].parent == (int)i
+		    && bounce_mime_header(m->part[i + 1].hdr,
+					  m->part[i + 1].hdrlen,
+					  "X-HmXmrOriginalRecipient", val,
+					  sizeof(val))) {
+			header_addr(val, out, cap);
+			return out[0] != '\0';
+		}
+	return false;
+}
+
 /* report_result - the report's class and reason: the first failure's */
 static void
 report_result(struct bounce_report *out)
@@ -564,6 +590,17 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		from_arf(w, out);
 		out->cls = BOUNCE_CLASS_COMPLAINT;
 		out->reason = BOUNCE_REASON_COMPLAINT;
+	} else if (jmrp_rcpt(w, out->rcpt[0].recipient,
+			     sizeof(out->rcpt[0].recipient))) {
+		struct bounce_rcpt *r = &out->rcpt[0];
+
+		out->kind = BOUNCE_KIND_ARF;
+		out->nrcpt = 1;
+		copy(r->decoder, sizeof(r->decoder), "jmrp");
+		copy(r->why, sizeof(r->why), "Microsoft JMRP: "
+		     "X-HmXmrOriginalRecipient in the attached message");
+		r->cls = out->cls = BOUNCE_CLASS_COMPLAINT;
+		r->reason = out->reason = BOUNCE_REASON_COMPLAINT;
 	} else if ((pt = find_part(&w->mime, "message/delivery-status",
 				   "message/global-delivery-status")) != NULL
 		   && bounce_dsn_parse(w->buf, decode_part(w, pt), &w->dsn,

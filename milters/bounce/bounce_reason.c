@@ -309,6 +309,8 @@ static const struct bounce_reason_row rows[] = {
 	R("will be retried", EXPIRED, "Gmail warnings"),
 	R("continue to try", EXPIRED, "Sun Messaging Server warnings"),
 	R("continue trying", EXPIRED, "many warnings"),
+	R("did not accept our requests to connect", EXPIRED,
+	  "Gmail: no connection until the retry period ended"),
 	R("connection timed out", EXPIRED, "many MTAs"),
 	R("timed out", EXPIRED, "many MTAs"),
 
