@@ -328,6 +328,15 @@ text_rcpt_diag(const struct work *w, const char *addr)
 	return NULL;
 }
 
+/* full_addr - local@domain with both parts */
+static bool
+full_addr(const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	return at != NULL && at != a && at[1] != '\0';
+}
+
 /* from_dsn - every recipient of a delivery status report */
 static void
 from_dsn(struct work *w, struct bounce_report *out)
@@ -344,10 +353,21 @@ from_dsn(struct work *w, struct bounce_report *out)
 	for (i = 0; i < w->dsn.nrcpt; i++) {
 		d = &w->dsn.rcpt[i];
 		r = &out->rcpt[out->nrcpt++];
-		/* The address the sender used: ORCPT when the MTA kept it. */
+		/*
+		 * RFC 3464 2.3.2: Final-Recipient is the address the report
+		 * is about; Original-Recipient (RFC 3461 ORCPT) the one the
+		 * sender used, which the milter matches against what it sent.
+		 * A Final-Recipient without a local part ("@mx.example", seen
+		 * from old Sendmail) names no one.
+		 */
 		copy(r->recipient, sizeof(r->recipient),
-		     d->original_recipient[0] ? d->original_recipient
-		     : d->final_recipient);
+		     full_addr(d->final_recipient) ? d->final_recipient
+		     : d->original_recipient);
+		if (r->recipient[0] == '\0' && single && w->ntrcpt == 1)
+			copy(r->recipient, sizeof(r->recipient), w->trcpt[0].addr);
+		if (strcasecmp(d->original_recipient, r->recipient) != 0)
+			copy(r->original, sizeof(r->original),
+			     d->original_recipient);
 		copy(r->status, sizeof(r->status), d->status);
 		copy(r->action, sizeof(r->action), d->action);
 		copy(r->diagnostic, sizeof(r->diagnostic), d->diagnostic);

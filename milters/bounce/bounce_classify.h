@@ -113,6 +113,7 @@ enum bounce_kind {
 
 struct bounce_rcpt {
 	char	recipient[321];		/* addr-spec, without "rfc822;" */
+	char	original[321];		/* RFC 3461 ORCPT when kept, else "" */
 	char	status[16];		/* "5.1.1", "" when unknown */
 	char	action[16];		/* "failed", "delayed", ... lowercase */
 	char	diagnostic[512];	/* "smtp; 550 5.1.1 ..." or body text */

@@ -101,6 +101,8 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 		x = &r->rcpt[i];
 		one = json_object_new_object();
 		add_str(one, "recipient", x->recipient);
+		if (x->original[0] != '\0')
+			add_str(one, "original_recipient", x->original);
 		add_str(one, "status", x->status);
 		add_str(one, "action", x->action);
 		add_str(one, "reason", bounce_reason_name(x->reason));
