@@ -49,6 +49,7 @@ struct work {
 	char	to_addr[321];
 	char	subject[1024];
 	char	decoder[24];		/* the text decoder that found rcpts */
+	const char *dsn_decoder;	/* "rfc3464" or "rfc3464-raw" */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
 	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
@@ -229,6 +230,19 @@ notification(struct work *w)
 	pt = find_part(m, "text/plain", NULL);
 	if (pt == NULL)
 		pt = find_part(m, "text/html", NULL);
+	if (pt == NULL && strncmp(m->part[0].type, "multipart/", 10) == 0
+	    && m->nparts == 1) {
+		/*
+		 * A multipart whose boundary never occurs (a relay or an
+		 * anonymiser changed it): the body is all there is to read.
+		 */
+		w->textlen = m->part[0].bodylen < sizeof(w->text) - 1
+		    ? m->part[0].bodylen : sizeof(w->text) - 1;
+		memcpy(w->text, m->part[0].body, w->textlen);
+		w->textlen = bounce_text_cut(w->text, w->textlen);
+		w->text[w->textlen] = '\0';
+		return;
+	}
 	if (pt == NULL) {
 		w->text[0] = '\0';
 		w->textlen = 0;
@@ -337,6 +351,57 @@ full_addr(const char *a)
 	return at != NULL && at != a && at[1] != '\0';
 }
 
+/*
+ * raw_dsn - RFC 3464 fields in a message whose MIME structure is broken:
+ * no part header ("Content-Type: message/delivery-status" missing), a
+ * boundary that never occurs, the report inside an attached bounce. The
+ * fields from the first line that starts a DSN block to the next MIME
+ * boundary line, parsed as a delivery-status body.
+ */
+static bool
+raw_dsn(struct work *w)
+{
+	static const char *const starts[] = {
+		"reporting-mta:", "final-recipient:", "original-recipient:",
+	};
+	const char *body = w->mime.part[0].body, *p, *e;
+	size_t len = w->mime.part[0].bodylen, off = 0, i, end;
+	const char *pwhy;
+
+	while (off < len) {
+		for (i = 0; i < NELEM(starts); i++)
+			if (len - off > strlen(starts[i])
+			    && strncasecmp(body + off, starts[i],
+					   strlen(starts[i])) == 0)
+				break;
+		if (i < NELEM(starts))
+			break;
+		p = memchr(body + off, '\n', len - off);
+		off = p ? (size_t)(p - body) + 1 : len;
+	}
+	if (off >= len)
+		return false;
+	/* to the next boundary line ("\n--") */
+	for (end = off; end < len; end = (size_t)(e - body) + 1) {
+		e = memchr(body + end, '\n', len - end);
+		if (e == NULL) {
+			end = len;
+			break;
+		}
+		if ((size_t)(e - body) + 2 < len && e[1] == '-' && e[2] == '-') {
+			end = (size_t)(e - body) + 1;
+			break;
+		}
+	}
+	if (bounce_dsn_parse(body + off, end - off, &w->dsn, &pwhy) != 0)
+		return false;
+	for (i = 0; i < w->dsn.nrcpt; i++)
+		if (!full_addr(w->dsn.rcpt[i].final_recipient)
+		    && !full_addr(w->dsn.rcpt[i].original_recipient))
+			return false;
+	return true;
+}
+
 /* from_dsn - every recipient of a delivery status report */
 static void
 from_dsn(struct work *w, struct bounce_report *out)
@@ -377,23 +442,10 @@ from_dsn(struct work *w, struct bounce_report *out)
 			diag = text_rcpt_diag(w, r->recipient);
 		if (r->diagnostic[0] == '\0' && diag != NULL)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
-		copy(r->decoder, sizeof(r->decoder), "rfc3464");
+		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
 		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
 			    diag);
 	}
-}
-
-/* text_has - is the address among the recipients the text named */
-static bool
-text_has(const struct work *w, const char *addr, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < w->ntrcpt; i++)
-		if (strlen(w->trcpt[i].addr) == len
-		    && strncasecmp(w->trcpt[i].addr, addr, len) == 0)
-			return true;
-	return false;
 }
 
 /* quoted_to - the "To:" line of an original quoted in a one-part text */
@@ -430,15 +482,7 @@ from_text(struct work *w, struct bounce_report *out)
 	bool delay = bounce_text_is_delay(w->text, w->textlen);
 
 	out->kind = BOUNCE_KIND_TEXT;
-	/*
-	 * Exim and Google name them in a header even when the text is odd;
-	 * the header is exact where a text may mention other addresses.
-	 */
-	if (bounce_mime_header(w->mime.part[0].hdr, w->mime.part[0].hdrlen,
-			       "X-Failed-Recipients", val, sizeof(val))
-	    && bounce_text_find_addr(val, strlen(val), 0, &a, &b)
-	    && (n == 0 || !text_has(w, val + a, b - a)))
-		n = 0;
+	/* Exim and Google name them in a header even when the text is odd */
 	if (n == 0 && bounce_mime_header(w->mime.part[0].hdr,
 					 w->mime.part[0].hdrlen,
 					 "X-Failed-Recipients", val, sizeof(val))) {
@@ -625,6 +669,14 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 				   "message/global-delivery-status")) != NULL
 		   && bounce_dsn_parse(w->buf, decode_part(w, pt), &w->dsn,
 				       &pwhy) == 0) {
+		w->dsn_decoder = "rfc3464";
+		from_dsn(w, out);
+		report_result(out);
+	} else if (w->ntrcpt == 0
+		   && bounce_text_is_bounce(w->from, w->subject, "", 0)
+		   && raw_dsn(w)) {
+		/* only in what a mailer daemon sent: a person may forward one */
+		w->dsn_decoder = "rfc3464-raw";
 		from_dsn(w, out);
 		report_result(out);
 	} else if ((autosig = bounce_text_auto_reply(top->hdr, top->hdrlen)) == 2

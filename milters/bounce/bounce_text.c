@@ -111,6 +111,12 @@ static const char *const response_markers[] = {
 	"the error that the other server returned was:",
 };
 
+/* Labels of a recipient line whose reason is in the indented lines below */
+static const char *const block_markers[] = {
+	"recipient address: ",		/* Sun/Oracle Messaging Server, PMDF */
+	"recipient: ",			/* EZweb, other Japanese carriers */
+};
+
 /* Phrases directly followed by the failed address */
 static const char *const addr_markers[] = {
 	"wasn't delivered to ", "was not delivered to ",
@@ -120,6 +126,7 @@ static const char *const addr_markers[] = {
 	"your message to ", "delivery failed for ",
 	"message could not be delivered to ",
 	"error delivering your mail to ",		/* DragonFly dma */
+	"could not be delivered to: ",			/* au one net (KDDI) */
 	"the following recipients returned permanent errors: ",	/* X6 */
 	"you are not a member of this mailing list ",	/* FML */
 };
@@ -213,6 +220,28 @@ is_domain_char(unsigned char c)
 	    || (c >= '0' && c <= '9') || c == '-' || c == '.' || c >= 0x80;
 }
 
+/*
+ * ascii_domain_end - where an ASCII domain ends when text in another script
+ * follows it without a space ("a@example.jp\xe6\x82\xa8\xe5\xa5\xbd" in
+ * a Japanese or Chinese greeting): at the first non-ASCII byte, when what
+ * is before it is a dotted name and what follows has no dot; an IDN like
+ * "mail.m\xc3\xbcnchen.de" keeps its dot after the non-ASCII part.
+ */
+static size_t
+ascii_domain_end(const unsigned char *u, size_t from, size_t end)
+{
+	size_t k, dot = 0;
+
+	for (k = from; k < end && u[k] < 0x80; k++)
+		if (u[k] == '.')
+			dot = k;
+	if (k == end || dot == 0 || k - dot < 3)
+		return end;
+	if (memchr(u + k, '.', end - k) != NULL)
+		return end;
+	return k;
+}
+
 /* bounce_text_find_addr - the next local@domain at or after from */
 int
 bounce_text_find_addr(const char *s, size_t len, size_t from, size_t *start,
@@ -230,6 +259,7 @@ bounce_text_find_addr(const char *s, size_t len, size_t from, size_t *start,
 			a++;
 		for (b = i + 1; b < len && is_domain_char(u[b]); b++)
 			/* right */ ;
+		b = ascii_domain_end(u, i + 1, b);
 		while (b > i + 1 && (s[b - 1] == '.' || s[b - 1] == '-'))
 			b--;
 		if (a < i && b > i + 1 && i - a <= 64 && b - i - 1 <= 255
@@ -367,6 +397,45 @@ response_text(const char *s, size_t len, char *buf, size_t cap)
 	}
 }
 
+/* block_rcpt - "Recipient address: a@b" and the indented lines below it */
+static size_t
+block_rcpt(const char *s, size_t len, size_t a, size_t b, size_t *next,
+	   struct bounce_text_rcpt *out, size_t n, size_t max,
+	   const char *skip1, const char *skip2)
+{
+	size_t i, m, as, ae, k, la, lb, nx, lines, plen;
+
+	for (i = 0; i < NELEM(block_markers); i++) {
+		plen = strlen(block_markers[i]);
+		if (b - a < plen || strncasecmp(s + a, block_markers[i], plen) != 0)
+			continue;
+		m = a + plen;
+		while (m < b && s[m] == ' ')
+			m++;
+		if (m < b && s[m] == '<')
+			m++;
+		if (!bounce_text_find_addr(s, b, m, &as, &ae) || as != m)
+			continue;
+		k = add_rcpt(out, n, max, s, as, ae, skip1, skip2);
+		if (k == (size_t)-1)
+			return k;
+		/* the following indented lines, to a gap or the next label */
+		for (lines = 0; *next < len && lines < DIAG_LINES; lines++) {
+			if (s[*next] != ' ' && s[*next] != '\t')
+				break;
+			line_bounds(s, len, *next, &la, &lb, &nx);
+			if (la == lb || (lb - la >= strlen(block_markers[i])
+					 && strncasecmp(s + la, block_markers[i],
+							strlen(block_markers[i])) == 0))
+				break;
+			append(out[k].diag, sizeof(out[k].diag), s + la, lb - la);
+			*next = nx;
+		}
+		return k;
+	}
+	return (size_t)-1;
+}
+
 /* reason_then_addr - "Unknown user: a@b" (IMail): a reason, then the address */
 static size_t
 reason_then_addr(const char *s, size_t a, size_t b,
@@ -464,6 +533,11 @@ bounce_text_recipients(const char *s, size_t len, const char *skip1,
 				break;
 			}
 			if (i == NELEM(addr_markers)
+			    && (k = block_rcpt(s, len, a, b, &next, out, n, max,
+					       skip1, skip2)) != (size_t)-1) {
+				if (k == n)
+					n++;
+			} else if (i == NELEM(addr_markers)
 			    && (k = reason_then_addr(s, a, b, out, n, max, skip1,
 						     skip2)) != (size_t)-1 && k == n)
 				n++;
