@@ -123,6 +123,7 @@ static const struct bounce_reason_row rows[] = {
 
 	/* the mailbox is full (before suspended: "out of storage ... inactive") */
 	R("mailbox full", MAILBOX_FULL, "Sendmail, Postfix"),
+	R("mailbox exceeds allowed size", MAILBOX_FULL, "Ipswitch IMail"),
 	R("mailbox is full", MAILBOX_FULL, "many receivers"),
 	R("mail box full", MAILBOX_FULL, "many receivers"),
 	R("inbox is full", MAILBOX_FULL, "many receivers"),
@@ -220,6 +221,8 @@ static const struct bounce_reason_row rows[] = {
 	R("no such user", USER_UNKNOWN, "Sendmail, qmail"),
 	R("user not found", USER_UNKNOWN, "many receivers"),
 	R("user not exist", USER_UNKNOWN, "McAfee"),
+	R("invalid final delivery userid", USER_UNKNOWN, "Ipswitch IMail"),
+	R("no valid recipients for this mm", USER_UNKNOWN, "Verizon MMS gateway"),
 	R("user does not exist", USER_UNKNOWN, "many receivers"),
 	R("user doesn't exist", USER_UNKNOWN, "many receivers"),
 	R("unknown recipient", USER_UNKNOWN, "many receivers"),
@@ -294,6 +297,10 @@ static const struct bounce_reason_row rows[] = {
 	R("hop count exceeded", NETWORK_ERROR, "Domino, Exchange"),
 	R("routing loop", NETWORK_ERROR, "many MTAs"),
 
+	/* the receiver's directory failed (RFC 3463 X.4.3), said before its
+	 * queue-lifetime boilerplate in qmail-ldap */
+	R("ldap server", SYSTEM_ERROR, "qmail-ldap"),
+
 	/* the queue lifetime ran out */
 	R("retry timeout exceeded", EXPIRED, "Exim"),
 	R("delivery time expired", EXPIRED, "RFC 3463 4.4.7 text"),
@@ -333,7 +340,6 @@ static const struct bounce_reason_row rows[] = {
 	R("local error", SYSTEM_ERROR, "RFC 5321 451 text"),
 	R("system error", SYSTEM_ERROR, "many MTAs"),
 	R("configuration error", SYSTEM_ERROR, "many MTAs"),
-	R("ldap server", SYSTEM_ERROR, "qmail-ldap"),
 	R("improper sequence", SYSTEM_ERROR, "503 texts"),
 	R("bad sequence of commands", SYSTEM_ERROR, "RFC 5321 503 text"),
 	R("syntax error", SYSTEM_ERROR, "RFC 5321 500/501 text"),
@@ -490,6 +496,22 @@ bounce_reason_from_status(const char *status)
 	return BOUNCE_REASON_OTHER;
 }
 
+/* reply_code - the first SMTP reply code (RFC 5321 4.2) in a diagnostic */
+static int
+reply_code(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 3 <= len; i++)
+		if ((s[i] == '4' || s[i] == '5') && s[i + 1] >= '0'
+		    && s[i + 1] <= '9' && s[i + 2] >= '0' && s[i + 2] <= '9'
+		    && (i == 0 || s[i - 1] == ' ' || s[i - 1] == ';')
+		    && (i + 3 == len || s[i + 3] == ' ' || s[i + 3] == '-'))
+			return (s[i] - '0') * 100 + (s[i + 1] - '0') * 10
+			    + (s[i + 2] - '0');
+	return 0;
+}
+
 /* why_phrase - "diagnostic phrase 'user unknown' (Sendmail, Postfix)" */
 static void
 why_phrase(char *why, size_t cap, const char *where, int row)
@@ -577,6 +599,25 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 		       || r == BOUNCE_REASON_SYSTEM_ERROR)) {
 		r = BOUNCE_REASON_POLICY_REJECTED;
 		snprintf(note, sizeof(note), "; MAIL FROM refused: the sender");
+	}
+	/*
+	 * Refused at the greeting (Postfix "refused to talk to me"): the
+	 * receiver will not take mail from the sending host at all, whatever
+	 * words its 421/554 uses ("Service not available").
+	 */
+	if (in->cmd == BOUNCE_SMTP_CONN
+	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_SYSTEM_ERROR
+		|| r == BOUNCE_REASON_NETWORK_ERROR
+		|| r == BOUNCE_REASON_EXPIRED)) {
+		r = BOUNCE_REASON_POLICY_REJECTED;
+		snprintf(note, sizeof(note), "; refused at the greeting");
+	}
+	/* RFC 5321 4.2.3: 451 "local error in processing", said alone */
+	if (r == BOUNCE_REASON_OTHER && in->diag != NULL
+	    && reply_code(in->diag, in->dlen) == 451) {
+		r = BOUNCE_REASON_SYSTEM_ERROR;
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "reply 451 (RFC 5321 local error)");
 	}
 	/* nothing more specific: the MTA gave up, or is still trying */
 	if (r == BOUNCE_REASON_OTHER

@@ -57,6 +57,13 @@ static const struct {
 	{"while sending rcpt to", BOUNCE_SMTP_RCPT},
 	{"while sending mail from", BOUNCE_SMTP_MAIL},
 	{"failed after i sent the message", BOUNCE_SMTP_DATA}, /* qmail */
+	/* Ipswitch IMail */
+	{"smtp connection failed", BOUNCE_SMTP_CONN},
+	{"unexpected connection response from server", BOUNCE_SMTP_CONN},
+	{"unexpected response to ehlo/helo", BOUNCE_SMTP_HELO},
+	{"server response to mail from", BOUNCE_SMTP_MAIL},
+	{"additional rcpt to generated following response", BOUNCE_SMTP_RCPT},
+	{"data command generated response", BOUNCE_SMTP_DATA},
 };
 
 static const char *const cmd_names[] = {
