@@ -34,6 +34,7 @@
 #include "bounce_dsn.h"
 #include "bounce_mime.h"
 #include "bounce_reason.h"
+#include "bounce_ses.h"
 #include "bounce_smtp.h"
 #include "bounce_text.h"
 #include "xalloc.h"
@@ -42,6 +43,7 @@ struct work {
 	struct bounce_mime mime;
 	struct bounce_dsn dsn;
 	struct bounce_arf arf;
+	struct bounce_ses ses;
 	struct bounce_text_rcpt trcpt[BOUNCE_MAX_RCPTS];
 	size_t	ntrcpt;
 	char	from[1024];		/* header values, unfolded */
@@ -579,6 +581,68 @@ jmrp_rcpt(const struct work *w, char *out, size_t cap)
 	return false;
 }
 
+/*
+ * from_ses - an Amazon SES notification. SES's own bounceSubType speaks
+ * when the receiver's words do not (documented values: NoEmail,
+ * Suppressed, OnAccountSuppressionList, MailboxFull, MessageTooLarge,
+ * ContentRejected, AttachmentRejected).
+ */
+static void
+from_ses(struct work *w, struct bounce_report *out)
+{
+	static const struct {
+		const char *sub;
+		enum bounce_reason reason;
+	} subs[] = {
+		{"NoEmail", BOUNCE_REASON_USER_UNKNOWN},
+		{"Suppressed", BOUNCE_REASON_USER_UNKNOWN},
+		{"OnAccountSuppressionList", BOUNCE_REASON_USER_UNKNOWN},
+		{"MailboxFull", BOUNCE_REASON_MAILBOX_FULL},
+		{"MessageTooLarge", BOUNCE_REASON_MESSAGE_TOO_LARGE},
+		{"ContentRejected", BOUNCE_REASON_POLICY_REJECTED},
+		{"AttachmentRejected", BOUNCE_REASON_POLICY_REJECTED},
+	};
+	const struct bounce_ses_rcpt *x;
+	struct bounce_rcpt *r;
+	size_t i, k;
+
+	out->kind = w->ses.type == BOUNCE_SES_COMPLAINT ? BOUNCE_KIND_ARF
+	    : BOUNCE_KIND_DSN;
+	for (i = 0; i < w->ses.nrcpt; i++) {
+		x = &w->ses.rcpt[i];
+		r = &out->rcpt[out->nrcpt++];
+		copy(r->recipient, sizeof(r->recipient), x->addr);
+		copy(r->decoder, sizeof(r->decoder), "amazonses");
+		if (w->ses.type == BOUNCE_SES_COMPLAINT) {
+			snprintf(r->why, sizeof(r->why), "SES complaint %s",
+				 w->ses.sub_type);
+			r->cls = BOUNCE_CLASS_COMPLAINT;
+			r->reason = BOUNCE_REASON_COMPLAINT;
+			continue;
+		}
+		if (w->ses.type == BOUNCE_SES_DELIVERY) {
+			copy(r->diagnostic, sizeof(r->diagnostic),
+			     w->ses.smtp_response);
+			copy(r->action, sizeof(r->action), "delivered");
+		} else {
+			copy(r->status, sizeof(r->status), x->status);
+			copy(r->diagnostic, sizeof(r->diagnostic), x->diag);
+			copy(r->action, sizeof(r->action),
+			     x->action[0] ? x->action : "failed");
+		}
+		finish_rcpt(r, NULL, 0, NULL);
+		for (k = 0; r->reason == BOUNCE_REASON_OTHER
+		     && strcmp(r->action, "failed") == 0 && k < NELEM(subs); k++)
+			if (strcmp(w->ses.sub_type, subs[k].sub) == 0) {
+				r->reason = subs[k].reason;
+				r->cls = bounce_class_of(r->reason, r->action,
+							 r->status);
+				snprintf(r->why, sizeof(r->why),
+					 "SES bounceSubType %s", subs[k].sub);
+			}
+	}
+}
+
 /* report_result - the report's class and reason: the first failure's */
 static void
 report_result(struct bounce_report *out)
@@ -672,6 +736,15 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		w->dsn_decoder = "rfc3464";
 		from_dsn(w, out);
 		report_result(out);
+	} else if (bounce_ses_parse(w->text, w->textlen, w->buf, sizeof(w->buf),
+				    &w->ses)) {
+		from_ses(w, out);
+		if (w->ses.type == BOUNCE_SES_COMPLAINT) {
+			out->cls = BOUNCE_CLASS_COMPLAINT;
+			out->reason = BOUNCE_REASON_COMPLAINT;
+		} else {
+			report_result(out);
+		}
 	} else if (w->ntrcpt == 0
 		   && bounce_text_is_bounce(w->from, w->subject, "", 0)
 		   && raw_dsn(w)) {
