@@ -33,6 +33,10 @@
 #define RD(p, r, src)	{p, BOUNCE_REASON_##r, src, 1}
 
 static const struct bounce_reason_row rows[] = {
+	/* whole sentences of one MTA that name other causes in passing */
+	RD("the account or domain may not exist", DOMAIN_UNKNOWN,
+	   "cPanel Exim: \"..., they may be blacklisted, or ...\""),
+
 	/*
 	 * The sender's authentication, reputation or listing: about the
 	 * sending host or domain, never the address, even when a provider
@@ -67,8 +71,6 @@ static const struct bounce_reason_row rows[] = {
 	R("sender was rejected", POLICY_REJECTED, "qmail-remote"),
 	RD("recipient address rejected: access denied", USER_UNKNOWN,
 	   "Office 365 5.4.1 directory-based edge blocking"),
-	RD("the account or domain may not exist", DOMAIN_UNKNOWN,
-	   "cPanel Exim"),
 	R("relay access denied", POLICY_REJECTED, "Postfix smtpd"),
 	R("relaying denied", POLICY_REJECTED, "Sendmail"),
 	R("relay not permitted", POLICY_REJECTED, "Exim"),

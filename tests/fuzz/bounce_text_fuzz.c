@@ -6,7 +6,8 @@
  * DESCRIPTION
  *	Feeds the input, with its length and without a terminating NUL, to
  *	the pure decoders of untrusted bounce text: bounce_text_recipients()
- *	(per-MTA recipient layouts), bounce_smtp_command(),
+ *	(per-MTA recipient layouts), bounce_ses_parse() (Amazon SES
+ *	notifications), bounce_smtp_command(),
  *	bounce_smtp_inner(), bounce_reason_from_text() and
  *	bounce_reason_decide(), and aborts when a result breaks its
  *	contract: recipients within max, NUL-terminated and containing an
@@ -24,6 +25,7 @@
 
 #include "bounce_classify.h"
 #include "bounce_reason.h"
+#include "bounce_ses.h"
 #include "bounce_smtp.h"
 #include "bounce_text.h"
 
@@ -66,6 +68,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("recipient not terminated");
 		if (strchr(out[i].addr, '@') == NULL)
 			fuzz_fail("recipient without @");
+	}
+	{
+		static struct bounce_ses ses;
+		static char scratch[BOUNCE_TEXT_MAX];
+
+		if (bounce_ses_parse(buf, size, scratch, sizeof(scratch), &ses)
+		    && (ses.nrcpt == 0 || ses.nrcpt > BOUNCE_MAX_RCPTS
+			|| memchr(ses.rcpt[0].addr, '\0',
+				  sizeof(ses.rcpt[0].addr)) == NULL))
+			fuzz_fail("ses");
 	}
 	cmd = bounce_smtp_command(buf, size);
 	if (cmd > BOUNCE_SMTP_DATA)
