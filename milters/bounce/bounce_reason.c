@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bounce_provider.h"
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
 
@@ -536,6 +537,13 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 
 	if (why != NULL && cap > 0)
 		why[0] = '\0';
+	/* a provider's own documented code is the most exact word */
+	if (in->diag != NULL && bounce_provider_code(in->diag, in->dlen, &r,
+						     note, sizeof(note))) {
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "%s", note);
+		return r;
+	}
 	/* the receiver's own words quoted inside a relay's wrapper first */
 	if (in->diag != NULL && bounce_smtp_inner(in->diag, in->dlen, &a, &b)
 	    && (r = bounce_reason_from_text(in->diag + a, b - a, &row), row >= 0))

@@ -13,6 +13,8 @@
  *	  Server and EZweb blocks, KDDI, X6, FML, CJK text after a domain);
  *	- Amazon SES notifications (bounce_ses_parse): bare, SNS-wrapped and
  *	  folded, bounce, delivery, complaint, not SES;
+ *	- providers' documented codes (bounce_provider_code): Orange/La
+ *	  Poste, Cox, Spectrum, GoDaddy, i.ua, and near misses;
  *	- whole messages through bounce_classify(): the decoder named, the
  *	  recipient, class and reason (broken MIME, raw DSN fields, JMRP,
  *	  AOL's one-block DSN, Final-Recipient with the ORCPT kept, SES);
@@ -32,6 +34,7 @@
 #include <string.h>
 
 #include "../../milters/bounce/bounce_classify.h"
+#include "../../milters/bounce/bounce_provider.h"
 #include "../../milters/bounce/bounce_reason.h"
 #include "../../milters/bounce/bounce_ses.h"
 #include "../../milters/bounce/bounce_smtp.h"
@@ -166,6 +169,57 @@ test_ses(void **state)
 				  ses->sub_type);
 	}
 	free(ses);
+	tcase_done();
+}
+
+/* test_provider_codes - providers' documented codes */
+static void
+test_provider_codes(void **state)
+{
+	static const struct {
+		const char *text;
+		int found;
+		enum bounce_reason want;
+		const char *what;
+	} cases[] = {
+		{"550 5.5.0 Le compte du destinataire est bloque. LPN007_426", 1,
+		 BOUNCE_REASON_SUSPENDED, "Orange/La Poste code 426"},
+		{"Mail rejete. Mail rejected. OFR_506 [506]", 1,
+		 BOUNCE_REASON_SPAM_REJECTED, "Orange/La Poste code 506"},
+		{"Invalid recipient. LPN416 (in reply to RCPT TO command)", 1,
+		 BOUNCE_REASON_USER_UNKNOWN, "Orange/La Poste code 416"},
+		{"Service refused, please try later. LPN001_108", 1,
+		 BOUNCE_REASON_OTHER, "Orange/La Poste code 108"},
+		{"550 5.1.0 <a@x> sender rejected. AUP#CXBL", 1,
+		 BOUNCE_REASON_POLICY_REJECTED, "Cox code CXBL"},
+		{"550 5.1.0 sender rejected. AUP#In-1310", 1,
+		 BOUNCE_REASON_RATE_LIMITED, "Spectrum code 1310"},
+		{"550 x.test From: Domain is invalid. IB506", 1,
+		 BOUNCE_REASON_POLICY_REJECTED, "GoDaddy code IB506"},
+		{"550 Mailbox is frozen. See http://mail.i.ua/err/3/", 1,
+		 BOUNCE_REASON_SUSPENDED, "i.ua code 3"},
+		{"LPN007_777 is not a listed code", 0, BOUNCE_REASON_OTHER, ""},
+		{"XOFR_506 is inside a word", 0, BOUNCE_REASON_OTHER, ""},
+		{"IB5060 has too many digits", 0, BOUNCE_REASON_OTHER, ""},
+		{"AUP#", 0, BOUNCE_REASON_OTHER, ""},
+		{"", 0, BOUNCE_REASON_OTHER, ""},
+	};
+	enum bounce_reason r;
+	char what[64];
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		what[0] = '\0';
+		found = bounce_provider_code(cases[i].text, strlen(cases[i].text),
+					     &r, what, sizeof(what));
+		if (found != cases[i].found
+		    || (found && (r != cases[i].want
+				  || strcmp(what, cases[i].what) != 0)))
+			tcase_bad(cases[i].text, "got %d %s \"%s\"", found,
+				  bounce_reason_name(r), what);
+	}
 	tcase_done();
 }
 
@@ -354,6 +408,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_ses),
+		cmocka_unit_test(test_provider_codes),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_wordings),
 	};
