@@ -240,7 +240,7 @@ bounce_provider_code(const char *s, size_t len, enum bounce_reason *reason,
 				return 1;
 			}
 		}
-		if (len - i > 12 && strncasecmp(s + i, ".i.ua/err/", 10) == 0) {
+		if (len - i > 10 && strncasecmp(s + i, ".i.ua/err/", 10) == 0) {
 			for (b = i + 10; b < len && s[b] >= '0' && s[b] <= '9'; b++)
 				;
 			if (b > i + 10 && lookup(iua, NELEM(iua), s + i + 10,
