@@ -127,6 +127,7 @@ static const struct bounce_reason_row rows[] = {
 	/* the mailbox is full (before suspended: "out of storage ... inactive") */
 	R("mailbox full", MAILBOX_FULL, "Sendmail, Postfix"),
 	R("mailbox exceeds allowed size", MAILBOX_FULL, "Ipswitch IMail"),
+	R("messages in recipient's mailbox exceeded", MAILBOX_FULL, "Biglobe"),
 	R("mailbox is full", MAILBOX_FULL, "many receivers"),
 	R("mail box full", MAILBOX_FULL, "many receivers"),
 	R("inbox is full", MAILBOX_FULL, "many receivers"),
@@ -168,6 +169,8 @@ static const struct bounce_reason_row rows[] = {
 	R("indicated no smtp service", DOMAIN_UNKNOWN, "Exim, null MX"),
 	/* a DNS failure seen by Gmail is a lookup problem, not a verdict */
 	R("dns error", NETWORK_ERROR, "Gmail, Google Workspace"),
+	/* h_errno TRY_AGAIN: the lookup failed for now, the domain may exist */
+	R("host not found, try again", NETWORK_ERROR, "Postfix, Sendmail"),
 	R("host or domain name not found", DOMAIN_UNKNOWN, "Postfix"),
 	R("domain not found", DOMAIN_UNKNOWN, "many receivers"),
 	R("domain name not found", DOMAIN_UNKNOWN, "many receivers"),
@@ -213,6 +216,7 @@ static const struct bounce_reason_row rows[] = {
 	R("account expired", SUSPENDED, "many receivers"),
 	R("account has expired", SUSPENDED, "many receivers"),
 	R("account locked", SUSPENDED, "many receivers"),
+	R("account is temporarily limited", SUSPENDED, "EZweb"),
 	R("account is locked", SUSPENDED, "many receivers"),
 	R("discontinued", SUSPENDED, "Yahoo"),
 	R("no longer active", SUSPENDED, "many receivers"),
@@ -268,6 +272,8 @@ static const struct bounce_reason_row rows[] = {
 	R("not listed in domino directory", USER_UNKNOWN, "Lotus Domino"),
 	R("not listed in public name & address book", USER_UNKNOWN, "Lotus Notes"),
 	R("no longer exists", USER_UNKNOWN, "many receivers"),
+	R("recipient address rejected.", USER_UNKNOWN,
+	  "Postfix smtpd, recipient check without a text"),
 	R("does not exist", USER_UNKNOWN, "many receivers"),
 	R("doesn't exist", USER_UNKNOWN, "many receivers"),
 
@@ -293,7 +299,6 @@ static const struct bounce_reason_row rows[] = {
 	R("network is unreachable", NETWORK_ERROR, "many MTAs"),
 	R("host is unreachable", NETWORK_ERROR, "many MTAs"),
 	R("host unreachable", NETWORK_ERROR, "many MTAs"),
-	R("host not reachable", NETWORK_ERROR, "Zoho"),
 	R("mail loop", NETWORK_ERROR, "many MTAs"),
 	R("loops back to myself", NETWORK_ERROR, "Postfix"),
 	R("too many hops", NETWORK_ERROR, "Sendmail, Exim"),
@@ -314,6 +319,7 @@ static const struct bounce_reason_row rows[] = {
 	R("in the queue too long", EXPIRED, "qmail"),
 	R("queue lifetime", EXPIRED, "many MTAs"),
 	R("multiple retries", EXPIRED, "Yahoo"),
+	R("was not delivered within", EXPIRED, "EZweb"),
 	R("giving up", EXPIRED, "many MTAs"),
 	R("has been delayed", EXPIRED, "Gmail, Exchange warnings"),
 	R("will be retried", EXPIRED, "Gmail warnings"),
@@ -338,6 +344,7 @@ static const struct bounce_reason_row rows[] = {
 
 	/* the receiving system failed */
 	R("insufficient system storage", SYSTEM_ERROR, "RFC 5321 452 text"),
+	R("pipe to |", SYSTEM_ERROR, "Exim pipe transport (a program failed)"),
 	R("no space left", SYSTEM_ERROR, "many MTAs"),
 	R("internal error", SYSTEM_ERROR, "many MTAs"),
 	R("local error", SYSTEM_ERROR, "RFC 5321 451 text"),
@@ -422,6 +429,52 @@ bounce_reason_find(const char *text, size_t len, const char *pat,
 	return 0;
 }
 
+/* is_token - part of a word that is not white space or a delimiter */
+static bool
+is_token(unsigned char c)
+{
+	return c > ' ' && c != '<' && c != '>' && c != '(' && c != ')'
+	    && c != '"' && c != '\'' && c != ',' && c != ';' && c != '['
+	    && c != ']';
+}
+
+/*
+ * in_address - is [start, end) part of an e-mail address: the phrase
+ * list must not read "filtered@example.test" or "user-unknown@..." as a
+ * reason (test addresses and role accounts are named like that).
+ */
+static bool
+in_address(const unsigned char *s, size_t len, size_t start, size_t end)
+{
+	size_t i;
+
+	for (i = start; i > 0 && is_token(s[i - 1]); i--)
+		if (s[i - 1] == '@')
+			return true;
+	for (i = end; i < len && is_token(s[i]); i++)
+		if (s[i] == '@')
+			return true;
+	return false;
+}
+
+/* find_row - the first match of a row outside e-mail addresses */
+static bool
+find_row(const char *text, size_t len, const char *pat, size_t *start,
+	 size_t *end)
+{
+	size_t off = 0;
+
+	while (off < len && bounce_reason_find(text + off, len - off, pat,
+					       start, end)) {
+		*start += off;
+		*end += off;
+		if (!in_address((const unsigned char *)text, len, *start, *end))
+			return true;
+		off = *start + 1;
+	}
+	return false;
+}
+
 /* bounce_reason_from_text - the first table row found in the text */
 enum bounce_reason
 bounce_reason_from_text(const char *text, size_t len, int *row)
@@ -431,8 +484,7 @@ bounce_reason_from_text(const char *text, size_t len, int *row)
 	if (len > BOUNCE_REASON_TEXT_MAX)
 		len = BOUNCE_REASON_TEXT_MAX;
 	for (r = 0; r < sizeof(rows) / sizeof(rows[0]); r++) {
-		if (bounce_reason_find(text, len, rows[r].pattern, &start,
-				       &end)) {
+		if (find_row(text, len, rows[r].pattern, &start, &end)) {
 			*row = (int)r;
 			return rows[r].reason;
 		}
@@ -474,6 +526,7 @@ bounce_reason_from_status(const char *status)
 		{"7.1", BOUNCE_REASON_POLICY_REJECTED},
 		{"3.", BOUNCE_REASON_SYSTEM_ERROR},
 		{"4.", BOUNCE_REASON_NETWORK_ERROR},
+		{"6.", BOUNCE_REASON_POLICY_REJECTED},	/* media: content refused */
 		{"7.", BOUNCE_REASON_POLICY_REJECTED},
 	};
 	const char *sd;
@@ -508,11 +561,34 @@ reply_code(const char *s, size_t len)
 	for (i = 0; i + 3 <= len; i++)
 		if ((s[i] == '4' || s[i] == '5') && s[i + 1] >= '0'
 		    && s[i + 1] <= '9' && s[i + 2] >= '0' && s[i + 2] <= '9'
-		    && (i == 0 || s[i - 1] == ' ' || s[i - 1] == ';')
-		    && (i + 3 == len || s[i + 3] == ' ' || s[i + 3] == '-'))
+		    && (i == 0 || s[i - 1] == ' ' || s[i - 1] == ';'
+			|| s[i - 1] == ':')
+		    && (i + 3 == len || s[i + 3] == ' ' || s[i + 3] == '-'
+			|| s[i + 3] == ','))
 			return (s[i] - '0') * 100 + (s[i + 1] - '0') * 10
 			    + (s[i + 2] - '0');
 	return 0;
+}
+
+/* host_before - is the word before the phrase a host name (dots, no '@') */
+static bool
+host_before(const struct bounce_reason_in *in, const char *pat)
+{
+	size_t a, b, e, k;
+	bool dot = false;
+
+	if (in->diag == NULL || !find_row(in->diag, in->dlen, pat, &a, &b))
+		return false;
+	e = a;
+	while (e > 0 && in->diag[e - 1] == ' ')
+		e--;
+	for (k = e; k > 0 && is_token((unsigned char)in->diag[k - 1]); k--) {
+		if (in->diag[k - 1] == '@')
+			return false;
+		if (in->diag[k - 1] == '.')
+			dot = true;
+	}
+	return dot && k < e && in->diag[e - 1] != '.';
 }
 
 /* why_phrase - "diagnostic phrase 'user unknown' (Sendmail, Postfix)" */
@@ -532,7 +608,7 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	const char *status = in->status ? in->status : "";
 	const char *action = in->action ? in->action : "";
 	size_t a, b;
-	int row = -1;
+	int row = -1, xrow;
 	char note[64] = "";
 
 	if (why != NULL && cap > 0)
@@ -580,6 +656,14 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	    != BOUNCE_REASON_OTHER && why != NULL && cap > 0)
 		snprintf(why, cap, "status %s (RFC 3463)", status);
 
+	/* "<host.name> does not exist": the domain, not a mailbox (Exim) */
+	if (r == BOUNCE_REASON_USER_UNKNOWN && row >= 0
+	    && (strcmp(rows[row].pattern, "does not exist") == 0
+		|| strcmp(rows[row].pattern, "doesn't exist") == 0)
+	    && host_before(in, rows[row].pattern)) {
+		r = BOUNCE_REASON_DOMAIN_UNKNOWN;
+		snprintf(note, sizeof(note), "; a host name does not exist");
+	}
 	/*
 	 * A local delivery agent's failure (Diagnostic-Code: x-unix, RFC
 	 * 3464 2.3.6 "diagnostic-type") is the mailer's, not the address's,
@@ -587,7 +671,8 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	 */
 	if (in->diag != NULL && in->dlen >= 7
 	    && strncasecmp(in->diag, "x-unix;", 7) == 0
-	    && r != BOUNCE_REASON_MAILBOX_FULL) {
+	    && bounce_reason_from_text(in->diag, in->dlen, &xrow)
+	    != BOUNCE_REASON_MAILBOX_FULL) {
 		r = BOUNCE_REASON_SYSTEM_ERROR;
 		snprintf(note, sizeof(note), "; a local mailer failed");
 	}
@@ -632,7 +717,9 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	/* nothing more specific: the MTA gave up, or is still trying */
 	if (r == BOUNCE_REASON_OTHER
 	    && (strcmp(action, "delayed") == 0
-		|| (strcmp(action, "failed") == 0 && status[0] == '4'))) {
+		|| (strcmp(action, "failed") == 0 && (status[0] == '4'
+			|| (status[0] == '\0' && in->diag != NULL
+			    && reply_code(in->diag, in->dlen) / 100 == 4))))) {
 		r = BOUNCE_REASON_EXPIRED;
 		if (why != NULL && cap > 0 && why[0] == '\0')
 			snprintf(why, cap, "%s", status[0] == '4'

@@ -79,6 +79,40 @@ bounce_smtp_command_name(enum bounce_smtp_cmd c)
 	return (size_t)c < NELEM(cmd_names) ? cmd_names[c] : "";
 }
 
+/*
+ * verb_line - a line that is only an SMTP verb: m-FILTER prints the
+ * command under its "SMTP command" heading that way, after the reply
+ */
+static enum bounce_smtp_cmd
+verb_line(const char *s, size_t len)
+{
+	static const struct {
+		const char *verb;
+		enum bounce_smtp_cmd cmd;
+	} verbs[] = {
+		{"DATA", BOUNCE_SMTP_DATA}, {"RCPT TO", BOUNCE_SMTP_RCPT},
+		{"MAIL FROM", BOUNCE_SMTP_MAIL}, {"RCPT", BOUNCE_SMTP_RCPT},
+		{"MAIL", BOUNCE_SMTP_MAIL},
+	};
+	size_t a = 0, b, e, i, n;
+	const char *nl;
+
+	while (a < len) {
+		nl = memchr(s + a, '\n', len - a);
+		e = nl ? (size_t)(nl - s) : len;
+		b = e;
+		while (b > a && (s[b - 1] == '\r' || s[b - 1] == ' '))
+			b--;
+		for (i = 0; i < NELEM(verbs); i++) {
+			n = strlen(verbs[i].verb);
+			if (b - a == n && memcmp(s + a, verbs[i].verb, n) == 0)
+				return verbs[i].cmd;
+		}
+		a = e + 1;
+	}
+	return BOUNCE_SMTP_NONE;
+}
+
 /* bounce_smtp_command - the command the earliest mention names */
 enum bounce_smtp_cmd
 bounce_smtp_command(const char *s, size_t len)
@@ -94,7 +128,7 @@ bounce_smtp_command(const char *s, size_t len)
 			at = a;
 			best = cmd_rows[i].cmd;
 		}
-	return best;
+	return best != BOUNCE_SMTP_NONE ? best : verb_line(s, len);
 }
 
 /* is_digit - ASCII digit */

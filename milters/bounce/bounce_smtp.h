@@ -11,7 +11,8 @@
  *	("(in reply to end of DATA command)" in Postfix, "SMTP error from
  *	remote mail server after RCPT TO:" in Exim, ">>> DATA" in a
  *	Sendmail transcript, "did not like our final DATA" in DragonFly,
- *	...). The earliest mention in the text wins. It matters because
+ *	..., or a line that is only the verb, as m-FILTER prints it). The
+ *	earliest mention in the text wins. It matters because
  *	"550 User unknown" in reply to DATA comes from a content filter
  *	after the recipient was accepted (RFC 5321 section 3.3: the
  *	mailbox is checked at RCPT), and a refusal of MAIL FROM is about
