@@ -54,6 +54,7 @@ struct work {
 	const char *dsn_decoder;	/* "rfc3464" or "rfc3464-raw" */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
+	size_t	fulllen;		/* with an appended original, if any */
 	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
 };
 
@@ -241,8 +242,9 @@ notification(struct work *w)
 		w->textlen = m->part[0].bodylen < sizeof(w->text) - 1
 		    ? m->part[0].bodylen : sizeof(w->text) - 1;
 		memcpy(w->text, m->part[0].body, w->textlen);
-		w->textlen = bounce_text_cut(w->text, w->textlen);
 		w->text[w->textlen] = '\0';
+		w->fulllen = w->textlen;
+		w->textlen = bounce_text_cut(w->text, w->textlen);
 		return;
 	}
 	if (pt == NULL) {
@@ -251,8 +253,9 @@ notification(struct work *w)
 		return;
 	}
 	w->textlen = bounce_mime_text(pt, w->text, sizeof(w->text));
-	w->textlen = bounce_text_cut(w->text, w->textlen);
 	w->text[w->textlen] = '\0';
+	w->fulllen = w->textlen;
+	w->textlen = bounce_text_cut(w->text, w->textlen);
 }
 
 /* generic_status - "X.0.0": RFC 3463 3.1, other or undefined status */
@@ -455,7 +458,7 @@ static bool
 quoted_to(const struct work *w, char *out, size_t cap)
 {
 	const char *t = w->text, *p;
-	size_t len = w->textlen, off = 0, a, b, e;
+	size_t len = w->fulllen, off = 0, a, b, e;
 
 	while (off < len && (p = memchr(t + off, '\n', len - off)) != NULL) {
 		off = (size_t)(p - t) + 1;
@@ -466,7 +469,10 @@ quoted_to(const struct work *w, char *out, size_t cap)
 		p = memchr(t + off, '\n', len - off);
 		e = p ? (size_t)(p - t) : len;
 		if (bounce_text_find_addr(t, e, off + 3, &a, &b)
-		    && strncasecmp(t + a, w->from_addr, b - a) != 0) {
+		    && !(strlen(w->from_addr) == b - a
+			 && strncasecmp(t + a, w->from_addr, b - a) == 0)
+		    && !(strlen(w->to_addr) == b - a
+			 && strncasecmp(t + a, w->to_addr, b - a) == 0)) {
 			snprintf(out, cap, "%.*s", (int)(b - a), t + a);
 			return true;
 		}
@@ -718,6 +724,23 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		from_arf(w, out);
 		out->cls = BOUNCE_CLASS_COMPLAINT;
 		out->reason = BOUNCE_REASON_COMPLAINT;
+	} else if (bounce_mime_header(top->hdr, top->hdrlen,
+				      "X-Apple-Unsubscribe", val, sizeof(val))
+		   && strcasecmp(val, "true") == 0 && w->from_addr[0] != '\0') {
+		/*
+		 * Apple Mail's "Unsubscribe" button mails the List-Unsubscribe
+		 * address as the reader; the reader asked for no more mail.
+		 */
+		struct bounce_rcpt *r = &out->rcpt[0];
+
+		out->kind = BOUNCE_KIND_ARF;
+		out->nrcpt = 1;
+		copy(r->recipient, sizeof(r->recipient), w->from_addr);
+		copy(r->decoder, sizeof(r->decoder), "apple-unsubscribe");
+		copy(r->why, sizeof(r->why), "X-Apple-Unsubscribe: true "
+		     "(Apple Mail unsubscribe request)");
+		r->cls = out->cls = BOUNCE_CLASS_COMPLAINT;
+		r->reason = out->reason = BOUNCE_REASON_COMPLAINT;
 	} else if (jmrp_rcpt(w, out->rcpt[0].recipient,
 			     sizeof(out->rcpt[0].recipient))) {
 		struct bounce_rcpt *r = &out->rcpt[0];

@@ -57,6 +57,12 @@ static const struct {
 	{"while sending rcpt to", BOUNCE_SMTP_RCPT},
 	{"while sending mail from", BOUNCE_SMTP_MAIL},
 	{"failed after i sent the message", BOUNCE_SMTP_DATA}, /* qmail */
+	/* GMX, Yahoo, X3, qmail: their own ways of naming RCPT */
+	{"after rcpt command", BOUNCE_SMTP_RCPT},		/* GMX */
+	{"[rcpt_to]", BOUNCE_SMTP_RCPT},			/* Yahoo */
+	{"smtp:rcpt host", BOUNCE_SMTP_RCPT},			/* X3 */
+	{"most progress was rcpt to response", BOUNCE_SMTP_RCPT}, /* qmail */
+	{"most progress was mail from response", BOUNCE_SMTP_MAIL},
 	/* Ipswitch IMail */
 	{"smtp connection failed", BOUNCE_SMTP_CONN},
 	{"unexpected connection response from server", BOUNCE_SMTP_CONN},

@@ -71,6 +71,7 @@ static const char *const bounce_phrases[] = {
 	"delivery attempts will continue", "will keep trying",
 	"you are not a member of this mailing list",	/* FML */
 	"message could not be delivered to mobile",	/* Verizon */
+	"error message below:",				/* Apache James */
 };
 
 /* A warning of delay, not a final failure */
@@ -115,6 +116,7 @@ static const char *const response_markers[] = {
 static const char *const block_markers[] = {
 	"recipient address: ",		/* Sun/Oracle Messaging Server, PMDF */
 	"recipient: ",			/* EZweb, other Japanese carriers */
+	"rcpt to: ",			/* Apache James "Message details:" */
 };
 
 /* Phrases directly followed by the failed address */
@@ -127,6 +129,7 @@ static const char *const addr_markers[] = {
 	"message could not be delivered to ",
 	"error delivering your mail to ",		/* DragonFly dma */
 	"could not be delivered to: ",			/* au one net (KDDI) */
+	"undeliverable to ",				/* Ipswitch IMail */
 	"the following recipients returned permanent errors: ",	/* X6 */
 	"you are not a member of this mailing list ",	/* FML */
 };
