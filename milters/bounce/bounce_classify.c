@@ -223,6 +223,25 @@ returned_header(struct work *w, struct bounce_report *out)
 			    sizeof(out->original_rcpt_hint));
 }
 
+/* split_failed - the first multipart, outside returned messages, with no parts */
+static const struct bounce_part *
+split_failed(const struct bounce_mime *m)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->nparts; i++) {
+		if (strncmp(m->part[i].type, "multipart/", 10) != 0
+		    || in_returned(m, i))
+			continue;
+		for (j = i + 1; j < m->nparts; j++)
+			if (m->part[j].parent == (int)i)
+				break;
+		if (j == m->nparts)
+			return &m->part[i];
+	}
+	return NULL;
+}
+
 /* notification - the human-readable text of the report */
 static void
 notification(struct work *w)
@@ -233,15 +252,17 @@ notification(struct work *w)
 	pt = find_part(m, "text/plain", NULL);
 	if (pt == NULL)
 		pt = find_part(m, "text/html", NULL);
-	if (pt == NULL && strncmp(m->part[0].type, "multipart/", 10) == 0
-	    && m->nparts == 1) {
+	if (pt == NULL)
+		pt = split_failed(m);
+	if (pt != NULL && strncmp(pt->type, "multipart/", 10) == 0) {
 		/*
-		 * A multipart whose boundary never occurs (a relay or an
-		 * anonymiser changed it): the body is all there is to read.
+		 * A multipart whose boundary never occurs or is lost (a relay
+		 * or an anonymiser changed it, a parameter folded without
+		 * white space): its body is all there is to read.
 		 */
-		w->textlen = m->part[0].bodylen < sizeof(w->text) - 1
-		    ? m->part[0].bodylen : sizeof(w->text) - 1;
-		memcpy(w->text, m->part[0].body, w->textlen);
+		w->textlen = pt->bodylen < sizeof(w->text) - 1
+		    ? pt->bodylen : sizeof(w->text) - 1;
+		memcpy(w->text, pt->body, w->textlen);
 		w->text[w->textlen] = '\0';
 		w->fulllen = w->textlen;
 		w->textlen = bounce_text_cut(w->text, w->textlen);
