@@ -796,6 +796,17 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		w->dsn_decoder = "rfc3464-raw";
 		from_dsn(w, out);
 		report_result(out);
+	} else if (!bounce_text_is_bounce(w->from, NULL, "", 0)
+		   && bounce_text_is_challenge(top->hdr, top->hdrlen, w->subject,
+					       w->text, w->textlen)) {
+		/* a person's filter asks to confirm the sender: alive */
+		from_auto_reply(w, out);
+		copy(out->rcpt[0].decoder, sizeof(out->rcpt[0].decoder),
+		     "challenge");
+		copy(out->rcpt[0].why, sizeof(out->rcpt[0].why),
+		     "challenge-response request, not a bounce");
+		out->cls = BOUNCE_CLASS_AUTO_REPLY;
+		out->reason = BOUNCE_REASON_AUTO_REPLY;
 	} else if ((autosig = bounce_text_auto_reply(top->hdr, top->hdrlen)) == 2
 		   && !bounce_text_is_bounce(w->from, NULL, "", 0)) {
 		from_auto_reply(w, out);

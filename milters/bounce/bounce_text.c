@@ -92,6 +92,23 @@ static const char *const final_phrases[] = {
 	"failed permanently", "delivery has failed",
 };
 
+/* Header fields that only challenge-response systems add */
+static const char *const challenge_headers[] = {
+	"X-BoxTrapper", "X-TMDA-Confirm", "X-Spam-Arrest", "X-Challenge",
+	"X-Mailwasher", "X-ChoiceMail-Registration-Request", "X-Bluebottle-Request",
+};
+
+/* Subject and text of challenge-response requests */
+static const char *const challenge_phrases[] = {
+	"please confirm your message", "confirm that you sent",
+	"confirm your e-mail", "confirm your email", "verify your email address",
+	"verify your e-mail address", "verify that you are a human",
+	"prove you are a human", "you are not in my list of approved senders",
+	"is protected by spamarrest", "spam arrest", "boxtrapper",
+	"challenge-response", "whitelist request", "authorize your message",
+	"request to be added to the whitelist", "awaiting your confirmation",
+};
+
 /* Subjects of vacation and out-of-office replies (RFC 2047 decoded) */
 static const char *const vacation_subject[] = {
 	"out of office", "out of the office", "automatic reply", "auto reply",
@@ -178,6 +195,25 @@ bounce_text_is_delay(const char *text, size_t len)
 {
 	return any_phrase(text, len, delay_phrases, NELEM(delay_phrases))
 	    && !any_phrase(text, len, final_phrases, NELEM(final_phrases));
+}
+
+/* bounce_text_is_challenge - a challenge-response request */
+int
+bounce_text_is_challenge(const char *hdr, size_t hdrlen, const char *subject,
+			 const char *text, size_t len)
+{
+	char val[256];
+	size_t i;
+
+	for (i = 0; i < NELEM(challenge_headers); i++)
+		if (bounce_mime_header(hdr, hdrlen, challenge_headers[i], val,
+				       sizeof(val)))
+			return 1;
+	if (subject && any_phrase(subject, strlen(subject), challenge_phrases,
+				  NELEM(challenge_phrases)))
+		return 1;
+	return any_phrase(text, len < 4096 ? len : 4096, challenge_phrases,
+			  NELEM(challenge_phrases));
 }
 
 /* bounce_text_auto_reply - RFC 3834 signs in a header block */

@@ -280,6 +280,25 @@ test_messages(void **state)
 		 "<a@y.test>: host mx.y.test said: 550 Unknown user a@y.test "
 		 "(in reply to end of DATA command)\n",
 		 "text:generic", "a@y.test", "soft", "policy_rejected"},
+		{"challenge-response by header",
+		 "From: bob@y.test\nSubject: Re: hello\nX-BoxTrapper-Queue: 1\n"
+		 "X-BoxTrapper: verify\n\nTo get your mail through, reply.\n",
+		 "challenge", "bob@y.test", "auto_reply", "auto_reply"},
+		{"challenge-response by text",
+		 "From: bob@y.test\nSubject: Re: hello\n\nI use a filter. Please "
+		 "confirm that you sent this message by replying.\n",
+		 "challenge", "bob@y.test", "auto_reply", "auto_reply"},
+		{"a mailer daemon is never a challenge",
+		 "From: MAILER-DAEMON@y.test\nSubject: Undelivered Mail\n\n"
+		 "<a@y.test>: host mx.y.test said: 550 5.1.1 unknown; verify your "
+		 "email address (in reply to RCPT TO command)\n",
+		 "text:generic", "a@y.test", "hard", "user_unknown"},
+		{"delivered (2.x.x) is no bounce",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+		 "Final-Recipient: rfc822; a@y.test\nAction: delivered\n"
+		 "Status: 2.0.0\n--B--\n", "rfc3464", "a@y.test", "none", "other"},
 		{"a person forwarding a bounce is no bounce",
 		 "From: someone@x.test\nSubject: Fwd: this\n"
 		 "Content-Type: multipart/mixed; boundary=B\n\n--B\n\nlook\n--B\n"
