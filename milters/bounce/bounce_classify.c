@@ -6,17 +6,25 @@
  * DESCRIPTION
  *	See bounce_classify.h for the contract. The order of the decision:
  *	1. a message/feedback-report part that parses: a complaint (ARF);
+ *	   an Apple Mail unsubscribe request or a Microsoft JMRP report
+ *	   (the original attached, X-HmXmrOriginalRecipient): a complaint;
  *	2. a message/delivery-status part with recipients: a DSN, each
  *	   recipient with its own status, diagnostic and reason; a
  *	   recipient without a Diagnostic-Code borrows the reason the text
  *	   part gives for the same address;
- *	3. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
+ *	3. an Amazon SES notification (JSON, bare or SNS-wrapped);
+ *	4. a mailer daemon's message whose text names nobody but whose
+ *	   body holds DSN fields (broken MIME, a bounce inside a bounce
+ *	   notice): a DSN read from the raw body;
+ *	5. a challenge-response request: an auto-reply;
+ *	6. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
  *	   message that is not from a MAILER-DAEMON: an auto-reply;
- *	4. a bounce by From, Subject or text: a text bounce, recipients
- *	   found in the text (bounce_text.h), else X-Failed-Recipients
- *	   (Exim), else the To: of the returned header;
- *	5. Auto-Submitted other than "no": an auto-reply;
- *	6. otherwise a message of unknown kind, class none.
+ *	7. a bounce by From, Subject or text: a text bounce, recipients
+ *	   found in the text (bounce_text.h: per-MTA layouts), else
+ *	   X-Failed-Recipients (Exim, Google), else a quoted original's
+ *	   To:, else the To: of the returned header;
+ *	8. Auto-Submitted other than "no": an auto-reply;
+ *	9. otherwise a message of unknown kind, class none.
  *	Parts inside a returned message (message/rfc822) never count as the
  *	report's own parts: the original could itself be a bounce.
  *
