@@ -279,7 +279,7 @@ static const struct bounce_reason_row rows[] = {
 	RD("not listed in public name & address book", USER_UNKNOWN, "Lotus Notes"),
 	R("no longer exists", USER_UNKNOWN, "many receivers"),
 	R("recipient address rejected.", USER_UNKNOWN,
-	  "Postfix smtpd, recipient check without a text"),
+	  "KDDI au: a bare refusal of the recipient, no such user"),
 	R("does not exist", USER_UNKNOWN, "many receivers"),
 	R("doesn't exist", USER_UNKNOWN, "many receivers"),
 
