@@ -13,9 +13,10 @@
  *	   recipient without a Diagnostic-Code borrows the reason the text
  *	   part gives for the same address;
  *	3. an Amazon SES notification (JSON, bare or SNS-wrapped);
- *	4. a mailer daemon's message whose text names nobody but whose
- *	   body holds DSN fields (broken MIME, a bounce inside a bounce
- *	   notice): a DSN read from the raw body;
+ *	4. a mailer daemon's message whose body holds DSN fields outside
+ *	   a delivery-status part (broken MIME, a bounce inside a bounce
+ *	   notice), when its text names nobody or the fields carry a
+ *	   Diagnostic-Code: a DSN read from the raw body;
  *	5. a challenge-response request: an auto-reply;
  *	6. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
  *	   message that is not from a MAILER-DAEMON: an auto-reply;
@@ -436,6 +437,18 @@ raw_dsn(struct work *w)
 	return true;
 }
 
+/* raw_dsn_says_more - raw DSN fields with a diagnostic for someone */
+static bool
+raw_dsn_says_more(const struct work *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->dsn.nrcpt; i++)
+		if (w->dsn.rcpt[i].diagnostic[0] != '\0')
+			return true;
+	return false;
+}
+
 /* from_dsn - every recipient of a delivery status report */
 static void
 from_dsn(struct work *w, struct bounce_report *out)
@@ -797,9 +810,8 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		} else {
 			report_result(out);
 		}
-	} else if (w->ntrcpt == 0
-		   && bounce_text_is_bounce(w->from, w->subject, "", 0)
-		   && raw_dsn(w)) {
+	} else if (bounce_text_is_bounce(w->from, w->subject, "", 0)
+		   && raw_dsn(w) && (w->ntrcpt == 0 || raw_dsn_says_more(w))) {
 		/* only in what a mailer daemon sent: a person may forward one */
 		w->dsn_decoder = "rfc3464-raw";
 		from_dsn(w, out);
