@@ -10,6 +10,7 @@
  *	  Spectrum		spectrum.net "Understanding email error codes"
  *	  GoDaddy		"Email bounce codes" (IBnnn)
  *	  i.ua			mail.i.ua/err/N
+ *	  Facebook		postmaster.facebook.com response codes
  *	Blocks of the sending host or sender are policy_rejected, whatever
  *	spam listing caused them (the address is not at fault); content
  *	judged spam is spam_rejected.
@@ -122,6 +123,27 @@ static const struct code_row iua[] = {
 	P("10", POLICY_REJECTED),
 };
 
+/* Facebook: "RCP-P1", "POL-T1"... (postmaster.facebook.com/response_codes) */
+static const struct code_row facebook[] = {
+	P("RCP-P1", USER_UNKNOWN), P("INT-P1", USER_UNKNOWN),
+	P("INT-P3", USER_UNKNOWN), P("INT-P4", USER_UNKNOWN),
+	P("RCP-P2", POLICY_REJECTED),	/* the recipient's preferences */
+	P("RCP-T4", SUSPENDED),
+	P("POL-P1", POLICY_REJECTED), P("POL-P2", POLICY_REJECTED),
+	P("POL-P3", POLICY_REJECTED), P("POL-P4", POLICY_REJECTED),
+	P("POL-P5", SPAM_REJECTED),	/* a virus */
+	P("POL-P6", POLICY_REJECTED), P("POL-P7", POLICY_REJECTED),
+	P("POL-T1", POLICY_REJECTED), P("POL-T2", POLICY_REJECTED),
+	P("POL-T3", POLICY_REJECTED),
+	P("MSG-P1", MESSAGE_TOO_LARGE), P("MSG-P2", POLICY_REJECTED),
+	P("MSG-P3", POLICY_REJECTED),
+	P("DNS-P1", POLICY_REJECTED), P("DNS-P2", POLICY_REJECTED),
+	P("DNS-P3", POLICY_REJECTED), P("DNS-T1", POLICY_REJECTED),
+	P("DNS-T2", POLICY_REJECTED),
+	P("CON-T1", SYSTEM_ERROR), P("CON-T2", RATE_LIMITED),
+	P("CON-T3", RATE_LIMITED), P("CON-T4", RATE_LIMITED),
+};
+
 #undef P
 
 /* is_alnum - ASCII letter or digit */
@@ -231,6 +253,13 @@ bounce_provider_code(const char *s, size_t len, enum bounce_reason *reason,
 		if (word_at(s, len, i, "AUP#")
 		    && aup_code(s, len, i, reason, what, whatcap))
 			return 1;
+		if (i + 6 <= len && s[i + 3] == '-' && (i + 6 == len
+							 || !is_alnum(s[i + 6]))
+		    && (i == 0 || !is_alnum(s[i - 1]))
+		    && lookup(facebook, NELEM(facebook), s + i, 6, reason)) {
+			snprintf(what, whatcap, "Facebook code %.6s", s + i);
+			return 1;
+		}
 		if (word_at(s, len, i, "IB")) {
 			for (b = i + 2; b < len && s[b] >= '0' && s[b] <= '9'; b++)
 				;

@@ -10,7 +10,7 @@
  *	documented meaning that is more exact than the words around it:
  *	Orange and La Poste ("OFR006_102", "LPN007_426", "OFR_506"), Cox
  *	("AUP#CXBL"), Spectrum/Charter ("AUP#In-1310"), GoDaddy
- *	("IB506"), i.ua ("mail.i.ua/err/3/").
+ *	("IB506"), i.ua ("mail.i.ua/err/3/"), Facebook ("RCP-P2").
  *
  *	bounce_provider_code() finds the first such code in the text and
  *	returns 1 with its reason (BOUNCE_REASON_OTHER when the provider's
