@@ -24,7 +24,8 @@
  *	   found in the text (bounce_text.h: per-MTA layouts), else
  *	   X-Failed-Recipients (Exim, Google), else a quoted original's
  *	   To:, else the To: of the returned header;
- *	8. Auto-Submitted other than "no": an auto-reply;
+ *	8. Auto-Submitted other than "no", or a vacation text without any
+ *	   header sign: an auto-reply;
  *	9. otherwise a message of unknown kind, class none.
  *	Parts inside a returned message (message/rfc822) never count as the
  *	report's own parts: the original could itself be a bounce.
@@ -836,7 +837,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 					 w->textlen)) {
 		from_text(w, out);
 		report_result(out);
-	} else if (autosig > 0) {
+	} else if (autosig > 0 || bounce_text_is_vacation(w->text, w->textlen)) {
 		from_auto_reply(w, out);
 		out->cls = BOUNCE_CLASS_AUTO_REPLY;
 		out->reason = BOUNCE_REASON_AUTO_REPLY;

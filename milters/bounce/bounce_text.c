@@ -109,6 +109,15 @@ static const char *const challenge_phrases[] = {
 	"request to be added to the whitelist", "awaiting your confirmation",
 };
 
+/* The first lines of vacation replies sent without any header sign */
+static const char *const vacation_phrases[] = {
+	"i am away on vacation", "i am away until", "i am out of the office",
+	"i'm out of the office", "i am currently out of the office",
+	"i will be out of the office", "i will be traveling for work",
+	"i am on vacation", "i'm on vacation", "i am on annual leave",
+	"thank you for your email. i am", "out of office until",
+};
+
 /* Subjects of vacation and out-of-office replies (RFC 2047 decoded) */
 static const char *const vacation_subject[] = {
 	"out of office", "out of the office", "automatic reply", "auto reply",
@@ -214,6 +223,14 @@ bounce_text_is_challenge(const char *hdr, size_t hdrlen, const char *subject,
 		return 1;
 	return any_phrase(text, len < 4096 ? len : 4096, challenge_phrases,
 			  NELEM(challenge_phrases));
+}
+
+/* bounce_text_is_vacation - a vacation text in the first lines */
+int
+bounce_text_is_vacation(const char *text, size_t len)
+{
+	return any_phrase(text, len < 2048 ? len : 2048, vacation_phrases,
+			  NELEM(vacation_phrases));
 }
 
 /* bounce_text_auto_reply - RFC 3834 signs in a header block */

@@ -302,6 +302,13 @@ test_messages(void **state)
 		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
 		 "Final-Recipient: rfc822; a@y.test\nAction: delivered\n"
 		 "Status: 2.0.0\n--B--\n", "rfc3464", "a@y.test", "none", "other"},
+		{"vacation text without a header sign",
+		 "From: Carol <carol@y.test>\nSubject: Re: hello\n\nHello, I am out "
+		 "of the office until Monday.\n", "rfc3834", "carol@y.test",
+		 "auto_reply", "auto_reply"},
+		{"ordinary mail to a tag address is nothing",
+		 "From: Dave <dave@y.test>\nSubject: Re: hello\n\nThanks, see "
+		 "you on Monday.\n", "", "", "none", "other"},
 		{"a person forwarding a bounce is no bounce",
 		 "From: someone@x.test\nSubject: Fwd: this\n"
 		 "Content-Type: multipart/mixed; boundary=B\n\n--B\n\nlook\n--B\n"
