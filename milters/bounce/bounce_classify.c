@@ -438,6 +438,46 @@ raw_dsn(struct work *w)
 	return true;
 }
 
+/*
+ * powermta_category - PowerMTA's own verdict on the receiver's reply
+ * (X-PowerMTA-BounceCategory in each recipient's DSN fields, from its
+ * bounce-category patterns), for a failed recipient.
+ */
+static void
+powermta_category(struct bounce_rcpt *r, const char *cat)
+{
+	static const struct {
+		const char *cat;
+		enum bounce_reason reason;
+	} cats[] = {
+		{"bad-mailbox", BOUNCE_REASON_USER_UNKNOWN},
+		{"bad-domain", BOUNCE_REASON_DOMAIN_UNKNOWN},
+		{"inactive-mailbox", BOUNCE_REASON_SUSPENDED},
+		{"quota-issues", BOUNCE_REASON_MAILBOX_FULL},
+		{"message-expired", BOUNCE_REASON_EXPIRED},
+		{"no-answer-from-host", BOUNCE_REASON_NETWORK_ERROR},
+		{"routing-errors", BOUNCE_REASON_SYSTEM_ERROR},
+		{"policy-related", BOUNCE_REASON_POLICY_REJECTED},
+		{"spam-related", BOUNCE_REASON_SPAM_REJECTED},
+		{"virus-related", BOUNCE_REASON_SPAM_REJECTED},
+		{"content-related", BOUNCE_REASON_POLICY_REJECTED},
+		{"relaying-issues", BOUNCE_REASON_POLICY_REJECTED},
+		{"message-too-large", BOUNCE_REASON_MESSAGE_TOO_LARGE},
+	};
+	size_t i;
+
+	if (cat[0] == '\0' || strcmp(r->action, "failed") != 0)
+		return;
+	for (i = 0; i < NELEM(cats); i++)
+		if (strcasecmp(cat, cats[i].cat) == 0) {
+			r->reason = cats[i].reason;
+			r->cls = bounce_class_of(r->reason, r->action, r->status);
+			snprintf(r->why, sizeof(r->why),
+				 "X-PowerMTA-BounceCategory: %s", cats[i].cat);
+			return;
+		}
+}
+
 /* raw_dsn_says_more - raw DSN fields with a diagnostic for someone */
 static bool
 raw_dsn_says_more(const struct work *w)
@@ -493,6 +533,7 @@ from_dsn(struct work *w, struct bounce_report *out)
 		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
 		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
 			    diag);
+		powermta_category(r, d->category);
 	}
 }
 

@@ -202,6 +202,8 @@ bounce_dsn_parse(const char *p, size_t len, struct bounce_dsn *out,
 			} else if (name_is(&f, "Diagnostic-Code")) {
 				copy_value(r.diagnostic, sizeof(r.diagnostic),
 					   val);
+			} else if (name_is(&f, "X-PowerMTA-BounceCategory")) {
+				copy_value(r.category, sizeof(r.category), val);
 			} else if (name_is(&f, "Remote-MTA")) {
 				copy_value(r.remote_mta, sizeof(r.remote_mta),
 					   val);

@@ -51,6 +51,8 @@ static const struct bounce_reason_row rows[] = {
 	RD("delivery timeout", EXPIRED, "Yahoo"),
 	RD("account service is temporarily unavailable", RATE_LIMITED, "Mimecast"),
 	RD("message has exceeded maximum hop count", NETWORK_ERROR, "Lotus Notes"),
+	RD("and other recipients in the same domain", USER_UNKNOWN,
+	   "Trend Micro InterScan MSS: the recipient was refused"),
 	RD("exceeding receiving limits", MAILBOX_FULL,
 	   "Yahoo/AOL: account disabled temporarily, over its intake"),
 	RD("too much mail data", MAILBOX_FULL, "Sisimai reason lists"),
@@ -787,6 +789,15 @@ bounce_reason_from_status(const char *status)
 	return BOUNCE_REASON_OTHER;
 }
 
+/* find_row_text - a phrase anywhere outside addresses */
+static bool
+find_row_text(const char *s, size_t len, const char *pat)
+{
+	size_t a, b;
+
+	return find_row(s, len, pat, &a, &b);
+}
+
 /* reply_code - the first SMTP reply code (RFC 5321 4.2) in a diagnostic */
 static int
 reply_code(const char *s, size_t len)
@@ -941,6 +952,14 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 		|| r == BOUNCE_REASON_EXPIRED)) {
 		r = BOUNCE_REASON_POLICY_REJECTED;
 		snprintf(note, sizeof(note), "; refused at the greeting");
+	}
+	/* Symantec MessageLabs refuses unknown recipients "542 <a@b> Rejected" */
+	if (r == BOUNCE_REASON_OTHER && in->diag != NULL
+	    && reply_code(in->diag, in->dlen) == 542
+	    && find_row_text(in->diag, in->dlen, "rejected")) {
+		r = BOUNCE_REASON_USER_UNKNOWN;
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "reply 542 Rejected (MessageLabs)");
 	}
 	/* RFC 5321 4.2.3: 451 "local error in processing", said alone */
 	if (r == BOUNCE_REASON_OTHER && in->diag != NULL

@@ -261,6 +261,14 @@ test_messages(void **state)
 		 "Original-Recipient: rfc822; alias@y.test\nAction: failed\n"
 		 "Status: 5.1.1\n--B--\n", "rfc3464", "real@in.y.test", "hard",
 		 "user_unknown"},
+		{"PowerMTA category",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+		 "Final-Recipient: rfc822; a@y.test\nAction: failed\nStatus: 5.0.0\n"
+		 "Diagnostic-Code: smtp; 550 go away\n"
+		 "X-PowerMTA-BounceCategory: quota-issues\n--B--\n",
+		 "rfc3464", "a@y.test", "soft", "mailbox_full"},
 		{"Microsoft JMRP",
 		 "From: staff@hotmail.com\nSubject: complaint about message\n"
 		 "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
@@ -405,6 +413,11 @@ test_wordings(void **state)
 		{"qmail-ldap", "Unable to contact LDAP server. (#4.4.3) I'm not "
 		 "going to try again; this message has been in the queue too long.",
 		 "4.4.3", "failed", BOUNCE_REASON_SYSTEM_ERROR, "ldap"},
+		{"MessageLabs 542", "smtp; 542 a@y.test Rejected", "5.0.0", "failed",
+		 BOUNCE_REASON_USER_UNKNOWN, "542"},
+		{"InterScan MSS", "Reason:  Unable to deliver message to <a@y.test> "
+		 "(and other recipients in the same domain).", "", "failed",
+		 BOUNCE_REASON_USER_UNKNOWN, "InterScan"},
 		{"bare 451", "smtp; 451 Could not load the table", "4.0.0", "failed",
 		 BOUNCE_REASON_SYSTEM_ERROR, "451"},
 		{"delay, nothing said", "", "4.4.7", "delayed",
