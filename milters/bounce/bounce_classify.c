@@ -42,6 +42,7 @@
 #include "bounce_arf.h"
 #include "bounce_classify.h"
 #include "bounce_dsn.h"
+#include "bounce_formats.h"
 #include "bounce_mime.h"
 #include "bounce_reason.h"
 #include "bounce_ses.h"
@@ -438,44 +439,18 @@ raw_dsn(struct work *w)
 	return true;
 }
 
-/*
- * powermta_category - PowerMTA's own verdict on the receiver's reply
- * (X-PowerMTA-BounceCategory in each recipient's DSN fields, from its
- * bounce-category patterns), for a failed recipient.
- */
+/* powermta_category - PowerMTA's own verdict, for a failed recipient */
 static void
 powermta_category(struct bounce_rcpt *r, const char *cat)
 {
-	static const struct {
-		const char *cat;
-		enum bounce_reason reason;
-	} cats[] = {
-		{"bad-mailbox", BOUNCE_REASON_USER_UNKNOWN},
-		{"bad-domain", BOUNCE_REASON_DOMAIN_UNKNOWN},
-		{"inactive-mailbox", BOUNCE_REASON_SUSPENDED},
-		{"quota-issues", BOUNCE_REASON_MAILBOX_FULL},
-		{"message-expired", BOUNCE_REASON_EXPIRED},
-		{"no-answer-from-host", BOUNCE_REASON_NETWORK_ERROR},
-		{"routing-errors", BOUNCE_REASON_SYSTEM_ERROR},
-		{"policy-related", BOUNCE_REASON_POLICY_REJECTED},
-		{"spam-related", BOUNCE_REASON_SPAM_REJECTED},
-		{"virus-related", BOUNCE_REASON_SPAM_REJECTED},
-		{"content-related", BOUNCE_REASON_POLICY_REJECTED},
-		{"relaying-issues", BOUNCE_REASON_POLICY_REJECTED},
-		{"message-too-large", BOUNCE_REASON_MESSAGE_TOO_LARGE},
-	};
-	size_t i;
+	enum bounce_reason reason;
 
-	if (cat[0] == '\0' || strcmp(r->action, "failed") != 0)
+	if (strcmp(r->action, "failed") != 0
+	    || !bounce_powermta_category(cat, strlen(cat), &reason))
 		return;
-	for (i = 0; i < NELEM(cats); i++)
-		if (strcasecmp(cat, cats[i].cat) == 0) {
-			r->reason = cats[i].reason;
-			r->cls = bounce_class_of(r->reason, r->action, r->status);
-			snprintf(r->why, sizeof(r->why),
-				 "X-PowerMTA-BounceCategory: %s", cats[i].cat);
-			return;
-		}
+	r->reason = reason;
+	r->cls = bounce_class_of(r->reason, r->action, r->status);
+	snprintf(r->why, sizeof(r->why), "X-PowerMTA-BounceCategory: %.40s", cat);
 }
 
 /* raw_dsn_says_more - raw DSN fields with a diagnostic for someone */
@@ -646,32 +621,6 @@ from_auto_reply(struct work *w, struct bounce_report *out)
 }
 
 /*
- * jmrp_rcpt - Microsoft's Junk Mail Reporting Program (Outlook.com,
- * Hotmail) sends complaints as multipart/mixed with the original attached
- * as message/rfc822, no feedback-report part; the attached header names
- * the complaining recipient in X-HmXmrOriginalRecipient.
- */
-static bool
-jmrp_rcpt(const struct work *w, char *out, size_t cap)
-{
-	const struct bounce_mime *m = &w->mime;
-	char val[1024];
-	size_t i;
-
-	for (i = 0; i + 1 < m->nparts; i++)
-		if (strcmp(m->part[i].type, "message/rfc822") == 0
-		    && m->part[i + 1].parent == (int)i
-		    && bounce_mime_header(m->part[i + 1].hdr,
-					  m->part[i + 1].hdrlen,
-					  "X-HmXmrOriginalRecipient", val,
-					  sizeof(val))) {
-			header_addr(val, out, cap);
-			return out[0] != '\0';
-		}
-	return false;
-}
-
-/*
  * from_ses - an Amazon SES notification. SES's own bounceSubType speaks
  * when the receiver's words do not (documented values: NoEmail,
  * Suppressed, OnAccountSuppressionList, MailboxFull, MessageTooLarge,
@@ -680,21 +629,10 @@ jmrp_rcpt(const struct work *w, char *out, size_t cap)
 static void
 from_ses(struct work *w, struct bounce_report *out)
 {
-	static const struct {
-		const char *sub;
-		enum bounce_reason reason;
-	} subs[] = {
-		{"NoEmail", BOUNCE_REASON_USER_UNKNOWN},
-		{"Suppressed", BOUNCE_REASON_USER_UNKNOWN},
-		{"OnAccountSuppressionList", BOUNCE_REASON_USER_UNKNOWN},
-		{"MailboxFull", BOUNCE_REASON_MAILBOX_FULL},
-		{"MessageTooLarge", BOUNCE_REASON_MESSAGE_TOO_LARGE},
-		{"ContentRejected", BOUNCE_REASON_POLICY_REJECTED},
-		{"AttachmentRejected", BOUNCE_REASON_POLICY_REJECTED},
-	};
 	const struct bounce_ses_rcpt *x;
 	struct bounce_rcpt *r;
-	size_t i, k;
+	enum bounce_reason sub;
+	size_t i;
 
 	out->kind = w->ses.type == BOUNCE_SES_COMPLAINT ? BOUNCE_KIND_ARF
 	    : BOUNCE_KIND_DSN;
@@ -721,15 +659,14 @@ from_ses(struct work *w, struct bounce_report *out)
 			     x->action[0] ? x->action : "failed");
 		}
 		finish_rcpt(r, NULL, 0, NULL);
-		for (k = 0; r->reason == BOUNCE_REASON_OTHER
-		     && strcmp(r->action, "failed") == 0 && k < NELEM(subs); k++)
-			if (strcmp(w->ses.sub_type, subs[k].sub) == 0) {
-				r->reason = subs[k].reason;
-				r->cls = bounce_class_of(r->reason, r->action,
-							 r->status);
-				snprintf(r->why, sizeof(r->why),
-					 "SES bounceSubType %s", subs[k].sub);
-			}
+		if (r->reason == BOUNCE_REASON_OTHER
+		    && strcmp(r->action, "failed") == 0
+		    && bounce_ses_subtype(w->ses.sub_type, &sub)) {
+			r->reason = sub;
+			r->cls = bounce_class_of(r->reason, r->action, r->status);
+			snprintf(r->why, sizeof(r->why), "SES bounceSubType %s",
+				 w->ses.sub_type);
+		}
 	}
 }
 
@@ -825,8 +762,8 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		     "(Apple Mail unsubscribe request)");
 		r->cls = out->cls = BOUNCE_CLASS_COMPLAINT;
 		r->reason = out->reason = BOUNCE_REASON_COMPLAINT;
-	} else if (jmrp_rcpt(w, out->rcpt[0].recipient,
-			     sizeof(out->rcpt[0].recipient))) {
+	} else if (bounce_jmrp_recipient(&w->mime, out->rcpt[0].recipient,
+					 sizeof(out->rcpt[0].recipient))) {
 		struct bounce_rcpt *r = &out->rcpt[0];
 
 		out->kind = BOUNCE_KIND_ARF;

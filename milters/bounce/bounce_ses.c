@@ -226,3 +226,29 @@ bounce_ses_parse(const char *s, size_t len, char *scratch, size_t cap,
 	}
 	return out->nrcpt > 0;
 }
+
+/* bounce_ses_subtype - SES's bounceSubType as a reason, see bounce_ses.h */
+int
+bounce_ses_subtype(const char *sub, enum bounce_reason *reason)
+{
+	static const struct {
+		const char *sub;
+		enum bounce_reason reason;
+	} subs[] = {
+		{"NoEmail", BOUNCE_REASON_USER_UNKNOWN},
+		{"Suppressed", BOUNCE_REASON_USER_UNKNOWN},
+		{"OnAccountSuppressionList", BOUNCE_REASON_USER_UNKNOWN},
+		{"MailboxFull", BOUNCE_REASON_MAILBOX_FULL},
+		{"MessageTooLarge", BOUNCE_REASON_MESSAGE_TOO_LARGE},
+		{"ContentRejected", BOUNCE_REASON_POLICY_REJECTED},
+		{"AttachmentRejected", BOUNCE_REASON_POLICY_REJECTED},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+		if (strcmp(sub, subs[i].sub) == 0) {
+			*reason = subs[i].reason;
+			return 1;
+		}
+	return 0;
+}

@@ -20,6 +20,11 @@
  *	It returns 1 and fills out when the body is an SES notification of
  *	one of the three types, else 0. At most BOUNCE_MAX_RCPTS recipients;
  *	strings are truncated and NUL-terminated.
+ *
+ *	bounce_ses_subtype() maps SES's documented bounceSubType (NoEmail,
+ *	Suppressed, OnAccountSuppressionList, MailboxFull, MessageTooLarge,
+ *	ContentRejected, AttachmentRejected) to a reason: 1 and *reason, or
+ *	0 for General, Undetermined and anything else.
  * THREAD SAFETY
  *	Reentrant; no I/O, no globals, no allocation.
  *--*/
@@ -55,5 +60,6 @@ struct bounce_ses {
 
 int	bounce_ses_parse(const char *s, size_t len, char *scratch, size_t cap,
 			 struct bounce_ses *out);
+int	bounce_ses_subtype(const char *sub, enum bounce_reason *reason);
 
 #endif

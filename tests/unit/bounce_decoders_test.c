@@ -13,6 +13,8 @@
  *	  Server and EZweb blocks, KDDI, X6, FML, CJK text after a domain);
  *	- Amazon SES notifications (bounce_ses_parse): bare, SNS-wrapped and
  *	  folded, bounce, delivery, complaint, not SES;
+ *	- vendors' own verdicts: PowerMTA bounce categories, SES bounce
+ *	  subtypes (bounce_formats.h, bounce_ses.h);
  *	- providers' documented codes (bounce_provider_code): Orange/La
  *	  Poste, Cox, Spectrum, GoDaddy, i.ua, and near misses;
  *	- whole messages through bounce_classify(): the decoder named, the
@@ -34,6 +36,7 @@
 #include <string.h>
 
 #include "../../milters/bounce/bounce_classify.h"
+#include "../../milters/bounce/bounce_formats.h"
 #include "../../milters/bounce/bounce_provider.h"
 #include "../../milters/bounce/bounce_reason.h"
 #include "../../milters/bounce/bounce_ses.h"
@@ -222,6 +225,51 @@ test_provider_codes(void **state)
 				  || strcmp(what, cases[i].what) != 0)))
 			tcase_bad(cases[i].text, "got %d %s \"%s\"", found,
 				  bounce_reason_name(r), what);
+	}
+	tcase_done();
+}
+
+/* test_vendor_tables - PowerMTA categories and SES subtypes */
+static void
+test_vendor_tables(void **state)
+{
+	static const struct {
+		const char *in;
+		int found;
+		enum bounce_reason want;
+	} pmta[] = {
+		{"bad-mailbox", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"Quota-Issues ", 1, BOUNCE_REASON_MAILBOX_FULL},
+		{"spam-related", 1, BOUNCE_REASON_SPAM_REJECTED},
+		{"policy-related", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"inactive-mailbox", 1, BOUNCE_REASON_SUSPENDED},
+		{"other", 0, BOUNCE_REASON_OTHER},
+		{"", 0, BOUNCE_REASON_OTHER},
+	}, ses[] = {
+		{"NoEmail", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"OnAccountSuppressionList", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"MessageTooLarge", 1, BOUNCE_REASON_MESSAGE_TOO_LARGE},
+		{"ContentRejected", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"General", 0, BOUNCE_REASON_OTHER},
+		{"Undetermined", 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_reason r;
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(pmta) / sizeof(pmta[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		found = bounce_powermta_category(pmta[i].in, strlen(pmta[i].in), &r);
+		if (found != pmta[i].found || r != pmta[i].want)
+			tcase_bad(pmta[i].in, "PowerMTA: got %d %s", found,
+				  bounce_reason_name(r));
+	}
+	for (i = 0; i < sizeof(ses) / sizeof(ses[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		found = bounce_ses_subtype(ses[i].in, &r);
+		if (found != ses[i].found || r != ses[i].want)
+			tcase_bad(ses[i].in, "SES: got %d %s", found,
+				  bounce_reason_name(r));
 	}
 	tcase_done();
 }
@@ -451,6 +499,7 @@ main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_ses),
 		cmocka_unit_test(test_provider_codes),
+		cmocka_unit_test(test_vendor_tables),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_wordings),
 	};
