@@ -98,7 +98,7 @@ TEST_SUPPORT_SRC := $(filter-out %_test.c,$(wildcard tests/unit/*.c))
 TEST_SUPPORT_OBJ := $(TEST_SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .DEFAULT_GOAL := all
-.PHONY: all dmarc-mem check check-run check-unit check-diff check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench
+.PHONY: all dmarc-mem check check-run check-unit check-diff check-milter check-e2e check-config check-fuzz fuzz install deb clean deps demo demo-stop bench bounce-eval
 all: $(PROGRAMS)
 
 $(B)/obj/%.o: %.c
@@ -148,6 +148,10 @@ check-diff: all $(TRACE_BINS)
 
 check-e2e: all $(TRACE_BINS)
 	BUILD=$(B) SANITIZE=$(SANITIZE) scripts/run-tests e2e
+
+# scores of postmill-bounce --classify on ../shared/bounces-dev and messages/s
+bounce-eval: all
+	BUILD=$(B) bench/bounce-eval
 
 # libFuzzer targets: clang, its own object tree
 FUZZ_SRC  := $(wildcard tests/fuzz/*_fuzz.c)

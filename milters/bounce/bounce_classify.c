@@ -6,17 +6,27 @@
  * DESCRIPTION
  *	See bounce_classify.h for the contract. The order of the decision:
  *	1. a message/feedback-report part that parses: a complaint (ARF);
+ *	   an Apple Mail unsubscribe request or a Microsoft JMRP report
+ *	   (the original attached, X-HmXmrOriginalRecipient): a complaint;
  *	2. a message/delivery-status part with recipients: a DSN, each
  *	   recipient with its own status, diagnostic and reason; a
  *	   recipient without a Diagnostic-Code borrows the reason the text
  *	   part gives for the same address;
- *	3. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
+ *	3. an Amazon SES notification (JSON, bare or SNS-wrapped);
+ *	4. a mailer daemon's message whose body holds DSN fields outside
+ *	   a delivery-status part (broken MIME, a bounce inside a bounce
+ *	   notice), when its text names nobody or the fields carry a
+ *	   Diagnostic-Code: a DSN read from the raw body;
+ *	5. a challenge-response request: an auto-reply;
+ *	6. a strong auto-reply sign (bounce_text_auto_reply() == 2) on a
  *	   message that is not from a MAILER-DAEMON: an auto-reply;
- *	4. a bounce by From, Subject or text: a text bounce, recipients
- *	   found in the text (bounce_text.h), else X-Failed-Recipients
- *	   (Exim), else the To: of the returned header;
- *	5. Auto-Submitted other than "no": an auto-reply;
- *	6. otherwise a message of unknown kind, class none.
+ *	7. a bounce by From, Subject or text: a text bounce, recipients
+ *	   found in the text (bounce_text.h: per-MTA layouts), else
+ *	   X-Failed-Recipients (Exim, Google), else a quoted original's
+ *	   To:, else the To: of the returned header;
+ *	8. Auto-Submitted other than "no", or a vacation text without any
+ *	   header sign: an auto-reply;
+ *	9. otherwise a message of unknown kind, class none.
  *	Parts inside a returned message (message/rfc822) never count as the
  *	report's own parts: the original could itself be a bounce.
  *
@@ -32,8 +42,11 @@
 #include "bounce_arf.h"
 #include "bounce_classify.h"
 #include "bounce_dsn.h"
+#include "bounce_formats.h"
 #include "bounce_mime.h"
 #include "bounce_reason.h"
+#include "bounce_ses.h"
+#include "bounce_smtp.h"
 #include "bounce_text.h"
 #include "xalloc.h"
 
@@ -41,14 +54,18 @@ struct work {
 	struct bounce_mime mime;
 	struct bounce_dsn dsn;
 	struct bounce_arf arf;
+	struct bounce_ses ses;
 	struct bounce_text_rcpt trcpt[BOUNCE_MAX_RCPTS];
 	size_t	ntrcpt;
 	char	from[1024];		/* header values, unfolded */
 	char	from_addr[321];
 	char	to_addr[321];
 	char	subject[1024];
+	char	decoder[24];		/* the text decoder that found rcpts */
+	const char *dsn_decoder;	/* "rfc3464" or "rfc3464-raw" */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
+	size_t	fulllen;		/* with an appended original, if any */
 	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
 };
 
@@ -217,6 +234,25 @@ returned_header(struct work *w, struct bounce_report *out)
 			    sizeof(out->original_rcpt_hint));
 }
 
+/* split_failed - the first multipart, outside returned messages, with no parts */
+static const struct bounce_part *
+split_failed(const struct bounce_mime *m)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->nparts; i++) {
+		if (strncmp(m->part[i].type, "multipart/", 10) != 0
+		    || in_returned(m, i))
+			continue;
+		for (j = i + 1; j < m->nparts; j++)
+			if (m->part[j].parent == (int)i)
+				break;
+		if (j == m->nparts)
+			return &m->part[i];
+	}
+	return NULL;
+}
+
 /* notification - the human-readable text of the report */
 static void
 notification(struct work *w)
@@ -227,14 +263,31 @@ notification(struct work *w)
 	pt = find_part(m, "text/plain", NULL);
 	if (pt == NULL)
 		pt = find_part(m, "text/html", NULL);
+	if (pt == NULL)
+		pt = split_failed(m);
+	if (pt != NULL && strncmp(pt->type, "multipart/", 10) == 0) {
+		/*
+		 * A multipart whose boundary never occurs or is lost (a relay
+		 * or an anonymiser changed it, a parameter folded without
+		 * white space): its body is all there is to read.
+		 */
+		w->textlen = pt->bodylen < sizeof(w->text) - 1
+		    ? pt->bodylen : sizeof(w->text) - 1;
+		memcpy(w->text, pt->body, w->textlen);
+		w->text[w->textlen] = '\0';
+		w->fulllen = w->textlen;
+		w->textlen = bounce_text_cut(w->text, w->textlen);
+		return;
+	}
 	if (pt == NULL) {
 		w->text[0] = '\0';
 		w->textlen = 0;
 		return;
 	}
 	w->textlen = bounce_mime_text(pt, w->text, sizeof(w->text));
-	w->textlen = bounce_text_cut(w->text, w->textlen);
 	w->text[w->textlen] = '\0';
+	w->fulllen = w->textlen;
+	w->textlen = bounce_text_cut(w->text, w->textlen);
 }
 
 /* generic_status - "X.0.0": RFC 3463 3.1, other or undefined status */
@@ -246,15 +299,26 @@ generic_status(const char *s)
 
 /* finish_rcpt - status fallback, action, reason and class of one recipient */
 static void
-finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
+finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
+	    const char *ctx)
 {
 	char code[sizeof(r->status)];
+	struct bounce_reason_in in;
+	enum bounce_smtp_cmd cmd;
+	size_t a, b;
 
 	/*
 	 * Exim writes Status: 5.0.0 for every failure; the receiver's own
 	 * code in the diagnostic ("552 5.2.2 ...") says more. It may be a
 	 * 4.x.x that the reporting MTA gave up on: that is what was said.
+	 * A reply quoted inside a relay's wrapper (Amazon SES) is the
+	 * receiver's and ranks above the wrapper's own code.
 	 */
+	if (bounce_smtp_inner(r->diagnostic, strlen(r->diagnostic), &a, &b)
+	    && bounce_dsn_find_status(r->diagnostic + a, b - a, code,
+				      sizeof(code)) > 0
+	    && !generic_status(code))
+		copy(r->status, sizeof(r->status), code);
 	if (generic_status(r->status)
 	    && bounce_dsn_find_status(r->diagnostic, strlen(r->diagnostic),
 				      code, sizeof(code)) > 0
@@ -275,14 +339,31 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen)
 		else
 			copy(r->action, sizeof(r->action), "failed");
 	}
-	if (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0)
-		r->reason = bounce_reason_decide(r->diagnostic,
-						 strlen(r->diagnostic),
-						 fallback, flen, r->status,
-						 r->action);
-	else
+	/* RFC 3464 2.3.3 "expired" is not a registered action; Sendgrid uses it */
+	if (strcmp(r->action, "expired") == 0)
+		copy(r->action, sizeof(r->action), "failed");
+	cmd = bounce_smtp_command(r->diagnostic, strlen(r->diagnostic));
+	if (cmd == BOUNCE_SMTP_NONE && ctx != NULL)
+		cmd = bounce_smtp_command(ctx, strlen(ctx));
+	if (cmd == BOUNCE_SMTP_NONE && fallback != NULL)
+		cmd = bounce_smtp_command(fallback, flen);
+	copy(r->command, sizeof(r->command), bounce_smtp_command_name(cmd));
+	if (strcmp(r->action, "failed") == 0 || strcmp(r->action, "delayed") == 0) {
+		in.diag = r->diagnostic;
+		in.dlen = strlen(r->diagnostic);
+		in.text = fallback;
+		in.tlen = flen;
+		in.status = r->status;
+		in.action = r->action;
+		in.cmd = (int)cmd;
+		r->reason = bounce_reason_decide(&in, r->why, sizeof(r->why));
+	} else {
 		r->reason = BOUNCE_REASON_OTHER;
-	r->cls = bounce_class_of(r->reason, r->action);
+		snprintf(r->why, sizeof(r->why), "action %s", r->action);
+	}
+	r->cls = bounce_class_of(r->reason, r->action, r->status);
+	if (r->why[0] == '\0')
+		copy(r->why, sizeof(r->why), "nothing decided");
 }
 
 /* text_rcpt_diag - the text's diagnostic for an address, or NULL */
@@ -296,6 +377,92 @@ text_rcpt_diag(const struct work *w, const char *addr)
 		    && w->trcpt[i].diag[0] != '\0')
 			return w->trcpt[i].diag;
 	return NULL;
+}
+
+/* full_addr - local@domain with both parts */
+static bool
+full_addr(const char *a)
+{
+	const char *at = strrchr(a, '@');
+
+	return at != NULL && at != a && at[1] != '\0';
+}
+
+/*
+ * raw_dsn - RFC 3464 fields in a message whose MIME structure is broken:
+ * no part header ("Content-Type: message/delivery-status" missing), a
+ * boundary that never occurs, the report inside an attached bounce. The
+ * fields from the first line that starts a DSN block to the next MIME
+ * boundary line, parsed as a delivery-status body.
+ */
+static bool
+raw_dsn(struct work *w)
+{
+	static const char *const starts[] = {
+		"reporting-mta:", "final-recipient:", "original-recipient:",
+	};
+	const char *body = w->mime.part[0].body, *p, *e;
+	size_t len = w->mime.part[0].bodylen, off = 0, i, end;
+	const char *pwhy;
+
+	while (off < len) {
+		for (i = 0; i < NELEM(starts); i++)
+			if (len - off > strlen(starts[i])
+			    && strncasecmp(body + off, starts[i],
+					   strlen(starts[i])) == 0)
+				break;
+		if (i < NELEM(starts))
+			break;
+		p = memchr(body + off, '\n', len - off);
+		off = p ? (size_t)(p - body) + 1 : len;
+	}
+	if (off >= len)
+		return false;
+	/* to the next boundary line ("\n--") */
+	for (end = off; end < len; end = (size_t)(e - body) + 1) {
+		e = memchr(body + end, '\n', len - end);
+		if (e == NULL) {
+			end = len;
+			break;
+		}
+		if ((size_t)(e - body) + 2 < len && e[1] == '-' && e[2] == '-') {
+			end = (size_t)(e - body) + 1;
+			break;
+		}
+	}
+	if (bounce_dsn_parse(body + off, end - off, &w->dsn, &pwhy) != 0)
+		return false;
+	for (i = 0; i < w->dsn.nrcpt; i++)
+		if (!full_addr(w->dsn.rcpt[i].final_recipient)
+		    && !full_addr(w->dsn.rcpt[i].original_recipient))
+			return false;
+	return true;
+}
+
+/* powermta_category - PowerMTA's own verdict, for a failed recipient */
+static void
+powermta_category(struct bounce_rcpt *r, const char *cat)
+{
+	enum bounce_reason reason;
+
+	if (strcmp(r->action, "failed") != 0
+	    || !bounce_powermta_category(cat, strlen(cat), &reason))
+		return;
+	r->reason = reason;
+	r->cls = bounce_class_of(r->reason, r->action, r->status);
+	snprintf(r->why, sizeof(r->why), "X-PowerMTA-BounceCategory: %.40s", cat);
+}
+
+/* raw_dsn_says_more - raw DSN fields with a diagnostic for someone */
+static bool
+raw_dsn_says_more(const struct work *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->dsn.nrcpt; i++)
+		if (w->dsn.rcpt[i].diagnostic[0] != '\0')
+			return true;
+	return false;
 }
 
 /* from_dsn - every recipient of a delivery status report */
@@ -314,20 +481,62 @@ from_dsn(struct work *w, struct bounce_report *out)
 	for (i = 0; i < w->dsn.nrcpt; i++) {
 		d = &w->dsn.rcpt[i];
 		r = &out->rcpt[out->nrcpt++];
-		/* The address the sender used: ORCPT when the MTA kept it. */
+		/*
+		 * RFC 3464 2.3.2: Final-Recipient is the address the report
+		 * is about; Original-Recipient (RFC 3461 ORCPT) the one the
+		 * sender used, which the milter matches against what it sent.
+		 * A Final-Recipient without a local part ("@mx.example", seen
+		 * from old Sendmail) names no one.
+		 */
 		copy(r->recipient, sizeof(r->recipient),
-		     d->original_recipient[0] ? d->original_recipient
-		     : d->final_recipient);
+		     full_addr(d->final_recipient) ? d->final_recipient
+		     : d->original_recipient);
+		if (r->recipient[0] == '\0' && single && w->ntrcpt == 1)
+			copy(r->recipient, sizeof(r->recipient), w->trcpt[0].addr);
+		if (strcasecmp(d->original_recipient, r->recipient) != 0)
+			copy(r->original, sizeof(r->original),
+			     d->original_recipient);
 		copy(r->status, sizeof(r->status), d->status);
 		copy(r->action, sizeof(r->action), d->action);
 		copy(r->diagnostic, sizeof(r->diagnostic), d->diagnostic);
 		copy(r->remote_mta, sizeof(r->remote_mta), d->remote_mta);
-		if (r->diagnostic[0] == '\0'
-		    && ((diag = text_rcpt_diag(w, d->final_recipient)) != NULL
-			|| (diag = text_rcpt_diag(w, r->recipient)) != NULL))
+		diag = text_rcpt_diag(w, d->final_recipient);
+		if (diag == NULL)
+			diag = text_rcpt_diag(w, r->recipient);
+		if (r->diagnostic[0] == '\0' && diag != NULL)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
-		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0);
+		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
+		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
+			    diag);
+		powermta_category(r, d->category);
 	}
+}
+
+/* quoted_to - the "To:" line of an original quoted in a one-part text */
+static bool
+quoted_to(const struct work *w, char *out, size_t cap)
+{
+	const char *t = w->text, *p;
+	size_t len = w->fulllen, off = 0, a, b, e;
+
+	while (off < len && (p = memchr(t + off, '\n', len - off)) != NULL) {
+		off = (size_t)(p - t) + 1;
+		while (off < len && (t[off] == ' ' || t[off] == '\t'))
+			off++;
+		if (off + 3 >= len || strncasecmp(t + off, "to:", 3) != 0)
+			continue;
+		p = memchr(t + off, '\n', len - off);
+		e = p ? (size_t)(p - t) : len;
+		if (bounce_text_find_addr(t, e, off + 3, &a, &b)
+		    && !(strlen(w->from_addr) == b - a
+			 && strncasecmp(t + a, w->from_addr, b - a) == 0)
+		    && !(strlen(w->to_addr) == b - a
+			 && strncasecmp(t + a, w->to_addr, b - a) == 0)) {
+			snprintf(out, cap, "%.*s", (int)(b - a), t + a);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* from_text - the recipients a bounce text names */
@@ -340,7 +549,7 @@ from_text(struct work *w, struct bounce_report *out)
 	bool delay = bounce_text_is_delay(w->text, w->textlen);
 
 	out->kind = BOUNCE_KIND_TEXT;
-	/* Exim names them in a header even when the text is odd */
+	/* Exim and Google name them in a header even when the text is odd */
 	if (n == 0 && bounce_mime_header(w->mime.part[0].hdr,
 					 w->mime.part[0].hdrlen,
 					 "X-Failed-Recipients", val, sizeof(val))) {
@@ -351,6 +560,10 @@ from_text(struct work *w, struct bounce_report *out)
 				 "%.*s", (int)(b - a), val + a);
 			w->trcpt[n++].diag[0] = '\0';
 		}
+	}
+	if (n == 0 && quoted_to(w, w->trcpt[0].addr, sizeof(w->trcpt[0].addr))) {
+		w->trcpt[0].diag[0] = '\0';
+		n = 1;
 	}
 	if (n == 0) {
 		/* Say it failed even when the text does not say for whom: the
@@ -365,7 +578,9 @@ from_text(struct work *w, struct bounce_report *out)
 		copy(r->recipient, sizeof(r->recipient), w->trcpt[i].addr);
 		copy(r->diagnostic, sizeof(r->diagnostic), w->trcpt[i].diag);
 		copy(r->action, sizeof(r->action), delay ? "delayed" : "failed");
-		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0);
+		snprintf(r->decoder, sizeof(r->decoder), "text:%s", w->decoder);
+		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0,
+			    NULL);
 	}
 }
 
@@ -382,6 +597,8 @@ from_arf(struct work *w, struct bounce_report *out)
 	snprintf(r->diagnostic, sizeof(r->diagnostic), "feedback-type: %s",
 		 w->arf.feedback_type);
 	copy(r->remote_mta, sizeof(r->remote_mta), w->arf.reporting_mta);
+	copy(r->decoder, sizeof(r->decoder), "arf");
+	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report");
 	r->cls = BOUNCE_CLASS_COMPLAINT;
 	r->reason = BOUNCE_REASON_COMPLAINT;
 }
@@ -397,8 +614,60 @@ from_auto_reply(struct work *w, struct bounce_report *out)
 	copy(r->recipient, sizeof(r->recipient), w->from_addr[0]
 	     ? w->from_addr : out->original_rcpt_hint);
 	copy(r->diagnostic, sizeof(r->diagnostic), w->subject);
+	copy(r->decoder, sizeof(r->decoder), "rfc3834");
+	snprintf(r->why, sizeof(r->why), "RFC 3834 auto-reply signs");
 	r->cls = BOUNCE_CLASS_AUTO_REPLY;
 	r->reason = BOUNCE_REASON_AUTO_REPLY;
+}
+
+/*
+ * from_ses - an Amazon SES notification. SES's own bounceSubType speaks
+ * when the receiver's words do not (documented values: NoEmail,
+ * Suppressed, OnAccountSuppressionList, MailboxFull, MessageTooLarge,
+ * ContentRejected, AttachmentRejected).
+ */
+static void
+from_ses(struct work *w, struct bounce_report *out)
+{
+	const struct bounce_ses_rcpt *x;
+	struct bounce_rcpt *r;
+	enum bounce_reason sub;
+	size_t i;
+
+	out->kind = w->ses.type == BOUNCE_SES_COMPLAINT ? BOUNCE_KIND_ARF
+	    : BOUNCE_KIND_DSN;
+	for (i = 0; i < w->ses.nrcpt; i++) {
+		x = &w->ses.rcpt[i];
+		r = &out->rcpt[out->nrcpt++];
+		copy(r->recipient, sizeof(r->recipient), x->addr);
+		copy(r->decoder, sizeof(r->decoder), "amazonses");
+		if (w->ses.type == BOUNCE_SES_COMPLAINT) {
+			snprintf(r->why, sizeof(r->why), "SES complaint %s",
+				 w->ses.sub_type);
+			r->cls = BOUNCE_CLASS_COMPLAINT;
+			r->reason = BOUNCE_REASON_COMPLAINT;
+			continue;
+		}
+		if (w->ses.type == BOUNCE_SES_DELIVERY) {
+			copy(r->diagnostic, sizeof(r->diagnostic),
+			     w->ses.smtp_response);
+			copy(r->action, sizeof(r->action), "delivered");
+		} else {
+			copy(r->status, sizeof(r->status), x->status);
+			copy(r->diagnostic, sizeof(r->diagnostic), x->diag);
+			copy(r->action, sizeof(r->action),
+			     x->action[0] ? x->action : "failed");
+		}
+		finish_rcpt(r, NULL, 0, NULL);
+		if (r->reason == BOUNCE_REASON_OTHER
+		    && strcmp(r->action, "failed") == 0
+		    && bounce_ses_subtype(w->ses.sub_type, &sub)) {
+			r->reason = sub;
+			r->cls = bounce_class_of(r->reason, r->action, r->status);
+			snprintf(r->why, sizeof(r->why), "SES bounceSubType %s",
+				 w->ses.sub_type);
+		}
+	}
 }
 
 /* report_result - the report's class and reason: the first failure's */
@@ -407,6 +676,14 @@ report_result(struct bounce_report *out)
 {
 	size_t i;
 
+	/* a final failure says more than a delay warning beside it */
+	for (i = 0; i < out->nrcpt; i++)
+		if (out->rcpt[i].cls != BOUNCE_CLASS_NONE
+		    && strcmp(out->rcpt[i].action, "failed") == 0) {
+			out->cls = out->rcpt[i].cls;
+			out->reason = out->rcpt[i].reason;
+			return;
+		}
 	for (i = 0; i < out->nrcpt; i++)
 		if (out->rcpt[i].cls != BOUNCE_CLASS_NONE) {
 			out->cls = out->rcpt[i].cls;
@@ -460,6 +737,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 	w->ntrcpt = bounce_text_recipients(w->text, w->textlen, w->from_addr,
 					   w->to_addr, w->trcpt,
 					   BOUNCE_MAX_RCPTS);
+	copy(w->decoder, sizeof(w->decoder), "generic");
 
 	if ((pt = find_part(&w->mime, "message/feedback-report", NULL)) != NULL
 	    && bounce_arf_parse(w->buf, decode_part(w, pt), &w->arf,
@@ -467,12 +745,67 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 		from_arf(w, out);
 		out->cls = BOUNCE_CLASS_COMPLAINT;
 		out->reason = BOUNCE_REASON_COMPLAINT;
+	} else if (bounce_mime_header(top->hdr, top->hdrlen,
+				      "X-Apple-Unsubscribe", val, sizeof(val))
+		   && strcasecmp(val, "true") == 0 && w->from_addr[0] != '\0') {
+		/*
+		 * Apple Mail's "Unsubscribe" button mails the List-Unsubscribe
+		 * address as the reader; the reader asked for no more mail.
+		 */
+		struct bounce_rcpt *r = &out->rcpt[0];
+
+		out->kind = BOUNCE_KIND_ARF;
+		out->nrcpt = 1;
+		copy(r->recipient, sizeof(r->recipient), w->from_addr);
+		copy(r->decoder, sizeof(r->decoder), "apple-unsubscribe");
+		copy(r->why, sizeof(r->why), "X-Apple-Unsubscribe: true "
+		     "(Apple Mail unsubscribe request)");
+		r->cls = out->cls = BOUNCE_CLASS_COMPLAINT;
+		r->reason = out->reason = BOUNCE_REASON_COMPLAINT;
+	} else if (bounce_jmrp_recipient(&w->mime, out->rcpt[0].recipient,
+					 sizeof(out->rcpt[0].recipient))) {
+		struct bounce_rcpt *r = &out->rcpt[0];
+
+		out->kind = BOUNCE_KIND_ARF;
+		out->nrcpt = 1;
+		copy(r->decoder, sizeof(r->decoder), "jmrp");
+		copy(r->why, sizeof(r->why), "Microsoft JMRP: "
+		     "X-HmXmrOriginalRecipient in the attached message");
+		r->cls = out->cls = BOUNCE_CLASS_COMPLAINT;
+		r->reason = out->reason = BOUNCE_REASON_COMPLAINT;
 	} else if ((pt = find_part(&w->mime, "message/delivery-status",
 				   "message/global-delivery-status")) != NULL
 		   && bounce_dsn_parse(w->buf, decode_part(w, pt), &w->dsn,
 				       &pwhy) == 0) {
+		w->dsn_decoder = "rfc3464";
 		from_dsn(w, out);
 		report_result(out);
+	} else if (bounce_ses_parse(w->text, w->textlen, w->buf, sizeof(w->buf),
+				    &w->ses)) {
+		from_ses(w, out);
+		if (w->ses.type == BOUNCE_SES_COMPLAINT) {
+			out->cls = BOUNCE_CLASS_COMPLAINT;
+			out->reason = BOUNCE_REASON_COMPLAINT;
+		} else {
+			report_result(out);
+		}
+	} else if (bounce_text_is_bounce(w->from, w->subject, "", 0)
+		   && raw_dsn(w) && (w->ntrcpt == 0 || raw_dsn_says_more(w))) {
+		/* only in what a mailer daemon sent: a person may forward one */
+		w->dsn_decoder = "rfc3464-raw";
+		from_dsn(w, out);
+		report_result(out);
+	} else if (!bounce_text_is_bounce(w->from, NULL, "", 0)
+		   && bounce_text_is_challenge(top->hdr, top->hdrlen, w->subject,
+					       w->text, w->textlen)) {
+		/* a person's filter asks to confirm the sender: alive */
+		from_auto_reply(w, out);
+		copy(out->rcpt[0].decoder, sizeof(out->rcpt[0].decoder),
+		     "challenge");
+		copy(out->rcpt[0].why, sizeof(out->rcpt[0].why),
+		     "challenge-response request, not a bounce");
+		out->cls = BOUNCE_CLASS_AUTO_REPLY;
+		out->reason = BOUNCE_REASON_AUTO_REPLY;
 	} else if ((autosig = bounce_text_auto_reply(top->hdr, top->hdrlen)) == 2
 		   && !bounce_text_is_bounce(w->from, NULL, "", 0)) {
 		from_auto_reply(w, out);
@@ -482,7 +815,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 					 w->textlen)) {
 		from_text(w, out);
 		report_result(out);
-	} else if (autosig > 0) {
+	} else if (autosig > 0 || bounce_text_is_vacation(w->text, w->textlen)) {
 		from_auto_reply(w, out);
 		out->cls = BOUNCE_CLASS_AUTO_REPLY;
 		out->reason = BOUNCE_REASON_AUTO_REPLY;

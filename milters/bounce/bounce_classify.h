@@ -20,19 +20,27 @@
  *	MTA or mailbox provider (qmail, Exim, Postfix/Sendmail plain text,
  *	Exchange/Office 365, Gmail, Yahoo...).
  *
- *	The reason comes from what the receiver said: the diagnostic text
- *	first when it is specific (receivers send "550 5.1.1" for rate
- *	limits and "5.7.1" for unknown users), then the RFC 3463 status code.
- *	The class is about the address:
- *	  hard		user_unknown, domain_unknown (no MX, null MX)
- *	  soft		any other failed delivery, whatever its code
- *	  complaint	a feedback report
- *	  auto_reply	an auto-reply
- *	  none		no failure: delivered, relayed, expanded, and also
- *			delayed (Action: delayed, a 4.x.x warning): the MTA
- *			still tries, and the final report, if any, follows;
- *			counting the warning too would count one failure
- *			twice. A delayed recipient keeps its reason.
+ *	The reason comes from what the receiver said, most exact first
+ *	(bounce_reason.h): a provider's documented code (bounce_provider.h),
+ *	the receiver's reply quoted inside a relay's wrapper, the phrase
+ *	table on the diagnostic, then on the notification text, then the
+ *	RFC 3463 status; the refused SMTP command adjusts it
+ *	(bounce_smtp.h). The class is about the address:
+ *	  hard		user_unknown, domain_unknown (no MX, null MX) unless
+ *			the status is temporary
+ *	  soft		any other failed delivery, whatever its code, and a
+ *			delay warning (Action: delayed, reason expired unless
+ *			the text says more; the suppression policy never
+ *			counts it, so one failure never counts twice)
+ *	  complaint	a feedback report (ARF, Microsoft JMRP, an SES
+ *			complaint, an Apple Mail unsubscribe request)
+ *	  auto_reply	an auto-reply or a challenge-response request
+ *	  none		no failure: delivered, relayed, expanded
+ *	Each recipient names the decoder that read it and why its reason
+ *	was chosen (decoder, why); command is the refused SMTP command.
+ *	recipient is the RFC 3464 Final-Recipient, original the
+ *	Original-Recipient (RFC 3461 ORCPT) when it differs: the address the
+ *	sender used, which the milter records.
  *
  *	A generic RFC 3463 Status (X.0.0, what Exim writes for every
  *	failure) is replaced by the receiver's own code when the diagnostic
@@ -40,7 +48,8 @@
  *	up on a temporary failure).
  *
  *	report->cls and report->reason are those of the first failed
- *	recipient (class hard or soft), or of the complaint or auto-reply;
+ *	recipient (else the first delayed one), or of the complaint or
+ *	auto-reply;
  *	BOUNCE_CLASS_NONE and BOUNCE_REASON_OTHER when nothing failed.
  *	At most BOUNCE_MAX_RCPTS recipients are kept; strings are truncated
  *	to their arrays, always NUL-terminated, control characters replaced.
@@ -113,10 +122,14 @@ enum bounce_kind {
 
 struct bounce_rcpt {
 	char	recipient[321];		/* addr-spec, without "rfc822;" */
+	char	original[321];		/* RFC 3461 ORCPT when kept, else "" */
 	char	status[16];		/* "5.1.1", "" when unknown */
 	char	action[16];		/* "failed", "delayed", ... lowercase */
 	char	diagnostic[512];	/* "smtp; 550 5.1.1 ..." or body text */
 	char	remote_mta[256];	/* "dns; mx.example.test" */
+	char	decoder[32];		/* "rfc3464", "text:qmail", ... */
+	char	why[192];		/* the phrase or code that decided */
+	char	command[12];		/* SMTP command refused: "RCPT", "" */
 	enum bounce_class cls;
 	enum bounce_reason reason;
 };

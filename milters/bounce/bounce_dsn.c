@@ -133,6 +133,16 @@ name_is(const struct bounce_field *f, const char *name)
 	return f->namelen == n && strncasecmp(f->name, name, n) == 0;
 }
 
+/* push_rcpt - keep one recipient's fields (the first BOUNCE_MAX_RCPTS), clear r */
+static void
+push_rcpt(struct bounce_dsn *out, struct bounce_dsn_rcpt *r)
+{
+	out->nrcpt_seen++;
+	if (out->nrcpt < BOUNCE_MAX_RCPTS)
+		out->rcpt[out->nrcpt++] = *r;
+	memset(r, 0, sizeof(*r));
+}
+
 /* bounce_dsn_parse - per-message fields and every per-recipient block */
 int
 bounce_dsn_parse(const char *p, size_t len, struct bounce_dsn *out,
@@ -159,10 +169,20 @@ bounce_dsn_parse(const char *p, size_t len, struct bounce_dsn *out,
 				copy_value(out->envelope_id,
 					   sizeof(out->envelope_id), val);
 			} else if (name_is(&f, "Final-Recipient")) {
+				/*
+				 * Some MTAs (AOL) write every recipient's fields
+				 * in one block, without the empty line of RFC
+				 * 3464 2.1: a second address starts a new one.
+				 */
+				if (r.final_recipient[0] != '\0')
+					push_rcpt(out, &r);
 				bounce_dsn_addr(val, r.final_recipient,
 						sizeof(r.final_recipient));
 				is_rcpt = true;
 			} else if (name_is(&f, "Original-Recipient")) {
+				if (r.original_recipient[0] != '\0'
+				    && r.final_recipient[0] != '\0')
+					push_rcpt(out, &r);
 				bounce_dsn_addr(val, r.original_recipient,
 						sizeof(r.original_recipient));
 				is_rcpt = true;
@@ -182,6 +202,8 @@ bounce_dsn_parse(const char *p, size_t len, struct bounce_dsn *out,
 			} else if (name_is(&f, "Diagnostic-Code")) {
 				copy_value(r.diagnostic, sizeof(r.diagnostic),
 					   val);
+			} else if (name_is(&f, "X-PowerMTA-BounceCategory")) {
+				copy_value(r.category, sizeof(r.category), val);
 			} else if (name_is(&f, "Remote-MTA")) {
 				copy_value(r.remote_mta, sizeof(r.remote_mta),
 					   val);
@@ -192,9 +214,7 @@ bounce_dsn_parse(const char *p, size_t len, struct bounce_dsn *out,
 		pos = start + rel;
 		if (!is_rcpt)
 			continue;
-		out->nrcpt_seen++;
-		if (out->nrcpt < BOUNCE_MAX_RCPTS)
-			out->rcpt[out->nrcpt++] = r;
+		push_rcpt(out, &r);
 	}
 	if (out->nrcpt == 0) {
 		*why = "no per-recipient fields";

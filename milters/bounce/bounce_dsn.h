@@ -55,6 +55,7 @@ struct bounce_dsn_rcpt {
 	char	status[16];
 	char	diagnostic[512];
 	char	remote_mta[256];
+	char	category[32];		/* X-PowerMTA-BounceCategory */
 };
 
 struct bounce_dsn {

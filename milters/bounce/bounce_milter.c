@@ -538,7 +538,8 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	struct bounce_record_req req;
 	struct bounce_msgrec rec;
 	char idhex[BOUNCE_TAG_ID_HEX], scope[BOUNCE_ADDR_MAX + 8];
-	char e1[400], e2[400], e3[200], who[BOUNCE_ADDR_MAX + 1];
+	char e1[400], e2[400], e3[200], e4[400], who[BOUNCE_ADDR_MAX + 1];
+	const struct bounce_rcpt *x;
 	const char *qid = bm_qid(ctx, c), *err, *then, *by = NULL;
 	size_t n, nsup = 0, nunl = 0;
 	int first, r, action = st->conf->action;
@@ -588,9 +589,11 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
 	    action == BOUNCE_ACTION_REDIRECT ? "redirect" : "deliver";
 	first = bounce_first_failed(slots, n);
+	/* say why: the decoder and the phrase or code that decided (issue 14) */
+	x = first >= 0 && (size_t)first < rep->nrcpt ? &rep->rcpt[first] : NULL;
 	log_msg(LOG_INFO, qid, "bounce: action=record kind=%s class=%s reason=%s "
 		"rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
-		"suppressed=%zu unlisted=%zu%s%s then=%s via=%s%s%s",
+		"suppressed=%zu unlisted=%zu%s%s then=%s via=%s%s%s decoder=%s why=\"%s\"",
 		bounce_kind_name(rep->kind),
 		bounce_class_name(rep->cls), bounce_reason_name(rep->reason),
 		first >= 0 ? log_escape(e1, sizeof(e1), slots[first].norm,
@@ -601,7 +604,9 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 		log_escape(e2, sizeof(e2), rec.sender, strlen(rec.sender)),
 		rec.qid[0] ? rec.qid : "-", idhex, n, nsup, nunl,
 		r == 1 ? "" : " record=gone", c->buf.dropped ? " truncated=1" : "", then,
-		via, by != NULL ? " rcpt_by=" : "", by != NULL ? by : "");
+		via, by != NULL ? " rcpt_by=" : "", by != NULL ? by : "",
+		x && x->decoder[0] ? x->decoder : "-",
+		x ? log_escape(e4, sizeof(e4), x->why, strlen(x->why)) : "");
 	bounce_stats_record(bounce_kind_name(rep->kind), bounce_class_name(rep->cls),
 			    bounce_reason_name(rep->reason), nsup);
 	if (action == BOUNCE_ACTION_DISCARD) {

@@ -74,7 +74,8 @@ bm_fill(struct bounce_evslot *s, const struct bounce_rcpt *r,
 	const struct bounce_policy *pol, const char *fallback,
 	const char *listed)
 {
-	const char *addr = r->recipient;
+	/* the address we sent to (ORCPT) when the report kept it */
+	const char *addr = r->original[0] ? r->original : r->recipient;
 
 	memset(s, 0, sizeof(*s));
 	if (addr[0] == '\0' && fallback != NULL)

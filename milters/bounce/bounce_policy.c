@@ -130,6 +130,9 @@ bounce_policy_plan(const struct bounce_policy *pol, const struct bounce_rcpt *r,
 	case BOUNCE_CLASS_COMPLAINT:
 		break;
 	}
+	/* RFC 3464 2.3.3: a delay warning; the final report, if any, counts */
+	if (strcmp(r->action, "delayed") == 0)
+		return;
 	if (bp_never(reason))
 		return;
 	out->expiry_ms = pol->expiry_ms[reason];

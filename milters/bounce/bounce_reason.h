@@ -57,16 +57,27 @@
 struct bounce_reason_row {
 	const char *pattern;		/* lowercase ASCII */
 	enum bounce_reason reason;
+	const char *src;		/* who says it this way */
+	int	definite;		/* not a filter's words even after DATA */
 };
 
 enum bounce_reason bounce_reason_from_text(const char *s, size_t len,
 					   int *row);
 enum bounce_reason bounce_reason_from_status(const char *status);
-enum bounce_reason bounce_reason_decide(const char *text, size_t len,
-					const char *fallback, size_t flen,
-					const char *status, const char *action);
+struct bounce_reason_in {
+	const char *diag;		/* the recipient's diagnostic, or NULL */
+	size_t	dlen;
+	const char *text;		/* fallback text, or NULL */
+	size_t	tlen;
+	const char *status;		/* RFC 3463 code, "" when unknown */
+	const char *action;		/* RFC 3464 action, lowercase */
+	int	cmd;			/* enum bounce_smtp_cmd */
+};
+
+enum bounce_reason bounce_reason_decide(const struct bounce_reason_in *in,
+					char *why, size_t whycap);
 enum bounce_class bounce_class_of(enum bounce_reason reason,
-				  const char *action);
+				  const char *action, const char *status);
 int	bounce_reason_find(const char *text, size_t len, const char *pat,
 			   size_t *start, size_t *end);
 const struct bounce_reason_row *bounce_reason_rows(size_t *n);

@@ -77,6 +77,10 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 	size_t i;
 
 	for (i = 0; i < r->nrcpt && first == NULL; i++)
+		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE
+		    && strcmp(r->rcpt[i].action, "failed") == 0)
+			first = &r->rcpt[i];
+	for (i = 0; i < r->nrcpt && first == NULL; i++)
 		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE)
 			first = &r->rcpt[i];
 	if (first == NULL && r->nrcpt > 0)
@@ -89,18 +93,26 @@ bounce_report_json(const struct bounce_report *r, const char *file,
 	add_str(o, "recipient", first ? first->recipient : "");
 	add_str(o, "status", first ? first->status : "");
 	add_str(o, "diagnostic", first ? first->diagnostic : "");
+	add_str(o, "decoder", first ? first->decoder : "");
+	add_str(o, "why", first ? first->why : "");
 	add_str(o, "original_message_id", r->original_message_id);
 	add_str(o, "envelope_id", r->original_envelope_id);
 	for (i = 0; i < r->nrcpt; i++) {
 		x = &r->rcpt[i];
 		one = json_object_new_object();
 		add_str(one, "recipient", x->recipient);
+		if (x->original[0] != '\0')
+			add_str(one, "original_recipient", x->original);
 		add_str(one, "status", x->status);
 		add_str(one, "action", x->action);
 		add_str(one, "reason", bounce_reason_name(x->reason));
 		add_str(one, "class", bounce_class_name(x->cls));
 		add_str(one, "diagnostic", x->diagnostic);
 		add_str(one, "remote_mta", x->remote_mta);
+		add_str(one, "decoder", x->decoder);
+		add_str(one, "why", x->why);
+		if (x->command[0] != '\0')
+			add_str(one, "command", x->command);
 		json_object_array_add(list, one);
 	}
 	json_object_object_add(o, "recipients", list);

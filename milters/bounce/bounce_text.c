@@ -33,6 +33,9 @@ static const char *const copy_markers[] = {
 	"original message follows",
 	"----- unsent message below -----",		/* Sendmail */
 	"----- returned message follows -----",
+	"message headers follow",			/* DragonFly dma */
+	"--- the header of the original message is following",	/* GMX */
+	"original message:",				/* Verizon */
 };
 
 /* From: of bounces (lowercase substrings of the whole value) */
@@ -66,6 +69,9 @@ static const char *const bounce_phrases[] = {
 	"delivery status notification", "delivery is delayed",
 	"has not yet been delivered", "has been delayed",
 	"delivery attempts will continue", "will keep trying",
+	"you are not a member of this mailing list",	/* FML */
+	"message could not be delivered to mobile",	/* Verizon */
+	"error message below:",				/* Apache James */
 };
 
 /* A warning of delay, not a final failure */
@@ -84,6 +90,32 @@ static const char *const final_phrases[] = {
 	"permanent error", "permanent fatal", "given up", "gave up",
 	"giving up", "retry timeout exceeded",
 	"failed permanently", "delivery has failed",
+};
+
+/* Header fields that only challenge-response systems add */
+static const char *const challenge_headers[] = {
+	"X-BoxTrapper", "X-TMDA-Confirm", "X-Spam-Arrest", "X-Challenge",
+	"X-Mailwasher", "X-ChoiceMail-Registration-Request", "X-Bluebottle-Request",
+};
+
+/* Subject and text of challenge-response requests */
+static const char *const challenge_phrases[] = {
+	"please confirm your message", "confirm that you sent",
+	"confirm your e-mail", "confirm your email", "verify your email address",
+	"verify your e-mail address", "verify that you are a human",
+	"prove you are a human", "you are not in my list of approved senders",
+	"is protected by spamarrest", "spam arrest", "boxtrapper",
+	"challenge-response", "whitelist request", "authorize your message",
+	"request to be added to the whitelist", "awaiting your confirmation",
+};
+
+/* The first lines of vacation replies sent without any header sign */
+static const char *const vacation_phrases[] = {
+	"i am away on vacation", "i am away until", "i am out of the office",
+	"i'm out of the office", "i am currently out of the office",
+	"i will be out of the office", "i will be traveling for work",
+	"i am on vacation", "i'm on vacation", "i am on annual leave",
+	"thank you for your email. i am", "out of office until",
 };
 
 /* Subjects of vacation and out-of-office replies (RFC 2047 decoded) */
@@ -106,6 +138,13 @@ static const char *const response_markers[] = {
 	"the error that the other server returned was:",
 };
 
+/* Labels of a recipient line whose reason is in the indented lines below */
+static const char *const block_markers[] = {
+	"recipient address: ",		/* Sun/Oracle Messaging Server, PMDF */
+	"recipient: ",			/* EZweb, other Japanese carriers */
+	"rcpt to: ",			/* Apache James "Message details:" */
+};
+
 /* Phrases directly followed by the failed address */
 static const char *const addr_markers[] = {
 	"wasn't delivered to ", "was not delivered to ",
@@ -114,6 +153,11 @@ static const char *const addr_markers[] = {
 	"delivery to the following recipient failed permanently: ",
 	"your message to ", "delivery failed for ",
 	"message could not be delivered to ",
+	"error delivering your mail to ",		/* DragonFly dma */
+	"could not be delivered to: ",			/* au one net (KDDI) */
+	"undeliverable to ",				/* Ipswitch IMail */
+	"the following recipients returned permanent errors: ",	/* X6 */
+	"you are not a member of this mailing list ",	/* FML */
 };
 
 /* any_phrase - does the text contain one of the phrases */
@@ -162,6 +206,33 @@ bounce_text_is_delay(const char *text, size_t len)
 	    && !any_phrase(text, len, final_phrases, NELEM(final_phrases));
 }
 
+/* bounce_text_is_challenge - a challenge-response request */
+int
+bounce_text_is_challenge(const char *hdr, size_t hdrlen, const char *subject,
+			 const char *text, size_t len)
+{
+	char val[256];
+	size_t i;
+
+	for (i = 0; i < NELEM(challenge_headers); i++)
+		if (bounce_mime_header(hdr, hdrlen, challenge_headers[i], val,
+				       sizeof(val)))
+			return 1;
+	if (subject && any_phrase(subject, strlen(subject), challenge_phrases,
+				  NELEM(challenge_phrases)))
+		return 1;
+	return any_phrase(text, len < 4096 ? len : 4096, challenge_phrases,
+			  NELEM(challenge_phrases));
+}
+
+/* bounce_text_is_vacation - a vacation text in the first lines */
+int
+bounce_text_is_vacation(const char *text, size_t len)
+{
+	return any_phrase(text, len < 2048 ? len : 2048, vacation_phrases,
+			  NELEM(vacation_phrases));
+}
+
 /* bounce_text_auto_reply - RFC 3834 signs in a header block */
 int
 bounce_text_auto_reply(const char *hdr, size_t hdrlen)
@@ -205,6 +276,28 @@ is_domain_char(unsigned char c)
 	    || (c >= '0' && c <= '9') || c == '-' || c == '.' || c >= 0x80;
 }
 
+/*
+ * ascii_domain_end - where an ASCII domain ends when text in another script
+ * follows it without a space ("a@example.jp\xe6\x82\xa8\xe5\xa5\xbd" in
+ * a Japanese or Chinese greeting): at the first non-ASCII byte, when what
+ * is before it is a dotted name and what follows has no dot; an IDN like
+ * "mail.m\xc3\xbcnchen.de" keeps its dot after the non-ASCII part.
+ */
+static size_t
+ascii_domain_end(const unsigned char *u, size_t from, size_t end)
+{
+	size_t k, dot = 0;
+
+	for (k = from; k < end && u[k] < 0x80; k++)
+		if (u[k] == '.')
+			dot = k;
+	if (k == end || dot == 0 || k - dot < 3)
+		return end;
+	if (memchr(u + k, '.', end - k) != NULL)
+		return end;
+	return k;
+}
+
 /* bounce_text_find_addr - the next local@domain at or after from */
 int
 bounce_text_find_addr(const char *s, size_t len, size_t from, size_t *start,
@@ -222,6 +315,7 @@ bounce_text_find_addr(const char *s, size_t len, size_t from, size_t *start,
 			a++;
 		for (b = i + 1; b < len && is_domain_char(u[b]); b++)
 			/* right */ ;
+		b = ascii_domain_end(u, i + 1, b);
 		while (b > i + 1 && (s[b - 1] == '.' || s[b - 1] == '-'))
 			b--;
 		if (a < i && b > i + 1 && i - a <= 64 && b - i - 1 <= 255
@@ -261,12 +355,19 @@ addr_line(const char *s, size_t a, size_t b, size_t *as, size_t *ae,
 {
 	size_t p = a;
 
-	if (p < b && s[p] == '<')
+	/* "* a@b" (a list), "554 <a@b>... reason" (a Sendmail V5 transcript) */
+	if (p + 1 < b && (s[p] == '*' || s[p] == '-') && s[p + 1] == ' ')
+		p += 2;
+	else if (p + 4 < b && (s[p] == '4' || s[p] == '5') && s[p + 3] == ' '
+		 && s[p + 1] >= '0' && s[p + 1] <= '9' && s[p + 2] >= '0'
+		 && s[p + 2] <= '9' && s[p + 4] == '<')
+		p += 4;
+	if (p < b && (s[p] == '<' || s[p] == '"'))
 		p++;
 	if (!bounce_text_find_addr(s, b, p, as, ae) || *as != p)
 		return false;
 	p = *ae;
-	if (p < b && s[p] == '>')
+	if (p < b && (s[p] == '>' || s[p] == '"'))
 		p++;
 	if (p < b && s[p] == ':')
 		p++;
@@ -352,6 +453,72 @@ response_text(const char *s, size_t len, char *buf, size_t cap)
 	}
 }
 
+/* block_rcpt - "Recipient address: a@b" and the indented lines below it */
+static size_t
+block_rcpt(const char *s, size_t len, size_t a, size_t b, size_t *next,
+	   struct bounce_text_rcpt *out, size_t n, size_t max,
+	   const char *skip1, const char *skip2)
+{
+	size_t i, m, as, ae, k, la, lb, nx, lines, plen;
+
+	for (i = 0; i < NELEM(block_markers); i++) {
+		plen = strlen(block_markers[i]);
+		if (b - a < plen || strncasecmp(s + a, block_markers[i], plen) != 0)
+			continue;
+		m = a + plen;
+		while (m < b && s[m] == ' ')
+			m++;
+		if (m < b && s[m] == '<')
+			m++;
+		if (!bounce_text_find_addr(s, b, m, &as, &ae) || as != m)
+			continue;
+		k = add_rcpt(out, n, max, s, as, ae, skip1, skip2);
+		if (k == (size_t)-1)
+			return k;
+		/* the following indented lines, to a gap or the next label */
+		for (lines = 0; *next < len && lines < DIAG_LINES; lines++) {
+			if (s[*next] != ' ' && s[*next] != '\t')
+				break;
+			line_bounds(s, len, *next, &la, &lb, &nx);
+			if (la == lb || (lb - la >= strlen(block_markers[i])
+					 && strncasecmp(s + la, block_markers[i],
+							strlen(block_markers[i])) == 0))
+				break;
+			append(out[k].diag, sizeof(out[k].diag), s + la, lb - la);
+			*next = nx;
+		}
+		return k;
+	}
+	return (size_t)-1;
+}
+
+/* reason_then_addr - "Unknown user: a@b" (IMail): a reason, then the address */
+static size_t
+reason_then_addr(const char *s, size_t a, size_t b,
+		 struct bounce_text_rcpt *out, size_t n, size_t max,
+		 const char *skip1, const char *skip2)
+{
+	size_t as, ae, e = b, k;
+	int row;
+
+	if (e > a && s[e - 1] == '>')
+		e--;
+	if (!bounce_text_find_addr(s, e, a, &as, &ae) || ae != e || as < a + 3)
+		return (size_t)-1;
+	k = as;
+	if (s[k - 1] == '<')
+		k--;
+	if (s[k - 1] != ' ' || s[k - 2] != ':')
+		return (size_t)-1;
+	/* only when the words before it are a known reason, not "To:" */
+	if (bounce_reason_from_text(s + a, k - 2 - a, &row) == BOUNCE_REASON_OTHER)
+		return (size_t)-1;
+	k = add_rcpt(out, n, max, s, as, ae, skip1, skip2);
+	if (k != (size_t)-1)
+		append(out[k].diag, sizeof(out[k].diag), s + a, b - a);
+	return k;
+}
+
 /* bounce_text_recipients - failed recipients named by a bounce text */
 size_t
 bounce_text_recipients(const char *s, size_t len, const char *skip1,
@@ -421,6 +588,15 @@ bounce_text_recipients(const char *s, size_t len, const char *skip1,
 				       s + a, b - a);
 				break;
 			}
+			if (i == NELEM(addr_markers)
+			    && (k = block_rcpt(s, len, a, b, &next, out, n, max,
+					       skip1, skip2)) != (size_t)-1) {
+				if (k == n)
+					n++;
+			} else if (i == NELEM(addr_markers)
+			    && (k = reason_then_addr(s, a, b, out, n, max, skip1,
+						     skip2)) != (size_t)-1 && k == n)
+				n++;
 		}
 		pos = next;
 	}

@@ -27,6 +27,17 @@
  *	rather than a final failure ("THIS IS A WARNING ONLY", "will keep
  *	trying"), unless it also says it gave up.
  *
+ *	bounce_text_is_challenge() says whether a message is a
+ *	challenge-response system's request to confirm the sender (TMDA,
+ *	BoxTrapper, SpamArrest, Mailwasher and the like): by its headers
+ *	(X-BoxTrapper, X-TMDA-Confirm...) or its subject and text ("please
+ *	confirm that you sent", "verify your email address"...). Such a
+ *	message proves the mailbox exists; it is never a bounce.
+ *
+ *	bounce_text_is_vacation() says whether the first 2 KB of a text
+ *	are a vacation reply ("I am out of the office", ...), for replies
+ *	that carry no header sign at all.
+ *
  *	bounce_text_auto_reply() reads a header block for RFC 3834 signs:
  *	2 for a strong sign (X-Autoreply, X-Autorespond, Precedence:
  *	auto_reply, a vacation Subject, RFC 2047 decoded), 1 when only
@@ -69,6 +80,10 @@ size_t	bounce_text_cut(const char *text, size_t len);
 int	bounce_text_is_bounce(const char *from, const char *subject,
 			      const char *text, size_t len);
 int	bounce_text_is_delay(const char *text, size_t len);
+int	bounce_text_is_vacation(const char *text, size_t len);
+int	bounce_text_is_challenge(const char *hdr, size_t hdrlen,
+				 const char *subject, const char *text,
+				 size_t len);
 int	bounce_text_auto_reply(const char *hdr, size_t hdrlen);
 int	bounce_text_find_addr(const char *s, size_t len, size_t from,
 			      size_t *start, size_t *end);

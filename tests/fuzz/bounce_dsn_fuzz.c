@@ -14,8 +14,8 @@
  *	- nrcpt <= BOUNCE_MAX_RCPTS; every string NUL-terminated within its
  *	  array; statuses empty or a valid RFC 3463 code;
  *	- the report's class and reason are those of its first failed
- *	  recipient (DSN and text kinds), hard only for user_unknown and
- *	  domain_unknown;
+ *	  recipient (else its first delayed one; DSN and text kinds), hard
+ *	  only for user_unknown and domain_unknown;
  *	- the JSON line parses back.
  *	The seed corpus is the bounce corpus (tests/unit/data/bounces/).
  *--*/
@@ -80,9 +80,16 @@ check_report(const struct bounce_report *r)
 		    && x->reason != BOUNCE_REASON_USER_UNKNOWN
 		    && x->reason != BOUNCE_REASON_DOMAIN_UNKNOWN)
 			fuzz_fail("hard class for a soft reason");
-		if (first == NULL && x->cls != BOUNCE_CLASS_NONE)
+		if (first == NULL && x->cls != BOUNCE_CLASS_NONE
+		    && strcmp(x->action, "failed") == 0)
 			first = x;
+		check_str(x->decoder, sizeof(x->decoder), "decoder");
+		check_str(x->why, sizeof(x->why), "why");
+		check_str(x->command, sizeof(x->command), "command");
 	}
+	for (i = 0; i < r->nrcpt && first == NULL; i++)
+		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE)
+			first = &r->rcpt[i];
 	if (r->kind == BOUNCE_KIND_DSN || r->kind == BOUNCE_KIND_TEXT) {
 		if (first == NULL ? r->cls != BOUNCE_CLASS_NONE
 		    || r->reason != BOUNCE_REASON_OTHER

@@ -34,6 +34,7 @@
 #include "../../milters/bounce/bounce_classify.h"
 #include "../../milters/bounce/bounce_reason.h"
 #include "../../milters/bounce/bounce_report_json.h"
+#include "../../milters/bounce/bounce_smtp.h"
 #include "../../milters/bounce/bounce_text.h"
 
 #define CORPUS_MIN	60
@@ -68,6 +69,10 @@ first_failed(const struct bounce_report *r)
 {
 	size_t i;
 
+	for (i = 0; i < r->nrcpt; i++)
+		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE
+		    && strcmp(r->rcpt[i].action, "failed") == 0)
+			return &r->rcpt[i];
 	for (i = 0; i < r->nrcpt; i++)
 		if (r->rcpt[i].cls != BOUNCE_CLASS_NONE)
 			return &r->rcpt[i];
@@ -221,7 +226,15 @@ test_text(void **state)
 		{"The email account that you tried to reach is disabled.",
 		 BOUNCE_REASON_SUSPENDED},
 		{"verbly said no", BOUNCE_REASON_OTHER},
-		{"blocked using zen.spamhaus.test", BOUNCE_REASON_SPAM_REJECTED},
+		{"blocked using zen.spamhaus.test", BOUNCE_REASON_POLICY_REJECTED},
+		{"552-5.2.2 The recipient's inbox is out of storage space and "
+		 "inactive.", BOUNCE_REASON_MAILBOX_FULL},
+		{"550-5.7.26 ... SPF ... To best protect our users from spam, the "
+		 "message has been blocked.", BOUNCE_REASON_POLICY_REJECTED},
+		{"smtp;550 5.1.1 RESOLVER.ADR.RecipNotFound; not found",
+		 BOUNCE_REASON_USER_UNKNOWN},
+		{"550 Ip frequency limited [...] Blocked IP 192.0.2.22",
+		 BOUNCE_REASON_RATE_LIMITED},
 		{"delivery temporarily suspended: connect to x: Connection refused",
 		 BOUNCE_REASON_NETWORK_ERROR},
 		{"452 4.2.2 Mailbox full", BOUNCE_REASON_MAILBOX_FULL},
@@ -282,46 +295,150 @@ test_status(void **state)
 	tcase_done();
 }
 
-/* test_decide - expired rule and class rule */
+/* test_decide - the order of the decision, the command rules, the class */
 static void
 test_decide(void **state)
 {
 	static const struct {
 		const char *name, *text, *status, *action;
+		int cmd;
 		enum bounce_reason reason;
 		enum bounce_class cls;
 	} cases[] = {
 		{"refused, gave up", "Connection refused", "4.4.1", "failed",
-		 BOUNCE_REASON_EXPIRED, BOUNCE_CLASS_SOFT},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_NETWORK_ERROR, BOUNCE_CLASS_SOFT},
+		{"nothing said, gave up", "", "4.0.0", "failed",
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_EXPIRED, BOUNCE_CLASS_SOFT},
 		{"refused, still trying", "Connection refused", "4.4.1", "delayed",
-		 BOUNCE_REASON_NETWORK_ERROR, BOUNCE_CLASS_NONE},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_NETWORK_ERROR, BOUNCE_CLASS_SOFT},
 		{"full, gave up", "452 Mailbox full", "4.2.2", "failed",
-		 BOUNCE_REASON_MAILBOX_FULL, BOUNCE_CLASS_SOFT},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_MAILBOX_FULL, BOUNCE_CLASS_SOFT},
 		{"unknown, 4xx, gave up", "user unknown", "4.1.1", "failed",
-		 BOUNCE_REASON_USER_UNKNOWN, BOUNCE_CLASS_HARD},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_USER_UNKNOWN, BOUNCE_CLASS_HARD},
 		{"domain", "no such domain", "5.1.2", "failed",
-		 BOUNCE_REASON_DOMAIN_UNKNOWN, BOUNCE_CLASS_HARD},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_DOMAIN_UNKNOWN, BOUNCE_CLASS_HARD},
+		{"no MX, temporary", "No MX found", "4.0.0", "failed",
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_DOMAIN_UNKNOWN, BOUNCE_CLASS_SOFT},
 		{"5.7.1 reputation", "poor reputation", "5.7.1", "failed",
-		 BOUNCE_REASON_SPAM_REJECTED, BOUNCE_CLASS_SOFT},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_POLICY_REJECTED, BOUNCE_CLASS_SOFT},
 		{"code only", "", "5.1.1", "failed",
-		 BOUNCE_REASON_USER_UNKNOWN, BOUNCE_CLASS_HARD},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_USER_UNKNOWN, BOUNCE_CLASS_HARD},
 		{"delivered", "", "2.0.0", "delivered",
-		 BOUNCE_REASON_OTHER, BOUNCE_CLASS_NONE},
+		 BOUNCE_SMTP_NONE, BOUNCE_REASON_OTHER, BOUNCE_CLASS_NONE},
+		{"unknown after DATA", "550 Unknown user", "5.0.0", "failed",
+		 BOUNCE_SMTP_DATA, BOUNCE_REASON_POLICY_REJECTED, BOUNCE_CLASS_SOFT},
+		{"5.1.1 after DATA (pipelined RCPT)", "550 5.1.1 User unknown",
+		 "5.1.1", "failed", BOUNCE_SMTP_DATA, BOUNCE_REASON_USER_UNKNOWN,
+		 BOUNCE_CLASS_HARD},
+		{"Yahoo wording after DATA",
+		 "554 This user doesn't have a yahoo.com account", "5.0.0",
+		 "failed", BOUNCE_SMTP_DATA, BOUNCE_REASON_USER_UNKNOWN,
+		 BOUNCE_CLASS_HARD},
+		{"unknown at RCPT", "550 Unknown user", "5.0.0", "failed",
+		 BOUNCE_SMTP_RCPT, BOUNCE_REASON_USER_UNKNOWN, BOUNCE_CLASS_HARD},
+		{"sender domain at MAIL", "553 example.com does not exist",
+		 "5.1.0", "failed", BOUNCE_SMTP_MAIL,
+		 BOUNCE_REASON_POLICY_REJECTED, BOUNCE_CLASS_SOFT},
+		{"blocklist is policy", "blocked using zen.spamhaus.test",
+		 "5.7.1", "failed", BOUNCE_SMTP_RCPT,
+		 BOUNCE_REASON_POLICY_REJECTED, BOUNCE_CLASS_SOFT},
+		{"local mailer", "x-unix; procmail: No such user", "5.1.1",
+		 "failed", BOUNCE_SMTP_NONE, BOUNCE_REASON_SYSTEM_ERROR,
+		 BOUNCE_CLASS_SOFT},
+		{"local mailer, full", "x-unix; Quota exceeded", "4.3.0",
+		 "failed", BOUNCE_SMTP_NONE, BOUNCE_REASON_MAILBOX_FULL,
+		 BOUNCE_CLASS_SOFT},
+		{"SES wrapper", "5.1.0 - Unknown address error 550-'5.2.2 "
+		 "<a@b.test>... Mailbox Full' (delivery attempts: 0)", "5.2.2",
+		 "failed", BOUNCE_SMTP_NONE, BOUNCE_REASON_MAILBOX_FULL,
+		 BOUNCE_CLASS_SOFT},
 	};
+	struct bounce_reason_in in;
 	enum bounce_reason r;
 	enum bounce_class c;
+	char why[192];
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		r = bounce_reason_decide(cases[i].text, strlen(cases[i].text),
-					 NULL, 0, cases[i].status,
-					 cases[i].action);
-		c = bounce_class_of(r, cases[i].action);
+		memset(&in, 0, sizeof(in));
+		in.diag = cases[i].text;
+		in.dlen = strlen(cases[i].text);
+		in.status = cases[i].status;
+		in.action = cases[i].action;
+		in.cmd = cases[i].cmd;
+		r = bounce_reason_decide(&in, why, sizeof(why));
+		c = bounce_class_of(r, cases[i].action, cases[i].status);
 		if (r != cases[i].reason || c != cases[i].cls)
-			tcase_bad(cases[i].name, "got %s %s, want %s %s",
-				  bounce_class_name(c), bounce_reason_name(r),
+			tcase_bad(cases[i].name, "got %s %s (%s), want %s %s",
+				  bounce_class_name(c), bounce_reason_name(r), why,
 				  bounce_class_name(cases[i].cls),
 				  bounce_reason_name(cases[i].reason));
+		else if (why[0] == '\0' && r != BOUNCE_REASON_OTHER)
+			tcase_bad(cases[i].name, "no why for %s",
+				  bounce_reason_name(r));
+	}
+	tcase_done();
+}
+
+/* test_smtp_command - the failed command in the MTAs' words */
+static void
+test_smtp_command(void **state)
+{
+	static const struct {
+		const char *in;
+		enum bounce_smtp_cmd want;
+	} cases[] = {
+		{"550 Unknown user (in reply to end of DATA command)",
+		 BOUNCE_SMTP_DATA},
+		{"said: 550 5.1.1 no (in reply to RCPT TO command)",
+		 BOUNCE_SMTP_RCPT},
+		{"SMTP error from remote mail server after RCPT TO:<a@b.test>: 550",
+		 BOUNCE_SMTP_RCPT},
+		{"SMTP error from remote mail server after MAIL FROM:<a@b.test> "
+		 "SIZE=1: 553", BOUNCE_SMTP_MAIL},
+		{"SMTP error from remote mail server after end of data: 550",
+		 BOUNCE_SMTP_DATA},
+		{"... while talking to mx.test.:\n>>> DATA\n<<< 550 no",
+		 BOUNCE_SMTP_DATA},
+		{"mx.test [192.0.2.1] did not like our final DATA:\n550 no",
+		 BOUNCE_SMTP_DATA},
+		{"Connected to 192.0.2.1 but sender was rejected.",
+		 BOUNCE_SMTP_MAIL},
+		{"host mx.test refused to talk to me: 554 go away",
+		 BOUNCE_SMTP_CONN},
+		{"first (in reply to RCPT TO command) then "
+		 "(in reply to end of DATA command)", BOUNCE_SMTP_RCPT},
+		{"550 5.1.1 user unknown", BOUNCE_SMTP_NONE},
+		{"", BOUNCE_SMTP_NONE},
+	};
+	static const struct {
+		const char *in, *want;
+	} inner[] = {
+		{"5.1.0 - Unknown address error 550-'5.2.2 <a@b>... Full' (x)",
+		 "5.2.2 <a@b>... Full"},
+		{"550 '5.7.1 no'", "5.7.1 no"},
+		{"550-'unterminated", NULL},
+		{"550 no quote", NULL},
+		{"1550-'x'", NULL},
+	};
+	enum bounce_smtp_cmd got;
+	size_t i, a, b;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if ((got = bounce_smtp_command(cases[i].in, strlen(cases[i].in)))
+		    != cases[i].want)
+			tcase_bad(cases[i].in, "got %s, want %s",
+				  bounce_smtp_command_name(got),
+				  bounce_smtp_command_name(cases[i].want));
+	for (i = 0; i < sizeof(inner) / sizeof(inner[0]); i++) {
+		int ok = bounce_smtp_inner(inner[i].in, strlen(inner[i].in),
+					   &a, &b);
+
+		if (ok != (inner[i].want != NULL)
+		    || (ok && (b - a != strlen(inner[i].want)
+			       || memcmp(inner[i].in + a, inner[i].want,
+					 b - a) != 0)))
+			tcase_bad(inner[i].in, "inner reply wrong");
 	}
 	tcase_done();
 }
@@ -473,6 +590,7 @@ main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_smtp_command),
 		cmocka_unit_test(test_text_rcpts),
 		cmocka_unit_test(test_inline),
 		cmocka_unit_test(test_json),

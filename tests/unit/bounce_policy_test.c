@@ -265,6 +265,28 @@ test_events(void **state)
 	assert_true(s[0].ev.plan.reset);
 	assert_true(s[1].ev.plan.suppress);
 	assert_int_equal(bounce_first_failed(s, n), 1);
+	/* the address sent to (ORCPT) is recorded, not the alias it became;
+	 * a delay warning is recorded but never counts */
+	memset(rep, 0, sizeof(*rep));
+	rep->kind = BOUNCE_KIND_DSN;
+	rep->nrcpt = 2;
+	snprintf(rep->rcpt[0].recipient, sizeof(rep->rcpt[0].recipient), "jdoe@internal.x.test");
+	snprintf(rep->rcpt[0].original, sizeof(rep->rcpt[0].original), "John@x.test");
+	snprintf(rep->rcpt[0].action, sizeof(rep->rcpt[0].action), "failed");
+	rep->rcpt[0].cls = BOUNCE_CLASS_HARD;
+	rep->rcpt[0].reason = BOUNCE_REASON_USER_UNKNOWN;
+	snprintf(rep->rcpt[1].recipient, sizeof(rep->rcpt[1].recipient), "slow@x.test");
+	snprintf(rep->rcpt[1].action, sizeof(rep->rcpt[1].action), "delayed");
+	rep->rcpt[1].cls = BOUNCE_CLASS_SOFT;
+	rep->rcpt[1].reason = BOUNCE_REASON_MAILBOX_FULL;
+	n = bounce_events_build(rep, &pol, "john@x.test,slow@x.test", true, s);
+	assert_int_equal(n, 2);
+	assert_string_equal(s[0].norm, "john@x.test");
+	assert_false(s[0].unlisted);
+	assert_true(s[0].ev.plan.suppress);
+	assert_string_equal(s[1].norm, "slow@x.test");
+	assert_false(s[1].ev.plan.suppress);
+	assert_false(s[1].ev.plan.soft);
 	/* a complaint naming nobody: the record's only recipient */
 	memset(rep, 0, sizeof(*rep));
 	rep->kind = BOUNCE_KIND_ARF;

@@ -1,0 +1,508 @@
+/*++
+ * NAME
+ *	bounce_decoders_test 1
+ * SUMMARY
+ *	table-driven tests of the per-MTA and per-provider bounce decoders
+ * DESCRIPTION
+ *	One table per decoder, each row a short text in the layout or the
+ *	wording of one MTA or provider (written after their published or
+ *	observed formats, not copied from the development corpus):
+ *	- text layouts: the recipients bounce_text_recipients() finds and
+ *	  the diagnostic it keeps for the first (DragonFly, IMail, V5
+ *	  Sendmail transcripts, bullet lists, quoted addresses, Messaging
+ *	  Server and EZweb blocks, KDDI, X6, FML, CJK text after a domain);
+ *	- Amazon SES notifications (bounce_ses_parse): bare, SNS-wrapped and
+ *	  folded, bounce, delivery, complaint, not SES;
+ *	- vendors' own verdicts: PowerMTA bounce categories, SES bounce
+ *	  subtypes (bounce_formats.h, bounce_ses.h);
+ *	- providers' documented codes (bounce_provider_code): Orange/La
+ *	  Poste, Cox, Spectrum, GoDaddy, i.ua, and near misses;
+ *	- whole messages through bounce_classify(): the decoder named, the
+ *	  recipient, class and reason (broken MIME, raw DSN fields, JMRP,
+ *	  AOL's one-block DSN, Final-Recipient with the ORCPT kept, SES);
+ *	- provider and MTA wordings to reasons (bounce_reason_decide), with
+ *	  the "why" naming the phrase.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../milters/bounce/bounce_classify.h"
+#include "../../milters/bounce/bounce_formats.h"
+#include "../../milters/bounce/bounce_provider.h"
+#include "../../milters/bounce/bounce_reason.h"
+#include "../../milters/bounce/bounce_ses.h"
+#include "../../milters/bounce/bounce_smtp.h"
+#include "../../milters/bounce/bounce_text.h"
+
+/* test_layouts - recipients and their diagnostic, per MTA layout */
+static void
+test_layouts(void **state)
+{
+	static const struct {
+		const char *name, *text, *want, *diag;	/* want: "a b" */
+	} cases[] = {
+		{"DragonFly dma",
+		 "This is the DragonFly Mail Agent v0.13 at x.test.\n\n"
+		 "There was an error delivering your mail to <a@y.test>.\n\n"
+		 "mx.y.test [192.0.2.1] did not like our RCPT TO:\n"
+		 "550 5.1.1 no such user\n", "a@y.test", "error delivering"},
+		{"IMail", "Unknown user: a@y.test\n", "a@y.test", "Unknown user"},
+		{"IMail userid", "Invalid final delivery userid: a@y.test\n",
+		 "a@y.test", "Invalid final"},
+		{"reason then address needs a reason", "To: a@y.test\n", "", ""},
+		{"V5 Sendmail transcript",
+		 "550 y.test (smtp)... 550 Host unknown\n"
+		 "554 <a@y.test>... 550 Host unknown (Authoritative answer)\n",
+		 "a@y.test", "Host unknown"},
+		{"bullet list", "failed permanently:\n   * a@y.test\n", "a@y.test", ""},
+		{"quoted address (GMX)",
+		 "The following address failed:\n\"a@y.test\":\n"
+		 "SMTP error from remote server after RCPT command:\n"
+		 "5.2.2 <a@y.test>... Mailbox Full\n", "a@y.test", "Mailbox Full"},
+		{"Messaging Server block",
+		 "Your message cannot be delivered to the following recipients:\n"
+		 "  Recipient address: a@y.test\n"
+		 "  Reason: Remote SMTP server has rejected address\n"
+		 "  Diagnostic code: smtp; 550 5.1.1 unknown\n\n"
+		 "  Recipient address: b@y.test\n  Reason: full\n",
+		 "a@y.test b@y.test", "Diagnostic code: smtp; 550"},
+		{"EZweb block",
+		 "Each of the following recipients was rejected:\n"
+		 "    Recipient: <a@y.test>\n    >>> RCPT TO:<a@y.test>\n"
+		 "    <<< 550 5.1.1 unknown\n", "a@y.test", "<<< 550"},
+		{"KDDI", "     Could not be delivered to: <a@y.test>\n"
+		 "     As their mailbox is full.\n", "a@y.test", "Could not"},
+		{"X6", "The following recipients returned permanent errors: "
+		 "a@y.test. Reason: refused", "a@y.test", "Reason"},
+		{"FML", "You are not a member of this mailing list <l@y.test>.\n",
+		 "l@y.test", "not a member"},
+		{"CJK after the domain",
+		 "Your message to a@example.jp\xe6\x82\xa8\xe5\xa5\xbd\xef\xbc\x8c "
+		 "failed\n", "a@example.jp", "Your message"},
+		{"IDN keeps its non-ASCII label",
+		 "<a@mail.m\xc3\xbcnchen.de>:\n", "a@mail.m\xc3\xbcnchen.de", ""},
+	};
+	struct bounce_text_rcpt out[4];
+	char got[512];
+	size_t i, n, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = bounce_text_recipients(cases[i].text, strlen(cases[i].text),
+					   "me@bounce.test", NULL, out, 4);
+		got[0] = '\0';
+		for (k = 0; k < n; k++) {
+			if (k)
+				strncat(got, " ", sizeof(got) - strlen(got) - 1);
+			strncat(got, out[k].addr, sizeof(got) - strlen(got) - 1);
+		}
+		if (strcmp(got, cases[i].want) != 0)
+			tcase_bad(cases[i].name, "got \"%s\", want \"%s\"", got,
+				  cases[i].want);
+		else if (n > 0 && strstr(out[0].diag, cases[i].diag) == NULL)
+			tcase_bad(cases[i].name, "diagnostic \"%s\" lacks \"%s\"",
+				  out[0].diag, cases[i].diag);
+	}
+	tcase_done();
+}
+
+/* test_ses - Amazon SES notifications */
+static void
+test_ses(void **state)
+{
+	static const struct {
+		const char *name, *body;
+		enum bounce_ses_type type;
+		const char *addr, *status, *sub;
+	} cases[] = {
+		{"bare bounce",
+		 "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":"
+		 "\"Permanent\",\"bounceSubType\":\"General\",\"bouncedRecipients\":"
+		 "[{\"emailAddress\":\"a@y.test\",\"action\":\"failed\",\"status\":"
+		 "\"5.1.1\",\"diagnosticCode\":\"smtp; 550 5.1.1 user unknown\"}]},"
+		 "\"mail\":{\"destination\":[\"a@y.test\"]}}",
+		 BOUNCE_SES_BOUNCE, "a@y.test", "5.1.1", "General"},
+		{"SNS wrapped, folded",
+		 "{\n  \"Type\" : \"Notification\",\n  \"Message\" : \"{\\\"notific"
+		 "ationType\\\":\\\"Bounce\\\",\\\"bounce\\\":{\\\"bounceSubType\\\":"
+		 "\\\"MailboxFull\\\",\\\"bouncedRecipients\\\":[{\\\"emailAdd\n ress"
+		 "\\\":\\\"b@y.test\\\"}]}}\"\n}\n",
+		 BOUNCE_SES_BOUNCE, "b@y.test", "", "MailboxFull"},
+		{"event publishing delivery",
+		 "{\"eventType\":\"Delivery\",\"mail\":{},\"delivery\":{"
+		 "\"recipients\":[\"c@y.test\", \"d@y.test\"],\"smtpResponse\":"
+		 "\"250 2.6.0 Message received\"}}",
+		 BOUNCE_SES_DELIVERY, "c@y.test", "", ""},
+		{"complaint",
+		 "{\"notificationType\":\"Complaint\",\"complaint\":{"
+		 "\"complainedRecipients\":[{\"emailAddress\":\"e@y.test\"}],"
+		 "\"complaintFeedbackType\":\"abuse\"}}",
+		 BOUNCE_SES_COMPLAINT, "e@y.test", "", "abuse"},
+		{"other JSON", "{\"Type\":\"SubscriptionConfirmation\"}",
+		 BOUNCE_SES_NONE, "", "", ""},
+		{"not JSON", "Hello, notificationType: Bounce",
+		 BOUNCE_SES_NONE, "", "", ""},
+		{"no recipients", "{\"notificationType\":\"Bounce\"}",
+		 BOUNCE_SES_NONE, "", "", ""},
+	};
+	struct bounce_ses *ses = malloc(sizeof(*ses));
+	char scratch[4096];
+	size_t i;
+	int ok;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ok = bounce_ses_parse(cases[i].body, strlen(cases[i].body),
+				      scratch, sizeof(scratch), ses);
+		if (ok != (cases[i].type != BOUNCE_SES_NONE))
+			tcase_bad(cases[i].name, "got %d", ok);
+		else if (ok && (ses->type != cases[i].type
+				|| strcmp(ses->rcpt[0].addr, cases[i].addr) != 0
+				|| strcmp(ses->rcpt[0].status, cases[i].status) != 0
+				|| strcmp(ses->sub_type, cases[i].sub) != 0))
+			tcase_bad(cases[i].name, "got type %d %s %s %s", ses->type,
+				  ses->rcpt[0].addr, ses->rcpt[0].status,
+				  ses->sub_type);
+	}
+	free(ses);
+	tcase_done();
+}
+
+/* test_provider_codes - providers' documented codes */
+static void
+test_provider_codes(void **state)
+{
+	static const struct {
+		const char *text;
+		int found;
+		enum bounce_reason want;
+		const char *what;
+	} cases[] = {
+		{"550 5.5.0 Le compte du destinataire est bloque. LPN007_426", 1,
+		 BOUNCE_REASON_SUSPENDED, "Orange/La Poste code 426"},
+		{"Mail rejete. Mail rejected. OFR_506 [506]", 1,
+		 BOUNCE_REASON_SPAM_REJECTED, "Orange/La Poste code 506"},
+		{"Invalid recipient. LPN416 (in reply to RCPT TO command)", 1,
+		 BOUNCE_REASON_USER_UNKNOWN, "Orange/La Poste code 416"},
+		{"Service refused, please try later. LPN001_108", 1,
+		 BOUNCE_REASON_OTHER, "Orange/La Poste code 108"},
+		{"550 5.1.0 <a@x> sender rejected. AUP#CXBL", 1,
+		 BOUNCE_REASON_POLICY_REJECTED, "Cox code CXBL"},
+		{"550 5.1.0 sender rejected. AUP#In-1310", 1,
+		 BOUNCE_REASON_RATE_LIMITED, "Spectrum code 1310"},
+		{"550 x.test From: Domain is invalid. IB506", 1,
+		 BOUNCE_REASON_POLICY_REJECTED, "GoDaddy code IB506"},
+		{"550 Mailbox is frozen. See http://mail.i.ua/err/3/", 1,
+		 BOUNCE_REASON_SUSPENDED, "i.ua code 3"},
+		{"550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes", 1,
+		 BOUNCE_REASON_USER_UNKNOWN, "Facebook code RCP-P1"},
+		{"XRCP-P1 inside a word", 0, BOUNCE_REASON_OTHER, ""},
+		{"LPN007_777 is not a listed code", 0, BOUNCE_REASON_OTHER, ""},
+		{"XOFR_506 is inside a word", 0, BOUNCE_REASON_OTHER, ""},
+		{"IB5060 has too many digits", 0, BOUNCE_REASON_OTHER, ""},
+		{"AUP#", 0, BOUNCE_REASON_OTHER, ""},
+		{"", 0, BOUNCE_REASON_OTHER, ""},
+	};
+	enum bounce_reason r;
+	char what[64];
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		what[0] = '\0';
+		found = bounce_provider_code(cases[i].text, strlen(cases[i].text),
+					     &r, what, sizeof(what));
+		if (found != cases[i].found
+		    || (found && (r != cases[i].want
+				  || strcmp(what, cases[i].what) != 0)))
+			tcase_bad(cases[i].text, "got %d %s \"%s\"", found,
+				  bounce_reason_name(r), what);
+	}
+	tcase_done();
+}
+
+/* test_vendor_tables - PowerMTA categories and SES subtypes */
+static void
+test_vendor_tables(void **state)
+{
+	static const struct {
+		const char *in;
+		int found;
+		enum bounce_reason want;
+	} pmta[] = {
+		{"bad-mailbox", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"Quota-Issues ", 1, BOUNCE_REASON_MAILBOX_FULL},
+		{"spam-related", 1, BOUNCE_REASON_SPAM_REJECTED},
+		{"policy-related", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"inactive-mailbox", 1, BOUNCE_REASON_SUSPENDED},
+		{"other", 0, BOUNCE_REASON_OTHER},
+		{"", 0, BOUNCE_REASON_OTHER},
+	}, ses[] = {
+		{"NoEmail", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"OnAccountSuppressionList", 1, BOUNCE_REASON_USER_UNKNOWN},
+		{"MessageTooLarge", 1, BOUNCE_REASON_MESSAGE_TOO_LARGE},
+		{"ContentRejected", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"General", 0, BOUNCE_REASON_OTHER},
+		{"Undetermined", 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_reason r;
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(pmta) / sizeof(pmta[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		found = bounce_powermta_category(pmta[i].in, strlen(pmta[i].in), &r);
+		if (found != pmta[i].found || r != pmta[i].want)
+			tcase_bad(pmta[i].in, "PowerMTA: got %d %s", found,
+				  bounce_reason_name(r));
+	}
+	for (i = 0; i < sizeof(ses) / sizeof(ses[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		found = bounce_ses_subtype(ses[i].in, &r);
+		if (found != ses[i].found || r != ses[i].want)
+			tcase_bad(ses[i].in, "SES: got %d %s", found,
+				  bounce_reason_name(r));
+	}
+	tcase_done();
+}
+
+/* test_messages - whole messages: decoder, recipient, class, reason */
+static void
+test_messages(void **state)
+{
+	static const struct {
+		const char *name, *msg, *decoder, *rcpt, *cls, *reason;
+	} cases[] = {
+		{"boundary never occurs",
+		 "From: MAILER-DAEMON@x.test\nSubject: Undelivered Mail\n"
+		 "Content-Type: multipart/report; boundary=\"AAA\"\n\n--BBB\n"
+		 "Content-Type: text/plain\n\n<a@y.test>: host mx.y.test said: "
+		 "550 5.1.1 <a@y.test>: User unknown (in reply to RCPT TO command)\n",
+		 "text:generic", "a@y.test", "hard", "user_unknown"},
+		{"DSN fields without a part header",
+		 "From: MAILER-DAEMON@x.test\nSubject: Returned mail\n"
+		 "Content-Type: multipart/report; boundary=\"B\"\n\n--B\n\n"
+		 "The following addresses had permanent fatal errors\n--B\n\n"
+		 "Reporting-MTA: dns; x.test\n\nFinal-Recipient: rfc822; a@y.test\n"
+		 "Action: failed\nStatus: 5.2.2\n--B--\n",
+		 "rfc3464-raw", "a@y.test", "soft", "mailbox_full"},
+		{"one DSN block for two recipients (AOL)",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n"
+		 "Final-Recipient: rfc822; a@y.test\nAction: failed\nStatus: 5.2.2\n"
+		 "Final-Recipient: rfc822; b@y.test\nAction: failed\nStatus: 5.1.1\n"
+		 "--B--\n", "rfc3464", "a@y.test", "soft", "mailbox_full"},
+		{"Final-Recipient, ORCPT kept",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+		 "Final-Recipient: rfc822; real@in.y.test\n"
+		 "Original-Recipient: rfc822; alias@y.test\nAction: failed\n"
+		 "Status: 5.1.1\n--B--\n", "rfc3464", "real@in.y.test", "hard",
+		 "user_unknown"},
+		{"PowerMTA category",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+		 "Final-Recipient: rfc822; a@y.test\nAction: failed\nStatus: 5.0.0\n"
+		 "Diagnostic-Code: smtp; 550 go away\n"
+		 "X-PowerMTA-BounceCategory: quota-issues\n--B--\n",
+		 "rfc3464", "a@y.test", "soft", "mailbox_full"},
+		{"Microsoft JMRP",
+		 "From: staff@hotmail.com\nSubject: complaint about message\n"
+		 "Content-Type: multipart/mixed; boundary=B\n\n--B\n"
+		 "Content-Type: message/rfc822\n\nX-HmXmrOriginalRecipient: c@y.test\n"
+		 "From: me@x.test\nSubject: hi\n\nhello\n--B--\n",
+		 "jmrp", "c@y.test", "complaint", "complaint"},
+		{"SES bounce, subtype decides",
+		 "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification\n\n"
+		 "{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceSubType\":"
+		 "\"MailboxFull\",\"bouncedRecipients\":[{\"emailAddress\":"
+		 "\"a@y.test\"}]}}\n", "amazonses", "a@y.test", "soft",
+		 "mailbox_full"},
+		{"SES delivery is no bounce",
+		 "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification\n\n"
+		 "{\"notificationType\":\"Delivery\",\"delivery\":{\"recipients\":"
+		 "[\"a@y.test\"],\"smtpResponse\":\"250 2.6.0 ok\"}}\n",
+		 "amazonses", "a@y.test", "none", "other"},
+		{"user unknown after DATA is a filter (Postfix)",
+		 "From: MAILER-DAEMON@x.test\nSubject: Undelivered Mail\n\n"
+		 "<a@y.test>: host mx.y.test said: 550 Unknown user a@y.test "
+		 "(in reply to end of DATA command)\n",
+		 "text:generic", "a@y.test", "soft", "policy_rejected"},
+		{"challenge-response by header",
+		 "From: bob@y.test\nSubject: Re: hello\nX-BoxTrapper-Queue: 1\n"
+		 "X-BoxTrapper: verify\n\nTo get your mail through, reply.\n",
+		 "challenge", "bob@y.test", "auto_reply", "auto_reply"},
+		{"challenge-response by text",
+		 "From: bob@y.test\nSubject: Re: hello\n\nI use a filter. Please "
+		 "confirm that you sent this message by replying.\n",
+		 "challenge", "bob@y.test", "auto_reply", "auto_reply"},
+		{"a mailer daemon is never a challenge",
+		 "From: MAILER-DAEMON@y.test\nSubject: Undelivered Mail\n\n"
+		 "<a@y.test>: host mx.y.test said: 550 5.1.1 unknown; verify your "
+		 "email address (in reply to RCPT TO command)\n",
+		 "text:generic", "a@y.test", "hard", "user_unknown"},
+		{"delivered (2.x.x) is no bounce",
+		 "From: MAILER-DAEMON@x.test\nContent-Type: multipart/report; "
+		 "report-type=delivery-status; boundary=B\n\n--B\n"
+		 "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+		 "Final-Recipient: rfc822; a@y.test\nAction: delivered\n"
+		 "Status: 2.0.0\n--B--\n", "rfc3464", "a@y.test", "none", "other"},
+		{"vacation text without a header sign",
+		 "From: Carol <carol@y.test>\nSubject: Re: hello\n\nHello, I am out "
+		 "of the office until Monday.\n", "rfc3834", "carol@y.test",
+		 "auto_reply", "auto_reply"},
+		{"ordinary mail to a tag address is nothing",
+		 "From: Dave <dave@y.test>\nSubject: Re: hello\n\nThanks, see "
+		 "you on Monday.\n", "", "", "none", "other"},
+		{"a person forwarding a bounce is no bounce",
+		 "From: someone@x.test\nSubject: Fwd: this\n"
+		 "Content-Type: multipart/mixed; boundary=B\n\n--B\n\nlook\n--B\n"
+		 "Content-Type: message/rfc822\n\nFrom: MAILER-DAEMON@y.test\n\n"
+		 "Final-Recipient: rfc822; z@y.test\nAction: failed\nStatus: 5.1.1\n"
+		 "--B--\n", "", "", "none", "other"},
+	};
+	struct bounce_report *r = malloc(sizeof(*r));
+	const struct bounce_rcpt *f;
+	const char *why;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (bounce_classify(cases[i].msg, strlen(cases[i].msg), r, &why)
+		    != 0) {
+			tcase_bad(cases[i].name, "not classified: %s", why);
+			continue;
+		}
+		f = NULL;
+		for (k = 0; k < r->nrcpt && f == NULL; k++)
+			if (r->rcpt[k].cls != BOUNCE_CLASS_NONE)
+				f = &r->rcpt[k];
+		if (f == NULL && r->nrcpt > 0)
+			f = &r->rcpt[0];
+		if (strcmp(bounce_class_name(r->cls), cases[i].cls) != 0
+		    || strcmp(bounce_reason_name(r->reason), cases[i].reason) != 0
+		    || strcmp(f ? f->recipient : "", cases[i].rcpt) != 0
+		    || strcmp(f ? f->decoder : "", cases[i].decoder) != 0)
+			tcase_bad(cases[i].name, "got %s %s %s by %s (%s)",
+				  bounce_class_name(r->cls),
+				  bounce_reason_name(r->reason),
+				  f ? f->recipient : "-", f ? f->decoder : "-",
+				  f ? f->why : "-");
+		else if (f != NULL && r->cls != BOUNCE_CLASS_NONE
+			 && f->why[0] == '\0')
+			tcase_bad(cases[i].name, "no why");
+	}
+	if (bounce_classify(cases[3].msg, strlen(cases[3].msg), r, &why) != 0
+	    || strcmp(r->rcpt[0].original, "alias@y.test") != 0)
+		tcase_bad("ORCPT kept", "got \"%s\"", r->rcpt[0].original);
+	free(r);
+	tcase_done();
+}
+
+/* test_wordings - provider and MTA wordings to reasons, with why */
+static void
+test_wordings(void **state)
+{
+	static const struct {
+		const char *src, *text, *status, *action;
+		enum bounce_reason want;
+		const char *why;	/* a substring of the why */
+	} cases[] = {
+		{"Gmail 5.7.26", "550-5.7.26 Unauthenticated email from x.test is "
+		 "not accepted due to domain's DMARC policy", "5.7.26", "failed",
+		 BOUNCE_REASON_POLICY_REJECTED, "dmarc"},
+		{"Gmail 5.2.2 inactive", "The recipient's inbox is out of storage "
+		 "space and inactive.", "5.2.2", "failed",
+		 BOUNCE_REASON_MAILBOX_FULL, "out of storage"},
+		{"Gmail DNS, temporary", "DNS Error: DNS type 'mx' lookup of y.test "
+		 "responded with code NXDOMAIN", "4.0.0", "failed",
+		 BOUNCE_REASON_NETWORK_ERROR, "dns error"},
+		{"Gmail DNS, permanent", "DNS Error: DNS type 'mx' lookup of y.test "
+		 "responded with code NXDOMAIN", "5.1.2", "failed",
+		 BOUNCE_REASON_DOMAIN_UNKNOWN, "5.1.2"},
+		{"Gmail null MX", "DNS Error: The domain y.test doesn't receive "
+		 "email according to the administrator: returned Null MX",
+		 "5.1.10", "failed", BOUNCE_REASON_DOMAIN_UNKNOWN, "null mx"},
+		{"Office 365 5.7.606", "550 5.7.606 Access denied, banned sending IP",
+		 "5.7.606", "failed", BOUNCE_REASON_POLICY_REJECTED, "banned"},
+		{"Office 365 DBEB", "550 5.4.1 Recipient address rejected: Access "
+		 "denied", "5.4.1", "failed", BOUNCE_REASON_USER_UNKNOWN,
+		 "access denied"},
+		{"Microsoft 4.7.650", "451 4.7.650 The mail server has been "
+		 "temporarily rate limited due to IP reputation", "4.7.650",
+		 "failed", BOUNCE_REASON_POLICY_REJECTED, "reputation"},
+		{"Yahoo TSS04", "421 4.7.0 [TSS04] Messages temporarily deferred "
+		 "due to unexpected volume or user complaints", "4.7.0", "failed",
+		 BOUNCE_REASON_POLICY_REJECTED, "user complaints"},
+		{"Tencent", "550 Ip frequency limited", "5.0.0", "failed",
+		 BOUNCE_REASON_RATE_LIMITED, "frequency limited"},
+		{"Facebook", "550 5.1.1 RCP-P2 Refused due to recipient preferences",
+		 "5.1.1", "failed", BOUNCE_REASON_POLICY_REJECTED, "RCP-P2"},
+		{"La Poste", "550 5.5.0 The recipient account is blocked.", "5.5.0",
+		 "failed", BOUNCE_REASON_SUSPENDED, "account is blocked"},
+		{"i.ua", "550 Mailbox is frozen.", "5.0.0", "failed",
+		 BOUNCE_REASON_SUSPENDED, "frozen"},
+		{"Exchange RESOLVER", "550 5.1.1 RESOLVER.ADR.RecipNotFound; not "
+		 "found", "5.1.1", "failed", BOUNCE_REASON_USER_UNKNOWN,
+		 "recipnotfound"},
+		{"cPanel Exim", "The account or domain may not exist, they may be "
+		 "blacklisted, or missing the proper dns entries.", "", "failed",
+		 BOUNCE_REASON_DOMAIN_UNKNOWN, "may not exist"},
+		{"qmail-ldap", "Unable to contact LDAP server. (#4.4.3) I'm not "
+		 "going to try again; this message has been in the queue too long.",
+		 "4.4.3", "failed", BOUNCE_REASON_SYSTEM_ERROR, "ldap"},
+		{"MessageLabs 542", "smtp; 542 a@y.test Rejected", "5.0.0", "failed",
+		 BOUNCE_REASON_USER_UNKNOWN, "542"},
+		{"InterScan MSS", "Reason:  Unable to deliver message to <a@y.test> "
+		 "(and other recipients in the same domain).", "", "failed",
+		 BOUNCE_REASON_USER_UNKNOWN, "InterScan"},
+		{"bare 451", "smtp; 451 Could not load the table", "4.0.0", "failed",
+		 BOUNCE_REASON_SYSTEM_ERROR, "451"},
+		{"delay, nothing said", "", "4.4.7", "delayed",
+		 BOUNCE_REASON_EXPIRED, "4.4.7"},
+	};
+	struct bounce_reason_in in;
+	enum bounce_reason got;
+	char why[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&in, 0, sizeof(in));
+		in.diag = cases[i].text;
+		in.dlen = strlen(cases[i].text);
+		in.status = cases[i].status;
+		in.action = cases[i].action;
+		in.cmd = bounce_smtp_command(cases[i].text, strlen(cases[i].text));
+		got = bounce_reason_decide(&in, why, sizeof(why));
+		if (got != cases[i].want || strstr(why, cases[i].why) == NULL)
+			tcase_bad(cases[i].src, "got %s (%s), want %s (%s)",
+				  bounce_reason_name(got), why,
+				  bounce_reason_name(cases[i].want), cases[i].why);
+	}
+	tcase_done();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_ses),
+		cmocka_unit_test(test_provider_codes),
+		cmocka_unit_test(test_vendor_tables),
+		cmocka_unit_test(test_messages),
+		cmocka_unit_test(test_wordings),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
