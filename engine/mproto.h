@@ -45,6 +45,50 @@
 #define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
 #define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
 
+/*
+ * Engine-wide limits (mproto_poll.c). Idle connections cost no thread:
+ * one poller thread watches every connection and reads what arrives; a
+ * connection goes to a worker thread only when a complete packet (or
+ * several) is buffered, and comes back after the replies of that batch
+ * are written. Defaults below; mproto_setlimits() changes them before
+ * smfi_main() (0 keeps a value):
+ * - workers: the most threads running callbacks at once. More sessions
+ *   with a complete packet wait in a queue (logged, rate-limited).
+ *   Postfix's default_process_limit is 100, so 128 never queues a stock
+ *   Postfix unless callbacks block;
+ * - connections: the most open MTA connections; more are accepted and
+ *   closed at once (logged), so that the MTA applies its
+ *   milter_default_action instead of waiting. Also held to the
+ *   RLIMIT_NOFILE soft limit less MPROTO_FD_RESERVE at smfi_main();
+ * - memory: bytes of buffered protocol data (read buffers, unsent
+ *   replies, kept macros) in the whole process. Once spent, new
+ *   connections are refused and a session whose buffer would have to
+ *   grow is ended, each with a logged reason.
+ * The smfi_settimeout() value bounds, besides the wait for a command,
+ * the whole of one packet (from its first byte to its last) and the
+ * writing of one batch of replies: a client sending one byte a second
+ * is closed when that time is up, not at each byte.
+ */
+#define MPROTO_DEFAULT_WORKERS	128
+#define MPROTO_DEFAULT_CONNS	16384
+#define MPROTO_DEFAULT_MEMORY	((size_t)256 * 1024 * 1024)
+#define MPROTO_FD_RESERVE	64	/* for the milter's own files, DNS, Redis */
+
+int	mproto_setlimits(unsigned workers, unsigned conns, size_t memory);
+
+/* what the engine holds now (for tests and postmillctl-style reports) */
+struct mproto_stats {
+	unsigned	 conns;		/* open MTA connections */
+	unsigned	 workers;	/* worker threads */
+	unsigned	 busy;		/* workers running a session now */
+	unsigned	 queued;	/* sessions waiting for a worker */
+	size_t		 memory;	/* buffered protocol bytes */
+	unsigned long	 refused;	/* connections refused since start */
+	unsigned long	 expired;	/* sessions ended at their deadline */
+};
+
+void	mproto_getstats(struct mproto_stats *st);
+
 enum mproto_status {
 	MPROTO_OK = 0,
 	MPROTO_SHORT,		/* need more bytes */
@@ -99,12 +143,26 @@ struct mproto_macros {
 	char		**argv;		/* name, value, ..., NULL; with buf */
 };
 
+/* who holds a connection (mproto_poll.c) */
+enum mproto_io_owner {
+	MPROTO_IO_READ,		/* the poller, waiting for input */
+	MPROTO_IO_WRITE,	/* the poller, writing replies the MTA did not take */
+	MPROTO_IO_QUEUED,	/* waiting for a worker */
+	MPROTO_IO_WORK,		/* a worker */
+};
+
 /*
- * The session: libmilter's opaque SMFICTX. Owned by the thread running
- * mproto_session_run(); the API functions take it from the callbacks.
+ * The session: libmilter's opaque SMFICTX. Held by the poller while it
+ * waits for input, by one worker while callbacks run (mproto_poll.c);
+ * the API functions take it from the callbacks.
  */
 struct smfi_str {
 	int		 fd;
+	int		 io_owner;	/* enum mproto_io_owner */
+	const char	*io_end;	/* set: end the session, for this reason */
+	long long	 io_deadline;	/* monotonic seconds */
+	size_t		 io_charged;	/* bytes counted in the memory budget */
+	struct smfi_str	*io_next;	/* the worker queue */
 	char		*in;		/* read buffer */
 	size_t		 in_len, in_cap;
 	struct mproto_out out;		/* replies not yet written */
@@ -121,6 +179,7 @@ struct smfi_str {
 };
 
 int	mproto_flush(SMFICTX *ctx);
+int	mproto_flush_some(SMFICTX *ctx);
 
 /* engine-wide settings (defined in mproto_listen.c) */
 extern struct smfiDesc	mproto_desc;
@@ -129,6 +188,26 @@ extern int		mproto_timeout_s;
 extern size_t		mproto_max_data;
 
 /* one session on a connected socket (mproto_session.c) */
-void	mproto_session_run(int fd);
+enum mproto_fill {
+	MPROTO_FILL_OK,		/* got bytes */
+	MPROTO_FILL_AGAIN,	/* nothing to read now */
+	MPROTO_FILL_EOF,	/* the MTA closed, or an error (logged) */
+	MPROTO_FILL_MEMORY,	/* the buffer would pass the memory budget */
+};
+
+SMFICTX	*mproto_session_new(int fd);
+int	 mproto_session_fill(SMFICTX *ctx);
+int	 mproto_session_ready(const SMFICTX *ctx);
+bool	 mproto_session_work(SMFICTX *ctx);
+void	 mproto_session_end(SMFICTX *ctx);
+size_t	 mproto_session_footprint(const SMFICTX *ctx);
+void	 mproto_session_shrink(SMFICTX *ctx);
+
+/* the poller (mproto_poll.c): serve a listening socket until "stop_fd"
+ * becomes readable (smfi_stop()), then the open sessions only */
+int	 mproto_poll_start(int listen_fd, int stop_fd);
+
+/* the memory budget (mproto_poll.c): false when "more" does not fit */
+bool	 mproto_mem_fits(size_t more);
 
 #endif
