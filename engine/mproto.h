@@ -159,6 +159,7 @@ enum mproto_io_owner {
 struct smfi_str {
 	int		 fd;
 	int		 io_owner;	/* enum mproto_io_owner */
+	bool		 io_in_epoll;	/* added to the poller's epoll set */
 	const char	*io_end;	/* set: end the session, for this reason */
 	long long	 io_deadline;	/* monotonic seconds */
 	size_t		 io_charged;	/* bytes counted in the memory budget */

@@ -187,13 +187,19 @@ poll_charge(SMFICTX *ctx)
 	ctx->io_charged = now;
 }
 
-/* poll_arm - give a connection back to epoll, for one event */
+/* poll_arm - give a connection back to epoll, for one event (io_lock
+ * held, so that the deadline scan does not take it meanwhile) */
 static void
 poll_arm(SMFICTX *ctx, uint32_t events)
 {
 	struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = ctx };
+	/* added only now: a descriptor in the set always reports hang-up
+	 * and errors, even with no events asked for */
+	int op = ctx->io_in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, ctx->fd, &ev) < 0)
+	/* set before: once armed, the session may be another thread's */
+	ctx->io_in_epoll = true;
+	if (epoll_ctl(epfd, op, ctx->fd, &ev) < 0)
 		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
 }
 
@@ -258,8 +264,8 @@ poll_wait_input(SMFICTX *ctx, long long deadline)
 	pthread_mutex_lock(&io_lock);
 	ctx->io_owner = MPROTO_IO_READ;
 	ctx->io_deadline = deadline;
-	pthread_mutex_unlock(&io_lock);
 	poll_arm(ctx, EPOLLIN);
+	pthread_mutex_unlock(&io_lock);
 }
 
 /*
@@ -312,7 +318,9 @@ poll_output(SMFICTX *ctx)
 		poll_wait_input(ctx, poll_now() + mproto_timeout_s);
 		return;
 	case 1:
+		pthread_mutex_lock(&io_lock);
 		poll_arm(ctx, EPOLLOUT);
+		pthread_mutex_unlock(&io_lock);
 		return;
 	default:
 		ctx->io_end = "write error";
@@ -330,7 +338,8 @@ poll_close(SMFICTX *ctx)
 		conns[ctx->fd] = NULL;
 	n_conns--;
 	pthread_mutex_unlock(&io_lock);
-	(void)epoll_ctl(epfd, EPOLL_CTL_DEL, ctx->fd, NULL);
+	if (ctx->io_in_epoll)
+		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, ctx->fd, NULL);
 	atomic_fetch_sub(&mem_used, ctx->io_charged);
 	/* the descriptor closes last: until then no new connection can
 	 * take its slot in the table */
@@ -356,8 +365,8 @@ poll_run(SMFICTX *ctx)
 	pthread_mutex_lock(&io_lock);
 	ctx->io_owner = rc > 0 ? MPROTO_IO_WRITE : MPROTO_IO_READ;
 	ctx->io_deadline = poll_now() + mproto_timeout_s;
-	pthread_mutex_unlock(&io_lock);
 	poll_arm(ctx, rc > 0 ? EPOLLOUT : EPOLLIN);
+	pthread_mutex_unlock(&io_lock);
 }
 
 /* poll_worker - run queued sessions; end when idle long enough */
@@ -417,7 +426,6 @@ poll_refuse(int fd, struct poll_ratelog *rl, const char *fmt, ...)
 static bool
 poll_accept_one(void)
 {
-	struct epoll_event ev = { .events = 0 };
 	SMFICTX *ctx;
 	unsigned open_now;
 	int fd, on = 1;
@@ -473,14 +481,7 @@ poll_accept_one(void)
 	conns[fd] = ctx;
 	n_conns++;
 	pthread_mutex_unlock(&io_lock);
-	/* registered disarmed: the MTA has usually sent its OPTNEG already */
-	ev.data.ptr = ctx;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
-		ctx->io_end = "epoll";
-		poll_queue_locked(ctx);
-		return true;
-	}
+	/* read at once: the MTA has usually sent its OPTNEG already */
 	poll_input(ctx);
 	return true;
 }
@@ -492,14 +493,14 @@ poll_expire(long long now)
 	pthread_mutex_lock(&io_lock);
 	for (size_t fd = 0; fd < conns_cap; fd++) {
 		SMFICTX *ctx = conns[fd];
-		struct epoll_event ev = { .events = 0 };
 
 		if (ctx == NULL || ctx->io_deadline > now
 		    || (ctx->io_owner != MPROTO_IO_READ && ctx->io_owner != MPROTO_IO_WRITE))
 			continue;
-		/* disarm first: no event may hand it over twice */
-		ev.data.ptr = ctx;
-		(void)epoll_ctl(epfd, EPOLL_CTL_MOD, (int)fd, &ev);
+		/* out of the set first: no event may hand it over twice */
+		if (ctx->io_in_epoll)
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, (int)fd, NULL);
+		ctx->io_in_epoll = false;
 		atomic_fetch_add(&n_expired, 1);
 		poll_log(&log_expired, LOG_WARNING, "session ended: no %s from the "
 			 "MTA within %d seconds", ctx->io_owner == MPROTO_IO_WRITE ?
