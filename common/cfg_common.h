@@ -22,6 +22,9 @@ struct common_conf {
 	long long	 dns_timeout;	/* ms, per query */
 	long long	 debug_level;
 	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
+	long long	 milter_max_workers;	/* engine/mproto.h's limits */
+	long long	 milter_max_connections;
+	long long	 milter_memory_limit;	/* bytes */
 	/* Redis, for the daemons that keep shared state there (limit, bounce) */
 	char		*redis_server;	/* "ADDR:PORT", "[ADDR6]:PORT", "unix:/path" */
 	char		*redis_user;	/* ACL user, or NULL: "default" */
