@@ -187,6 +187,26 @@ poll_charge(SMFICTX *ctx)
 	ctx->io_charged = now;
 }
 
+/*
+ * poll_quickack - acknowledge what was read now, when no reply will carry
+ * the ACK. Postfix writes the packets of the stages we negotiated no
+ * reply for (connect, MAIL, headers, body) in separate small writes;
+ * Nagle's algorithm holds each until the one before is acknowledged, and
+ * Linux delays an ACK it has no data to put it on by up to 40 ms: over
+ * TCP a message waited 40 ms for the headers after MAIL (measured with
+ * strace against Postfix 3.7: 47 ms a message over TCP, 2 ms over a unix
+ * socket). TCP_QUICKACK is not sticky (the kernel returns to delayed
+ * ACKs when we answer), so it is set after each such read.
+ */
+static void
+poll_quickack(SMFICTX *ctx)
+{
+	int on = 1;
+
+	if (listen_tcp)
+		(void)setsockopt(ctx->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+}
+
 /* poll_arm - give a connection back to epoll, for one event (io_lock
  * held, so that the deadline scan does not take it meanwhile) */
 static void
@@ -287,6 +307,7 @@ poll_input(SMFICTX *ctx)
 			return;
 		}
 		/* a packet begun: all of it within the timeout */
+		poll_quickack(ctx);
 		poll_wait_input(ctx, fresh ? poll_now() + mproto_timeout_s
 				: ctx->io_deadline);
 		return;
@@ -356,6 +377,8 @@ poll_run(SMFICTX *ctx)
 		poll_close(ctx);
 		return;
 	}
+	if (ctx->out.len == 0)
+		poll_quickack(ctx);	/* no reply to carry the ACK */
 	if ((rc = mproto_flush_some(ctx)) < 0) {
 		poll_close(ctx);
 		return;
