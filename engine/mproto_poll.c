@@ -245,8 +245,10 @@ poll_start_worker(void)
 	pthread_attr_destroy(&attr);
 }
 
-/* poll_queue - hand a connection to a worker (io_lock held) */
-static void
+/* poll_queue - hand a connection to a worker (io_lock held); true: wake
+ * an idle worker (after the unlock, so that it does not wake into a held
+ * lock) */
+static bool
 poll_queue(SMFICTX *ctx)
 {
 	ctx->io_owner = MPROTO_IO_QUEUED;
@@ -257,23 +259,26 @@ poll_queue(SMFICTX *ctx)
 		q_head = ctx;
 	q_tail = ctx;
 	q_len++;
-	if (q_len <= w_idle) {
-		pthread_cond_signal(&io_wake);
-		return;
-	}
+	if (q_len <= w_idle)
+		return true;
 	poll_start_worker();
 	if (q_len > w_idle && w_threads >= lim_workers)
 		poll_log(&log_queued, LOG_WARNING, "all %u workers busy: %u sessions "
 			 "wait for one", w_threads, q_len);
+	return false;
 }
 
 /* poll_queue_locked - poll_queue() from outside the lock */
 static void
 poll_queue_locked(SMFICTX *ctx)
 {
+	bool wake;
+
 	pthread_mutex_lock(&io_lock);
-	poll_queue(ctx);
+	wake = poll_queue(ctx);
 	pthread_mutex_unlock(&io_lock);
+	if (wake)
+		pthread_cond_signal(&io_wake);
 }
 
 /* poll_wait_input - the poller holds the connection until input or the
@@ -367,7 +372,8 @@ poll_close(SMFICTX *ctx)
 	mproto_session_end(ctx);
 }
 
-/* poll_run - a worker's turn with one connection */
+/* poll_run - a worker's turn with one connection; returns with io_lock
+ * held (one lock a batch: the worker takes its next session under it) */
 static void
 poll_run(SMFICTX *ctx)
 {
@@ -375,12 +381,14 @@ poll_run(SMFICTX *ctx)
 
 	if (ctx->io_end != NULL || !mproto_session_work(ctx)) {
 		poll_close(ctx);
+		pthread_mutex_lock(&io_lock);
 		return;
 	}
 	if (ctx->out.len == 0)
 		poll_quickack(ctx);	/* no reply to carry the ACK */
 	if ((rc = mproto_flush_some(ctx)) < 0) {
 		poll_close(ctx);
+		pthread_mutex_lock(&io_lock);
 		return;
 	}
 	mproto_session_shrink(ctx);
@@ -389,7 +397,6 @@ poll_run(SMFICTX *ctx)
 	ctx->io_owner = rc > 0 ? MPROTO_IO_WRITE : MPROTO_IO_READ;
 	ctx->io_deadline = poll_now() + mproto_timeout_s;
 	poll_arm(ctx, rc > 0 ? EPOLLOUT : EPOLLIN);
-	pthread_mutex_unlock(&io_lock);
 }
 
 /* poll_worker - run queued sessions; end when idle long enough */
@@ -425,7 +432,6 @@ poll_worker(void *arg)
 		w_busy++;
 		pthread_mutex_unlock(&io_lock);
 		poll_run(ctx);
-		pthread_mutex_lock(&io_lock);
 		w_busy--;
 	}
 }
@@ -530,7 +536,8 @@ poll_expire(long long now)
 			 "reading of our replies" : ctx->in_len > 0 ?
 			 "complete packet" : "command", mproto_timeout_s);
 		ctx->io_end = "timeout";
-		poll_queue(ctx);
+		if (poll_queue(ctx))
+			pthread_cond_signal(&io_wake);
 	}
 	/* a worker that could not start before may start now */
 	if (q_len > w_idle)

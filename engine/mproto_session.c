@@ -34,6 +34,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -663,6 +664,42 @@ session_packet_size(const SMFICTX *ctx)
 }
 
 /*
+ * A few free read buffers of the first size: an idle session gives its
+ * buffer back after each batch, and taking a fresh one from malloc every
+ * time made the allocator hand pages back and fault them in again.
+ */
+#define SESSION_SPARE_BUFFERS	16
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[SESSION_SPARE_BUFFERS];
+static size_t n_spare;
+
+/* session_buffer_get - a read buffer of MPROTO_READ_CHUNK bytes */
+static char *
+session_buffer_get(void)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare > 0)
+		b = spare[--n_spare];
+	pthread_mutex_unlock(&spare_lock);
+	return b ? b : xmalloc(MPROTO_READ_CHUNK);
+}
+
+/* session_buffer_put - keep a read buffer of MPROTO_READ_CHUNK bytes */
+static void
+session_buffer_put(char *b)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare < SESSION_SPARE_BUFFERS) {
+		spare[n_spare++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(b);
+}
+
+/*
  * mproto_session_fill - one non-blocking read, as much as the MTA has
  * written. The buffer gets room for the rest of a partial packet, whose
  * length mproto_session_ready() has already held to the limit (plus a
@@ -682,7 +719,10 @@ mproto_session_fill(SMFICTX *ctx)
 	if (ctx->in_cap < want) {
 		if (!mproto_mem_fits(want - ctx->in_cap))
 			return MPROTO_FILL_MEMORY;
-		ctx->in = xrealloc(ctx->in, want);
+		if (ctx->in == NULL && want == MPROTO_READ_CHUNK)
+			ctx->in = session_buffer_get();
+		else
+			ctx->in = xrealloc(ctx->in, want);
 		ctx->in_cap = want;
 	}
 	do
@@ -794,7 +834,10 @@ mproto_session_shrink(SMFICTX *ctx)
 	size_t keep = session_packet_size(ctx);
 
 	if (ctx->in_len == 0) {
-		free(ctx->in);
+		if (ctx->in_cap == MPROTO_READ_CHUNK)
+			session_buffer_put(ctx->in);
+		else
+			free(ctx->in);
 		ctx->in = NULL;
 		ctx->in_cap = 0;
 	} else {
@@ -830,6 +873,9 @@ mproto_session_end(SMFICTX *ctx)
 		free(ctx->symlist[i]);
 	free(ctx->reply);
 	mproto_out_free(&ctx->out);
-	free(ctx->in);
+	if (ctx->in_cap == MPROTO_READ_CHUNK)
+		session_buffer_put(ctx->in);
+	else
+		free(ctx->in);
 	free(ctx);
 }
