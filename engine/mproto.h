@@ -47,15 +47,17 @@
 
 /*
  * Engine-wide limits (mproto_poll.c). Idle connections cost no thread:
- * one poller thread watches every connection and reads what arrives; a
- * connection goes to a worker thread only when a complete packet (or
- * several) is buffered, and comes back after the replies of that batch
- * are written. Defaults below; mproto_setlimits() changes them before
- * smfi_main() (0 keeps a value):
- * - workers: the most threads running callbacks at once. More sessions
- *   with a complete packet wait in a queue (logged, rate-limited).
- *   Postfix's default_process_limit is 100, so 128 never queues a stock
- *   Postfix unless callbacks block;
+ * every connection waits in one epoll set, and a pool of threads takes
+ * the events; a thread that reads a partial packet keeps it and goes
+ * back to waiting, so a thread is busy only while it handles the
+ * complete packets it found (callbacks) and writes their replies.
+ * Defaults below; mproto_setlimits() changes them before smfi_main()
+ * (0 keeps a value; milter_main.c passes milter_max_workers,
+ * milter_max_connections and milter_memory_limit):
+ * - workers: the most threads of the pool. When all are busy, input
+ *   waits in the kernel until one is free (logged, rate-limited).
+ *   Postfix's default_process_limit is 100, so 128 never makes a stock
+ *   Postfix wait unless callbacks block;
  * - connections: the most open MTA connections; more are accepted and
  *   closed at once (logged), so that the MTA applies its
  *   milter_default_action instead of waiting. Also held to the
@@ -66,8 +68,8 @@
  *   grow is ended, each with a logged reason.
  * The smfi_settimeout() value bounds, besides the wait for a command,
  * the whole of one packet (from its first byte to its last) and the
- * writing of one batch of replies: a client sending one byte a second
- * is closed when that time is up, not at each byte.
+ * MTA's reading of one batch of replies: a client sending one byte a
+ * second is closed when that time is up, not at each byte.
  */
 #define MPROTO_DEFAULT_WORKERS	128
 #define MPROTO_DEFAULT_CONNS	16384
@@ -79,9 +81,8 @@ int	mproto_setlimits(unsigned workers, unsigned conns, size_t memory);
 /* what the engine holds now (for tests and postmillctl-style reports) */
 struct mproto_stats {
 	unsigned	 conns;		/* open MTA connections */
-	unsigned	 workers;	/* worker threads */
-	unsigned	 busy;		/* workers running a session now */
-	unsigned	 queued;	/* sessions waiting for a worker */
+	unsigned	 workers;	/* threads of the pool */
+	unsigned	 busy;		/* threads not waiting for an event */
 	size_t		 memory;	/* buffered protocol bytes */
 	unsigned long	 refused;	/* connections refused since start */
 	unsigned long	 expired;	/* sessions ended at their deadline */
@@ -145,25 +146,23 @@ struct mproto_macros {
 
 /* who holds a connection (mproto_poll.c) */
 enum mproto_io_owner {
-	MPROTO_IO_READ,		/* the poller, waiting for input */
-	MPROTO_IO_WRITE,	/* the poller, writing replies the MTA did not take */
-	MPROTO_IO_QUEUED,	/* waiting for a worker */
-	MPROTO_IO_WORK,		/* a worker */
+	MPROTO_IO_READ,		/* epoll, waiting for input */
+	MPROTO_IO_WRITE,	/* epoll, waiting for the MTA to read replies */
+	MPROTO_IO_WORK,		/* a thread */
 };
 
 /*
- * The session: libmilter's opaque SMFICTX. Held by the poller while it
- * waits for input, by one worker while callbacks run (mproto_poll.c);
- * the API functions take it from the callbacks.
+ * The session: libmilter's opaque SMFICTX. Held by the epoll set while
+ * it waits, by one thread of the pool from an event to the re-arming
+ * (mproto_poll.c); the API functions take it from the callbacks.
  */
 struct smfi_str {
 	int		 fd;
 	int		 io_owner;	/* enum mproto_io_owner */
-	bool		 io_in_epoll;	/* added to the poller's epoll set */
-	const char	*io_end;	/* set: end the session, for this reason */
+	bool		 io_in_epoll;	/* added to the epoll set */
+	bool		 io_partial;	/* waits for the rest of a packet */
 	long long	 io_deadline;	/* monotonic seconds */
 	size_t		 io_charged;	/* bytes counted in the memory budget */
-	struct smfi_str	*io_next;	/* the worker queue */
 	char		*in;		/* read buffer */
 	size_t		 in_len, in_cap;
 	struct mproto_out out;		/* replies not yet written */
@@ -204,7 +203,7 @@ void	 mproto_session_end(SMFICTX *ctx);
 size_t	 mproto_session_footprint(const SMFICTX *ctx);
 void	 mproto_session_shrink(SMFICTX *ctx);
 
-/* the poller (mproto_poll.c): serve a listening socket until "stop_fd"
+/* the pool (mproto_poll.c): serve a listening socket until "stop_fd"
  * becomes readable (smfi_stop()), then the open sessions only */
 int	 mproto_poll_start(int listen_fd, int stop_fd);
 

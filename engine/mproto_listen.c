@@ -11,17 +11,18 @@
  *	not a socket), so that a caller can bind as root, then fork and drop
  *	privileges before smfi_main(), which postmill's milter_main does.
  *
- *	smfi_main() starts the poller (mproto_poll.c: one thread accepts
- *	and watches every connection, a bounded pool of workers runs the
- *	callbacks of sessions that have a complete packet) and waits for
- *	smfi_stop(). libmilter starts a thread per connection, and Postfix
- *	keeps a milter connection for each SMTP session, idle or not.
+ *	smfi_main() starts the engine's pool (mproto_poll.c: every
+ *	connection waits in one epoll set, a bounded pool of threads takes
+ *	the events and runs the callbacks of sessions that have a complete
+ *	packet) and waits for smfi_stop(). libmilter starts a thread per
+ *	connection, and Postfix keeps a milter connection for each SMTP
+ *	session, idle or not.
  *
  *	Signals, as libmilter: smfi_main() blocks SIGTERM, SIGINT and SIGHUP
  *	in every thread it starts, and a signal thread calls smfi_stop() on
  *	SIGTERM or SIGINT (SIGHUP is ignored: milter_main reloads on SIGUSR1).
  *	smfi_stop() ends the accepting of connections; smfi_main() then
- *	returns MI_SUCCESS while the poller and the workers serve the
+ *	returns MI_SUCCESS while the pool serves the
  *	sessions in progress to their end.
  *--*/
 #include <errno.h>
@@ -315,11 +316,11 @@ smfi_main(void)
 	pthread_attr_destroy(&attr);
 
 	if (mproto_poll_start(listen_fd, stop_pipe[0]) < 0) {
-		log_msg(LOG_ERR, NULL, "milter: cannot start the poller: %s",
+		log_msg(LOG_ERR, NULL, "milter: cannot start the engine's threads: %s",
 			strerror(errno));
 		return MI_FAILURE;
 	}
-	/* the poller serves the sessions, also after we return */
+	/* the pool serves the sessions, also after we return */
 	while (!atomic_load(&stopping)) {
 		struct pollfd p = { .fd = stop_pipe[0], .events = POLLIN };
 

@@ -2,42 +2,50 @@
  * NAME
  *	mproto_poll 3
  * SUMMARY
- *	the engine's connections: one poller thread, a bounded worker pool
+ *	the engine's connections: one epoll set, a bounded pool of threads
  * DESCRIPTION
  *	Postfix keeps a milter connection open for as long as its SMTP
  *	session lasts, and an SMTP client may sit idle for minutes: a
  *	thread per connection (libmilter, and this engine before) made
  *	2,000 idle connections 2,004 threads, and 300 clients sending one
- *	byte a second held 300 threads. Here one poller thread (epoll, every
- *	connection) accepts connections and reads what arrives with one
- *	non-blocking recv(); a connection goes to a worker thread only once
- *	a complete packet is buffered. The worker handles every complete
- *	packet there (mproto_session_work()), writes the batch's replies in
- *	one send() and gives the connection back to the poller. So an idle
- *	connection costs a socket and a small struct, no thread and no
- *	read buffer; only sessions with work to do take a worker.
+ *	byte a second held 300 threads. Here every connection sits in one
+ *	epoll set, armed for one event at a time (EPOLLONESHOT), and a
+ *	bounded pool of threads waits in epoll_wait() (leader/followers:
+ *	the kernel wakes one waiter per event). The thread that gets a
+ *	connection's event reads what arrived with one non-blocking recv();
+ *	a partial packet is kept and the connection re-armed at once, so a
+ *	slow client holds no thread; once a complete packet is buffered the
+ *	same thread handles every complete packet there
+ *	(mproto_session_work()), writes the batch's replies in one send()
+ *	and re-arms. No hand-over between threads: a batch costs
+ *	epoll_wait, recv, send and epoll_ctl, and an idle connection costs
+ *	a socket and a small struct, no thread and no read buffer.
  *
- *	A connection is held by exactly one side at a time (ctx->io_owner,
- *	changed under io_lock): the poller while it is armed in epoll (one
- *	shot: an event disarms it) or being read, a worker while queued or
- *	running. Only the poller calls epoll_wait(); workers re-arm with
- *	epoll_ctl(), which is safe from any thread.
+ *	A thread that takes an event when no other thread is left waiting
+ *	starts one more, up to the limit (mproto.h); beyond it, input waits
+ *	in the kernel until a thread is free, and that is logged. Threads
+ *	idle for MPROTO_IDLE_SECONDS end, down to MPROTO_KEEP_WORKERS.
  *
- *	Deadlines (the smfi_settimeout() value, checked once a second):
- *	for the next command, for the whole of one packet from its first
- *	byte, and for the writing of one batch of replies that the MTA does
- *	not read. At the deadline the session ends on a worker (the abort
- *	and close callbacks run as for any end).
+ *	Deadlines (the smfi_settimeout() value), checked once a second by
+ *	whichever thread gets the timer's event: for the next command, for
+ *	the whole of one packet from its first byte, and for the MTA's
+ *	reading of one batch of replies. A session past its deadline is
+ *	shut down (shutdown(2)): its armed event fires, and the thread that
+ *	gets it finds the end of input and ends the session there (the
+ *	abort and close callbacks run as for any end). The scan touches no
+ *	session a thread holds, and only fields written under io_lock.
  *
- *	Limits (mproto.h): workers, open connections, bytes of buffered
+ *	Limits (mproto.h): threads, open connections, bytes of buffered
  *	protocol data. A connection over a limit is accepted and closed at
  *	once, so that the MTA applies its milter_default_action at once;
- *	every refusal, every session that waits for a worker, every session
- *	ended by the memory budget is logged, at most one line per reason
- *	every MPROTO_LOG_INTERVAL seconds with the count of the others.
+ *	every refusal, every time all threads are busy, every session ended
+ *	by the memory budget or a deadline is logged, at most one line per
+ *	reason every MPROTO_LOG_INTERVAL seconds with the count of the
+ *	others.
  *--*/
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -49,6 +57,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,10 +65,9 @@
 #include "mproto.h"
 #include "xalloc.h"
 
-#define MPROTO_IDLE_SECONDS	60	/* a worker idle this long ends */
-#define MPROTO_KEEP_WORKERS	4	/* ... down to this many */
-#define MPROTO_ACCEPT_BATCH	64	/* accepts per wake, then the others */
-#define MPROTO_EVENTS		256
+#define MPROTO_IDLE_SECONDS	60	/* a thread idle this long ends */
+#define MPROTO_KEEP_WORKERS	2	/* ... down to this many */
+#define MPROTO_ACCEPT_BATCH	64	/* accepts per event, then the others */
 #define MPROTO_LOG_INTERVAL	10	/* seconds between lines of one reason */
 
 /* a reason to log, at most once per interval */
@@ -68,17 +76,14 @@ struct poll_ratelog {
 	unsigned long	 skipped;
 };
 
-static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t io_wake = PTHREAD_COND_INITIALIZER;
-
-/* the worker queue and pool (io_lock) */
-static SMFICTX *q_head, *q_tail;
-static unsigned q_len, w_threads, w_idle, w_busy;
-
 /* every open connection by descriptor, for the deadline scan (io_lock) */
+static pthread_mutex_t io_lock = PTHREAD_MUTEX_INITIALIZER;
 static SMFICTX **conns;
 static size_t conns_cap;
 static unsigned n_conns;
+
+/* the pool: threads, and those waiting in epoll_wait() */
+static atomic_uint t_threads, t_idle;
 
 static unsigned lim_workers = MPROTO_DEFAULT_WORKERS;
 static unsigned lim_conns = MPROTO_DEFAULT_CONNS;
@@ -87,18 +92,14 @@ static size_t lim_memory = MPROTO_DEFAULT_MEMORY;
 static atomic_size_t mem_used;
 static atomic_ulong n_refused, n_expired;
 
-static int epfd = -1, listen_fd = -1, stop_fd = -1, spare_fd = -1;
+static int epfd = -1, listen_fd = -1, stop_fd = -1, timer_fd = -1, spare_fd = -1;
 static bool listen_tcp;
-static char tag_listen, tag_stop;	/* epoll data of the two non-sessions */
+static atomic_bool stopped;
+static char tag_listen, tag_stop, tag_timer;	/* epoll data of the non-sessions */
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct poll_ratelog log_conns;
-static struct poll_ratelog log_fds;
-static struct poll_ratelog log_mem_refuse;
-static struct poll_ratelog log_mem_end;
-static struct poll_ratelog log_queued;
-static struct poll_ratelog log_thread;
-static struct poll_ratelog log_expired;
+static struct poll_ratelog log_conns, log_fds, log_mem_refuse, log_mem_end,
+	log_busy, log_thread, log_expired;
 
 /* poll_now - monotonic seconds */
 static long long
@@ -156,12 +157,13 @@ mproto_setlimits(unsigned workers, unsigned conns_max, size_t memory)
 void
 mproto_getstats(struct mproto_stats *st)
 {
+	unsigned t = atomic_load(&t_threads), idle = atomic_load(&t_idle);
+
 	pthread_mutex_lock(&io_lock);
 	st->conns = n_conns;
-	st->workers = w_threads;
-	st->busy = w_busy;
-	st->queued = q_len;
 	pthread_mutex_unlock(&io_lock);
+	st->workers = t;
+	st->busy = t > idle ? t - idle : 0;
 	st->memory = atomic_load(&mem_used);
 	st->refused = atomic_load(&n_refused);
 	st->expired = atomic_load(&n_expired);
@@ -207,8 +209,7 @@ poll_quickack(SMFICTX *ctx)
 		(void)setsockopt(ctx->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
 }
 
-/* poll_arm - give a connection back to epoll, for one event (io_lock
- * held, so that the deadline scan does not take it meanwhile) */
+/* poll_arm - give a connection back to epoll, for one event */
 static void
 poll_arm(SMFICTX *ctx, uint32_t events)
 {
@@ -223,136 +224,46 @@ poll_arm(SMFICTX *ctx, uint32_t events)
 		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
 }
 
-static void *poll_worker(void *);
+static void *poll_thread(void *);
 
-/* poll_start_worker - one more worker thread, if allowed (io_lock held) */
+/* poll_start_thread - one more thread in the pool, if the limit allows */
 static void
-poll_start_worker(void)
+poll_start_thread(void)
 {
+	unsigned n = atomic_load(&t_threads);
 	pthread_attr_t attr;
 	pthread_t tid;
 	int rc;
 
-	if (w_threads >= lim_workers)
-		return;
+	do
+		if (n >= lim_workers) {
+			poll_log(&log_busy, LOG_WARNING, "all %u threads busy: input from "
+				 "the MTA waits for one", n);
+			return;
+		}
+	while (!atomic_compare_exchange_weak(&t_threads, &n, n + 1));
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if ((rc = pthread_create(&tid, &attr, poll_worker, NULL)) == 0)
-		w_threads++;
-	else
-		poll_log(&log_thread, LOG_ERR, "cannot start a worker thread: %s; "
-			 "%u sessions wait", strerror(rc), q_len);
+	if ((rc = pthread_create(&tid, &attr, poll_thread, NULL)) != 0) {
+		atomic_fetch_sub(&t_threads, 1);
+		poll_log(&log_thread, LOG_ERR, "cannot start a thread: %s (%u running)",
+			 strerror(rc), n);
+	}
 	pthread_attr_destroy(&attr);
 }
 
-/* poll_queue - hand a connection to a worker (io_lock held); true: wake
- * an idle worker (after the unlock, so that it does not wake into a held
- * lock) */
-static bool
-poll_queue(SMFICTX *ctx)
-{
-	ctx->io_owner = MPROTO_IO_QUEUED;
-	ctx->io_next = NULL;
-	if (q_tail)
-		q_tail->io_next = ctx;
-	else
-		q_head = ctx;
-	q_tail = ctx;
-	q_len++;
-	if (q_len <= w_idle)
-		return true;
-	poll_start_worker();
-	if (q_len > w_idle && w_threads >= lim_workers)
-		poll_log(&log_queued, LOG_WARNING, "all %u workers busy: %u sessions "
-			 "wait for one", w_threads, q_len);
-	return false;
-}
-
-/* poll_queue_locked - poll_queue() from outside the lock */
+/* poll_wait_for - the session waits in epoll: for input or for the MTA
+ * to read our replies, until the deadline */
 static void
-poll_queue_locked(SMFICTX *ctx)
-{
-	bool wake;
-
-	pthread_mutex_lock(&io_lock);
-	wake = poll_queue(ctx);
-	pthread_mutex_unlock(&io_lock);
-	if (wake)
-		pthread_cond_signal(&io_wake);
-}
-
-/* poll_wait_input - the poller holds the connection until input or the
- * deadline */
-static void
-poll_wait_input(SMFICTX *ctx, long long deadline)
+poll_wait_for(SMFICTX *ctx, int owner, long long deadline)
 {
 	pthread_mutex_lock(&io_lock);
-	ctx->io_owner = MPROTO_IO_READ;
+	ctx->io_owner = owner;
 	ctx->io_deadline = deadline;
-	poll_arm(ctx, EPOLLIN);
+	ctx->io_partial = ctx->in_len > 0;
 	pthread_mutex_unlock(&io_lock);
-}
-
-/*
- * poll_input - read what the MTA has sent (the poller's side): a complete
- * packet goes to a worker, a partial one waits for the rest until the
- * deadline set by its first byte, the end of the connection goes to a
- * worker too (the close callbacks run there).
- */
-static void
-poll_input(SMFICTX *ctx)
-{
-	bool fresh = ctx->in_len == 0;
-
-	switch (mproto_session_fill(ctx)) {
-	case MPROTO_FILL_OK:
-		poll_charge(ctx);
-		if (mproto_session_ready(ctx)) {
-			poll_queue_locked(ctx);
-			return;
-		}
-		/* a packet begun: all of it within the timeout */
-		poll_quickack(ctx);
-		poll_wait_input(ctx, fresh ? poll_now() + mproto_timeout_s
-				: ctx->io_deadline);
-		return;
-	case MPROTO_FILL_AGAIN:
-		poll_wait_input(ctx, ctx->io_deadline);
-		return;
-	case MPROTO_FILL_MEMORY:
-		poll_log(&log_mem_end, LOG_ERR, "memory budget of %zu bytes spent "
-			 "(%zu in use): a session that needs a larger buffer ended",
-			 lim_memory, atomic_load(&mem_used));
-		ctx->io_end = "memory budget";
-		poll_queue_locked(ctx);
-		return;
-	default:
-		ctx->io_end = "end of input";
-		poll_queue_locked(ctx);
-		return;
-	}
-}
-
-/* poll_output - write replies the MTA did not take at once (the poller) */
-static void
-poll_output(SMFICTX *ctx)
-{
-	switch (mproto_flush_some(ctx)) {
-	case 0:
-		mproto_session_shrink(ctx);
-		poll_charge(ctx);
-		poll_wait_input(ctx, poll_now() + mproto_timeout_s);
-		return;
-	case 1:
-		pthread_mutex_lock(&io_lock);
-		poll_arm(ctx, EPOLLOUT);
-		pthread_mutex_unlock(&io_lock);
-		return;
-	default:
-		ctx->io_end = "write error";
-		poll_queue_locked(ctx);
-		return;
-	}
+	/* from here the session may be another thread's */
+	poll_arm(ctx, owner == MPROTO_IO_WRITE ? EPOLLOUT : EPOLLIN);
 }
 
 /* poll_close - a session is over: out of the table and the budget */
@@ -368,72 +279,103 @@ poll_close(SMFICTX *ctx)
 		(void)epoll_ctl(epfd, EPOLL_CTL_DEL, ctx->fd, NULL);
 	atomic_fetch_sub(&mem_used, ctx->io_charged);
 	/* the descriptor closes last: until then no new connection can
-	 * take its slot in the table */
+	 * take its slot in the table, and the deadline scan may still
+	 * shut it down */
 	mproto_session_end(ctx);
 }
 
-/* poll_run - a worker's turn with one connection; returns with io_lock
- * held (one lock a batch: the worker takes its next session under it) */
+/* poll_run - every complete packet in the buffer, then the replies */
 static void
 poll_run(SMFICTX *ctx)
 {
 	int rc;
 
-	if (ctx->io_end != NULL || !mproto_session_work(ctx)) {
+	if (!mproto_session_work(ctx)) {
 		poll_close(ctx);
-		pthread_mutex_lock(&io_lock);
 		return;
 	}
 	if (ctx->out.len == 0)
 		poll_quickack(ctx);	/* no reply to carry the ACK */
 	if ((rc = mproto_flush_some(ctx)) < 0) {
 		poll_close(ctx);
-		pthread_mutex_lock(&io_lock);
 		return;
 	}
 	mproto_session_shrink(ctx);
 	poll_charge(ctx);
-	pthread_mutex_lock(&io_lock);
-	ctx->io_owner = rc > 0 ? MPROTO_IO_WRITE : MPROTO_IO_READ;
-	ctx->io_deadline = poll_now() + mproto_timeout_s;
-	poll_arm(ctx, rc > 0 ? EPOLLOUT : EPOLLIN);
+	poll_wait_for(ctx, rc > 0 ? MPROTO_IO_WRITE : MPROTO_IO_READ,
+		      poll_now() + mproto_timeout_s);
 }
 
-/* poll_worker - run queued sessions; end when idle long enough */
-static void *
-poll_worker(void *arg)
+/*
+ * poll_input - read what the MTA has sent: with a complete packet, run
+ * the session; a partial one waits for the rest until the deadline set
+ * by its first byte; at the end of the connection, end the session.
+ */
+static void
+poll_input(SMFICTX *ctx)
 {
-	(void)arg;
-	pthread_mutex_lock(&io_lock);
-	for (;;) {
-		SMFICTX *ctx;
+	bool fresh = ctx->in_len == 0;
 
-		while (q_head == NULL) {
-			struct timespec until;
-			int rc;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += MPROTO_IDLE_SECONDS;
-			w_idle++;
-			rc = pthread_cond_timedwait(&io_wake, &io_lock, &until);
-			w_idle--;
-			if (rc == ETIMEDOUT && q_head == NULL
-			    && w_threads > MPROTO_KEEP_WORKERS) {
-				w_threads--;
-				pthread_mutex_unlock(&io_lock);
-				return NULL;
-			}
+	switch (mproto_session_fill(ctx)) {
+	case MPROTO_FILL_OK:
+		poll_charge(ctx);
+		if (mproto_session_ready(ctx)) {
+			poll_run(ctx);
+			return;
 		}
-		ctx = q_head;
-		if ((q_head = ctx->io_next) == NULL)
-			q_tail = NULL;
-		q_len--;
-		ctx->io_owner = MPROTO_IO_WORK;
-		w_busy++;
-		pthread_mutex_unlock(&io_lock);
-		poll_run(ctx);
-		w_busy--;
+		/* a packet begun: all of it within the timeout */
+		poll_quickack(ctx);
+		poll_wait_for(ctx, MPROTO_IO_READ, fresh ?
+			      poll_now() + mproto_timeout_s : ctx->io_deadline);
+		return;
+	case MPROTO_FILL_AGAIN:
+		poll_wait_for(ctx, MPROTO_IO_READ, ctx->io_deadline);
+		return;
+	case MPROTO_FILL_MEMORY:
+		poll_log(&log_mem_end, LOG_ERR, "memory budget of %zu bytes spent "
+			 "(%zu in use): a session that needs a larger buffer ended",
+			 lim_memory, atomic_load(&mem_used));
+		poll_close(ctx);
+		return;
+	default:
+		poll_close(ctx);
+		return;
 	}
+}
+
+/* poll_output - write replies the MTA did not take at once */
+static void
+poll_output(SMFICTX *ctx)
+{
+	switch (mproto_flush_some(ctx)) {
+	case 0:
+		mproto_session_shrink(ctx);
+		poll_charge(ctx);
+		poll_wait_for(ctx, MPROTO_IO_READ, poll_now() + mproto_timeout_s);
+		return;
+	case 1:
+		poll_wait_for(ctx, MPROTO_IO_WRITE, ctx->io_deadline);
+		return;
+	default:
+		poll_close(ctx);
+		return;
+	}
+}
+
+/* poll_session - a session's event: this thread holds it now */
+static void
+poll_session(SMFICTX *ctx)
+{
+	int owner;
+
+	pthread_mutex_lock(&io_lock);
+	owner = ctx->io_owner;
+	ctx->io_owner = MPROTO_IO_WORK;
+	pthread_mutex_unlock(&io_lock);
+	if (owner == MPROTO_IO_WRITE)
+		poll_output(ctx);
+	else
+		poll_input(ctx);
 }
 
 /* poll_refuse - accept and close at once, so that the MTA does not wait */
@@ -465,7 +407,8 @@ poll_accept_one(void)
 			return true;
 		if ((errno == EMFILE || errno == ENFILE) && spare_fd >= 0) {
 			/* a descriptor kept for this: accept and close, or the
-			 * MTA would wait in the backlog until its timeout */
+			 * MTA would wait in the backlog until its timeout
+			 * (one thread takes the listener's event at a time) */
 			close(spare_fd);
 			fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -494,8 +437,6 @@ poll_accept_one(void)
 	if (listen_tcp)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	ctx = mproto_session_new(fd);
-	ctx->io_owner = MPROTO_IO_READ;
-	ctx->io_deadline = poll_now() + mproto_timeout_s;
 	poll_charge(ctx);
 	pthread_mutex_lock(&io_lock);
 	if ((size_t)fd >= conns_cap) {
@@ -510,12 +451,14 @@ poll_accept_one(void)
 	conns[fd] = ctx;
 	n_conns++;
 	pthread_mutex_unlock(&io_lock);
-	/* read at once: the MTA has usually sent its OPTNEG already */
-	poll_input(ctx);
+	/* the MTA has usually sent its OPTNEG already: the event fires at
+	 * once, for whichever thread waits */
+	poll_wait_for(ctx, MPROTO_IO_READ, poll_now() + mproto_timeout_s);
 	return true;
 }
 
-/* poll_expire - end the sessions past their deadline (once a second) */
+/* poll_expire - shut down the sessions past their deadline; the thread
+ * that gets their event ends them */
 static void
 poll_expire(long long now)
 {
@@ -526,79 +469,95 @@ poll_expire(long long now)
 		if (ctx == NULL || ctx->io_deadline > now
 		    || (ctx->io_owner != MPROTO_IO_READ && ctx->io_owner != MPROTO_IO_WRITE))
 			continue;
-		/* out of the set first: no event may hand it over twice */
-		if (ctx->io_in_epoll)
-			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, (int)fd, NULL);
-		ctx->io_in_epoll = false;
 		atomic_fetch_add(&n_expired, 1);
 		poll_log(&log_expired, LOG_WARNING, "session ended: no %s from the "
 			 "MTA within %d seconds", ctx->io_owner == MPROTO_IO_WRITE ?
-			 "reading of our replies" : ctx->in_len > 0 ?
+			 "reading of our replies" : ctx->io_partial ?
 			 "complete packet" : "command", mproto_timeout_s);
-		ctx->io_end = "timeout";
-		if (poll_queue(ctx))
-			pthread_cond_signal(&io_wake);
+		ctx->io_deadline = LLONG_MAX;	/* once */
+		(void)shutdown((int)fd, SHUT_RDWR);
 	}
-	/* a worker that could not start before may start now */
-	if (q_len > w_idle)
-		poll_start_worker();
 	pthread_mutex_unlock(&io_lock);
 }
 
-/* poll_loop - the poller thread */
-static void *
-poll_loop(void *arg)
+/* poll_rearm - a non-session descriptor, for its next event */
+static void
+poll_rearm(int fd, void *tag)
 {
-	struct epoll_event evs[MPROTO_EVENTS];
-	long long last = poll_now();
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = tag };
 
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
+}
+
+/* poll_thread - wait for an event, handle it, again; end when idle long
+ * enough */
+static void *
+poll_thread(void *arg)
+{
 	(void)arg;
 	for (;;) {
-		int n = epoll_wait(epfd, evs, MPROTO_EVENTS, 1000);
-		long long now;
+		struct epoll_event ev;
+		int n;
 
-		if (n < 0 && errno != EINTR) {
-			log_msg(LOG_ERR, NULL, "milter: epoll_wait: %s", strerror(errno));
-			sleep(1);
-		}
-		for (int i = 0; i < n; i++) {
-			void *p = evs[i].data.ptr;
+		atomic_fetch_add(&t_idle, 1);
+		n = epoll_wait(epfd, &ev, 1, MPROTO_IDLE_SECONDS * 1000);
+		if (n <= 0) {
+			unsigned t = atomic_load(&t_threads);
 
-			if (p == &tag_listen) {
-				for (int k = 0; k < MPROTO_ACCEPT_BATCH && poll_accept_one(); k++)
-					;
-			} else if (p == &tag_stop) {
-				/* smfi_stop(): no new sessions; these go on */
-				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
-				(void)epoll_ctl(epfd, EPOLL_CTL_DEL, stop_fd, NULL);
-			} else {
-				SMFICTX *ctx = p;
-
-				if (ctx->io_owner == MPROTO_IO_WRITE)
-					poll_output(ctx);
-				else
-					poll_input(ctx);
+			atomic_fetch_sub(&t_idle, 1);
+			if (n < 0 && errno != EINTR) {
+				log_msg(LOG_ERR, NULL, "milter: epoll_wait: %s", strerror(errno));
+				sleep(1);
 			}
+			if (n == 0 && t > MPROTO_KEEP_WORKERS
+			    && atomic_compare_exchange_strong(&t_threads, &t, t - 1))
+				return NULL;
+			continue;
 		}
-		if ((now = poll_now()) != last) {
-			last = now;
-			poll_expire(now);
+		/* keep one thread waiting while this one works */
+		if (atomic_fetch_sub(&t_idle, 1) == 1)
+			poll_start_thread();
+		if (ev.data.ptr == &tag_listen) {
+			for (int k = 0; k < MPROTO_ACCEPT_BATCH && poll_accept_one(); k++)
+				;
+			if (!atomic_load(&stopped))
+				poll_rearm(listen_fd, &tag_listen);
+		} else if (ev.data.ptr == &tag_stop) {
+			/* smfi_stop(): no new sessions; these go on */
+			atomic_store(&stopped, true);
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, listen_fd, NULL);
+			(void)epoll_ctl(epfd, EPOLL_CTL_DEL, stop_fd, NULL);
+		} else if (ev.data.ptr == &tag_timer) {
+			uint64_t ticks;
+
+			(void)!read(timer_fd, &ticks, sizeof(ticks));
+			poll_expire(poll_now());
+			poll_rearm(timer_fd, &tag_timer);
+		} else {
+			poll_session(ev.data.ptr);
 		}
 	}
 	return NULL;
+}
+
+/* poll_add - a non-session descriptor into the set, for one event */
+static int
+poll_add(int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* mproto_poll_start - serve the listening socket until smfi_stop() */
 int
 mproto_poll_start(int lfd, int sfd)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct itimerspec tick = { { 1, 0 }, { 1, 0 } };
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	struct rlimit rl;
-	pthread_attr_t attr;
-	pthread_t tid;
-	int rc;
 
 	listen_fd = lfd;
 	stop_fd = sfd;
@@ -616,17 +575,12 @@ mproto_poll_start(int lfd, int sfd)
 		lim_conns = m;
 	}
 	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0
+	    || (timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0
+	    || timerfd_settime(timer_fd, 0, &tick, NULL) < 0
+	    || poll_add(lfd, &tag_listen) < 0 || poll_add(sfd, &tag_stop) < 0
+	    || poll_add(timer_fd, &tag_timer) < 0)
 		return -1;
-	ev.data.ptr = &tag_listen;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) < 0)
-		return -1;
-	ev.data.ptr = &tag_stop;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev) < 0)
-		return -1;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&tid, &attr, poll_loop, NULL);
-	pthread_attr_destroy(&attr);
-	return rc == 0 ? 0 : -1;
+	poll_start_thread();
+	return atomic_load(&t_threads) > 0 ? 0 : -1;
 }

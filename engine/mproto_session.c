@@ -4,10 +4,10 @@
  * SUMMARY
  *	one milter session: read packets, run the callbacks, reply
  * DESCRIPTION
- *	A session is one MTA connection. The poller (mproto_poll.c) reads
- *	whatever the MTA has written into one buffer with one recv()
- *	(mproto_session_fill()); once a complete packet is there, a worker
- *	runs mproto_session_work(), which handles every complete packet in
+ *	A session is one MTA connection. When it is readable, a thread of
+ *	the engine's pool (mproto_poll.c) reads whatever the MTA has written
+ *	into one buffer with one recv() (mproto_session_fill()); once a
+ *	complete packet is there, mproto_session_work() handles every one in
  *	the buffer before the next read: with the SMFIP_NR_* flags Postfix
  *	sends the headers and body of a message without waiting, so one
  *	read often carries a dozen packets. Replies and modifications are
@@ -24,7 +24,7 @@
  *	- xxfi_close runs once at the end of every session (also when the
  *	  MTA just drops the connection), and at SMFIC_QUIT_NC.
  *
- *	Sockets are non-blocking; the poller bounds the wait for a command,
+ *	Sockets are non-blocking; the pool bounds the wait for a command,
  *	for the whole of a packet and for the writing of a batch with the
  *	smfi_settimeout() value. A packet longer than smfi_setmaxdatasize()
  *	ends the session (the MTA then applies its milter_default_action),
@@ -621,7 +621,7 @@ mproto_flush(SMFICTX *ctx)
 }
 
 /* mproto_flush_some - write what the socket takes without waiting: 0 =
- * all written, 1 = the rest waits in ctx->out (the poller writes it when
+ * all written, 1 = the rest waits in ctx->out (the pool writes it when
  * the MTA reads), -1 = the MTA is gone */
 int
 mproto_flush_some(SMFICTX *ctx)
