@@ -237,8 +237,8 @@ poll_start_thread(void)
 
 	do
 		if (n >= lim_workers) {
-			poll_log(&log_busy, LOG_WARNING, "all %u threads busy: input from "
-				 "the MTA waits for one", n);
+			poll_log(&log_busy, LOG_WARNING, "all %u threads busy: further "
+				 "input from the MTA waits until one is free", n);
 			return;
 		}
 	while (!atomic_compare_exchange_weak(&t_threads, &n, n + 1));
@@ -486,7 +486,8 @@ poll_rearm(int fd, void *tag)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = tag };
 
-	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
+	/* ENOENT: smfi_stop() took the listener out meanwhile */
+	if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno != ENOENT)
 		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
 }
 
