@@ -16,7 +16,8 @@
  *	short message), a new thread per connection, a write per
  *	modification. Here a session reads whatever the MTA has sent into one
  *	buffer and takes every complete packet from it, collects the replies
- *	of a stage into one write, and runs on a recycled thread.
+ *	of a stage into one write, and holds a thread only while it has a
+ *	complete packet to handle (idle connections wait in one epoll set).
  *
  *	This header holds the pure codec (framing, argument splitting,
  *	CONNECT and OPTNEG decoding, reply encoding) that the unit tests and
