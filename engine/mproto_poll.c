@@ -112,6 +112,8 @@ poll_now(void)
 }
 
 /* poll_log - log a line of one reason, unless one was logged lately */
+static void poll_log(struct poll_ratelog *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 static void
 poll_log(struct poll_ratelog *rl, int prio, const char *fmt, ...)
 {
@@ -379,6 +381,8 @@ poll_session(SMFICTX *ctx)
 }
 
 /* poll_refuse - accept and close at once, so that the MTA does not wait */
+static void poll_refuse(int, struct poll_ratelog *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
 static void
 poll_refuse(int fd, struct poll_ratelog *rl, const char *fmt, ...)
 {
