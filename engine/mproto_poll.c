@@ -211,8 +211,9 @@ poll_quickack(SMFICTX *ctx)
 		(void)setsockopt(ctx->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
 }
 
-/* poll_arm - give a connection back to epoll, for one event */
-static void
+/* poll_arm - give a connection back to epoll, for one event; -1: not
+ * armed, still the caller's */
+static int
 poll_arm(SMFICTX *ctx, uint32_t events)
 {
 	struct epoll_event ev = { .events = events | EPOLLONESHOT, .data.ptr = ctx };
@@ -222,8 +223,11 @@ poll_arm(SMFICTX *ctx, uint32_t events)
 
 	/* set before: once armed, the session may be another thread's */
 	ctx->io_in_epoll = true;
-	if (epoll_ctl(epfd, op, ctx->fd, &ev) < 0)
+	if (epoll_ctl(epfd, op, ctx->fd, &ev) < 0) {
 		log_msg(LOG_ERR, NULL, "milter: epoll_ctl: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static void *poll_thread(void *);
@@ -254,6 +258,8 @@ poll_start_thread(void)
 	pthread_attr_destroy(&attr);
 }
 
+static void poll_close(SMFICTX *);
+
 /* poll_wait_for - the session waits in epoll: for input or for the MTA
  * to read our replies, until the deadline */
 static void
@@ -265,7 +271,8 @@ poll_wait_for(SMFICTX *ctx, int owner, long long deadline)
 	ctx->io_partial = ctx->in_len > 0;
 	pthread_mutex_unlock(&io_lock);
 	/* from here the session may be another thread's */
-	poll_arm(ctx, owner == MPROTO_IO_WRITE ? EPOLLOUT : EPOLLIN);
+	if (poll_arm(ctx, owner == MPROTO_IO_WRITE ? EPOLLOUT : EPOLLIN) < 0)
+		poll_close(ctx);	/* no event would ever come */
 }
 
 /* poll_close - a session is over: out of the table and the budget */
@@ -515,7 +522,9 @@ poll_thread(void *arg)
 				log_msg(LOG_ERR, NULL, "milter: epoll_wait: %s", strerror(errno));
 				sleep(1);
 			}
-			if (n == 0 && t > MPROTO_KEEP_WORKERS
+			/* end only while another thread waits: the busy ones
+			 * may not be back soon */
+			if (n == 0 && t > MPROTO_KEEP_WORKERS && atomic_load(&t_idle) > 0
 			    && atomic_compare_exchange_strong(&t_threads, &t, t - 1))
 				return NULL;
 			continue;
