@@ -21,10 +21,10 @@ struct common_conf {
 	char		*dns_resolver;	/* "ADDR[@PORT][, ...]" or NULL: system */
 	long long	 dns_timeout;	/* ms, per query */
 	long long	 debug_level;
-	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
 	long long	 milter_max_workers;	/* engine/mproto.h's limits */
 	long long	 milter_max_connections;
 	long long	 milter_memory_limit;	/* bytes */
+	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
 	/* Redis, for the daemons that keep shared state there (limit, bounce) */
 	char		*redis_server;	/* "ADDR:PORT", "[ADDR6]:PORT", "unix:/path" */
 	char		*redis_user;	/* ACL user, or NULL: "default" */
