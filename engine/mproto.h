@@ -46,51 +46,6 @@
 #define MPROTO_DEFAULT_MAX_DATA	MPROTO_MDS_1M	/* bytes after the length */
 #define MPROTO_STAGES		7	/* SMFIM_CONNECT .. SMFIM_EOH */
 
-/*
- * Engine-wide limits (mproto_poll.c). Idle connections cost no thread:
- * every connection waits in one epoll set, and a pool of threads takes
- * the events; a thread that reads a partial packet keeps it and goes
- * back to waiting, so a thread is busy only while it handles the
- * complete packets it found (callbacks) and writes their replies.
- * Defaults below; mproto_setlimits() changes them before smfi_main()
- * (0 keeps a value; milter_main.c passes milter_max_workers,
- * milter_max_connections and milter_memory_limit):
- * - workers: the most threads of the pool. When all are busy, input
- *   waits in the kernel until one is free (logged, rate-limited).
- *   Postfix's default_process_limit is 100, so 128 never makes a stock
- *   Postfix wait unless callbacks block;
- * - connections: the most open MTA connections; more are accepted and
- *   closed at once (logged), so that the MTA applies its
- *   milter_default_action instead of waiting. Also held to the
- *   RLIMIT_NOFILE soft limit less MPROTO_FD_RESERVE at smfi_main();
- * - memory: bytes of buffered protocol data (read buffers, unsent
- *   replies, kept macros) in the whole process. Once spent, new
- *   connections are refused and a session whose buffer would have to
- *   grow is ended, each with a logged reason.
- * The smfi_settimeout() value bounds, besides the wait for a command,
- * the whole of one packet (from its first byte to its last) and the
- * MTA's reading of one batch of replies: a client sending one byte a
- * second is closed when that time is up, not at each byte.
- */
-#define MPROTO_DEFAULT_WORKERS	128
-#define MPROTO_DEFAULT_CONNS	16384
-#define MPROTO_DEFAULT_MEMORY	((size_t)256 * 1024 * 1024)
-#define MPROTO_FD_RESERVE	64	/* for the milter's own files, DNS, Redis */
-
-int	mproto_setlimits(unsigned workers, unsigned conns, size_t memory);
-
-/* what the engine holds now (for tests and postmillctl-style reports) */
-struct mproto_stats {
-	unsigned	 conns;		/* open MTA connections */
-	unsigned	 workers;	/* threads of the pool */
-	unsigned	 busy;		/* threads not waiting for an event */
-	size_t		 memory;	/* buffered protocol bytes */
-	unsigned long	 refused;	/* connections refused since start */
-	unsigned long	 expired;	/* sessions ended at their deadline */
-};
-
-void	mproto_getstats(struct mproto_stats *st);
-
 enum mproto_status {
 	MPROTO_OK = 0,
 	MPROTO_SHORT,		/* need more bytes */
@@ -203,6 +158,51 @@ bool	 mproto_session_work(SMFICTX *ctx);
 void	 mproto_session_end(SMFICTX *ctx);
 size_t	 mproto_session_footprint(const SMFICTX *ctx);
 void	 mproto_session_shrink(SMFICTX *ctx);
+
+/*
+ * Engine-wide limits (mproto_poll.c). Idle connections cost no thread:
+ * every connection waits in one epoll set, and a pool of threads takes
+ * the events; a thread that reads a partial packet keeps it and goes
+ * back to waiting, so a thread is busy only while it handles the
+ * complete packets it found (callbacks) and writes their replies.
+ * Defaults below; mproto_setlimits() changes them before smfi_main()
+ * (0 keeps a value; milter_main.c passes milter_max_workers,
+ * milter_max_connections and milter_memory_limit):
+ * - workers: the most threads of the pool. When all are busy, input
+ *   waits in the kernel until one is free (logged, rate-limited).
+ *   Postfix's default_process_limit is 100, so 128 never makes a stock
+ *   Postfix wait unless callbacks block;
+ * - connections: the most open MTA connections; more are accepted and
+ *   closed at once (logged), so that the MTA applies its
+ *   milter_default_action instead of waiting. Also held to the
+ *   RLIMIT_NOFILE soft limit less MPROTO_FD_RESERVE at smfi_main();
+ * - memory: bytes of buffered protocol data (read buffers, unsent
+ *   replies, kept macros) in the whole process. Once spent, new
+ *   connections are refused and a session whose buffer would have to
+ *   grow is ended, each with a logged reason.
+ * The smfi_settimeout() value bounds, besides the wait for a command,
+ * the whole of one packet (from its first byte to its last) and the
+ * MTA's reading of one batch of replies: a client sending one byte a
+ * second is closed when that time is up, not at each byte.
+ */
+#define MPROTO_DEFAULT_WORKERS	128
+#define MPROTO_DEFAULT_CONNS	16384
+#define MPROTO_DEFAULT_MEMORY	((size_t)256 * 1024 * 1024)
+#define MPROTO_FD_RESERVE	64	/* for the milter's own files, DNS, Redis */
+
+int	mproto_setlimits(unsigned workers, unsigned conns, size_t memory);
+
+/* what the engine holds now (for tests and postmillctl-style reports) */
+struct mproto_stats {
+	unsigned	 conns;		/* open MTA connections */
+	unsigned	 workers;	/* threads of the pool */
+	unsigned	 busy;		/* threads not waiting for an event */
+	size_t		 memory;	/* buffered protocol bytes */
+	unsigned long	 refused;	/* connections refused since start */
+	unsigned long	 expired;	/* sessions ended at their deadline */
+};
+
+void	mproto_getstats(struct mproto_stats *st);
 
 /* the pool (mproto_poll.c): serve a listening socket until "stop_fd"
  * becomes readable (smfi_stop()), then the open sessions only */
