@@ -99,7 +99,7 @@ static char tag_listen, tag_stop, tag_timer;	/* epoll data of the non-sessions *
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct poll_ratelog log_conns, log_fds, log_mem_refuse, log_mem_end,
-	log_busy, log_thread, log_expired;
+	log_busy, log_thread, log_expired_cmd, log_expired_pkt, log_expired_write;
 
 /* poll_now - monotonic seconds */
 static long long
@@ -481,10 +481,17 @@ poll_expire(long long now)
 		    || (ctx->io_owner != MPROTO_IO_READ && ctx->io_owner != MPROTO_IO_WRITE))
 			continue;
 		atomic_fetch_add(&n_expired, 1);
-		poll_log(&log_expired, LOG_WARNING, "session ended: no %s from the "
-			 "MTA within %d seconds", ctx->io_owner == MPROTO_IO_WRITE ?
-			 "reading of our replies" : ctx->io_partial ?
-			 "complete packet" : "command", mproto_timeout_s);
+		if (ctx->io_owner == MPROTO_IO_WRITE)
+			poll_log(&log_expired_write, LOG_WARNING, "session ended: no "
+				 "reading of our replies from the MTA within %d seconds",
+				 mproto_timeout_s);
+		else if (ctx->io_partial)
+			poll_log(&log_expired_pkt, LOG_WARNING, "session ended: no "
+				 "complete packet from the MTA within %d seconds",
+				 mproto_timeout_s);
+		else
+			poll_log(&log_expired_cmd, LOG_WARNING, "session ended: no "
+				 "command from the MTA within %d seconds", mproto_timeout_s);
 		ctx->io_deadline = LLONG_MAX;	/* once */
 		(void)shutdown((int)fd, SHUT_RDWR);
 	}
