@@ -21,6 +21,9 @@ struct common_conf {
 	char		*dns_resolver;	/* "ADDR[@PORT][, ...]" or NULL: system */
 	long long	 dns_timeout;	/* ms, per query */
 	long long	 debug_level;
+	long long	 milter_max_workers;	/* engine/mproto.h's limits */
+	long long	 milter_max_connections;
+	long long	 milter_memory_limit;	/* bytes */
 	long long	 milter_io_timeout; /* ms, libmilter's MTA I/O timeout */
 	char		*stats_dir;	/* NAME.stats sockets, or NULL: none */
 	/* Redis, for the daemons that keep shared state there (limit, bounce) */

@@ -41,6 +41,10 @@
 
 #define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: worker could not load */
 
+/* engine/mproto.h: the engine's limits; weak, as Debian's libmilter has none */
+extern int mproto_setlimits(unsigned workers, unsigned conns, size_t memory)
+    __attribute__((weak));
+
 static const struct milter_app *main_app;
 static const char *main_config_path;
 static atomic_int main_active_sessions;
@@ -636,6 +640,11 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	} else {
 		if (snap->common->milter_io_timeout > 0)
 			smfi_settimeout((int)(snap->common->milter_io_timeout / 1000));
+		/* postmill's engine only (make MILTER_ENGINE=libmilter lacks it) */
+		if (mproto_setlimits != NULL)
+			mproto_setlimits((unsigned)snap->common->milter_max_workers,
+					 (unsigned)snap->common->milter_max_connections,
+					 (size_t)snap->common->milter_memory_limit);
 		/*
 		 * libmilter drops a connection whose packet exceeds 64 KiB by
 		 * default, but Postfix sends a header field of up to

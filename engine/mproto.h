@@ -16,7 +16,8 @@
  *	short message), a new thread per connection, a write per
  *	modification. Here a session reads whatever the MTA has sent into one
  *	buffer and takes every complete packet from it, collects the replies
- *	of a stage into one write, and runs on a recycled thread.
+ *	of a stage into one write, and holds a thread only while it has a
+ *	complete packet to handle (idle connections wait in one epoll set).
  *
  *	This header holds the pure codec (framing, argument splitting,
  *	CONNECT and OPTNEG decoding, reply encoding) that the unit tests and
@@ -156,12 +157,25 @@ struct mproto_macros {
 	size_t		 argc;		/* may be odd: the last name has no value */
 };
 
+/* who holds a connection (mproto_poll.c) */
+enum mproto_io_owner {
+	MPROTO_IO_READ,		/* epoll, waiting for input */
+	MPROTO_IO_WRITE,	/* epoll, waiting for the MTA to read replies */
+	MPROTO_IO_WORK,		/* a thread */
+};
+
 /*
- * The session: libmilter's opaque SMFICTX. Owned by the thread running
- * mproto_session_run(); the API functions take it from the callbacks.
+ * The session: libmilter's opaque SMFICTX. Held by the epoll set while
+ * it waits, by one thread of the pool from an event to the re-arming
+ * (mproto_poll.c); the API functions take it from the callbacks.
  */
 struct smfi_str {
 	int		 fd;
+	int		 io_owner;	/* enum mproto_io_owner */
+	bool		 io_in_epoll;	/* added to the epoll set */
+	bool		 io_partial;	/* waits for the rest of a packet */
+	long long	 io_deadline;	/* monotonic seconds */
+	size_t		 io_charged;	/* bytes counted in the memory budget */
 	char		*in;		/* read buffer */
 	size_t		 in_len, in_cap;
 	struct mproto_out out;		/* replies not yet written */
@@ -181,6 +195,7 @@ struct smfi_str {
 };
 
 int	mproto_flush(SMFICTX *ctx);
+int	mproto_flush_some(SMFICTX *ctx);
 
 /* engine-wide settings (defined in mproto_listen.c) */
 extern struct smfiDesc	mproto_desc;
@@ -189,6 +204,71 @@ extern int		mproto_timeout_s;
 extern size_t		mproto_max_data;
 
 /* one session on a connected socket (mproto_session.c) */
-void	mproto_session_run(int fd);
+enum mproto_fill {
+	MPROTO_FILL_OK,		/* got bytes */
+	MPROTO_FILL_AGAIN,	/* nothing to read now */
+	MPROTO_FILL_EOF,	/* the MTA closed, or an error (logged) */
+	MPROTO_FILL_MEMORY,	/* the buffer would pass the memory budget */
+};
+
+SMFICTX	*mproto_session_new(int fd);
+int	 mproto_session_fill(SMFICTX *ctx);
+int	 mproto_session_ready(const SMFICTX *ctx);
+bool	 mproto_session_work(SMFICTX *ctx);
+void	 mproto_session_end(SMFICTX *ctx);
+size_t	 mproto_session_footprint(const SMFICTX *ctx);
+void	 mproto_session_shrink(SMFICTX *ctx);
+
+/*
+ * Engine-wide limits (mproto_poll.c). Idle connections cost no thread:
+ * every connection waits in one epoll set, and a pool of threads takes
+ * the events; a thread that reads a partial packet keeps it and goes
+ * back to waiting, so a thread is busy only while it handles the
+ * complete packets it found (callbacks) and writes their replies.
+ * Defaults below; mproto_setlimits() changes them before smfi_main()
+ * (0 keeps a value; milter_main.c passes milter_max_workers,
+ * milter_max_connections and milter_memory_limit):
+ * - workers: the most threads of the pool. When all are busy, input
+ *   waits in the kernel until one is free (logged, rate-limited).
+ *   Postfix's default_process_limit is 100, so 128 never makes a stock
+ *   Postfix wait unless callbacks block;
+ * - connections: the most open MTA connections; more are accepted and
+ *   closed at once (logged), so that the MTA applies its
+ *   milter_default_action instead of waiting. Also held to the
+ *   RLIMIT_NOFILE soft limit less MPROTO_FD_RESERVE at smfi_main();
+ * - memory: bytes of buffered protocol data (read buffers, unsent
+ *   replies, kept macros) in the whole process. Once spent, new
+ *   connections are refused and a session whose buffer would have to
+ *   grow is ended, each with a logged reason.
+ * The smfi_settimeout() value bounds, besides the wait for a command,
+ * the whole of one packet (from its first byte to its last) and the
+ * MTA's reading of one batch of replies: a client sending one byte a
+ * second is closed when that time is up, not at each byte.
+ */
+#define MPROTO_DEFAULT_WORKERS	128
+#define MPROTO_DEFAULT_CONNS	16384
+#define MPROTO_DEFAULT_MEMORY	((size_t)256 * 1024 * 1024)
+#define MPROTO_FD_RESERVE	64	/* for the milter's own files, DNS, Redis */
+
+int	mproto_setlimits(unsigned workers, unsigned conns, size_t memory);
+
+/* what the engine holds now (for tests and postmillctl-style reports) */
+struct mproto_stats {
+	unsigned	 conns;		/* open MTA connections */
+	unsigned	 workers;	/* threads of the pool */
+	unsigned	 busy;		/* threads not waiting for an event */
+	size_t		 memory;	/* buffered protocol bytes */
+	unsigned long	 refused;	/* connections refused since start */
+	unsigned long	 expired;	/* sessions ended at their deadline */
+};
+
+void	mproto_getstats(struct mproto_stats *st);
+
+/* the pool (mproto_poll.c): serve a listening socket until "stop_fd"
+ * becomes readable (smfi_stop()), then the open sessions only */
+int	 mproto_poll_start(int listen_fd, int stop_fd);
+
+/* the memory budget (mproto_poll.c): false when "more" does not fit */
+bool	 mproto_mem_fits(size_t more);
 
 #endif

@@ -2,7 +2,7 @@
  * NAME
  *	mproto_listen 3
  * SUMMARY
- *	libmilter's process API: socket, accept loop, thread pool, signals
+ *	libmilter's process API: socket, settings, smfi_main(), signals
  * DESCRIPTION
  *	smfi_setconn() takes libmilter's socket specs: "unix:/path",
  *	"local:/path" or "/path"; "inet:port[@host]"; "inet6:port[@host]"
@@ -11,20 +11,19 @@
  *	not a socket), so that a caller can bind as root, then fork and drop
  *	privileges before smfi_main(), which postmill's milter_main does.
  *
- *	smfi_main() accepts connections and hands each to a pooled thread.
- *	libmilter starts a thread per connection; Postfix opens a milter
- *	connection per SMTP session, so that is a thread creation (clone,
- *	stack set-up, exit) per message for a typical submission client.
- *	Here a thread that finishes a session waits for the next one; threads
- *	idle for MPROTO_IDLE_SECONDS end, down to MPROTO_KEEP_THREADS. A new
- *	thread is started only when every thread is busy, so a burst of
- *	connections is never queued behind a slow session.
+ *	smfi_main() starts the engine's pool (mproto_poll.c: every
+ *	connection waits in one epoll set, a bounded pool of threads takes
+ *	the events and runs the callbacks of sessions that have a complete
+ *	packet) and waits for smfi_stop(). libmilter starts a thread per
+ *	connection, and Postfix keeps a milter connection for each SMTP
+ *	session, idle or not.
  *
  *	Signals, as libmilter: smfi_main() blocks SIGTERM, SIGINT and SIGHUP
  *	in every thread it starts, and a signal thread calls smfi_stop() on
  *	SIGTERM or SIGINT (SIGHUP is ignored: milter_main reloads on SIGUSR1).
- *	smfi_stop() ends the accept loop; smfi_main() then returns
- *	MI_SUCCESS while sessions in progress run on to their end.
+ *	smfi_stop() ends the accepting of connections; smfi_main() then
+ *	returns MI_SUCCESS while the pool serves the
+ *	sessions in progress to their end.
  *--*/
 #include <errno.h>
 #include <fcntl.h>
@@ -46,8 +45,6 @@
 #include "mproto.h"
 #include "xalloc.h"
 
-#define MPROTO_IDLE_SECONDS	60
-#define MPROTO_KEEP_THREADS	4
 #define MPROTO_DEFAULT_TIMEOUT	7210	/* seconds, libmilter's default */
 #define MPROTO_DEFAULT_BACKLOG	128
 
@@ -61,13 +58,6 @@ static int listen_fd = -1;
 static int listen_backlog = MPROTO_DEFAULT_BACKLOG;
 static int stop_pipe[2] = { -1, -1 };
 static atomic_bool stopping;
-
-/* the pool: accepted sockets waiting for a thread */
-static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static int *pool_queue;
-static size_t pool_head, pool_len, pool_cap;
-static unsigned pool_idle, pool_threads;
 
 /* smfi_register - the milter's description */
 int
@@ -94,7 +84,8 @@ smfi_setconn(char *spec)
 	return MI_SUCCESS;
 }
 
-/* smfi_settimeout - seconds a read or write of the MTA may take */
+/* smfi_settimeout - seconds the MTA may take for a command, for all of
+ * one packet, and for reading one batch of our replies */
 int
 smfi_settimeout(int seconds)
 {
@@ -268,80 +259,6 @@ smfi_opensocket(bool rmsocket)
 	return listen_fd >= 0 ? MI_SUCCESS : MI_FAILURE;
 }
 
-/* pool_worker - run sessions until idle long enough */
-static void *
-pool_worker(void *arg)
-{
-	(void)arg;
-	pthread_mutex_lock(&pool_lock);
-	for (;;) {
-		int fd;
-
-		while (pool_len == 0) {
-			struct timespec until;
-			int rc;
-
-			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_sec += MPROTO_IDLE_SECONDS;
-			pool_idle++;
-			rc = pthread_cond_timedwait(&pool_wake, &pool_lock, &until);
-			pool_idle--;
-			if (rc == ETIMEDOUT && pool_len == 0
-			    && pool_threads > MPROTO_KEEP_THREADS) {
-				pool_threads--;
-				pthread_mutex_unlock(&pool_lock);
-				return NULL;
-			}
-		}
-		fd = pool_queue[pool_head];
-		pool_head = (pool_head + 1) % pool_cap;
-		pool_len--;
-		pthread_mutex_unlock(&pool_lock);
-		mproto_session_run(fd);
-		pthread_mutex_lock(&pool_lock);
-	}
-}
-
-/* pool_hand - give an accepted socket to an idle thread or a new one */
-static void
-pool_hand(int fd)
-{
-	pthread_mutex_lock(&pool_lock);
-	if (pool_len == pool_cap) {
-		size_t cap = pool_cap ? pool_cap * 2 : 64;
-		int *q = xmalloc(cap * sizeof(*q));
-
-		for (size_t i = 0; i < pool_len; i++)
-			q[i] = pool_queue[(pool_head + i) % pool_cap];
-		free(pool_queue);
-		pool_queue = q;
-		pool_cap = cap;
-		pool_head = 0;
-	}
-	pool_queue[(pool_head + pool_len) % pool_cap] = fd;
-	pool_len++;
-	if (pool_len <= pool_idle) {
-		pthread_cond_signal(&pool_wake);
-	} else {
-		pthread_t tid;
-		pthread_attr_t attr;
-
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		if (pthread_create(&tid, &attr, pool_worker, NULL) == 0) {
-			pool_threads++;
-		} else if (pool_threads == 0) {
-			/* nobody will ever take it: the MTA retries */
-			pool_len--;
-			close(fd);
-			log_msg(LOG_ERR, NULL, "milter: cannot start a thread");
-		}
-		/* else a busy thread takes it when its session ends */
-		pthread_attr_destroy(&attr);
-	}
-	pthread_mutex_unlock(&pool_lock);
-}
-
 /* signal_thread - SIGTERM/SIGINT stop the accept loop */
 static void *
 signal_thread(void *arg)
@@ -399,30 +316,21 @@ smfi_main(void)
 	}
 	pthread_attr_destroy(&attr);
 
+	if (mproto_poll_start(listen_fd, stop_pipe[0]) < 0) {
+		log_msg(LOG_ERR, NULL, "milter: cannot start the engine's threads: %s",
+			strerror(errno));
+		return MI_FAILURE;
+	}
+	/* the pool serves the sessions, also after we return */
 	while (!atomic_load(&stopping)) {
-		struct pollfd p[2] = {
-			{ .fd = listen_fd, .events = POLLIN },
-			{ .fd = stop_pipe[0], .events = POLLIN },
-		};
-		int fd;
+		struct pollfd p = { .fd = stop_pipe[0], .events = POLLIN };
 
-		if (poll(p, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (poll(&p, 1, -1) < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, NULL, "milter: poll: %s", strerror(errno));
 			return MI_FAILURE;
 		}
-		if (p[1].revents)
+		if (p.revents)
 			break;
-		if ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
-			if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
-				continue;
-			/* out of descriptors: let sessions end, then retry */
-			log_msg(LOG_ERR, NULL, "milter: accept: %s", strerror(errno));
-			usleep(100000);
-			continue;
-		}
-		pool_hand(fd);
 	}
 	return MI_SUCCESS;
 }

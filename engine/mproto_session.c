@@ -4,13 +4,14 @@
  * SUMMARY
  *	one milter session: read packets, run the callbacks, reply
  * DESCRIPTION
- *	mproto_session_run() owns a connected socket until the MTA quits,
- *	closes, times out or breaks the protocol. It reads whatever the MTA
- *	has written into one buffer and handles every complete packet in it
- *	before it reads again: with the SMFIP_NR_* flags Postfix sends the
- *	headers and body of a message without waiting, so one read() often
- *	carries a dozen packets. Replies and modifications are collected and
- *	written once, before the session blocks for more input.
+ *	A session is one MTA connection. When it is readable, a thread of
+ *	the engine's pool (mproto_poll.c) reads whatever the MTA has written
+ *	into one buffer with one recv() (mproto_session_fill()); once a
+ *	complete packet is there, mproto_session_work() handles every one in
+ *	the buffer before the next read: with the SMFIP_NR_* flags Postfix
+ *	sends the headers and body of a message without waiting, so one
+ *	read often carries a dozen packets. Replies and modifications are
+ *	collected and written once per batch (mproto_flush_some()).
  *
  *	The states, the order of callbacks, the replies, the payload checks
  *	and the macro rules are libmilter's (Sendmail 8.17 libmilter/engine.c
@@ -44,21 +45,23 @@
  *	Where this engine differs from libmilter on purpose, engine/mproto.h
  *	says so.
  *
- *	Reads and writes use SO_RCVTIMEO/SO_SNDTIMEO with the smfi_settimeout()
- *	value: one system call per read, no poll(). A packet longer than
- *	smfi_setmaxdatasize() ends the session (the MTA then applies its
- *	milter_default_action), as does any malformed packet.
+ *	Sockets are non-blocking; the pool bounds the wait for a command,
+ *	for the whole of a packet and for the writing of a batch with the
+ *	smfi_settimeout() value. A packet longer than smfi_setmaxdatasize()
+ *	ends the session (the MTA then applies its milter_default_action),
+ *	as does any malformed packet. Buffers shrink after a large packet
+ *	and an idle session holds none (mproto_session_shrink()).
  *--*/
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -731,7 +734,9 @@ session_end(SMFICTX *ctx)
 		(void)mproto_desc.xxfi_close(ctx);
 }
 
-/* mproto_flush - write every collected reply; -1 when the MTA is gone */
+/* mproto_flush - write every collected reply now (a callback's
+ * smfi_progress, a large replacement body); -1 when the MTA is gone or
+ * takes none of it for the smfi_settimeout() time */
 int
 mproto_flush(SMFICTX *ctx)
 {
@@ -739,13 +744,21 @@ mproto_flush(SMFICTX *ctx)
 
 	while (off < ctx->out.len) {
 		ssize_t n = send(ctx->fd, ctx->out.buf + off, ctx->out.len - off,
-				 MSG_NOSIGNAL);
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd p = { .fd = ctx->fd, .events = POLLOUT };
+			int rc = poll(&p, 1, mproto_timeout_s * 1000);
+
+			if (rc > 0 || (rc < 0 && errno == EINTR))
+				continue;
+			errno = rc == 0 ? EAGAIN : errno;
+		}
 		if (n <= 0) {
 			log_msg(LOG_WARNING, NULL, "milter: write to MTA: %s",
-				n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ?
+				errno == EAGAIN || errno == EWOULDBLOCK ?
 				"timeout" : strerror(errno));
 			ctx->out.len = 0;
 			return -1;
@@ -756,112 +769,255 @@ mproto_flush(SMFICTX *ctx)
 	return 0;
 }
 
-/* session_fill - read more; 0 = got bytes, -1 = eof, timeout or error */
-static int
-session_fill(SMFICTX *ctx, size_t need)
+/* mproto_flush_some - write what the socket takes without waiting: 0 =
+ * all written, 1 = the rest waits in ctx->out (the pool writes it when
+ * the MTA reads), -1 = the MTA is gone */
+int
+mproto_flush_some(SMFICTX *ctx)
 {
-	ssize_t n;
+	size_t off = 0;
 
-	if (ctx->in_cap - ctx->in_len < need) {
-		size_t cap = ctx->in_cap;
+	while (off < ctx->out.len) {
+		ssize_t n = send(ctx->fd, ctx->out.buf + off, ctx->out.len - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
-		while (cap - ctx->in_len < need)
-			cap *= 2;
-		ctx->in = xrealloc(ctx->in, cap);
-		ctx->in_cap = cap;
-	}
-	for (;;) {
-		n = recv(ctx->fd, ctx->in + ctx->in_len, ctx->in_cap - ctx->in_len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
-		break;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			log_msg(LOG_WARNING, NULL, "milter: write to MTA: %s",
+				strerror(errno));
+			ctx->out.len = 0;
+			return -1;
+		}
+		off += (size_t)n;
 	}
+	if (off > 0 && off < ctx->out.len)
+		memmove(ctx->out.buf, ctx->out.buf + off, ctx->out.len - off);
+	ctx->out.len -= off;
+	return ctx->out.len > 0 ? 1 : 0;
+}
+
+/* session_packet_size - bytes of the (partial) packet at the head of the
+ * read buffer, 0 while its length is not all there */
+static size_t
+session_packet_size(const SMFICTX *ctx)
+{
+	uint32_t n;
+
+	if (ctx->in_len < MILTER_LEN_BYTES)
+		return 0;
+	memcpy(&n, ctx->in, sizeof(n));
+	return MILTER_LEN_BYTES + (size_t)ntohl(n);
+}
+
+/*
+ * A few free read buffers of the first size: an idle session gives its
+ * buffer back after each batch, and taking a fresh one from malloc every
+ * time made the allocator hand pages back and fault them in again.
+ */
+#define SESSION_SPARE_BUFFERS	16
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[SESSION_SPARE_BUFFERS];
+static size_t n_spare;
+
+/* session_buffer_get - a read buffer of MPROTO_READ_CHUNK bytes */
+static char *
+session_buffer_get(void)
+{
+	char *b = NULL;
+
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare > 0)
+		b = spare[--n_spare];
+	pthread_mutex_unlock(&spare_lock);
+	return b ? b : xmalloc(MPROTO_READ_CHUNK);
+}
+
+/* session_buffer_put - keep a read buffer of MPROTO_READ_CHUNK bytes */
+static void
+session_buffer_put(char *b)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare < SESSION_SPARE_BUFFERS) {
+		spare[n_spare++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	free(b);
+}
+
+/*
+ * mproto_session_fill - one non-blocking read, as much as the MTA has
+ * written. The buffer gets room for the rest of a partial packet, whose
+ * length mproto_session_ready() has already held to the limit (plus a
+ * little for the packets Postfix pipelines after it), or a read chunk;
+ * growth that does not fit the memory budget is refused.
+ */
+int
+mproto_session_fill(SMFICTX *ctx)
+{
+	size_t want = ctx->in_len + MPROTO_READ_CHUNK / 4, psize;
+	ssize_t n;
+
+	if ((psize = session_packet_size(ctx)) > ctx->in_len)
+		want = psize + MPROTO_READ_CHUNK / 4;
+	if (want < MPROTO_READ_CHUNK)
+		want = MPROTO_READ_CHUNK;
+	if (ctx->in_cap < want) {
+		if (!mproto_mem_fits(want - ctx->in_cap))
+			return MPROTO_FILL_MEMORY;
+		if (ctx->in == NULL && want == MPROTO_READ_CHUNK)
+			ctx->in = session_buffer_get();
+		else
+			ctx->in = xrealloc(ctx->in, want);
+		ctx->in_cap = want;
+	}
+	do
+		n = recv(ctx->fd, ctx->in + ctx->in_len, ctx->in_cap - ctx->in_len,
+			 MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
 	if (n > 0) {
 		ctx->in_len += (size_t)n;
-		return 0;
+		return MPROTO_FILL_OK;
 	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return MPROTO_FILL_AGAIN;
 	if (n < 0)
-		log_msg(LOG_WARNING, NULL, "milter: read from MTA: %s",
-			errno == EAGAIN || errno == EWOULDBLOCK ?
-			"timeout" : strerror(errno));
-	return -1;
+		log_msg(LOG_WARNING, NULL, "milter: read from MTA: %s", strerror(errno));
+	return MPROTO_FILL_EOF;
 }
 
-/* session_set_timeouts - every read and write is bounded */
-static void
-session_set_timeouts(int fd)
+/* mproto_session_ready - is there work: a complete packet at the head of
+ * the buffer, or one that must end the session (too long, malformed) */
+int
+mproto_session_ready(const SMFICTX *ctx)
 {
-	struct timeval tv = { .tv_sec = mproto_timeout_s, .tv_usec = 0 };
+	struct mproto_packet pkt;
+	const char *why = NULL;
 
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return mproto_frame(ctx->in, ctx->in_len, mproto_max_data, &pkt, &why)
+	    != MPROTO_SHORT;
 }
 
-/* mproto_session_run - serve one MTA connection, then close it */
-void
-mproto_session_run(int fd)
+/* mproto_session_new - a session on a connected, non-blocking socket;
+ * the read buffer comes with the first byte */
+SMFICTX *
+mproto_session_new(int fd)
 {
 	SMFICTX *ctx = xcalloc(1, sizeof(*ctx));
-	size_t pos = 0;
-	bool stop = false;
 
 	ctx->fd = fd;
-	ctx->in_cap = MPROTO_READ_CHUNK;
-	ctx->in = xmalloc(ctx->in_cap);
-	session_set_timeouts(fd);
-	while (!stop) {
-		struct mproto_packet pkt;
-		const char *why = NULL;
-		int rc;
+	return ctx;
+}
 
-		while ((rc = mproto_frame(ctx->in + pos, ctx->in_len - pos,
-					  mproto_max_data, &pkt, &why)) == MPROTO_OK) {
-			pos += pkt.consumed;
-			if (session_dispatch(ctx, &pkt) == SESSION_STOP) {
-				stop = true;
-				break;
-			}
-		}
-		if (stop)
-			break;
-		if (rc == MPROTO_BAD) {
-			session_warn(ctx, LOG_ERR, "%s", why);
-			break;
-		}
-		if (ctx->out.len > 0 && mproto_flush(ctx) < 0)
-			break;
-		/* keep the partial packet; make room for all of it */
-		if (pos > 0) {
-			memmove(ctx->in, ctx->in + pos, ctx->in_len - pos);
-			ctx->in_len -= pos;
-			pos = 0;
-		}
-		{
-			/* room for the rest of a partial packet, whose length
-			 * mproto_frame() has already held to the limit */
-			size_t need = MPROTO_READ_CHUNK / 4;
+/*
+ * mproto_session_work - handle every complete packet in the buffer, in
+ * order, collecting the replies in ctx->out for one write by the caller;
+ * a partial packet moves to the start of the buffer. false: the session
+ * is over (QUIT, a protocol error, a refused negotiation).
+ */
+bool
+mproto_session_work(SMFICTX *ctx)
+{
+	struct mproto_packet pkt;
+	const char *why = NULL;
+	size_t pos = 0;
+	bool go = true;
+	int rc;
 
-			if (ctx->in_len >= MILTER_LEN_BYTES) {
-				uint32_t n;
-
-				memcpy(&n, ctx->in, sizeof(n));
-				n = ntohl(n);
-				if (MILTER_LEN_BYTES + (size_t)n > ctx->in_len)
-					need = MILTER_LEN_BYTES + (size_t)n - ctx->in_len;
-			}
-			if (session_fill(ctx, need) < 0)
-				break;
+	while ((rc = mproto_frame(ctx->in + pos, ctx->in_len - pos,
+				  mproto_max_data, &pkt, &why)) == MPROTO_OK) {
+		pos += pkt.consumed;
+		if (session_dispatch(ctx, &pkt) == SESSION_STOP) {
+			go = false;
+			break;
 		}
 	}
+	if (go && rc == MPROTO_BAD) {
+		session_warn(ctx, LOG_ERR, "%s", why);
+		go = false;
+	}
+	if (pos > 0) {
+		memmove(ctx->in, ctx->in + pos, ctx->in_len - pos);
+		ctx->in_len -= pos;
+	}
+	return go;
+}
+
+/* session_macros_size - bytes kept for one stage's macros */
+static size_t
+session_macros_size(const struct mproto_macros *m)
+{
+	size_t n = 0, last = 0;
+
+	if (m->buf == NULL)
+		return 0;
+	for (char **a = m->argv; *a != NULL; a++, n++)
+		last = (size_t)(*a - m->buf) + strlen(*a) + 1;
+	return last + (n + 1) * sizeof(*m->argv);
+}
+
+/* mproto_session_footprint - the session's buffered protocol data, as
+ * counted in the memory budget */
+size_t
+mproto_session_footprint(const SMFICTX *ctx)
+{
+	size_t n = sizeof(*ctx) + ctx->in_cap + ctx->out.cap;
+
+	for (int i = 0; i < MPROTO_STAGES; i++)
+		n += session_macros_size(&ctx->macros[i]);
+	return n;
+}
+
+/*
+ * mproto_session_shrink - give back what a large packet needed: an idle
+ * session keeps no read buffer (5,000 idle connections would otherwise
+ * hold 5,000 read chunks), a partial packet keeps room for itself only,
+ * and a large batch of replies does not keep its buffer.
+ */
+void
+mproto_session_shrink(SMFICTX *ctx)
+{
+	size_t keep = session_packet_size(ctx);
+
+	if (ctx->in_len == 0) {
+		if (ctx->in_cap == MPROTO_READ_CHUNK)
+			session_buffer_put(ctx->in);
+		else
+			free(ctx->in);
+		ctx->in = NULL;
+		ctx->in_cap = 0;
+	} else {
+		if (keep < MPROTO_READ_CHUNK)
+			keep = MPROTO_READ_CHUNK;
+		if (ctx->in_cap > keep + MPROTO_READ_CHUNK / 4) {
+			ctx->in = xrealloc(ctx->in, keep);
+			ctx->in_cap = keep;
+		}
+	}
+	if (ctx->out.len == 0 && ctx->out.cap > MPROTO_READ_CHUNK / 4)
+		mproto_out_free(&ctx->out);
+}
+
+/* mproto_session_end - the last replies, if the MTA takes them, the
+ * abort and close callbacks, then close the socket and free */
+void
+mproto_session_end(SMFICTX *ctx)
+{
 	if (ctx->out.len > 0)
-		(void)mproto_flush(ctx);
+		(void)mproto_flush_some(ctx);
 	session_end(ctx);
-	close(fd);
+	close(ctx->fd);
 	session_clear_macros(ctx, SMFIM_CONNECT);
 	for (int i = 0; i < MPROTO_STAGES; i++)
 		free(ctx->symlist[i]);
 	free(ctx->reply);
 	mproto_out_free(&ctx->out);
-	free(ctx->in);
+	if (ctx->in_cap == MPROTO_READ_CHUNK)
+		session_buffer_put(ctx->in);
+	else
+		free(ctx->in);
 	free(ctx);
 }

@@ -80,6 +80,10 @@ INSTANCES = {
                "dkim_login_mismatch_action": "reject"},
     "simple": {"dkim_canonicalization": "simple/simple"},
     "reload": {"dkim_signing_table": "{dir}/signing.table"},
+    # the engine's limits (engine/mproto.h), small enough to reach in a test
+    "engine": {"milter_max_workers": "4", "milter_max_connections": "520",
+               "milter_memory_limit": "6m"},
+    "deadline": {"milter_io_timeout": "2s", "milter_max_workers": "4"},
 }
 
 SANITIZER_RE = re.compile(r"runtime error|AddressSanitizer|LeakSanitizer")
