@@ -693,14 +693,26 @@ dkim_rotate_signtab_drop(const char *text, size_t len, const char *old_key,
 				return NULL;
 			}
 			for (size_t i = 1; i < t.nf; i++) {
-				size_t	gap;
+				size_t	from, to;
 
 				if (!rt_key_is(t.start + t.off[i], t.flen[i], old_key))
 					continue;
-				/* drop the blanks between the previous field and this one */
-				gap = t.off[i - 1] + t.flen[i - 1];
-				rt_put(&b, t.start + done, gap - done);
-				done = t.off[i] + t.flen[i];
+				/*
+				 * Drop the field and the blanks after it, so that the
+				 * next field takes its place and its separator; the
+				 * last field takes the blanks before it instead.
+				 */
+				if (i + 1 < t.nf) {
+					from = t.off[i];
+					to = t.off[i + 1];
+				} else {
+					from = t.off[i - 1] + t.flen[i - 1];
+					to = t.off[i] + t.flen[i];
+				}
+				if (from < done)
+					from = done;
+				rt_put(&b, t.start + done, from - done);
+				done = to;
 			}
 			++*changed;
 		}

@@ -58,7 +58,8 @@
  *	"OLD[:signer]" field of a line that does not already name NEW (the
  *	signer copied, so both signatures carry the same i=).
  *	dkim_rotate_signtab_drop() removes each OLD field and the blanks
- *	before it; it fails (NULL, *why, *line) when a line would be left
+ *	after it (before it, when it is the line's last field), so that the
+ *	line reads as if OLD had never been there; it fails (NULL, *why, *line) when a line would be left
  *	with no key.
  *	dkim_rotate_keytab_insert() inserts LINE (without end of line)
  *	after the key table line whose name is AFTER (at the end when there

@@ -96,6 +96,9 @@ static const struct {
 	 "# old\nx.test a\n\ny.test new  # z\n", 1},
 	{"nothing to drop", "x.test new\n", "x.test new\n", 0},
 	{"CR LF", "x.test old new\r\n", "x.test new\r\n", 1},
+	{"tab after the pattern kept", "x.test\told new  # c\n", "x.test\tnew  # c\n", 1},
+	{"last field, comment glued", "x.test new old# c\n", "x.test new# c\n", 1},
+	{"add then drop", "*@e.test\told:@e.test new:@e.test\t# c\n", "*@e.test\tnew:@e.test\t# c\n", 1},
 	{"would leave no key", "a.test new\nb.test old\n", NULL, 2},
 	{"would leave no key, comment", "a.test old # new\n", NULL, 1},
 };

@@ -1055,7 +1055,7 @@ ctl_dkim_rotate(int argc, char **argv, const char *config_path)
 
 	memset(&c, 0, sizeof(c));
 	c.now = (long long)time(NULL);
-	optind = 1;
+	optind = 0;	/* glibc: start over, permuting (main's getopt stopped at the command) */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': domain_arg = optarg; break;
