@@ -154,7 +154,7 @@ install: all
 	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
 	install -d $(DESTDIR)$(UNITDIR)
-	for u in packaging/systemd/*.service; do \
+	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
 	  sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$u \
 	    > $(DESTDIR)$(UNITDIR)/$$(basename $$u); done
 
