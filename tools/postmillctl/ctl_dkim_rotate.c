@@ -677,22 +677,10 @@ rot_retire(struct rot_ctx *c, struct dkim_rotate_rec *r)
 		goto out;
 	}
 	if (old != NULL) {
-		struct dkim_dnscheck_result dr;
-
 		old_path = xstrdup(old->path);
-		if (c->res != NULL) {
-			ctl_dkim_dnscheck_key(c->res, r->domain, r->old_selector, old->pkey, &dr, &revoked);
-			if (revoked != NULL) {
-				/* the same k= as the old record, empty p= */
-				char   *k = strstr(revoked, "k=");
-				char   *semi = k ? strchr(k, ';') : NULL;
-				char   *rec = xasprintf("v=DKIM1; %.*sp=", k && semi ? (int)(semi - k + 2) : 0,
-						       k ? k : "");
-
-				free(revoked);
-				revoked = rec;
-			}
-		}
+		/* the old record's k=, an empty p= */
+		revoked = xasprintf("v=DKIM1; k=%s; p=",
+				    old->alg == DKIM_TABLES_ALG_RSA_SHA256 ? "rsa" : "ed25519");
 	}
 	if (sc.both > 0) {
 		if ((edit = dkim_rotate_signtab_drop(text, len, r->old_key, &elen, &lines, &why,
@@ -810,12 +798,6 @@ rot_start(struct rot_ctx *c, const char *domain, const struct rot_start_opts *o)
 	}
 	if ((text = rot_read_table(c->st_path, &len, &st)) == NULL)
 		goto out;
-	dkim_rotate_signtab_scan(text, len, old->name, ":", &sc);
-	if (sc.old_only + sc.both == 0) {
-		fprintf(stderr, "postmillctl: %s: key \"%s\" is not named in %s: it signs nothing, "
-			"there is nothing to rotate\n", domain, old->name, c->st_path);
-		goto out;
-	}
 	if (strcmp(old->name, domain) == 0) {
 		dkim_rotate_signtab_scan(text, len, "%", ":", &sc);
 		if (sc.old_only > 0) {
@@ -825,6 +807,12 @@ rot_start(struct rot_ctx *c, const char *domain, const struct rot_start_opts *o)
 				sc.first_old_only, c->st_path, old->name);
 			goto out;
 		}
+	}
+	dkim_rotate_signtab_scan(text, len, old->name, ":", &sc);
+	if (sc.old_only + sc.both == 0) {
+		fprintf(stderr, "postmillctl: %s: key \"%s\" is not named in %s: it signs nothing, "
+			"there is nothing to rotate\n", domain, old->name, c->st_path);
+		goto out;
 	}
 	free(text);
 	text = NULL;
@@ -1102,7 +1090,7 @@ ctl_dkim_rotate(int argc, char **argv, const char *config_path)
 	c.topt.strict_permissions = c.conf->strict_key_permissions;
 	c.overlap = c.conf->rotate_overlap / 1000;
 	if (overlap != NULL) {
-		long long ms;
+		long long ms = 0;
 
 		if (cfg_parse_time(overlap, "s", &ms, &why) < 0 || ms < 0) {
 			fprintf(stderr, "postmillctl: --overlap %s: %s\n", overlap,
