@@ -45,6 +45,7 @@ struct dkim_conf {
 	long long	 max_header_bytes;
 	long long	 max_headers;
 	long long	 line_length_limit;	/* as Postfix's smtp_line_length_limit */
+	long long	 rotate_overlap;	/* ms; postmillctl dkim rotate */
 };
 
 extern const struct cfg_section dkim_section;

@@ -102,6 +102,8 @@ class DebTest(unittest.TestCase):
         want = ['/usr/sbin/%s' % p for p in PROGRAMS]
         want += ['/usr/share/man/man8/%s.8.gz' % p for p in PROGRAMS]
         want += ['/lib/systemd/system/postmill-%s.service' % m for m in MILTERS]
+        want += ['/lib/systemd/system/postmill-dkim-rotate.service',
+                 '/lib/systemd/system/postmill-dkim-rotate.timer']
         want += ['/etc/postmill/postmill.conf.example', '/usr/lib/tmpfiles.d/postmill.conf',
                  '/usr/share/doc/postmill/copyright']
         missing = [p for p in want if p not in self.paths]
@@ -113,6 +115,11 @@ class DebTest(unittest.TestCase):
         self.assertEqual(rc, 0, unit)
         self.assertIn('ExecStart=/usr/sbin/postmill-dkim -c /etc/postmill/postmill.conf', unit)
         self.assertNotIn('@', unit)
+        rc, unit = run(['sh', '-c', 'dpkg-deb --fsys-tarfile "$0" | tar -xOf - ./lib/systemd/system/postmill-dkim-rotate.service',
+                        self.deb])
+        self.assertEqual(rc, 0, unit)
+        self.assertIn('ExecStart=/usr/sbin/postmillctl -c /etc/postmill/postmill.conf dkim rotate --continue $DOMAINS', unit)
+        self.assertNotRegex(unit, r'@[A-Z]+@')   # (SystemCallFilter=@system-service is no placeholder)
 
     def test_control(self):
         self.assertEqual(self.field('Package'), 'postmill')

@@ -38,6 +38,7 @@
 #include "addr.h"
 #include "cfg_common.h"
 #include "ctl.h"
+#include "ctl_dkim.h"
 #include "dkim_conf.h"
 #include "dkim_dnscheck.h"
 #include "dkim_sign.h"
@@ -46,7 +47,7 @@
 #include "xalloc.h"
 
 /* ctl_dkim_print_txt - the record in zone-file syntax, 255-byte strings */
-static void
+void
 ctl_dkim_print_txt(const char *selector, const char *domain, const char *rec)
 {
 	size_t len = strlen(rec);
@@ -58,7 +59,7 @@ ctl_dkim_print_txt(const char *selector, const char *domain, const char *rec)
 }
 
 /* ctl_dkim_name_ok - a selector: dot-separated labels of [A-Za-z0-9_-] */
-static bool
+bool
 ctl_dkim_name_ok(const char *s)
 {
 	size_t label = 0;
@@ -81,7 +82,7 @@ ctl_dkim_name_ok(const char *s)
 }
 
 /* ctl_dkim_owner - who should own a new key file; -1 when unchanged */
-static int
+int
 ctl_dkim_owner(const char *owner, const char *config_path, uid_t *uid, gid_t *gid)
 {
 	struct passwd *pw;
@@ -257,6 +258,60 @@ fail:
 	return 1;
 }
 
+/* ctl_dkim_resolver - dns_resolver and dns_timeout as "dkim check" uses them */
+struct dns_resolver *
+ctl_dkim_resolver(const struct common_conf *common)
+{
+	struct dns_resolver *res;
+	const char *why;
+
+	/* dns_timeout bounds the whole query: split it over the attempts */
+	if ((res = dns_resolver_new(common->dns_resolver,
+				    (long)common->dns_timeout / DNS_DEFAULT_ATTEMPTS,
+				    &why)) == NULL)
+		fprintf(stderr, "postmillctl: dns_resolver = %s: %s\n",
+			common->dns_resolver ? common->dns_resolver : "", why);
+	return res;
+}
+
+/* ctl_dkim_dnscheck_key - one key against selector._domainkey.domain */
+void
+ctl_dkim_dnscheck_key(struct dns_resolver *res, const char *domain,
+		      const char *selector, EVP_PKEY *pkey,
+		      struct dkim_dnscheck_result *r, char **rec)
+{
+	struct dns_txt_result dns;
+	struct dkim_key *key;
+	const char *why;
+	char	qname[600];
+
+	*rec = NULL;
+	memset(r, 0, sizeof(*r));
+	if ((key = dkim_key_from_pkey(pkey, &why)) == NULL) {
+		r->status = DKIM_DNSCHECK_MALFORMED;
+		snprintf(r->reason, sizeof(r->reason), "our key: %s", why);
+		return;
+	}
+	*rec = dkim_key_dns_record(key);
+	snprintf(qname, sizeof(qname), "%s._domainkey.%s", selector, domain);
+	dns_query_txt(res, qname, &dns);
+	dkim_dnscheck_record(&dns, *rec, r);
+	dns_txt_result_clear(&dns);
+	dkim_key_free(key);
+}
+
+/* ctl_dkim_status_word - a status in upper case: what the eye and grep look for */
+void
+ctl_dkim_status_word(int status, char *buf, size_t len)
+{
+	const char *n = dkim_dnscheck_str(status);
+	size_t	k;
+
+	for (k = 0; n[k] && k < len - 1; k++)
+		buf[k] = (char)toupper((unsigned char)n[k]);
+	buf[k] = '\0';
+}
+
 /* ctl_dkim_check - compare each key with what DNS publishes */
 static int
 ctl_dkim_check(int argc, char **argv, const char *config_path)
@@ -271,7 +326,7 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 	const struct dkim_conf *conf;
 	struct dkim_tables *tables;
 	struct dns_resolver *res;
-	const char *domain = NULL, *why;
+	const char *domain = NULL;
 	void **values;
 	size_t checked = 0, bad = 0;
 	int opt;
@@ -297,12 +352,7 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 		ctl_unload(values);
 		return 1;
 	}
-	/* dns_timeout bounds the whole query: split it over the attempts */
-	if ((res = dns_resolver_new(common->dns_resolver,
-				    (long)common->dns_timeout / DNS_DEFAULT_ATTEMPTS,
-				    &why)) == NULL) {
-		fprintf(stderr, "postmillctl: dns_resolver = %s: %s\n",
-			common->dns_resolver ? common->dns_resolver : "", why);
+	if ((res = ctl_dkim_resolver(common)) == NULL) {
 		dkim_tables_free(tables);
 		ctl_unload(values);
 		return 1;
@@ -310,9 +360,7 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 	for (size_t i = 0; i < dkim_tables_key_count(tables); i++) {
 		const struct dkim_tables_key *tk = dkim_tables_key_at(tables, i);
 		struct dkim_dnscheck_result r;
-		struct dns_txt_result dns;
-		struct dkim_key *key;
-		char qname[600], *rec;
+		char	st[32], *rec;
 
 		if (domain != NULL && strcasecmp(domain, tk->domain) != 0)
 			continue;
@@ -322,27 +370,16 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 			       "check it with --domain per tenant\n", tk->name, tk->selector);
 			continue;
 		}
-		if ((key = dkim_key_from_pkey(tk->pkey, &why)) == NULL) {
+		ctl_dkim_dnscheck_key(res, tk->domain, tk->selector, tk->pkey, &r, &rec);
+		if (rec == NULL) {
 			printf("%s: d=%s s=%s: ERROR: %s\n", tk->name, tk->domain,
-			       tk->selector, why);
+			       tk->selector, r.reason);
 			bad++;
 			continue;
 		}
-		rec = dkim_key_dns_record(key);
-		snprintf(qname, sizeof(qname), "%s._domainkey.%s", tk->selector, tk->domain);
-		dns_query_txt(res, qname, &dns);
-		dkim_dnscheck_record(&dns, rec, &r);
-		{
-			char st[32];
-			const char *n = dkim_dnscheck_str(r.status);
-			size_t k;
-
-			/* upper case: the word an operator's eye (and grep) looks for */
-			for (k = 0; n[k] && k < sizeof(st) - 1; k++)
-				st[k] = (char)toupper((unsigned char)n[k]);
-			st[k] = '\0';
-			printf("%s: %s: %s: %s\n", tk->name, qname, st, r.reason);
-		}
+		ctl_dkim_status_word(r.status, st, sizeof(st));
+		printf("%s: %s._domainkey.%s: %s: %s\n", tk->name, tk->selector,
+		       tk->domain, st, r.reason);
 		if (r.status != DKIM_DNSCHECK_MATCH) {
 			bad++;
 			if (r.status == DKIM_DNSCHECK_MISSING || r.status == DKIM_DNSCHECK_STALE) {
@@ -350,9 +387,7 @@ ctl_dkim_check(int argc, char **argv, const char *config_path)
 				ctl_dkim_print_txt(tk->selector, tk->domain, rec);
 			}
 		}
-		dns_txt_result_clear(&dns);
 		free(rec);
-		dkim_key_free(key);
 	}
 	if (domain != NULL && checked == 0) {
 		fprintf(stderr, "postmillctl: no key for domain %s in %s\n", domain,
@@ -375,6 +410,8 @@ ctl_dkim(int argc, char **argv, const char *config_path)
 		return ctl_dkim_keygen(argc - 1, argv + 1, config_path);
 	if (argc > 1 && strcmp(argv[1], "check") == 0)
 		return ctl_dkim_check(argc - 1, argv + 1, config_path);
-	fprintf(stderr, "usage: postmillctl dkim keygen|check ...\n");
+	if (argc > 1 && strcmp(argv[1], "rotate") == 0)
+		return ctl_dkim_rotate(argc - 1, argv + 1, config_path);
+	fprintf(stderr, "usage: postmillctl dkim keygen|check|rotate ...\n");
 	return 2;
 }

@@ -33,8 +33,18 @@ static const struct {
 	 "usage: postmillctl dkim keygen --domain D --selector S --dir DIR [--algorithm rsa|ed25519]\n"
 	 "                              [--bits N] [--name NAME] [--owner USER] [--force]\n"
 	 "       postmillctl dkim check [--domain D]\n"
+	 "       postmillctl dkim rotate --domain D [--key NAME] [--selector S] [--name NAME]\n"
+	 "                              [--algorithm rsa|ed25519] [--bits N] [--overlap TIME]\n"
+	 "       postmillctl dkim rotate --continue [--overlap TIME] [DOMAIN...]\n"
+	 "       postmillctl dkim rotate --status [--domain D]\n"
 	 "  keygen   make a private key (0600, owned by --owner) and print the DNS record to publish\n"
-	 "  check    compare every key of dkim_key_table (or of domain D) with what DNS publishes\n"},
+	 "  check    compare every key of dkim_key_table (or of domain D) with what DNS publishes\n"
+	 "  rotate   replace D's key, one step per run: make a new key and selector (print its\n"
+	 "           record); once DNS publishes it, sign with both; after the overlap\n"
+	 "           (dkim_rotate_overlap, default 7d) retire the old key. Exit 1 while the new\n"
+	 "           record is not published. --key: which of D's keys; --continue: advance the\n"
+	 "           rotations in progress (of DOMAIN... or all), never start one; --status: the\n"
+	 "           phase of each; --now UNIXTIME replaces the clock (tests)\n"},
 	{"dmarc",
 	 "usage: postmillctl dmarc report [--dry-run DIR] [--day YYYYMMDD] [--resend]\n"
 	 "  build and send the DMARC aggregate reports (RFC 9990) of every ended day still in\n"
