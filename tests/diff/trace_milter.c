@@ -57,7 +57,19 @@ static const char *trace_mode = "full";
 struct tpriv {
 	bool	nr;		/* asked for every "no reply" flag */
 	bool	skip;		/* the MTA understands SMFIR_SKIP */
+	int	conn;		/* serial number, with TRACE_CONN_IDS */
 };
+
+/*
+ * With TRACE_CONN_IDS in the environment each line starts with "cN ", N
+ * the connection's serial number (counted at negotiate): a real MTA opens
+ * the next connection while the last one's close callback may still run,
+ * so the lines of two connections can interleave, and a comparison groups
+ * them by connection first (tests/e2e/test_engine_diff.py).
+ */
+static bool trace_conn_ids;
+static int trace_conns;			/* connections negotiated */
+static _Thread_local int trace_cur;	/* this thread's connection */
 
 static const char *const trace_macros[] = {
 	"j", "i", "{mail_addr}", "{rcpt_addr}", "{auth_authen}", "{v}", "x",
@@ -95,8 +107,11 @@ emit(SMFICTX *ctx, const char *fmt, ...)
 	size_t at;
 	va_list ap;
 
+	if (ctx != NULL && smfi_getpriv(ctx) != NULL)
+		trace_cur = ((struct tpriv *)smfi_getpriv(ctx))->conn;
+	at = trace_conn_ids ? (size_t)snprintf(line, 32, "c%d ", trace_cur) : 0;
 	va_start(ap, fmt);
-	at = (size_t)vsnprintf(line, sizeof(line) - 2048, fmt, ap);
+	at += (size_t)vsnprintf(line + at, sizeof(line) - 2048 - at, fmt, ap);
 	va_end(ap);
 	if (at > sizeof(line) - 2048)
 		at = sizeof(line) - 2048;
@@ -203,6 +218,7 @@ tr_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	if (t == NULL) {
 		t = calloc(1, sizeof(*t));
+		t->conn = __atomic_add_fetch(&trace_conns, 1, __ATOMIC_SEQ_CST);
 		(void)smfi_setpriv(ctx, t);
 	}
 	t->skip = (f1 & SMFIP_SKIP) != 0;
@@ -368,6 +384,7 @@ main(int argc, char **argv)
 	};
 	char conn[256];
 
+	trace_conn_ids = getenv("TRACE_CONN_IDS") != NULL;
 	if (argc != 4) {
 		fprintf(stderr, "usage: %s SOCKET TRACEFILE MODE\n", argv[0]);
 		return 2;

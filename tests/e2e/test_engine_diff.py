@@ -37,7 +37,9 @@ class EngineDiffTest(h.E2ETestCase):
             sock = self.wd.path('%s.sock' % engine[:2])
             trace = self.wd.path('%s.trace' % engine)
             log = open(self.wd.path('%s.log' % engine), 'wb')
-            p = subprocess.Popen([binary, sock, trace, mode], stdout=log, stderr=log)
+            # TRACE_CONN_IDS: lines carry their connection's number (see lines())
+            p = subprocess.Popen([binary, sock, trace, mode], stdout=log, stderr=log,
+                                 env=dict(os.environ, TRACE_CONN_IDS='1'))
             self.addCleanup(self.stop, p, log)
             h.wait_until(lambda: os.path.exists(sock), 30, '%s socket' % engine)
             os.chmod(sock, 0o666)   # Postfix's smtpd runs as postfix
@@ -60,10 +62,18 @@ class EngineDiffTest(h.E2ETestCase):
 
     @staticmethod
     def lines(trace):
+        """The trace, connection by connection: Postfix opens the next milter connection
+        while the last one's close callback may still run, so the lines of two connections
+        can interleave in the file; grouped by the "cN " prefix they are in a fixed order."""
         if not os.path.exists(trace):
             return []
         with open(trace, 'rb') as f:
-            return f.read().decode('utf-8', 'replace').splitlines()
+            raw = f.read().decode('utf-8', 'replace').splitlines()
+        by_conn = {}
+        for ln in raw:
+            conn, _, rest = ln.partition(' ')
+            by_conn.setdefault(int(conn[1:]), []).append(rest)
+        return [ln for n in sorted(by_conn) for ln in by_conn[n]]
 
     def run_sessions(self, mode):
         (sock1, trace1), (sock2, trace2) = self.start_pair(mode)
