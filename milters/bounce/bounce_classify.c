@@ -282,6 +282,7 @@ notification(struct work *w)
 	if (pt == NULL) {
 		w->text[0] = '\0';
 		w->textlen = 0;
+		w->fulllen = 0;
 		return;
 	}
 	w->textlen = bounce_mime_text(pt, w->text, sizeof(w->text));
@@ -716,8 +717,11 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 	if (len > BOUNCE_MSG_MAX)
 		len = BOUNCE_MSG_MAX;
 	w = xmalloc(sizeof(*w));
+	/* the two big buffers are written before read; everything else is 0 */
 	memset(w, 0, offsetof(struct work, text));
 	w->text[0] = '\0';
+	w->textlen = 0;
+	w->fulllen = 0;
 	if (bounce_mime_walk(msg, len, &w->mime, why) < 0) {
 		xfree(w);
 		return -1;

@@ -25,6 +25,7 @@
 
 #include <dirent.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,11 +581,42 @@ test_json(void **state)
 	tcase_done();
 }
 
+/*
+ * test_no_text_part - a message with no text part at all (an image only):
+ * no recipient address, no crash. The classifier's work area is malloc'ed and only
+ * partly cleared; M_PERTURB fills fresh memory with garbage, so a length
+ * left unset there reads far past the text (as a real run did under load).
+ */
+static void
+test_no_text_part(void **state)
+{
+	static const char msg[] =
+	    "From: MAILER-DAEMON@mx.example.net\r\n"
+	    "To: b-tag@bounces.test\r\n"
+	    "Subject: Undelivered Mail Returned to Sender\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: image/png\r\n\r\nAAAA\r\n--b--\r\n";
+	struct bounce_report *r = malloc(sizeof(*r));
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(r);
+	mallopt(M_PERTURB, 0x5a);
+	for (int i = 0; i < 8; i++) {
+		if (bounce_classify(msg, sizeof(msg) - 1, r, &why) == 0)
+			assert_true(r->nrcpt == 0 || r->rcpt[0].recipient[0] == '\0');
+	}
+	mallopt(M_PERTURB, 0);
+	free(r);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_no_text_part),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_table_rows),
 		cmocka_unit_test(test_text),
