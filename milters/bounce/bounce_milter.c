@@ -82,6 +82,7 @@
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
+#include "bounce_unsub.h"
 #include "addr.h"
 #include "hosted.h"
 #include "log.h"
@@ -414,6 +415,9 @@ bm_header_outbound(struct bounce_conn *c, const char *name, const char *value)
 		c->nref_hdrs++;
 	else if (strcasecmp(name, "Feedback-ID") == 0)
 		c->nfbid_hdrs++;
+	else if (strcasecmp(name, "List-Unsubscribe") == 0
+		 || strcasecmp(name, "List-Unsubscribe-Post") == 0)
+		c->has_unsub = true;	/* the sender's own: left alone */
 	for (size_t i = 0; i < f->n; i++)
 		if ((hn = bounce_fbid_header_name(f, i)) != NULL
 		    && c->fbid_hdr[i] == NULL && strcasecmp(hn, name) == 0)
@@ -489,6 +493,37 @@ bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
 		(void)smfi_addheader(ctx, "Feedback-ID", fbid);
 }
 
+/*
+ * bm_unsubscribe - RFC 8058 one-click headers for a tenant that enabled
+ * them, unless the message has its own. The token names one recipient,
+ * so only a message to one recipient gets them (bulk mail is sent one
+ * recipient a message). Returns what the log line says.
+ */
+static const char *
+bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
+{
+	const struct bounce_state *st = bm_state(c);
+	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], *v;
+
+	if (c->tenant == NULL || !c->tenant->unsubscribe
+	    || st->conf->unsubscribe_url == NULL || st->unsub_keys == NULL)
+		return "-";
+	if (c->has_unsub)
+		return "own";
+	if (c->nrcpts != 1)
+		return "skipped_rcpts";
+	if (bounce_unsub_encode(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts,
+				now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
+				tok, sizeof(tok)) < 0)
+		return "skipped_long";
+	/* RFC 8058 section 3.1: an HTTPS URI, and the POST key=value */
+	v = xasprintf("<%s%s>", st->conf->unsubscribe_url, tok);
+	(void)smfi_addheader(ctx, "List-Unsubscribe", v);
+	(void)smfi_addheader(ctx, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+	free(v);
+	return "added";
+}
+
 /* bm_eom_tag - save the record and change the envelope sender */
 static sfsistat
 bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
@@ -499,7 +534,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX];
 	char *addr;
 	long long now = bm_now_ms();
-	const char *qid = bm_qid(ctx, c), *err;
+	const char *qid = bm_qid(ctx, c), *err, *unsub;
 	const struct bounce_bdomain *bd = &st->bdomains[0];
 
 	if (c->tenant != NULL && c->tenant->bounce_domain != NULL
@@ -538,11 +573,12 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		return SMFIS_CONTINUE;
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
+	unsub = bm_unsubscribe(ctx, c, now);
 	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
-		"from=%s ref=%s feedback_id=%s tenant=%s", log_escape(esc, sizeof(esc), c->sender,
-							strlen(c->sender)), idhex,
+		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s",
+		log_escape(esc, sizeof(esc), c->sender, strlen(c->sender)), idhex,
 		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-",
-		c->tenant != NULL ? c->tenant->name : "-");
+		c->tenant != NULL ? c->tenant->name : "-", unsub);
 	bounce_stats_tagged();
 	free(addr);
 	return SMFIS_CONTINUE;
