@@ -62,6 +62,8 @@ struct bounce_conf {
 	char		*unsubscribe_url;	/* base of the one-click URL */
 	long long	 unsubscribe_lifetime;	/* ms */
 	char		*unsubscribe_listen;	/* postmill-unsubscribe */
+	struct cfg_list	 our_mx;		/* tenant check: our MX hosts */
+	struct cfg_list	 our_ips;		/* tenant check: our sending IPs */
 };
 
 extern const struct cfg_section bounce_section;
