@@ -19,9 +19,16 @@ paused (event on the stream) and postmill-limit refuses its next message at MAIL
 4.7.1; other.test is not paused; postmillctl tenant resume lifts it with no reload.
 """
 
+import base64
+import hashlib
+import hmac
 import os
+import re
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -262,3 +269,149 @@ class TenantPauseTest(TenantBase):
         self.assertTrue(r.accepted, r.stage_codes())
         rc, out = self.ctl('tenant', 'show', 'acme.test')
         self.assertIn('state: ok', out)
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b'=').decode()
+
+
+def token(secret, tenant, rcpt, expires):
+    """A one-click token made here, independently of C (bounce_unsub.h's format): the key is
+    HMAC-SHA256(secret, "postmill-bounce unsubscribe"), its id the first byte of
+    SHA-256("postmill-bounce key id" NUL secret)."""
+    kid = hashlib.sha256(b'postmill-bounce key id\0' + secret).digest()[0]
+    key = hmac.new(secret, b'postmill-bounce unsubscribe', hashlib.sha256).digest()
+    raw = (bytes([1, kid]) + expires.to_bytes(5, 'big') + bytes([len(tenant)]) + tenant.encode()
+           + len(rcpt).to_bytes(2, 'big') + rcpt.encode())
+    return b64url(raw + hmac.new(key, raw, hashlib.sha256).digest()[:16])
+
+
+class TenantUnsubscribeTest(TenantBase):
+    """postmill-bounce before postmill-dkim (the documented order): a tenant with "unsubscribe"
+    gets List-Unsubscribe (an HMAC-signed https URL) and List-Unsubscribe-Post, both covered by
+    the DKIM signature (verified with dkimpy); a message with its own List-Unsubscribe and a
+    message to two recipients are left alone. postmill-unsubscribe (real libmicrohttpd, asked
+    with urllib): GET shows a page and unsubscribes nobody; POST suppresses the recipient in
+    the tenant's list with reason unsubscribed, one event; a replay changes nothing; forged
+    (403), expired (410), malformed (400), a POST without the one-click body (400), PUT (405);
+    the next message to the address is refused at RCPT."""
+
+    def http(self, method, url, body=None):
+        req = urllib.request.Request(url, data=body, method=method)
+        if body is not None:
+            req.add_header('Content-Type', 'application/x-www-form-urlencoded')
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_one_click(self):
+        self.redis_srv = self.redis()
+        keys = self.wd.mkdir('dkimkeys', 0o700)
+        ed, ed_txt = h.gen_ed25519_key(keys, 'acme')
+        os.chown(ed, h.pwd.getpwnam('postmill').pw_uid, -1)
+        os.chown(keys, h.pwd.getpwnam('postmill').pw_uid, -1)
+        ktab = self.wd.write('key.table', 'acme acme.test:e1:%s\n' % ed)
+        stab = self.wd.write('signing.table', '*@acme.test acme\n')
+        port = h.free_port()
+        base = 'http://127.0.0.1:%d/u/' % port
+        sock = self.bounce_conf('acme.test - unsubscribe\nplain.test -\n', [
+            'bounce_unsubscribe_url = https://unsub.provider.test/u/',
+            'bounce_unsubscribe_listen = 127.0.0.1:%d' % port,
+            'dkim_key_table = ' + ktab, 'dkim_signing_table = ' + stab,
+            'dkim_socket = unix:' + self.wd.path('dkim.sock'),
+            'dkim_pid_file = ' + self.wd.path('dkim.pid')])
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        dkim = self.milter([h.binary('postmill-dkim'), '-f', '-c', self.conf],
+                           'unix:' + self.wd.path('dkim.sock'), name='dkim')
+        unsub = self.milter([h.binary('postmill-unsubscribe'), '-f', '-c', self.conf],
+                            'inet:%d@127.0.0.1' % port, name='unsubscribe')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock, 'unix:' + self.wd.path('dkim.sock')],
+                          main={'relay_domains': 'bounces.test'})
+        seen = set()
+        r = h.send(pf.port, 'news@acme.test', ['reader@remote.test'],
+                   h.make_message(from_addr='news@acme.test', to_addr='reader@remote.test'))
+        self.assertTrue(r.accepted, r.stage_codes())
+        d = self.tagged(sink, 'reader@remote.test', seen)
+        lu = d.header('List-Unsubscribe')
+        self.assertEqual(len(lu), 1, d.headers())
+        m = re.fullmatch(r'<https://unsub\.provider\.test/u/([A-Za-z0-9_-]+)>', lu[0].strip())
+        self.assertIsNotNone(m, lu)
+        tok = m.group(1)
+        self.assertEqual([v.strip() for v in d.header('List-Unsubscribe-Post')],
+                         ['List-Unsubscribe=One-Click'])
+        sig = re.sub(r'\s+', '', ' '.join(d.header('DKIM-Signature')))
+        hm = re.search(r'h=([^;]+)', sig)
+        self.assertIsNotNone(hm, sig)
+        signed = hm.group(1).lower().split(':')
+        self.assertIn('list-unsubscribe', signed)
+        self.assertIn('list-unsubscribe-post', signed)
+        got = h.verify_dkimpy(d.raw, {('e1', 'acme.test'): ed_txt})
+        self.assertEqual([x.result for x in got], ['pass'], got)
+        self.milter_.wait_log(r'action=tag sender=<news@acme\.test> .*unsubscribe=added')
+        # the tenant's own header is kept; two recipients: no token for either
+        own = h.make_message(from_addr='news@acme.test', to_addr='x@remote.test',
+                             headers=[('List-Unsubscribe', '<mailto:u@acme.test>')])
+        self.assertTrue(h.send(pf.port, 'news@acme.test', ['x@remote.test'], own).accepted)
+        d = self.tagged(sink, 'x@remote.test', seen)
+        self.assertEqual([v.strip() for v in d.header('List-Unsubscribe')], ['<mailto:u@acme.test>'])
+        self.assertEqual(d.header('List-Unsubscribe-Post'), [])
+        self.milter_.wait_log(r'unsubscribe=own')
+        r = h.send(pf.port, 'news@acme.test', ['y1@remote.test', 'y2@remote.test'],
+                   h.make_message(from_addr='news@acme.test', to_addr='y1@remote.test'))
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'unsubscribe=skipped_rcpts')
+        # a tenant without the option gets nothing
+        r = h.send(pf.port, 'a@plain.test', ['z@remote.test'],
+                   h.make_message(from_addr='a@plain.test', to_addr='z@remote.test'))
+        d = self.tagged(sink, 'z@remote.test', seen)
+        self.assertEqual(d.header('List-Unsubscribe'), [])
+
+        sup = 'pmbounce:{t:acme.test}:sup:reader@remote.test'
+        # GET: a page with a button, nobody unsubscribed (link scanners)
+        st, body = self.http('GET', base + tok)
+        self.assertEqual(st, 200, body)
+        self.assertIn('reader@remote.test', body)
+        self.assertIn('method="post"', body)
+        self.assertEqual(self.redis_srv.cli('EXISTS', sup), '0')
+        # POST without the one-click body, and PUT
+        self.assertEqual(self.http('POST', base + tok, b'')[0], 400)
+        self.assertEqual(self.http('PUT', base + tok, b'List-Unsubscribe=One-Click')[0], 405)
+        self.assertEqual(self.redis_srv.cli('EXISTS', sup), '0')
+        # forged: one character changed; signed with another secret; malformed
+        flip = tok[:20] + ('A' if tok[20] != 'A' else 'B') + tok[21:]
+        self.assertEqual(self.http('POST', base + flip, b'List-Unsubscribe=One-Click')[0], 403)
+        other = token(b'another-secret-0123456789abcdef', 'acme.test', 'reader@remote.test',
+                      int(time.time()) + 3600)
+        self.assertEqual(self.http('POST', base + other, b'List-Unsubscribe=One-Click')[0], 403)
+        self.assertEqual(self.http('POST', base + 'not-a-token', b'List-Unsubscribe=One-Click')[0], 400)
+        # expired: made here with the real secret, an hour ago
+        secret = open(self.secret, 'rb').read().rstrip(b'\n')
+        raw = base64.urlsafe_b64decode(tok + '=' * (-len(tok) % 4))
+        # the milter's token is exactly the one made here for its expiry (format, key derivation)
+        self.assertEqual(token(secret, 'acme.test', 'reader@remote.test',
+                               int.from_bytes(raw[2:7], 'big')), tok)
+        old = token(secret, 'acme.test', 'reader@remote.test', int(time.time()) - 3600)
+        st, body = self.http('POST', base + old, b'List-Unsubscribe=One-Click')
+        self.assertEqual(st, 410, body)
+        self.assertEqual(self.redis_srv.cli('EXISTS', sup), '0')
+        # valid: unsubscribed, one event
+        st, body = self.http('POST', base + tok, b'List-Unsubscribe=One-Click')
+        self.assertEqual((st, body), (200, 'unsubscribed\n'))
+        self.assertEqual(self.redis_srv.cli('HGET', sup, 'reason'), 'unsubscribed')
+        # replayed: still 200, nothing new
+        st, body = self.http('POST', base + tok, b'List-Unsubscribe=One-Click')
+        self.assertEqual((st, body), (200, 'already unsubscribed\n'))
+        ev = self.redis_srv.cli('--no-raw', 'XRANGE', STREAM, '-', '+')
+        self.assertEqual(ev.count('"unsubscribed"'), 1, ev)
+        unsub.wait_log(r'unsubscribe: action=suppress tenant=acme\.test rcpt=<reader@remote\.test>')
+        unsub.wait_log(r'unsubscribe: action=replay tenant=acme\.test')
+        # the next message of the tenant to that address is refused at RCPT
+        r = h.send(pf.port, 'other@acme.test', ['reader@remote.test'],
+                   h.make_message(from_addr='other@acme.test', to_addr='reader@remote.test'))
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assertIn('unsubscribed', r.rcpt[0][2])
+        del dkim
