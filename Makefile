@@ -159,7 +159,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0644 conf/postmill.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
-	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8 tools/postmill-unsubscribe/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \
