@@ -205,7 +205,7 @@ class TenantPauseTest(TenantBase):
             'bounce_review_bounce_rate = 5%'])
         self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
                                    'unix:' + sock, name='bounce')
-        rules = self.wd.write('limit.rules', '# none\n')
+        rules = self.wd.write('limit.rules', 'perdomain sender_domain messages quota=100000/day\n')
         lsock = self.wd.path('limit.sock')
         lconf = self.wd.write('limit.conf', '\n'.join([
             'run_user = postmill', 'socket_group = postfix',
@@ -256,6 +256,11 @@ class TenantPauseTest(TenantBase):
         rc, out = self.ctl('tenant', 'show', 'acme.test')
         sys.stderr.write('\n--- postmillctl tenant show acme.test (rc %d)\n%s' % (rc, out))
         self.assertRegex(out, r'state: paused since \S+: bounce rate')
+        r2 = subprocess.run([h.binary('postmillctl'), '-c', lconf, 'quota', 'show', 'domain:acme.test'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        out = r2.stdout.decode()
+        sys.stderr.write('--- postmillctl quota show domain:acme.test (rc %d)\n%s' % (r2.returncode, out))
+        self.assertIn('domain:acme.test: tenant acme.test PAUSED: bounce rate', out)
         rc, out = self.ctl('tenant', 'show', 'other.test')
         self.assertIn('state: ok', out)
         self.assertIn('sent=5 hard=0', out)
