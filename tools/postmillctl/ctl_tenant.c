@@ -65,6 +65,9 @@ struct ct_check {
 };
 
 /* ct_line - one check's line; counts failures */
+static void ct_line(struct ct_check *k, const char *check, const char *status,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 static void
 ct_line(struct ct_check *k, const char *check, const char *status,
 	const char *fmt, ...)
