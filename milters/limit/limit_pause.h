@@ -15,6 +15,8 @@
  *	its envelope sender domain's), in one Lua script, so a pause or a
  *	resume takes effect with the next MAIL, without a reload.
  *
+ *	limit_tenant_pause is off by default: the check is one more Redis
+ *	call at MAIL (with Redis frozen, one more command timeout).
  *	Only hosted mail (SASL-authenticated, or from internal_hosts) is
  *	checked: a stranger's mail that names a tenant's domain is not the
  *	tenant's. A Redis failure of this check lets the mail through

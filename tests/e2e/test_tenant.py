@@ -210,7 +210,7 @@ class TenantPauseTest(TenantBase):
         lconf = self.wd.write('limit.conf', '\n'.join([
             'run_user = postmill', 'socket_group = postfix',
             'limit_socket = unix:' + lsock, 'limit_pid_file = ' + self.wd.path('limit.pid'),
-            'limit_rules_file = ' + rules,
+            'limit_rules_file = ' + rules, 'limit_tenant_pause = tempfail',
             'redis_server = 127.0.0.1:%d' % self.redis_srv.port]) + '\n')
         limit = self.milter([h.binary('postmill-limit'), '-f', '-c', lconf], 'unix:' + lsock,
                             name='limit')
