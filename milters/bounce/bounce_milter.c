@@ -36,6 +36,15 @@
  *	  X-Postmill-Ref added (bounce_ref.h; the sender's own removed) and,
  *	  when configured, Feedback-ID (bounce_fbid.h; the sender's removed).
  *	- anything else: left alone.
+ *	Tenants (bounce_tenant.h): a hosted message whose login or sender
+ *	domain is in bounce_tenant_table is tagged at the tenant's bounce
+ *	domain with that domain's derived key, checked against and recorded
+ *	in the tenant's suppression list (t:NAME), counted as sent for the
+ *	tenant's rates (bounce_pause.h; the record names the tenant, so a
+ *	bounce's hard class or complaint counts for it) and, with the
+ *	tenant's "unsubscribe", given RFC 8058 one-click headers
+ *	(bounce_unsub.h). Every tenant bounce domain takes bounces like
+ *	bounce_domain; the FBL addresses stay at bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
  *
