@@ -260,17 +260,18 @@ ct_dkim(struct ct_check *k, void **values, const struct dns_resolver *res,
 			ok, n, n == 1 ? "" : "s", detail);
 }
 
-/* ct_org - the organizational domain by the public suffix list */
+/* ct_org - the organizational domain by the public suffix list (libpsl's
+ * newest list, loaded once; its built-in one when there is none) */
 static const char *
 ct_org(const char *d)
 {
-	const psl_ctx_t *psl = psl_latest(NULL);
-	const char *r = psl != NULL ? psl_registrable_domain(psl, d) : NULL;
+	static psl_ctx_t *latest;
+	static const psl_ctx_t *psl;
+	const char *r;
 
 	if (psl == NULL)
-		psl = psl_builtin();
-	if (r == NULL && psl != NULL)
-		r = psl_registrable_domain(psl, d);
+		psl = (latest = psl_latest(NULL)) != NULL ? latest : psl_builtin();
+	r = psl != NULL ? psl_registrable_domain(psl, d) : NULL;
 	return r != NULL ? r : d;
 }
 
