@@ -407,6 +407,10 @@ class TenantUnsubscribeTest(TenantBase):
         st, body = self.http('POST', base + tok, b'List-Unsubscribe=One-Click')
         self.assertEqual((st, body), (200, 'unsubscribed\n'))
         self.assertEqual(self.redis_srv.cli('HGET', sup, 'reason'), 'unsubscribed')
+        rc, out = self.ctl('suppress', 'list', 'tenant:acme.test')
+        sys.stderr.write('\n--- postmillctl suppress list tenant:acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('reader@remote.test reason=unsubscribed', out)
         # replayed: still 200, nothing new
         st, body = self.http('POST', base + tok, b'List-Unsubscribe=One-Click')
         self.assertEqual((st, body), (200, 'already unsubscribed\n'))

@@ -60,7 +60,8 @@ static const struct {
 	 "       postmillctl suppress add SENDER RCPT [REASON [DURATION]]\n"
 	 "       postmillctl suppress remove SENDER RCPT\n"
 	 "  SENDER: the sender whose list it is (its domain's or the global list,\n"
-	 "          as bounce_suppress_scope says; \"-\" for the global list)\n"},
+	 "          as bounce_suppress_scope says; \"-\" for the global list;\n"
+	 "          tenant:NAME for a tenant's own list)\n"},
 	{"redis",
 	 "usage: postmillctl redis check\n"
 	 "  is the configured Redis fit for postmill: reachable, a master, persisting (AOF),\n"
