@@ -54,7 +54,17 @@ def dsn(local, domain, rcpt, sender):
             % (local, domain, rcpt, rcpt, sender, rcpt)).encode()
 
 
+SANITIZER = r'(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)'
+
+
 class TenantBase(h.E2ETestCase):
+
+    def assert_clean(self, *daemons):
+        """Stop DAEMONS (a leak report is written at exit): exit status 0, no sanitizer report."""
+        for m in daemons:
+            m.stop()
+            self.assertEqual(m.returncode, 0, '%s exit status; log:\n%s' % (m.name, h.tail(m.logfile)))
+            self.assertNotRegex(m.log(), SANITIZER, m.name)
 
     def bounce_conf(self, table, extra=()):
         tpath = self.wd.write('tenants', table)
@@ -194,6 +204,7 @@ class TenantDomainTest(TenantBase):
         sys.stderr.write('--- postmillctl tenant list (rc %d)\n%s' % (rc, out))
         self.assertIn('acme.test bounce_domain=bounces.acme.test unsubscribe=off state=ok sent=1', out)
         self.assertIn('2 tenants', out)
+        self.assert_clean(self.milter_, self.auth_)
 
 
 class TenantPauseTest(TenantBase):
@@ -274,6 +285,7 @@ class TenantPauseTest(TenantBase):
         self.assertTrue(r.accepted, r.stage_codes())
         rc, out = self.ctl('tenant', 'show', 'acme.test')
         self.assertIn('state: ok', out)
+        self.assert_clean(self.milter_, limit)
 
 
 def b64url(raw):
@@ -423,4 +435,4 @@ class TenantUnsubscribeTest(TenantBase):
                    h.make_message(from_addr='other@acme.test', to_addr='reader@remote.test'))
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('unsubscribed', r.rcpt[0][2])
-        del dkim
+        self.assert_clean(self.milter_, dkim, unsub)
