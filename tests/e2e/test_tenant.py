@@ -207,6 +207,36 @@ class TenantDomainTest(TenantBase):
         self.assert_clean(self.milter_, self.auth_)
 
 
+class TenantTableTest(TenantBase):
+
+    def test_table_errors_with_file_and_line(self):
+        """postmill-bounce -n (and postmill-unsubscribe -n) list every problem of the table with
+        its file and line, and refuse to start; a good table loads and is described."""
+        self.redis_srv = self.redis()
+        self.bounce_conf('# tenants\nacme.test bounces.acme.test unsubscribe\n'
+                         'bob@acme.test bounces.x.test\n'
+                         'other.test\n'
+                         'ACME.test -\n'
+                         'new.test bounces.new.test unsub\n')
+        table = self.wd.path('tenants')
+        for prog in ('postmill-bounce', 'postmill-unsubscribe'):
+            r = subprocess.run([h.binary(prog), '-n', '-c', self.conf], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode()
+            self.assertEqual(r.returncode, 1, out)
+            for want in ('%s:3: key must be a sender domain or login:NAME' % table,
+                         '%s:4: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
+                         '%s:5: tenant acme.test already defined at line 2' % table,
+                         '%s:6: unknown option (known: unsubscribe)' % table):
+                self.assertIn(want, out, prog)
+        sys.stderr.write('\n--- %s -n with a bad table\n%s' % (prog, out))
+        self.wd.write('tenants', 'acme.test bounces.acme.test unsubscribe\nlogin:bob -\n')
+        r = subprocess.run([h.binary('postmill-bounce'), '-n', '-c', self.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout.decode())
+        self.assertIn('2 tenants, 2 bounce domains, one-click unsubscribe off', r.stdout.decode())
+
+
 class TenantPauseTest(TenantBase):
 
     def test_dead_list_pauses_tenant_until_resume(self):
