@@ -628,9 +628,9 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 	for (size_t i = 0; i < n; i++) {
 		if (slots[i].unlisted)
 			continue;
-		if (strcmp(slots[i].ev.cls, "hard") == 0)
+		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
 			nhard++;
-		else if (strcmp(slots[i].ev.cls, "complaint") == 0)
+		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
 			ncompl++;
 	}
 	if (nhard == 0 && ncompl == 0)

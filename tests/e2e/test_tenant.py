@@ -241,9 +241,9 @@ class TenantPauseTest(TenantBase):
 
     def test_dead_list_pauses_tenant_until_resume(self):
         self.redis_srv = self.redis()
-        sock = self.bounce_conf('acme.test -\nother.test -\n', [
+        sock = self.bounce_conf('acme.test -\nother.test -\nthird.test -\n', [
             'bounce_pause_min_volume = 4', 'bounce_pause_bounce_rate = 10%',
-            'bounce_review_bounce_rate = 5%'])
+            'bounce_review_bounce_rate = 5%', 'bounce_fbl_addresses = fbl'])
         self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
                                    'unix:' + sock, name='bounce')
         rules = self.wd.write('limit.rules', 'perdomain sender_domain messages quota=100000/day\n')
@@ -274,6 +274,20 @@ class TenantPauseTest(TenantBase):
             r = h.send(pf.port, 'info@other.test', [rcpt],
                        h.make_message(from_addr='info@other.test', to_addr=rcpt))
             self.assertTrue(r.accepted, r.stage_codes())
+        # a third tenant's readers complain: one complaint in 4 is far above 0.5 %
+        first = None
+        for i in range(4):
+            rcpt = 'reader%d@isp.test' % i
+            r = h.send(pf.port, 'news@third.test', [rcpt],
+                       h.make_message(from_addr='news@third.test', to_addr=rcpt))
+            self.assertTrue(r.accepted, r.stage_codes())
+            d = self.tagged(sink, rcpt, seen)
+            first = first or (d, rcpt)
+        r = h.send(pf.port, 'fbl-sender@isp.test', ['fbl@bounces.test'],
+                   tb.aol_arf(tb.original(first[0], first[1])))
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=tenant_paused tenant=third\.test sent=4 hard=0 complaints=1 '
+                              r'reason="complaint rate 25\.00% \(1/4\) above 0\.5%"', timeout=30)
         # the dead addresses bounce
         for tag, rcpt in tags:
             r = h.send(pf.port, '', [tag + '@bounces.test'], dsn(tag, 'bounces.test', rcpt, 'news@acme.test'))
