@@ -106,22 +106,28 @@ limit_pause_check(struct redis_pool *p, const char *prefix, const char *login,
 	return rc;
 }
 
-/* limit_pause_text - "Sending paused for tenant T (why); ..." for the reply */
+/* limit_pause_text - "Sending paused for T (why); ..." for the reply */
 void
 limit_pause_text(const struct limit_pause *lp, char *out, size_t outlen)
 {
-	char t[300], w[200];
-	size_t i;
+	char t[300], w[400];
+	size_t i, o;
 
-	/* printable ASCII only, no '%' (smfi_setreply formats it) */
+	/* printable ASCII only, and no '%' (smfi_setreply() formats the text) */
 	for (i = 0; lp->tenant[i] && i + 1 < sizeof(t); i++)
 		t[i] = (lp->tenant[i] < 0x20 || lp->tenant[i] >= 0x7f
 			|| lp->tenant[i] == '%') ? '?' : lp->tenant[i];
 	t[i] = '\0';
-	for (i = 0; lp->reason[i] && i + 1 < sizeof(w); i++)
-		w[i] = lp->reason[i] == '%' ? 'p' : (lp->reason[i] < 0x20
-			|| lp->reason[i] >= 0x7f) ? '?' : lp->reason[i];
-	w[i] = '\0';
+	for (i = o = 0; lp->reason[i] && o + 9 < sizeof(w); i++) {
+		if (lp->reason[i] == '%') {
+			memcpy(w + o, " percent", 8);
+			o += 8;
+		} else {
+			w[o++] = (lp->reason[i] < 0x20 || lp->reason[i] >= 0x7f) ? '?'
+			    : lp->reason[i];
+		}
+	}
+	w[o] = '\0';
 	snprintf(out, outlen, "Sending paused for %s (%s); contact your mail "
 		 "provider to resume", t, w[0] ? w : "by the operator");
 }

@@ -302,7 +302,8 @@ class TenantPauseTest(TenantBase):
         code, text = r.mail[0], r.mail[1]
         self.assertEqual(code, 451, text)
         self.assertIn('4.7.1', text)
-        self.assertIn('Sending paused for acme.test (bounce rate', text)
+        self.assertIn('Sending paused for acme.test (bounce rate 25.00 percent (1/4) above 10 percent)', text)
+        sys.stderr.write('\n--- MAIL FROM:<news@acme.test> while paused\n%d %s\n' % (code, text))
         limit.wait_log(r'limit: action=tempfail stage=mail reason=tenant_paused tenant=acme\.test')
         # others are not
         r = h.send(pf.port, 'info@other.test', ['live9@remote.test'],

@@ -108,8 +108,8 @@ test_text(void **state)
 	snprintf(lp.tenant, sizeof(lp.tenant), "acme.test");
 	snprintf(lp.reason, sizeof(lp.reason), "bounce rate 12.00%% (6/50)\r\nabove 10%%");
 	limit_pause_text(&lp, out, sizeof(out));
-	assert_string_equal(out, "Sending paused for acme.test (bounce rate 12.00p (6/50)??above "
-			    "10p); contact your mail provider to resume");
+	assert_string_equal(out, "Sending paused for acme.test (bounce rate 12.00 percent (6/50)??"
+			    "above 10 percent); contact your mail provider to resume");
 	lp.reason[0] = '\0';
 	limit_pause_text(&lp, out, sizeof(out));
 	assert_non_null(strstr(out, "(by the operator)"));
