@@ -210,3 +210,46 @@ bounce_unsub_status_name(enum bounce_unsub_status s)
 
 	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
 }
+
+/* bounce_unsub_request - what an HTTP request to the URL asks, and may have */
+enum bounce_unsub_what
+bounce_unsub_request(const struct bounce_keyring *ring, const char *method,
+		     const char *path, const char *body, size_t bodylen,
+		     long long now, struct bounce_unsub *tok, unsigned *status,
+		     const char **why)
+{
+	const char *slash = strrchr(path, '/'), *t = slash ? slash + 1 : path;
+	int post = strcmp(method, "POST") == 0;
+
+	memset(tok, 0, sizeof(*tok));
+	*status = 400;
+	if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		*status = 405;
+		*why = "method not allowed";
+		return BOUNCE_UNSUB_REFUSE;
+	}
+	switch (bounce_unsub_decode(ring, t, strlen(t), now, tok, why)) {
+	case BOUNCE_UNSUB_OK:
+		break;
+	case BOUNCE_UNSUB_EXPIRED:
+		*status = 410;
+		return BOUNCE_UNSUB_REFUSE;
+	case BOUNCE_UNSUB_FORGED:
+	case BOUNCE_UNSUB_UNKNOWN_KEY:
+		*status = 403;
+		return BOUNCE_UNSUB_REFUSE;
+	default:
+		return BOUNCE_UNSUB_REFUSE;
+	}
+	*status = 200;
+	if (!post)
+		return BOUNCE_UNSUB_PAGE;
+	/* RFC 8058 section 3.1: the POST carries List-Unsubscribe=One-Click */
+	if (body == NULL || memmem(body, bodylen, "List-Unsubscribe=One-Click", 26) == NULL) {
+		*status = 400;
+		*why = "POST without List-Unsubscribe=One-Click";
+		return BOUNCE_UNSUB_REFUSE;
+	}
+	*why = "ok";
+	return BOUNCE_UNSUB_DO;
+}

@@ -25,6 +25,15 @@
  *	entry): it takes (text, len) and fills out on ok or expired.
  *	bounce_unsub_id() is the hex of the MAC: the token's identity for
  *	replay (one unsubscribe event per token).
+ *
+ *	bounce_unsub_request() decides an HTTP request to the one-click URL
+ *	(pure; postmill-unsubscribe's handler acts on it): the token is the
+ *	last path segment; GET and HEAD with a good token get the page
+ *	(they never unsubscribe: RFC 8058 section 4, link scanners); POST
+ *	with a good token and the body List-Unsubscribe=One-Click (section
+ *	3.1) unsubscribes; else an HTTP status: 405 another method, 400 a
+ *	malformed token or a POST without the one-click body, 403 forged or
+ *	an unknown key, 410 expired.
  *--*/
 #ifndef POSTMILL_BOUNCE_UNSUB_H
 #define POSTMILL_BOUNCE_UNSUB_H
@@ -43,6 +52,10 @@
 enum bounce_unsub_status {
 	BOUNCE_UNSUB_OK, BOUNCE_UNSUB_MALFORMED, BOUNCE_UNSUB_FORGED,
 	BOUNCE_UNSUB_EXPIRED, BOUNCE_UNSUB_UNKNOWN_KEY,
+};
+
+enum bounce_unsub_what {
+	BOUNCE_UNSUB_PAGE, BOUNCE_UNSUB_DO, BOUNCE_UNSUB_REFUSE,
 };
 
 struct bounce_unsub {
@@ -64,5 +77,10 @@ enum bounce_unsub_status bounce_unsub_decode(const struct bounce_keyring *ring,
 void	bounce_unsub_id(const struct bounce_unsub *u,
 			char out[2 * BOUNCE_UNSUB_MAC_LEN + 1]);
 const char *bounce_unsub_status_name(enum bounce_unsub_status s);
+enum bounce_unsub_what bounce_unsub_request(const struct bounce_keyring *ring,
+					    const char *method, const char *path,
+					    const char *body, size_t bodylen,
+					    long long now, struct bounce_unsub *tok,
+					    unsigned *status, const char **why);
 
 #endif

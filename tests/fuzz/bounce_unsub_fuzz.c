@@ -8,7 +8,10 @@
  *	the seed corpus's key, and aborts when the result breaks the
  *	contract in bounce_unsub.h: why is always set; a token that passes
  *	re-encodes to exactly the input (one spelling per token), with a
- *	tenant and recipient of printable octets. ASan/UBSan catch the rest.
+ *	tenant and recipient of printable octets. The same bytes as a path
+ *	and as a POST body go through bounce_unsub_request(): a refusal
+ *	always has a 4xx status, and only a decodable token is ever acted
+ *	on. ASan/UBSan catch the rest.
  *--*/
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +59,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (n < 0 || (size_t)n != size || memcmp(again, copy, size) != 0)
 			fuzz_fail("accepted a second spelling of a token");
+	}
+	{
+		char *path = malloc(size + 4), *body = malloc(size ? size : 1);
+		struct bounce_unsub u2;
+		unsigned status;
+		enum bounce_unsub_what w;
+
+		if (path != NULL && body != NULL) {
+			memcpy(path, "/u/", 3);
+			memcpy(path + 3, data, size);
+			path[size + 3] = '\0';
+			memcpy(body, data, size);
+			w = bounce_unsub_request(&ring, "POST", path, body, size,
+						 1700000000LL, &u2, &status, &why);
+			if (w == BOUNCE_UNSUB_REFUSE && (status < 400 || status > 499))
+				fuzz_fail("refusal without a 4xx status");
+			if (w != BOUNCE_UNSUB_REFUSE && u2.rcpt[0] == '\0')
+				fuzz_fail("acted on no recipient");
+		}
+		free(path);
+		free(body);
 	}
 	free(copy);
 	return 0;

@@ -349,6 +349,65 @@ test_token_malformed(void **state)
 	tcase_done();
 }
 
+/* test_request - the HTTP decisions of the one-click URL, in a table */
+static void
+test_request(void **state)
+{
+	static const char one[] = "List-Unsubscribe=One-Click";
+	struct bounce_keyring r, other;
+	struct bounce_unsub u;
+	char good[BOUNCE_UNSUB_TOKEN_MAX + 1], old[BOUNCE_UNSUB_TOKEN_MAX + 1];
+	char forged[BOUNCE_UNSUB_TOKEN_MAX + 1], p_good[900], p_old[900], p_forged[900];
+	const struct {
+		const char *name, *method, *path, *body;
+		enum bounce_unsub_what want;
+		unsigned status;
+	} rows[] = {
+		{"GET: the page only", "GET", p_good, NULL, BOUNCE_UNSUB_PAGE, 200},
+		{"HEAD: the page only", "HEAD", p_good, NULL, BOUNCE_UNSUB_PAGE, 200},
+		{"GET with the body: still the page", "GET", p_good, one, BOUNCE_UNSUB_PAGE, 200},
+		{"POST one-click", "POST", p_good, one, BOUNCE_UNSUB_DO, 200},
+		{"POST multipart", "POST", p_good, "--b\r\nContent-Disposition: form-data; "
+		 "name=\"x\"\r\n\r\nList-Unsubscribe=One-Click\r\n--b--", BOUNCE_UNSUB_DO, 200},
+		{"POST empty", "POST", p_good, "", BOUNCE_UNSUB_REFUSE, 400},
+		{"POST other body", "POST", p_good, "List-Unsubscribe=Yes", BOUNCE_UNSUB_REFUSE, 400},
+		{"POST expired", "POST", p_old, one, BOUNCE_UNSUB_REFUSE, 410},
+		{"GET expired", "GET", p_old, NULL, BOUNCE_UNSUB_REFUSE, 410},
+		{"POST forged", "POST", p_forged, one, BOUNCE_UNSUB_REFUSE, 403},
+		{"POST malformed", "POST", "/u/not-a-token", one, BOUNCE_UNSUB_REFUSE, 400},
+		{"POST no path", "POST", "/", one, BOUNCE_UNSUB_REFUSE, 400},
+		{"PUT", "PUT", p_good, one, BOUNCE_UNSUB_REFUSE, 405},
+		{"DELETE", "DELETE", p_good, NULL, BOUNCE_UNSUB_REFUSE, 405},
+	};
+
+	ring(&r, "unsub-secret-0123456789abcdef", NULL);
+	ring(&other, "other-secret-0123456789abcdef", NULL);
+	assert_true(bounce_unsub_encode(&r.keys[0], "acme.test", "a@b.test", NOW + 10, good,
+					sizeof(good)) > 0);
+	assert_true(bounce_unsub_encode(&r.keys[0], "acme.test", "a@b.test", NOW - 10, old,
+					sizeof(old)) > 0);
+	assert_true(bounce_unsub_encode(&other.keys[0], "acme.test", "a@b.test", NOW + 10, forged,
+					sizeof(forged)) > 0);
+	snprintf(p_good, sizeof(p_good), "/u/%s", good);
+	snprintf(p_old, sizeof(p_old), "/u/%s", old);
+	snprintf(p_forged, sizeof(p_forged), "/x/y/%s", forged);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned st = 0;
+		const char *why = NULL;
+		enum bounce_unsub_what w = bounce_unsub_request(&r, rows[i].method, rows[i].path,
+							       rows[i].body, rows[i].body ?
+							       strlen(rows[i].body) : 0, NOW,
+							       &u, &st, &why);
+
+		if (w != rows[i].want || st != rows[i].status || why == NULL)
+			tcase_bad(rows[i].name, "got %d %u, want %d %u", (int)w, st,
+				  (int)rows[i].want, rows[i].status);
+		if (w != BOUNCE_UNSUB_REFUSE && strcmp(u.rcpt, "a@b.test") != 0)
+			tcase_bad(rows[i].name, "got rcpt %s", u.rcpt);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -360,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_token_roundtrip),
 		cmocka_unit_test(test_token_malformed),
+		cmocka_unit_test(test_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,8 @@
  *		section 4: link scanners and previews fetch URLs).
  *	  anything else 405; bodies over UNSUB_BODY_MAX are refused (413).
  *
- *	unsub_decide() is the decision without I/O (the tests' entry):
- *	method, path and body in, an HTTP status and the token out.
+ *	The decision is bounce_unsub_request() (bounce_unsub.h: pure, unit
+ *	tested and fuzzed); unsub_apply() the Redis side.
  *--*/
 #ifndef POSTMILL_UNSUB_H
 #define POSTMILL_UNSUB_H
@@ -48,20 +48,6 @@ struct unsub_ctx {
 	long long	 maxlen;
 };
 
-enum unsub_what {
-	UNSUB_PAGE, UNSUB_DO, UNSUB_REFUSE,
-};
-
-struct unsub_decision {
-	enum unsub_what	 what;
-	unsigned	 status;	/* HTTP status for UNSUB_REFUSE */
-	const char	*why;
-	struct bounce_unsub tok;
-};
-
-void	unsub_decide(const struct bounce_keyring *ring, const char *method,
-		     const char *path, const char *body, size_t bodylen,
-		     long long now, struct unsub_decision *out);
 int	unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 		    long long now_ms, const char **err);
 enum MHD_Result unsub_handler(void *cls, struct MHD_Connection *conn,

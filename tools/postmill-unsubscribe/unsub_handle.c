@@ -51,52 +51,6 @@ us_count(const char *method, const char *result)
 	stats_inc(us_requests, v);
 }
 
-/* unsub_decide - what a request asks, and may have */
-void
-unsub_decide(const struct bounce_keyring *ring, const char *method,
-	     const char *path, const char *body, size_t bodylen, long long now,
-	     struct unsub_decision *out)
-{
-	const char *slash = strrchr(path, '/'), *tok = slash ? slash + 1 : path;
-	enum bounce_unsub_status s;
-	bool post = strcmp(method, "POST") == 0;
-
-	memset(out, 0, sizeof(*out));
-	out->what = UNSUB_REFUSE;
-	if (!post && strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-		out->status = 405;
-		out->why = "method not allowed";
-		return;
-	}
-	s = bounce_unsub_decode(ring, tok, strlen(tok), now, &out->tok, &out->why);
-	switch (s) {
-	case BOUNCE_UNSUB_OK:
-		break;
-	case BOUNCE_UNSUB_EXPIRED:
-		out->status = 410;
-		return;
-	case BOUNCE_UNSUB_FORGED:
-	case BOUNCE_UNSUB_UNKNOWN_KEY:
-		out->status = 403;
-		return;
-	default:
-		out->status = 400;
-		return;
-	}
-	if (!post) {
-		out->what = UNSUB_PAGE;
-		return;
-	}
-	/* RFC 8058 section 3.1: the POST carries List-Unsubscribe=One-Click */
-	if (body == NULL || memmem(body, bodylen, "List-Unsubscribe=One-Click", 26) == NULL) {
-		out->status = 400;
-		out->why = "POST without List-Unsubscribe=One-Click";
-		return;
-	}
-	out->what = UNSUB_DO;
-	out->why = "ok";
-}
-
 /*
  * KEYS: replay marker, suppression entry, stream. ARGV: marker ttl ms,
  * now s, tenant, recipient, maxlen. One token, one suppression, one event.
@@ -233,8 +187,10 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	const struct unsub_ctx *ctx = cls;
 	struct unsub_req *rq = *req;
-	struct unsub_decision d;
-	const char *err = NULL;
+	enum bounce_unsub_what what;
+	struct bounce_unsub tok;
+	unsigned status;
+	const char *err = NULL, *why = NULL;
 	char msg[600], esc[400];
 	int r;
 
@@ -257,32 +213,33 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		us_count(method, "too_large");
 		return us_reply(conn, 413, "text/plain; charset=utf-8", "request body too large\n");
 	}
-	unsub_decide(ctx->ring, method, url, rq->body, rq->len, (long long)time(NULL), &d);
-	if (d.what == UNSUB_REFUSE) {
+	what = bounce_unsub_request(ctx->ring, method, url, rq->body, rq->len,
+				    (long long)time(NULL), &tok, &status, &why);
+	if (what == BOUNCE_UNSUB_REFUSE) {
 		log_msg(LOG_NOTICE, NULL, "unsubscribe: action=refuse method=%s status=%u "
-			"why=\"%s\"", strcmp(method, "POST") == 0 ? "POST" : "GET", d.status,
-			d.why ? d.why : "?");
-		us_count(method, d.status == 410 ? "expired" : d.status == 403 ? "forged"
-			 : "bad_request");
-		snprintf(msg, sizeof(msg), "%s\n", d.status == 410 ? "this link has expired"
-			 : d.status == 403 ? "this link is not valid" : d.status == 405
+			"why=\"%s\"", strcmp(method, "POST") == 0 ? "POST" : "GET", status,
+			why ? why : "?");
+		us_count(method, status == 410 ? "expired" : status == 403 ? "forged"
+			 : status == 405 ? "method" : "bad_request");
+		snprintf(msg, sizeof(msg), "%s\n", status == 410 ? "this link has expired"
+			 : status == 403 ? "this link is not valid" : status == 405
 			 ? "method not allowed" : "bad request");
-		return us_reply(conn, d.status, "text/plain; charset=utf-8", msg);
+		return us_reply(conn, status, "text/plain; charset=utf-8", msg);
 	}
-	if (d.what == UNSUB_PAGE) {
+	if (what == BOUNCE_UNSUB_PAGE) {
 		us_count(method, "page");
-		return us_page(conn, &d.tok);
+		return us_page(conn, &tok);
 	}
-	log_escape(esc, sizeof(esc), d.tok.rcpt, strlen(d.tok.rcpt));
-	if ((r = unsub_apply(ctx, &d.tok, (long long)time(NULL) * 1000, &err)) < 0) {
+	log_escape(esc, sizeof(esc), tok.rcpt, strlen(tok.rcpt));
+	if ((r = unsub_apply(ctx, &tok, (long long)time(NULL) * 1000, &err)) < 0) {
 		log_msg(LOG_WARNING, NULL, "unsubscribe: action=tempfail tenant=%s rcpt=<%s> "
-			"error=\"%s\"", d.tok.tenant, esc, err ? err : "?");
+			"error=\"%s\"", tok.tenant, esc, err ? err : "?");
 		us_count(method, "error");
 		return us_reply(conn, 503, "text/plain; charset=utf-8",
 				"temporary failure, please try again\n");
 	}
 	log_msg(LOG_INFO, NULL, "unsubscribe: action=%s tenant=%s rcpt=<%s>",
-		r == 1 ? "suppress" : "replay", d.tok.tenant, esc);
+		r == 1 ? "suppress" : "replay", tok.tenant, esc);
 	us_count(method, r == 1 ? "unsubscribed" : "replay");
 	return us_reply(conn, 200, "text/plain; charset=utf-8", r == 1
 			? "unsubscribed\n" : "already unsubscribed\n");
