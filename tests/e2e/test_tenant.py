@@ -237,6 +237,35 @@ class TenantTableTest(TenantBase):
         self.assertIn('2 tenants, 2 bounce domains, one-click unsubscribe off', r.stdout.decode())
 
 
+    def test_reload(self):
+        """A tenant added to the table takes effect at SIGHUP; a broken table on reload is
+        logged with file and line and the previous table stays in force."""
+        self.redis_srv = self.redis()
+        sock = self.bounce_conf('acme.test bounces.acme.test\n')
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock])
+        seen = set()
+
+        def sent_from(sender, rcpt):
+            r = h.send(pf.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt))
+            self.assertTrue(r.accepted, r.stage_codes())
+            return self.tagged(sink, rcpt, seen).mail_from.split('@')[1]
+
+        self.assertEqual(sent_from('a@new.test', 'r1@remote.test'), 'bounces.test')
+        self.wd.write('tenants', 'acme.test bounces.acme.test\nnew.test bounces.new.test\n')
+        self.milter_.hup()
+        self.milter_.wait_log(r'reloaded ', count=1)
+        self.assertEqual(sent_from('a@new.test', 'r2@remote.test'), 'bounces.new.test')
+        self.wd.write('tenants', 'acme.test bounces.acme.test\nnew.test\n')
+        self.milter_.hup()
+        self.milter_.wait_log(r'reload: .*tenants:2: expected KEY BOUNCE-DOMAIN')
+        self.milter_.wait_log(r'reload failed, keeping the previous configuration')
+        self.assertEqual(sent_from('a@new.test', 'r3@remote.test'), 'bounces.new.test')
+        self.assert_clean(self.milter_)
+
+
 class TenantPauseTest(TenantBase):
 
     def test_dead_list_pauses_tenant_until_resume(self):
