@@ -7,7 +7,10 @@
  *	bounce_state_load() checks that the bounce domain is set and
  *	valid, reads the secrets (bounce_keys.h: modes checked), builds the
  *	policy and makes the Redis pool (no connection yet: a Redis that is
- *	down is a runtime condition, bounce_on_redis_error). Every problem
+ *	down is a runtime condition, bounce_on_redis_error), loads the
+ *	tenant table (bounce_tenant.h) and derives a keyring for each
+ *	tenant bounce domain and one for one-click tokens (the secrets'
+ *	key ids, HMAC-SHA256 of each secret and a label). Every problem
  *	goes into the errlist; on any problem nothing is returned, so a bad
  *	reload keeps the previous snapshot.
  *--*/
@@ -125,12 +128,15 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 {
 	const struct bounce_conf *conf = st->conf;
 	const char *why;
+	const char *text[4] = {conf->review_bounce_rate, conf->review_complaint_rate,
+			       conf->pause_bounce_rate, conf->pause_complaint_rate};
+	long long *ppm[4] = {&st->pause.review_bounce_ppm, &st->pause.review_complaint_ppm,
+			     &st->pause.pause_bounce_ppm, &st->pause.pause_complaint_ppm};
 
-	if (bounce_rate_parse(conf->review_bounce_rate, strlen(conf->review_bounce_rate ? conf->review_bounce_rate : ""), &st->pause.review_bounce_ppm, &why) < 0
-	    || bounce_rate_parse(conf->review_complaint_rate, strlen(conf->review_complaint_rate ? conf->review_complaint_rate : ""), &st->pause.review_complaint_ppm, &why) < 0
-	    || bounce_rate_parse(conf->pause_bounce_rate, strlen(conf->pause_bounce_rate ? conf->pause_bounce_rate : ""), &st->pause.pause_bounce_ppm, &why) < 0
-	    || bounce_rate_parse(conf->pause_complaint_rate, strlen(conf->pause_complaint_rate ? conf->pause_complaint_rate : ""), &st->pause.pause_complaint_ppm, &why) < 0)
-		errlist_add_at(el, config_path, 0, "bounce rate thresholds: %s", why);
+	/* checked by bounce_validate() already: a failure here is not reached */
+	for (int i = 0; i < 4; i++)
+		if (bounce_rate_parse(text[i], text[i] ? strlen(text[i]) : 0, ppm[i], &why) < 0)
+			errlist_add_at(el, config_path, 0, "bounce rate thresholds: %s", why);
 	st->pause.window_ms = conf->pause_window;
 	st->pause.min_volume = conf->pause_min_volume;
 	if (st->domain == NULL || st->keys == NULL)
