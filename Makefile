@@ -55,7 +55,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPOSTMILL_VERSION='"$(VERSION)"' \
               -DPOSTMILL_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine -Itools/postmill-exporter $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
+              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine -Itools/postmill-exporter -Itools/postmill-unsubscribe $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS    := $(PKG_LIBS) -lpthread -lresolv
@@ -79,7 +79,8 @@ endef
 $(foreach m,$(MILTERS),$(eval $(call milter_rules,$(m))))
 
 MILTER_LIBS := $(foreach m,$(MILTERS),$(B)/lib/lib$(m).a)
-PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter
+PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter \
+               $(B)/bin/postmill-unsubscribe
 
 # postmill-exporter: the one HTTP server (libmicrohttpd), merging the daemons' stats sockets
 EXP_SRC := $(wildcard tools/postmill-exporter/*.c)
@@ -88,6 +89,13 @@ EXP_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(B)/bin/postmill-exporter: $(EXP_OBJ) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(EXP_OBJ) $(LIBCOMMON) $(LIBS) $(EXP_LIBS)
+
+# postmill-unsubscribe: RFC 8058 one-click (libmicrohttpd); unsub_handle.c is the separable module
+UNS_SRC := $(wildcard tools/postmill-unsubscribe/*.c)
+UNS_OBJ := $(UNS_SRC:%.c=$(B)/obj/%.o)
+$(B)/bin/postmill-unsubscribe: $(UNS_OBJ) $(B)/lib/libbounce.a $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(UNS_OBJ) $(B)/lib/libbounce.a $(LIBCOMMON) $(LIBS) $(EXP_LIBS)
 
 CTL_SRC := $(wildcard tools/postmillctl/*.c)
 CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
@@ -168,7 +176,7 @@ install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0644 conf/postmill.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
-	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8 tools/postmill-unsubscribe/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \

@@ -27,10 +27,18 @@
 #include "bounce_conf.h"
 #include "bounce_fbid.h"
 #include "bounce_keys.h"
+#include "bounce_pause.h"
+#include "bounce_tenant.h"
 #include "bounce_policy.h"
 #include "cfg_common.h"
 #include "errlist.h"
 #include "redis.h"
+
+/* a domain whose tags we accept: the global one first, then tenants' */
+struct bounce_bdomain {
+	char		*domain;	/* normalized */
+	struct bounce_keyring *keys;	/* [0]: the global ring, borrowed */
+};
 
 struct bounce_state {
 	const struct bounce_conf *conf;	/* borrowed from the snapshot */
@@ -42,7 +50,17 @@ struct bounce_state {
 	char	       **fbl_local;	/* FBL local parts, lower case */
 	size_t		 nfbl;
 	long long	 record_ttl;	/* ms: the longer lifetime */
+	struct bounce_tenants *tenants;	/* bounce_tenant_table, or NULL */
+	struct bounce_bdomain *bdomains; /* [0]: bounce_domain */
+	size_t		 nbdomains;
+	struct bounce_pause_conf pause;
+	struct bounce_keyring *unsub_keys; /* one-click tokens */
 };
+
+const struct bounce_bdomain *bounce_state_bdomain(const struct bounce_state *st,
+						  const char *domain);
+struct bounce_keyring *bounce_keyring_derive(const struct bounce_keyring *ring,
+					     const char *label);
 
 int	 bounce_state_is_fbl(const struct bounce_state *st, const char *local);
 

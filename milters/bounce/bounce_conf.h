@@ -52,6 +52,18 @@ struct bounce_conf {
 	long long	 ref_lifetime;		/* ms */
 	struct cfg_list	 fbl_addresses;		/* local parts at domain */
 	struct cfg_list	 feedback_id;		/* bounce_fbid.h sources */
+	char		*tenant_table;		/* bounce_tenant.h, or NULL */
+	long long	 pause_window;		/* ms, the rolling window */
+	long long	 pause_min_volume;	/* sent before any rate counts */
+	char		*review_bounce_rate;	/* "5%" (bounce_pause.h) */
+	char		*review_complaint_rate;
+	char		*pause_bounce_rate;
+	char		*pause_complaint_rate;
+	char		*unsubscribe_url;	/* base of the one-click URL */
+	long long	 unsubscribe_lifetime;	/* ms */
+	char		*unsubscribe_listen;	/* postmill-unsubscribe */
+	struct cfg_list	 our_mx;		/* tenant check: our MX hosts */
+	struct cfg_list	 our_ips;		/* tenant check: our sending IPs */
 };
 
 extern const struct cfg_section bounce_section;

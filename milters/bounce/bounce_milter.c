@@ -36,6 +36,15 @@
  *	  X-Postmill-Ref added (bounce_ref.h; the sender's own removed) and,
  *	  when configured, Feedback-ID (bounce_fbid.h; the sender's removed).
  *	- anything else: left alone.
+ *	Tenants (bounce_tenant.h): a hosted message whose login or sender
+ *	domain is in bounce_tenant_table is tagged at the tenant's bounce
+ *	domain with that domain's derived key, checked against and recorded
+ *	in the tenant's suppression list (t:NAME), counted as sent for the
+ *	tenant's rates (bounce_pause.h; the record names the tenant, so a
+ *	bounce's hard class or complaint counts for it) and, with the
+ *	tenant's "unsubscribe", given RFC 8058 one-click headers
+ *	(bounce_unsub.h). Every tenant bounce domain takes bounces like
+ *	bounce_domain; the FBL addresses stay at bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
  *
@@ -82,6 +91,7 @@
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
+#include "bounce_unsub.h"
 #include "addr.h"
 #include "hosted.h"
 #include "log.h"
@@ -113,6 +123,9 @@ struct bounce_conn {
 	size_t		 nref_hdrs;		/* the sender's X-Postmill-Ref */
 	size_t		 nfbid_hdrs;		/* the sender's Feedback-ID */
 	struct bounce_buf buf;
+	const struct bounce_tenant *tenant;	/* of the snapshot, or NULL */
+	const struct bounce_bdomain *bdom;	/* the tag's bounce domain */
+	bool		 has_unsub;		/* the sender's List-Unsubscribe */
 };
 
 /* bm_state - this message's loaded state */
@@ -149,6 +162,9 @@ bm_end_message(struct bounce_conn *c)
 	c->hosted = c->have_scope = c->inbound = c->have_tag = c->fbl = false;
 	c->sender[0] = c->scope[0] = c->rcpts[0] = c->login[0] = '\0';
 	c->nrcpts = c->nref_hdrs = c->nfbid_hdrs = 0;
+	c->tenant = NULL;
+	c->bdom = NULL;
+	c->has_unsub = false;
 	c->tag_rcpt = xfree(c->tag_rcpt);
 	c->fbl_rcpt = xfree(c->fbl_rcpt);
 	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
@@ -236,8 +252,14 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	    && bounce_addr_norm(from, strlen(from), c->sender, sizeof(c->sender)) == 0
 	    && strcmp(c->sender, "<>") != 0) {
 		c->hosted = true;
-		c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
-						 sizeof(c->scope)) == 0;
+		c->tenant = bounce_tenant_find(st->tenants, c->login, c->sender);
+		/* a tenant's mail has the tenant's own suppression list */
+		if (c->tenant != NULL)
+			c->have_scope = snprintf(c->scope, sizeof(c->scope), "t:%s",
+						 c->tenant->name) < (int)sizeof(c->scope);
+		else
+			c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
+							 sizeof(c->scope)) == 0;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -245,15 +267,14 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 /* bm_rcpt_bounce - a recipient at the bounce domain: check its tag */
 static sfsistat
 bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
-	       const char *local)
+	       const char *local, const struct bounce_bdomain *bd)
 {
-	const struct bounce_state *st = bm_state(c);
 	struct bounce_tag t;
 	enum bounce_tag_status ts;
 	const char *why;
 	char esc[400], idhex[BOUNCE_TAG_ID_HEX];
 
-	ts = bounce_tag_local_decode(st->keys, local, strlen(local),
+	ts = bounce_tag_local_decode(bd->keys, local, strlen(local),
 				     (long long)time(NULL), &t, &why);
 	log_escape(esc, sizeof(esc), rcpt, strlen(rcpt));
 	if (ts != BOUNCE_TAG_OK) {
@@ -273,7 +294,7 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 		c->tag_rcpt = xstrdup(rcpt);
 	}
 	log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt tag=ok "
-		"id=%s rcpt=%s", idhex, esc);
+		"id=%s rcpt=%s domain=%s", idhex, esc, bd->domain);
 	return SMFIS_CONTINUE;
 }
 
@@ -306,6 +327,26 @@ bm_rcpt_add(struct bounce_conn *c, const char *norm)
 	memcpy(c->rcpts + used, norm, n + 1);
 }
 
+/* bm_tenant_bdomain - the tenant bounce domain a recipient is at, or NULL */
+static const struct bounce_bdomain *
+bm_tenant_bdomain(const struct bounce_state *st, const char *rcpt)
+{
+	const char *at = strrchr(rcpt, '@');
+	char dom[ADDR_DOMAIN_MAX + 2];
+	size_t n;
+
+	if (at == NULL || (n = strcspn(at + 1, ">")) == 0 || n >= sizeof(dom))
+		return NULL;
+	memcpy(dom, at + 1, n);
+	dom[n] = '\0';
+	if (n > 1 && dom[n - 1] == '.')
+		dom[n - 1] = '\0';
+	for (size_t i = 1; i < st->nbdomains; i++)
+		if (strcasecmp(st->bdomains[i].domain, dom) == 0)
+			return &st->bdomains[i];
+	return NULL;
+}
+
 /* bm_xxfi_envrcpt - tag check (bounces) or suppression check (outbound) */
 static sfsistat
 bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
@@ -315,14 +356,18 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
 	char local[ADDR_LOCAL_MAX + 1], norm[BOUNCE_ADDR_MAX + 1];
 	struct bounce_supp sup;
+	const struct bounce_bdomain *bd;
 	const char *err;
 	int r;
 
 	if (c == NULL || c->snap == NULL)
 		return SMFIS_CONTINUE;
 	st = bm_state(c);
+	bd = st->nbdomains > 0 ? &st->bdomains[0] : NULL;
 	r = bounce_rcpt_local(rcpt, strlen(rcpt), st->domain, local, sizeof(local));
-	if (r == 1 && bounce_state_is_fbl(st, local))
+	if (r == 0 && st->nbdomains > 1 && (bd = bm_tenant_bdomain(st, rcpt)) != NULL)
+		r = bounce_rcpt_local(rcpt, strlen(rcpt), bd->domain, local, sizeof(local));
+	if (r == 1 && bd == &st->bdomains[0] && bounce_state_is_fbl(st, local))
 		return bm_rcpt_fbl(ctx, c, rcpt);
 	if (r == 1 && strcasecmp(local, "postmaster") == 0) {
 		char esc[400];
@@ -333,7 +378,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 			"kind=postmaster rcpt=%s", log_escape(esc, sizeof(esc), rcpt,
 							      strlen(rcpt)));
 	} else if (r == 1) {
-		return bm_rcpt_bounce(ctx, c, rcpt, local);
+		return bm_rcpt_bounce(ctx, c, rcpt, local, bd);
 	}
 	if (!c->hosted || bounce_addr_norm(rcpt, strlen(rcpt), norm, sizeof(norm)) < 0)
 		return SMFIS_CONTINUE;
@@ -379,6 +424,9 @@ bm_header_outbound(struct bounce_conn *c, const char *name, const char *value)
 		c->nref_hdrs++;
 	else if (strcasecmp(name, "Feedback-ID") == 0)
 		c->nfbid_hdrs++;
+	else if (strcasecmp(name, "List-Unsubscribe") == 0
+		 || strcasecmp(name, "List-Unsubscribe-Post") == 0)
+		c->has_unsub = true;	/* the sender's own: left alone */
 	for (size_t i = 0; i < f->n; i++)
 		if ((hn = bounce_fbid_header_name(f, i)) != NULL
 		    && c->fbid_hdr[i] == NULL && strcasecmp(hn, name) == 0)
@@ -454,6 +502,37 @@ bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
 		(void)smfi_addheader(ctx, "Feedback-ID", fbid);
 }
 
+/*
+ * bm_unsubscribe - RFC 8058 one-click headers for a tenant that enabled
+ * them, unless the message has its own. The token names one recipient,
+ * so only a message to one recipient gets them (bulk mail is sent one
+ * recipient a message). Returns what the log line says.
+ */
+static const char *
+bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
+{
+	const struct bounce_state *st = bm_state(c);
+	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], *v;
+
+	if (c->tenant == NULL || !c->tenant->unsubscribe
+	    || st->conf->unsubscribe_url == NULL || st->unsub_keys == NULL)
+		return "-";
+	if (c->has_unsub)
+		return "own";
+	if (c->nrcpts != 1)
+		return "skipped_rcpts";
+	if (bounce_unsub_encode(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts,
+				now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
+				tok, sizeof(tok)) < 0)
+		return "skipped_long";
+	/* RFC 8058 section 3.1: an HTTPS URI, and the POST key=value */
+	v = xasprintf("<%s%s>", st->conf->unsubscribe_url, tok);
+	(void)smfi_addheader(ctx, "List-Unsubscribe", v);
+	(void)smfi_addheader(ctx, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+	free(v);
+	return "added";
+}
+
 /* bm_eom_tag - save the record and change the envelope sender */
 static sfsistat
 bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
@@ -464,10 +543,14 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX];
 	char *addr;
 	long long now = bm_now_ms();
-	const char *qid = bm_qid(ctx, c), *err;
+	const char *qid = bm_qid(ctx, c), *err, *unsub;
+	const struct bounce_bdomain *bd = &st->bdomains[0];
 
+	if (c->tenant != NULL && c->tenant->bounce_domain != NULL
+	    && (bd = bounce_state_bdomain(st, c->tenant->bounce_domain)) == NULL)
+		bd = &st->bdomains[0];	/* not reached: the state lists them all */
 	if (RAND_bytes(id, sizeof(id)) != 1
-	    || bounce_tag_encode(&st->keys->keys[0], id,
+	    || bounce_tag_encode(&bd->keys->keys[0], id,
 				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=crypto_error (RAND_bytes or HMAC failed)");
@@ -487,7 +570,11 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 				      qid, c->rcpts, c->nrcpts, now,
 				      st->record_ttl, &err) < 0)
 		return bm_redis_error(ctx, c, "eom", err);
-	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, st->domain);
+	if (c->tenant != NULL
+	    && bounce_pause_sent(st->pool, st->conf->key_prefix, c->tenant->name, idhex,
+				 (long long)c->nrcpts, &st->pause, now, &err) < 0)
+		return bm_redis_error(ctx, c, "eom", err);
+	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, bd->domain);
 	if (smfi_chgfrom(ctx, addr, NULL) != MI_SUCCESS) {
 		log_msg(LOG_WARNING, qid, "bounce: action=accept stage=eom "
 			"reason=chgfrom_failed id=%s", idhex);
@@ -495,10 +582,12 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		return SMFIS_CONTINUE;
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
+	unsub = bm_unsubscribe(ctx, c, now);
 	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
-		"from=%s ref=%s feedback_id=%s", log_escape(esc, sizeof(esc), c->sender,
-							strlen(c->sender)), idhex,
-		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-");
+		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s",
+		log_escape(esc, sizeof(esc), c->sender, strlen(c->sender)), idhex,
+		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-",
+		c->tenant != NULL ? c->tenant->name : "-", unsub);
 	bounce_stats_tagged();
 	free(addr);
 	return SMFIS_CONTINUE;
@@ -518,6 +607,50 @@ bm_add_headers(SMFICTX *ctx, const struct bounce_evslot *e)
 	smfi_addheader(ctx, "X-Postmill-Bounce-Recipient", v);
 	bounce_header_clean(v, sizeof(v), e->ev.status[0] ? e->ev.status : "none");
 	smfi_addheader(ctx, "X-Postmill-Bounce-Status", v);
+}
+
+/*
+ * bm_tenant_outcome - count a tenant's hard bounces and complaints (not
+ * the unlisted ones: not sent by us) and act on a new review or pause.
+ * A Redis failure here is logged, not a tempfail: the bounce is already
+ * recorded, and a retry would record it twice.
+ */
+static void
+bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
+		  const struct bounce_evslot *slots, size_t n)
+{
+	const struct bounce_state *st = bm_state(c);
+	struct bounce_pause_status ps;
+	long long nhard = 0, ncompl = 0;
+	const char *err;
+	char esc[300];
+
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].unlisted)
+			continue;
+		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
+			nhard++;
+		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
+			ncompl++;
+	}
+	if (nhard == 0 && ncompl == 0)
+		return;
+	log_escape(esc, sizeof(esc), tenant, strlen(tenant));
+	if (bounce_pause_outcome(st->pool, st->conf->key_prefix, st->conf->stream,
+				 st->conf->stream_maxlen, tenant, nhard, ncompl,
+				 &st->pause, bm_now_ms(), &ps, &err) < 0) {
+		log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: tenant=%s rates not "
+			"counted: %s", esc, err ? err : "?");
+		return;
+	}
+	if (!ps.changed)
+		return;
+	log_msg(ps.state == BOUNCE_PAUSE_PAUSED ? LOG_WARNING : LOG_NOTICE,
+		bm_qid(ctx, c), "bounce: action=tenant_%s tenant=%s sent=%lld "
+		"hard=%lld complaints=%lld reason=\"%s\"",
+		bounce_pause_state_name(ps.state), esc, ps.sent, ps.hard,
+		ps.complaints, ps.reason);
+	bounce_stats_tenant(bounce_pause_state_name(ps.state));
 }
 
 /*
@@ -542,7 +675,8 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	const struct bounce_rcpt *x;
 	const char *qid = bm_qid(ctx, c), *err, *then, *by = NULL;
 	size_t n, nsup = 0, nunl = 0;
-	int first, r, action = st->conf->action;
+	int first, r, tr = 0, action = st->conf->action;
+	char tenant[BOUNCE_TENANT_NAME_MAX + 1];
 	sfsistat rc = SMFIS_CONTINUE;
 
 	bounce_tag_id_hex(id, idhex);
@@ -566,7 +700,14 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	req.stream = st->conf->stream;
 	req.maxlen = st->conf->stream_maxlen;
 	req.sender = rec.sender;
-	if (r == 1 && bounce_scope_tag(st->pol.scope, rec.sender, scope, sizeof(scope)) == 0)
+	if (r == 1 && (tr = bounce_pause_tenant_of(st->pool, st->conf->key_prefix, idhex,
+						   tenant, sizeof(tenant), &err)) < 0) {
+		rc = bm_redis_error(ctx, c, "eom", err);
+		goto out;
+	}
+	if (tr == 1 && snprintf(scope, sizeof(scope), "t:%s", tenant) < (int)sizeof(scope))
+		req.scope_tag = scope;	/* the tenant's own list */
+	else if (r == 1 && bounce_scope_tag(st->pol.scope, rec.sender, scope, sizeof(scope)) == 0)
 		req.scope_tag = scope;
 	req.orig_qid = rec.qid;
 	req.msgid = idhex;
@@ -584,6 +725,8 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 		nsup += res.suppressed[i];
 		nunl += slots[i].unlisted;
 	}
+	if (tr == 1)
+		bm_tenant_outcome(ctx, c, tenant, slots, n);
 	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
 		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :

@@ -43,6 +43,7 @@
 #include "bounce_conf.h"
 #include "bounce_fbid.h"
 #include "bounce_policy.h"
+#include "bounce_pause.h"
 
 #define B(field) offsetof(struct bounce_conf, field)
 
@@ -95,6 +96,30 @@ static const struct cfg_param bounce_params[] = {
 	 "Feedback-loop addresses registered with mailbox providers, as local parts (or full addresses) at bounce_domain: their ARF complaints are mapped back and recorded."},
 	{"bounce_feedback_id", CFG_LIST, "", B(feedback_id), 0, 0, NULL, NULL,
 	 "Sources of the Feedback-ID header (Gmail a:b:c:SenderId), 1-4 of login, sender, sender_domain, header:NAME, literal:TEXT, each may be hash:SOURCE; the last, the SenderId, hash:login|sender|sender_domain or literal:TEXT (empty: no header)."},
+	{"bounce_tenant_table", CFG_STR, "", B(tenant_table), 0, 0, NULL, NULL,
+	 "Tenant table: lines of KEY BOUNCE-DOMAIN [unsubscribe], KEY a sender domain or login:NAME, BOUNCE-DOMAIN the tenant's own Return-Path domain or - (empty: no tenants)."},
+	{"bounce_tenant_mx_hosts", CFG_LIST, "", B(our_mx), 0, 0, NULL, NULL,
+	 "For postmillctl tenant check: our MX host names or addresses; a tenant's bounce domain must have an MX among them."},
+	{"bounce_tenant_sending_ips", CFG_LIST, "", B(our_ips), 0, 0, NULL, NULL,
+	 "For postmillctl tenant check: the addresses we send from; SPF of a tenant's bounce domain must pass each."},
+	{"bounce_pause_window", CFG_TIME, "24h", B(pause_window), 60000, 0, NULL, "s",
+	 "Rolling window of a tenant's bounce and complaint rates (24 slots)."},
+	{"bounce_pause_min_volume", CFG_INT, "1000", B(pause_min_volume), 1, 0, NULL, NULL,
+	 "Recipients a tenant must have sent to within the window before its rates can put it under review or pause it."},
+	{"bounce_review_bounce_rate", CFG_STR, "5%", B(review_bounce_rate), 0, 0, NULL, NULL,
+	 "Hard bounces / sent above which a tenant is put under review (logged, event on bounce_stream); 0: never."},
+	{"bounce_review_complaint_rate", CFG_STR, "0.1%", B(review_complaint_rate), 0, 0, NULL, NULL,
+	 "Complaints / sent above which a tenant is put under review; 0: never."},
+	{"bounce_pause_bounce_rate", CFG_STR, "10%", B(pause_bounce_rate), 0, 0, NULL, NULL,
+	 "Hard bounces / sent above which a tenant is paused (postmill-limit refuses its mail until postmillctl tenant resume); 0: never."},
+	{"bounce_pause_complaint_rate", CFG_STR, "0.5%", B(pause_complaint_rate), 0, 0, NULL, NULL,
+	 "Complaints / sent above which a tenant is paused; 0: never."},
+	{"bounce_unsubscribe_url", CFG_STR, "", B(unsubscribe_url), 0, 0, NULL, NULL,
+	 "HTTPS base URL of postmill-unsubscribe (e.g. https://unsub.example.net/u/); the signed token is appended (empty: no List-Unsubscribe)."},
+	{"bounce_unsubscribe_lifetime", CFG_TIME, "60d", B(unsubscribe_lifetime), 1000, 0, NULL, "s",
+	 "How long a one-click unsubscribe link stays valid."},
+	{"bounce_unsubscribe_listen", CFG_STR, "127.0.0.1:9598", B(unsubscribe_listen), 0, 0, NULL, NULL,
+	 "Where postmill-unsubscribe serves HTTP: ADDR:PORT or [ADDR6]:PORT, numeric (behind the HTTPS proxy of bounce_unsubscribe_url)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -126,6 +151,28 @@ bounce_validate_fbl(const struct bounce_conf *c, const char *path,
 	}
 }
 
+/* bounce_validate_rates - the review and pause thresholds */
+static void
+bounce_validate_rates(const struct bounce_conf *c, const char *path,
+		      struct errlist *el)
+{
+	const char *v[4] = {c->review_bounce_rate, c->review_complaint_rate,
+			    c->pause_bounce_rate, c->pause_complaint_rate};
+	const char *n[4] = {"bounce_review_bounce_rate", "bounce_review_complaint_rate",
+			    "bounce_pause_bounce_rate", "bounce_pause_complaint_rate"};
+	long long ppm;
+	const char *why;
+
+	for (int i = 0; i < 4; i++)
+		if (bounce_rate_parse(v[i], v[i] ? strlen(v[i]) : 0, &ppm, &why) < 0)
+			errlist_add_at(el, path, 0, "%s = %s: %s", n[i],
+				       v[i] ? v[i] : "", why);
+	if (c->unsubscribe_url != NULL
+	    && strncasecmp(c->unsubscribe_url, "https://", 8) != 0)
+		errlist_add_at(el, path, 0, "bounce_unsubscribe_url = %s: must be "
+			       "https:// (RFC 8058 section 3.1)", c->unsubscribe_url);
+}
+
 /* bounce_validate - reason lists and expiries */
 static void
 bounce_validate(const void *values, const char *path, struct errlist *el)
@@ -140,6 +187,7 @@ bounce_validate(const void *values, const char *path, struct errlist *el)
 	if (c->stream == NULL)
 		errlist_add_at(el, path, 0, "bounce_stream is empty");
 	bounce_validate_fbl(c, path, el);
+	bounce_validate_rates(c, path, el);
 }
 
 const struct cfg_section bounce_section = {

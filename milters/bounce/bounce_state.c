@@ -7,7 +7,10 @@
  *	bounce_state_load() checks that the bounce domain is set and
  *	valid, reads the secrets (bounce_keys.h: modes checked), builds the
  *	policy and makes the Redis pool (no connection yet: a Redis that is
- *	down is a runtime condition, bounce_on_redis_error). Every problem
+ *	down is a runtime condition, bounce_on_redis_error), loads the
+ *	tenant table (bounce_tenant.h) and derives a keyring for each
+ *	tenant bounce domain and one for one-click tokens (the secrets'
+ *	key ids, HMAC-SHA256 of each secret and a label). Every problem
  *	goes into the errlist; on any problem nothing is returned, so a bad
  *	reload keeps the previous snapshot.
  *--*/
@@ -15,6 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "addr.h"
 #include "bounce.h"
@@ -34,6 +40,11 @@ bounce_state_free(void *state)
 	for (size_t i = 0; i < st->nfbl; i++)
 		free(st->fbl_local[i]);
 	free(st->fbl_local);
+	for (size_t i = 1; i < st->nbdomains; i++)
+		bounce_keyring_free(st->bdomains[i].keys);
+	free(st->bdomains);
+	st->tenants = bounce_tenants_free(st->tenants);
+	st->unsub_keys = bounce_keyring_free(st->unsub_keys);
 	st->keys = bounce_keyring_free(st->keys);
 	free(st->domain);
 	free(st);
@@ -75,6 +86,83 @@ bounce_state_is_fbl(const struct bounce_state *st, const char *local)
 	return 0;
 }
 
+/*
+ * bounce_keyring_derive - a ring of the same key ids whose secrets are
+ * HMAC-SHA256(secret, "postmill-bounce " LABEL): a tag made for one
+ * tenant's bounce domain does not verify at another's (or the global
+ * one), yet rotation stays one list of files
+ */
+struct bounce_keyring *
+bounce_keyring_derive(const struct bounce_keyring *ring, const char *label)
+{
+	struct bounce_keyring *d = xcalloc(1, sizeof(*d));
+	char *msg = xasprintf("postmill-bounce %s", label);
+	unsigned int mlen;
+
+	for (size_t i = 0; i < ring->n; i++) {
+		d->keys[i].id = ring->keys[i].id;
+		mlen = 0;
+		HMAC(EVP_sha256(), ring->keys[i].secret, (int)ring->keys[i].len,
+		     (const unsigned char *)msg, strlen(msg), d->keys[i].secret, &mlen);
+		d->keys[i].len = mlen;
+	}
+	d->n = ring->n;
+	free(msg);
+	return d;
+}
+
+/* bounce_state_bdomain - the accepted bounce domain DOMAIN (any case), or NULL */
+const struct bounce_bdomain *
+bounce_state_bdomain(const struct bounce_state *st, const char *domain)
+{
+	for (size_t i = 0; i < st->nbdomains; i++)
+		if (strcasecmp(st->bdomains[i].domain, domain) == 0)
+			return &st->bdomains[i];
+	return NULL;
+}
+
+/* bs_tenants_load - the table, the tenants' bounce domains and their keys */
+static void
+bs_tenants_load(struct bounce_state *st, const char *config_path,
+		struct errlist *el)
+{
+	const struct bounce_conf *conf = st->conf;
+	const char *why;
+	const char *text[4] = {conf->review_bounce_rate, conf->review_complaint_rate,
+			       conf->pause_bounce_rate, conf->pause_complaint_rate};
+	long long *ppm[4] = {&st->pause.review_bounce_ppm, &st->pause.review_complaint_ppm,
+			     &st->pause.pause_bounce_ppm, &st->pause.pause_complaint_ppm};
+
+	/* checked by bounce_validate() already: a failure here is not reached */
+	for (int i = 0; i < 4; i++)
+		if (bounce_rate_parse(text[i], text[i] ? strlen(text[i]) : 0, ppm[i], &why) < 0)
+			errlist_add_at(el, config_path, 0, "bounce rate thresholds: %s", why);
+	st->pause.window_ms = conf->pause_window;
+	st->pause.min_volume = conf->pause_min_volume;
+	if (st->domain == NULL || st->keys == NULL)
+		return;
+	st->unsub_keys = bounce_keyring_derive(st->keys, "unsubscribe");
+	st->bdomains = xcalloc(1, sizeof(*st->bdomains));
+	st->bdomains[0].domain = st->domain;
+	st->bdomains[0].keys = st->keys;
+	st->nbdomains = 1;
+	if (conf->tenant_table == NULL)
+		return;
+	if ((st->tenants = bounce_tenant_load(conf->tenant_table, el)) == NULL)
+		return;
+	for (size_t i = 0; i < st->tenants->n; i++) {
+		const char *d = st->tenants->t[i].bounce_domain;
+
+		if (d == NULL || bounce_state_bdomain(st, d) != NULL)
+			continue;
+		st->bdomains = xrealloc(st->bdomains, (st->nbdomains + 1)
+					* sizeof(*st->bdomains));
+		st->bdomains[st->nbdomains].domain = (char *)d;
+		st->bdomains[st->nbdomains].keys = bounce_keyring_derive(st->keys, d);
+		st->nbdomains++;
+	}
+}
+
 /* bounce_state_load - domain, secrets, policy, Redis pool */
 void *
 bounce_state_load(const struct common_conf *common, const void *confp,
@@ -101,6 +189,7 @@ bounce_state_load(const struct common_conf *common, const void *confp,
 			      conf->feedback_id.count, &st->fbid, errbuf,
 			      sizeof(errbuf)) < 0)
 		errlist_add_at(el, config_path, 0, "bounce_feedback_id: %s", errbuf);
+	bs_tenants_load(st, config_path, el);
 	st->record_ttl = conf->tag_lifetime;
 	if (conf->ref && conf->ref_lifetime > st->record_ttl)
 		st->record_ttl = conf->ref_lifetime;
@@ -123,6 +212,10 @@ bounce_state_describe(const void *state, FILE *fp)
 	fprintf(fp, "bounce reference header %s, %zu feedback-loop address%s, "
 		"Feedback-ID %s\n", st->conf->ref ? "on" : "off", st->nfbl,
 		st->nfbl == 1 ? "" : "es", st->fbid.n > 0 ? "on" : "off");
+	fprintf(fp, "%zu tenant%s, %zu bounce domain%s, one-click unsubscribe %s\n",
+		st->tenants ? st->tenants->n : 0, st->tenants && st->tenants->n == 1
+		? "" : "s", st->nbdomains, st->nbdomains == 1 ? "" : "s",
+		st->conf->unsubscribe_url ? st->conf->unsubscribe_url : "off");
 	{
 		/* quotas, overrides and suppressions must survive a Redis restart */
 		char	text[256];

@@ -18,7 +18,8 @@
 #include "bounce_stats.h"
 #include "stats.h"
 
-static struct stats_family *bs_tagged, *bs_records, *bs_supp, *bs_refused, *bs_redis;
+static struct stats_family *bs_tagged, *bs_records, *bs_supp, *bs_refused, *bs_redis,
+    *bs_tenant;
 static pthread_once_t bs_once = PTHREAD_ONCE_INIT;
 
 /* bounce_stats_init - the families, once */
@@ -36,6 +37,17 @@ bounce_stats_init(void)
 				   "RCPTs refused: an invalid tag, or a suppressed recipient.", "reason");
 	bs_redis = stats_counter("postmill_bounce_redis_errors_total",
 				 "Decisions Redis could not serve in time, by stage.", "stage");
+	bs_tenant = stats_counter("postmill_bounce_tenant_state_total",
+				  "Tenants put under review or paused by their bounce or complaint rate.",
+				  "state");
+}
+
+/* bounce_stats_tenant - a tenant put under review or paused */
+void
+bounce_stats_tenant(const char *state)
+{
+	pthread_once(&bs_once, bounce_stats_init);
+	stats_inc(bs_tenant, state);
 }
 
 /* bounce_stats_tagged - one message tagged */

@@ -9,5 +9,6 @@ void	bounce_stats_record(const char *kind, const char *cls, const char *reason,
 			    size_t nsup);
 void	bounce_stats_refused(const char *reason);
 void	bounce_stats_redis_error(const char *stage);
+void	bounce_stats_tenant(const char *state);
 
 #endif

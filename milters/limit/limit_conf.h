@@ -29,6 +29,12 @@ struct limit_conf {
 	char		*key_prefix;		/* Redis key names start with it */
 	char		*utc_offset;		/* "+HH:MM": calendar windows */
 	bool		 log_accepted;		/* a line per accepted RCPT/EOM too */
+	int		 tenant_pause;		/* enum limit_pause_mode */
+	char		*tenant_pause_prefix;	/* = bounce_key_prefix */
+};
+
+enum limit_pause_mode {			/* "off|tempfail|reject" */
+	LIMIT_PAUSE_OFF, LIMIT_PAUSE_TEMPFAIL, LIMIT_PAUSE_REJECT,
 };
 
 extern const struct cfg_section limit_section;

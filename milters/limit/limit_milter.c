@@ -51,6 +51,8 @@
 
 #include "limit.h"
 #include "limit_milter.h"
+#include "limit_pause.h"
+#include "hosted.h"
 #include "limit_stats.h"
 #include "log.h"
 #include "milter_client.h"
@@ -231,6 +233,46 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	return SMFIS_CONTINUE;
 }
 
+/*
+ * limit_pause_refuse - is this hosted message's tenant paused
+ * (limit_pause.h); sets the reply when it is
+ */
+static bool
+limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *login,
+		   const char *sender)
+{
+	const struct limit_conf *lc = c->snap->conf;
+	struct limit_pause lp;
+	const char *err = NULL;
+	char text[600];
+	bool hosted = (login != NULL && *login != '\0') || (c->client.have_sa
+	    && hosted_is_internal(&c->snap->common->internal_hosts,
+				  (const struct sockaddr *)&c->client.sa));
+	int r;
+
+	if (lc->tenant_pause == LIMIT_PAUSE_OFF || !hosted)
+		return false;
+	r = limit_pause_check(limit_state_of(c)->pool, lc->tenant_pause_prefix, login,
+			      sender, &lp, &err);
+	if (r < 0)
+		log_msg(LOG_WARNING, limit_conn_qid(ctx, c), "limit: tenant pause not "
+			"checked: %s", err ? err : "?");
+	if (r != 1)
+		return false;
+	limit_pause_text(&lp, text, sizeof(text));
+	log_msg(LOG_NOTICE, limit_conn_qid(ctx, c), "limit: action=%s stage=mail "
+		"reason=tenant_paused tenant=%s why=\"%s\"",
+		lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject" : "tempfail", lp.tenant,
+		lp.reason);
+	limit_stats_decision("mail", lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject"
+			     : "tempfail", "tenant_paused", "-");
+	if (lc->tenant_pause == LIMIT_PAUSE_REJECT)
+		smfi_setreply(ctx, "550", "5.7.1", text);
+	else
+		smfi_setreply(ctx, "451", "4.7.1", text);
+	return true;
+}
+
 /* limit_xxfi_envfrom - new transaction: snapshot, facts, plan */
 static sfsistat
 limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
@@ -247,6 +289,12 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	if ((c->snap = milter_snapshot_acquire()) == NULL)
 		return SMFIS_TEMPFAIL;
 	login = smfi_getsymval(ctx, "{auth_authen}");
+	if (limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL)) {
+		const struct limit_conf *lc = c->snap->conf;
+
+		limit_conn_end_message(c, "none");
+		return lc->tenant_pause == LIMIT_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	}
 	if (login != NULL && *login != '\0')
 		f.login = xstrdup(login);
 	if (argv != NULL && argv[0] != NULL)

@@ -39,6 +39,10 @@ static const struct cfg_param limit_params[] = {
 	 "Fixed offset from UTC (+HH:MM) at which calendar windows (hour, day, week, month) start; no daylight saving time."},
 	{"limit_log_accepted", CFG_BOOL, "yes", L(log_accepted), 0, 0, NULL, NULL,
 	 "Log a line for accepted recipients and messages too, not only for refused ones."},
+	{"limit_tenant_pause", CFG_ENUM, "off", L(tenant_pause), 0, 0, "off|tempfail|reject", NULL,
+	 "Mail of a tenant postmill-bounce paused (bounce or complaint rate): refused at MAIL with 451 4.7.1 (tempfail) or 550 5.7.1 (reject) until postmillctl tenant resume; off (the default: no Redis call at MAIL): not checked."},
+	{"limit_tenant_pause_prefix", CFG_STR, "pmbounce:", L(tenant_pause_prefix), 0, 0, NULL, NULL,
+	 "Where the pauses are in Redis: postmill-bounce's bounce_key_prefix."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -73,6 +73,19 @@ ctl_bounce_scope(const struct ctl_bounce *cb, const char *sender, char *out,
 {
 	char norm[BOUNCE_ADDR_MAX + 1] = "";
 
+	/* a tenant's own list (bounce_tenant.h), whatever the scope says */
+	if (strncmp(sender, "tenant:", 7) == 0) {
+		const struct bounce_tenant *t = bounce_tenant_by_name(cb->state->tenants,
+								      sender + 7);
+
+		if (t == NULL) {
+			fprintf(stderr, "postmillctl: %s: no such tenant\n", sender + 7);
+			return -1;
+		}
+		if ((size_t)snprintf(out, outlen, "t:%s", t->name) >= outlen)
+			return -1;
+		return 0;
+	}
 	if (cb->conf->suppress_scope == BOUNCE_SCOPE_OFF) {
 		fprintf(stderr, "postmillctl: bounce_suppress_scope = off: no lists\n");
 		return -1;

@@ -70,7 +70,8 @@ static const struct {
 	 "       postmillctl suppress add SENDER RCPT [REASON [DURATION]]\n"
 	 "       postmillctl suppress remove SENDER RCPT\n"
 	 "  SENDER: the sender whose list it is (its domain's or the global list,\n"
-	 "          as bounce_suppress_scope says; \"-\" for the global list)\n"},
+	 "          as bounce_suppress_scope says; \"-\" for the global list;\n"
+	 "          tenant:NAME for a tenant's own list)\n"},
 	{"redis",
 	 "usage: postmillctl redis check\n"
 	 "  is the configured Redis fit for postmill: reachable, a master, persisting (AOF),\n"
@@ -78,6 +79,14 @@ static const struct {
 	{"bounces",
 	 "usage: postmillctl bounces stats [SENDER]\n"
 	 "  bounce and complaint counters recorded by postmill-bounce, overall or for SENDER\n"},
+	{"tenant",
+	 "usage: postmillctl tenant list|show TENANT|resume TENANT|check [--domain D] TENANT\n"
+	 "  TENANT: a key of bounce_tenant_table (a sender domain or login:NAME)\n"
+	 "  list     every tenant with its bounce domain, state and window counts\n"
+	 "  show     a tenant's bounce domain, suppression list, rates and review/pause state\n"
+	 "  resume   lift a review or pause (and clear the window); no reload needed\n"
+	 "  check    DNS as receivers see it, one line each: mx, spf, dkim, dmarc (alignment);\n"
+	 "           exit 1 when a check fails; --domain: the From domain of a login tenant\n"},
 };
 
 /* ctl_help_list - the commands, one line each */

@@ -50,6 +50,7 @@ static const struct {
 	{"suppress", ctl_suppress},
 	{"bounces", ctl_bounces},
 	{"redis", ctl_redis},
+	{"tenant", ctl_tenant},
 };
 
 /* ctl_usage - list the subcommands (a usage error: stderr) */

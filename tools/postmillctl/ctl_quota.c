@@ -44,6 +44,7 @@
 #include "cfg_common.h"
 #include "ctl.h"
 #include "limit.h"
+#include "limit_pause.h"
 #include "redis_common.h"
 #include "xalloc.h"
 
@@ -294,6 +295,43 @@ cq_show_call(struct cq *q, const struct limit_call *c, long long now)
 	return rc;
 }
 
+/*
+ * cq_show_pause - whether the tenant of KEY (sasl:LOGIN is login:LOGIN,
+ * domain:D and sender:A@D are D) is paused by postmill-bounce
+ * (limit_pause.h): what postmill-limit checks at MAIL
+ */
+static int
+cq_show_pause(struct cq *q, const char *key)
+{
+	struct limit_pause lp;
+	const char *login = NULL, *sender = NULL, *err = NULL;
+	char buf[300];
+	int r;
+
+	if (q->conf->tenant_pause == LIMIT_PAUSE_OFF)
+		return 0;
+	if (strncmp(key, "sasl:", 5) == 0)
+		login = key + 5;
+	else if (strncmp(key, "sender:", 7) == 0)
+		sender = key + 7;
+	else if (strncmp(key, "domain:", 7) == 0) {
+		snprintf(buf, sizeof(buf), "@%s", key + 7);
+		sender = buf;
+	} else
+		return 0;
+	if ((r = limit_pause_check(q->pool, q->conf->tenant_pause_prefix, login, sender,
+				   &lp, &err)) < 0) {
+		fprintf(stderr, "postmillctl: redis: %s\n", err ? err : "?");
+		return -1;
+	}
+	if (r == 1)
+		printf("%s: tenant %s PAUSED: %s (postmillctl tenant resume %s)\n", key,
+		       lp.tenant, lp.reason, lp.tenant);
+	else
+		printf("%s: tenant pause: none\n", key);
+	return 0;
+}
+
 /* cq_show - every key value of KEY */
 static int
 cq_show(struct cq *q, const char *key)
@@ -303,6 +341,8 @@ cq_show(struct cq *q, const char *key)
 	long long now = cq_now_us();
 	int rc = 0;
 
+	if (cq_show_pause(q, key) < 0)
+		rc = 1;
 	if (cq_plan(q, key, &kind, &plan) < 0)
 		return 1;
 	if (plan.ncalls == 0)

@@ -44,7 +44,8 @@ cs_usage(void)
 		"       postmillctl suppress add SENDER RCPT [REASON [DURATION]]\n"
 		"       postmillctl suppress remove SENDER RCPT\n"
 		"SENDER: the sender whose list it is (its domain's or the global list,\n"
-		"        as bounce_suppress_scope says; \"-\" for the global list)\n");
+		"        as bounce_suppress_scope says; \"-\" for the global list;\n"
+		"        tenant:NAME for a tenant's own list)\n");
 	return 2;
 }
 

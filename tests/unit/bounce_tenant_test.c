@@ -1,0 +1,426 @@
+/*++
+ * NAME
+ *	bounce_tenant_test 1
+ * SUMMARY
+ *	unit tests of the tenant table, the rate thresholds and the
+ *	one-click unsubscribe token (milters/bounce/bounce_tenant.c,
+ *	bounce_pause.c, bounce_unsub.c)
+ * DESCRIPTION
+ *	Tables of rows: table texts with the file:line problems they must
+ *	report (or the tenants they define); lookups by login and sender;
+ *	rate texts and their parts per million; review/pause decisions at
+ *	their edges; tokens: round trip, every character changed (never
+ *	ok), expiry edge, rotation, malformed input, the derived rings.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errlist.h"
+#include "xalloc.h"
+#include "../../milters/bounce/bounce.h"
+#include "../../milters/bounce/bounce_pause.h"
+#include "../../milters/bounce/bounce_tenant.h"
+#include "../../milters/bounce/bounce_unsub.h"
+
+/* table texts: no error wants n tenants; else the joined errors contain err */
+static const struct {
+	const char *name, *text, *err;
+	size_t n;
+} parse_rows[] = {
+	{"empty", "", NULL, 0},
+	{"comments", "# nothing\n   \n\t# more\n", NULL, 0},
+	{"domain", "acme.example bounces.acme.example\n", NULL, 1},
+	{"login", "login:Bob -\n", NULL, 1},
+	{"options", "acme.example b.acme.example unsubscribe # c\n", NULL, 1},
+	{"crlf", "a.example b.a.example\r\nc.example -\r\n", NULL, 2},
+	{"no newline at end", "a.example -", NULL, 1},
+	{"one field", "acme.example\n", "t:1: expected KEY BOUNCE-DOMAIN", 0},
+	{"address key", "bob@acme.example b.example\n", "t:1: key must be", 0},
+	{"bad key domain", "a..example b.example\n", "t:1: sender domain:", 0},
+	{"bad bounce domain", "a.example b..example\n", "t:1: bounce domain:", 0},
+	{"single label", "a.example localhost\n", "t:1: bounce domain localhost: not a fully", 0},
+	{"unknown option", "a.example b.example unsub\n", "t:1: unknown option", 0},
+	{"empty login", "login: b.example\n", "t:1: empty login", 0},
+	{"duplicate", "a.example -\n\nA.EXAMPLE b.example\n", "t:3: tenant a.example already defined at line 1", 0},
+	{"duplicate login any case", "login:bob -\nlogin:BOB -\n", "t:2: tenant login:bob already", 0},
+	{"second line bad", "a.example -\nb.example\n", "t:2: expected", 0},
+	{"nul", "a.example -\nb.ex\0ample -\n", "t:2: NUL octet", 0},
+};
+
+/* test_parse - every row of parse_rows */
+static void
+test_parse(void **state)
+{
+	for (size_t i = 0; i < sizeof(parse_rows) / sizeof(parse_rows[0]); i++) {
+		struct bounce_tenants *t = xcalloc(1, sizeof(*t));
+		struct errlist el = ERRLIST_INIT;
+		const char *txt = parse_rows[i].text;
+		size_t len = strlen(txt);
+		char *all;
+		int n;
+
+		if (strcmp(parse_rows[i].name, "nul") == 0)
+			len = 25;
+		n = bounce_tenant_parse(txt, len, "t", t, &el);
+		all = errlist_join(&el);
+		if (parse_rows[i].err == NULL && (n != 0 || t->n != parse_rows[i].n))
+			tcase_bad(parse_rows[i].name, "got %d errors (%s) %zu tenants, "
+				  "want 0 errors %zu tenants", n, all ? all : "",
+				  t->n, parse_rows[i].n);
+		if (parse_rows[i].err != NULL
+		    && (n == 0 || all == NULL || strstr(all, parse_rows[i].err) == NULL))
+			tcase_bad(parse_rows[i].name, "got \"%s\", want \"%s\"",
+				  all ? all : "", parse_rows[i].err);
+		free(all);
+		errlist_free(&el);
+		bounce_tenants_free(t);
+	}
+	tcase_done();
+}
+
+/* test_long_line - a line over the limit is reported, the next one read */
+static void
+test_long_line(void **state)
+{
+	struct bounce_tenants *t = xcalloc(1, sizeof(*t));
+	struct errlist el = ERRLIST_INIT;
+	char *txt = xmalloc(3000);
+
+	memset(txt, 'a', 2000);
+	snprintf(txt + 2000, 1000, " -\nb.example -\n");
+	assert_int_equal(bounce_tenant_parse(txt, strlen(txt), "t", t, &el), 1);
+	assert_non_null(strstr(el.msgs[0], "t:1: line longer than 1024"));
+	assert_int_equal(t->n, 1);
+	errlist_free(&el);
+	bounce_tenants_free(t);
+	free(txt);
+}
+
+/* lookups: login wins; domain exact; none */
+static const struct {
+	const char *name, *login, *sender, *want, *want_bd;
+} find_rows[] = {
+	{"domain", NULL, "x@acme.example", "acme.example", "bounces.acme.example"},
+	{"domain any case", NULL, "x@ACME.example", "acme.example", "bounces.acme.example"},
+	{"login wins", "Bob", "x@acme.example", "login:bob", NULL},
+	{"unknown login, domain", "eve", "x@acme.example", "acme.example", "bounces.acme.example"},
+	{"subdomain is not the domain", NULL, "x@mail.acme.example", NULL, NULL},
+	{"no tenant", NULL, "x@other.example", NULL, NULL},
+	{"null sender", NULL, "<>", NULL, NULL},
+};
+
+/* test_find - every row of find_rows */
+static void
+test_find(void **state)
+{
+	static const char txt[] = "acme.example bounces.acme.example unsubscribe\n"
+	    "login:bob -\n";
+	struct bounce_tenants *t = xcalloc(1, sizeof(*t));
+	struct errlist el = ERRLIST_INIT;
+
+	assert_int_equal(bounce_tenant_parse(txt, strlen(txt), "t", t, &el), 0);
+	for (size_t i = 0; i < sizeof(find_rows) / sizeof(find_rows[0]); i++) {
+		const struct bounce_tenant *r = bounce_tenant_find(t, find_rows[i].login,
+								   find_rows[i].sender);
+		const char *got = r ? r->name : NULL, *bd = r ? r->bounce_domain : NULL;
+
+		if ((got == NULL) != (find_rows[i].want == NULL)
+		    || (got != NULL && strcmp(got, find_rows[i].want) != 0)
+		    || (bd == NULL) != (find_rows[i].want_bd == NULL)
+		    || (bd != NULL && strcmp(bd, find_rows[i].want_bd) != 0))
+			tcase_bad(find_rows[i].name, "got %s/%s, want %s/%s",
+				  got ? got : "NULL", bd ? bd : "NULL",
+				  find_rows[i].want ? find_rows[i].want : "NULL",
+				  find_rows[i].want_bd ? find_rows[i].want_bd : "NULL");
+	}
+	assert_true(bounce_tenant_by_name(t, "ACME.example")->unsubscribe);
+	assert_false(bounce_tenant_by_name(t, "login:bob")->unsubscribe);
+	assert_null(bounce_tenant_by_name(t, "nobody"));
+	bounce_tenants_free(t);
+	tcase_done();
+}
+
+/* rates: text, ppm (-1: an error) */
+static const struct {
+	const char *text;
+	long long ppm;
+} rate_rows[] = {
+	{"5%", 50000}, {"0.1%", 1000}, {"10%", 100000}, {"0.5%", 5000},
+	{"100%", 1000000}, {"0", 0}, {"0%", 0}, {"0.05", 50000},
+	{"1", 1000000}, {"0.0001%", 1}, {"0.000001", 1}, {"12.345%", 123450},
+	{"", -1}, {"%", -1}, {"abc", -1}, {"5 %", -1}, {"-1%", -1},
+	{"101%", -1}, {"2", -1}, {"1000%", -1}, {"0.00001%", -1},
+	{"0.0000001", -1}, {"1.2.3", -1}, {".%", -1}, {"5%%", -1},
+};
+
+/* test_rates - every row of rate_rows */
+static void
+test_rates(void **state)
+{
+	for (size_t i = 0; i < sizeof(rate_rows) / sizeof(rate_rows[0]); i++) {
+		long long ppm = -1;
+		const char *why = NULL;
+		int rc = bounce_rate_parse(rate_rows[i].text, strlen(rate_rows[i].text),
+					   &ppm, &why);
+
+		if (rate_rows[i].ppm < 0 && (rc != -1 || why == NULL))
+			tcase_bad(rate_rows[i].text, "got %d (%lld), want an error", rc, ppm);
+		if (rate_rows[i].ppm >= 0 && (rc != 0 || ppm != rate_rows[i].ppm))
+			tcase_bad(rate_rows[i].text, "got %d %lld, want %lld", rc, ppm,
+				  rate_rows[i].ppm);
+	}
+	tcase_done();
+}
+
+/* decisions with review 5 % / 0.1 %, pause 10 % / 0.5 %, volume 100 */
+static const struct {
+	const char *name;
+	long long sent, hard, compl;
+	enum bounce_pause_state want;
+} decide_rows[] = {
+	{"below volume", 99, 99, 99, BOUNCE_PAUSE_OK},
+	{"nothing sent", 0, 5, 0, BOUNCE_PAUSE_OK},
+	{"clean", 1000, 10, 0, BOUNCE_PAUSE_OK},
+	{"bounce at review, not above", 1000, 50, 0, BOUNCE_PAUSE_OK},
+	{"bounce above review", 1000, 51, 0, BOUNCE_PAUSE_REVIEW},
+	{"bounce at pause", 1000, 100, 0, BOUNCE_PAUSE_REVIEW},
+	{"bounce above pause", 1000, 101, 0, BOUNCE_PAUSE_PAUSED},
+	{"complaint at review", 1000, 0, 1, BOUNCE_PAUSE_OK},
+	{"complaint above review", 1000, 0, 2, BOUNCE_PAUSE_REVIEW},
+	{"complaint above pause", 1000, 0, 6, BOUNCE_PAUSE_PAUSED},
+	{"exactly at volume", 100, 11, 0, BOUNCE_PAUSE_PAUSED},
+};
+
+/* test_decide - every row of decide_rows */
+static void
+test_decide(void **state)
+{
+	struct bounce_pause_conf c = {
+		.window_ms = 86400000, .min_volume = 100,
+		.review_bounce_ppm = 50000, .review_complaint_ppm = 1000,
+		.pause_bounce_ppm = 100000, .pause_complaint_ppm = 5000,
+	};
+
+	for (size_t i = 0; i < sizeof(decide_rows) / sizeof(decide_rows[0]); i++) {
+		enum bounce_pause_state got = bounce_pause_decide(&c, decide_rows[i].sent,
+								  decide_rows[i].hard,
+								  decide_rows[i].compl);
+
+		if (got != decide_rows[i].want)
+			tcase_bad(decide_rows[i].name, "got %s, want %s",
+				  bounce_pause_state_name(got),
+				  bounce_pause_state_name(decide_rows[i].want));
+	}
+	c.pause_bounce_ppm = 0;		/* 0: never */
+	assert_int_equal(bounce_pause_decide(&c, 1000, 1000, 0), BOUNCE_PAUSE_REVIEW);
+	tcase_done();
+}
+
+/* ring - one or two secrets */
+static void
+ring(struct bounce_keyring *r, const char *a, const char *b)
+{
+	const char *why;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(bounce_keyring_add(r, (const unsigned char *)a, strlen(a), &why), 0);
+	if (b != NULL)
+		assert_int_equal(bounce_keyring_add(r, (const unsigned char *)b,
+						    strlen(b), &why), 0);
+}
+
+#define NOW 1700000000LL
+
+/* test_token_roundtrip - encode, decode, every character changed, expiry */
+static void
+test_token_roundtrip(void **state)
+{
+	struct bounce_keyring r, r2, *d;
+	struct bounce_unsub u;
+	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], id[33];
+	const char *why;
+	int n;
+
+	ring(&r, "unsub-secret-0123456789abcdef", NULL);
+	n = bounce_unsub_encode(&r.keys[0], "acme.example", "rcpt@example.org",
+				NOW + 100, tok, sizeof(tok));
+	assert_true(n > 0);
+	assert_int_equal(strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				"qrstuvwxyz0123456789-_"), (size_t)n);
+	assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why),
+			 BOUNCE_UNSUB_OK);
+	assert_string_equal(u.tenant, "acme.example");
+	assert_string_equal(u.rcpt, "rcpt@example.org");
+	assert_int_equal(u.expires, NOW + 100);
+	bounce_unsub_id(&u, id);
+	assert_int_equal(strlen(id), 32);
+	/* the expiry edge: valid through its second */
+	assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW + 100, &u, &why),
+			 BOUNCE_UNSUB_OK);
+	assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW + 101, &u, &why),
+			 BOUNCE_UNSUB_EXPIRED);
+	/* every character changed: never ok */
+	for (int i = 0; i < n; i++) {
+		char save = tok[i];
+
+		tok[i] = save == 'A' ? 'B' : 'A';
+		if (bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why) == BOUNCE_UNSUB_OK)
+			tcase_bad("changed character", "position %d accepted", i);
+		tok[i] = save;
+	}
+	/* a token cut or extended */
+	assert_int_not_equal(bounce_unsub_decode(&r, tok, (size_t)n - 1, NOW, &u, &why),
+			     BOUNCE_UNSUB_OK);
+	/* rotation: a new key first still accepts the old one's tokens */
+	ring(&r2, "new-unsub-secret-fedcba987654", "unsub-secret-0123456789abcdef");
+	assert_int_equal(bounce_unsub_decode(&r2, tok, (size_t)n, NOW, &u, &why),
+			 BOUNCE_UNSUB_OK);
+	ring(&r2, "new-unsub-secret-fedcba987654", NULL);
+	assert_int_not_equal(bounce_unsub_decode(&r2, tok, (size_t)n, NOW, &u, &why),
+			     BOUNCE_UNSUB_OK);
+	/* a derived ring (per domain, unsubscribe) does not accept the base ring's */
+	d = bounce_keyring_derive(&r, "unsubscribe");
+	assert_int_equal(d->keys[0].id, r.keys[0].id);
+	assert_int_equal(bounce_unsub_decode(d, tok, (size_t)n, NOW, &u, &why),
+			 BOUNCE_UNSUB_FORGED);
+	bounce_keyring_free(d);
+	tcase_done();
+}
+
+/* malformed texts */
+static const char *const bad_tokens[] = {
+	"", "short", "AAAAAAAA", "!!!!!!!!!!!!!!!!!!!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	"AQ==AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	"AQEAAAAAAP8AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+};
+
+/* test_token_malformed - refused, never ok, why always set */
+static void
+test_token_malformed(void **state)
+{
+	struct bounce_keyring r;
+	struct bounce_unsub u;
+	char big[2000];
+
+	ring(&r, "unsub-secret-0123456789abcdef", NULL);
+	for (size_t i = 0; i < sizeof(bad_tokens) / sizeof(bad_tokens[0]); i++) {
+		const char *why = NULL;
+		enum bounce_unsub_status s = bounce_unsub_decode(&r, bad_tokens[i],
+								 strlen(bad_tokens[i]),
+								 NOW, &u, &why);
+
+		if (s == BOUNCE_UNSUB_OK || s == BOUNCE_UNSUB_EXPIRED || why == NULL)
+			tcase_bad(bad_tokens[i], "got %s, want a refusal",
+				  bounce_unsub_status_name(s));
+	}
+	memset(big, 'A', sizeof(big));
+	for (size_t len = 800; len < sizeof(big); len++) {
+		const char *why;
+
+		if (bounce_unsub_decode(&r, big, len, NOW, &u, &why) == BOUNCE_UNSUB_OK)
+			tcase_bad("long", "len %zu accepted", len);
+	}
+	/* encoder limits */
+	{
+		char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], rc[400];
+
+		memset(rc, 'a', sizeof(rc) - 1);
+		rc[sizeof(rc) - 1] = '\0';
+		assert_int_equal(bounce_unsub_encode(&r.keys[0], "t", rc, NOW, tok,
+						     sizeof(tok)), -1);
+		assert_int_equal(bounce_unsub_encode(&r.keys[0], "t", "a b@c", NOW, tok,
+						     sizeof(tok)), -1);
+		assert_int_equal(bounce_unsub_encode(&r.keys[0], "", "a@c", NOW, tok,
+						     sizeof(tok)), -1);
+		assert_int_equal(bounce_unsub_encode(&r.keys[0], "t", "a@c", NOW, tok, 10), -1);
+		rc[320] = '\0';
+		assert_true(bounce_unsub_encode(&r.keys[0], "t", rc, NOW, tok,
+						sizeof(tok)) > 0);
+	}
+	tcase_done();
+}
+
+/* test_request - the HTTP decisions of the one-click URL, in a table */
+static void
+test_request(void **state)
+{
+	static const char one[] = "List-Unsubscribe=One-Click";
+	struct bounce_keyring r, other;
+	struct bounce_unsub u;
+	char good[BOUNCE_UNSUB_TOKEN_MAX + 1], old[BOUNCE_UNSUB_TOKEN_MAX + 1];
+	char forged[BOUNCE_UNSUB_TOKEN_MAX + 1], p_good[900], p_old[900], p_forged[900];
+	const struct {
+		const char *name, *method, *path, *body;
+		enum bounce_unsub_what want;
+		unsigned status;
+	} rows[] = {
+		{"GET: the page only", "GET", p_good, NULL, BOUNCE_UNSUB_PAGE, 200},
+		{"HEAD: the page only", "HEAD", p_good, NULL, BOUNCE_UNSUB_PAGE, 200},
+		{"GET with the body: still the page", "GET", p_good, one, BOUNCE_UNSUB_PAGE, 200},
+		{"POST one-click", "POST", p_good, one, BOUNCE_UNSUB_DO, 200},
+		{"POST multipart", "POST", p_good, "--b\r\nContent-Disposition: form-data; "
+		 "name=\"x\"\r\n\r\nList-Unsubscribe=One-Click\r\n--b--", BOUNCE_UNSUB_DO, 200},
+		{"POST empty", "POST", p_good, "", BOUNCE_UNSUB_REFUSE, 400},
+		{"POST other body", "POST", p_good, "List-Unsubscribe=Yes", BOUNCE_UNSUB_REFUSE, 400},
+		{"POST expired", "POST", p_old, one, BOUNCE_UNSUB_REFUSE, 410},
+		{"GET expired", "GET", p_old, NULL, BOUNCE_UNSUB_REFUSE, 410},
+		{"POST forged", "POST", p_forged, one, BOUNCE_UNSUB_REFUSE, 403},
+		{"POST malformed", "POST", "/u/not-a-token", one, BOUNCE_UNSUB_REFUSE, 400},
+		{"POST no path", "POST", "/", one, BOUNCE_UNSUB_REFUSE, 400},
+		{"PUT", "PUT", p_good, one, BOUNCE_UNSUB_REFUSE, 405},
+		{"DELETE", "DELETE", p_good, NULL, BOUNCE_UNSUB_REFUSE, 405},
+	};
+
+	ring(&r, "unsub-secret-0123456789abcdef", NULL);
+	ring(&other, "other-secret-0123456789abcdef", NULL);
+	assert_true(bounce_unsub_encode(&r.keys[0], "acme.test", "a@b.test", NOW + 10, good,
+					sizeof(good)) > 0);
+	assert_true(bounce_unsub_encode(&r.keys[0], "acme.test", "a@b.test", NOW - 10, old,
+					sizeof(old)) > 0);
+	assert_true(bounce_unsub_encode(&other.keys[0], "acme.test", "a@b.test", NOW + 10, forged,
+					sizeof(forged)) > 0);
+	snprintf(p_good, sizeof(p_good), "/u/%s", good);
+	snprintf(p_old, sizeof(p_old), "/u/%s", old);
+	snprintf(p_forged, sizeof(p_forged), "/x/y/%s", forged);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned st = 0;
+		const char *why = NULL;
+		enum bounce_unsub_what w = bounce_unsub_request(&r, rows[i].method, rows[i].path,
+							       rows[i].body, rows[i].body ?
+							       strlen(rows[i].body) : 0, NOW,
+							       &u, &st, &why);
+
+		if (w != rows[i].want || st != rows[i].status || why == NULL)
+			tcase_bad(rows[i].name, "got %d %u, want %d %u", (int)w, st,
+				  (int)rows[i].want, rows[i].status);
+		if (w != BOUNCE_UNSUB_REFUSE && strcmp(u.rcpt, "a@b.test") != 0)
+			tcase_bad(rows[i].name, "got rcpt %s", u.rcpt);
+	}
+	tcase_done();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_decide),
+		cmocka_unit_test(test_token_roundtrip),
+		cmocka_unit_test(test_token_malformed),
+		cmocka_unit_test(test_request),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

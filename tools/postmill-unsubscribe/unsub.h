@@ -1,0 +1,60 @@
+/*++
+ * NAME
+ *	unsub 3h
+ * SUMMARY
+ *	postmill-unsubscribe: the RFC 8058 one-click endpoint, as a module
+ * DESCRIPTION
+ *	unsub_handler() is a libmicrohttpd access handler (cls: a struct
+ *	unsub_ctx) that any MHD daemon can mount: postmill-unsubscribe's
+ *	own (unsub_main.c), or later the events service's. It needs only
+ *	the ring that verifies tokens, the Redis pool, the key prefix and
+ *	the stream of postmill-bounce (bounce.h's state gives all four).
+ *
+ *	  POST .../TOKEN  with the body List-Unsubscribe=One-Click (RFC 8058
+ *		section 3.1; form-urlencoded or multipart): the token is
+ *		checked (constant-time MAC, then expiry), the recipient is
+ *		added to the tenant's suppression list (t:TENANT) with reason
+ *		"unsubscribed" and no expiry, and one event goes to the
+ *		bounce stream. 200. A token used before is 200 again (a
+ *		mailbox provider may retry) and changes nothing: one token,
+ *		one event. Malformed 400, forged or an unknown key 403,
+ *		expired 410, a POST without the one-click body 400.
+ *	  GET/HEAD .../TOKEN  a small page that names the address and has
+ *		a button that POSTs; it unsubscribes nobody (RFC 8058
+ *		section 4: link scanners and previews fetch URLs).
+ *	  anything else 405; bodies over UNSUB_BODY_MAX are refused (413).
+ *
+ *	The decision is bounce_unsub_request() (bounce_unsub.h: pure, unit
+ *	tested and fuzzed); unsub_apply() the Redis side.
+ *--*/
+#ifndef POSTMILL_UNSUB_H
+#define POSTMILL_UNSUB_H
+
+#include <stddef.h>
+
+#include <microhttpd.h>
+
+#include "bounce_keys.h"
+#include "bounce_unsub.h"
+#include "redis.h"
+
+#define UNSUB_BODY_MAX	4096
+
+struct unsub_ctx {
+	const struct bounce_keyring *ring;
+	struct redis_pool *pool;
+	const char	*prefix;	/* bounce_key_prefix */
+	const char	*stream;	/* bounce_stream */
+	long long	 maxlen;
+};
+
+int	unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
+		    long long now_ms, const char **err);
+enum MHD_Result unsub_handler(void *cls, struct MHD_Connection *conn,
+			      const char *url, const char *method,
+			      const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **req);
+void	unsub_request_done(void *cls, struct MHD_Connection *conn, void **req,
+			   enum MHD_RequestTerminationCode toe);
+
+#endif
