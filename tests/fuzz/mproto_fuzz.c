@@ -142,6 +142,34 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/*
+ * fuzz_session - drive one session as a pool thread of mproto_poll.c does:
+ * read what there is, handle every complete packet, write the replies
+ * (the MTA side, mta, reads and drops them), until EOF or the session ends
+ */
+static void
+fuzz_session(int mta, int fd)
+{
+	SMFICTX	*ctx = mproto_session_new(fd);
+	char	sink[4096];
+
+	for (;;) {
+		int	fill = mproto_session_fill(ctx);
+
+		if (fill == MPROTO_FILL_EOF || fill == MPROTO_FILL_MEMORY)
+			break;
+		if (fill == MPROTO_FILL_AGAIN && !mproto_session_ready(ctx))
+			break;		/* all input read: the rest is a partial packet */
+		if (mproto_session_ready(ctx) && !mproto_session_work(ctx))
+			break;
+		if (mproto_flush_some(ctx) < 0)
+			break;
+		while (recv(mta, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
+	mproto_session_end(ctx);	/* closes fd */
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -156,7 +184,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	shutdown(sv[0], SHUT_WR);
-	mproto_session_run(sv[1]);	/* closes sv[1] */
+	fuzz_session(sv[0], sv[1]);	/* closes sv[1] */
 	close(sv[0]);
 	return 0;
 }
