@@ -27,7 +27,7 @@ static const struct {
 	 "  -d           every default\n"
 	 "  check        load and check the file: every error with file and line\n"
 	 "  example      a commented example file from the parameter tables\n"
-	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter)\n"
+	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter, events)\n"
 	 "  NAME...      each parameter's value (-d: its default) after its doc line\n"},
 	{"dkim",
 	 "usage: postmillctl dkim keygen --domain D --selector S --dir DIR [--algorithm rsa|ed25519]\n"
