@@ -1,0 +1,197 @@
+"""test_events - postmill-events behind a real Postfix with postmill-bounce and Redis.
+
+One Postfix ("ours", postmill-bounce tagging everything from 127.0.0.1) routes three domains to
+three smtp-sinks: ok.test accepts, defer.test answers RCPT with 4xx (then is replaced by one that
+accepts and the queue is flushed), bad.test answers RCPT with 5xx. postmill-events follows the
+instance's maillog (postlogd) and writes events to Redis; the test reads the stream.
+
+Tests:
+  - one message to the three: accepted x3, then delivered (ok), deferred (defer, then delivered
+    after the flush), bounced (bad, dsn 5.x.x, class and reason set); the order per recipient;
+    every event carries tenant, sender, queue id, Message-ID, tag id, a unique id;
+  - postmill-events stopped in the middle (SIGTERM) and started again while mail flows: every
+    message's accepted and final events are in the stream exactly once (the position is
+    committed with the events in one script), none lost;
+  - a recipient on the sender's suppression list is refused at RCPT and gives "suppressed";
+  - log rotation (rename + new file) and truncation are followed.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import harness as h  # noqa: E402
+import test_bounce as tb  # noqa: E402
+
+STREAM = 'pmevents:{ev}:stream'
+SENDER = 'alice@customer.test'
+
+
+class EventsTest(h.E2ETestCase):
+
+    def stack(self, soft=True):
+        self.redis_srv = self.redis()
+        self.ok = self.sink(name='ok')
+        self.defer = self.sink(name='defer', soft_reject=['RCPT'])
+        self.bad = self.sink(name='bad', hard_reject=['RCPT'])
+        sock = tb.start_milter(self, [tb.secret_file(self.wd, 'bounce.secret')])
+        tr = self.wd.write('transport', 'ok.test smtp:[127.0.0.1]:%d\n'
+                                        'defer.test smtp:[127.0.0.1]:%d\n'
+                                        'bad.test smtp:[127.0.0.1]:%d\n'
+                           % (self.ok.port, self.defer.port, self.bad.port))
+        self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main={
+            'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'})
+        self.start_events()
+
+    def start_events(self):
+        stats = self.wd.mkdir('stats', mode=0o755)
+        conf = self.wd.write('events.conf', '\n'.join([
+            'events_maillog = ' + self.pf.maillog,
+            'events_poll_interval = 50ms',
+            'stats_dir = ' + stats,
+            'redis_server = 127.0.0.1:%d' % self.redis_srv.port,
+            'redis_command_timeout = 2s', 'redis_connect_timeout = 1s']) + '\n')
+        self.events_conf = conf
+        self.ev = self.milter([h.binary('postmill-events'), '-f', '-c', conf],
+                              'unix:' + os.path.join(stats, 'events.stats'), name='events')
+
+    def stream(self):
+        """Every event as a dict, in stream order."""
+        return parse_xrange(resp(self.redis_srv.port, 'XRANGE', STREAM, '-', '+'))
+
+    def wait_events(self, pred, what):
+        h.wait_until(lambda: pred(self.stream()), timeout=30, what=what,
+                     on_timeout=lambda: 'stream: %r\nevents log:\n%s\nmaillog:\n%s' % (
+                         self.stream(), h.tail(self.ev.log()), h.tail(self.pf.log(), 40)))
+        return self.stream()
+
+    def send(self, rcpts, sender=SENDER):
+        r = h.send(self.pf.port, sender, rcpts, h.make_message(from_addr=sender, to_addr=rcpts[0]))
+        self.assertTrue(r.accepted, r.stage_codes())
+        return r
+
+    def test_outcomes(self):
+        self.stack()
+        self.send(['a@ok.test', 'b@defer.test', 'c@bad.test'])
+
+        def have(evs, want):
+            got = [(e['type'], e['recipient']) for e in evs]
+            return all(w in got for w in want)
+        self.wait_events(lambda evs: have(evs, [('delivered', 'a@ok.test'), ('deferred', 'b@defer.test'),
+                                                ('bounced', 'c@bad.test')]), 'first outcomes')
+        # defer.test recovers: a sink that accepts on the same port, then a flush
+        port = self.defer.port
+        self.defer.stop()
+        self.sink(name='defer2', port=port)
+        self.pf.flush()
+        evs = self.wait_events(lambda evs: have(evs, [('delivered', 'b@defer.test')]),
+                               'b delivered after the retry')
+        by = {}
+        for e in evs:
+            by.setdefault(e['recipient'], []).append(e['type'])
+        self.assertEqual(by['a@ok.test'], ['accepted', 'delivered'])
+        self.assertEqual(by['c@bad.test'], ['accepted', 'bounced'])
+        b = by['b@defer.test']
+        self.assertEqual(b[0], 'accepted')
+        self.assertEqual(b[-1], 'delivered')
+        self.assertTrue(set(b[1:-1]) == {'deferred'} and len(b) >= 3, b)
+        ids = [e['id'] for e in evs]
+        self.assertEqual(len(ids), len(set(ids)), 'event ids are unique')
+        qid = {e['queue_id'] for e in evs}
+        self.assertEqual(len(qid), 1)
+        for e in evs:
+            self.assertEqual(e['tenant'], 'customer.test')
+            self.assertEqual(e['sender'], SENDER)
+            self.assertRegex(e['tag_id'], r'^[0-9a-f]{20}$')
+            self.assertTrue(e['message_id'].endswith('@example.test'), e)
+        bounced = [e for e in evs if e['type'] == 'bounced'][0]
+        self.assertTrue(bounced['dsn'].startswith('5.'), bounced)
+        self.assertIn(bounced['class'], ('hard', 'soft'))
+        self.assertTrue(bounced['reason'])
+        print('\nevent sequence of one message:', file=sys.stderr)
+        for e in evs:
+            print('  %-10s %-14s dsn=%-6s class=%s reason=%s id=%s' % (
+                e['type'], e['recipient'], e.get('dsn', ''), e.get('class', ''), e.get('reason', ''),
+                e['id']), file=sys.stderr)
+
+    def test_restart(self):
+        self.stack()
+        n1 = 10
+        for i in range(n1):
+            self.send(['r%d@ok.test' % i])
+        # stop it while the first mail is being logged, send more, start again
+        self.wait_events(lambda evs: any(e['type'] == 'accepted' for e in evs), 'a first event')
+        self.ev.stop()
+        for i in range(n1, 2 * n1):
+            self.send(['r%d@ok.test' % i])
+        self.pf.wait_log(r'status=sent', count=2 * n1, timeout=60)
+        self.ev = self.milter([h.binary('postmill-events'), '-f', '-c', self.events_conf],
+                              self.ev.socket, name='events2')
+
+        def done(evs):
+            return sum(1 for e in evs if e['type'] == 'delivered') >= 2 * n1
+        evs = self.wait_events(done, 'every delivery')
+        time.sleep(0.5)			# anything extra would show now
+        evs = self.stream()
+        for i in range(2 * n1):
+            r = 'r%d@ok.test' % i
+            types = [e['type'] for e in evs if e['recipient'] == r]
+            self.assertEqual(types, ['accepted', 'delivered'], r)
+
+    def test_suppressed(self):
+        self.stack()
+        self.redis_srv.cli('HSET', 'pmbounce:{s:%s}:sup:x@bad.test' % SENDER, 'reason', 'user_unknown',
+                           'status', '5.1.1', 'diagnostic', '', 'time', '1', 'expires', '0')
+        r = h.send(self.pf.port, SENDER, ['x@bad.test', 'a@ok.test'],
+                   h.make_message(from_addr=SENDER, to_addr='a@ok.test'))
+        self.assertTrue(r.accepted, r.stage_codes())
+        evs = self.wait_events(lambda evs: any(e['type'] == 'suppressed' for e in evs)
+                               and any(e['type'] == 'delivered' for e in evs), 'suppressed')
+        s = [e for e in evs if e['type'] == 'suppressed'][0]
+        self.assertEqual((s['recipient'], s['tenant'], s['reason']),
+                         ('x@bad.test', 'customer.test', 'user_unknown'))
+        self.assertNotIn('x@bad.test', [e['recipient'] for e in evs if e['type'] == 'accepted'])
+
+
+def resp(port, *args):
+    """One command to Redis on 127.0.0.1:PORT over RESP2; the decoded reply (str, int, list, None)."""
+    with h.socket.create_connection(('127.0.0.1', port), timeout=10) as s:
+        cmd = b'*%d\r\n' % len(args) + b''.join(
+            b'$%d\r\n%s\r\n' % (len(a), a) for a in (str(x).encode() for x in args))
+        s.sendall(cmd)
+        f = s.makefile('rb')
+
+        def read():
+            line = f.readline().rstrip(b'\r\n')
+            t, rest = line[:1], line[1:]
+            if t == b'+':
+                return rest.decode()
+            if t == b'-':
+                raise h.HarnessError('redis: ' + rest.decode())
+            if t == b':':
+                return int(rest)
+            if t == b'$':
+                n = int(rest)
+                if n < 0:
+                    return None
+                data = f.read(n + 2)[:-2]
+                return data.decode('utf-8', 'replace')
+            if t == b'*':
+                n = int(rest)
+                return None if n < 0 else [read() for _ in range(n)]
+            raise h.HarnessError('redis: bad reply %r' % line)
+        return read()
+
+
+def parse_xrange(reply):
+    """XRANGE's reply: a list of dicts (fields, plus _id)."""
+    out = []
+    for eid, kv in reply or []:
+        d = dict(zip(kv[0::2], kv[1::2]))
+        d['_id'] = eid
+        out.append(d)
+    return out
