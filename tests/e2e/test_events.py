@@ -112,6 +112,20 @@ class EventsTest(h.E2ETestCase):
         self.assertTrue(bounced['dsn'].startswith('5.'), bounced)
         self.assertIn(bounced['class'], ('hard', 'soft'))
         self.assertTrue(bounced['reason'])
+        # postmillctl reads the same stream
+        ctl = [h.binary('postmillctl'), '-c', self.events_conf]
+        tail = subprocess.run(ctl + ['events', 'tail', '--tenant', 'customer.test', '--count', '50'],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertEqual(len(tail.strip().split('\n')), len(evs), tail)
+        none = subprocess.run(ctl + ['events', 'tail', '--tenant', 'other.test'], stdout=subprocess.PIPE,
+                              timeout=30).stdout.decode()
+        self.assertEqual(none, '')
+        st = subprocess.run(ctl + ['stats', '--tenant', 'customer.test', '--since', '1h'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertRegex(st, r'sent +3\n')
+        self.assertRegex(st, r'delivered +2 \(66\.67%\)')
+        self.assertRegex(st, r'bounced +1 \(33\.33%\)')
+        print('\n' + tail + st, file=sys.stderr)
         print('\nevent sequence of one message:', file=sys.stderr)
         for e in evs:
             print('  %-10s %-14s dsn=%-6s class=%s reason=%s id=%s' % (

@@ -58,6 +58,12 @@ static const struct {
 	{"bounces",
 	 "usage: postmillctl bounces stats [SENDER]\n"
 	 "  bounce and complaint counters recorded by postmill-bounce, overall or for SENDER\n"},
+	{"events",
+	 "usage: postmillctl events tail [--tenant T] [--count N] [--follow]\n"
+	 "  the last N (20) delivery events of postmill-events, oldest first; --follow waits for more\n"},
+	{"stats",
+	 "usage: postmillctl stats [--tenant T] [--since 24h]\n"
+	 "  sent, delivered, deferred, bounced (hard/soft), complained, suppressed: counts and rates\n"},
 };
 
 /* ctl_help_list - the commands, one line each */

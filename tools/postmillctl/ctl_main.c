@@ -48,6 +48,8 @@ static const struct {
 	{"spf", ctl_spf},
 	{"suppress", ctl_suppress},
 	{"bounces", ctl_bounces},
+	{"events", ctl_events},
+	{"stats", ctl_stats},
 };
 
 /* ctl_usage - list the subcommands (a usage error: stderr) */
