@@ -16,10 +16,15 @@ Tests:
   - log rotation (rename + new file) and truncation are followed.
 """
 
+import hashlib
+import hmac
+import http.server
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +38,7 @@ SENDER = 'alice@customer.test'
 
 class EventsTest(h.E2ETestCase):
 
-    def stack(self, soft=True):
+    def stack(self, events_extra=()):
         self.redis_srv = self.redis()
         self.ok = self.sink(name='ok')
         self.defer = self.sink(name='defer', soft_reject=['RCPT'])
@@ -45,11 +50,11 @@ class EventsTest(h.E2ETestCase):
                            % (self.ok.port, self.defer.port, self.bad.port))
         self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main={
             'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'})
-        self.start_events()
+        self.start_events(events_extra)
 
-    def start_events(self):
+    def start_events(self, extra=()):
         stats = self.wd.mkdir('stats', mode=0o755)
-        conf = self.wd.write('events.conf', '\n'.join([
+        conf = self.wd.write('events.conf', '\n'.join(list(extra) + [
             'events_maillog = ' + self.pf.maillog,
             'events_poll_interval = 50ms',
             'stats_dir = ' + stats,
@@ -169,6 +174,123 @@ class EventsTest(h.E2ETestCase):
         self.assertEqual((s['recipient'], s['tenant'], s['reason']),
                          ('x@bad.test', 'customer.test', 'user_unknown'))
         self.assertNotIn('x@bad.test', [e['recipient'] for e in evs if e['type'] == 'accepted'])
+
+    def test_webhooks(self):
+        """Every event of a tenant reaches its webhook, signed, through 500s and a stall; a
+        tenant whose endpoint always fails gets its events dead-lettered."""
+        secret = os.urandom(32).hex()
+        sf = self.wd.write('hook.secret', secret + '\n', mode=0o600)
+        hook = Hook(fail_first=3, stall=1, stall_s=2.5)
+        hook.secret = secret.encode()
+        self.addCleanup(hook.stop)
+        table = self.wd.write('webhooks', '# tenant url secret\n'
+                              'customer.test http://127.0.0.1:%d/hook %s\n'
+                              'dead.test http://127.0.0.1:%d/dead %s\n' % (hook.port, sf, hook.port, sf))
+        self.stack(events_extra=['events_webhook_table = ' + table, 'events_webhook_timeout = 1s',
+                                 'events_webhook_retry_min = 100ms', 'events_webhook_retry_max = 400ms',
+                                 'events_webhook_max_attempts = 6', 'events_webhook_max_in_flight = 4'])
+        for i in range(3):
+            self.send(['x%d@ok.test' % i])
+        self.send(['y@ok.test'], sender='bob@dead.test')
+        self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) == 4, 'deliveries')
+        want = {e['id'] for e in self.stream() if e['tenant'] == 'customer.test'}
+        self.assertEqual(len(want), 6)
+
+        def arrived():
+            return want <= hook.ok_ids()
+        h.wait_until(arrived, timeout=60, what='every event at the webhook',
+                     on_timeout=lambda: 'got %r\nlog:\n%s' % (hook.seen, h.tail(self.ev.log())))
+        self.assertEqual(hook.bad_signatures, 0)
+        self.assertGreaterEqual(hook.failed, 3)
+        self.assertGreaterEqual(hook.stalled, 1)
+        for body in hook.bodies.values():
+            ev = json.loads(body)
+            self.assertEqual(ev['tenant'], 'customer.test')
+        # dead letters: both events of bob@dead.test, after 6 attempts each
+        dead_key = 'pmevents:{ev}:dead'
+        h.wait_until(lambda: resp(self.redis_srv.port, 'XLEN', dead_key) == 2, timeout=60,
+                     what='two dead letters', on_timeout=lambda: h.tail(self.ev.log()))
+        dead = parse_xrange(resp(self.redis_srv.port, 'XRANGE', dead_key, '-', '+'))
+        self.assertEqual({d['tenant'] for d in dead}, {'dead.test'})
+        self.assertEqual({d['attempts'] for d in dead}, {'6'})
+        self.assertEqual(sum(1 for p in hook.paths if p == '/dead'), 12)
+        # nothing is left scheduled, and the position reached the stream's end
+        self.assertEqual(resp(self.redis_srv.port, 'ZCARD', 'pmevents:{ev}:wh:retry'), 0)
+        last = self.stream()[-1]['_id']
+        h.wait_until(lambda: resp(self.redis_srv.port, 'GET', 'pmevents:{ev}:wh:pos') == last,
+                     timeout=10, what='the webhook position at the end')
+        print('\nwebhook: %d POSTs to /hook (%d failed with 500, %d stalled past the timeout), '
+              '%d events delivered, 0 bad signatures; %d POSTs to /dead, 2 dead letters'
+              % (sum(1 for p in hook.paths if p == '/hook'), hook.failed, hook.stalled, len(hook.ok_ids()),
+                 sum(1 for p in hook.paths if p == '/dead')), file=sys.stderr)
+
+
+class Hook:
+    """A webhook receiver on 127.0.0.1 (http.server, one thread per request): /hook answers 500
+    to the first FAIL_FIRST requests, then stalls STALL requests for STALL_S seconds, then 200;
+    /dead always 500. It verifies X-Postmill-Signature (HMAC-SHA256 over TIMESTAMP "." BODY) with
+    the secret it finds in the table, in constant time (hmac.compare_digest)."""
+
+    def __init__(self, fail_first=0, stall=0, stall_s=0):
+        self.fail_first, self.stall, self.stall_s = fail_first, stall, stall_s
+        self.lock = threading.Lock()
+        self.paths, self.seen, self.bodies = [], [], {}
+        self.failed = self.stalled = self.bad_signatures = 0
+        self.secret = None
+        hook = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                n = int(self.headers.get('Content-Length', '0'))
+                body = self.rfile.read(n)
+                ts = self.headers.get('X-Postmill-Timestamp', '')
+                sig = self.headers.get('X-Postmill-Signature', '')
+                evid = self.headers.get('X-Postmill-Event-Id', '')
+                good = hmac.new(hook.secret, ts.encode() + b'.' + body, hashlib.sha256).hexdigest()
+                ok_sig = hmac.compare_digest('v1=' + good, sig) and abs(time.time() - int(ts or 0)) < 300
+                with hook.lock:
+                    hook.paths.append(self.path)
+                    if not ok_sig:
+                        hook.bad_signatures += 1
+                    action = 'ok'
+                    if self.path == '/dead':
+                        action = 'fail'
+                    elif hook.failed < hook.fail_first:
+                        hook.failed += 1
+                        action = 'fail'
+                    elif hook.stalled < hook.stall:
+                        hook.stalled += 1
+                        action = 'stall'
+                if action == 'stall':
+                    time.sleep(hook.stall_s)
+                    return
+                code = 500 if action == 'fail' else 200
+                self.send_response(code)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+                if code == 200:
+                    with hook.lock:
+                        hook.seen.append(evid)
+                        hook.bodies[evid] = body
+                        if json.loads(body)['id'] != evid:
+                            hook.bad_signatures += 1
+
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def ok_ids(self):
+        with self.lock:
+            return set(self.seen)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def resp(port, *args):

@@ -26,6 +26,7 @@
  *	the batch in progress is committed.
  *--*/
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "cfg.h"
 #include "cfg_common.h"
 #include "cfg_events.h"
 #include "errlist.h"
 #include "events.h"
+#include "events_webhook.h"
 #include "log.h"
 #include "milter_stats.h"
 #include "redis_common.h"
@@ -196,8 +200,12 @@ main(int argc, char **argv)
 	const struct cfg_section *const sections[] = {&cfg_common_section, &events_section};
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
+	struct events_wh_table table = {NULL, 0};
+	struct events_wh_ctx whx;
 	struct redis_pool *pool;
 	struct sigaction sa;
+	pthread_t wh_thread;
+	const struct events_conf *ec;
 	void	*values[2] = {NULL, NULL};
 	bool	 check = false, fg = false;
 	int	 opt, sfd;
@@ -225,9 +233,17 @@ main(int argc, char **argv)
 		errlist_free(&el);
 		return 1;
 	}
+	ec = values[1];
+	if (ec->webhook_table != NULL && events_wh_load(ec->webhook_table, &table, &el) < 0) {
+		errlist_print(&el, stderr);
+		fprintf(stderr, "postmill-events: %zu error%s in %s\n", el.count,
+			el.count == 1 ? "" : "s", ec->webhook_table);
+		errlist_free(&el);
+		return 1;
+	}
 	if (check) {
-		printf("postmill-events: %s: OK (maillog %s, redis %s)\n", config,
-		       ((struct events_conf *)values[1])->maillog, redis_pool_server(pool));
+		printf("postmill-events: %s: OK (maillog %s, redis %s, %zu webhook%s)\n", config,
+		       ec->maillog, redis_pool_server(pool), table.n, table.n == 1 ? "" : "s");
 		return 0;
 	}
 	log_set_debug((int)((struct common_conf *)values[0])->debug_level);
@@ -243,7 +259,25 @@ main(int argc, char **argv)
 		return 1;
 	}
 	milter_stats_start(sfd, "events");
+	if (table.n > 0) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		whx.pool = pool;
+		whx.conf = ec;
+		whx.table = &table;
+		whx.stop = (volatile int *)&em_stop;
+		if (pthread_create(&wh_thread, NULL, events_wh_run, &whx) != 0) {
+			log_msg(LOG_ERR, NULL, "events: cannot start the webhook thread");
+			return 1;
+		}
+		log_msg(LOG_INFO, NULL, "events: %zu webhook%s from %s", table.n,
+			table.n == 1 ? "" : "s", ec->webhook_table);
+	}
 	em_run(pool, values[1]);
+	if (table.n > 0) {
+		pthread_join(wh_thread, NULL);
+		curl_global_cleanup();
+	}
+	events_wh_table_free(&table);
 	redis_pool_free(pool);
 	for (int i = 0; i < 2; i++)
 		cfg_values_free(sections[i], values[i]);
