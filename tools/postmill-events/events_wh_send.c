@@ -329,7 +329,7 @@ ew_take_retries(struct ew *w, size_t free_slots)
 		return;
 	for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
 		const char *id = r->element[i]->str;
-		const struct events_wh *wh;
+		const struct events_wh *wh = NULL;
 		struct events_ev ev;
 		redisReply *z;
 
@@ -350,8 +350,13 @@ ew_take_retries(struct ew *w, size_t free_slots)
 			if (wh != NULL)
 				(void)ew_launch(w, id, &ev, wh, -1);
 			ew_ev_free(&ev);
-		} else {		/* trimmed from the stream: nothing to send */
+		}
+		if (wh == NULL) {	/* trimmed from the stream, or the tenant's
+					 * webhook was removed: nothing to send */
 			z = redis_command(w->x->pool, &err, "ZREM %s %s", w->k_retry, id);
+			if (z)
+				freeReplyObject(z);
+			z = redis_command(w->x->pool, &err, "HDEL %s %s", w->k_att, id);
 			if (z)
 				freeReplyObject(z);
 		}
