@@ -69,6 +69,18 @@ class EventsTest(h.E2ETestCase):
         self.ev = self.milter([h.binary('postmill-events'), '-f', '-c', conf],
                               'unix:' + os.path.join(stats, 'events.stats'), name='events')
 
+    def settle(self):
+        """Wait until postmill-events has committed the whole maillog and every bounce-stream
+        entry: whatever it would add is in the stream now."""
+        port = self.redis_srv.port
+
+        def done():
+            pos = resp(port, 'GET', 'pmevents:{ev}:pos')
+            last = resp(port, 'XREVRANGE', 'pmbounce:events', '+', '-', 'COUNT', '1')
+            return (pos is not None and int(pos.split(':')[2]) == os.path.getsize(self.pf_events.maillog)
+                    and (not last or resp(port, 'GET', 'pmevents:{ev}:bpos') == last[0][0]))
+        h.wait_until(done, timeout=30, what='postmill-events at the end of the log')
+
     def stream(self):
         """Every event as a dict, in stream order."""
         return parse_xrange(resp(self.redis_srv.port, 'XRANGE', STREAM, '-', '+'))
@@ -168,7 +180,7 @@ class EventsTest(h.E2ETestCase):
         def done(evs):
             return sum(1 for e in evs if e['type'] == 'delivered') >= n2
         evs = self.wait_events(done, 'every delivery')
-        time.sleep(0.5)			# anything extra would show now
+        self.settle()			# anything extra would show now
         evs = self.stream()
         for i in range(n2):
             r = 'r%d@ok.test' % i
@@ -293,6 +305,29 @@ class EventsBounceTest(h.E2ETestCase):
             print('  %-10s %s dsn=%s class=%s reason=%s source=%s' % (
                 e['type'], e['recipient'], e.get('dsn', ''), e.get('class', ''), e.get('reason', ''),
                 e.get('source', '')), file=sys.stderr)
+
+    def test_complaint(self):
+        """An ARF complaint about a delivered message (through postmill-bounce's feedback path)
+        becomes complained; an auto-reply is no event."""
+        tb.BounceActionTest.stack(self)
+        EventsTest.start_events_on(self, self.pf)
+        self.send = lambda rcpt, sender=SENDER: tb.BounceActionTest.send(self, rcpt, sender)
+        t = tb.BounceActionTest.tag(self, 'reader@isp.test')
+        self.assertTrue(tb.BounceActionTest.inject(self, t, tb.arf(t, 'reader@isp.test')).accepted)
+        t2 = tb.BounceActionTest.tag(self, 'jane@dest.test')
+        self.assertTrue(tb.BounceActionTest.inject(self, t2, tb.vacation(t2, 'jane@dest.test')).accepted)
+        self.milter_.wait_log(r'action=record kind=auto_reply', timeout=30)
+
+        def types(evs, r):
+            return [e['type'] for e in evs if e['recipient'] == r]
+        evs = EventsTest.wait_events(self, lambda evs: 'complained' in types(evs, 'reader@isp.test')
+                                     and 'delivered' in types(evs, 'jane@dest.test'), 'complained')
+        EventsTest.settle(self)		# an auto-reply event would show by now
+        evs = EventsTest.stream(self)
+        self.assertEqual(types(evs, 'reader@isp.test'), ['accepted', 'delivered', 'complained'])
+        self.assertEqual(types(evs, 'jane@dest.test'), ['accepted', 'delivered'])
+        c = [e for e in evs if e['type'] == 'complained'][0]
+        self.assertEqual((c['class'], c['source'], c['tenant']), ('complaint', 'arf', 'customer.test'))
 
 
 class Hook:
