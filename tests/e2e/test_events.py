@@ -148,6 +148,23 @@ class EventsTest(h.E2ETestCase):
         self.assertRegex(st, r'sent +3\n')
         self.assertRegex(st, r'delivered +2 \(66\.67%\)')
         self.assertRegex(st, r'bounced +1 \(33\.33%\)')
+        # --follow prints what comes next
+        fol = subprocess.Popen(ctl + ['events', 'tail', '--follow', '--count', '1'], stdout=subprocess.PIPE)
+        self.addCleanup(h.terminate_popen, fol)
+        watchdog = threading.Timer(30, h.terminate_popen, [fol])	# a read never hangs the test
+        watchdog.start()
+        self.addCleanup(watchdog.cancel)
+        first = fol.stdout.readline().decode()
+        self.assertIn('delivered  customer.test b@defer.test', first)
+        self.send(['late@ok.test'])
+        got = []
+        for _ in range(20):		# accepted and delivered of late@, then stop reading
+            got.append(fol.stdout.readline().decode())
+            if 'delivered  customer.test late@ok.test' in got[-1]:
+                break
+        self.assertIn('accepted   customer.test late@ok.test', got[0])
+        self.assertIn('delivered  customer.test late@ok.test', got[-1])
+        h.terminate_popen(fol)
         print('\n' + tail + st, file=sys.stderr)
         print('\nevent sequence of one message:', file=sys.stderr)
         for e in evs:
