@@ -204,6 +204,34 @@ class EventsTest(h.E2ETestCase):
             types = [e['type'] for e in evs if e['recipient'] == r]
             self.assertEqual(types, ['accepted', 'delivered'], r)
 
+    def test_redis_frozen(self):
+        """Redis stops answering (SIGSTOP) while deliveries are logged: postmill-events commits
+        nothing, reads the batch again when Redis answers (SIGCONT), and every recipient's
+        events are there once."""
+        self.stack(events_extra=['redis_backoff_min = 100ms', 'redis_backoff_max = 500ms'])
+        rcpts = ['f%d@defer.test' % i for i in range(5)]
+        for r in rcpts:
+            self.send([r])
+        self.wait_events(lambda evs: sum(e['type'] == 'deferred' for e in evs) >= 5, 'deferred')
+        port = self.defer.port
+        self.defer.stop()
+        self.sink(name='defer2', port=port)
+        h.kill_pid(self.redis_srv.pid, signal.SIGSTOP)
+        try:
+            self.pf.flush()
+            self.pf.wait_log(r'to=<f\d@defer\.test>.*status=sent', count=5, timeout=60)
+            self.ev.wait_log(r'the batch will be read again', timeout=30)
+        finally:
+            h.kill_pid(self.redis_srv.pid, signal.SIGCONT)
+        evs = self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) >= 5, 'deliveries')
+        self.settle()
+        evs = self.stream()
+        for r in rcpts:
+            t = [e['type'] for e in evs if e['recipient'] == r]
+            self.assertEqual((t[0], t[-1], set(t[1:-1])), ('accepted', 'delivered', {'deferred'}), (r, t))
+        ids = [e['id'] for e in evs]
+        self.assertEqual(len(ids), len(set(ids)))
+
     def test_logrotate(self):
         """`postfix logrotate` (postlogd renames maillog_file, compresses it and opens a new one)
         in the middle of the traffic: every message's events, once."""
