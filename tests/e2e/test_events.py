@@ -291,6 +291,7 @@ class EventsTest(h.E2ETestCase):
         h.wait_until(arrived, timeout=60, what='every event at the webhook',
                      on_timeout=lambda: 'got %r\nlog:\n%s' % (hook.seen, h.tail(self.ev.log())))
         self.assertEqual(hook.bad_signatures, 0)
+        self.assertLessEqual(hook.max_active, 4, 'events_webhook_max_in_flight')
         self.assertGreaterEqual(hook.failed, 3)
         self.assertGreaterEqual(hook.stalled, 1)
         for body in hook.bodies.values():
@@ -386,6 +387,7 @@ class Hook:
         self.lock = threading.Lock()
         self.paths, self.seen, self.bodies = [], [], {}
         self.failed = self.stalled = self.bad_signatures = 0
+        self.active = self.max_active = 0
         self.secret = None
         hook = self
 
@@ -394,6 +396,16 @@ class Hook:
                 pass
 
             def do_POST(self):
+                with hook.lock:
+                    hook.active += 1
+                    hook.max_active = max(hook.max_active, hook.active)
+                try:
+                    self.post()
+                finally:
+                    with hook.lock:
+                        hook.active -= 1
+
+            def post(self):
                 n = int(self.headers.get('Content-Length', '0'))
                 body = self.rfile.read(n)
                 ts = self.headers.get('X-Postmill-Timestamp', '')
