@@ -246,11 +246,10 @@ static const char *
 ep_header(const char *line, size_t len, struct events_line *out)
 {
 	const char *colon = ep_find(line, len, "]: "), *lb, *sp, *svc;
-	size_t hl, n;
+	size_t n;
 
 	if (colon == NULL)
 		return NULL;
-	hl = (size_t)(colon - line);
 	for (lb = colon; lb > line && *lb != '['; lb--)
 		;
 	if (*lb != '[')
@@ -267,7 +266,6 @@ ep_header(const char *line, size_t len, struct events_line *out)
 	if (n > 0)
 		n--;
 	ep_copy(out->time, sizeof(out->time), line, n);
-	(void)hl;
 	return colon + 3;
 }
 
