@@ -55,7 +55,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPOSTMILL_VERSION='"$(VERSION)"' \
               -DPOSTMILL_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine -Itools/postmill-exporter -Itools/postmill-unsubscribe $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
+              $(WARN) $(CFLAGS) $(SAN_FLAGS) -Icommon -Iengine -Itools/postmill-exporter -Itools/postmill-unsubscribe -Itools/postmill-events $(MILTER_INCS) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS := $(LDFLAGS) $(SAN_FLAGS)
 LIBS    := $(PKG_LIBS) -lpthread -lresolv
@@ -80,7 +80,8 @@ $(foreach m,$(MILTERS),$(eval $(call milter_rules,$(m))))
 
 MILTER_LIBS := $(foreach m,$(MILTERS),$(B)/lib/lib$(m).a)
 PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter \
-               $(B)/bin/postmill-unsubscribe
+               $(B)/bin/postmill-unsubscribe \
+               $(B)/bin/postmill-events
 
 # postmill-exporter: the one HTTP server (libmicrohttpd), merging the daemons' stats sockets
 EXP_SRC := $(wildcard tools/postmill-exporter/*.c)
@@ -96,6 +97,18 @@ UNS_OBJ := $(UNS_SRC:%.c=$(B)/obj/%.o)
 $(B)/bin/postmill-unsubscribe: $(UNS_OBJ) $(B)/lib/libbounce.a $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(UNS_OBJ) $(B)/lib/libbounce.a $(LIBCOMMON) $(LIBS) $(EXP_LIBS)
+
+# postmill-events: the delivery log follower and webhook sender; libevents.a for tests
+EVT_SRC := $(filter-out tools/postmill-events/events_main.c,$(wildcard tools/postmill-events/*.c))
+EVT_OBJ := $(EVT_SRC:%.c=$(B)/obj/%.o)
+LIBEVENTS := $(B)/lib/libevents.a
+EVT_LIBS := $(shell pkg-config --libs libcurl 2>/dev/null)
+$(LIBEVENTS): $(EVT_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+$(B)/bin/postmill-events: $(B)/obj/tools/postmill-events/events_main.o $(LIBEVENTS) $(B)/lib/libbounce.a $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(EVT_LIBS)
 
 CTL_SRC := $(wildcard tools/postmillctl/*.c)
 CTL_OBJ := $(CTL_SRC:%.c=$(B)/obj/%.o)
@@ -121,9 +134,9 @@ $(B)/bin/postmillctl: $(CTL_OBJ) $(MILTER_LIBS) $(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CTL_OBJ) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS)
 
-$(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(MILTER_LIBS) $(LIBCOMMON)
+$(B)/tests/%_test: $(B)/obj/tests/unit/%_test.o $(TEST_SUPPORT_OBJ) $(LIBEVENTS) $(MILTER_LIBS) $(LIBCOMMON)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(TEST_SUPPORT_OBJ) $(LIBEVENTS) $(MILTER_LIBS) $(LIBCOMMON) $(LIBS) $(EVT_LIBS) $(CMOCKA_LIBS)
 
 # The differential test's tracing milter, built on each engine from one
 # source (tests/diff/trace_milter.c; tests/diff/run.py drives both).
@@ -165,18 +178,18 @@ bounce-eval: all
 FUZZ_SRC  := $(wildcard tests/fuzz/*_fuzz.c)
 fuzz:
 	$(MAKE) CC=clang B=build/fuzz SAN_FLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
-	    build/fuzz/lib/libpostmill.a $(MILTERS:%=build/fuzz/lib/lib%.a)
+	    build/fuzz/lib/libpostmill.a build/fuzz/lib/libevents.a $(MILTERS:%=build/fuzz/lib/lib%.a)
 	@mkdir -p build/fuzz/bin
 	set -e; for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang -std=c11 -D_GNU_SOURCE -g -O1 -Icommon -Iengine $(MILTER_INCS) $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/bin/$$n $$f $(MILTERS:%=build/fuzz/lib/lib%.a) build/fuzz/lib/libpostmill.a $(LIBS); done
+	    -Itools/postmill-events -o build/fuzz/bin/$$n $$f build/fuzz/lib/libevents.a $(MILTERS:%=build/fuzz/lib/lib%.a) build/fuzz/lib/libpostmill.a $(LIBS) $(EVT_LIBS); done
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/run-fuzz
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)
 	install -m 0644 conf/postmill.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
-	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8 tools/postmill-unsubscribe/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(wildcard milters/*/*.8 tools/postmillctl/*.8 tools/postmill-exporter/*.8 tools/postmill-unsubscribe/*.8 tools/postmill-events/*.8); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
 	install -m 0644 conf/postmill.conf.example $(DESTDIR)$(SYSCONFDIR)/postmill.conf.example
 	install -d $(DESTDIR)$(UNITDIR)
 	for u in packaging/systemd/*.service packaging/systemd/*.timer; do \

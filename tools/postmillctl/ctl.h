@@ -34,6 +34,8 @@ int ctl_spf(int argc, char **argv, const char *config_path);
 int ctl_suppress(int argc, char **argv, const char *config_path);
 int ctl_bounces(int argc, char **argv, const char *config_path);
 int ctl_tenant(int argc, char **argv, const char *config_path);
+int ctl_events(int argc, char **argv, const char *config_path);
+int ctl_stats(int argc, char **argv, const char *config_path);
 
 /* ctl_load - every section's values from the file; prints errors, NULL on failure */
 void **ctl_load(const char *config_path);

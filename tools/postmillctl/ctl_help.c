@@ -27,7 +27,7 @@ static const struct {
 	 "  -d           every default\n"
 	 "  check        load and check the file: every error with file and line\n"
 	 "  example      a commented example file from the parameter tables\n"
-	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter)\n"
+	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter, events)\n"
 	 "  NAME...      each parameter's value (-d: its default) after its doc line\n"},
 	{"dkim",
 	 "usage: postmillctl dkim keygen --domain D --selector S --dir DIR [--algorithm rsa|ed25519]\n"
@@ -87,6 +87,12 @@ static const struct {
 	 "  resume   lift a review or pause (and clear the window); no reload needed\n"
 	 "  check    DNS as receivers see it, one line each: mx, spf, dkim, dmarc (alignment);\n"
 	 "           exit 1 when a check fails; --domain: the From domain of a login tenant\n"},
+	{"events",
+	 "usage: postmillctl events tail [--tenant T] [--count N] [--follow]\n"
+	 "  the last N (20) delivery events of postmill-events, oldest first; --follow waits for more\n"},
+	{"stats",
+	 "usage: postmillctl stats [--tenant T] [--since 24h]\n"
+	 "  sent, delivered, deferred, bounced (hard/soft), complained, suppressed: counts and rates\n"},
 };
 
 /* ctl_help_list - the commands, one line each */

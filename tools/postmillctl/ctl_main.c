@@ -25,6 +25,7 @@
 #include "cfg_common.h"
 #include "auth_conf.h"
 #include "ctl.h"
+#include "cfg_events.h"
 #include "cfg_exporter.h"
 #include "dkim_conf.h"
 #include "limit_conf.h"
@@ -33,7 +34,7 @@
 
 const struct cfg_section *const ctl_sections[] = {
 	&cfg_common_section, &dkim_section, &limit_section, &auth_section,
-	&bounce_section, &exporter_section,
+	&bounce_section, &exporter_section, &events_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
@@ -51,6 +52,8 @@ static const struct {
 	{"bounces", ctl_bounces},
 	{"redis", ctl_redis},
 	{"tenant", ctl_tenant},
+	{"events", ctl_events},
+	{"stats", ctl_stats},
 };
 
 /* ctl_usage - list the subcommands (a usage error: stderr) */

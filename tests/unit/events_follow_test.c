@@ -1,0 +1,142 @@
+/*++
+ * NAME
+ *	events_follow_test 1
+ * SUMMARY
+ *	unit tests of the log follower (tools/postmill-events/events_follow.c)
+ * DESCRIPTION
+ *	Real files in a mkdtemp(3) directory: complete lines only (a partial
+ *	last line waits for its LF); positions point at each line's start
+ *	and resume there (a restart at a committed position reads the rest,
+ *	nothing twice); rotation (rename + new file at the path) reads the
+ *	old file to its end, then the new one from 0; truncation (copytruncate)
+ *	restarts at 0; a saved position of another inode starts at 0; a line
+ *	longer than the buffer comes cut, once, and the next line is whole;
+ *	a missing file is -1 until it appears.
+ *--*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tcase.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "events.h"
+
+static char dir[] = "/tmp/pm-follow-XXXXXX";
+static char path[128];
+
+/* append - text to the log */
+static void
+append(const char *text)
+{
+	FILE *fp = fopen(path, "a");
+
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+/* next - the next line as a string, or NULL (0) */
+static char *
+next(struct events_follow *f, struct events_pos *at)
+{
+	static char buf[EVENTS_READ_BUF + 1];
+	const char *l;
+	size_t	 len;
+	int	 r = events_follow_next(f, &l, &len, at);
+
+	if (r != 1)
+		return NULL;
+	memcpy(buf, l, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* test_follow - the whole life of a log */
+static void
+test_follow(void **state)
+{
+	struct events_follow f, g;
+	struct events_pos at, saved;
+	char	 rotated[160], *big;
+	const char *l;
+	size_t	 len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/maillog", dir);
+	events_follow_init(&f, path);
+	assert_int_equal(events_follow_next(&f, &l, &len, &at), -1);	/* no file yet */
+	append("one\ntwo\nthr");
+	assert_string_equal(next(&f, &at), "one");
+	assert_int_equal(at.off, 0);
+	assert_string_equal(next(&f, &at), "two");
+	assert_int_equal(at.off, 4);
+	assert_null(next(&f, &at));		/* "thr" has no LF yet */
+	saved = f.pos;				/* committed after "two" */
+	assert_int_equal(saved.off, 8);
+	append("ee\nfour\n");
+	assert_string_equal(next(&f, &at), "three");
+	assert_string_equal(next(&f, &at), "four");
+	assert_null(next(&f, &at));
+	/* a restart at the committed position reads from "three" */
+	events_follow_init(&g, path);
+	g.pos = saved;
+	assert_string_equal(next(&g, &at), "three");
+	assert_string_equal(next(&g, &at), "four");
+	events_follow_close(&g);
+	/* rotation: the old file's last line, then the new file from 0 */
+	append("five\n");
+	snprintf(rotated, sizeof(rotated), "%s/maillog.1", dir);
+	assert_int_equal(rename(path, rotated), 0);
+	append("six\n");
+	assert_string_equal(next(&f, &at), "five");
+	assert_string_equal(next(&f, &at), "six");
+	assert_int_equal(at.off, 0);
+	assert_null(next(&f, &at));
+	/* truncation: from 0 again */
+	assert_int_equal(truncate(path, 0), 0);
+	append("7\n");
+	assert_string_equal(next(&f, &at), "7");
+	assert_int_equal(at.off, 0);
+	/* a saved position of another inode: from 0 */
+	events_follow_init(&g, path);
+	g.pos.dev = saved.dev;
+	g.pos.ino = saved.ino;		/* the rotated file's */
+	g.pos.off = 100;
+	assert_string_equal(next(&g, &at), "7");
+	events_follow_close(&g);
+	/* a line longer than the buffer: cut once, the next line whole */
+	big = malloc(EVENTS_READ_BUF + 100);
+	memset(big, 'x', EVENTS_READ_BUF + 98);
+	big[EVENTS_READ_BUF + 98] = '\n';
+	big[EVENTS_READ_BUF + 99] = '\0';
+	append(big);
+	append("after\n");
+	l = next(&f, &at);
+	assert_non_null(l);
+	assert_int_equal(strlen(l), EVENTS_READ_BUF);
+	assert_string_equal(next(&f, &at), "after");
+	assert_null(next(&f, &at));
+	free(big);
+	events_follow_close(&f);
+	unlink(path);
+	unlink(rotated);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_follow),
+	};
+
+	return cmocka_run_group_tests_name("events_follow", tests, NULL, NULL);
+}
