@@ -113,6 +113,8 @@ class DebTest(unittest.TestCase):
         self.assertEqual(rc, 0, unit)
         self.assertIn('ExecStart=/usr/sbin/postmill-dkim -c /etc/postmill/postmill.conf', unit)
         self.assertNotIn('@', unit)
+        self.assertIn('LimitNOFILE=65536', unit)
+        self.assertIn('TasksMax=512', unit)
 
     def test_control(self):
         self.assertEqual(self.field('Package'), 'postmill')
