@@ -83,6 +83,8 @@ class DaemonStack:
                                       'unix:' + self.sock)
         self.milter.start()
         add_cleanup(self.milter.stop)
+        # the socket is the supervisor's and ready first: wait for the worker too
+        self.milter.wait_log(r'started, version', timeout=60)
         return self
 
     def worker(self):
