@@ -474,6 +474,16 @@ main_listening_fds(int *fds, size_t max)
 	return n;
 }
 
+/* main_monotonic_ms - a clock for the back-off and log pacing */
+static long long
+main_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
  * main_refuse_pending - while no worker serves the socket, answer every
  * waiting connection at once by closing it: Postfix then applies
@@ -484,7 +494,9 @@ main_listening_fds(int *fds, size_t max)
 static void
 main_refuse_pending(void)
 {
-	unsigned n = 0;
+	static unsigned long pending;	/* closed, not yet logged */
+	static long long logged_at;
+	long long now;
 	int fd;
 
 	if (main_listen_fd < 0)
@@ -492,12 +504,17 @@ main_refuse_pending(void)
 	while ((fd = accept4(main_listen_fd, NULL, NULL,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		close(fd);
-		n++;
+		pending++;
 	}
-	if (n > 0)
-		log_msg(LOG_WARNING, NULL, "no worker running: closed %u "
+	/* one line per 10 s at most, however busy the MTA */
+	now = main_monotonic_ms();
+	if (pending > 0 && (logged_at == 0 || now - logged_at >= 10000)) {
+		log_msg(LOG_WARNING, NULL, "no worker running: closed %lu "
 			"connection%s (the MTA applies its default action)",
-			n, n == 1 ? "" : "s");
+			pending, pending == 1 ? "" : "s");
+		pending = 0;
+		logged_at = now;
+	}
 }
 
 /*
@@ -532,16 +549,6 @@ main_restart_worker(bool foreground)
 		log_msg(LOG_INFO, NULL, "worker %ld started", (long)worker);
 	free(text);
 	return worker;
-}
-
-/* main_monotonic_ms - a clock for the restart back-off */
-static long long
-main_monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
