@@ -40,6 +40,7 @@ DOMAIN = 'example.test'
 HEADERS = [('From', 'alice@' + DOMAIN), ('To', 'rcpt@example.net'), ('Subject', 'drain'),
            ('Date', 'Mon, 23 Nov 2026 12:00:00 +0000'), ('Message-ID', '<drain@client.test>')]
 SMFIC_QUIT_NC = b'K'
+SANITIZER = r'runtime error|AddressSanitizer|LeakSanitizer'
 
 
 def children(pid):
@@ -160,7 +161,10 @@ class DrainTest(unittest.TestCase):
     def setUp(self):
         self.wd = h.Workdir(prefix='pm-dmn-')
         self.addCleanup(self.wd.cleanup)
-        self.st = DaemonStack(self.wd).start(self.addCleanup)
+        self.st = DaemonStack(self.wd)
+        # cleanups run last first: this one after the milter's stop (LeakSanitizer at exit)
+        self.addCleanup(lambda: self.assertNotRegex(self.st.milter.log(), SANITIZER))
+        self.st.start(self.addCleanup)
 
     def assert_signed(self, reply, r):
         self.assertIn(reply, (b'a', b'c'), 'end of message reply')
@@ -234,7 +238,10 @@ class SupervisorTest(unittest.TestCase):
     def setUp(self):
         self.wd = h.Workdir(prefix='pm-sup-')
         self.addCleanup(self.wd.cleanup)
-        self.st = DaemonStack(self.wd).start(self.addCleanup)
+        self.st = DaemonStack(self.wd)
+        # cleanups run last first: this one after the milter's stop (LeakSanitizer at exit)
+        self.addCleanup(lambda: self.assertNotRegex(self.st.milter.log(), SANITIZER))
+        self.st.start(self.addCleanup)
 
     def test_worker_dies_with_supervisor(self):
         worker = self.st.worker()
