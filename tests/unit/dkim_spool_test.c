@@ -124,6 +124,7 @@ test_refused(void **state)
 	assert_int_equal(dkim_spool_read(&sp, sink_out, &s, &why), -1);
 	assert_non_null(why);
 	assert_int_equal(s.calls, 2);
+	free(s.buf);
 	dkim_spool_discard(&sp);
 	assert_null(sp.fp);
 	assert_null(sp.mem);
