@@ -53,7 +53,9 @@ class Pipeline(rm.Milter):
         return super().recv()
 
     def quit(self):
-        super().send(b"Q")
+        # what is pending, then QUIT, in one write: after QUIT the milter
+        # closes, and a later write (even an empty one) gets EPIPE
+        self.send(b"Q")
         self.s.sendall(self.pending)
         self.s.close()
 
