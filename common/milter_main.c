@@ -17,6 +17,7 @@
  *--*/
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <grp.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -25,7 +26,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -37,6 +41,7 @@
 #include "log.h"
 #include "milter_main.h"
 #include "milter_stats.h"
+#include "milter_sessions.h"
 #include "xalloc.h"
 
 #define EXIT_CONFIG	78	/* sysexits.h EX_CONFIG: worker could not load */
@@ -47,11 +52,12 @@ extern int mproto_setlimits(unsigned workers, unsigned conns, size_t memory)
 
 static const struct milter_app *main_app;
 static const char *main_config_path;
-static atomic_int main_active_sessions;
 static int main_stats_fd = -1;		/* stats socket, bound by the supervisor */
 static char main_stats_path[256];	/* its path, removed at the end */
 static struct smfiDesc main_desc;
 static int main_daemon_status_fd = -1;	/* to the shell that started us */
+static int main_listen_fd = -1;		/* the engine's listener, in the supervisor */
+static int main_sig_fd = -1;		/* the supervisor's signalfd */
 
 /* main_usage - print the options: stdout when asked for (-h), else stderr */
 static void
@@ -75,23 +81,27 @@ main_conf_str(const struct milter_snapshot *snap, size_t offset)
 	return *(char *const *)((const char *)snap->conf + offset);
 }
 
-/* main_counting_connect - count sessions so that a stop can drain them */
+/*
+ * main_counting_connect - a session starts: the drain at stop waits for it.
+ * A set of contexts, not a counter (milter_sessions.h): xxfi_close also
+ * comes for connections that never sent CONNECT and after QUIT_NC.
+ */
 static sfsistat
 main_counting_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	atomic_fetch_add(&main_active_sessions, 1);
+	milter_sessions_start(ctx);
 	return main_app->desc->xxfi_connect ?
 	    main_app->desc->xxfi_connect(ctx, host, sa) : SMFIS_CONTINUE;
 }
 
-/* main_counting_close - the session is over */
+/* main_counting_close - the session is over (once, however often called) */
 static sfsistat
 main_counting_close(SMFICTX *ctx)
 {
 	sfsistat rc = main_app->desc->xxfi_close ?
 	    main_app->desc->xxfi_close(ctx) : SMFIS_CONTINUE;
 
-	atomic_fetch_sub(&main_active_sessions, 1);
+	milter_sessions_end(ctx);
 	return rc;
 }
 
@@ -235,21 +245,42 @@ main_reload_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * main_set_death_signal - the worker ends (draining) when the supervisor
+ * dies. Called after the switch to run_user: the kernel clears the
+ * parent-death signal when the credentials change (prctl(2)), so set
+ * before setuid() it is gone. If the supervisor died before this call no
+ * signal will ever come: getppid() is no longer its pid then.
+ */
+static int
+main_set_death_signal(pid_t supervisor)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0) {
+		log_msg(LOG_ERR, NULL, "prctl(PR_SET_PDEATHSIG): %s", strerror(errno));
+		return -1;
+	}
+	if (getppid() != supervisor) {
+		log_msg(LOG_ERR, NULL, "the supervisor (pid %ld) is gone; not starting",
+			(long)supervisor);
+		return -1;
+	}
+	return 0;
+}
+
 /* main_worker - drop privileges, reload as that user, run libmilter */
 static int
-main_worker(int status_fd, bool foreground)
+main_worker(int status_fd, bool foreground, pid_t supervisor)
 {
 	struct errlist el = ERRLIST_INIT;
 	struct milter_snapshot *snap, *boot;
 	pthread_t tid;
-	sigset_t set;
 	char name[16];
+	unsigned left;
 	int rc;
 
 	/* "pkill -HUP postmill-dkim" must reach the supervisor only */
 	snprintf(name, sizeof(name), "pm-%s-worker", main_app->name);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
-	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 
 	boot = milter_snapshot_acquire();
 	if (main_drop_privileges(boot->common, &el) < 0
@@ -266,11 +297,20 @@ main_worker(int status_fd, bool foreground)
 	}
 	milter_snapshot_release(boot);
 	milter_snapshot_install(main_app, snap);
+	if (main_set_death_signal(supervisor) < 0) {
+		main_write_status(status_fd, "the supervisor is gone");
+		return EXIT_FAILURE;
+	}
 	milter_stats_start(main_stats_fd, main_app->name);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/*
+	 * HUP, TERM, INT and USR1 are still blocked (main_spawn_worker), and
+	 * a thread inherits its creator's mask: the reload thread takes
+	 * USR1 only, and TERM/INT wait for smfi_main()'s signal thread,
+	 * which stops the accept loop so that the drain below runs. Had the
+	 * mask been cleared here, TERM would land in the reload thread and
+	 * end the process at once, cutting every session.
+	 */
 	if (pthread_create(&tid, NULL, main_reload_thread, NULL) != 0) {
 		main_write_status(status_fd, "cannot start the reload thread");
 		return EXIT_FAILURE;
@@ -286,12 +326,14 @@ main_worker(int status_fd, bool foreground)
 	rc = smfi_main();
 
 	/* let sessions in progress finish: their messages are not lost */
-	for (int i = 0; i < MILTER_DRAIN_SECONDS * 10
-	     && atomic_load(&main_active_sessions) > 0; i++)
-		usleep(100000);
-	if (atomic_load(&main_active_sessions) > 0)
-		log_msg(LOG_WARNING, NULL, "stopping with %d sessions in progress",
-			atomic_load(&main_active_sessions));
+	if ((left = milter_sessions_count()) > 0) {
+		log_msg(LOG_INFO, NULL, "stopping: draining %u session%s in progress",
+			left, left == 1 ? "" : "s");
+		left = milter_sessions_wait(MILTER_DRAIN_SECONDS);
+	}
+	if (left > 0)
+		log_msg(LOG_WARNING, NULL, "stopping with %u session%s in progress",
+			left, left == 1 ? "" : "s");
 	log_msg(LOG_INFO, NULL, "stopped");
 	return rc == MI_SUCCESS ? EXIT_SUCCESS : EXIT_FAILURE;
 }
@@ -300,6 +342,7 @@ main_worker(int status_fd, bool foreground)
 static pid_t
 main_spawn_worker(bool foreground, char **status)
 {
+	pid_t supervisor = getpid();
 	int fds[2];
 	pid_t pid;
 
@@ -315,16 +358,27 @@ main_spawn_worker(bool foreground, char **status)
 		return -1;
 	}
 	if (pid == 0) {
-		sigset_t none;
+		sigset_t set;
 
-		sigemptyset(&none);
-		pthread_sigmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * Keep HUP, TERM, INT and USR1 blocked from here on, before
+		 * any thread exists (see main_worker); SIGCHLD is the
+		 * supervisor's business only.
+		 */
+		sigemptyset(&set);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGUSR1);
+		pthread_sigmask(SIG_SETMASK, &set, NULL);
 		close(fds[0]);
+		if (main_sig_fd >= 0)
+			close(main_sig_fd);
 		/* or the starting shell would wait for this worker's end */
 		if (main_daemon_status_fd >= 0)
 			close(main_daemon_status_fd);
 		/* exit(), not _exit(): LeakSanitizer checks the worker at exit */
-		exit(main_worker(fds[1], foreground));
+		exit(main_worker(fds[1], foreground, supervisor));
 	}
 	close(fds[1]);
 	*status = main_read_status(fds[0]);
@@ -424,15 +478,126 @@ main_write_pid_file(const char *path, struct errlist *el)
 	return 0;
 }
 
-/* main_supervise - forward signals, restart a dead worker, stop cleanly */
+/*
+ * main_listening_fds - the listening sockets this process has open; the
+ * engine (ours or libmilter) keeps its listener to itself, so the
+ * supervisor finds it as the one that smfi_opensocket() added.
+ */
+static size_t
+main_listening_fds(int *fds, size_t max)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *d;
+	size_t n = 0;
+
+	if (dir == NULL)
+		return 0;
+	while ((d = readdir(dir)) != NULL && n < max) {
+		char *end;
+		long fd = strtol(d->d_name, &end, 10);
+		int on = 0;
+		socklen_t len = sizeof(on);
+
+		if (*end != '\0' || end == d->d_name || fd < 0 || fd == dirfd(dir))
+			continue;
+		if (getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == 0 && on)
+			fds[n++] = (int)fd;
+	}
+	closedir(dir);
+	return n;
+}
+
+/* main_monotonic_ms - a clock for the back-off and log pacing */
+static long long
+main_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * main_refuse_pending - while no worker serves the socket, answer every
+ * waiting connection at once by closing it: Postfix then applies
+ * milter_default_action now ("can't read SMFIC_OPTNEG reply"), instead of
+ * waiting out its milter timeouts on a connection nobody will read while
+ * a crashing worker is restarted with back-off or drains at stop.
+ */
+static void
+main_refuse_pending(void)
+{
+	static unsigned long pending;	/* closed, not yet logged */
+	static long long logged_at;
+	long long now;
+	int fd;
+
+	if (main_listen_fd < 0)
+		return;
+	while ((fd = accept4(main_listen_fd, NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		close(fd);
+		pending++;
+	}
+	/* one line per 10 s at most, however busy the MTA */
+	now = main_monotonic_ms();
+	if (pending > 0 && (logged_at == 0 || now - logged_at >= 10000)) {
+		log_msg(LOG_WARNING, NULL, "no worker running: closed %lu "
+			"connection%s (the MTA applies its default action)",
+			pending, pending == 1 ? "" : "s");
+		pending = 0;
+		logged_at = now;
+	}
+}
+
+/*
+ * main_listener_blocking - the listener is shared with the worker (one
+ * open file description): non-blocking only while the supervisor answers
+ * on it, so that its accept() never hangs when a worker that is still
+ * draining took the connection first; blocking again for a new worker,
+ * as the engine (or libmilter) set it up.
+ */
+static void
+main_listener_blocking(bool blocking)
+{
+	int fl;
+
+	if (main_listen_fd < 0 || (fl = fcntl(main_listen_fd, F_GETFL)) < 0)
+		return;
+	fcntl(main_listen_fd, F_SETFL, blocking ? fl & ~O_NONBLOCK : fl | O_NONBLOCK);
+}
+
+/* main_restart_worker - start a worker again; logs why it failed */
+static pid_t
+main_restart_worker(bool foreground)
+{
+	char *text = NULL;
+	pid_t worker = main_spawn_worker(foreground, &text);
+
+	if (worker < 0)
+		log_msg(LOG_ERR, NULL, "cannot start a worker: %s", text);
+	else if (strcmp(text, "OK") != 0)
+		log_msg(LOG_ERR, NULL, "worker failed to start: %s", text);
+	else
+		log_msg(LOG_INFO, NULL, "worker %ld started", (long)worker);
+	free(text);
+	return worker;
+}
+
+/*
+ * main_supervise - forward signals, restart a dead worker, stop cleanly.
+ * One poll() over a signalfd and, while no worker accepts (between a
+ * crash and the restart, and while the worker drains at stop), the
+ * listening socket, whose connections are closed at once.
+ */
 static int
 main_supervise(pid_t worker, bool foreground, const char *pid_file,
 	       const char *sock_path)
 {
 	sigset_t set;
-	int sig, status;
+	int status;
 	unsigned backoff = 1;
-	time_t started = time(NULL);
+	long long started = main_monotonic_ms(), restart_at = -1;
 	bool stopping = false;
 
 	sigemptyset(&set);
@@ -441,10 +606,43 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGUSR1);
+	if ((main_sig_fd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
+		log_msg(LOG_ERR, NULL, "signalfd: %s", strerror(errno));
+		return EXIT_FAILURE;
+	}
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		bool idle = worker < 0 || stopping;
+		struct pollfd p[2] = {
+			{ .fd = main_sig_fd, .events = POLLIN },
+			{ .fd = idle ? main_listen_fd : -1, .events = POLLIN },
+		};
+		int timeout = -1;
+		struct signalfd_siginfo si;
+
+		if (restart_at >= 0) {
+			long long left = restart_at - main_monotonic_ms();
+
+			timeout = left > 0 ? (int)left : 0;
+		}
+		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, NULL, "poll: %s", strerror(errno));
+			sleep(1);
 			continue;
-		switch (sig) {
+		}
+		if (p[1].revents & POLLIN)
+			main_refuse_pending();
+		if (restart_at >= 0 && !stopping && main_monotonic_ms() >= restart_at) {
+			restart_at = -1;
+			started = main_monotonic_ms();
+			main_listener_blocking(true);
+			worker = main_restart_worker(foreground);
+			if (worker < 0)
+				restart_at = main_monotonic_ms() + 1000LL * backoff;
+		}
+		if (!(p[0].revents & POLLIN)
+		    || read(main_sig_fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
 		case SIGHUP:
 		case SIGUSR1:
 			log_msg(LOG_INFO, NULL, "reload requested");
@@ -454,13 +652,19 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 		case SIGTERM:
 		case SIGINT:
 			stopping = true;
+			restart_at = -1;
+			main_listener_blocking(false);
 			log_msg(LOG_INFO, NULL, "stop requested");
 			if (worker > 0)
 				kill(worker, SIGTERM);
 			break;
 		case SIGCHLD:
-			while (worker > 0 && waitpid(worker, &status, WNOHANG) == worker) {
+			/* signals merge: reap every child there is */
+			for (pid_t pid; (pid = waitpid(-1, &status, WNOHANG)) > 0;) {
+				if (pid != worker)
+					continue;
 				worker = -1;
+				main_listener_blocking(false);
 				if (stopping)
 					break;
 				if (WIFSIGNALED(status))
@@ -476,21 +680,12 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 					break;
 				}
 				/* back off when the worker dies right after starting */
-				if (time(NULL) - started > 60)
+				if (main_monotonic_ms() - started > 60000)
 					backoff = 1;
-				sleep(backoff);
+				log_msg(LOG_INFO, NULL, "restarting the worker in %u s; "
+					"until then connections are closed at once", backoff);
+				restart_at = main_monotonic_ms() + 1000LL * backoff;
 				backoff = backoff < 32 ? backoff * 2 : 32;
-				{
-					char *text = NULL;
-
-					started = time(NULL);
-					worker = main_spawn_worker(foreground, &text);
-					if (worker > 0 && strcmp(text, "OK") != 0) {
-						log_msg(LOG_ERR, NULL,
-							"worker failed to start: %s", text);
-					}
-					free(text);
-				}
 			}
 			break;
 		}
@@ -652,8 +847,22 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 		 */
 		smfi_setmaxdatasize(1024 * 1024 - 1);
 	}
-	if (el.count == 0)
+	if (el.count == 0) {
+		int before[64], after[64];
+		size_t nb = main_listening_fds(before, 64);
+		size_t na;
+
 		main_open_socket(snap, &el);
+		na = main_listening_fds(after, 64);
+		for (size_t i = 0; i < na && main_listen_fd < 0; i++) {
+			size_t j = 0;
+
+			while (j < nb && before[j] != after[i])
+				j++;
+			if (j == nb)
+				main_listen_fd = after[i];
+		}
+	}
 	if (el.count == 0)
 		main_open_stats(snap, &el);
 	if (el.count == 0)

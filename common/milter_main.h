@@ -23,8 +23,14 @@
  *	libmilter. libmilter's own signal thread ends the process on SIGHUP,
  *	so SIGHUP cannot reach libmilter: the supervisor receives it and
  *	tells the worker to reload with SIGUSR1. SIGTERM/SIGINT stop both,
- *	letting sessions in progress finish for up to MILTER_DRAIN_SECONDS.
- *	A worker that dies is restarted with back-off.
+ *	letting sessions in progress finish for up to MILTER_DRAIN_SECONDS
+ *	(the worker keeps HUP/TERM/INT/USR1 blocked from the fork on, so
+ *	they reach smfi_main()'s signal thread or the reload thread, never
+ *	the default action). The worker sets its parent-death signal after
+ *	the switch to run_user and stops when the supervisor dies. A worker
+ *	that dies is restarted with back-off; while none runs (and while one
+ *	drains at a stop) the supervisor accepts and closes connections at
+ *	once, so that the MTA applies its default action without waiting.
  *
  *	Snapshots. Configuration and loaded state (keys, tables) form one
  *	immutable snapshot. A reload builds a new snapshot beside the old one

@@ -26,6 +26,7 @@
 #include "dkim_linewrap.h"
 #include "dkim_policy.h"
 #include "dkim_sign.h"
+#include "dkim_spool.h"
 #include "dkim_tables.h"
 #include "errlist.h"
 
@@ -66,6 +67,9 @@ struct dkim_msg {
 	bool			 signing;
 	struct dkim_linewrap	 wrap;		/* in front of the body hash */
 	struct dkim_body_canon	 body;
+	bool			 keep_body;	/* copy what is hashed into spool */
+	struct dkim_spool	 spool;		/* for smfi_replacebody() */
+	bool			*wrapped;	/* per field: lines were broken */
 };
 
 /* dkim_message.c */
@@ -74,9 +78,13 @@ struct dkim_msg *dkim_msg_free(struct dkim_msg *msg);
 void	 dkim_msg_add_header(struct dkim_msg *msg, const char *name,
 			     const char *value, bool value_has_leadspace,
 			     size_t max_fields, size_t max_bytes, size_t line_limit);
-/* dkim_msg_body_start - body hash from here on, lines broken at line_limit */
+/*
+ * dkim_msg_body_start - body hash from here on, lines broken at line_limit;
+ * keep: copy the broken body into msg->spool (msg->wrap.breaks then says
+ * whether it differs from what the MTA has)
+ */
 int	 dkim_msg_body_start(struct dkim_msg *msg, int canon, size_t line_limit,
-			     const char **why);
+			     bool keep, const char **why);
 void	 dkim_msg_body_feed(struct dkim_msg *msg, const void *data, size_t len);
 int	 dkim_msg_body_final(struct dkim_msg *msg, unsigned char *digest,
 			     const char **why);

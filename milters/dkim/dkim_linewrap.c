@@ -33,6 +33,7 @@ dkim_linewrap_content(struct dkim_linewrap *w, const unsigned char *p, size_t le
 			/* what Postfix's smtp_text_out() sends: CRLF, then a space */
 			w->out(w->ctx, "\r\n ", 3);
 			w->col = 1;
+			w->breaks++;
 		}
 		room = w->limit > 0 ? w->limit - w->col : len;
 		n = len < room ? len : room;

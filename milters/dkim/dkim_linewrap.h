@@ -30,6 +30,7 @@ struct dkim_linewrap {
 	size_t	limit;		/* bytes per line; 0: off */
 	size_t	col;		/* content bytes on the current output line */
 	bool	cr;		/* a CR is held back: LF may follow */
+	size_t	breaks;		/* line breaks inserted so far */
 	void	(*out)(void *ctx, const void *data, size_t len);
 	void	*ctx;
 };

@@ -42,7 +42,9 @@ dkim_msg_free(struct dkim_msg *msg)
 	for (size_t i = 0; i < msg->nfields; i++)
 		free((char *)msg->fields[i].field);
 	free(msg->fields);
+	free(msg->wrapped);
 	dkim_canon_body_discard(&msg->body);
+	dkim_spool_discard(&msg->spool);
 	free(msg);
 	return NULL;
 }
@@ -91,7 +93,7 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 		    bool value_has_leadspace, size_t max_fields, size_t max_bytes,
 		    size_t line_limit)
 {
-	size_t nlen = strlen(name), vlen = strlen(value), flen;
+	size_t nlen = strlen(name), vlen = strlen(value), flen, before;
 	char *field;
 
 	if (strcasecmp(name, "From") == 0) {
@@ -118,11 +120,15 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 	field[flen] = '\0';
 	/* the limits count bytes as received; the wrapped copy may be longer */
 	msg->header_bytes += flen + 2;
+	before = flen;
 	field = dkim_msg_wrap_field(field, &flen, line_limit);
 	if (msg->nfields == msg->cap) {
 		msg->cap = msg->cap ? msg->cap * 2 : 32;
 		msg->fields = xrealloc(msg->fields, msg->cap * sizeof(*msg->fields));
+		msg->wrapped = xrealloc(msg->wrapped, msg->cap * sizeof(*msg->wrapped));
 	}
+	/* a wrapped copy is longer: it has a break the MTA's copy lacks */
+	msg->wrapped[msg->nfields] = flen != before;
 	msg->fields[msg->nfields].name = field;
 	msg->fields[msg->nfields].name_len = nlen;
 	msg->fields[msg->nfields].field = field;
@@ -130,21 +136,27 @@ dkim_msg_add_header(struct dkim_msg *msg, const char *name, const char *value,
 	msg->nfields++;
 }
 
-/* dkim_msg_canon_out - wrapped body bytes into the body hash */
+/* dkim_msg_canon_out - wrapped body bytes into the body hash (and spool) */
 static void
 dkim_msg_canon_out(void *ctx, const void *data, size_t len)
 {
-	dkim_canon_body_feed(ctx, data, len);
+	struct dkim_msg *msg = ctx;
+
+	dkim_canon_body_feed(&msg->body, data, len);
+	if (msg->keep_body)
+		dkim_spool_write(&msg->spool, data, len);
 }
 
 /* dkim_msg_body_start - body hash from here on */
 int
 dkim_msg_body_start(struct dkim_msg *msg, int canon, size_t line_limit,
-		    const char **why)
+		    bool keep, const char **why)
 {
 	if (dkim_canon_body_init(&msg->body, canon, why) < 0)
 		return -1;
-	dkim_linewrap_init(&msg->wrap, line_limit, dkim_msg_canon_out, &msg->body);
+	/* nothing to replace when no line can be broken */
+	msg->keep_body = keep && line_limit > 0;
+	dkim_linewrap_init(&msg->wrap, line_limit, dkim_msg_canon_out, msg);
 	msg->signing = true;
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <libmilter/mfapi.h>
@@ -51,6 +52,8 @@ struct dkim_conn {
 	bool			 nr_conn;	/* SMFIP_NR_CONN: connect sends no reply */
 	bool			 nr_mail;	/* SMFIP_NR_MAIL: MAIL sends no reply */
 	bool			 failed;	/* no snapshot at MAIL: tempfail at EOH */
+	bool			 chgbody;	/* SMFIF_CHGBODY: may replace the body */
+	bool			 chghdrs;	/* SMFIF_CHGHDRS: may change fields */
 	/* the message in progress */
 	struct milter_snapshot	*snap;
 	struct dkim_msg		*msg;
@@ -107,9 +110,14 @@ dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	struct dkim_conn *c;
 
-	*pf0 = SMFIF_ADDHDRS;
 	if ((f0 & SMFIF_ADDHDRS) == 0)
 		return SMFIS_REJECT;	/* cannot insert signatures: refuse the MTA */
+	/*
+	 * CHGBODY and CHGHDRS when offered: a message with lines over
+	 * dkim_line_length_limit is signed broken as Postfix's SMTP client
+	 * breaks them, and stored in that form (dkim_replace_long_lines)
+	 */
+	*pf0 = SMFIF_ADDHDRS | (f0 & (SMFIF_CHGBODY | SMFIF_CHGHDRS));
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	/* negotiate comes before connect: the session state starts here */
@@ -118,6 +126,8 @@ dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		smfi_setpriv(ctx, c);
 	}
 	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+	c->chgbody = (*pf0 & SMFIF_CHGBODY) != 0;
+	c->chghdrs = (*pf0 & SMFIF_CHGHDRS) != 0;
 	c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
 	c->nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
 	return SMFIS_CONTINUE;
@@ -286,7 +296,8 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		const char *cwhy;
 
 		if (dkim_msg_body_start(c->msg, st->body_canon,
-					(size_t)dkim_conf_of(c)->line_length_limit, &cwhy) < 0) {
+					(size_t)dkim_conf_of(c)->line_length_limit,
+					c->chgbody, &cwhy) < 0) {
 			log_msg(LOG_ERR, qid, "dkim: body hash: %s", cwhy);
 			v.action = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
 			    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
@@ -360,14 +371,95 @@ dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
 				 values, why);
 }
 
+/* dkim_replbody_out - one chunk of the new body to the MTA */
+static int
+dkim_replbody_out(void *ctx, const unsigned char *data, size_t len)
+{
+	return smfi_replacebody(ctx, (unsigned char *)data, (int)len) == MI_SUCCESS ? 0 : -1;
+}
+
+/*
+ * dkim_replace_long_lines - store what was signed. Lines over
+ * dkim_line_length_limit were hashed broken as Postfix's SMTP client
+ * will break them on the way out (dkim_linewrap.h); local(8), virtual(8)
+ * and LMTP would store them unbroken, and that copy would fail
+ * verification. So the message itself is changed to the broken form:
+ * each such header field (smfi_chgheader, by its index among fields of
+ * that name) and the body (smfi_replacebody). Then no later hop breaks
+ * anything and every copy is the signed one. Called before the
+ * signatures are inserted, so that their insertion does not shift the
+ * field indexes. An MTA that does not let milters change fields or the
+ * body (an old Sendmail configuration) keeps the old behaviour: the
+ * signature verifies on the SMTP path only, and *missing says so for
+ * the log. 0, or -1 + why when a change failed.
+ */
+static int
+dkim_replace_long_lines(SMFICTX *ctx, struct dkim_conn *c, unsigned *fields,
+			bool *body, const char **missing, const char **why)
+{
+	struct dkim_msg *m = c->msg;
+
+	*fields = 0;
+	*body = false;
+	*missing = NULL;
+	for (size_t i = 0; i < m->nfields; i++) {
+		const struct dkim_header_field *f = &m->fields[i];
+		char *name, *value, *w;
+		const char *v;
+		int index = 1;
+
+		if (!m->wrapped[i])
+			continue;
+		if (!c->chghdrs) {
+			*missing = "SMFIF_CHGHDRS";
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (m->fields[j].name_len == f->name_len
+			    && strncasecmp(m->fields[j].name, f->name, f->name_len) == 0)
+				index++;
+		name = xstrndup(f->name, f->name_len);
+		v = f->field + f->name_len + 1;
+		if (!c->leadspace && *v == ' ')
+			v++;
+		/* the MTA passes and takes folded values with LF line ends */
+		value = w = xstrdup(v);
+		for (const char *r = v; *r; r++)
+			if (!(r[0] == '\r' && r[1] == '\n'))
+				*w++ = *r;
+		*w = '\0';
+		if (smfi_chgheader(ctx, name, index, value) != MI_SUCCESS) {
+			free(name);
+			free(value);
+			*why = "cannot change a header field";
+			return -1;
+		}
+		free(name);
+		free(value);
+		(*fields)++;
+	}
+	if (m->wrap.breaks == 0)
+		return 0;
+	if (!m->keep_body) {
+		*missing = "SMFIF_CHGBODY";
+		return 0;
+	}
+	if (dkim_spool_read(&m->spool, dkim_replbody_out, ctx, why) < 0)
+		return -1;
+	*body = true;
+	return 0;
+}
+
 /* dkim_xxfi_eom - sign and insert the DKIM-Signature fields */
 static sfsistat
 dkim_xxfi_eom(SMFICTX *ctx)
 {
 	struct dkim_conn *c = smfi_getpriv(ctx);
-	char *values[DKIM_TABLES_MAX_KEYS] = {0}, sigs[512];
-	const char *why = NULL, *qid;
+	char *values[DKIM_TABLES_MAX_KEYS] = {0}, sigs[512], folded[64] = "";
+	const char *why = NULL, *qid, *missing = NULL;
 	size_t n, off = 0;
+	unsigned folded_fields = 0;
+	bool folded_body = false;
 	sfsistat rc = SMFIS_CONTINUE;
 
 	if (c == NULL || c->msg == NULL || !c->msg->signing) {
@@ -389,6 +481,24 @@ dkim_xxfi_eom(SMFICTX *ctx)
 		dkim_conn_end_message(c);
 		return rc;
 	}
+	if (dkim_replace_long_lines(ctx, c, &folded_fields, &folded_body, &missing,
+				    &why) < 0) {
+		enum dkim_action a = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
+		    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
+
+		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
+			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
+		for (size_t i = 0; i < n; i++)
+			free(values[i]);
+		rc = a == DKIM_ACT_TEMPFAIL ?
+		    dkim_reply(ctx, a, DKIM_R_SIGNER_ERROR) : SMFIS_CONTINUE;
+		dkim_conn_end_message(c);
+		return rc;
+	}
+	if (missing != NULL)
+		log_msg(LOG_WARNING, qid, "dkim: lines over dkim_line_length_limit and the "
+			"MTA did not grant %s: copies delivered without the SMTP client "
+			"(local, virtual, LMTP) will fail verification", missing);
 	sigs[0] = '\0';
 	/* insert in reverse so that the first key's signature ends up on top */
 	for (size_t i = n; i-- > 0;) {
@@ -409,9 +519,13 @@ dkim_xxfi_eom(SMFICTX *ctx)
 			off += (size_t)w;
 		free(values[i]);
 	}
+	if (folded_fields > 0 || folded_body)
+		snprintf(folded, sizeof(folded), " long_lines=broken(fields=%u,body=%s)",
+			 folded_fields, folded_body ? "yes" : "no");
 	if (rc == SMFIS_CONTINUE) {
-		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s",
-			sigs, c->login ? " login=" : "", c->login ? c->login_log : "", c->client.addr);
+		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s%s",
+			sigs, c->login ? " login=" : "", c->login ? c->login_log : "",
+			c->client.addr, folded);
 		dkim_stats_message("sign", "");
 		for (size_t i = 0; i < n; i++)
 			dkim_stats_signature(dkim_key_algorithm(dkim_state_key(dkim_state_of(c),
@@ -452,7 +566,7 @@ dkim_xxfi_close(SMFICTX *ctx)
 const struct smfiDesc dkim_milter_desc = {
 	.xxfi_name = "postmill-dkim",
 	.xxfi_version = SMFI_VERSION,
-	.xxfi_flags = SMFIF_ADDHDRS,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGBODY | SMFIF_CHGHDRS,
 	.xxfi_connect = dkim_xxfi_connect,
 	.xxfi_envfrom = dkim_xxfi_envfrom,
 	.xxfi_header = dkim_xxfi_header,

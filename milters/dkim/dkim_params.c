@@ -67,7 +67,7 @@ static const struct cfg_param dkim_params[] = {
 	{"dkim_max_headers", CFG_INT, "1000", D(max_headers), 10, 100000, NULL, NULL,
 	 "Most header fields kept per message for signing; more count as unsignable."},
 	{"dkim_line_length_limit", CFG_INT, "998", D(line_length_limit), 0, 1000000, NULL, NULL,
-	 "Set to Postfix's smtp_line_length_limit: longer lines are hashed broken as Postfix will send them (0: no breaking)."},
+	 "Set to Postfix's smtp_line_length_limit: longer lines are broken as Postfix's SMTP client will send them, in the hash and in the message itself (header fields and body replaced), so that local, virtual and LMTP copies verify too (0: no breaking)."},
 	{"dkim_rotate_overlap", CFG_TIME, "7d", D(rotate_overlap), 0, 0, NULL, "s",
 	 "postmillctl dkim rotate: how long mail carries both the old and the new signature before the old key is retired (longer than maximal_queue_lifetime)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},

@@ -34,9 +34,21 @@
  *   rate:  "r" field count period_ms burst
  * Returns {status, n, then per limit: over used limit retry_ms end_us amount};
  * status 0 refused (nothing counted), 1 counted, 2 exempt (nothing counted).
+ *
+ * A rate's state is "tat t": the GCRA's theoretical arrival time (us) and
+ * the emission interval t (us) it was counted at. When the interval in
+ * force differs from t (an override of the rate was set, changed or
+ * removed since), the bucket starts empty: the sender may send a burst at
+ * the new rate at once. Carrying the old debt over would leave a
+ * fraction of a message from the old rate in the new bucket (a message
+ * 5 ms ago at 100/s is half a message, i.e. half a day at 1/1d), so
+ * whether the first message after "rate=1/1d burst=1" passed would
+ * depend on how fast the previous ones came. A change of burst alone
+ * keeps the bucket (same interval): its messages count against the new
+ * burst. Quotas keep their count; an override changes only the limit.
  */
 static const char limit_check_lua[] =
-"-- postmill-limit check v1\n"
+"-- postmill-limit check v2\n"
 "local now = tonumber(ARGV[1])\n"
 "local cost = tonumber(ARGV[2])\n"
 "local commit = ARGV[3] == '1'\n"
@@ -97,10 +109,9 @@ static const char limit_check_lua[] =
 "        local x, y = string.match(v, '^(%d+) (%d+)$')\n"
 "        if x then tat, was = tonumber(x), tonumber(y) end\n"
 "      end\n"
-"      -- an override changed the interval: the same debt, in the new unit\n"
-"      if tat > now and was ~= t and was > 0 then\n"
-"        tat = now + math.ceil((tat - now) * t / was)\n"
-"      end\n"
+"      -- filled at another interval (an override set, changed or removed\n"
+"      -- since): the bucket starts empty, see limit_check_lua's comment\n"
+"      if was ~= t then tat = now end\n"
 "      if tat < now then tat = now end\n"
 "      s.t = t; s.new = tat + cost * t\n"
 "      s.lim = burst\n"
@@ -146,13 +157,14 @@ static const char limit_check_lua[] =
 
 /*
  * KEYS[i]: a state key; ARGV[1]: now_us, then per key: "q"|"r" amount t,
- * where a rate's amount is microseconds counted at interval t: when an
- * override changed the interval since, the amount is scaled to it.
+ * where a rate's amount is microseconds counted at interval t: when the
+ * state is at another interval now, the bucket was started afresh since
+ * (an override) and does not hold the reservation: nothing to refund.
  * A quota counter that does not exist (its window ended) is left alone:
  * DECRBY would create it without an expiry.
  */
 static const char limit_refund_lua[] =
-"-- postmill-limit refund v1\n"
+"-- postmill-limit refund v2\n"
 "local now = tonumber(ARGV[1])\n"
 "for i = 1, #KEYS do\n"
 "  local k, amt, t = KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
@@ -166,11 +178,13 @@ static const char limit_refund_lua[] =
 "    if v then x, y = string.match(v, '^(%d+) (%d+)$') end\n"
 "    if x then\n"
 "      local tat, cur = tonumber(x), tonumber(y)\n"
-"      if t > 0 and cur ~= t then amt = amt * cur / t end\n"
-"      tat = math.floor(tat - amt)\n"
-"      if tat <= now then\n"
+"      if t > 0 and cur ~= t then\n"
+"        -- the bucket started afresh at another interval since: the\n"
+"        -- reservation is not in it\n"
+"      elseif math.floor(tat - amt) <= now then\n"
 "        redis.call('DEL', k)\n"
 "      else\n"
+"        tat = math.floor(tat - amt)\n"
 "        redis.call('SET', k, string.format('%.0f %.0f', tat, cur), 'PX',\n"
 "                   math.ceil((tat - now) / 1000) + 1000)\n"
 "      end\n"

@@ -1022,8 +1022,12 @@ class Postfix:
                    'postfix %s to reload' % self.name, on_timeout=lambda: tail(self.log(), 20))
         # idle smtpd/cleanup processes from before the reload still hold the old configuration;
         # they exit once the master tells them to: wait, so the next session sees the new one
-        wait_until(lambda: not [p for p in old_daemons if pid_alive(p)], timeout,
-                   'postfix %s daemons from before the reload to exit' % self.name)
+        # (a loaded machine may take a while to schedule them: at least a minute before failing)
+        wait_until(lambda: not [p for p in old_daemons if pid_alive(p)], max(timeout, 60),
+                   'postfix %s daemons from before the reload to exit' % self.name,
+                   on_timeout=lambda: 'still running: %s\nmaillog:\n%s' % (
+                       ', '.join('%d %s' % (p, _comm(p)) for p in old_daemons if pid_alive(p)),
+                       tail(self.log(), 20)))
         wait_until(self._smtpd_ready, timeout, 'postfix %s port after reload' % self.name)
 
     def __enter__(self):

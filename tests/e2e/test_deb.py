@@ -115,6 +115,8 @@ class DebTest(unittest.TestCase):
         self.assertEqual(rc, 0, unit)
         self.assertIn('ExecStart=/usr/sbin/postmill-dkim -c /etc/postmill/postmill.conf', unit)
         self.assertNotIn('@', unit)
+        self.assertIn('LimitNOFILE=65536', unit)
+        self.assertIn('TasksMax=512', unit)
         rc, unit = run(['sh', '-c', 'dpkg-deb --fsys-tarfile "$0" | tar -xOf - ./lib/systemd/system/postmill-dkim-rotate.service',
                         self.deb])
         self.assertEqual(rc, 0, unit)

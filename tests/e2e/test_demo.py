@@ -172,7 +172,7 @@ class DemoTest(h.E2ETestCase):
         self.assertEqual(rc, 0, out)
         for p in PROCS:
             self.assertIn('stopped %s' % p, out)
-        h.wait_until(lambda: not self.demo_pids(), timeout=5, what='every demo process to exit',
+        h.wait_until(lambda: not self.demo_pids(), timeout=60, what='every demo process to exit',
                      on_timeout=lambda: 'left: %s (of %s)' % (sorted(self.demo_pids()), sorted(running)))
         rc, out = self.demo('status')
         self.assertEqual(out.count('not running'), len(PROCS), out)

@@ -481,7 +481,7 @@ class LimitProtocolTest(ProtoCase):
                 self.count('pmlimit:{sasl:%s}:rcpts:*' % login))
 
     def wait_counts(self, login, want):
-        h.wait_until(lambda: self.counts(login) == want, timeout=5,
+        h.wait_until(lambda: self.counts(login) == want, timeout=30,
                      what='%s counters (messages, recipients) == %r' % (login, want),
                      on_timeout=lambda: 'got %r\n%s' % (self.counts(login), h.tail(self.milter.log())))
 

@@ -6,9 +6,15 @@ pm.main(function()
 
 local c = pm.connect("127.0.0.1")
 if not c.leadspace then pm.fail("milter did not ask for SMFIP_HDR_LEADSPC") end
--- it asks to add headers and nothing else (no body, recipient changes)
-for _, act in ipairs({ SMFIF_CHGBODY, SMFIF_ADDRCPT, SMFIF_DELRCPT, SMFIF_CHGHDRS,
-		       SMFIF_QUARANTINE }) do
+-- it asks to add headers, and to change fields and the body (only ever
+-- used to break lines over 998 bytes as Postfix's SMTP client would, so
+-- that every stored copy is the signed one); no recipient changes
+for _, act in ipairs({ SMFIF_ADDHDRS, SMFIF_CHGBODY, SMFIF_CHGHDRS }) do
+	if not mt.test_action(c.conn, act) then
+		pm.fail("milter did not ask for action 0x%x", act)
+	end
+end
+for _, act in ipairs({ SMFIF_ADDRCPT, SMFIF_DELRCPT, SMFIF_QUARANTINE }) do
 	if mt.test_action(c.conn, act) then
 		pm.fail("milter asked for action 0x%x it does not need", act)
 	end

@@ -414,6 +414,77 @@ test_overrides(void **state)
 	tcase_done();
 }
 
+/*
+ * test_rate_override_bucket - what an override of a rate does to a bucket
+ * in use: a new interval starts it empty (a burst at the new rate passes
+ * at once, however recent the earlier messages), a new burst alone keeps
+ * it. Every row is exact: the clock is an argument.
+ */
+static void
+test_rate_override_bucket(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *override;	/* g:rate field; "" removes it; NULL keeps */
+		long long at_us;	/* after t0 */
+		int n;			/* attempts at that instant */
+		int want_pass;		/* how many of them pass */
+		long long retry_ms;	/* the wait of the first refused one */
+	} steps[] = {
+		/* configured 100/1s burst 100: 5 at once, then the override at the same instant */
+		{"config: 5 at once", NULL, 0, 5, 5, 0},
+		/* 50 ms of debt at 100/s: half a day at 1/1d if carried over */
+		{"1/1d burst 1: the burst of 1 passes", "1 86400000 1", 0, 2, 1, 86400000},
+		{"1/1d burst 1: a second later still refused", NULL, 1000000, 1, 0, 86399000},
+		/* same interval, another burst: the bucket (1 message) is kept */
+		{"1/1d burst 3: 2 more fit", "1 86400000 3", 2000000, 3, 2, 86398000},
+		/* back to the configuration: a new interval again, 100 pass */
+		{"override removed: a fresh configured burst", "", 3000000, 101, 100, 10},
+	};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t0 = now_us();
+	char *ok;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("g sasl messages rate=100/1s burst=100\n");
+	plan_for(r, "gina", NULL, &plan);
+	ok = limit_store_override_key("t12:", "sasl:gina");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		int passed = 0;
+		long long retry = -1;
+
+		if (steps[i].override != NULL && *steps[i].override != '\0')
+			free(cmd(p, "HSET %s g:rate %s", ok, steps[i].override));
+		else if (steps[i].override != NULL)
+			free(cmd(p, "HDEL %s g:rate", ok));
+		for (int k = 0; k < steps[i].n; k++) {
+			struct limit_result res;
+
+			assert_int_equal(check(p, "t12:", &plan.calls[0], LIMIT_WHAT_MESSAGES,
+					       t0 + steps[i].at_us, true, &res), 0);
+			if (res.status == LIMIT_ST_COUNTED)
+				passed++;
+			else if (retry < 0)
+				retry = res.u[0].retry_ms;
+			limit_result_free(&res);
+		}
+		if (passed != steps[i].want_pass)
+			tcase_bad(steps[i].name, "got %d passed, want %d", passed,
+				  steps[i].want_pass);
+		else if (passed < steps[i].n && retry != steps[i].retry_ms)
+			tcase_bad(steps[i].name, "got retry %lld ms, want %lld", retry,
+				  steps[i].retry_ms);
+	}
+	free(ok);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
 /* test_peek - a look counts nothing */
 static void
 test_peek(void **state)
@@ -467,7 +538,11 @@ test_refund_store(void **state)
 	}
 	items[0] = (struct limit_refund_item){"t6:{x}:q", LIMIT_TYPE_QUOTA, 2, 0};
 	items[1] = (struct limit_refund_item){"t6:{x}:q2", LIMIT_TYPE_QUOTA, 1, 0};
-	/* counted at an interval of 1 s, now 0.5 s: half of it goes back */
+	/*
+	 * counted at an interval of 1 s, the state is at 0.5 s now: an
+	 * override started the bucket afresh since, the reservation is not
+	 * in it and nothing goes back
+	 */
 	items[2] = (struct limit_refund_item){"t6:{x}:r", LIMIT_TYPE_RATE, 2000000, 1000000};
 	assert_int_equal(limit_store_refund(p, t, items, 3, &err), 0);
 	s = cmd(p, "GET t6:{x}:q");
@@ -476,6 +551,17 @@ test_refund_store(void **state)
 	s = cmd(p, "EXISTS t6:{x}:q2");		/* at zero: deleted */
 	assert_string_equal(s, "0");
 	free(s);
+	s = cmd(p, "GET t6:{x}:r");
+	{
+		char *want = xasprintf("%lld 500000", t + 3000000);
+
+		assert_string_equal(s, want);
+		free(want);
+	}
+	free(s);
+	/* counted at its own interval (0.5 s): 1 s of it goes back */
+	items[0] = (struct limit_refund_item){"t6:{x}:r", LIMIT_TYPE_RATE, 1000000, 500000};
+	assert_int_equal(limit_store_refund(p, t, items, 1, &err), 0);
 	s = cmd(p, "GET t6:{x}:r");
 	{
 		char *want = xasprintf("%lld 500000", t + 2000000);
@@ -859,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_atomic),
 		cmocka_unit_test(test_gcra),
 		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_rate_override_bucket),
 		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_refund_store),
 		cmocka_unit_test(test_txn),
