@@ -1018,7 +1018,8 @@ class Postfix:
             if not master or not pid_alive(master):
                 raise HarnessError('postfix %s is not running; maillog:\n%s' % (self.name, tail(self.log(), 20)))
             os.kill(master, signal.SIGHUP)
-        wait_until(lambda: self.log().count('reload -- version') > before, timeout,
+        # the master logs through postlogd, which a loaded machine may schedule late
+        wait_until(lambda: self.log().count('reload -- version') > before, max(timeout, 60),
                    'postfix %s to reload' % self.name, on_timeout=lambda: tail(self.log(), 20))
         # idle smtpd/cleanup processes from before the reload still hold the old configuration;
         # they exit once the master tells them to: wait, so the next session sees the new one
