@@ -44,6 +44,7 @@
 #include "bounce_dsn.h"
 #include "bounce_formats.h"
 #include "bounce_mime.h"
+#include "bounce_mta.h"
 #include "bounce_reason.h"
 #include "bounce_ses.h"
 #include "bounce_smtp.h"
@@ -63,6 +64,7 @@ struct work {
 	char	subject[1024];
 	char	decoder[24];		/* the text decoder that found rcpts */
 	const char *dsn_decoder;	/* "rfc3464" or "rfc3464-raw" */
+	enum bounce_mta mta;		/* the reporting MTA, by its header */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
 	size_t	fulllen;		/* with an appended original, if any */
@@ -300,7 +302,7 @@ generic_status(const char *s)
 /* finish_rcpt - status fallback, action, reason and class of one recipient */
 static void
 finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
-	    const char *ctx)
+	    const char *ctx, enum bounce_mta mta)
 {
 	char code[sizeof(r->status)];
 	struct bounce_reason_in in;
@@ -356,6 +358,9 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
 		in.status = r->status;
 		in.action = r->action;
 		in.cmd = (int)cmd;
+		in.rcpt = r->recipient;
+		in.remote_mta = r->remote_mta;
+		in.mta = (int)mta;
 		r->reason = bounce_reason_decide(&in, r->why, sizeof(r->why));
 	} else {
 		r->reason = BOUNCE_REASON_OTHER;
@@ -507,7 +512,7 @@ from_dsn(struct work *w, struct bounce_report *out)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
 		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
 		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
-			    diag);
+			    diag, w->mta);
 		powermta_category(r, d->category);
 	}
 }
@@ -580,7 +585,7 @@ from_text(struct work *w, struct bounce_report *out)
 		copy(r->action, sizeof(r->action), delay ? "delayed" : "failed");
 		snprintf(r->decoder, sizeof(r->decoder), "text:%s", w->decoder);
 		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0,
-			    NULL);
+			    NULL, w->mta);
 	}
 }
 
@@ -658,7 +663,7 @@ from_ses(struct work *w, struct bounce_report *out)
 			copy(r->action, sizeof(r->action),
 			     x->action[0] ? x->action : "failed");
 		}
-		finish_rcpt(r, NULL, 0, NULL);
+		finish_rcpt(r, NULL, 0, NULL, BOUNCE_MTA_UNKNOWN);
 		if (r->reason == BOUNCE_REASON_OTHER
 		    && strcmp(r->action, "failed") == 0
 		    && bounce_ses_subtype(w->ses.sub_type, &sub)) {
@@ -732,6 +737,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 			       sizeof(val)))
 		bounce_mime_decode_words(val, strlen(val), w->subject,
 					 sizeof(w->subject));
+	w->mta = bounce_mta_identify(top->hdr, top->hdrlen);
 	returned_header(w, out);
 	notification(w);
 	w->ntrcpt = bounce_text_recipients(w->text, w->textlen, w->from_addr,

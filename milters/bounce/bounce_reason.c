@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bounce_mta.h"
 #include "bounce_provider.h"
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
@@ -405,11 +406,14 @@ static const struct bounce_reason_row rows[] = {
 	R("invalid mailbox", USER_UNKNOWN, "many receivers"),
 	R("not a valid mailbox", USER_UNKNOWN, "many receivers"),
 	R("no mailbox here by that name", USER_UNKNOWN, "qmail"),
-	R("unknown local part", USER_UNKNOWN, "Exim"),
+	RD("unknown local part", USER_UNKNOWN,
+	   "Exim: its router's or its RCPT verification's verdict"),
 	R("unknown or illegal alias", USER_UNKNOWN, "Sendmail"),
 	R("account does not exist", USER_UNKNOWN, "many receivers"),
 	R("account doesn't exist", USER_UNKNOWN, "many receivers"),
-	RD("doesn't have a", USER_UNKNOWN, "Yahoo: \"... yahoo.com account\""),
+	RD("doesn't have a yahoo", USER_UNKNOWN,
+	   "Yahoo: \"This user doesn't have a yahoo.com account\""),
+	R("doesn't have a", USER_UNKNOWN, "Yahoo's sentence, copied by others"),
 	R("does not have an account", USER_UNKNOWN, "many receivers"),
 	R("address couldn't be found", USER_UNKNOWN, "Gmail"),
 	R("couldn't be found", USER_UNKNOWN, "Exchange"),
@@ -866,6 +870,14 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 			snprintf(why, cap, "%s", note);
 		return r;
 	}
+	/* what a provider says its own receivers' replies mean */
+	if (in->diag != NULL && bounce_provider_rcpt(in->rcpt, in->remote_mta,
+						     in->diag, in->dlen, &r,
+						     note, sizeof(note))) {
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "%s", note);
+		return r;
+	}
 	/* the receiver's own words quoted inside a relay's wrapper first */
 	if (in->diag != NULL && bounce_smtp_inner(in->diag, in->dlen, &a, &b)
 	    && (r = bounce_reason_from_text(in->diag + a, b - a, &row), row >= 0))
@@ -926,13 +938,30 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	 * RFC 5321 3.3: a mailbox is checked at RCPT. "User unknown" in
 	 * reply to DATA comes from a filter after the recipient was taken;
 	 * a refusal of MAIL FROM is about the sender. Neither says the
-	 * address is dead.
+	 * address is dead. Nor do the same words when the report names no
+	 * stage and no status names the mailbox, unless the reporting MTA
+	 * looked the mailbox up itself and says so in its own words.
 	 */
-	if (in->cmd == BOUNCE_SMTP_DATA && r == BOUNCE_REASON_USER_UNKNOWN
+	if ((in->cmd == BOUNCE_SMTP_DATA || in->cmd == BOUNCE_SMTP_NONE)
+	    && r == BOUNCE_REASON_USER_UNKNOWN
 	    && !(status[0] != '\0' && strncmp(status + 1, ".1.", 3) == 0)
 	    && (row < 0 || !rows[row].definite)) {
-		r = BOUNCE_REASON_POLICY_REJECTED;
-		snprintf(note, sizeof(note), "; refused after DATA: a filter");
+		const char *own = NULL;
+
+		if (bounce_mta_own_unknown((enum bounce_mta)in->mta, in->diag,
+					   in->diag ? in->dlen : 0, &own)
+		    || bounce_mta_own_unknown((enum bounce_mta)in->mta,
+					      in->text, in->text ? in->tlen : 0,
+					      &own)) {
+			snprintf(note, sizeof(note), "; %s's own words '%.24s'",
+				 bounce_mta_name((enum bounce_mta)in->mta), own);
+		} else {
+			r = BOUNCE_REASON_POLICY_REJECTED;
+			snprintf(note, sizeof(note), "%s",
+				 in->cmd == BOUNCE_SMTP_DATA
+				 ? "; refused after DATA: a filter"
+				 : "; no stage, no X.1.x status: maybe a filter");
+		}
 	} else if (in->cmd == BOUNCE_SMTP_MAIL
 		   && (r == BOUNCE_REASON_USER_UNKNOWN
 		       || r == BOUNCE_REASON_DOMAIN_UNKNOWN

@@ -31,6 +31,17 @@
  *	queue lifetime) and whose reason says nothing more specific than
  *	other, network_error or system_error becomes expired.
  *
+ *	"User unknown" is the address's verdict only where the address was
+ *	looked up: at RCPT TO (RFC 5321 3.3), or where the status names the
+ *	mailbox (X.1.x), the phrase is a single MTA's own (rows marked
+ *	definite), the reporting MTA says so in its own words (mta,
+ *	bounce_mta.h) or the receiving provider does (rcpt, remote_mta,
+ *	bounce_provider_rcpt()). Refused after DATA, or at a stage the
+ *	report does not name, the same words may be a filter's (Japanese
+ *	carriers answer "550 User unknown" after DATA to a sender the
+ *	recipient's filter refuses): policy_rejected, soft, nothing
+ *	suppressed on words that do not say which.
+ *
  *	bounce_class_of() gives the class of a recipient from its reason and
  *	action: delivered, relayed, expanded and delayed are none; a failure
  *	is hard for user_unknown and domain_unknown and soft otherwise
@@ -72,6 +83,9 @@ struct bounce_reason_in {
 	const char *status;		/* RFC 3463 code, "" when unknown */
 	const char *action;		/* RFC 3464 action, lowercase */
 	int	cmd;			/* enum bounce_smtp_cmd */
+	const char *rcpt;		/* the recipient, or NULL */
+	const char *remote_mta;		/* RFC 3464 Remote-MTA, or NULL */
+	int	mta;			/* enum bounce_mta: the reporter */
 };
 
 enum bounce_reason bounce_reason_decide(const struct bounce_reason_in *in,
