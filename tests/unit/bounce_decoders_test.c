@@ -21,7 +21,13 @@
  *	  recipient, class and reason (broken MIME, raw DSN fields, JMRP,
  *	  AOL's one-block DSN, Final-Recipient with the ORCPT kept, SES);
  *	- provider and MTA wordings to reasons (bounce_reason_decide), with
- *	  the "why" naming the phrase.
+ *	  the "why" naming the phrase;
+ *	- the reporting MTA by its header signs and its own words for an
+ *	  unknown address (bounce_mta.h); a provider's facts keyed by the
+ *	  recipient's domain or Remote-MTA (bounce_provider_rcpt: KDDI au);
+ *	- the stage rule: "user unknown" at RCPT, after DATA and at no named
+ *	  stage, with and without an X.1.x status, the reporter's own words
+ *	  or the provider's fact.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +43,7 @@
 
 #include "../../milters/bounce/bounce_classify.h"
 #include "../../milters/bounce/bounce_formats.h"
+#include "../../milters/bounce/bounce_mta.h"
 #include "../../milters/bounce/bounce_provider.h"
 #include "../../milters/bounce/bounce_reason.h"
 #include "../../milters/bounce/bounce_ses.h"
@@ -492,6 +499,202 @@ test_wordings(void **state)
 	tcase_done();
 }
 
+/* test_mta - the reporting MTA by header signs, and its own words */
+static void
+test_mta(void **state)
+{
+	static const struct {
+		const char *hdr, *text;
+		enum bounce_mta want;
+		int own;
+	} cases[] = {
+		{"From: postmaster@x.test\nX-Mailer: <SMTP32 v8.15>\n",
+		 "Unknown user: a@x.test", BOUNCE_MTA_IMAIL, 1},
+		{"X-Mailer: <SMTP32 v8.15>\n", "Invalid final delivery userid: a",
+		 BOUNCE_MTA_IMAIL, 1},
+		{"X-Mailer: <SMTP32 v8.15>\n", "550 5.7.1 blocked",
+		 BOUNCE_MTA_IMAIL, 0},
+		{"X-NAI-Header: Modified by McAfee Email Gateway\n",
+		 "550 Unknown user a@x.test", BOUNCE_MTA_MCAFEE, 1},
+		{"From: postmaster@hotmail.com\n",
+		 "550 Requested action not taken: mailbox unavailable (-1:2:-3)",
+		 BOUNCE_MTA_OUTLOOK, 1},
+		{"From: Postmaster <POSTMASTER@OUTLOOK.COM>\n", "550 user unknown",
+		 BOUNCE_MTA_OUTLOOK, 0},
+		{"From: MAILER-DAEMON@messagelabs.com\n", "550 No such user",
+		 BOUNCE_MTA_MESSAGELABS, 1},
+		{"X-MX-Bounce: mxlogic/x\n", "550 5.0.0 User not found",
+		 BOUNCE_MTA_MXLOGIC, 1},
+		{"X-MXL-Hash: 1234\n", "550 unknown user", BOUNCE_MTA_MXLOGIC, 0},
+		{"From: Mailer-Daemon@corp.mail.ru\n", "user not found",
+		 BOUNCE_MTA_MAILRU, 1},
+		{"From: MAILER-DAEMON@yahoo.co.jp\n",
+		 "554 delivery error: dd This user doesn't have a yahoo.co.jp "
+		 "account", BOUNCE_MTA_YAHOO, 1},
+		{"From: MAILER-DAEMON@yahoo.com\n", "552 1 Requested mail action "
+		 "aborted, mailbox not found", BOUNCE_MTA_YAHOO, 1},
+		{"From: MAILER-DAEMON@yahoo.com\n", "550 User unknown",
+		 BOUNCE_MTA_YAHOO, 0},
+		/* near misses: a sign in the wrong field, or in a body */
+		{"Subject: X-Mailer: <SMTP32 v8.15>\n", "Unknown user: a",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"From: someone@hotmail.com\n", "mailbox unavailable",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"From: MAILER-DAEMON@notyahoo.test\n", "doesn't have a",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"", "", BOUNCE_MTA_UNKNOWN, 0},
+	};
+	enum bounce_mta m;
+	const char *own;
+	size_t i;
+	int got;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = bounce_mta_identify(cases[i].hdr, strlen(cases[i].hdr));
+		own = NULL;
+		got = bounce_mta_own_unknown(m, cases[i].text,
+					     strlen(cases[i].text), &own);
+		if (m != cases[i].want || got != cases[i].own
+		    || (got && own == NULL))
+			tcase_bad(cases[i].hdr, "got %s %d, want %s %d",
+				  bounce_mta_name(m), got,
+				  bounce_mta_name(cases[i].want), cases[i].own);
+	}
+	tcase_done();
+}
+
+/* test_provider_rcpt - a provider's facts by the receiving domain */
+static void
+test_provider_rcpt(void **state)
+{
+	static const struct {
+		const char *rcpt, *remote, *text;
+		int found;
+		enum bounce_reason want;
+	} cases[] = {
+		{"a@ezweb.ne.jp", NULL, "550 <a@ezweb.ne.jp>: User unknown", 1,
+		 BOUNCE_REASON_USER_UNKNOWN},
+		{"a@ezweb.ne.jp", NULL, "<<< 550 : User unknown", 1,
+		 BOUNCE_REASON_POLICY_REJECTED},
+		{"b@au.com", NULL, "550 <b@au.com>:\n User unknown", 1,
+		 BOUNCE_REASON_USER_UNKNOWN},
+		/* an alias elsewhere, delivered through au's MX */
+		{"c@example.test", "dns; lsean.ezweb.ne.jp. (192.0.2.1)",
+		 "550 : User unknown", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"c@example.test", "dns;msmx.au.com", "550 <c@x>: User unknown",
+		 1, BOUNCE_REASON_USER_UNKNOWN},
+		/* the same words from another receiver say nothing certain */
+		{"a@example.test", "dns; mx.example.test",
+		 "550 <a@example.test>: User unknown", 0, BOUNCE_REASON_OTHER},
+		{"a@notezweb.ne.jp", NULL, "550 <a@x>: User unknown", 0,
+		 BOUNCE_REASON_OTHER},
+		{"a@ezweb.ne.jp", NULL, "550 5.7.1 rejected", 0,
+		 BOUNCE_REASON_OTHER},
+		{NULL, NULL, "550 : User unknown", 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_reason r;
+	char what[96];
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		what[0] = '\0';
+		found = bounce_provider_rcpt(cases[i].rcpt, cases[i].remote,
+					     cases[i].text, strlen(cases[i].text),
+					     &r, what, sizeof(what));
+		if (found != cases[i].found || (found && (r != cases[i].want
+							  || what[0] == '\0')))
+			tcase_bad(cases[i].text, "got %d %s \"%s\", want %d %s",
+				  found, bounce_reason_name(r), what,
+				  cases[i].found, bounce_reason_name(cases[i].want));
+	}
+	tcase_done();
+}
+
+/* test_stage - "user unknown": the address's verdict or a filter's */
+static void
+test_stage(void **state)
+{
+	static const struct {
+		const char *name, *diag, *status;
+		int cmd;
+		const char *rcpt, *remote;
+		enum bounce_mta mta;
+		enum bounce_reason want;
+		const char *why;
+	} cases[] = {
+		{"at RCPT", "550 User unknown", "5.0.0", BOUNCE_SMTP_RCPT, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN,
+		 "user unknown"},
+		{"X.1.1 at no stage", "550 5.1.1 User unknown", "5.1.1",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "user unknown"},
+		{"after DATA", "550 User unknown", "5.0.0", BOUNCE_SMTP_DATA,
+		 NULL, NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "after DATA"},
+		{"no stage, generic status", "550 No such user", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"no stage, no status", "unknown user", "", BOUNCE_SMTP_NONE,
+		 NULL, NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "no stage"},
+		{"no stage, X.7.1", "550 5.7.1 550 User Unknown: a@x.test",
+		 "5.7.1", BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"the reporter's own words", "Unknown user: a@x.test", "",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_IMAIL,
+		 BOUNCE_REASON_USER_UNKNOWN, "imail's own words"},
+		{"another reporter's words", "550 No such user", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_IMAIL,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"one MTA's definite phrase", "User not listed in Domino "
+		 "Directory", "", BOUNCE_SMTP_NONE, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN, "domino"},
+		{"Exim's local part", "Unknown local part x in <x@y.test>", "",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "unknown local part"},
+		{"Yahoo naming itself", "554 delivery error: dd This user "
+		 "doesn't have a yahoo.com account", "", BOUNCE_SMTP_NONE, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN,
+		 "doesn't have a yahoo"},
+		{"Yahoo's sentence elsewhere", "This user doesn't have a x.test "
+		 "account", "", BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"KDDI au at no stage", "550 <a@ezweb.ne.jp>: User unknown",
+		 "5.0.0", BOUNCE_SMTP_NONE, "a@ezweb.ne.jp", NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN, "KDDI"},
+		{"KDDI au's filter", "550 : User unknown", "5.1.1",
+		 BOUNCE_SMTP_RCPT, NULL, "dns; lsean.ezweb.ne.jp",
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED, "filter"},
+		{"not about the mailbox", "550 5.7.1 Relaying denied", "5.7.1",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "relaying denied"},
+	};
+	struct bounce_reason_in in;
+	enum bounce_reason got;
+	char why[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&in, 0, sizeof(in));
+		in.diag = cases[i].diag;
+		in.dlen = strlen(cases[i].diag);
+		in.status = cases[i].status;
+		in.action = "failed";
+		in.cmd = cases[i].cmd;
+		in.rcpt = cases[i].rcpt;
+		in.remote_mta = cases[i].remote;
+		in.mta = (int)cases[i].mta;
+		got = bounce_reason_decide(&in, why, sizeof(why));
+		if (got != cases[i].want || strcasestr(why, cases[i].why) == NULL)
+			tcase_bad(cases[i].name, "got %s (%s), want %s (%s)",
+				  bounce_reason_name(got), why,
+				  bounce_reason_name(cases[i].want), cases[i].why);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -502,6 +705,9 @@ main(void)
 		cmocka_unit_test(test_vendor_tables),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_wordings),
+		cmocka_unit_test(test_mta),
+		cmocka_unit_test(test_provider_rcpt),
+		cmocka_unit_test(test_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
