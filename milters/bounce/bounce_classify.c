@@ -5,7 +5,10 @@
  *	returned message -> report: kind, recipients, class and reason
  * DESCRIPTION
  *	See bounce_classify.h for the contract. The order of the decision:
- *	1. a message/feedback-report part that parses: a complaint (ARF);
+ *	1. a message/feedback-report part that parses: a complaint (ARF)
+ *	   when its Feedback-Type is a reader's (abuse, fraud), else a
+ *	   report of kind arf with class none (auth-failure, not-spam,
+ *	   virus, other: bounce_fbl_is_complaint());
  *	   an Apple Mail unsubscribe request or a Microsoft JMRP report
  *	   (the original attached, X-HmXmrOriginalRecipient): a complaint;
  *	2. a message/delivery-status part with recipients: a DSN, each
@@ -42,6 +45,7 @@
 #include "bounce_arf.h"
 #include "bounce_classify.h"
 #include "bounce_dsn.h"
+#include "bounce_fbl.h"
 #include "bounce_formats.h"
 #include "bounce_mime.h"
 #include "bounce_mta.h"
@@ -603,7 +607,21 @@ from_arf(struct work *w, struct bounce_report *out)
 		 w->arf.feedback_type);
 	copy(r->remote_mta, sizeof(r->remote_mta), w->arf.reporting_mta);
 	copy(r->decoder, sizeof(r->decoder), "arf");
-	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report");
+	/*
+	 * Only a reader's complaint (abuse, fraud) counts: an auth-failure
+	 * report (RFC 6591, DMARC failure reports) is about a message that
+	 * failed authentication, often one we never sent; not-spam, virus
+	 * and other say nothing about what the reader wants.
+	 */
+	if (!bounce_fbl_is_complaint(w->arf.feedback_type)) {
+		snprintf(r->why, sizeof(r->why), "RFC 5965 feedback-type %.32s: "
+			 "not a reader's complaint", w->arf.feedback_type);
+		r->cls = BOUNCE_CLASS_NONE;
+		r->reason = BOUNCE_REASON_OTHER;
+		return;
+	}
+	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report, "
+		 "feedback-type %.32s", w->arf.feedback_type);
 	r->cls = BOUNCE_CLASS_COMPLAINT;
 	r->reason = BOUNCE_REASON_COMPLAINT;
 }
@@ -749,8 +767,8 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 	    && bounce_arf_parse(w->buf, decode_part(w, pt), &w->arf,
 				&pwhy) == 0) {
 		from_arf(w, out);
-		out->cls = BOUNCE_CLASS_COMPLAINT;
-		out->reason = BOUNCE_REASON_COMPLAINT;
+		out->cls = out->rcpt[0].cls;
+		out->reason = out->rcpt[0].reason;
 	} else if (bounce_mime_header(top->hdr, top->hdrlen,
 				      "X-Apple-Unsubscribe", val, sizeof(val))
 		   && strcasecmp(val, "true") == 0 && w->from_addr[0] != '\0') {

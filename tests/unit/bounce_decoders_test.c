@@ -336,6 +336,32 @@ test_messages(void **state)
 		 "\"MailboxFull\",\"bouncedRecipients\":[{\"emailAddress\":"
 		 "\"a@y.test\"}]}}\n", "amazonses", "a@y.test", "soft",
 		 "mailbox_full"},
+		/* RFC 5965 feedback types: only a reader's complaint counts */
+		{"ARF abuse is a complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+		 "User-Agent: x/1\nVersion: 1\nOriginal-Rcpt-To: r@isp.test\n"
+		 "--B--\n", "arf", "r@isp.test", "complaint", "complaint"},
+		{"ARF fraud is a complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: Fraud\n"
+		 "Original-Rcpt-To: <r@isp.test>\n--B--\n", "arf", "r@isp.test",
+		 "complaint", "complaint"},
+		{"DMARC failure report (RFC 6591) is no complaint",
+		 "From: dmarc@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\n"
+		 "Feedback-Type: auth-failure\nUser-Agent: x/1\nVersion: 1\n"
+		 "Auth-Failure: dmarc\nOriginal-Rcpt-To: r@isp.test\n--B--\n",
+		 "arf", "r@isp.test", "none", "other"},
+		{"ARF not-spam is no complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: not-spam\n"
+		 "Original-Rcpt-To: r@isp.test\n--B--\n", "arf", "r@isp.test",
+		 "none", "other"},
 		{"SES delivery is no bounce",
 		 "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification\n\n"
 		 "{\"notificationType\":\"Delivery\",\"delivery\":{\"recipients\":"
