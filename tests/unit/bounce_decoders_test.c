@@ -70,6 +70,18 @@ test_layouts(void **state)
 		 "550 y.test (smtp)... 550 Host unknown\n"
 		 "554 <a@y.test>... 550 Host unknown (Authoritative answer)\n",
 		 "a@y.test", "Host unknown"},
+		{"Sendmail transcript: the exchange goes to the next recipient",
+		 "While talking to mx.y.test:\n>>> MAIL From:<s@x.test>\n"
+		 "<<< 501 <s@x.test>... no access from mail server [192.0.2.1]\n"
+		 "554 <a@y.test>... Remote protocol error\n"
+		 "550 z.test (smtp)... 550 Host unknown\n"
+		 "554 <b@z.test>... 550 Host unknown\n",
+		 "a@y.test b@z.test", ">>> MAIL From:<s@x.test> <<< 501"},
+		{"... while talking to, a host line between",
+		 "... while talking to mx.y.test.:\n>>> DATA\n<<< 550 go away\n"
+		 "421 y.test (smtp)... Deferred: Connection reset\n"
+		 "554 <a@y.test>... Remote protocol error\n", "a@y.test",
+		 ">>> DATA <<< 550 go away Remote protocol error"},
 		{"bullet list", "failed permanently:\n   * a@y.test\n", "a@y.test", ""},
 		{"quoted address (GMX)",
 		 "The following address failed:\n\"a@y.test\":\n"
@@ -118,6 +130,15 @@ test_layouts(void **state)
 			tcase_bad(cases[i].name, "diagnostic \"%s\" lacks \"%s\"",
 				  out[0].diag, cases[i].diag);
 	}
+	/* the exchange is the first recipient's only */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (strncmp(cases[i].name, "Sendmail transcript", 19) == 0
+		    && (n = bounce_text_recipients(cases[i].text,
+						   strlen(cases[i].text), NULL,
+						   NULL, out, 4)) == 2
+		    && strstr(out[1].diag, ">>>") != NULL)
+			tcase_bad(cases[i].name, "second recipient got \"%s\"",
+				  out[1].diag);
 	tcase_done();
 }
 
