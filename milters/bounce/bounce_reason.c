@@ -971,16 +971,22 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 		snprintf(note, sizeof(note), "; MAIL FROM refused: the sender");
 	}
 	/*
-	 * Refused at the greeting (Postfix "refused to talk to me"): the
-	 * receiver will not take mail from the sending host at all, whatever
-	 * words its 421/554 uses ("Service not available").
+	 * Refused at the greeting (Postfix "refused to talk to me") or in
+	 * reply to EHLO/HELO, before any address was named (RFC 5321 4.1.1.1:
+	 * the client's identity): the receiver will not take mail from the
+	 * sending host at all, whatever words its 421/554/550 uses ("Service
+	 * not available", "Rejected"). After EHLO only a refusal that says
+	 * nothing else: a connection lost there is the network's.
 	 */
-	if (in->cmd == BOUNCE_SMTP_CONN
-	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_SYSTEM_ERROR
-		|| r == BOUNCE_REASON_NETWORK_ERROR
-		|| r == BOUNCE_REASON_EXPIRED)) {
+	if ((in->cmd == BOUNCE_SMTP_CONN
+	     && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_SYSTEM_ERROR
+		 || r == BOUNCE_REASON_NETWORK_ERROR
+		 || r == BOUNCE_REASON_EXPIRED))
+	    || (in->cmd == BOUNCE_SMTP_HELO && r == BOUNCE_REASON_OTHER)) {
 		r = BOUNCE_REASON_POLICY_REJECTED;
-		snprintf(note, sizeof(note), "; refused at the greeting");
+		snprintf(note, sizeof(note), "%s", in->cmd == BOUNCE_SMTP_CONN
+			 ? "; refused at the greeting"
+			 : "; refused at EHLO/HELO: the sending host");
 	}
 	/* Symantec MessageLabs refuses unknown recipients "542 <a@b> Rejected" */
 	if (r == BOUNCE_REASON_OTHER && in->diag != NULL

@@ -714,6 +714,14 @@ test_stage(void **state)
 		{"KDDI au's filter", "550 : User unknown", "5.1.1",
 		 BOUNCE_SMTP_RCPT, NULL, "dns; lsean.ezweb.ne.jp",
 		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED, "filter"},
+		{"refused at EHLO", "SMTP error from remote mail server after "
+		 "EHLO x.test: 550 Rejected", "5.0.0", BOUNCE_SMTP_HELO, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "EHLO/HELO"},
+		{"connection lost after EHLO", "lost connection with mx.test "
+		 "while receiving the initial server greeting", "4.4.2",
+		 BOUNCE_SMTP_HELO, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_NETWORK_ERROR, "lost connection"},
 		{"not about the mailbox", "550 5.7.1 Relaying denied", "5.7.1",
 		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
 		 BOUNCE_REASON_POLICY_REJECTED, "relaying denied"},
