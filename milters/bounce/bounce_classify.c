@@ -516,7 +516,8 @@ from_dsn(struct work *w, struct bounce_report *out)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
 		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
 		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
-			    diag, w->mta);
+			    diag, w->mta != BOUNCE_MTA_UNKNOWN ? w->mta
+			    : bounce_mta_by_reporting(w->dsn.reporting_mta));
 		powermta_category(r, d->category);
 	}
 }

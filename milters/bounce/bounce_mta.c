@@ -72,12 +72,34 @@ static const struct {
 	 "Yahoo's 552 for a mailbox that does not exist"},
 };
 
+/*
+ * Fixed report texts with a documented meaning. Amazon SES receiving:
+ * the Bounce action of a receipt rule answers with one of the console's
+ * templates (SES developer guide, "Bounce action"); "Mailbox does not
+ * exist" is what the domain's rule chose to say, a filter's refusal.
+ */
+static const struct {
+	enum bounce_mta mta;
+	const char *phrase;
+	enum bounce_reason reason;
+} own_reason[] = {
+	{BOUNCE_MTA_SES_RECEIVING, "mailbox does not exist",
+	 BOUNCE_REASON_POLICY_REJECTED},
+	{BOUNCE_MTA_SES_RECEIVING, "temporary failure", BOUNCE_REASON_OTHER},
+	{BOUNCE_MTA_SES_RECEIVING, "message too large",
+	 BOUNCE_REASON_MESSAGE_TOO_LARGE},
+	{BOUNCE_MTA_SES_RECEIVING, "mailbox full", BOUNCE_REASON_MAILBOX_FULL},
+	{BOUNCE_MTA_SES_RECEIVING, "message content rejected",
+	 BOUNCE_REASON_POLICY_REJECTED},
+};
+
 static const char *const names[] = {
 	[BOUNCE_MTA_UNKNOWN] = "", [BOUNCE_MTA_IMAIL] = "imail",
 	[BOUNCE_MTA_MCAFEE] = "mcafee", [BOUNCE_MTA_OUTLOOK] = "outlook",
 	[BOUNCE_MTA_MESSAGELABS] = "messagelabs",
 	[BOUNCE_MTA_MXLOGIC] = "mxlogic", [BOUNCE_MTA_MAILRU] = "mailru",
 	[BOUNCE_MTA_YAHOO] = "yahoo",
+	[BOUNCE_MTA_SES_RECEIVING] = "ses-receiving",
 };
 
 /* bounce_mta_name - "imail", ..., "" for unknown */
@@ -130,6 +152,51 @@ bounce_mta_own_unknown(enum bounce_mta mta, const char *s, size_t len,
 		if (own_unknown[i].mta == mta
 		    && bounce_reason_find(s, len, own_unknown[i].phrase, &a, &b)) {
 			*phrase = own_unknown[i].phrase;
+			return 1;
+		}
+	return 0;
+}
+
+/* bounce_mta_by_reporting - SES receiving: "inbound-smtp.REGION.amazonaws.com" */
+enum bounce_mta
+bounce_mta_by_reporting(const char *v)
+{
+	const char *p, *dot;
+	size_t n;
+
+	if (v == NULL)
+		return BOUNCE_MTA_UNKNOWN;
+	p = strchr(v, ';');
+	p = p ? p + 1 : v;
+	while (*p == ' ')
+		p++;
+	for (n = 0; p[n] && p[n] != ' ' && p[n] != '('; n++)
+		;
+	while (n > 0 && p[n - 1] == '.')
+		n--;
+	if (n < 13 + 14 || strncasecmp(p, "inbound-smtp.", 13) != 0
+	    || strncasecmp(p + n - 14, ".amazonaws.com", 14) != 0)
+		return BOUNCE_MTA_UNKNOWN;
+	/* one label, the region, between the two */
+	dot = memchr(p + 13, '.', n - 13);
+	return dot == p + n - 14 && dot > p + 13 ? BOUNCE_MTA_SES_RECEIVING
+	    : BOUNCE_MTA_UNKNOWN;
+}
+
+/* bounce_mta_own_reason - see bounce_mta.h */
+int
+bounce_mta_own_reason(enum bounce_mta mta, const char *s, size_t len,
+		      enum bounce_reason *reason, const char **phrase)
+{
+	size_t i, a, b;
+
+	if (mta == BOUNCE_MTA_UNKNOWN || s == NULL)
+		return 0;
+	for (i = 0; i < NELEM(own_reason); i++)
+		if (own_reason[i].mta == mta
+		    && bounce_reason_find(s, len, own_reason[i].phrase, &a, &b)) {
+			*reason = own_reason[i].reason;
+			*phrase = own_reason[i].phrase;
 			return 1;
 		}
 	return 0;

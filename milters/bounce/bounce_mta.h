@@ -22,6 +22,17 @@
  *	one of the MTA's own wordings for an unknown address, with the
  *	phrase in *phrase (static); 0 otherwise and for BOUNCE_MTA_UNKNOWN.
  *
+ *	bounce_mta_by_reporting() names the MTA by the DSN's Reporting-MTA
+ *	("dns; inbound-smtp.us-west-2.amazonaws.com": Amazon SES receiving),
+ *	or returns BOUNCE_MTA_UNKNOWN.
+ *
+ *	bounce_mta_own_reason() returns 1 when the text holds one of the
+ *	MTA's fixed report texts whose meaning the MTA documents, with its
+ *	reason and phrase: Amazon SES receiving bounces with the template a
+ *	receipt rule's Bounce action picked ("Mailbox does not exist" is the
+ *	rule's refusal, not a mailbox lookup: policy_rejected; "Temporary
+ *	failure" says nothing: other); 0 otherwise.
+ *
  *	bounce_mta_name() names an MTA ("imail", "" for unknown).
  * THREAD SAFETY
  *	Reentrant; no I/O, no globals, the tables are constant.
@@ -30,6 +41,8 @@
 #define POSTMILL_BOUNCE_MTA_H
 
 #include <stddef.h>
+
+#include "bounce_classify.h"
 
 enum bounce_mta {
 	BOUNCE_MTA_UNKNOWN,
@@ -40,11 +53,15 @@ enum bounce_mta {
 	BOUNCE_MTA_MXLOGIC,
 	BOUNCE_MTA_MAILRU,
 	BOUNCE_MTA_YAHOO,
+	BOUNCE_MTA_SES_RECEIVING,
 };
 
 enum bounce_mta bounce_mta_identify(const char *hdr, size_t hdrlen);
 int	bounce_mta_own_unknown(enum bounce_mta mta, const char *s, size_t len,
 			       const char **phrase);
+enum bounce_mta bounce_mta_by_reporting(const char *reporting_mta);
+int	bounce_mta_own_reason(enum bounce_mta mta, const char *s, size_t len,
+			      enum bounce_reason *reason, const char **phrase);
 const char *bounce_mta_name(enum bounce_mta mta);
 
 #endif

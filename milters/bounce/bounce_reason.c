@@ -870,6 +870,20 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 			snprintf(why, cap, "%s", note);
 		return r;
 	}
+	/* an MTA's fixed report text with a documented meaning */
+	{
+		const char *ph = NULL;
+
+		if (in->diag != NULL
+		    && bounce_mta_own_reason((enum bounce_mta)in->mta, in->diag,
+					     in->dlen, &r, &ph)) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap, "%s template '%s'",
+					 bounce_mta_name((enum bounce_mta)in->mta),
+					 ph);
+			return r;
+		}
+	}
 	/* what a provider says its own receivers' replies mean */
 	if (in->diag != NULL && bounce_provider_rcpt(in->rcpt, in->remote_mta,
 						     in->diag, in->dlen, &r,

@@ -9,7 +9,9 @@
  *	(per-MTA recipient layouts), bounce_ses_parse() (Amazon SES
  *	notifications), bounce_smtp_command(),
  *	bounce_smtp_inner(), bounce_mta_identify() (the input read as a
- *	header block), bounce_mta_own_unknown(), bounce_provider_rcpt(),
+ *	header block), bounce_mta_own_unknown(), bounce_mta_by_reporting()
+ *	(when the input holds a NUL), bounce_mta_own_reason(),
+ *	bounce_provider_rcpt(),
  *	bounce_reason_from_text() and bounce_reason_decide() (at a named
  *	stage and at none, with a provider's recipient), and aborts when a result breaks its
  *	contract: recipients within max, NUL-terminated and containing an
@@ -97,6 +99,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    || (bounce_mta_own_unknown(mta, buf, size, &own)
 			&& own == NULL))
 			fuzz_fail("mta");
+		if (size > 0 && memchr(buf, '\0', size) != NULL
+		    && bounce_mta_own_reason(bounce_mta_by_reporting(buf), buf,
+					     size, &r, &own)
+		    && ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT || own == NULL))
+			fuzz_fail("mta reporting");
 		if (bounce_provider_rcpt("a@ezweb.ne.jp", "dns; mx.au.com (x)",
 					 buf, size, &r, what, sizeof(what))
 		    && ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT

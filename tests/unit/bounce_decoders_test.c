@@ -23,7 +23,8 @@
  *	- provider and MTA wordings to reasons (bounce_reason_decide), with
  *	  the "why" naming the phrase;
  *	- the reporting MTA by its header signs and its own words for an
- *	  unknown address (bounce_mta.h); a provider's facts keyed by the
+ *	  unknown address, by the Reporting-MTA and its fixed templates
+ *	  (bounce_mta.h: Amazon SES receiving); a provider's facts keyed by the
  *	  recipient's domain or Remote-MTA (bounce_provider_rcpt: KDDI au);
  *	- the stage rule: "user unknown" at RCPT, after DATA and at no named
  *	  stage, with and without an X.1.x status, the reporter's own words
@@ -610,6 +611,61 @@ test_mta(void **state)
 	tcase_done();
 }
 
+/* test_mta_reporting - SES receiving by Reporting-MTA, its templates */
+static void
+test_mta_reporting(void **state)
+{
+	static const struct {
+		const char *reporting, *text;
+		enum bounce_mta want;
+		int found;
+		enum bounce_reason reason;
+	} cases[] = {
+		{"dns; inbound-smtp.us-west-2.amazonaws.com",
+		 "smtp; 550 5.1.1 Mailbox does not exist", BOUNCE_MTA_SES_RECEIVING,
+		 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"dns; inbound-smtp.eu-west-1.amazonaws.com.",
+		 "smtp; 450 4.0.0 Temporary failure", BOUNCE_MTA_SES_RECEIVING, 1,
+		 BOUNCE_REASON_OTHER},
+		{"dns;inbound-smtp.us-east-1.amazonaws.com (x)",
+		 "smtp; 552 5.2.2 Mailbox full", BOUNCE_MTA_SES_RECEIVING, 1,
+		 BOUNCE_REASON_MAILBOX_FULL},
+		{"dns; inbound-smtp.us-east-1.amazonaws.com", "550 5.7.1 go away",
+		 BOUNCE_MTA_SES_RECEIVING, 0, BOUNCE_REASON_OTHER},
+		/* SES sending, another host of the domain, near misses */
+		{"dsn; a27-30.smtp-out.us-west-2.amazonses.com",
+		 "Mailbox does not exist", BOUNCE_MTA_UNKNOWN, 0,
+		 BOUNCE_REASON_OTHER},
+		{"dns; inbound-smtp.amazonaws.com", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"dns; inbound-smtp.a.b.amazonaws.com", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"dns; mx.example.test", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"", "", BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_mta m;
+	enum bounce_reason r;
+	const char *ph;
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = bounce_mta_by_reporting(cases[i].reporting);
+		r = BOUNCE_REASON_OTHER;
+		ph = NULL;
+		found = bounce_mta_own_reason(m, cases[i].text,
+					      strlen(cases[i].text), &r, &ph);
+		if (m != cases[i].want || found != cases[i].found
+		    || (found && (r != cases[i].reason || ph == NULL)))
+			tcase_bad(cases[i].reporting, "got %s %d %s, want %s %d %s",
+				  bounce_mta_name(m), found, bounce_reason_name(r),
+				  bounce_mta_name(cases[i].want), cases[i].found,
+				  bounce_reason_name(cases[i].reason));
+	}
+	tcase_done();
+}
+
 /* test_provider_rcpt - a provider's facts by the receiving domain */
 static void
 test_provider_rcpt(void **state)
@@ -761,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_wordings),
 		cmocka_unit_test(test_mta),
+		cmocka_unit_test(test_mta_reporting),
 		cmocka_unit_test(test_provider_rcpt),
 		cmocka_unit_test(test_stage),
 	};
