@@ -370,6 +370,16 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
 		r->reason = BOUNCE_REASON_OTHER;
 		snprintf(r->why, sizeof(r->why), "action %s", r->action);
 	}
+	{
+		enum bounce_reason vr;
+		const char *note;
+
+		if (strcmp(r->action, "failed") == 0
+		    && bounce_mta_verdict(mta, &vr, &note)) {
+			r->reason = vr;
+			copy(r->why, sizeof(r->why), note);
+		}
+	}
 	r->cls = bounce_class_of(r->reason, r->action, r->status);
 	if (r->why[0] == '\0')
 		copy(r->why, sizeof(r->why), "nothing decided");

@@ -22,32 +22,38 @@
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* header field, a substring of its value ("" = any value), the MTA */
+/*
+ * header field, a substring of its value ("" = any value; the whole
+ * value, spaces aside, when exact), the MTA
+ */
 static const struct {
 	const char *field;
 	const char *value;
 	enum bounce_mta mta;
 	const char *src;
+	int	exact;
 } signs[] = {
+	{"X-SPASIGN", "NG", BOUNCE_MTA_AU_SPASIGN,
+	 "KDDI au (EZweb): the recipient's spam filter refused", 1},
 	{"X-Mailer", "<SMTP32 v", BOUNCE_MTA_IMAIL,
-	 "Ipswitch IMail: X-Mailer <SMTP32 vNNN>"},
+	 "Ipswitch IMail: X-Mailer <SMTP32 vNNN>", 0},
 	{"X-NAI-Header", "Modified by McAfee", BOUNCE_MTA_MCAFEE,
-	 "McAfee Email and Web Security Appliance"},
+	 "McAfee Email and Web Security Appliance", 0},
 	{"From", "postmaster@hotmail.com", BOUNCE_MTA_OUTLOOK,
-	 "Outlook.com (Hotmail) DSNs"},
+	 "Outlook.com (Hotmail) DSNs", 0},
 	{"From", "postmaster@outlook.com", BOUNCE_MTA_OUTLOOK,
-	 "Outlook.com DSNs"},
+	 "Outlook.com DSNs", 0},
 	{"From", "postmaster@live.com", BOUNCE_MTA_OUTLOOK,
-	 "Outlook.com (Windows Live) DSNs"},
+	 "Outlook.com (Windows Live) DSNs", 0},
 	{"From", "mailer-daemon@messagelabs.com", BOUNCE_MTA_MESSAGELABS,
-	 "Symantec MessageLabs"},
-	{"X-MX-Bounce", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic"},
-	{"X-MXL-Hash", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic"},
-	{"X-MXL-NoteHash", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic"},
-	{"From", "mailer-daemon@corp.mail.ru", BOUNCE_MTA_MAILRU, "Mail.ru"},
-	{"From", "mailer-daemon@mail.ru", BOUNCE_MTA_MAILRU, "Mail.ru"},
+	 "Symantec MessageLabs", 0},
+	{"X-MX-Bounce", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic", 0},
+	{"X-MXL-Hash", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic", 0},
+	{"X-MXL-NoteHash", "", BOUNCE_MTA_MXLOGIC, "McAfee MXLogic", 0},
+	{"From", "mailer-daemon@corp.mail.ru", BOUNCE_MTA_MAILRU, "Mail.ru", 0},
+	{"From", "mailer-daemon@mail.ru", BOUNCE_MTA_MAILRU, "Mail.ru", 0},
 	{"From", "mailer-daemon@yahoo.", BOUNCE_MTA_YAHOO,
-	 "Yahoo: MAILER-DAEMON@yahoo.com, yahoo.co.jp, ..."},
+	 "Yahoo: MAILER-DAEMON@yahoo.com, yahoo.co.jp, ...", 0},
 };
 
 /* the MTA's own words for a mailbox its lookup did not find */
@@ -100,6 +106,7 @@ static const char *const names[] = {
 	[BOUNCE_MTA_MXLOGIC] = "mxlogic", [BOUNCE_MTA_MAILRU] = "mailru",
 	[BOUNCE_MTA_YAHOO] = "yahoo",
 	[BOUNCE_MTA_SES_RECEIVING] = "ses-receiving",
+	[BOUNCE_MTA_AU_SPASIGN] = "au",
 };
 
 /* bounce_mta_name - "imail", ..., "" for unknown */
@@ -123,6 +130,22 @@ contains(const char *v, size_t vlen, const char *sub)
 	return false;
 }
 
+/* exact - value (vlen bytes, maybe folded) is s, white space aside */
+static bool
+exact(const char *v, size_t vlen, const char *s)
+{
+	size_t n = strlen(s);
+
+	while (vlen > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		vlen--;
+	}
+	while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'
+			    || v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+		vlen--;
+	return vlen == n && strncasecmp(v, s, n) == 0;
+}
+
 /* bounce_mta_identify - the first field that carries a sign wins */
 enum bounce_mta
 bounce_mta_identify(const char *hdr, size_t hdrlen)
@@ -134,7 +157,9 @@ bounce_mta_identify(const char *hdr, size_t hdrlen)
 		for (i = 0; i < NELEM(signs); i++)
 			if (f.namelen == strlen(signs[i].field)
 			    && strncasecmp(f.name, signs[i].field, f.namelen) == 0
-			    && contains(f.value, f.valuelen, signs[i].value))
+			    && (signs[i].exact ? exact(f.value, f.valuelen,
+						       signs[i].value)
+				: contains(f.value, f.valuelen, signs[i].value)))
 				return signs[i].mta;
 	return BOUNCE_MTA_UNKNOWN;
 }
@@ -200,4 +225,16 @@ bounce_mta_own_reason(enum bounce_mta mta, const char *s, size_t len,
 			return 1;
 		}
 	return 0;
+}
+
+/* bounce_mta_verdict - see bounce_mta.h */
+int
+bounce_mta_verdict(enum bounce_mta mta, enum bounce_reason *reason,
+		   const char **note)
+{
+	if (mta != BOUNCE_MTA_AU_SPASIGN)
+		return 0;
+	*reason = BOUNCE_REASON_POLICY_REJECTED;
+	*note = "X-SPASIGN: NG (KDDI au: the recipient's spam filter refused)";
+	return 1;
 }

@@ -33,6 +33,11 @@
  *	rule's refusal, not a mailbox lookup: policy_rejected; "Temporary
  *	failure" says nothing: other); 0 otherwise.
  *
+ *	bounce_mta_verdict() returns 1 with a reason and a static note for
+ *	a reporter whose sign alone decides every failed recipient: KDDI
+ *	au's "X-SPASIGN: NG", put on the bounce when the recipient's spam
+ *	filter refused the message (policy_rejected); 0 otherwise.
+ *
  *	bounce_mta_name() names an MTA ("imail", "" for unknown).
  * THREAD SAFETY
  *	Reentrant; no I/O, no globals, the tables are constant.
@@ -54,6 +59,7 @@ enum bounce_mta {
 	BOUNCE_MTA_MAILRU,
 	BOUNCE_MTA_YAHOO,
 	BOUNCE_MTA_SES_RECEIVING,
+	BOUNCE_MTA_AU_SPASIGN,
 };
 
 enum bounce_mta bounce_mta_identify(const char *hdr, size_t hdrlen);
@@ -62,6 +68,8 @@ int	bounce_mta_own_unknown(enum bounce_mta mta, const char *s, size_t len,
 enum bounce_mta bounce_mta_by_reporting(const char *reporting_mta);
 int	bounce_mta_own_reason(enum bounce_mta mta, const char *s, size_t len,
 			      enum bounce_reason *reason, const char **phrase);
+int	bounce_mta_verdict(enum bounce_mta mta, enum bounce_reason *reason,
+			   const char **note);
 const char *bounce_mta_name(enum bounce_mta mta);
 
 #endif

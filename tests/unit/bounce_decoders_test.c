@@ -384,6 +384,12 @@ test_messages(void **state)
 		 "Content-Type: message/feedback-report\n\nFeedback-Type: not-spam\n"
 		 "Original-Rcpt-To: r@isp.test\n--B--\n", "arf", "r@isp.test",
 		 "none", "other"},
+		{"KDDI au's filter sign",
+		 "From: <Postmaster@ezweb.test>\nSubject: Mail System Error - "
+		 "Returned Mail\nX-SPASIGN: NG\n\n<a@ezweb.test>\n\n"
+		 "Each of the following recipients was rejected by a remote mail "
+		 "server.\n", "text:generic", "a@ezweb.test", "soft",
+		 "policy_rejected"},
 		{"SES delivery is no bounce",
 		 "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification\n\n"
 		 "{\"notificationType\":\"Delivery\",\"delivery\":{\"recipients\":"
@@ -583,6 +589,10 @@ test_mta(void **state)
 		 "aborted, mailbox not found", BOUNCE_MTA_YAHOO, 1},
 		{"From: MAILER-DAEMON@yahoo.com\n", "550 User unknown",
 		 BOUNCE_MTA_YAHOO, 0},
+		{"X-SPASIGN: NG\n", "", BOUNCE_MTA_AU_SPASIGN, 0},
+		{"X-SPASIGN:  ng \n", "", BOUNCE_MTA_AU_SPASIGN, 0},
+		{"X-SPASIGN: NGX\n", "", BOUNCE_MTA_UNKNOWN, 0},
+		{"X-SPASIGN: OK\n", "", BOUNCE_MTA_UNKNOWN, 0},
 		/* near misses: a sign in the wrong field, or in a body */
 		{"Subject: X-Mailer: <SMTP32 v8.15>\n", "Unknown user: a",
 		 BOUNCE_MTA_UNKNOWN, 0},
@@ -607,6 +617,18 @@ test_mta(void **state)
 			tcase_bad(cases[i].hdr, "got %s %d, want %s %d",
 				  bounce_mta_name(m), got,
 				  bounce_mta_name(cases[i].want), cases[i].own);
+	}
+	/* only au's filter sign decides by itself */
+	{
+		enum bounce_reason vr = BOUNCE_REASON_OTHER;
+		const char *note = NULL;
+
+		if (!bounce_mta_verdict(BOUNCE_MTA_AU_SPASIGN, &vr, &note)
+		    || vr != BOUNCE_REASON_POLICY_REJECTED || note == NULL)
+			tcase_bad("au verdict", "got %s", bounce_reason_name(vr));
+		if (bounce_mta_verdict(BOUNCE_MTA_IMAIL, &vr, &note)
+		    || bounce_mta_verdict(BOUNCE_MTA_UNKNOWN, &vr, &note))
+			tcase_bad("verdict", "an MTA without one gave one");
 	}
 	tcase_done();
 }
