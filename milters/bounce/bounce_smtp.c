@@ -60,6 +60,10 @@ static const struct {
 	/* qmail-remote.c: " does not like recipient.", " failed on DATA command." */
 	{"does not like recipient", BOUNCE_SMTP_RCPT},
 	{"failed on data command", BOUNCE_SMTP_DATA},
+	/* qmail-remote.c: "Connected to ... but my name was rejected." */
+	{"but my name was rejected", BOUNCE_SMTP_HELO},
+	/* 1&1 (EinsUndEins): "... for TEXT command", its word for DATA */
+	{"for text command", BOUNCE_SMTP_DATA},
 	/* GMX, Yahoo, X3, qmail: their own ways of naming RCPT */
 	{"after rcpt command", BOUNCE_SMTP_RCPT},		/* GMX */
 	{"[rcpt_to]", BOUNCE_SMTP_RCPT},			/* Yahoo */
