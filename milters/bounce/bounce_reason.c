@@ -1002,6 +1002,20 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 			 ? "; refused at the greeting"
 			 : "; refused at EHLO/HELO: the sending host");
 	}
+	/*
+	 * RFC 5321 3.3: once the recipients were taken, a permanent refusal
+	 * of the message (5xx after DATA) that names no cause is the
+	 * receiver's content policy; a connection dropped or a local error
+	 * the reporting MTA adds after it does not change what was said.
+	 */
+	if (in->cmd == BOUNCE_SMTP_DATA && in->diag != NULL
+	    && reply_code(in->diag, in->dlen) / 100 == 5
+	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_NETWORK_ERROR
+		|| r == BOUNCE_REASON_SYSTEM_ERROR
+		|| r == BOUNCE_REASON_EXPIRED)) {
+		r = BOUNCE_REASON_POLICY_REJECTED;
+		snprintf(note, sizeof(note), "; 5xx after DATA, no cause named");
+	}
 	/* Symantec MessageLabs refuses unknown recipients "542 <a@b> Rejected" */
 	if (r == BOUNCE_REASON_OTHER && in->diag != NULL
 	    && reply_code(in->diag, in->dlen) == 542

@@ -800,6 +800,19 @@ test_stage(void **state)
 		 "while receiving the initial server greeting", "4.4.2",
 		 BOUNCE_SMTP_HELO, NULL, NULL, BOUNCE_MTA_UNKNOWN,
 		 BOUNCE_REASON_NETWORK_ERROR, "lost connection"},
+		{"5xx after DATA, no cause named", ">>> DATA <<< 550 Your mail "
+		 "is not welcome here 554 <a@x.test>... Remote protocol error: "
+		 "Connection reset by peer", "", BOUNCE_SMTP_DATA, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "5xx after DATA"},
+		{"5xx after DATA, a cause named", "552 5.2.2 Mailbox full (in "
+		 "reply to end of DATA command)", "5.2.2", BOUNCE_SMTP_DATA, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_MAILBOX_FULL,
+		 "mailbox full"},
+		{"4xx after DATA", "451 4.3.0 Temporary local problem (in reply "
+		 "to end of DATA command)", "4.3.0", BOUNCE_SMTP_DATA, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_SYSTEM_ERROR,
+		 "temporary local problem"},
 		{"not about the mailbox", "550 5.7.1 Relaying denied", "5.7.1",
 		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
 		 BOUNCE_REASON_POLICY_REJECTED, "relaying denied"},
