@@ -310,6 +310,7 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
 {
 	char code[sizeof(r->status)];
 	struct bounce_reason_in in;
+	struct bounce_reason_ctx rctx;
 	enum bounce_smtp_cmd cmd;
 	size_t a, b;
 
@@ -362,10 +363,11 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
 		in.status = r->status;
 		in.action = r->action;
 		in.cmd = (int)cmd;
-		in.rcpt = r->recipient;
-		in.remote_mta = r->remote_mta;
-		in.mta = (int)mta;
-		r->reason = bounce_reason_decide(&in, r->why, sizeof(r->why));
+		rctx.rcpt = r->recipient;
+		rctx.remote_mta = r->remote_mta;
+		rctx.mta = (int)mta;
+		r->reason = bounce_reason_decide_ctx(&in, &rctx, r->why,
+						     sizeof(r->why));
 	} else {
 		r->reason = BOUNCE_REASON_OTHER;
 		snprintf(r->why, sizeof(r->why), "action %s", r->action);

@@ -854,6 +854,17 @@ why_phrase(char *why, size_t cap, const char *where, int row)
 enum bounce_reason
 bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 {
+	return bounce_reason_decide_ctx(in, NULL, why, cap);
+}
+
+/* bounce_reason_decide_ctx - see bounce_reason.h */
+enum bounce_reason
+bounce_reason_decide_ctx(const struct bounce_reason_in *in,
+			 const struct bounce_reason_ctx *ctx, char *why,
+			 size_t cap)
+{
+	static const struct bounce_reason_ctx noctx = {NULL, NULL, 0};
+	struct bounce_reason_in inc = *in;
 	enum bounce_reason r = BOUNCE_REASON_OTHER;
 	const char *status = in->status ? in->status : "";
 	const char *action = in->action ? in->action : "";
@@ -861,6 +872,12 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	int row = -1, xrow;
 	char note[64] = "";
 
+	if (ctx == NULL)
+		ctx = &noctx;
+	/* the command, when the caller did not say, from the diagnostic */
+	if (inc.cmd == BOUNCE_SMTP_NONE && inc.diag != NULL)
+		inc.cmd = (int)bounce_smtp_command(inc.diag, inc.dlen);
+	in = &inc;
 	if (why != NULL && cap > 0)
 		why[0] = '\0';
 	/* a provider's own documented code is the most exact word */
@@ -875,17 +892,17 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 		const char *ph = NULL;
 
 		if (in->diag != NULL
-		    && bounce_mta_own_reason((enum bounce_mta)in->mta, in->diag,
+		    && bounce_mta_own_reason((enum bounce_mta)ctx->mta, in->diag,
 					     in->dlen, &r, &ph)) {
 			if (why != NULL && cap > 0)
 				snprintf(why, cap, "%s template '%s'",
-					 bounce_mta_name((enum bounce_mta)in->mta),
+					 bounce_mta_name((enum bounce_mta)ctx->mta),
 					 ph);
 			return r;
 		}
 	}
 	/* what a provider says its own receivers' replies mean */
-	if (in->diag != NULL && bounce_provider_rcpt(in->rcpt, in->remote_mta,
+	if (in->diag != NULL && bounce_provider_rcpt(ctx->rcpt, ctx->remote_mta,
 						     in->diag, in->dlen, &r,
 						     note, sizeof(note))) {
 		if (why != NULL && cap > 0)
@@ -962,13 +979,13 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	    && (row < 0 || !rows[row].definite)) {
 		const char *own = NULL;
 
-		if (bounce_mta_own_unknown((enum bounce_mta)in->mta, in->diag,
+		if (bounce_mta_own_unknown((enum bounce_mta)ctx->mta, in->diag,
 					   in->diag ? in->dlen : 0, &own)
-		    || bounce_mta_own_unknown((enum bounce_mta)in->mta,
+		    || bounce_mta_own_unknown((enum bounce_mta)ctx->mta,
 					      in->text, in->text ? in->tlen : 0,
 					      &own)) {
 			snprintf(note, sizeof(note), "; %s's own words '%.24s'",
-				 bounce_mta_name((enum bounce_mta)in->mta), own);
+				 bounce_mta_name((enum bounce_mta)ctx->mta), own);
 		} else {
 			r = BOUNCE_REASON_POLICY_REJECTED;
 			snprintf(note, sizeof(note), "%s",

@@ -50,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct bounce_text_rcpt out[BOUNCE_MAX_RCPTS];
 	static const char *const actions[] = {"failed", "delayed"};
 	struct bounce_reason_in in;
+	struct bounce_reason_ctx ctx;
 	enum bounce_reason r;
 	enum bounce_class c;
 	enum bounce_smtp_cmd cmd;
@@ -125,11 +126,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (i == 3) {
 			in.text = buf;
 			in.tlen = size;
-			in.rcpt = "a@ezweb.ne.jp";
-			in.remote_mta = "dns; mx.example.test";
-			in.mta = (int)bounce_mta_identify(buf, size);
 		}
-		r = bounce_reason_decide(&in, why, sizeof(why));
+		ctx.rcpt = "a@ezweb.ne.jp";
+		ctx.remote_mta = "dns; mx.example.test";
+		ctx.mta = (int)bounce_mta_identify(buf, size);
+		r = i == 3 ? bounce_reason_decide_ctx(&in, &ctx, why, sizeof(why))
+		    : bounce_reason_decide(&in, why, sizeof(why));
 		if ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT
 		    || memchr(why, '\0', sizeof(why)) == NULL)
 			fuzz_fail("decide");

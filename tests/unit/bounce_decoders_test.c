@@ -752,6 +752,10 @@ test_stage(void **state)
 		{"at RCPT", "550 User unknown", "5.0.0", BOUNCE_SMTP_RCPT, NULL,
 		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN,
 		 "user unknown"},
+		{"the stage in the text, the caller passed none", "host mx.test "
+		 "said: 550 User unknown (in reply to RCPT TO command)", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "user unknown"},
 		{"X.1.1 at no stage", "550 5.1.1 User unknown", "5.1.1",
 		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
 		 BOUNCE_REASON_USER_UNKNOWN, "user unknown"},
@@ -818,6 +822,7 @@ test_stage(void **state)
 		 BOUNCE_REASON_POLICY_REJECTED, "relaying denied"},
 	};
 	struct bounce_reason_in in;
+	struct bounce_reason_ctx ctx;
 	enum bounce_reason got;
 	char why[192];
 	size_t i;
@@ -829,10 +834,10 @@ test_stage(void **state)
 		in.status = cases[i].status;
 		in.action = "failed";
 		in.cmd = cases[i].cmd;
-		in.rcpt = cases[i].rcpt;
-		in.remote_mta = cases[i].remote;
-		in.mta = (int)cases[i].mta;
-		got = bounce_reason_decide(&in, why, sizeof(why));
+		ctx.rcpt = cases[i].rcpt;
+		ctx.remote_mta = cases[i].remote;
+		ctx.mta = (int)cases[i].mta;
+		got = bounce_reason_decide_ctx(&in, &ctx, why, sizeof(why));
 		if (got != cases[i].want || strcasestr(why, cases[i].why) == NULL)
 			tcase_bad(cases[i].name, "got %s (%s), want %s (%s)",
 				  bounce_reason_name(got), why,
