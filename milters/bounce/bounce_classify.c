@@ -5,7 +5,10 @@
  *	returned message -> report: kind, recipients, class and reason
  * DESCRIPTION
  *	See bounce_classify.h for the contract. The order of the decision:
- *	1. a message/feedback-report part that parses: a complaint (ARF);
+ *	1. a message/feedback-report part that parses: a complaint (ARF)
+ *	   when its Feedback-Type is a reader's (abuse, fraud), else a
+ *	   report of kind arf with class none (auth-failure, not-spam,
+ *	   virus, other: bounce_fbl_is_complaint());
  *	   an Apple Mail unsubscribe request or a Microsoft JMRP report
  *	   (the original attached, X-HmXmrOriginalRecipient): a complaint;
  *	2. a message/delivery-status part with recipients: a DSN, each
@@ -42,8 +45,10 @@
 #include "bounce_arf.h"
 #include "bounce_classify.h"
 #include "bounce_dsn.h"
+#include "bounce_fbl.h"
 #include "bounce_formats.h"
 #include "bounce_mime.h"
+#include "bounce_mta.h"
 #include "bounce_reason.h"
 #include "bounce_ses.h"
 #include "bounce_smtp.h"
@@ -63,6 +68,7 @@ struct work {
 	char	subject[1024];
 	char	decoder[24];		/* the text decoder that found rcpts */
 	const char *dsn_decoder;	/* "rfc3464" or "rfc3464-raw" */
+	enum bounce_mta mta;		/* the reporting MTA, by its header */
 	char	text[BOUNCE_TEXT_MAX];	/* the notification, NUL-terminated */
 	size_t	textlen;
 	size_t	fulllen;		/* with an appended original, if any */
@@ -301,10 +307,11 @@ generic_status(const char *s)
 /* finish_rcpt - status fallback, action, reason and class of one recipient */
 static void
 finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
-	    const char *ctx)
+	    const char *ctx, enum bounce_mta mta)
 {
 	char code[sizeof(r->status)];
 	struct bounce_reason_in in;
+	struct bounce_reason_ctx rctx;
 	enum bounce_smtp_cmd cmd;
 	size_t a, b;
 
@@ -357,10 +364,24 @@ finish_rcpt(struct bounce_rcpt *r, const char *fallback, size_t flen,
 		in.status = r->status;
 		in.action = r->action;
 		in.cmd = (int)cmd;
-		r->reason = bounce_reason_decide(&in, r->why, sizeof(r->why));
+		rctx.rcpt = r->recipient;
+		rctx.remote_mta = r->remote_mta;
+		rctx.mta = (int)mta;
+		r->reason = bounce_reason_decide_ctx(&in, &rctx, r->why,
+						     sizeof(r->why));
 	} else {
 		r->reason = BOUNCE_REASON_OTHER;
 		snprintf(r->why, sizeof(r->why), "action %s", r->action);
+	}
+	{
+		enum bounce_reason vr;
+		const char *note;
+
+		if (strcmp(r->action, "failed") == 0
+		    && bounce_mta_verdict(mta, &vr, &note)) {
+			r->reason = vr;
+			copy(r->why, sizeof(r->why), note);
+		}
 	}
 	r->cls = bounce_class_of(r->reason, r->action, r->status);
 	if (r->why[0] == '\0')
@@ -508,7 +529,8 @@ from_dsn(struct work *w, struct bounce_report *out)
 			copy(r->diagnostic, sizeof(r->diagnostic), diag);
 		copy(r->decoder, sizeof(r->decoder), w->dsn_decoder);
 		finish_rcpt(r, single ? w->text : NULL, single ? w->textlen : 0,
-			    diag);
+			    diag, w->mta != BOUNCE_MTA_UNKNOWN ? w->mta
+			    : bounce_mta_by_reporting(w->dsn.reporting_mta));
 		powermta_category(r, d->category);
 	}
 }
@@ -581,7 +603,7 @@ from_text(struct work *w, struct bounce_report *out)
 		copy(r->action, sizeof(r->action), delay ? "delayed" : "failed");
 		snprintf(r->decoder, sizeof(r->decoder), "text:%s", w->decoder);
 		finish_rcpt(r, n == 1 ? w->text : NULL, n == 1 ? w->textlen : 0,
-			    NULL);
+			    NULL, w->mta);
 	}
 }
 
@@ -599,7 +621,21 @@ from_arf(struct work *w, struct bounce_report *out)
 		 w->arf.feedback_type);
 	copy(r->remote_mta, sizeof(r->remote_mta), w->arf.reporting_mta);
 	copy(r->decoder, sizeof(r->decoder), "arf");
-	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report");
+	/*
+	 * Only a reader's complaint (abuse, fraud) counts: an auth-failure
+	 * report (RFC 6591, DMARC failure reports) is about a message that
+	 * failed authentication, often one we never sent; not-spam, virus
+	 * and other say nothing about what the reader wants.
+	 */
+	if (!bounce_fbl_is_complaint(w->arf.feedback_type)) {
+		snprintf(r->why, sizeof(r->why), "RFC 5965 feedback-type %.32s: "
+			 "not a reader's complaint", w->arf.feedback_type);
+		r->cls = BOUNCE_CLASS_NONE;
+		r->reason = BOUNCE_REASON_OTHER;
+		return;
+	}
+	snprintf(r->why, sizeof(r->why), "RFC 5965 feedback report, "
+		 "feedback-type %.32s", w->arf.feedback_type);
 	r->cls = BOUNCE_CLASS_COMPLAINT;
 	r->reason = BOUNCE_REASON_COMPLAINT;
 }
@@ -659,7 +695,7 @@ from_ses(struct work *w, struct bounce_report *out)
 			copy(r->action, sizeof(r->action),
 			     x->action[0] ? x->action : "failed");
 		}
-		finish_rcpt(r, NULL, 0, NULL);
+		finish_rcpt(r, NULL, 0, NULL, BOUNCE_MTA_UNKNOWN);
 		if (r->reason == BOUNCE_REASON_OTHER
 		    && strcmp(r->action, "failed") == 0
 		    && bounce_ses_subtype(w->ses.sub_type, &sub)) {
@@ -736,6 +772,7 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 			       sizeof(val)))
 		bounce_mime_decode_words(val, strlen(val), w->subject,
 					 sizeof(w->subject));
+	w->mta = bounce_mta_identify(top->hdr, top->hdrlen);
 	returned_header(w, out);
 	notification(w);
 	w->ntrcpt = bounce_text_recipients(w->text, w->textlen, w->from_addr,
@@ -747,8 +784,8 @@ bounce_classify(const char *msg, size_t len, struct bounce_report *out,
 	    && bounce_arf_parse(w->buf, decode_part(w, pt), &w->arf,
 				&pwhy) == 0) {
 		from_arf(w, out);
-		out->cls = BOUNCE_CLASS_COMPLAINT;
-		out->reason = BOUNCE_REASON_COMPLAINT;
+		out->cls = out->rcpt[0].cls;
+		out->reason = out->rcpt[0].reason;
 	} else if (bounce_mime_header(top->hdr, top->hdrlen,
 				      "X-Apple-Unsubscribe", val, sizeof(val))
 		   && strcasecmp(val, "true") == 0 && w->from_addr[0] != '\0') {

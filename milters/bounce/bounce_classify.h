@@ -32,8 +32,11 @@
  *			delay warning (Action: delayed, reason expired unless
  *			the text says more; the suppression policy never
  *			counts it, so one failure never counts twice)
- *	  complaint	a feedback report (ARF, Microsoft JMRP, an SES
- *			complaint, an Apple Mail unsubscribe request)
+ *	  complaint	a reader's feedback report (ARF abuse or fraud,
+ *			Microsoft JMRP, an SES complaint, an Apple Mail
+ *			unsubscribe request); an ARF report of another
+ *			type (auth-failure, not-spam, virus, other) is
+ *			kind arf with class none
  *	  auto_reply	an auto-reply or a challenge-response request
  *	  none		no failure: delivered, relayed, expanded
  *	Each recipient names the decoder that read it and why its reason

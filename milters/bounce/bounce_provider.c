@@ -21,6 +21,7 @@
 #include <strings.h>
 
 #include "bounce_provider.h"
+#include "bounce_reason.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define P(code, r)	{code, BOUNCE_REASON_##r}
@@ -278,6 +279,82 @@ bounce_provider_code(const char *s, size_t len, enum bounce_reason *reason,
 					 (int)(b - i - 10), s + i + 10);
 				return 1;
 			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Replies of a provider's receivers, by the domain they serve: a phrase
+ * means what the provider says it means only from its own hosts.
+ */
+static const struct {
+	const char *domain;		/* the domain or a parent of it */
+	const char *phrase;		/* lowercase, bounce_reason_find() */
+	enum bounce_reason reason;
+	const char *what;
+} rcpt_rows[] = {
+	/* KDDI au: the RCPT reply names the address; the filter's does not */
+	{"ezweb.ne.jp", ">: user unknown", BOUNCE_REASON_USER_UNKNOWN,
+	 "KDDI au: '<address>: User unknown' at RCPT"},
+	{"ezweb.ne.jp", "550 : user unknown", BOUNCE_REASON_POLICY_REJECTED,
+	 "KDDI au: '550 : User unknown', the domain filter"},
+	{"au.com", ">: user unknown", BOUNCE_REASON_USER_UNKNOWN,
+	 "KDDI au: '<address>: User unknown' at RCPT"},
+	{"au.com", "550 : user unknown", BOUNCE_REASON_POLICY_REJECTED,
+	 "KDDI au: '550 : User unknown', the domain filter"},
+};
+
+/* in_domain - host (hlen bytes) is domain or below it */
+static bool
+in_domain(const char *host, size_t hlen, const char *domain)
+{
+	size_t n = strlen(domain);
+
+	while (hlen > 0 && host[hlen - 1] == '.')
+		hlen--;
+	return hlen >= n && strncasecmp(host + hlen - n, domain, n) == 0
+	    && (hlen == n || host[hlen - n - 1] == '.'
+		|| host[hlen - n - 1] == '@');
+}
+
+/* remote_host - the host name of a Remote-MTA value ("dns; mx.test (...)") */
+static size_t
+remote_host(const char *v, const char **host)
+{
+	const char *p = strchr(v, ';');
+	size_t n;
+
+	p = p ? p + 1 : v;
+	while (*p == ' ')
+		p++;
+	for (n = 0; p[n] && p[n] != ' ' && p[n] != '(' && p[n] != ']'; n++)
+		;
+	*host = p;
+	return n;
+}
+
+/* bounce_provider_rcpt - see bounce_provider.h */
+int
+bounce_provider_rcpt(const char *rcpt, const char *remote_mta, const char *s,
+		     size_t len, enum bounce_reason *reason, char *what,
+		     size_t whatcap)
+{
+	const char *host = NULL;
+	size_t i, a, b, hlen = 0;
+
+	if (remote_mta != NULL)
+		hlen = remote_host(remote_mta, &host);
+	for (i = 0; i < NELEM(rcpt_rows); i++) {
+		if (!((rcpt != NULL && in_domain(rcpt, strlen(rcpt),
+						 rcpt_rows[i].domain))
+		      || (hlen > 0 && in_domain(host, hlen,
+						rcpt_rows[i].domain))))
+			continue;
+		if (bounce_reason_find(s, len, rcpt_rows[i].phrase, &a, &b)) {
+			*reason = rcpt_rows[i].reason;
+			snprintf(what, whatcap, "%s", rcpt_rows[i].what);
+			return 1;
 		}
 	}
 	return 0;

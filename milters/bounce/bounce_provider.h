@@ -17,6 +17,15 @@
  *	documentation says the code is generic: "Service refused, please
  *	try later") and a static description "Orange/La Poste code 426"
  *	in *what (at most whatcap bytes); 0 when there is none.
+ *
+ *	bounce_provider_rcpt() applies what a provider documents about the
+ *	replies of its own receivers, keyed by the recipient's domain or
+ *	the Remote-MTA's host (either may be NULL): KDDI's au (ezweb.ne.jp,
+ *	au.com) answers "550 <address>: User unknown" to RCPT TO for an
+ *	address that does not exist, and "550 : User unknown", naming no
+ *	address, when the recipient's domain filter refuses the sender
+ *	after DATA. It returns 1 with the reason and a description in
+ *	*what, or 0.
  * THREAD SAFETY
  *	Reentrant; no I/O, no globals, the tables are constant.
  *--*/
@@ -28,6 +37,10 @@
 #include "bounce_classify.h"
 
 int	bounce_provider_code(const char *s, size_t len,
+			     enum bounce_reason *reason, char *what,
+			     size_t whatcap);
+int	bounce_provider_rcpt(const char *rcpt, const char *remote_mta,
+			     const char *s, size_t len,
 			     enum bounce_reason *reason, char *what,
 			     size_t whatcap);
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bounce_mta.h"
 #include "bounce_provider.h"
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
@@ -405,11 +406,14 @@ static const struct bounce_reason_row rows[] = {
 	R("invalid mailbox", USER_UNKNOWN, "many receivers"),
 	R("not a valid mailbox", USER_UNKNOWN, "many receivers"),
 	R("no mailbox here by that name", USER_UNKNOWN, "qmail"),
-	R("unknown local part", USER_UNKNOWN, "Exim"),
+	RD("unknown local part", USER_UNKNOWN,
+	   "Exim: its router's or its RCPT verification's verdict"),
 	R("unknown or illegal alias", USER_UNKNOWN, "Sendmail"),
 	R("account does not exist", USER_UNKNOWN, "many receivers"),
 	R("account doesn't exist", USER_UNKNOWN, "many receivers"),
-	RD("doesn't have a", USER_UNKNOWN, "Yahoo: \"... yahoo.com account\""),
+	RD("doesn't have a yahoo", USER_UNKNOWN,
+	   "Yahoo: \"This user doesn't have a yahoo.com account\""),
+	R("doesn't have a", USER_UNKNOWN, "Yahoo's sentence, copied by others"),
 	R("does not have an account", USER_UNKNOWN, "many receivers"),
 	R("address couldn't be found", USER_UNKNOWN, "Gmail"),
 	R("couldn't be found", USER_UNKNOWN, "Exchange"),
@@ -850,6 +854,17 @@ why_phrase(char *why, size_t cap, const char *where, int row)
 enum bounce_reason
 bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 {
+	return bounce_reason_decide_ctx(in, NULL, why, cap);
+}
+
+/* bounce_reason_decide_ctx - see bounce_reason.h */
+enum bounce_reason
+bounce_reason_decide_ctx(const struct bounce_reason_in *in,
+			 const struct bounce_reason_ctx *ctx, char *why,
+			 size_t cap)
+{
+	static const struct bounce_reason_ctx noctx = {NULL, NULL, 0};
+	struct bounce_reason_in inc = *in;
 	enum bounce_reason r = BOUNCE_REASON_OTHER;
 	const char *status = in->status ? in->status : "";
 	const char *action = in->action ? in->action : "";
@@ -857,10 +872,38 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	int row = -1, xrow;
 	char note[64] = "";
 
+	if (ctx == NULL)
+		ctx = &noctx;
+	/* the command, when the caller did not say, from the diagnostic */
+	if (inc.cmd == BOUNCE_SMTP_NONE && inc.diag != NULL)
+		inc.cmd = (int)bounce_smtp_command(inc.diag, inc.dlen);
+	in = &inc;
 	if (why != NULL && cap > 0)
 		why[0] = '\0';
 	/* a provider's own documented code is the most exact word */
 	if (in->diag != NULL && bounce_provider_code(in->diag, in->dlen, &r,
+						     note, sizeof(note))) {
+		if (why != NULL && cap > 0)
+			snprintf(why, cap, "%s", note);
+		return r;
+	}
+	/* an MTA's fixed report text with a documented meaning */
+	{
+		const char *ph = NULL;
+
+		if (in->diag != NULL
+		    && bounce_mta_own_reason((enum bounce_mta)ctx->mta, in->diag,
+					     in->dlen, &r, &ph)) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap, "%s template '%s'",
+					 bounce_mta_name((enum bounce_mta)ctx->mta),
+					 ph);
+			return r;
+		}
+	}
+	/* what a provider says its own receivers' replies mean */
+	if (in->diag != NULL && bounce_provider_rcpt(ctx->rcpt, ctx->remote_mta,
+						     in->diag, in->dlen, &r,
 						     note, sizeof(note))) {
 		if (why != NULL && cap > 0)
 			snprintf(why, cap, "%s", note);
@@ -926,13 +969,30 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 	 * RFC 5321 3.3: a mailbox is checked at RCPT. "User unknown" in
 	 * reply to DATA comes from a filter after the recipient was taken;
 	 * a refusal of MAIL FROM is about the sender. Neither says the
-	 * address is dead.
+	 * address is dead. Nor do the same words when the report names no
+	 * stage and no status names the mailbox, unless the reporting MTA
+	 * looked the mailbox up itself and says so in its own words.
 	 */
-	if (in->cmd == BOUNCE_SMTP_DATA && r == BOUNCE_REASON_USER_UNKNOWN
+	if ((in->cmd == BOUNCE_SMTP_DATA || in->cmd == BOUNCE_SMTP_NONE)
+	    && r == BOUNCE_REASON_USER_UNKNOWN
 	    && !(status[0] != '\0' && strncmp(status + 1, ".1.", 3) == 0)
 	    && (row < 0 || !rows[row].definite)) {
-		r = BOUNCE_REASON_POLICY_REJECTED;
-		snprintf(note, sizeof(note), "; refused after DATA: a filter");
+		const char *own = NULL;
+
+		if (bounce_mta_own_unknown((enum bounce_mta)ctx->mta, in->diag,
+					   in->diag ? in->dlen : 0, &own)
+		    || bounce_mta_own_unknown((enum bounce_mta)ctx->mta,
+					      in->text, in->text ? in->tlen : 0,
+					      &own)) {
+			snprintf(note, sizeof(note), "; %s's own words '%.24s'",
+				 bounce_mta_name((enum bounce_mta)ctx->mta), own);
+		} else {
+			r = BOUNCE_REASON_POLICY_REJECTED;
+			snprintf(note, sizeof(note), "%s",
+				 in->cmd == BOUNCE_SMTP_DATA
+				 ? "; refused after DATA: a filter"
+				 : "; no stage, no X.1.x status: maybe a filter");
+		}
 	} else if (in->cmd == BOUNCE_SMTP_MAIL
 		   && (r == BOUNCE_REASON_USER_UNKNOWN
 		       || r == BOUNCE_REASON_DOMAIN_UNKNOWN
@@ -942,16 +1002,36 @@ bounce_reason_decide(const struct bounce_reason_in *in, char *why, size_t cap)
 		snprintf(note, sizeof(note), "; MAIL FROM refused: the sender");
 	}
 	/*
-	 * Refused at the greeting (Postfix "refused to talk to me"): the
-	 * receiver will not take mail from the sending host at all, whatever
-	 * words its 421/554 uses ("Service not available").
+	 * Refused at the greeting (Postfix "refused to talk to me") or in
+	 * reply to EHLO/HELO, before any address was named (RFC 5321 4.1.1.1:
+	 * the client's identity): the receiver will not take mail from the
+	 * sending host at all, whatever words its 421/554/550 uses ("Service
+	 * not available", "Rejected"). After EHLO only a refusal that says
+	 * nothing else: a connection lost there is the network's.
 	 */
-	if (in->cmd == BOUNCE_SMTP_CONN
-	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_SYSTEM_ERROR
-		|| r == BOUNCE_REASON_NETWORK_ERROR
+	if ((in->cmd == BOUNCE_SMTP_CONN
+	     && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_SYSTEM_ERROR
+		 || r == BOUNCE_REASON_NETWORK_ERROR
+		 || r == BOUNCE_REASON_EXPIRED))
+	    || (in->cmd == BOUNCE_SMTP_HELO && r == BOUNCE_REASON_OTHER)) {
+		r = BOUNCE_REASON_POLICY_REJECTED;
+		snprintf(note, sizeof(note), "%s", in->cmd == BOUNCE_SMTP_CONN
+			 ? "; refused at the greeting"
+			 : "; refused at EHLO/HELO: the sending host");
+	}
+	/*
+	 * RFC 5321 3.3: once the recipients were taken, a permanent refusal
+	 * of the message (5xx after DATA) that names no cause is the
+	 * receiver's content policy; a connection dropped or a local error
+	 * the reporting MTA adds after it does not change what was said.
+	 */
+	if (in->cmd == BOUNCE_SMTP_DATA && in->diag != NULL
+	    && reply_code(in->diag, in->dlen) / 100 == 5
+	    && (r == BOUNCE_REASON_OTHER || r == BOUNCE_REASON_NETWORK_ERROR
+		|| r == BOUNCE_REASON_SYSTEM_ERROR
 		|| r == BOUNCE_REASON_EXPIRED)) {
 		r = BOUNCE_REASON_POLICY_REJECTED;
-		snprintf(note, sizeof(note), "; refused at the greeting");
+		snprintf(note, sizeof(note), "; 5xx after DATA, no cause named");
 	}
 	/* Symantec MessageLabs refuses unknown recipients "542 <a@b> Rejected" */
 	if (r == BOUNCE_REASON_OTHER && in->diag != NULL

@@ -31,6 +31,23 @@
  *	queue lifetime) and whose reason says nothing more specific than
  *	other, network_error or system_error becomes expired.
  *
+ *	bounce_reason_decide_ctx() is the same knowing who spoke (ctx, may
+ *	be NULL): the reporting MTA (bounce_mta.h) and the recipient and
+ *	Remote-MTA, whose domains select a provider's facts; a caller that
+ *	knows neither calls bounce_reason_decide(). When in->cmd is none,
+ *	the command is read from the diagnostic (bounce_smtp_command()).
+ *
+ *	"User unknown" is the address's verdict only where the address was
+ *	looked up: at RCPT TO (RFC 5321 3.3), or where the status names the
+ *	mailbox (X.1.x), the phrase is a single MTA's own (rows marked
+ *	definite), the reporting MTA says so in its own words (ctx->mta,
+ *	bounce_mta.h) or the receiving provider does (ctx->rcpt,
+ *	ctx->remote_mta, bounce_provider_rcpt()). Refused after DATA, or at a stage the
+ *	report does not name, the same words may be a filter's (Japanese
+ *	carriers answer "550 User unknown" after DATA to a sender the
+ *	recipient's filter refuses): policy_rejected, soft, nothing
+ *	suppressed on words that do not say which.
+ *
  *	bounce_class_of() gives the class of a recipient from its reason and
  *	action: delivered, relayed, expanded and delayed are none; a failure
  *	is hard for user_unknown and domain_unknown and soft otherwise
@@ -74,8 +91,18 @@ struct bounce_reason_in {
 	int	cmd;			/* enum bounce_smtp_cmd */
 };
 
+/* who spoke: the reporter and the receiver (all may be NULL/unknown) */
+struct bounce_reason_ctx {
+	const char *rcpt;		/* the recipient */
+	const char *remote_mta;		/* RFC 3464 Remote-MTA */
+	int	mta;			/* enum bounce_mta: the reporter */
+};
+
 enum bounce_reason bounce_reason_decide(const struct bounce_reason_in *in,
 					char *why, size_t whycap);
+enum bounce_reason bounce_reason_decide_ctx(const struct bounce_reason_in *in,
+					    const struct bounce_reason_ctx *ctx,
+					    char *why, size_t whycap);
 enum bounce_class bounce_class_of(enum bounce_reason reason,
 				  const char *action, const char *status);
 int	bounce_reason_find(const char *text, size_t len, const char *pat,

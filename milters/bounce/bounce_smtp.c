@@ -57,6 +57,13 @@ static const struct {
 	{"while sending rcpt to", BOUNCE_SMTP_RCPT},
 	{"while sending mail from", BOUNCE_SMTP_MAIL},
 	{"failed after i sent the message", BOUNCE_SMTP_DATA}, /* qmail */
+	/* qmail-remote.c: " does not like recipient.", " failed on DATA command." */
+	{"does not like recipient", BOUNCE_SMTP_RCPT},
+	{"failed on data command", BOUNCE_SMTP_DATA},
+	/* qmail-remote.c: "Connected to ... but my name was rejected." */
+	{"but my name was rejected", BOUNCE_SMTP_HELO},
+	/* 1&1 (EinsUndEins): "... for TEXT command", its word for DATA */
+	{"for text command", BOUNCE_SMTP_DATA},
 	/* GMX, Yahoo, X3, qmail: their own ways of naming RCPT */
 	{"after rcpt command", BOUNCE_SMTP_RCPT},		/* GMX */
 	{"[rcpt_to]", BOUNCE_SMTP_RCPT},			/* Yahoo */

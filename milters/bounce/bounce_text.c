@@ -527,15 +527,48 @@ bounce_text_recipients(const char *s, size_t len, const char *skip1,
 {
 	char resp[512], code[16];
 	size_t n = 0, pos = 0, next, a, b, as, ae, rest, k, i, m, lines;
-	size_t ma, mb, la, lb, nx;
+	size_t ma, mb, la, lb, nx, xa = 0, xb = 0;
+	bool talking = false;
 
 	while (pos < len) {
 		line_bounds(s, len, pos, &a, &b, &next);
+		/*
+		 * Sendmail's transcript: "While talking to host:" then the
+		 * exchange (">>> MAIL From:<...>", "<<< 501 ...") that failed,
+		 * then the line of the recipient it failed for ("554
+		 * <a@b>... Remote protocol error"). The exchange says which
+		 * command was refused and what the receiver said: it belongs
+		 * to the first recipient line after it.
+		 */
+		if (a < b && bounce_reason_find(s + a, b - a, "while talking to",
+						&ma, &mb)) {
+			talking = true;
+			xa = xb = next;
+			pos = next;
+			continue;
+		}
+		if (talking && xb == a && b - a >= 3
+		    && (memcmp(s + a, ">>>", 3) == 0
+			|| memcmp(s + a, "<<<", 3) == 0)) {
+			xb = next;
+			pos = next;
+			continue;
+		}
 		if (a < b && addr_line(s, a, b, &as, &ae, &rest)) {
 			k = add_rcpt(out, n, max, s, as, ae, skip1, skip2);
 			if (k != (size_t)-1) {
 				if (k == n)
 					n++;
+				if (talking && xb > xa) {
+					for (m = xa; m < xb; m = nx) {
+						line_bounds(s, len, m, &la, &lb,
+							    &nx);
+						append(out[k].diag,
+						       sizeof(out[k].diag),
+						       s + la, lb - la);
+					}
+				}
+				talking = false;
 				if (rest < b) {
 					append(out[k].diag, sizeof(out[k].diag),
 					       s + rest, b - rest);

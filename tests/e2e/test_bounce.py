@@ -271,18 +271,19 @@ def dsn(local, rcpt, status='5.1.1', diag='550 5.1.1 <%s>: Recipient address rej
             % (local, rcpt, rcpt, action, status, diag, SENDER, rcpt)).encode()
 
 
-def arf(local, rcpt):
-    """An RFC 5965 abuse report about a message to RCPT (after RFC 5965 section 3.3)."""
+def arf(local, rcpt, feedback_type='abuse'):
+    """An RFC 5965 report (abuse unless FEEDBACK_TYPE says otherwise) about a message to RCPT
+    (after RFC 5965 section 3.3)."""
     return ('From: <abuse@isp.test>\r\nTo: %s@bounces.test\r\nSubject: FW: hello\r\n'
             'MIME-Version: 1.0\r\n'
             'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"\r\n\r\n'
             '--ARF\r\nContent-Type: text/plain\r\n\r\nThis is an email abuse report.\r\n\r\n'
             '--ARF\r\nContent-Type: message/feedback-report\r\n\r\n'
-            'Feedback-Type: abuse\r\nUser-Agent: FBL/1.0\r\nVersion: 1\r\n'
+            'Feedback-Type: %s\r\nUser-Agent: FBL/1.0\r\nVersion: 1\r\n'
             'Original-Mail-From: <%s@bounces.test>\r\nOriginal-Rcpt-To: <%s>\r\n\r\n'
             '--ARF\r\nContent-Type: message/rfc822\r\n\r\nFrom: %s\r\nTo: %s\r\n'
             'Subject: hello\r\n\r\nHello.\r\n\r\n--ARF--\r\n'
-            % (local, local, rcpt, SENDER, rcpt)).encode()
+            % (local, feedback_type, local, rcpt, SENDER, rcpt)).encode()
 
 
 def vacation(local, who):
@@ -445,6 +446,13 @@ class BounceActionTest(h.E2ETestCase):
         r = self.send('reader@isp.test')
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('complaint', r.rcpt[0][2])
+        # a DMARC failure report (RFC 6591 auth-failure) to a tag is no reader's complaint:
+        # recorded as an ARF report of class none, suppresses nobody
+        t = self.tag('checker@isp.test')
+        self.assertTrue(self.inject(t, arf(t, 'checker@isp.test', 'auth-failure')).accepted)
+        self.milter_.wait_log(r'action=record kind=arf class=none reason=other .*suppressed=0 ')
+        self.assertEqual(self.sup('s:' + SENDER, 'checker@isp.test'), '')
+        self.assertEqual(self.send('checker@isp.test').rcpt[0][1], 250)
         # a report naming an address the message never went to is recorded, suppresses nobody
         t = self.tag('real@dest.test')
         self.assertTrue(self.inject(t, dsn(t, 'victim@dest.test')).accepted)

@@ -8,8 +8,12 @@
  *	the pure decoders of untrusted bounce text: bounce_text_recipients()
  *	(per-MTA recipient layouts), bounce_ses_parse() (Amazon SES
  *	notifications), bounce_smtp_command(),
- *	bounce_smtp_inner(), bounce_reason_from_text() and
- *	bounce_reason_decide(), and aborts when a result breaks its
+ *	bounce_smtp_inner(), bounce_mta_identify() (the input read as a
+ *	header block), bounce_mta_own_unknown(), bounce_mta_by_reporting()
+ *	(when the input holds a NUL), bounce_mta_own_reason(),
+ *	bounce_provider_rcpt(),
+ *	bounce_reason_from_text() and bounce_reason_decide() (at a named
+ *	stage and at none, with a provider's recipient), and aborts when a result breaks its
  *	contract: recipients within max, NUL-terminated and containing an
  *	'@'; a quoted reply inside the input; a command in range; a reason
  *	in range with a NUL-terminated why; class hard only for
@@ -24,6 +28,8 @@
 #include <string.h>
 
 #include "bounce_classify.h"
+#include "bounce_mta.h"
+#include "bounce_provider.h"
 #include "bounce_reason.h"
 #include "bounce_ses.h"
 #include "bounce_smtp.h"
@@ -44,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct bounce_text_rcpt out[BOUNCE_MAX_RCPTS];
 	static const char *const actions[] = {"failed", "delayed"};
 	struct bounce_reason_in in;
+	struct bounce_reason_ctx ctx;
 	enum bounce_reason r;
 	enum bounce_class c;
 	enum bounce_smtp_cmd cmd;
@@ -84,18 +91,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("command out of range");
 	if (bounce_smtp_inner(buf, size, &a, &b) && (a >= b || b > size))
 		fuzz_fail("quoted reply outside the input");
+	{
+		enum bounce_mta mta = bounce_mta_identify(buf, size);
+		const char *own = NULL;
+		char what[96];
+
+		if (bounce_mta_name(mta) == NULL
+		    || (bounce_mta_own_unknown(mta, buf, size, &own)
+			&& own == NULL))
+			fuzz_fail("mta");
+		if (size > 0 && memchr(buf, '\0', size) != NULL
+		    && bounce_mta_own_reason(bounce_mta_by_reporting(buf), buf,
+					     size, &r, &own)
+		    && ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT || own == NULL))
+			fuzz_fail("mta reporting");
+		if (bounce_provider_rcpt("a@ezweb.ne.jp", "dns; mx.au.com (x)",
+					 buf, size, &r, what, sizeof(what))
+		    && ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT
+			|| memchr(what, '\0', sizeof(what)) == NULL))
+			fuzz_fail("provider rcpt");
+	}
 	r = bounce_reason_from_text(buf, size, &row);
 	if ((r == BOUNCE_REASON_OTHER) != (row < 0) && row >= 0
 	    && r != BOUNCE_REASON_OTHER)
 		fuzz_fail("row and reason disagree");
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 4; i++) {
 		memset(&in, 0, sizeof(in));
 		in.diag = buf;
 		in.dlen = size;
-		in.status = i ? "4.4.7" : "5.1.1";
-		in.action = actions[i];
-		in.cmd = (int)cmd;
-		r = bounce_reason_decide(&in, why, sizeof(why));
+		in.status = i == 1 ? "4.4.7" : i == 2 ? "5.0.0" : i == 3 ? ""
+		    : "5.1.1";
+		in.action = actions[i == 1];
+		in.cmd = i >= 2 ? BOUNCE_SMTP_NONE : (int)cmd;
+		if (i == 3) {
+			in.text = buf;
+			in.tlen = size;
+		}
+		ctx.rcpt = "a@ezweb.ne.jp";
+		ctx.remote_mta = "dns; mx.example.test";
+		ctx.mta = (int)bounce_mta_identify(buf, size);
+		r = i == 3 ? bounce_reason_decide_ctx(&in, &ctx, why, sizeof(why))
+		    : bounce_reason_decide(&in, why, sizeof(why));
 		if ((int)r < 0 || r > BOUNCE_REASON_COMPLAINT
 		    || memchr(why, '\0', sizeof(why)) == NULL)
 			fuzz_fail("decide");

@@ -405,6 +405,12 @@ test_smtp_command(void **state)
 		 BOUNCE_SMTP_DATA},
 		{"Connected to 192.0.2.1 but sender was rejected.",
 		 BOUNCE_SMTP_MAIL},
+		{"Connected to 192.0.2.1 but my name was rejected.",
+		 BOUNCE_SMTP_HELO},
+		{"192.0.2.1 does not like recipient.\nRemote host said: 550 no",
+		 BOUNCE_SMTP_RCPT},
+		{"192.0.2.1 failed on DATA command.", BOUNCE_SMTP_DATA},
+		{"550 spam detected for TEXT command", BOUNCE_SMTP_DATA},
 		{"host mx.test refused to talk to me: 554 go away",
 		 BOUNCE_SMTP_CONN},
 		{"first (in reply to RCPT TO command) then "

@@ -21,7 +21,14 @@
  *	  recipient, class and reason (broken MIME, raw DSN fields, JMRP,
  *	  AOL's one-block DSN, Final-Recipient with the ORCPT kept, SES);
  *	- provider and MTA wordings to reasons (bounce_reason_decide), with
- *	  the "why" naming the phrase.
+ *	  the "why" naming the phrase;
+ *	- the reporting MTA by its header signs and its own words for an
+ *	  unknown address, by the Reporting-MTA and its fixed templates
+ *	  (bounce_mta.h: Amazon SES receiving); a provider's facts keyed by the
+ *	  recipient's domain or Remote-MTA (bounce_provider_rcpt: KDDI au);
+ *	- the stage rule: "user unknown" at RCPT, after DATA and at no named
+ *	  stage, with and without an X.1.x status, the reporter's own words
+ *	  or the provider's fact.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +44,7 @@
 
 #include "../../milters/bounce/bounce_classify.h"
 #include "../../milters/bounce/bounce_formats.h"
+#include "../../milters/bounce/bounce_mta.h"
 #include "../../milters/bounce/bounce_provider.h"
 #include "../../milters/bounce/bounce_reason.h"
 #include "../../milters/bounce/bounce_ses.h"
@@ -63,6 +71,18 @@ test_layouts(void **state)
 		 "550 y.test (smtp)... 550 Host unknown\n"
 		 "554 <a@y.test>... 550 Host unknown (Authoritative answer)\n",
 		 "a@y.test", "Host unknown"},
+		{"Sendmail transcript: the exchange goes to the next recipient",
+		 "While talking to mx.y.test:\n>>> MAIL From:<s@x.test>\n"
+		 "<<< 501 <s@x.test>... no access from mail server [192.0.2.1]\n"
+		 "554 <a@y.test>... Remote protocol error\n"
+		 "550 z.test (smtp)... 550 Host unknown\n"
+		 "554 <b@z.test>... 550 Host unknown\n",
+		 "a@y.test b@z.test", ">>> MAIL From:<s@x.test> <<< 501"},
+		{"... while talking to, a host line between",
+		 "... while talking to mx.y.test.:\n>>> DATA\n<<< 550 go away\n"
+		 "421 y.test (smtp)... Deferred: Connection reset\n"
+		 "554 <a@y.test>... Remote protocol error\n", "a@y.test",
+		 ">>> DATA <<< 550 go away Remote protocol error"},
 		{"bullet list", "failed permanently:\n   * a@y.test\n", "a@y.test", ""},
 		{"quoted address (GMX)",
 		 "The following address failed:\n\"a@y.test\":\n"
@@ -111,6 +131,15 @@ test_layouts(void **state)
 			tcase_bad(cases[i].name, "diagnostic \"%s\" lacks \"%s\"",
 				  out[0].diag, cases[i].diag);
 	}
+	/* the exchange is the first recipient's only */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (strncmp(cases[i].name, "Sendmail transcript", 19) == 0
+		    && (n = bounce_text_recipients(cases[i].text,
+						   strlen(cases[i].text), NULL,
+						   NULL, out, 4)) == 2
+		    && strstr(out[1].diag, ">>>") != NULL)
+			tcase_bad(cases[i].name, "second recipient got \"%s\"",
+				  out[1].diag);
 	tcase_done();
 }
 
@@ -329,6 +358,38 @@ test_messages(void **state)
 		 "\"MailboxFull\",\"bouncedRecipients\":[{\"emailAddress\":"
 		 "\"a@y.test\"}]}}\n", "amazonses", "a@y.test", "soft",
 		 "mailbox_full"},
+		/* RFC 5965 feedback types: only a reader's complaint counts */
+		{"ARF abuse is a complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: abuse\n"
+		 "User-Agent: x/1\nVersion: 1\nOriginal-Rcpt-To: r@isp.test\n"
+		 "--B--\n", "arf", "r@isp.test", "complaint", "complaint"},
+		{"ARF fraud is a complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: Fraud\n"
+		 "Original-Rcpt-To: <r@isp.test>\n--B--\n", "arf", "r@isp.test",
+		 "complaint", "complaint"},
+		{"DMARC failure report (RFC 6591) is no complaint",
+		 "From: dmarc@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\n"
+		 "Feedback-Type: auth-failure\nUser-Agent: x/1\nVersion: 1\n"
+		 "Auth-Failure: dmarc\nOriginal-Rcpt-To: r@isp.test\n--B--\n",
+		 "arf", "r@isp.test", "none", "other"},
+		{"ARF not-spam is no complaint",
+		 "From: fbl@isp.test\nContent-Type: multipart/report; "
+		 "report-type=feedback-report; boundary=B\n\n--B\n"
+		 "Content-Type: message/feedback-report\n\nFeedback-Type: not-spam\n"
+		 "Original-Rcpt-To: r@isp.test\n--B--\n", "arf", "r@isp.test",
+		 "none", "other"},
+		{"KDDI au's filter sign",
+		 "From: <Postmaster@ezweb.test>\nSubject: Mail System Error - "
+		 "Returned Mail\nX-SPASIGN: NG\n\n<a@ezweb.test>\n\n"
+		 "Each of the following recipients was rejected by a remote mail "
+		 "server.\n", "text:generic", "a@ezweb.test", "soft",
+		 "policy_rejected"},
 		{"SES delivery is no bounce",
 		 "From: no-reply@sns.amazonaws.com\nSubject: AWS Notification\n\n"
 		 "{\"notificationType\":\"Delivery\",\"delivery\":{\"recipients\":"
@@ -492,6 +553,299 @@ test_wordings(void **state)
 	tcase_done();
 }
 
+/* test_mta - the reporting MTA by header signs, and its own words */
+static void
+test_mta(void **state)
+{
+	static const struct {
+		const char *hdr, *text;
+		enum bounce_mta want;
+		int own;
+	} cases[] = {
+		{"From: postmaster@x.test\nX-Mailer: <SMTP32 v8.15>\n",
+		 "Unknown user: a@x.test", BOUNCE_MTA_IMAIL, 1},
+		{"X-Mailer: <SMTP32 v8.15>\n", "Invalid final delivery userid: a",
+		 BOUNCE_MTA_IMAIL, 1},
+		{"X-Mailer: <SMTP32 v8.15>\n", "550 5.7.1 blocked",
+		 BOUNCE_MTA_IMAIL, 0},
+		{"X-NAI-Header: Modified by McAfee Email Gateway\n",
+		 "550 Unknown user a@x.test", BOUNCE_MTA_MCAFEE, 1},
+		{"From: postmaster@hotmail.com\n",
+		 "550 Requested action not taken: mailbox unavailable (-1:2:-3)",
+		 BOUNCE_MTA_OUTLOOK, 1},
+		{"From: Postmaster <POSTMASTER@OUTLOOK.COM>\n", "550 user unknown",
+		 BOUNCE_MTA_OUTLOOK, 0},
+		{"From: MAILER-DAEMON@messagelabs.com\n", "550 No such user",
+		 BOUNCE_MTA_MESSAGELABS, 1},
+		{"X-MX-Bounce: mxlogic/x\n", "550 5.0.0 User not found",
+		 BOUNCE_MTA_MXLOGIC, 1},
+		{"X-MXL-Hash: 1234\n", "550 unknown user", BOUNCE_MTA_MXLOGIC, 0},
+		{"From: Mailer-Daemon@corp.mail.ru\n", "user not found",
+		 BOUNCE_MTA_MAILRU, 1},
+		{"From: MAILER-DAEMON@yahoo.co.jp\n",
+		 "554 delivery error: dd This user doesn't have a yahoo.co.jp "
+		 "account", BOUNCE_MTA_YAHOO, 1},
+		{"From: MAILER-DAEMON@yahoo.com\n", "552 1 Requested mail action "
+		 "aborted, mailbox not found", BOUNCE_MTA_YAHOO, 1},
+		{"From: MAILER-DAEMON@yahoo.com\n", "550 User unknown",
+		 BOUNCE_MTA_YAHOO, 0},
+		{"X-SPASIGN: NG\n", "", BOUNCE_MTA_AU_SPASIGN, 0},
+		{"X-SPASIGN:  ng \n", "", BOUNCE_MTA_AU_SPASIGN, 0},
+		{"X-SPASIGN: NGX\n", "", BOUNCE_MTA_UNKNOWN, 0},
+		{"X-SPASIGN: OK\n", "", BOUNCE_MTA_UNKNOWN, 0},
+		/* near misses: a sign in the wrong field, or in a body */
+		{"Subject: X-Mailer: <SMTP32 v8.15>\n", "Unknown user: a",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"From: someone@hotmail.com\n", "mailbox unavailable",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"From: MAILER-DAEMON@notyahoo.test\n", "doesn't have a",
+		 BOUNCE_MTA_UNKNOWN, 0},
+		{"", "", BOUNCE_MTA_UNKNOWN, 0},
+	};
+	enum bounce_mta m;
+	const char *own;
+	size_t i;
+	int got;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = bounce_mta_identify(cases[i].hdr, strlen(cases[i].hdr));
+		own = NULL;
+		got = bounce_mta_own_unknown(m, cases[i].text,
+					     strlen(cases[i].text), &own);
+		if (m != cases[i].want || got != cases[i].own
+		    || (got && own == NULL))
+			tcase_bad(cases[i].hdr, "got %s %d, want %s %d",
+				  bounce_mta_name(m), got,
+				  bounce_mta_name(cases[i].want), cases[i].own);
+	}
+	/* only au's filter sign decides by itself */
+	{
+		enum bounce_reason vr = BOUNCE_REASON_OTHER;
+		const char *note = NULL;
+
+		if (!bounce_mta_verdict(BOUNCE_MTA_AU_SPASIGN, &vr, &note)
+		    || vr != BOUNCE_REASON_POLICY_REJECTED || note == NULL)
+			tcase_bad("au verdict", "got %s", bounce_reason_name(vr));
+		if (bounce_mta_verdict(BOUNCE_MTA_IMAIL, &vr, &note)
+		    || bounce_mta_verdict(BOUNCE_MTA_UNKNOWN, &vr, &note))
+			tcase_bad("verdict", "an MTA without one gave one");
+	}
+	tcase_done();
+}
+
+/* test_mta_reporting - SES receiving by Reporting-MTA, its templates */
+static void
+test_mta_reporting(void **state)
+{
+	static const struct {
+		const char *reporting, *text;
+		enum bounce_mta want;
+		int found;
+		enum bounce_reason reason;
+	} cases[] = {
+		{"dns; inbound-smtp.us-west-2.amazonaws.com",
+		 "smtp; 550 5.1.1 Mailbox does not exist", BOUNCE_MTA_SES_RECEIVING,
+		 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"dns; inbound-smtp.eu-west-1.amazonaws.com.",
+		 "smtp; 450 4.0.0 Temporary failure", BOUNCE_MTA_SES_RECEIVING, 1,
+		 BOUNCE_REASON_OTHER},
+		{"dns;inbound-smtp.us-east-1.amazonaws.com (x)",
+		 "smtp; 552 5.2.2 Mailbox full", BOUNCE_MTA_SES_RECEIVING, 1,
+		 BOUNCE_REASON_MAILBOX_FULL},
+		{"dns; inbound-smtp.us-east-1.amazonaws.com", "550 5.7.1 go away",
+		 BOUNCE_MTA_SES_RECEIVING, 0, BOUNCE_REASON_OTHER},
+		/* SES sending, another host of the domain, near misses */
+		{"dsn; a27-30.smtp-out.us-west-2.amazonses.com",
+		 "Mailbox does not exist", BOUNCE_MTA_UNKNOWN, 0,
+		 BOUNCE_REASON_OTHER},
+		{"dns; inbound-smtp.amazonaws.com", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"dns; inbound-smtp.a.b.amazonaws.com", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"dns; mx.example.test", "Mailbox does not exist",
+		 BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+		{"", "", BOUNCE_MTA_UNKNOWN, 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_mta m;
+	enum bounce_reason r;
+	const char *ph;
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		m = bounce_mta_by_reporting(cases[i].reporting);
+		r = BOUNCE_REASON_OTHER;
+		ph = NULL;
+		found = bounce_mta_own_reason(m, cases[i].text,
+					      strlen(cases[i].text), &r, &ph);
+		if (m != cases[i].want || found != cases[i].found
+		    || (found && (r != cases[i].reason || ph == NULL)))
+			tcase_bad(cases[i].reporting, "got %s %d %s, want %s %d %s",
+				  bounce_mta_name(m), found, bounce_reason_name(r),
+				  bounce_mta_name(cases[i].want), cases[i].found,
+				  bounce_reason_name(cases[i].reason));
+	}
+	tcase_done();
+}
+
+/* test_provider_rcpt - a provider's facts by the receiving domain */
+static void
+test_provider_rcpt(void **state)
+{
+	static const struct {
+		const char *rcpt, *remote, *text;
+		int found;
+		enum bounce_reason want;
+	} cases[] = {
+		{"a@ezweb.ne.jp", NULL, "550 <a@ezweb.ne.jp>: User unknown", 1,
+		 BOUNCE_REASON_USER_UNKNOWN},
+		{"a@ezweb.ne.jp", NULL, "<<< 550 : User unknown", 1,
+		 BOUNCE_REASON_POLICY_REJECTED},
+		{"b@au.com", NULL, "550 <b@au.com>:\n User unknown", 1,
+		 BOUNCE_REASON_USER_UNKNOWN},
+		/* an alias elsewhere, delivered through au's MX */
+		{"c@example.test", "dns; lsean.ezweb.ne.jp. (192.0.2.1)",
+		 "550 : User unknown", 1, BOUNCE_REASON_POLICY_REJECTED},
+		{"c@example.test", "dns;msmx.au.com", "550 <c@x>: User unknown",
+		 1, BOUNCE_REASON_USER_UNKNOWN},
+		/* the same words from another receiver say nothing certain */
+		{"a@example.test", "dns; mx.example.test",
+		 "550 <a@example.test>: User unknown", 0, BOUNCE_REASON_OTHER},
+		{"a@notezweb.ne.jp", NULL, "550 <a@x>: User unknown", 0,
+		 BOUNCE_REASON_OTHER},
+		{"a@ezweb.ne.jp", NULL, "550 5.7.1 rejected", 0,
+		 BOUNCE_REASON_OTHER},
+		{NULL, NULL, "550 : User unknown", 0, BOUNCE_REASON_OTHER},
+	};
+	enum bounce_reason r;
+	char what[96];
+	size_t i;
+	int found;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		r = BOUNCE_REASON_OTHER;
+		what[0] = '\0';
+		found = bounce_provider_rcpt(cases[i].rcpt, cases[i].remote,
+					     cases[i].text, strlen(cases[i].text),
+					     &r, what, sizeof(what));
+		if (found != cases[i].found || (found && (r != cases[i].want
+							  || what[0] == '\0')))
+			tcase_bad(cases[i].text, "got %d %s \"%s\", want %d %s",
+				  found, bounce_reason_name(r), what,
+				  cases[i].found, bounce_reason_name(cases[i].want));
+	}
+	tcase_done();
+}
+
+/* test_stage - "user unknown": the address's verdict or a filter's */
+static void
+test_stage(void **state)
+{
+	static const struct {
+		const char *name, *diag, *status;
+		int cmd;
+		const char *rcpt, *remote;
+		enum bounce_mta mta;
+		enum bounce_reason want;
+		const char *why;
+	} cases[] = {
+		{"at RCPT", "550 User unknown", "5.0.0", BOUNCE_SMTP_RCPT, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN,
+		 "user unknown"},
+		{"the stage in the text, the caller passed none", "host mx.test "
+		 "said: 550 User unknown (in reply to RCPT TO command)", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "user unknown"},
+		{"X.1.1 at no stage", "550 5.1.1 User unknown", "5.1.1",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "user unknown"},
+		{"after DATA", "550 User unknown", "5.0.0", BOUNCE_SMTP_DATA,
+		 NULL, NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "after DATA"},
+		{"no stage, generic status", "550 No such user", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"no stage, no status", "unknown user", "", BOUNCE_SMTP_NONE,
+		 NULL, NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "no stage"},
+		{"no stage, X.7.1", "550 5.7.1 550 User Unknown: a@x.test",
+		 "5.7.1", BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"the reporter's own words", "Unknown user: a@x.test", "",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_IMAIL,
+		 BOUNCE_REASON_USER_UNKNOWN, "imail's own words"},
+		{"another reporter's words", "550 No such user", "5.0.0",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_IMAIL,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"one MTA's definite phrase", "User not listed in Domino "
+		 "Directory", "", BOUNCE_SMTP_NONE, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN, "domino"},
+		{"Exim's local part", "Unknown local part x in <x@y.test>", "",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_USER_UNKNOWN, "unknown local part"},
+		{"Yahoo naming itself", "554 delivery error: dd This user "
+		 "doesn't have a yahoo.com account", "", BOUNCE_SMTP_NONE, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN,
+		 "doesn't have a yahoo"},
+		{"Yahoo's sentence elsewhere", "This user doesn't have a x.test "
+		 "account", "", BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "no stage"},
+		{"KDDI au at no stage", "550 <a@ezweb.ne.jp>: User unknown",
+		 "5.0.0", BOUNCE_SMTP_NONE, "a@ezweb.ne.jp", NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_USER_UNKNOWN, "KDDI"},
+		{"KDDI au's filter", "550 : User unknown", "5.1.1",
+		 BOUNCE_SMTP_RCPT, NULL, "dns; lsean.ezweb.ne.jp",
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED, "filter"},
+		{"refused at EHLO", "SMTP error from remote mail server after "
+		 "EHLO x.test: 550 Rejected", "5.0.0", BOUNCE_SMTP_HELO, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "EHLO/HELO"},
+		{"connection lost after EHLO", "lost connection with mx.test "
+		 "while receiving the initial server greeting", "4.4.2",
+		 BOUNCE_SMTP_HELO, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_NETWORK_ERROR, "lost connection"},
+		{"5xx after DATA, no cause named", ">>> DATA <<< 550 Your mail "
+		 "is not welcome here 554 <a@x.test>... Remote protocol error: "
+		 "Connection reset by peer", "", BOUNCE_SMTP_DATA, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_POLICY_REJECTED,
+		 "5xx after DATA"},
+		{"5xx after DATA, a cause named", "552 5.2.2 Mailbox full (in "
+		 "reply to end of DATA command)", "5.2.2", BOUNCE_SMTP_DATA, NULL,
+		 NULL, BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_MAILBOX_FULL,
+		 "mailbox full"},
+		{"4xx after DATA", "451 4.3.0 Temporary local problem (in reply "
+		 "to end of DATA command)", "4.3.0", BOUNCE_SMTP_DATA, NULL, NULL,
+		 BOUNCE_MTA_UNKNOWN, BOUNCE_REASON_SYSTEM_ERROR,
+		 "temporary local problem"},
+		{"not about the mailbox", "550 5.7.1 Relaying denied", "5.7.1",
+		 BOUNCE_SMTP_NONE, NULL, NULL, BOUNCE_MTA_UNKNOWN,
+		 BOUNCE_REASON_POLICY_REJECTED, "relaying denied"},
+	};
+	struct bounce_reason_in in;
+	struct bounce_reason_ctx ctx;
+	enum bounce_reason got;
+	char why[192];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&in, 0, sizeof(in));
+		in.diag = cases[i].diag;
+		in.dlen = strlen(cases[i].diag);
+		in.status = cases[i].status;
+		in.action = "failed";
+		in.cmd = cases[i].cmd;
+		ctx.rcpt = cases[i].rcpt;
+		ctx.remote_mta = cases[i].remote;
+		ctx.mta = (int)cases[i].mta;
+		got = bounce_reason_decide_ctx(&in, &ctx, why, sizeof(why));
+		if (got != cases[i].want || strcasestr(why, cases[i].why) == NULL)
+			tcase_bad(cases[i].name, "got %s (%s), want %s (%s)",
+				  bounce_reason_name(got), why,
+				  bounce_reason_name(cases[i].want), cases[i].why);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -502,6 +856,10 @@ main(void)
 		cmocka_unit_test(test_vendor_tables),
 		cmocka_unit_test(test_messages),
 		cmocka_unit_test(test_wordings),
+		cmocka_unit_test(test_mta),
+		cmocka_unit_test(test_mta_reporting),
+		cmocka_unit_test(test_provider_rcpt),
+		cmocka_unit_test(test_stage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
