@@ -302,8 +302,11 @@ class UnitFileTest(unittest.TestCase):
 
     def test_limits(self):
         units = os.path.join(h.REPO_ROOT, 'packaging', 'systemd')
-        names = sorted(n for n in os.listdir(units) if n.endswith('.service'))
-        self.assertEqual(len(names), 4, names)
+        # the milters' units (the engine's limits); the other programs' units are checked by
+        # systemd-analyze below only through the milters' (they hold few descriptors)
+        names = ['postmill-%s.service' % m for m in ('auth', 'bounce', 'dkim', 'limit')]
+        for n in names:
+            self.assertTrue(os.path.exists(os.path.join(units, n)), n)
         wd = h.Workdir(prefix='pm-unit-')
         self.addCleanup(wd.cleanup)
         for n in names:
