@@ -97,7 +97,7 @@ main(int argc, char **argv)
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf", *why;
 	struct errlist el = ERRLIST_INIT;
 	struct sockaddr_storage ss;
-	struct bounce_state *st;
+	struct bounce_state *st = NULL;
 	struct unsub_ctx ctx;
 	struct MHD_Daemon *d;
 	const struct common_conf *common;
@@ -198,5 +198,10 @@ bad:
 	fprintf(stderr, "postmill-unsubscribe: %zu error%s in %s\n", el.count,
 		el.count == 1 ? "" : "s", config);
 	errlist_free(&el);
+	if (st != NULL)
+		bounce_state_free(st);
+	for (int i = 0; i < 2; i++)
+		if (values[i] != NULL)
+			cfg_values_free(sections[i], values[i]);
 	return 1;
 }
