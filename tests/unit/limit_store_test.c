@@ -60,6 +60,7 @@
 #define SLACK_MS	150
 #define T_CONNECT_MS	300
 #define T_COMMAND_MS	200
+#define TTL_US		(600LL * 1000000)	/* limit_reservation_ttl */
 
 static struct redis_fixture rf_main, rf_victim;
 static bool have_redis;
@@ -168,7 +169,7 @@ static int
 check(struct redis_pool *p, const char *prefix, const struct limit_call *c,
       enum limit_what what, long long now, bool commit, struct limit_result *out)
 {
-	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0};
+	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0, NULL, 0};
 	const char *err = NULL;
 	int rc = limit_store_check(p, &req, out, &err);
 
@@ -591,7 +592,7 @@ test_refund_store(void **state)
 static void
 test_txn(void **state)
 {
-	struct limit_txn_opts o = {"t7:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_txn_opts o = {"t7:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
 	struct limit_rules *r;
 	struct limit_plan plan;
 	struct limit_txn *txn;
@@ -644,7 +645,12 @@ test_txn(void **state)
 	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
 	assert_true(out.have_usage);
 	assert_string_equal(out.u.rule->name, "m");
-	limit_txn_commit(txn);
+	{
+		long long expired = -1;
+
+		assert_int_equal(limit_txn_commit(txn, p, t + 21, &expired, &err), 0);
+		assert_int_equal(expired, 0);
+	}
 	assert_int_equal(limit_txn_refund(txn, p, t + 22, &rc, &mc, &err), 0);
 	assert_int_equal(rc + mc, 0);
 	txn = limit_txn_free(txn);
@@ -673,7 +679,7 @@ test_txn(void **state)
 static void
 test_txn_rate_refund(void **state)
 {
-	struct limit_txn_opts o = {"t8:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_txn_opts o = {"t8:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
 	struct limit_rules *r;
 	struct limit_plan plan;
 	struct limit_txn *txn;
@@ -753,11 +759,13 @@ racer_main(void *arg)
 	struct redis_pool *p = pool_for(rc->server);
 
 	for (int i = 0; i < rc->attempts; i++) {
+		char id[LIMIT_RESV_ID_LEN + 1];
 		struct limit_check_req req = {"t10:", rc->call, LIMIT_WHAT_MESSAGES, 1,
-					      true, now_us(), 0};
+					      true, now_us(), 0, id, TTL_US};
 		struct limit_result res;
 		const char *err;
 
+		limit_store_resv_id(id);
 		if (limit_store_check(p, &req, &res, &err) == 0) {
 			if (res.status == LIMIT_ST_COUNTED)
 				rc->passed++;
@@ -807,7 +815,8 @@ static long long
 failure(struct redis_pool *p, const struct limit_call *c, int *rc,
 	const char **err)
 {
-	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0};
+	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0,
+				      NULL, 0};
 	struct limit_result res;
 	long long t0 = tcase_now_ms();
 
@@ -862,7 +871,7 @@ test_redis_down(void **state)
 		tcase_bad("stopped", "got rc %d \"%s\" after %lld ms", rc, err ? err : "", ms);
 	/* a transaction under on_redis_error=accept counts nothing, passes */
 	{
-		struct limit_txn_opts o = {"t11:", 0, LIMIT_ON_ERROR_ACCEPT};
+		struct limit_txn_opts o = {"t11:", 0, LIMIT_ON_ERROR_ACCEPT, TTL_US};
 		struct limit_plan p2;
 		struct limit_txn *txn;
 		struct limit_outcome out;
