@@ -65,6 +65,11 @@ struct limit_conn {
 	struct milter_snapshot *snap;
 	struct limit_txn *txn;
 	char		 qid[32];
+	/* reservations a refund could not give back, retried at the next
+	 * MAIL and at close (then they expire: limit_reservation_ttl) */
+	struct milter_snapshot *owed_snap;
+	struct limit_txn *owed;
+	char		 owed_qid[32];
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -91,31 +96,61 @@ limit_state_of(const struct limit_conn *c)
 	return c->snap->state;
 }
 
-/* limit_conn_refund - give back what the transaction reserved, log it */
-static void
+/* limit_conn_refund - give back what the transaction reserved, log it;
+ * false when Redis did not take it */
+static bool
 limit_conn_refund(struct limit_conn *c, const char *why)
 {
 	long long rcpts, msgs;
 	const char *err = NULL;
 
-	if (c->txn == NULL)
-		return;
-	limit_txn_reserved(c->txn, &rcpts, &msgs);
-	if (rcpts == 0 && msgs == 0)
-		return;
+	if (c->txn == NULL || limit_txn_pending(c->txn) == 0)
+		return true;
 	if (limit_txn_refund(c->txn, limit_state_of(c)->pool, limit_now_us(),
-			     &rcpts, &msgs, &err) < 0)
+			     &rcpts, &msgs, &err) < 0) {
 		log_msg(LOG_WARNING, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld "
-			"status=failed error=\"%s\" (they count until "
-			"limit_reservation_ttl has passed)", why, rcpts,
-			msgs, err ? err : "?");
-	else {
+			"status=failed why=\"%s\" (retried later in this session; "
+			"else they count until limit_reservation_ttl has passed)", why,
+			rcpts, msgs, err ? err : "?");
+		return false;
+	}
+	if (rcpts + msgs > 0) {
 		log_msg(LOG_INFO, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld",
 			why, rcpts, msgs);
 		limit_stats_refund(why, rcpts + msgs);
 	}
+	return true;
+}
+
+/* limit_conn_retry_owed - retry a refund that failed; final: last chance */
+static void
+limit_conn_retry_owed(struct limit_conn *c, bool final)
+{
+	long long rcpts, msgs;
+	const char *err = NULL;
+	const char *qid;
+
+	if (c->owed == NULL)
+		return;
+	qid = c->owed_qid[0] ? c->owed_qid : LOG_NOQUEUE;
+	limit_txn_reserved(c->owed, &rcpts, &msgs);
+	if (limit_txn_refund(c->owed, ((const struct limit_state *)c->owed_snap->state)->pool,
+			     limit_now_us(), &rcpts, &msgs, &err) == 0) {
+		log_msg(LOG_INFO, qid, "limit: action=refund reason=retry "
+			"recipients=%lld messages=%lld", rcpts, msgs);
+		limit_stats_refund("retry", rcpts + msgs);
+	} else if (final) {
+		log_msg(LOG_WARNING, qid, "limit: action=refund reason=retry "
+			"status=failed why=\"%s\" (they count until "
+			"limit_reservation_ttl has passed)", err ? err : "?");
+	} else {
+		return;
+	}
+	c->owed = limit_txn_free(c->owed);
+	milter_snapshot_release(c->owed_snap);
+	c->owed_snap = NULL;
 }
 
 /* limit_conn_end_message - refund what is left, drop message state */
@@ -123,8 +158,17 @@ static void
 limit_conn_end_message(struct limit_conn *c, const char *why)
 {
 	if (c->txn != NULL) {
-		limit_conn_refund(c, why);
-		c->txn = limit_txn_free(c->txn);
+		if (!limit_conn_refund(c, why)) {
+			/* keep it (with its snapshot: its pool) for a retry */
+			limit_conn_retry_owed(c, true);
+			c->owed = c->txn;
+			c->owed_snap = c->snap;
+			snprintf(c->owed_qid, sizeof(c->owed_qid), "%s", c->qid);
+			c->txn = NULL;
+			c->snap = NULL;
+		} else {
+			c->txn = limit_txn_free(c->txn);
+		}
 	}
 	milter_snapshot_release(c->snap);
 	c->snap = NULL;
@@ -287,6 +331,7 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	/* a transaction that never ended (no EOM, no ABORT): refund it */
 	limit_conn_end_message(c, "unfinished");
+	limit_conn_retry_owed(c, false);
 	if ((c->snap = milter_snapshot_acquire()) == NULL)
 		return SMFIS_TEMPFAIL;
 	login = smfi_getsymval(ctx, "{auth_authen}");
@@ -414,9 +459,9 @@ limit_xxfi_eom(SMFICTX *ctx)
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
 			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
-				"recipients=%lld status=failed error=\"%s\" (they count "
-				"until limit_reservation_ttl has passed)", rcpts,
-				err ? err : "?");
+				"recipients=%lld status=failed why=\"%s\" (retried later "
+				"in this session; else they count until "
+				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
@@ -448,6 +493,7 @@ limit_xxfi_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		limit_conn_end_message(c, "close");
+		limit_conn_retry_owed(c, true);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 	}

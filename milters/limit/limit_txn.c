@@ -151,6 +151,29 @@ lt_settle(const struct lt_set *s, const struct limit_call *c, struct redis_pool 
 	return rc;
 }
 
+/*
+ * lt_maybe_ran - could a call that failed with err have run in Redis?
+ * Not when it was never sent (back-off, no connection) or the server
+ * refused the connection; a timeout or a connection lost after sending
+ * may have left it queued.
+ */
+static bool
+lt_maybe_ran(const char *err)
+{
+	static const char *const never[] = {
+		"backing off", "connect timeout", "connection refused", "AUTH:",
+		"SELECT:", "NOAUTH", "LOADING", "READONLY", "invalid command format",
+		"command refused", "reservation already settled",
+	};
+
+	if (err == NULL)
+		return true;
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (strncmp(err, never[i], strlen(never[i])) == 0)
+			return false;
+	return true;
+}
+
 /* lt_ratio - used/limit of a usage, for the tightest limit */
 static double
 lt_ratio(const struct limit_usage *u)
@@ -226,7 +249,7 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 		rc = limit_store_check(p, &req, &results[i], &err);
 		/* no reply: the script may still run (a frozen Redis runs what
 		 * it has queued when it resumes); its id is refunded later */
-		if (rc < 0)
+		if (rc < 0 && lt_maybe_ran(err))
 			counted[i] = LT_UNCERTAIN;
 		v = limit_decide(rc < 0 ? NULL : &results[i], o->on_redis_error);
 		if (rc < 0 && out->error[0] == '\0')
@@ -327,10 +350,12 @@ limit_txn_refund(struct limit_txn *t, struct redis_pool *p, long long now_us,
 			if (rc == 0)
 				*err = e;
 			rc = -1;
+			continue;	/* kept: a later call may retry */
 		}
 		lt_set_clear(&t->sets[i]);
 	}
-	t->reserved[0] = t->reserved[1] = 0;
+	if (rc == 0)
+		t->reserved[0] = t->reserved[1] = 0;
 	return rc;
 }
 

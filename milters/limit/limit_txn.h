@@ -34,7 +34,8 @@
  *	mail was accepted, the counts stay); *expired says how many had
  *	expired already (the transaction lasted longer than the ttl: those
  *	were given back, the mail is under-counted). limit_txn_refund()
- *	refunds every id (one settle call per key value) and forgets them;
+ *	refunds every id (one settle call per key value) and forgets those
+ *	Redis took (the others stay, for a retry);
  *	it returns how many recipients and messages it gave back, for the
  *	log. Both are idempotent in Redis: a refund sent twice gives back
  *	once.
