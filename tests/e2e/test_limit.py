@@ -782,6 +782,14 @@ class FaultTest(LimitCase):
         note('frozen under load: %d sessions, %d messages accepted (%d recipients), %d refused'
              % (len(results), len(msgs), rcpts, len(tempfails)))
         self.assertTrue(tempfails, 'the freeze refused nothing')
+        log = self.milter_log(st)
+        # calls in flight when Redis froze timed out: their scripts ran when it resumed
+        self.assertIn('error="timeout"', log)
+        note('before the ttl: messages counted %d, recipients %d; %d timeouts, %d refunds '
+             'retried, %d refunds failed'
+             % (self.counter(st, 'nora', 'lm'), self.counter(st, 'nora', 'lr'),
+                log.count('error="timeout"'), log.count('reason=retry recipients='),
+                log.count('status=failed')))
         self.settle(st, st.conf[0], 'nora')
         self.assertEqual(self.counter(st, 'nora', 'lm'), len(msgs), 'messages counted = accepted')
         self.assertEqual(self.counter(st, 'nora', 'lr'), rcpts, 'recipients counted = accepted')
