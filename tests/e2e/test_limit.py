@@ -16,7 +16,11 @@ SASL-authenticated with XCLIENT LOGIN (Postfix(sasl=True), see harness.py).
     message (Postfix sends ABORT); and why postmill-limit must be the last milter;
   - an override set with postmillctl applies to the next message, without a reload;
   - Redis stopped and frozen (SIGSTOP), under each limit_on_redis_error: the RCPT reply comes
-    within the Redis timeouts and matches the policy, and service resumes after Redis is back.
+    within the Redis timeouts and matches the policy, and service resumes after Redis is back;
+  - faults (reservation journal): Redis frozen under load over two nodes, then thawed: once
+    limit_reservation_ttl has passed the counters equal the accepted messages and recipients
+    exactly; a worker killed with SIGKILL holding two reservations: they stop counting after
+    the ttl.
 """
 
 import os

@@ -27,6 +27,15 @@
  *	- exactness under concurrency: 8 threads with their own pools (as
  *	  separate milter processes would be) race 400 attempts at a quota
  *	  of 100: exactly 100 pass, and the counter says 100;
+ *	- reservations by id (scripts v3): a retried id counts nothing; a
+ *	  refund sent twice gives back once (quota and rate), also after a
+ *	  confirmation; a refund that comes before its check makes the check
+ *	  count nothing; a reservation never confirmed stops counting after
+ *	  its ttl (time moved through the scripts' now argument), a confirmed
+ *	  one stays, and one confirmed after its ttl is reported as expired;
+ *	- a check whose reply timed out (Redis frozen, then thawed): Redis
+ *	  runs it when it resumes, and the transaction's refund takes it back
+ *	  exactly once (or its ttl does, when the refund failed);
  *	- a stopped and a frozen Redis: the error, its time bound, and the
  *	  verdict under both values of limit_on_redis_error.
  *--*/
