@@ -65,11 +65,6 @@ struct limit_conn {
 	struct milter_snapshot *snap;
 	struct limit_txn *txn;
 	char		 qid[32];
-	/* reservations a refund could not give back, retried at the next
-	 * MAIL and at close (then they expire: limit_reservation_ttl) */
-	struct milter_snapshot *owed_snap;
-	struct limit_txn *owed;
-	char		 owed_qid[32];
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -110,7 +105,7 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 			     &rcpts, &msgs, &err) < 0) {
 		log_msg(LOG_WARNING, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld "
-			"status=failed why=\"%s\" (retried later in this session; "
+			"status=failed why=\"%s\" (retried by later transactions; "
 			"else they count until limit_reservation_ttl has passed)", why,
 			rcpts, msgs, err ? err : "?");
 		return false;
@@ -124,33 +119,31 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 	return true;
 }
 
-/* limit_conn_retry_owed - retry a refund that failed; final: last chance */
+/*
+ * limit_retry_deferred - refunds that failed earlier in this process
+ * (limit_txn.h), retried at MAIL and end of message while some wait and
+ * Redis is not known to be down: a few key values per transaction, so
+ * that a backlog costs no session more than that
+ */
 static void
-limit_conn_retry_owed(struct limit_conn *c, bool final)
+limit_retry_deferred(const struct limit_state *st, const char *qid)
 {
-	long long rcpts, msgs;
+	long long ids = 0;
 	const char *err = NULL;
-	const char *qid;
+	struct redis_pool_stats ps;
 
-	if (c->owed == NULL)
+	if (limit_txn_deferred() == 0)
 		return;
-	qid = c->owed_qid[0] ? c->owed_qid : LOG_NOQUEUE;
-	limit_txn_reserved(c->owed, &rcpts, &msgs);
-	if (limit_txn_refund(c->owed, ((const struct limit_state *)c->owed_snap->state)->pool,
-			     limit_now_us(), &rcpts, &msgs, &err) == 0) {
-		log_msg(LOG_INFO, qid, "limit: action=refund reason=retry "
-			"recipients=%lld messages=%lld", rcpts, msgs);
-		limit_stats_refund("retry", rcpts + msgs);
-	} else if (final) {
-		log_msg(LOG_WARNING, qid, "limit: action=refund reason=retry "
-			"status=failed why=\"%s\" (they count until "
-			"limit_reservation_ttl has passed)", err ? err : "?");
-	} else {
+	/* while the pool backs off, the next real call is the probe */
+	redis_pool_stats(st->pool, &ps);
+	if (ps.down)
 		return;
+	limit_txn_retry_deferred(st->pool, limit_now_us(), 4, &ids, &err);
+	if (ids > 0) {
+		log_msg(LOG_INFO, qid, "limit: action=refund reason=retry reservations=%lld",
+			ids);
+		limit_stats_refund("retry", ids);
 	}
-	c->owed = limit_txn_free(c->owed);
-	milter_snapshot_release(c->owed_snap);
-	c->owed_snap = NULL;
 }
 
 /* limit_conn_end_message - refund what is left, drop message state */
@@ -158,17 +151,10 @@ static void
 limit_conn_end_message(struct limit_conn *c, const char *why)
 {
 	if (c->txn != NULL) {
-		if (!limit_conn_refund(c, why)) {
-			/* keep it (with its snapshot: its pool) for a retry */
-			limit_conn_retry_owed(c, true);
-			c->owed = c->txn;
-			c->owed_snap = c->snap;
-			snprintf(c->owed_qid, sizeof(c->owed_qid), "%s", c->qid);
-			c->txn = NULL;
-			c->snap = NULL;
-		} else {
-			c->txn = limit_txn_free(c->txn);
-		}
+		/* what Redis did not take waits in the process's queue */
+		if (!limit_conn_refund(c, why))
+			limit_txn_defer(c->txn, limit_now_us());
+		c->txn = limit_txn_free(c->txn);
 	}
 	milter_snapshot_release(c->snap);
 	c->snap = NULL;
@@ -331,9 +317,9 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	/* a transaction that never ended (no EOM, no ABORT): refund it */
 	limit_conn_end_message(c, "unfinished");
-	limit_conn_retry_owed(c, false);
 	if ((c->snap = milter_snapshot_acquire()) == NULL)
 		return SMFIS_TEMPFAIL;
+	limit_retry_deferred(limit_state_of(c), LOG_NOQUEUE);
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	if (limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL)) {
 		const struct limit_conf *lc = c->snap->conf;
@@ -459,14 +445,15 @@ limit_xxfi_eom(SMFICTX *ctx)
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
 			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
-				"recipients=%lld status=failed why=\"%s\" (retried later "
-				"in this session; else they count until "
+				"recipients=%lld status=failed why=\"%s\" (retried by later "
+				"transactions; else they count until "
 				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
 	limit_log(c, qid, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
+	limit_retry_deferred(st, qid);
 	limit_conn_end_message(c, "none");
 	return rc;
 }
@@ -493,7 +480,6 @@ limit_xxfi_close(SMFICTX *ctx)
 
 	if (c != NULL) {
 		limit_conn_end_message(c, "close");
-		limit_conn_retry_owed(c, true);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 	}

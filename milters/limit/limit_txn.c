@@ -7,6 +7,7 @@
  *	See limit_txn.h. Reservations are kept per call (key value), because
  *	a refund script may only touch the keys of one hash tag.
  *--*/
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -377,4 +378,125 @@ limit_txn_reserved(const struct limit_txn *t, long long *recipients,
 {
 	*recipients = t->reserved[LIMIT_WHAT_RECIPIENTS];
 	*messages = t->reserved[LIMIT_WHAT_MESSAGES];
+}
+
+/*
+ * The deferred refunds of the process: ids a refund could not send (Redis
+ * did not answer), retried by later transactions. One entry per key value;
+ * FIFO; at most LIMIT_TXN_MAX_DEFERRED ids (more are left to expire);
+ * entries past their ttl are dropped (Redis gave them back already).
+ */
+struct lt_deferred {
+	struct lt_deferred *next;
+	char		*prefix;
+	char		*keyval;
+	long long	 deadline_us;
+	long long	 ttl_us;
+	struct lt_set	 set;
+};
+
+static pthread_mutex_t lt_dmu = PTHREAD_MUTEX_INITIALIZER;
+static struct lt_deferred *lt_dhead, *lt_dtail;
+static size_t lt_dids;
+
+/* lt_deferred_free - one entry */
+static void
+lt_deferred_free(struct lt_deferred *d)
+{
+	free(d->prefix);
+	free(d->keyval);
+	lt_set_clear(&d->set);
+	free(d);
+}
+
+/* limit_txn_defer - queue what the transaction could not refund; see limit_txn.h */
+void
+limit_txn_defer(struct limit_txn *t, long long now_us)
+{
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		struct lt_deferred *d;
+
+		if (t->sets[i].n == 0)
+			continue;
+		d = xcalloc(1, sizeof(*d));
+		d->prefix = xstrdup(t->prefix ? t->prefix : "");
+		d->keyval = xstrdup(t->plan.calls[i].keyval);
+		d->deadline_us = now_us + t->ttl_us;
+		d->ttl_us = t->ttl_us;
+		d->set = t->sets[i];
+		t->sets[i].ids = NULL;
+		t->sets[i].n = 0;
+		pthread_mutex_lock(&lt_dmu);
+		if (lt_dids + d->set.n > LIMIT_TXN_MAX_DEFERRED) {
+			pthread_mutex_unlock(&lt_dmu);
+			lt_deferred_free(d);	/* it expires on its own */
+			continue;
+		}
+		lt_dids += d->set.n;
+		if (lt_dtail)
+			lt_dtail->next = d;
+		else
+			lt_dhead = d;
+		lt_dtail = d;
+		pthread_mutex_unlock(&lt_dmu);
+	}
+	t->reserved[0] = t->reserved[1] = 0;
+}
+
+/* limit_txn_deferred - ids waiting for a retry in this process */
+size_t
+limit_txn_deferred(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&lt_dmu);
+	n = lt_dids;
+	pthread_mutex_unlock(&lt_dmu);
+	return n;
+}
+
+/* limit_txn_retry_deferred - retry up to max entries; see limit_txn.h */
+int
+limit_txn_retry_deferred(struct redis_pool *p, long long now_us, size_t max,
+			 long long *ids, const char **err)
+{
+	*ids = 0;
+	*err = NULL;
+	for (size_t k = 0; k < max; k++) {
+		struct lt_deferred *d;
+		struct limit_call call;
+
+		pthread_mutex_lock(&lt_dmu);
+		if ((d = lt_dhead) != NULL) {
+			lt_dhead = d->next;
+			if (lt_dhead == NULL)
+				lt_dtail = NULL;
+			lt_dids -= d->set.n;
+		}
+		pthread_mutex_unlock(&lt_dmu);
+		if (d == NULL)
+			return 0;
+		if (d->deadline_us <= now_us) {
+			lt_deferred_free(d);	/* given back by its ttl */
+			continue;
+		}
+		memset(&call, 0, sizeof(call));
+		call.keyval = d->keyval;
+		if (lt_settle(&d->set, &call, p, d->prefix, now_us, d->ttl_us,
+			      LIMIT_SETTLE_REFUND, NULL, err) < 0) {
+			/* Redis still away: back to the head, try later */
+			d->next = NULL;
+			pthread_mutex_lock(&lt_dmu);
+			d->next = lt_dhead;
+			lt_dhead = d;
+			if (lt_dtail == NULL)
+				lt_dtail = d;
+			lt_dids += d->set.n;
+			pthread_mutex_unlock(&lt_dmu);
+			return -1;
+		}
+		*ids += (long long)d->set.n;
+		lt_deferred_free(d);
+	}
+	return 0;
 }

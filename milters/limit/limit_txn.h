@@ -46,11 +46,16 @@
  *	stage is refused, else with the transaction (commit refunds it too).
  *	A refund of an id Redis has not seen leaves a mark that makes the
  *	late check count nothing. A refund or a confirmation that Redis
- *	cannot take now is not retried by the process: the pending
- *	reservation expires after the ttl and is given back then (a failed
- *	commit leaves the ids in the transaction, so that the caller can
- *	refund them instead). So after any fault, usage equals accepted mail
- *	once Redis answers and at most the ttl has passed.
+ *	cannot take now stays in the transaction (a failed commit too, so
+ *	that the caller can refund instead); limit_txn_defer() then moves
+ *	the ids to the process's queue of deferred refunds (at most
+ *	LIMIT_TXN_MAX_DEFERRED ids, each kept until its ttl), and
+ *	limit_txn_retry_deferred() sends up to max of its entries (one per
+ *	key value), stopping at the first failure; *ids says how many ids
+ *	went through. What the process never gets through (it was killed,
+ *	Redis stayed away) the ttl gives back. So after any fault, usage
+ *	equals accepted mail once Redis answers and at most the ttl has
+ *	passed; sooner when a later transaction of the process retries.
  *
  *	Rate refunds give back only the part of a reservation that has not
  *	drained yet: a reservation ending at e (microseconds of TAT time) of
@@ -75,6 +80,7 @@
 #include "redis.h"
 
 #define LIMIT_TXN_MAX_SPANS	10000
+#define LIMIT_TXN_MAX_DEFERRED	100000	/* ids waiting for a retry, per process */
 
 struct limit_txn_opts {
 	const char	*prefix;	/* limit_key_prefix */
@@ -105,6 +111,10 @@ void	limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 int	limit_txn_commit(struct limit_txn *t, struct redis_pool *p,
 			 long long now_us, long long *expired, const char **err);
 size_t	limit_txn_pending(const struct limit_txn *t);
+void	limit_txn_defer(struct limit_txn *t, long long now_us);
+size_t	limit_txn_deferred(void);
+int	limit_txn_retry_deferred(struct redis_pool *p, long long now_us, size_t max,
+				 long long *ids, const char **err);
 int	limit_txn_refund(struct limit_txn *t, struct redis_pool *p,
 			 long long now_us, long long *recipients,
 			 long long *messages, const char **err);
