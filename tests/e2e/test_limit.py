@@ -792,7 +792,7 @@ class FaultTest(LimitCase):
         note('before the ttl: messages counted %d, recipients %d; %d timeouts, %d refunds '
              'retried, %d refunds failed'
              % (self.counter(st, 'nora', 'lm'), self.counter(st, 'nora', 'lr'),
-                log.count('error="timeout"'), log.count('reason=retry recipients='),
+                log.count('error="timeout"'), log.count('reason=retry reservations='),
                 log.count('status=failed')))
         self.settle(st, st.conf[0], 'nora')
         self.assertEqual(self.counter(st, 'nora', 'lm'), len(msgs), 'messages counted = accepted')
