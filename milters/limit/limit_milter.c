@@ -454,7 +454,8 @@ limit_xxfi_eom(SMFICTX *ctx)
 	limit_log(c, qid, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
 	limit_retry_deferred(st, qid);
-	limit_conn_end_message(c, "none");
+	/* after a refusal or a failed confirmation: what is left is refunded */
+	limit_conn_end_message(c, "eom");
 	return rc;
 }
 
