@@ -31,6 +31,7 @@ struct limit_conf {
 	bool		 log_accepted;		/* a line per accepted RCPT/EOM too */
 	int		 tenant_pause;		/* enum limit_pause_mode */
 	char		*tenant_pause_prefix;	/* = bounce_key_prefix */
+	long long	 reservation_ttl;	/* ms: unconfirmed reservations expire */
 };
 
 enum limit_pause_mode {			/* "off|tempfail|reject" */

@@ -91,29 +91,58 @@ limit_state_of(const struct limit_conn *c)
 	return c->snap->state;
 }
 
-/* limit_conn_refund - give back what the transaction reserved, log it */
-static void
+/* limit_conn_refund - give back what the transaction reserved, log it;
+ * false when Redis did not take it */
+static bool
 limit_conn_refund(struct limit_conn *c, const char *why)
 {
 	long long rcpts, msgs;
 	const char *err = NULL;
 
-	if (c->txn == NULL)
-		return;
-	limit_txn_reserved(c->txn, &rcpts, &msgs);
-	if (rcpts == 0 && msgs == 0)
-		return;
+	if (c->txn == NULL || limit_txn_pending(c->txn) == 0)
+		return true;
 	if (limit_txn_refund(c->txn, limit_state_of(c)->pool, limit_now_us(),
-			     &rcpts, &msgs, &err) < 0)
+			     &rcpts, &msgs, &err) < 0) {
 		log_msg(LOG_WARNING, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld "
-			"status=failed error=\"%s\" (they stay counted)", why, rcpts,
-			msgs, err ? err : "?");
-	else {
+			"status=failed why=\"%s\" (retried by later transactions; "
+			"else they count until limit_reservation_ttl has passed)", why,
+			rcpts, msgs, err ? err : "?");
+		return false;
+	}
+	if (rcpts + msgs > 0) {
 		log_msg(LOG_INFO, c->qid[0] ? c->qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld",
 			why, rcpts, msgs);
 		limit_stats_refund(why, rcpts + msgs);
+	}
+	return true;
+}
+
+/*
+ * limit_retry_deferred - refunds that failed earlier in this process
+ * (limit_txn.h), retried at MAIL and end of message while some wait and
+ * Redis is not known to be down: a few key values per transaction, so
+ * that a backlog costs no session more than that
+ */
+static void
+limit_retry_deferred(const struct limit_state *st, const char *qid)
+{
+	long long ids = 0;
+	const char *err = NULL;
+	struct redis_pool_stats ps;
+
+	if (limit_txn_deferred() == 0)
+		return;
+	/* while the pool backs off, the next real call is the probe */
+	redis_pool_stats(st->pool, &ps);
+	if (ps.down)
+		return;
+	limit_txn_retry_deferred(st->pool, limit_now_us(), 4, &ids, &err);
+	if (ids > 0) {
+		log_msg(LOG_INFO, qid, "limit: action=refund reason=retry reservations=%lld",
+			ids);
+		limit_stats_refund("retry", ids);
 	}
 }
 
@@ -122,7 +151,9 @@ static void
 limit_conn_end_message(struct limit_conn *c, const char *why)
 {
 	if (c->txn != NULL) {
-		limit_conn_refund(c, why);
+		/* what Redis did not take waits in the process's queue */
+		if (!limit_conn_refund(c, why))
+			limit_txn_defer(c->txn, limit_now_us());
 		c->txn = limit_txn_free(c->txn);
 	}
 	milter_snapshot_release(c->snap);
@@ -288,6 +319,7 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	limit_conn_end_message(c, "unfinished");
 	if ((c->snap = milter_snapshot_acquire()) == NULL)
 		return SMFIS_TEMPFAIL;
+	limit_retry_deferred(limit_state_of(c), LOG_NOQUEUE);
 	login = smfi_getsymval(ctx, "{auth_authen}");
 	if (limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL)) {
 		const struct limit_conf *lc = c->snap->conf;
@@ -337,6 +369,35 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	return limit_reply(ctx, &o);
 }
 
+/*
+ * limit_eom_confirm - confirm the transaction's reservations; false when
+ * that failed and limit_on_redis_error says tempfail (the caller refuses
+ * the message and refunds: a confirmation that ran late is undone by the
+ * refund). Under accept the mail passes and the reservations it could not
+ * confirm are given back after limit_reservation_ttl (uncounted, as any
+ * mail accepted while Redis did not answer).
+ */
+static bool
+limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
+		  const char *qid, struct limit_outcome *o)
+{
+	long long expired = 0;
+	const char *err = NULL;
+
+	if (limit_txn_commit(c->txn, st->pool, limit_now_us(), &expired, &err) == 0) {
+		if (expired > 0)
+			log_msg(LOG_WARNING, qid, "limit: action=accept stage=eom "
+				"reservations_expired=%lld (the transaction lasted longer "
+				"than limit_reservation_ttl: not counted)", expired);
+		return true;
+	}
+	snprintf(o->error, sizeof(o->error), "confirm: %s", err ? err : "?");
+	log_msg(LOG_WARNING, qid, "limit: reservations not confirmed: %s policy=%s",
+		err ? err : "?", st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT ?
+		"accept" : "tempfail");
+	return st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT;
+}
+
 /* limit_xxfi_eom - reserve the message; commit or refund everything */
 static sfsistat
 limit_xxfi_eom(SMFICTX *ctx)
@@ -356,29 +417,45 @@ limit_xxfi_eom(SMFICTX *ctx)
 	st = limit_state_of(c);
 	qid = limit_conn_qid(ctx, c);
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
-		limit_txn_commit(c->txn);
-		limit_conn_end_message(c, "none");
-		return SMFIS_CONTINUE;
+		memset(&o, 0, sizeof(o));
+		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
+		if (limit_eom_confirm(c, st, qid, &o)) {
+			limit_conn_end_message(c, "none");
+			return SMFIS_CONTINUE;
+		}
+		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
+					      LIMIT_NONE};
+		limit_txn_reserved(c->txn, &rcpts, &msgs);
+		limit_log(c, qid, "eom", &o, NULL, rcpts);
+		rc = limit_reply(ctx, &o);
+		limit_conn_end_message(c, "refused");
+		return rc;
 	}
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
 			limit_now_us(), &o);
-	if (o.v.action == LIMIT_ACT_ACCEPT) {
-		limit_txn_commit(c->txn);
-	} else {
+	if (o.v.action == LIMIT_ACT_ACCEPT
+	    && !limit_eom_confirm(c, st, qid, &o))
+		/* the confirmation failed and the policy says tempfail */
+		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
+					      LIMIT_NONE};
+	if (o.v.action != LIMIT_ACT_ACCEPT) {
 		const char *err = NULL;
 
 		limit_txn_reserved(c->txn, &rcpts, &msgs);
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
 			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
-				"recipients=%lld status=failed error=\"%s\" (they stay "
-				"counted)", rcpts, err ? err : "?");
+				"recipients=%lld status=failed why=\"%s\" (retried by later "
+				"transactions; else they count until "
+				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
 	limit_log(c, qid, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
-	limit_conn_end_message(c, "none");
+	limit_retry_deferred(st, qid);
+	/* after a refusal or a failed confirmation: what is left is refunded */
+	limit_conn_end_message(c, "eom");
 	return rc;
 }
 

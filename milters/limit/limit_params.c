@@ -11,6 +11,14 @@
  *	client retries), where accepting would let a sender exceed a plan
  *	that somebody pays for. Sites that prefer mail to flow set accept.
  *
+ *	limit_reservation_ttl: a reservation that is neither confirmed nor
+ *	refunded (a worker killed with SIGKILL, Redis unreachable until the
+ *	transaction ended) is given back once it has passed. It must exceed
+ *	the longest transaction, MAIL to end of message: Postfix bounds each
+ *	step (smtpd_timeout 300s, milter timeouts) but not their sum, and a
+ *	reservation that expires before its end of message leaves that mail
+ *	uncounted (logged). 15 minutes is three smtpd_timeouts.
+ *
  *	limit_utc_offset is a fixed offset: calendar windows (hour, day,
  *	week, month) start at local midnight of that offset. Zones with
  *	daylight saving time are not supported on purpose: a day of 23 or
@@ -39,6 +47,8 @@ static const struct cfg_param limit_params[] = {
 	 "Fixed offset from UTC (+HH:MM) at which calendar windows (hour, day, week, month) start; no daylight saving time."},
 	{"limit_log_accepted", CFG_BOOL, "yes", L(log_accepted), 0, 0, NULL, NULL,
 	 "Log a line for accepted recipients and messages too, not only for refused ones."},
+	{"limit_reservation_ttl", CFG_TIME, "15m", L(reservation_ttl), 1000, 86400000LL, NULL, "s",
+	 "How long a reservation (a recipient at RCPT, a message at end of message) counts before the transaction confirms or refunds it; after that, e.g. when its worker was killed, it is given back. Longer than the longest SMTP transaction."},
 	{"limit_tenant_pause", CFG_ENUM, "off", L(tenant_pause), 0, 0, "off|tempfail|reject", NULL,
 	 "Mail of a tenant postmill-bounce paused (bounce or complaint rate): refused at MAIL with 451 4.7.1 (tempfail) or 550 5.7.1 (reject) until postmillctl tenant resume; off (the default: no Redis call at MAIL): not checked."},
 	{"limit_tenant_pause_prefix", CFG_STR, "pmbounce:", L(tenant_pause_prefix), 0, 0, NULL, NULL,

@@ -57,6 +57,7 @@ limit_state_load(const struct common_conf *common, const void *confp,
 	}
 	st->opts.prefix = conf->key_prefix;
 	st->opts.on_redis_error = conf->on_redis_error;
+	st->opts.ttl_us = conf->reservation_ttl * 1000;
 	st->log_accepted = conf->log_accepted;
 	return st;
 }

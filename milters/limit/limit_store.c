@@ -18,6 +18,9 @@
  *	The scripts' SHA-1 names are computed once (pthread_once) and the
  *	sources sent only after a NOSCRIPT reply (redis_evalsha()).
  *--*/
+#include <sys/random.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,12 +31,80 @@
 #include "xalloc.h"
 
 /*
- * KEYS[1]: the override hash; KEYS[1+i]: the state of limit i.
+ * The reservation journal (v3), shared by the check and the settle script.
+ * KEYS of one hash tag: R, a hash id -> record (JSON: s = state "p"
+ * pending, "c" confirmed, "x" refunded; i = the items counted, numbers as
+ * decimal strings because cjson keeps 14 digits), and Z, a sorted set id ->
+ * expiry (us, the caller's clock). ls_reverse gives one record's counts
+ * back, rates only by what has not drained at now; ls_expire removes at
+ * most 16 records whose expiry has passed, giving pending ones back: a
+ * reservation nobody confirmed (a worker killed, a reply that timed out)
+ * stops counting once its ttl has passed.
+ */
+#define LS_JOURNAL_LUA \
+"local function ls_reverse(rec, now)\n" \
+"  for _, it in ipairs(rec.i or {}) do\n" \
+"    local k, amt = it[1], tonumber(it[3])\n" \
+"    if it[2] == 'q' then\n" \
+"      if redis.call('EXISTS', k) == 1 then\n" \
+"        if redis.call('DECRBY', k, amt) <= 0 then redis.call('DEL', k) end\n" \
+"      end\n" \
+"    else\n" \
+"      local t, e = tonumber(it[4]), tonumber(it[5])\n" \
+"      local left = e - now\n" \
+"      if left > amt then left = amt end\n" \
+"      local v = redis.call('GET', k)\n" \
+"      local x, y\n" \
+"      if v then x, y = string.match(v, '^(%d+) (%d+)$') end\n" \
+"      if left > 0 and x and tonumber(y) == t then\n" \
+"        local tat = tonumber(x) - left\n" \
+"        if tat <= now then\n" \
+"          redis.call('DEL', k)\n" \
+"        else\n" \
+"          redis.call('SET', k, string.format('%.0f %.0f', tat, t), 'PX',\n" \
+"                     math.ceil((tat - now) / 1000) + 1000)\n" \
+"        end\n" \
+"      end\n" \
+"    end\n" \
+"  end\n" \
+"end\n" \
+"local function ls_expire(R, Z, now)\n" \
+"  local ids = redis.call('ZRANGEBYSCORE', Z, '-inf', string.format('%.0f', now),\n" \
+"                         'LIMIT', 0, 16)\n" \
+"  for _, id in ipairs(ids) do\n" \
+"    local v = redis.call('HGET', R, id)\n" \
+"    if v then\n" \
+"      local rec = cjson.decode(v)\n" \
+"      if rec.s == 'p' then ls_reverse(rec, now) end\n" \
+"      redis.call('HDEL', R, id)\n" \
+"    end\n" \
+"    redis.call('ZREM', Z, id)\n" \
+"  end\n" \
+"end\n" \
+"local function ls_keep(R, Z, ms)\n" \
+"  ms = math.ceil(ms)\n" \
+"  for _, k in ipairs({R, Z}) do\n" \
+"    if redis.call('PTTL', k) < ms then redis.call('PEXPIRE', k, ms) end\n" \
+"  end\n" \
+"end\n"
+
+/*
+ * KEYS[1]: the override hash; KEYS[1+i]: the state of limit i; then the
+ * journal's R and Z (see LS_JOURNAL_LUA).
  * ARGV: now_us cost commit(0|1) n, then five per limit:
  *   quota: "q" field count window_end_ms 0
  *   rate:  "r" field count period_ms burst
+ * then the reservation id ("" none: not journaled) and its ttl_us.
  * Returns {status, n, then per limit: over used limit retry_ms end_us amount};
- * status 0 refused (nothing counted), 1 counted, 2 exempt (nothing counted).
+ * status 0 refused (nothing counted), 1 counted, 2 exempt (nothing counted),
+ * 3 the id is in the journal already (a retry, or a refund that came
+ * first: this late call counts nothing).
+ *
+ * Expired journal entries are removed first (at most 16 per call), so
+ * that a reservation past its ttl never counts against this decision. A
+ * counted call with an id records what it counted as pending, expiring at
+ * now + ttl; the journal keys live as long as the longest state key they
+ * may have to correct.
  *
  * A rate's state is "tat t": the GCRA's theoretical arrival time (us) and
  * the emission interval t (us) it was counted at. When the interval in
@@ -48,11 +119,20 @@
  * burst. Quotas keep their count; an override changes only the limit.
  */
 static const char limit_check_lua[] =
-"-- postmill-limit check v2\n"
+"-- postmill-limit check v3\n"
+LS_JOURNAL_LUA
 "local now = tonumber(ARGV[1])\n"
 "local cost = tonumber(ARGV[2])\n"
 "local commit = ARGV[3] == '1'\n"
 "local n = tonumber(ARGV[4])\n"
+"local R, Z = KEYS[n + 2], KEYS[n + 3]\n"
+"local id, ttl = ARGV[4 + 5 * n + 1], tonumber(ARGV[4 + 5 * n + 2])\n"
+"ls_expire(R, Z, now)\n"
+"if commit and id ~= '' and redis.call('HEXISTS', R, id) == 1 then\n"
+"  local o = {3, n}\n"
+"  for i = 1, 6 * n do o[2 + i] = 0 end\n"
+"  return o\n"
+"end\n"
 "local fields = {'exempt'}\n"
 "for i = 1, n do fields[i + 1] = ARGV[4 + (i - 1) * 5 + 2] end\n"
 "local ov = redis.call('HMGET', KEYS[1], unpack(fields))\n"
@@ -129,18 +209,24 @@ static const char limit_check_lua[] =
 "  st[i] = s\n"
 "end\n"
 "if over then out[1] = 0 end\n"
+"local items, keep = {}, 2 * ttl / 1000\n"
 "for i = 1, n do\n"
 "  local s = st[i]\n"
 "  if commit and not over then\n"
 "    if s.q then\n"
 "      s.used = redis.call('INCRBY', s.key, cost)\n"
 "      redis.call('PEXPIREAT', s.key, s.wend)\n"
+"      items[#items + 1] = {s.key, 'q', tostring(cost)}\n"
+"      if s.wend - now_ms > keep then keep = s.wend - now_ms end\n"
 "    elseif not s.unlimited then\n"
 "      redis.call('SET', s.key, string.format('%.0f %.0f', s.new, s.t), 'PX',\n"
 "                 math.ceil((s.new - now) / 1000) + 1000)\n"
 "      s.used = math.ceil((s.new - now) / s.t)\n"
 "      s.retry = math.ceil((s.new - now) / 1000)\n"
 "      s.endus = s.new\n"
+"      items[#items + 1] = {s.key, 'r', string.format('%.0f', s.amount),\n"
+"        string.format('%.0f', s.t), string.format('%.0f', s.new)}\n"
+"      if (s.new - now) / 1000 > keep then keep = (s.new - now) / 1000 end\n"
 "    end\n"
 "  else\n"
 "    s.amount = 0\n"
@@ -153,6 +239,11 @@ static const char limit_check_lua[] =
 "  out[b + 5] = s.endus\n"
 "  out[b + 6] = s.amount\n"
 "end\n"
+"if commit and not over and id ~= '' then\n"
+"  redis.call('HSET', R, id, cjson.encode({s = 'p', i = items}))\n"
+"  redis.call('ZADD', Z, string.format('%.0f', now + ttl), id)\n"
+"  ls_keep(R, Z, keep + 1000)\n"
+"end\n"
 "return out\n";
 
 /*
@@ -164,7 +255,7 @@ static const char limit_check_lua[] =
  * DECRBY would create it without an expiry.
  */
 static const char limit_refund_lua[] =
-"-- postmill-limit refund v2\n"
+"-- postmill-limit refund v3\n"
 "local now = tonumber(ARGV[1])\n"
 "for i = 1, #KEYS do\n"
 "  local k, amt, t = KEYS[i], tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])\n"
@@ -193,11 +284,53 @@ static const char limit_refund_lua[] =
 "end\n"
 "return #KEYS\n";
 
+/*
+ * KEYS: the journal's R and Z. ARGV: now_us ttl_us op ids..., op "c"
+ * (confirm: the mail was accepted, the counts stay) or "x" (refund).
+ * Idempotent, in any order with the check script:
+ *   confirm: pending -> confirmed; confirmed: nothing; refunded or
+ *	absent (expired, never ran): nothing, counted as missing;
+ *   refund: pending or confirmed -> given back (ls_reverse) and marked
+ *	refunded; refunded: nothing; absent: marked refunded, so that a
+ *	check still queued behind (a reply that timed out) counts nothing.
+ * Marks live until now + ttl. Returns {done, missing}.
+ */
+static const char limit_settle_lua[] =
+"-- postmill-limit settle v3\n"
+LS_JOURNAL_LUA
+"local R, Z = KEYS[1], KEYS[2]\n"
+"local now, ttl, op = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
+"local done, missing = 0, 0\n"
+"for j = 4, #ARGV do\n"
+"  local id = ARGV[j]\n"
+"  local v = redis.call('HGET', R, id)\n"
+"  local rec = v and cjson.decode(v)\n"
+"  if op == 'c' then\n"
+"    if rec and rec.s == 'p' then\n"
+"      rec.s = 'c'\n"
+"      redis.call('HSET', R, id, cjson.encode(rec))\n"
+"      done = done + 1\n"
+"    elseif rec and rec.s == 'c' then\n"
+"      done = done + 1\n"
+"    else\n"
+"      missing = missing + 1\n"
+"    end\n"
+"  elseif not rec or rec.s ~= 'x' then\n"
+"    if rec then ls_reverse(rec, now) end\n"
+"    redis.call('HSET', R, id, '{\"s\":\"x\"}')\n"
+"    redis.call('ZADD', Z, string.format('%.0f', now + ttl), id)\n"
+"    done = done + 1\n"
+"  end\n"
+"end\n"
+"ls_expire(R, Z, now)\n"
+"ls_keep(R, Z, 2 * ttl / 1000 + 1000)\n"
+"return {done, missing}\n";
+
 #define LS_PER_LIMIT_ARGS	5
 #define LS_PER_LIMIT_OUT	6
 
 static pthread_once_t ls_once = PTHREAD_ONCE_INIT;
-static char ls_check_sha[41], ls_refund_sha[41];
+static char ls_check_sha[41], ls_refund_sha[41], ls_settle_sha[41];
 
 /* ls_init - the scripts' SHA-1 names, once */
 static void
@@ -205,6 +338,7 @@ ls_init(void)
 {
 	redis_script_sha1(limit_check_lua, ls_check_sha);
 	redis_script_sha1(limit_refund_lua, ls_refund_sha);
+	redis_script_sha1(limit_settle_lua, ls_settle_sha);
 }
 
 /* limit_store_check_script - the source, for tests and postmillctl */
@@ -226,6 +360,20 @@ char *
 limit_store_override_key(const char *prefix, const char *keyval)
 {
 	return redis_key(prefix, keyval, ":override");
+}
+
+/* limit_store_journal_key - "pmlimit:{sasl:alice}:resv" (hash), ":resvexp" (zset) */
+char *
+limit_store_journal_key(const char *prefix, const char *keyval, bool expiry)
+{
+	return redis_key(prefix, keyval, expiry ? ":resvexp" : ":resv");
+}
+
+/* limit_store_settle_script - the source, for tests */
+const char *
+limit_store_settle_script(void)
+{
+	return limit_settle_lua;
 }
 
 /* limit_store_field - the override field of one limit: "plan:day" */
@@ -293,12 +441,12 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 			n += c->rules[i]->nlimits;
 	if (n == 0)
 		return 0;
-	nkeys = 1 + n;
-	nargs = 4 + LS_PER_LIMIT_ARGS * n;
+	nkeys = 3 + n;
+	nargs = 6 + LS_PER_LIMIT_ARGS * n;
 	keys = xcalloc(nkeys, sizeof(*keys));
 	args = xcalloc(nargs, sizeof(*args));
 	/* every string we allocate for the call, freed at the end */
-	owned = xcalloc(1 + 4 * n, sizeof(*owned));
+	owned = xcalloc(3 + 4 * n, sizeof(*owned));
 	out->u = xcalloc(n, sizeof(*out->u));
 	out->n = n;
 
@@ -310,8 +458,14 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 	args[2] = req->commit ? "1" : "0";
 	snprintf(num[2], sizeof(num[2]), "%zu", n);
 	args[3] = num[2];
+	keys[1 + n] = owned[1] = limit_store_journal_key(req->prefix, c->keyval, false);
+	keys[2 + n] = owned[2] = limit_store_journal_key(req->prefix, c->keyval, true);
+	args[4 + LS_PER_LIMIT_ARGS * n] = req->resv_id != NULL && req->commit
+	    ? req->resv_id : "";
+	snprintf(num[3], sizeof(num[3]), "%lld", req->ttl_us > 0 ? req->ttl_us : 0);
+	args[5 + LS_PER_LIMIT_ARGS * n] = num[3];
 	{
-		size_t k = 0, o = 1;
+		size_t k = 0, o = 3;
 
 		for (size_t i = 0; i < c->nrules; i++) {
 			const struct limit_rule *rule = c->rules[i];
@@ -360,8 +514,13 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 + LS_PER_LIMIT_OUT * n
 		    || !ls_int(r, 0, &status) || !ls_int(r, 1, &count)
-		    || status < 0 || status > 2 || count != (long long)n) {
+		    || status < 0 || status > 3 || count != (long long)n) {
 			*err = "unexpected reply to the limit script";
+			goto done;
+		}
+		if (status == 3) {
+			/* only a retry of an id, or a call queued behind its refund */
+			*err = "reservation already settled";
 			goto done;
 		}
 		out->status = status == 0 ? LIMIT_ST_REFUSED :
@@ -387,7 +546,7 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 done:
 	if (r != NULL)
 		freeReplyObject(r);
-	for (size_t i = 0; i < 1 + 4 * n; i++)
+	for (size_t i = 0; i < 3 + 4 * n; i++)
 		free(owned[i]);
 	free(owned);
 	free(keys);
@@ -446,4 +605,79 @@ limit_store_refund(struct redis_pool *p, long long now_us,
 	free(keys);
 	free(args);
 	return rc;
+}
+
+/* limit_store_settle - confirm or refund reservations by id; see limit_store.h */
+int
+limit_store_settle(struct redis_pool *p, const char *prefix, const char *keyval,
+		   long long now_us, long long ttl_us, enum limit_settle_op op,
+		   const char *const *ids, size_t n, long long *done,
+		   long long *missing, const char **err)
+{
+	const char *keys[2], **args;
+	char *owned[2], now[24], ttl[24];
+	redisReply *r;
+	int rc = -1;
+
+	*done = *missing = 0;
+	*err = NULL;
+	if (n == 0)
+		return 0;
+	if (n > REDIS_MAX_SCRIPT_ARGS - 5) {
+		*err = "too many reservations to settle at once";
+		return -1;
+	}
+	keys[0] = owned[0] = limit_store_journal_key(prefix, keyval, false);
+	keys[1] = owned[1] = limit_store_journal_key(prefix, keyval, true);
+	args = xcalloc(3 + n, sizeof(*args));
+	snprintf(now, sizeof(now), "%lld", now_us);
+	snprintf(ttl, sizeof(ttl), "%lld", ttl_us > 0 ? ttl_us : 0);
+	args[0] = now;
+	args[1] = ttl;
+	args[2] = op == LIMIT_SETTLE_CONFIRM ? "c" : "x";
+	for (size_t i = 0; i < n; i++)
+		args[3 + i] = ids[i];
+	pthread_once(&ls_once, ls_init);
+	r = redis_evalsha(p, limit_settle_lua, ls_settle_sha, 2, keys, (int)(3 + n),
+			  args, err);
+	if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+		log_msg(LOG_WARNING, NULL, "limit: redis %s: %.200s",
+			redis_pool_server(p), r->str ? r->str : "?");
+		*err = "Redis refused the settle script";
+	} else if (r != NULL && (r->type != REDIS_REPLY_ARRAY || r->elements != 2
+				 || !ls_int(r, 0, done) || !ls_int(r, 1, missing))) {
+		*err = "unexpected reply to the settle script";
+	} else if (r != NULL) {
+		*err = NULL;
+		rc = 0;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	free(owned[0]);
+	free(owned[1]);
+	free(args);
+	return rc;
+}
+
+/* limit_store_resv_id - a fresh reservation id: 128 random bits in hex */
+void
+limit_store_resv_id(char out[LIMIT_RESV_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[LIMIT_RESV_ID_LEN / 2];
+	size_t got = 0;
+
+	while (got < sizeof(b)) {
+		ssize_t k = getrandom(b + got, sizeof(b) - got, 0);
+
+		if (k > 0)
+			got += (size_t)k;
+		else if (k < 0 && errno != EINTR)
+			abort();	/* no kernel randomness: nothing sane to do */
+	}
+	for (size_t i = 0; i < sizeof(b); i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[LIMIT_RESV_ID_LEN] = '\0';
 }

@@ -58,6 +58,28 @@
  *	computes how much of a reservation has not drained yet; the amount is
  *	scaled when the interval changed since). Returns 0 or -1 + *err.
  *
+ *	Reservations (script v3). A check with a resv_id (limit_txn.h
+ *	makes one of 128 random bits per call) also records, in the key
+ *	value's journal, what it counted, as "pending" until now + ttl_us:
+ *
+ *	  pmlimit:{sasl:alice}:resv	hash: id -> state and items counted
+ *	  pmlimit:{sasl:alice}:resvexp	sorted set: id -> expiry (us)
+ *
+ *	limit_store_settle() confirms (mail accepted: the counts stay) or
+ *	refunds reservations by id, idempotently and in any order with the
+ *	check itself: a refund applied twice gives back once, and a refund
+ *	of an id the journal does not know leaves a mark, so that a check
+ *	still queued in a frozen Redis behind it (its reply timed out) counts
+ *	nothing when it runs. Every call first removes up to 16 expired
+ *	entries and gives pending ones back: a reservation that nobody
+ *	confirmed or refunded (a worker killed, Redis unreachable until the
+ *	transaction ended) stops counting once ttl_us has passed. The
+ *	journal keys share the key value's hash tag; the scripts touch the
+ *	state keys recorded in the journal, all in that one slot. *done is
+ *	how many ids changed or were in the wanted state already, *missing
+ *	(confirm only) how many were not pending any more (expired).
+ *	Without resv_id a check counts as in v2, unjournaled.
+ *
  *	Times: now_us is the milter's clock (CLOCK_REALTIME). Nodes must
  *	keep their clocks in step (NTP): a node whose clock is off by s
  *	seconds moves its window ends and rate arrival times by s.
@@ -82,6 +104,15 @@ struct limit_check_req {
 	bool		 commit;	/* false: look only */
 	long long	 now_us;
 	long long	 offset_ms;	/* limit_utc_offset */
+	const char	*resv_id;	/* journal the reservation (NULL: not) */
+	long long	 ttl_us;	/* limit_reservation_ttl */
+};
+
+#define LIMIT_RESV_ID_LEN	32	/* hex digits of 128 random bits */
+
+enum limit_settle_op {
+	LIMIT_SETTLE_CONFIRM,		/* accepted: the counts stay */
+	LIMIT_SETTLE_REFUND,		/* not accepted: give them back */
 };
 
 struct limit_refund_item {
@@ -96,6 +127,14 @@ int	limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 int	limit_store_refund(struct redis_pool *p, long long now_us,
 			   const struct limit_refund_item *items, size_t n,
 			   const char **err);
+int	limit_store_settle(struct redis_pool *p, const char *prefix,
+			   const char *keyval, long long now_us, long long ttl_us,
+			   enum limit_settle_op op, const char *const *ids, size_t n,
+			   long long *done, long long *missing, const char **err);
+void	limit_store_resv_id(char out[LIMIT_RESV_ID_LEN + 1]);
+char   *limit_store_journal_key(const char *prefix, const char *keyval,
+				bool expiry);
+const char *limit_store_settle_script(void);
 char   *limit_store_override_key(const char *prefix, const char *keyval);
 char   *limit_store_limit_key(const char *prefix, const char *keyval,
 			      const struct limit_rule *rule,

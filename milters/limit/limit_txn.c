@@ -7,6 +7,7 @@
  *	See limit_txn.h. Reservations are kept per call (key value), because
  *	a refund script may only touch the keys of one hash tag.
  *--*/
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +17,18 @@
 #include "limit_txn.h"
 #include "xalloc.h"
 
-struct lt_span {
-	long long	end_us;
-	long long	amount;
-};
+#define LIMIT_TXN_SETTLE_BATCH	500	/* ids per settle call (REDIS_MAX_SCRIPT_ARGS) */
 
-struct lt_resv {
-	char		*key;
-	enum limit_type	 type;
-	long long	 amount;	/* quota units */
-	struct lt_span	*spans;		/* rate reservations */
-	size_t		 nspans;
-	size_t		 cap;
+enum { LT_NONE, LT_COUNTED, LT_UNCERTAIN };
+
+/* one reservation: a check call that counted, or whose reply never came */
+struct lt_id {
+	char		id[LIMIT_RESV_ID_LEN + 1];
+	bool		uncertain;	/* the reply timed out: refund, never confirm */
 };
 
 struct lt_set {
-	struct lt_resv	*r;
+	struct lt_id	*ids;
 	size_t		 n;
 };
 
@@ -39,6 +36,8 @@ struct limit_txn {
 	struct limit_plan plan;
 	struct lt_set	*sets;		/* parallel to plan.calls */
 	long long	 reserved[2];	/* by enum limit_what */
+	long long	 ttl_us;	/* of the journal entries */
+	const char	*prefix;	/* borrowed from the opts of the checks */
 };
 
 /* limit_txn_new - a transaction over a plan (taken over) */
@@ -58,12 +57,8 @@ limit_txn_new(struct limit_plan *plan)
 static void
 lt_set_clear(struct lt_set *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->r[i].key);
-		free(s->r[i].spans);
-	}
-	free(s->r);
-	s->r = NULL;
+	free(s->ids);
+	s->ids = NULL;
 	s->n = 0;
 }
 
@@ -98,89 +93,86 @@ limit_txn_has(const struct limit_txn *t, enum limit_what what)
 	return false;
 }
 
-/* lt_add - remember what a counted result reserved */
+/* lt_add - remember one reservation id of a call */
 static void
-lt_add(struct lt_set *s, const struct limit_result *r)
+lt_add(struct lt_set *s, const char *id, bool uncertain)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const struct limit_usage *u = &r->u[i];
-		struct lt_resv *v = NULL;
-
-		if (u->amount <= 0)
-			continue;
-		for (size_t j = 0; j < s->n; j++)
-			if (strcmp(s->r[j].key, u->key) == 0)
-				v = &s->r[j];
-		if (v == NULL) {
-			s->r = xrealloc(s->r, (s->n + 1) * sizeof(*s->r));
-			v = &s->r[s->n++];
-			memset(v, 0, sizeof(*v));
-			v->key = xstrdup(u->key);
-			v->type = u->def->type;
-		}
-		if (v->type == LIMIT_TYPE_QUOTA) {
-			v->amount += u->amount;
-			continue;
-		}
-		if (v->nspans == LIMIT_TXN_MAX_SPANS)
-			continue;		/* not refunded: the safe side */
-		if (v->nspans == v->cap) {
-			v->cap = v->cap ? 2 * v->cap : 4;
-			v->spans = xrealloc(v->spans, v->cap * sizeof(*v->spans));
-		}
-		v->spans[v->nspans].end_us = u->end_us;
-		v->spans[v->nspans].amount = u->amount;
-		v->nspans++;
-	}
+	if (s->n == LIMIT_TXN_MAX_SPANS)
+		return;			/* it expires on its own (the ttl) */
+	s->ids = xrealloc(s->ids, (s->n + 1) * sizeof(*s->ids));
+	snprintf(s->ids[s->n].id, sizeof(s->ids[s->n].id), "%s", id);
+	s->ids[s->n].uncertain = uncertain;
+	s->n++;
 }
 
-/* lt_undrained - what of a rate reservation is still to be given back */
-static long long
-lt_undrained(const struct lt_span *sp, long long now_us)
-{
-	long long left = sp->end_us - now_us;
-
-	if (left <= 0)
-		return 0;
-	return left < sp->amount ? left : sp->amount;
-}
-
-/* lt_refund_set - one refund call for one key value; 0 or -1 + err */
+/*
+ * lt_settle - confirm or refund the ids of one call (one hash tag), in
+ * batches that fit one script call; with confirm, uncertain ids are
+ * refunded instead (nobody knows whether they counted, and their stage
+ * did not count them). 0 or -1 + err; *missing: confirmed ids that had
+ * expired already.
+ */
 static int
-lt_refund_set(struct lt_set *s, struct redis_pool *p, long long now_us,
-	      const char **err)
+lt_settle(const struct lt_set *s, const struct limit_call *c, struct redis_pool *p,
+	  const char *prefix, long long now_us, long long ttl_us,
+	  enum limit_settle_op op, long long *missing, const char **err)
 {
-	struct limit_refund_item *items;
-	size_t n = 0;
-	int rc;
+	const char **ids;
+	int rc = 0;
 
 	if (s->n == 0)
 		return 0;
-	items = xcalloc(s->n, sizeof(*items));
-	for (size_t i = 0; i < s->n; i++) {
-		long long amount = s->r[i].amount, interval = 0;
+	ids = xcalloc(s->n, sizeof(*ids));
+	for (int pass = 0; pass < 2; pass++) {
+		enum limit_settle_op o = pass == 0 ? LIMIT_SETTLE_REFUND : op;
+		size_t n = 0;
 
-		if (s->r[i].type == LIMIT_TYPE_RATE && s->r[i].nspans > 0) {
-			/* in units of the last interval (an override may change it) */
-			double sum = 0;
+		if (pass == 1 && op == LIMIT_SETTLE_REFUND)
+			break;
+		for (size_t i = 0; i < s->n; i++)
+			if (op == LIMIT_SETTLE_REFUND ? pass == 0 :
+			    (pass == 0) == s->ids[i].uncertain)
+				ids[n++] = s->ids[i].id;
+		for (size_t b = 0; b < n; b += LIMIT_TXN_SETTLE_BATCH) {
+			size_t k = n - b < LIMIT_TXN_SETTLE_BATCH ? n - b : LIMIT_TXN_SETTLE_BATCH;
+			long long done, miss;
+			const char *e = NULL;
 
-			interval = s->r[i].spans[s->r[i].nspans - 1].amount;
-			for (size_t j = 0; j < s->r[i].nspans; j++)
-				sum += (double)lt_undrained(&s->r[i].spans[j], now_us)
-				    * (double)interval / (double)s->r[i].spans[j].amount;
-			amount = (long long)sum;
+			if (limit_store_settle(p, prefix, c->keyval, now_us, ttl_us, o,
+					       ids + b, k, &done, &miss, &e) < 0) {
+				if (rc == 0)
+					*err = e;
+				rc = -1;
+			} else if (o == LIMIT_SETTLE_CONFIRM && missing != NULL) {
+				*missing += miss;
+			}
 		}
-		if (amount <= 0)
-			continue;
-		items[n].key = s->r[i].key;
-		items[n].type = s->r[i].type;
-		items[n].amount = amount;
-		items[n].interval_us = interval;
-		n++;
 	}
-	rc = n ? limit_store_refund(p, now_us, items, n, err) : 0;
-	free(items);
+	free(ids);
 	return rc;
+}
+
+/*
+ * lt_maybe_ran - could a call that failed with err have run in Redis?
+ * Not when it was never sent (back-off, no connection) or the server
+ * refused the connection; a timeout or a connection lost after sending
+ * may have left it queued.
+ */
+static bool
+lt_maybe_ran(const char *err)
+{
+	static const char *const never[] = {
+		"backing off", "connect timeout", "connection refused", "AUTH:",
+		"SELECT:", "NOAUTH", "LOADING", "READONLY", "invalid command format",
+		"command refused", "reservation already settled",
+	};
+
+	if (err == NULL)
+		return true;
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		if (strncmp(err, never[i], strlen(never[i])) == 0)
+			return false;
+	return true;
 }
 
 /* lt_ratio - used/limit of a usage, for the tightest limit */
@@ -192,21 +184,32 @@ lt_ratio(const struct limit_usage *u)
 	return u->limit == 0 ? 2.0 : (double)u->used / (double)u->limit;
 }
 
-/* lt_refund_stage - give back what calls 0..n-1 of a refused stage counted */
+/*
+ * lt_refund_stage - give back what calls 0..n-1 of a refused stage counted
+ * (and what the call that failed may have counted); what Redis cannot
+ * take now stays in the transaction, refunded at its end, or expires
+ */
 static void
-lt_refund_stage(const struct limit_result *results, const bool *counted, size_t n,
-		struct redis_pool *p, long long now_us, struct limit_outcome *out)
+lt_refund_stage(struct limit_txn *t, char (*ids)[LIMIT_RESV_ID_LEN + 1],
+		const unsigned char *what, size_t n, struct redis_pool *p,
+		const struct limit_txn_opts *o, long long now_us,
+		struct limit_outcome *out)
 {
 	for (size_t j = 0; j < n; j++) {
 		struct lt_set tmp = {NULL, 0};
 		const char *err = NULL;
 
-		if (!counted[j])
+		if (what[j] == LT_NONE)
 			continue;
-		lt_add(&tmp, &results[j]);
+		lt_add(&tmp, ids[j], what[j] == LT_UNCERTAIN);
 		out->redis_calls++;
-		if (lt_refund_set(&tmp, p, now_us, &err) < 0 && out->error[0] == '\0')
-			snprintf(out->error, sizeof(out->error), "refund: %s", err ? err : "?");
+		if (lt_settle(&tmp, &t->plan.calls[j], p, o->prefix, now_us, o->ttl_us,
+			      LIMIT_SETTLE_REFUND, NULL, &err) < 0) {
+			if (out->error[0] == '\0')
+				snprintf(out->error, sizeof(out->error), "refund: %s",
+					 err ? err : "?");
+			lt_add(&t->sets[j], ids[j], true);
+		}
 		lt_set_clear(&tmp);
 	}
 }
@@ -217,10 +220,14 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 		const struct limit_txn_opts *o, enum limit_what what,
 		long long now_us, struct limit_outcome *out)
 {
-	struct limit_result *results = xcalloc(t->plan.ncalls ? t->plan.ncalls : 1,
-					       sizeof(*results));
-	bool *counted = xcalloc(t->plan.ncalls ? t->plan.ncalls : 1, sizeof(bool));
+	size_t nc = t->plan.ncalls ? t->plan.ncalls : 1;
+	struct limit_result *results = xcalloc(nc, sizeof(*results));
+	unsigned char *counted = xcalloc(nc, 1);
+	char (*ids)[LIMIT_RESV_ID_LEN + 1] = xcalloc(nc, sizeof(*ids));
 	bool any = false;
+
+	t->ttl_us = o->ttl_us;
+	t->prefix = o->prefix;
 
 	memset(out, 0, sizeof(*out));
 	out->v.action = LIMIT_ACT_ACCEPT;
@@ -229,6 +236,7 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		struct limit_check_req req = {
 			o->prefix, &t->plan.calls[i], what, 1, true, now_us, o->offset_ms,
+			ids[i], o->ttl_us,
 		};
 		const char *err = NULL;
 		struct limit_verdict v;
@@ -238,7 +246,12 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			continue;
 		out->calls_made++;
 		out->redis_calls++;
+		limit_store_resv_id(ids[i]);
 		rc = limit_store_check(p, &req, &results[i], &err);
+		/* no reply: the script may still run (a frozen Redis runs what
+		 * it has queued when it resumes); its id is refunded later */
+		if (rc < 0 && lt_maybe_ran(err))
+			counted[i] = LT_UNCERTAIN;
 		v = limit_decide(rc < 0 ? NULL : &results[i], o->on_redis_error);
 		if (rc < 0 && out->error[0] == '\0')
 			snprintf(out->error, sizeof(out->error), "%s", err ? err : "?");
@@ -251,7 +264,7 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 				out->u.key = NULL;
 			}
 			/* this stage counts nothing: give back what it counted */
-			lt_refund_stage(results, counted, i, p, now_us, out);
+			lt_refund_stage(t, ids, counted, i + 1, p, o, now_us, out);
 			goto done;
 		}
 		if (rc < 0) {
@@ -261,8 +274,8 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			out->have_usage = false;
 			continue;
 		}
-		counted[i] = results[i].status == LIMIT_ST_COUNTED;
-		any = any || counted[i];
+		counted[i] = results[i].status == LIMIT_ST_COUNTED ? LT_COUNTED : LT_NONE;
+		any = any || counted[i] == LT_COUNTED;
 		if (out->v.reason == LIMIT_R_REDIS_ERROR)
 			continue;		/* the error is the story of this stage */
 		/* the log line names the tightest limit over all calls */
@@ -279,8 +292,8 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 		}
 	}
 	for (size_t i = 0; i < t->plan.ncalls; i++)
-		if (counted[i])
-			lt_add(&t->sets[i], &results[i]);
+		if (counted[i] != LT_NONE)
+			lt_add(&t->sets[i], ids[i], counted[i] == LT_UNCERTAIN);
 	if (any)
 		t->reserved[what]++;
 done:
@@ -288,15 +301,36 @@ done:
 		limit_result_free(&results[i]);
 	free(results);
 	free(counted);
+	free(ids);
 }
 
-/* limit_txn_commit - the mail was accepted: the counts stay */
-void
-limit_txn_commit(struct limit_txn *t)
+/*
+ * limit_txn_commit - the mail is accepted: confirm the reservations (the
+ * counts stay), refund the uncertain ones; see limit_txn.h
+ */
+int
+limit_txn_commit(struct limit_txn *t, struct redis_pool *p, long long now_us,
+		 long long *expired, const char **err)
 {
-	for (size_t i = 0; i < t->plan.ncalls; i++)
+	int rc = 0;
+
+	*err = NULL;
+	*expired = 0;
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		const char *e = NULL;
+
+		if (lt_settle(&t->sets[i], &t->plan.calls[i], p, t->prefix, now_us,
+			      t->ttl_us, LIMIT_SETTLE_CONFIRM, expired, &e) < 0) {
+			if (rc == 0)
+				*err = e;
+			rc = -1;
+			continue;	/* kept: the caller may refund them */
+		}
 		lt_set_clear(&t->sets[i]);
-	t->reserved[0] = t->reserved[1] = 0;
+	}
+	if (rc == 0)
+		t->reserved[0] = t->reserved[1] = 0;
+	return rc;
 }
 
 /* limit_txn_refund - give every reservation back; see limit_txn.h */
@@ -312,15 +346,29 @@ limit_txn_refund(struct limit_txn *t, struct redis_pool *p, long long now_us,
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		const char *e = NULL;
 
-		if (lt_refund_set(&t->sets[i], p, now_us, &e) < 0) {
+		if (lt_settle(&t->sets[i], &t->plan.calls[i], p, t->prefix, now_us,
+			      t->ttl_us, LIMIT_SETTLE_REFUND, NULL, &e) < 0) {
 			if (rc == 0)
 				*err = e;
 			rc = -1;
+			continue;	/* kept: a later call may retry */
 		}
 		lt_set_clear(&t->sets[i]);
 	}
-	t->reserved[0] = t->reserved[1] = 0;
+	if (rc == 0)
+		t->reserved[0] = t->reserved[1] = 0;
 	return rc;
+}
+
+/* limit_txn_pending - ids kept for a refund (certain or not), for tests */
+size_t
+limit_txn_pending(const struct limit_txn *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->plan.ncalls; i++)
+		n += t->sets[i].n;
+	return n;
 }
 
 /* limit_txn_reserved - what is reserved now */
@@ -330,4 +378,125 @@ limit_txn_reserved(const struct limit_txn *t, long long *recipients,
 {
 	*recipients = t->reserved[LIMIT_WHAT_RECIPIENTS];
 	*messages = t->reserved[LIMIT_WHAT_MESSAGES];
+}
+
+/*
+ * The deferred refunds of the process: ids a refund could not send (Redis
+ * did not answer), retried by later transactions. One entry per key value;
+ * FIFO; at most LIMIT_TXN_MAX_DEFERRED ids (more are left to expire);
+ * entries past their ttl are dropped (Redis gave them back already).
+ */
+struct lt_deferred {
+	struct lt_deferred *next;
+	char		*prefix;
+	char		*keyval;
+	long long	 deadline_us;
+	long long	 ttl_us;
+	struct lt_set	 set;
+};
+
+static pthread_mutex_t lt_dmu = PTHREAD_MUTEX_INITIALIZER;
+static struct lt_deferred *lt_dhead, *lt_dtail;
+static size_t lt_dids;
+
+/* lt_deferred_free - one entry */
+static void
+lt_deferred_free(struct lt_deferred *d)
+{
+	free(d->prefix);
+	free(d->keyval);
+	lt_set_clear(&d->set);
+	free(d);
+}
+
+/* limit_txn_defer - queue what the transaction could not refund; see limit_txn.h */
+void
+limit_txn_defer(struct limit_txn *t, long long now_us)
+{
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		struct lt_deferred *d;
+
+		if (t->sets[i].n == 0)
+			continue;
+		d = xcalloc(1, sizeof(*d));
+		d->prefix = xstrdup(t->prefix ? t->prefix : "");
+		d->keyval = xstrdup(t->plan.calls[i].keyval);
+		d->deadline_us = now_us + t->ttl_us;
+		d->ttl_us = t->ttl_us;
+		d->set = t->sets[i];
+		t->sets[i].ids = NULL;
+		t->sets[i].n = 0;
+		pthread_mutex_lock(&lt_dmu);
+		if (lt_dids + d->set.n > LIMIT_TXN_MAX_DEFERRED) {
+			pthread_mutex_unlock(&lt_dmu);
+			lt_deferred_free(d);	/* it expires on its own */
+			continue;
+		}
+		lt_dids += d->set.n;
+		if (lt_dtail)
+			lt_dtail->next = d;
+		else
+			lt_dhead = d;
+		lt_dtail = d;
+		pthread_mutex_unlock(&lt_dmu);
+	}
+	t->reserved[0] = t->reserved[1] = 0;
+}
+
+/* limit_txn_deferred - ids waiting for a retry in this process */
+size_t
+limit_txn_deferred(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&lt_dmu);
+	n = lt_dids;
+	pthread_mutex_unlock(&lt_dmu);
+	return n;
+}
+
+/* limit_txn_retry_deferred - retry up to max entries; see limit_txn.h */
+int
+limit_txn_retry_deferred(struct redis_pool *p, long long now_us, size_t max,
+			 long long *ids, const char **err)
+{
+	*ids = 0;
+	*err = NULL;
+	for (size_t k = 0; k < max; k++) {
+		struct lt_deferred *d;
+		struct limit_call call;
+
+		pthread_mutex_lock(&lt_dmu);
+		if ((d = lt_dhead) != NULL) {
+			lt_dhead = d->next;
+			if (lt_dhead == NULL)
+				lt_dtail = NULL;
+			lt_dids -= d->set.n;
+		}
+		pthread_mutex_unlock(&lt_dmu);
+		if (d == NULL)
+			return 0;
+		if (d->deadline_us <= now_us) {
+			lt_deferred_free(d);	/* given back by its ttl */
+			continue;
+		}
+		memset(&call, 0, sizeof(call));
+		call.keyval = d->keyval;
+		if (lt_settle(&d->set, &call, p, d->prefix, now_us, d->ttl_us,
+			      LIMIT_SETTLE_REFUND, NULL, err) < 0) {
+			/* Redis still away: back to the head, try later */
+			d->next = NULL;
+			pthread_mutex_lock(&lt_dmu);
+			d->next = lt_dhead;
+			lt_dhead = d;
+			if (lt_dtail == NULL)
+				lt_dtail = d;
+			lt_dids += d->set.n;
+			pthread_mutex_unlock(&lt_dmu);
+			return -1;
+		}
+		*ids += (long long)d->set.n;
+		lt_deferred_free(d);
+	}
+	return 0;
 }

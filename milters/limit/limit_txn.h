@@ -28,13 +28,34 @@
  *	for an accepted stage the tightest limit over all calls (for the
  *	log line). redis_calls counts round trips, refunds included.
  *
- *	limit_txn_commit() forgets the reservations: the mail was accepted
- *	and the counts stay. limit_txn_refund() gives every reservation back
- *	(one refund call per key value) and forgets them; it returns how many
- *	recipients and messages it gave back, for the log. A refund that
- *	Redis cannot take is lost: the mail stays counted although it was not
- *	sent (the safe side: a limit can be under-used, never exceeded); the
- *	first error is returned in *err.
+ *	Every check call carries a fresh reservation id (128 random bits,
+ *	limit_store.h): the script journals what it counted under that id,
+ *	pending for opts.ttl_us. limit_txn_commit() confirms the ids (the
+ *	mail was accepted, the counts stay); *expired says how many had
+ *	expired already (the transaction lasted longer than the ttl: those
+ *	were given back, the mail is under-counted). limit_txn_refund()
+ *	refunds every id (one settle call per key value) and forgets those
+ *	Redis took (the others stay, for a retry);
+ *	it returns how many recipients and messages it gave back, for the
+ *	log. Both are idempotent in Redis: a refund sent twice gives back
+ *	once.
+ *
+ *	A check whose reply did not come (timeout, connection lost) may
+ *	still run: Redis runs what it had queued when it resumes. Its id is
+ *	kept as uncertain and refunded, never confirmed: at once when its
+ *	stage is refused, else with the transaction (commit refunds it too).
+ *	A refund of an id Redis has not seen leaves a mark that makes the
+ *	late check count nothing. A refund or a confirmation that Redis
+ *	cannot take now stays in the transaction (a failed commit too, so
+ *	that the caller can refund instead); limit_txn_defer() then moves
+ *	the ids to the process's queue of deferred refunds (at most
+ *	LIMIT_TXN_MAX_DEFERRED ids, each kept until its ttl), and
+ *	limit_txn_retry_deferred() sends up to max of its entries (one per
+ *	key value), stopping at the first failure; *ids says how many ids
+ *	went through. What the process never gets through (it was killed,
+ *	Redis stayed away) the ttl gives back. So after any fault, usage
+ *	equals accepted mail once Redis answers and at most the ttl has
+ *	passed; sooner when a later transaction of the process retries.
  *
  *	Rate refunds give back only the part of a reservation that has not
  *	drained yet: a reservation ending at e (microseconds of TAT time) of
@@ -42,10 +63,9 @@
  *	more would credit the sender with time that has passed anyway.
  *	Quota refunds decrement the window counter the unit went into (a
  *	window that has ended in between is left alone).
- *
- *	Bounds: one reservation per state key (quotas aggregate), and at
- *	most LIMIT_TXN_MAX_SPANS rate reservations per key are remembered
- *	(more are not refunded: the safe side again).
+
+ *	Bounds: at most LIMIT_TXN_MAX_SPANS ids per key value are remembered
+ *	(more are not refunded by the transaction; they expire).
  * THREAD SAFETY
  *	A transaction belongs to one milter connection (one thread at a time).
  *--*/
@@ -60,11 +80,13 @@
 #include "redis.h"
 
 #define LIMIT_TXN_MAX_SPANS	10000
+#define LIMIT_TXN_MAX_DEFERRED	100000	/* ids waiting for a retry, per process */
 
 struct limit_txn_opts {
 	const char	*prefix;	/* limit_key_prefix */
 	long long	 offset_ms;	/* limit_utc_offset */
 	int		 on_redis_error;	/* enum limit_on_error */
+	long long	 ttl_us;	/* limit_reservation_ttl */
 };
 
 struct limit_outcome {
@@ -86,7 +108,13 @@ bool	limit_txn_has(const struct limit_txn *t, enum limit_what what);
 void	limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			const struct limit_txn_opts *o, enum limit_what what,
 			long long now_us, struct limit_outcome *out);
-void	limit_txn_commit(struct limit_txn *t);
+int	limit_txn_commit(struct limit_txn *t, struct redis_pool *p,
+			 long long now_us, long long *expired, const char **err);
+size_t	limit_txn_pending(const struct limit_txn *t);
+void	limit_txn_defer(struct limit_txn *t, long long now_us);
+size_t	limit_txn_deferred(void);
+int	limit_txn_retry_deferred(struct redis_pool *p, long long now_us, size_t max,
+				 long long *ids, const char **err);
 int	limit_txn_refund(struct limit_txn *t, struct redis_pool *p,
 			 long long now_us, long long *recipients,
 			 long long *messages, const char **err);

@@ -16,7 +16,11 @@ SASL-authenticated with XCLIENT LOGIN (Postfix(sasl=True), see harness.py).
     message (Postfix sends ABORT); and why postmill-limit must be the last milter;
   - an override set with postmillctl applies to the next message, without a reload;
   - Redis stopped and frozen (SIGSTOP), under each limit_on_redis_error: the RCPT reply comes
-    within the Redis timeouts and matches the policy, and service resumes after Redis is back.
+    within the Redis timeouts and matches the policy, and service resumes after Redis is back;
+  - faults (reservation journal): Redis frozen under load over two nodes, then thawed: once
+    limit_reservation_ttl has passed the counters equal the accepted messages and recipients
+    exactly; a worker killed with SIGKILL holding two reservations: they stop counting after
+    the ttl.
 """
 
 import os
@@ -316,7 +320,7 @@ class ConcurrencyTest(LimitCase):
             pf.wait_queue_empty(timeout=60)
         delivered = sum(len(d.rcpts) for d in st.sink.messages())
         self.assertEqual(delivered, 50)
-        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:bob}:*').split()
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:bob}:fanout:*').split()
         self.assertEqual(st.redis.cli('GET', keys[0]), '50')
         self.assertSanitizerClean(st)
 
@@ -701,7 +705,128 @@ class RedisFailureTest(LimitCase):
         redis.start()
         self.recovers(closed, opened)
         # the counts went on: what was accepted while Redis was down is not counted
-        keys = redis.cli('KEYS', 'pmlimit:{sasl:mia}:*').split()
+        keys = redis.cli('KEYS', 'pmlimit:{sasl:mia}:plan:*').split()
         self.assertEqual(len(keys), 1)
         self.assertSanitizerClean(closed)
         self.assertSanitizerClean(opened)
+
+
+class FaultTest(LimitCase):
+    """State that survives faults (reservation journal, scripts v3): after Redis froze under
+    load, and after a worker was killed mid-transaction, the counters equal the accepted mail
+    exactly once limit_reservation_ttl has passed (sooner when the refunds get through)."""
+
+    TTL_S = 3
+
+    def extra(self):
+        return ['redis_connect_timeout = %dms' % CONNECT_MS, 'redis_command_timeout = %dms' % COMMAND_MS,
+                'redis_backoff_min = 200ms', 'redis_backoff_max = 1s',
+                'limit_reservation_ttl = %ds' % self.TTL_S]
+
+    def assertSanitizerClean(self, st):
+        # test_killed_worker kills a worker on purpose: that line is expected there
+        log = '\n'.join(l for l in self.milter_log(st).splitlines() if 'worker killed by signal 9' not in l)
+        self.assertNotRegex(log, r'runtime error|AddressSanitizer|LeakSanitizer|worker killed|worker exited')
+
+    def settle(self, st, conf, login):
+        """Once the ttl has passed, calls of the scripts (postmillctl quota show: each call
+        removes up to 16 expired journal entries) until the journal is empty."""
+        z = 'pmlimit:{sasl:%s}:resvexp' % login
+        time.sleep(self.TTL_S + 0.5)
+        for _ in range(500):
+            if st.redis.cli('ZCARD', z) == '0':
+                return
+            rc, out = self.ctl(conf, 'quota', 'show', 'sasl:' + login)
+            self.assertEqual(rc, 0, out)
+        self.fail('journal %s not emptied: %s entries' % (z, st.redis.cli('ZCARD', z)))
+
+    def counter(self, st, login, rule):
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:%s}:%s:*' % (login, rule)).split()
+        return int(st.redis.cli('GET', keys[0]) or 0) if keys else 0
+
+    def test_redis_frozen_under_load(self):
+        st = self.stack('lr sasl recipients quota=100000/1000d\nlm sasl messages quota=100000/1000d\n',
+                        n=2, policy='tempfail', extra=self.extra())
+        results, lock, stop = [], threading.Lock(), threading.Event()
+
+        def loader(k):
+            i = 0
+            while not stop.is_set():
+                r = self.send(st.postfix[(k + i) % 2], 'nora',
+                              ['a%d.%d@example.net' % (k, i), 'b%d.%d@example.net' % (k, i)])
+                i += 1
+                with lock:
+                    results.append(r)
+
+        def accepted():
+            with lock:
+                return sum(1 for r in results if r.accepted)
+        threads = [threading.Thread(target=loader, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        try:
+            h.wait_until(lambda: accepted() >= 10, timeout=120, what='mail flowing')
+            os.kill(st.redis.pid, signal.SIGSTOP)
+            try:
+                # every RCPT and end of message in flight times out or backs off
+                h.wait_until(lambda: self.milter_log(st).count('reason=redis_error') >= 10,
+                             timeout=120, what='refusals while Redis is frozen')
+            finally:
+                os.kill(st.redis.pid, signal.SIGCONT)
+            after = accepted()
+            h.wait_until(lambda: accepted() >= after + 10, timeout=120, what='mail flowing again')
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(300)
+        self.assertEqual([r.error for r in results if r.error], [])
+        msgs = [r for r in results if r.accepted]
+        rcpts = sum(1 for r in msgs for (_, code, _) in r.rcpt if code == 250)
+        tempfails = [r for r in results if not r.accepted]
+        note('frozen under load: %d sessions, %d messages accepted (%d recipients), %d refused'
+             % (len(results), len(msgs), rcpts, len(tempfails)))
+        self.assertTrue(tempfails, 'the freeze refused nothing')
+        log = self.milter_log(st)
+        # calls in flight when Redis froze timed out: their scripts ran when it resumed
+        self.assertIn('error="timeout"', log)
+        note('before the ttl: messages counted %d, recipients %d; %d timeouts, %d refunds '
+             'retried, %d refunds failed'
+             % (self.counter(st, 'nora', 'lm'), self.counter(st, 'nora', 'lr'),
+                log.count('error="timeout"'), log.count('reason=retry reservations='),
+                log.count('status=failed')))
+        self.settle(st, st.conf[0], 'nora')
+        self.assertEqual(self.counter(st, 'nora', 'lm'), len(msgs), 'messages counted = accepted')
+        self.assertEqual(self.counter(st, 'nora', 'lr'), rcpts, 'recipients counted = accepted')
+        self.assertSanitizerClean(st)
+
+    def test_killed_worker(self):
+        st = self.stack('kq sasl recipients quota=2/1000d\n', policy='tempfail', extra=self.extra())
+        s = Session(st.postfix[0].port, login='otto')
+        s.mail('otto@example.test')
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(s.rcpt('b@example.net')[0], 250)
+        reserved = time.monotonic()
+        self.assertEqual(self.counter(st, 'otto', 'kq'), 2)
+        workers = [p for p in h.descendants(st.milters[0].pid) if h.pid_alive(p)]
+        self.assertTrue(workers)
+        for p in workers:
+            os.kill(p, signal.SIGKILL)
+        st.milters[0].wait_log(r'worker killed by signal 9')
+        s.drop()
+        # nobody refunds them: they count until the ttl has passed
+        self.assertEqual(self.counter(st, 'otto', 'kq'), 2)
+        time.sleep(max(0.0, self.TTL_S - (time.monotonic() - reserved)) + 0.5)
+
+        def two_pass():
+            t = Session(st.postfix[0].port, login='otto')
+            t.mail('otto@example.test')
+            codes = (t.rcpt('c@example.net')[0], t.rcpt('d@example.net')[0])
+            if codes != (250, 250):
+                t.quit()
+                return None
+            code = t.data(h.make_message())[0]
+            t.quit()
+            return code
+        # the supervisor starts a new worker; then the expired reservations no longer count
+        self.assertEqual(h.wait_until(two_pass, timeout=60, interval=0.5, what='recipients again'), 250)
+        self.assertEqual(self.counter(st, 'otto', 'kq'), 2)

@@ -27,6 +27,16 @@
  *	- exactness under concurrency: 8 threads with their own pools (as
  *	  separate milter processes would be) race 400 attempts at a quota
  *	  of 100: exactly 100 pass, and the counter says 100;
+ *	- reservations by id (scripts v3): a retried id counts nothing; a
+ *	  refund sent twice gives back once (quota and rate), also after a
+ *	  confirmation; a refund that comes before its check makes the check
+ *	  count nothing; a reservation never confirmed stops counting after
+ *	  its ttl (time moved through the scripts' now argument), a confirmed
+ *	  one stays, and one confirmed after its ttl is reported as expired;
+ *	- a check whose reply timed out (Redis frozen, then thawed): Redis
+ *	  runs it when it resumes, and the transaction's refund, or the
+ *	  process's deferred refund when that failed, takes it back exactly
+ *	  once; a second refund after the ttl changes nothing;
  *	- a stopped and a frozen Redis: the error, its time bound, and the
  *	  verdict under both values of limit_on_redis_error.
  *--*/
@@ -60,6 +70,7 @@
 #define SLACK_MS	150
 #define T_CONNECT_MS	300
 #define T_COMMAND_MS	200
+#define TTL_US		(600LL * 1000000)	/* limit_reservation_ttl */
 
 static struct redis_fixture rf_main, rf_victim;
 static bool have_redis;
@@ -168,7 +179,7 @@ static int
 check(struct redis_pool *p, const char *prefix, const struct limit_call *c,
       enum limit_what what, long long now, bool commit, struct limit_result *out)
 {
-	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0};
+	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0, NULL, 0};
 	const char *err = NULL;
 	int rc = limit_store_check(p, &req, out, &err);
 
@@ -591,7 +602,7 @@ test_refund_store(void **state)
 static void
 test_txn(void **state)
 {
-	struct limit_txn_opts o = {"t7:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_txn_opts o = {"t7:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
 	struct limit_rules *r;
 	struct limit_plan plan;
 	struct limit_txn *txn;
@@ -644,7 +655,12 @@ test_txn(void **state)
 	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
 	assert_true(out.have_usage);
 	assert_string_equal(out.u.rule->name, "m");
-	limit_txn_commit(txn);
+	{
+		long long expired = -1;
+
+		assert_int_equal(limit_txn_commit(txn, p, t + 21, &expired, &err), 0);
+		assert_int_equal(expired, 0);
+	}
 	assert_int_equal(limit_txn_refund(txn, p, t + 22, &rc, &mc, &err), 0);
 	assert_int_equal(rc + mc, 0);
 	txn = limit_txn_free(txn);
@@ -673,7 +689,7 @@ test_txn(void **state)
 static void
 test_txn_rate_refund(void **state)
 {
-	struct limit_txn_opts o = {"t8:", 0, LIMIT_ON_ERROR_TEMPFAIL};
+	struct limit_txn_opts o = {"t8:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
 	struct limit_rules *r;
 	struct limit_plan plan;
 	struct limit_txn *txn;
@@ -753,11 +769,13 @@ racer_main(void *arg)
 	struct redis_pool *p = pool_for(rc->server);
 
 	for (int i = 0; i < rc->attempts; i++) {
+		char id[LIMIT_RESV_ID_LEN + 1];
 		struct limit_check_req req = {"t10:", rc->call, LIMIT_WHAT_MESSAGES, 1,
-					      true, now_us(), 0};
+					      true, now_us(), 0, id, TTL_US};
 		struct limit_result res;
 		const char *err;
 
+		limit_store_resv_id(id);
 		if (limit_store_check(p, &req, &res, &err) == 0) {
 			if (res.status == LIMIT_ST_COUNTED)
 				rc->passed++;
@@ -807,7 +825,8 @@ static long long
 failure(struct redis_pool *p, const struct limit_call *c, int *rc,
 	const char **err)
 {
-	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0};
+	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0,
+				      NULL, 0};
 	struct limit_result res;
 	long long t0 = tcase_now_ms();
 
@@ -862,7 +881,7 @@ test_redis_down(void **state)
 		tcase_bad("stopped", "got rc %d \"%s\" after %lld ms", rc, err ? err : "", ms);
 	/* a transaction under on_redis_error=accept counts nothing, passes */
 	{
-		struct limit_txn_opts o = {"t11:", 0, LIMIT_ON_ERROR_ACCEPT};
+		struct limit_txn_opts o = {"t11:", 0, LIMIT_ON_ERROR_ACCEPT, TTL_US};
 		struct limit_plan p2;
 		struct limit_txn *txn;
 		struct limit_outcome out;
@@ -886,6 +905,332 @@ test_redis_down(void **state)
 	limit_plan_free(&plan);
 	limit_rules_free(r);
 	redis_pool_free(p);
+	tcase_done();
+}
+
+/* settle_one - limit_store_settle() of one id that must work */
+static long long
+settle_one(struct redis_pool *p, const char *prefix, const char *keyval, long long now,
+	   long long ttl, enum limit_settle_op op, const char *id)
+{
+	long long done = -1, missing = -1;
+	const char *err = NULL;
+
+	if (limit_store_settle(p, prefix, keyval, now, ttl, op, &id, 1, &done, &missing,
+			       &err) < 0)
+		fail_msg("settle: %s", err);
+	return done;
+}
+
+/* journaled - one journaled check of a message; its status, or -1 */
+static int
+journaled(struct redis_pool *p, const char *prefix, const struct limit_call *c,
+	  long long now, long long ttl, const char *id, const char **err)
+{
+	struct limit_check_req req = {prefix, c, LIMIT_WHAT_MESSAGES, 1, true, now, 0,
+				      id, ttl};
+	struct limit_result res;
+	int st;
+
+	if (limit_store_check(p, &req, &res, err) < 0)
+		return -1;
+	st = (int)res.status;
+	limit_result_free(&res);
+	return st;
+}
+
+/*
+ * test_settle_idempotent - a refund sent twice gives back once, for a
+ * quota and a rate; a confirmed reservation refunded (a confirmation that
+ * ran late after the milter answered 451) is given back once; a refund
+ * that reaches Redis before its check makes the check count nothing
+ */
+static void
+test_settle_idempotent(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t = now_us();
+	char id[LIMIT_RESV_ID_LEN + 1], id2[LIMIT_RESV_ID_LEN + 1], *kq, *kr;
+	const char *err = NULL;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("i sasl messages quota=5/1000d rate=1/1d burst=3\n");
+	plan_for(r, "ivan", NULL, &plan);
+	kq = limit_store_limit_key("t12:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[0],
+				   t / 1000, 0, NULL);
+	kr = limit_store_limit_key("t12:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[1],
+				   t / 1000, 0, NULL);
+	/* two messages: 2 counted, the bucket holds two days */
+	limit_store_resv_id(id);
+	limit_store_resv_id(id2);
+	assert_int_equal(journaled(p, "t12:", &plan.calls[0], t, TTL_US, id, &err), LIMIT_ST_COUNTED);
+	assert_int_equal(journaled(p, "t12:", &plan.calls[0], t + 1, TTL_US, id2, &err),
+			 LIMIT_ST_COUNTED);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 2);
+	/* the same id again (a retry): counts nothing */
+	if (journaled(p, "t12:", &plan.calls[0], t + 2, TTL_US, id, &err) != -1
+	    || strcmp(err, "reservation already settled") != 0)
+		tcase_bad("retry", "got \"%s\", want reservation already settled", err ? err : "");
+	assert_int_equal(cmd_int(p, "GET %s", kq), 2);
+	/* refund id twice: once given back */
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 3, TTL_US, LIMIT_SETTLE_REFUND, id), 1);
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 4, TTL_US, LIMIT_SETTLE_REFUND, id), 0);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 1);
+	{
+		/* the rate: one day of TAT left (the second message's), not zero */
+		char *v = cmd(p, "GET %s", kr);
+		long long tat = atoll(v);
+
+		if (tat < t + 86400000000LL - 10 || tat > t + 86400000000LL + 10)
+			tcase_bad("rate refund once", "got TAT %s, want about now + 1d", v);
+		free(v);
+	}
+	/* confirmed, then refunded twice (the milter answered 451 after a
+	 * confirmation it thought failed): back once */
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 5, TTL_US, LIMIT_SETTLE_CONFIRM, id2), 1);
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 6, TTL_US, LIMIT_SETTLE_CONFIRM, id2), 1);
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 7, TTL_US, LIMIT_SETTLE_REFUND, id2), 1);
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 8, TTL_US, LIMIT_SETTLE_REFUND, id2), 0);
+	assert_int_equal(cmd_int(p, "EXISTS %s", kq), 0);
+	assert_int_equal(cmd_int(p, "EXISTS %s", kr), 0);
+	/* a refund before its check (a check still queued in a frozen Redis) */
+	limit_store_resv_id(id);
+	assert_int_equal(settle_one(p, "t12:", "sasl:ivan", t + 9, TTL_US, LIMIT_SETTLE_REFUND, id), 1);
+	if (journaled(p, "t12:", &plan.calls[0], t + 10, TTL_US, id, &err) != -1)
+		tcase_bad("late check", "counted after its refund");
+	assert_int_equal(cmd_int(p, "EXISTS %s", kq), 0);
+	/* the journal shares the key value's hash tag */
+	{
+		char *j = limit_store_journal_key("t12:", "sasl:ivan", false);
+		char *z = limit_store_journal_key("t12:", "sasl:ivan", true);
+
+		assert_string_equal(j, "t12:{sasl:ivan}:resv");
+		assert_string_equal(z, "t12:{sasl:ivan}:resvexp");
+		free(j);
+		free(z);
+	}
+	free(kq);
+	free(kr);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/*
+ * test_expiry - a reservation nobody confirms (its worker killed) stops
+ * counting after the ttl; a confirmed one stays. Time moves through the
+ * scripts' now argument, not by sleeping.
+ */
+static void
+test_expiry(void **state)
+{
+	const long long ttl = 1000000;	/* 1 s, in the scripts' time */
+	struct limit_txn_opts o = {"t13:", 0, LIMIT_ON_ERROR_TEMPFAIL, ttl};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn;
+	struct limit_outcome out;
+	struct redis_pool *p;
+	long long t = now_us(), expired, rc, mc;
+	const char *err;
+	char *kq, *kr;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("k sasl recipients quota=2/1000d\n"
+		  "s sasl messages rate=1/1d burst=1\n");
+	kq = limit_store_limit_key("t13:", "sasl:kim", &r->rules[0], &r->rules[0].limits[0],
+				   t / 1000, 0, NULL);
+	kr = limit_store_limit_key("t13:", "sasl:kim", &r->rules[1], &r->rules[1].limits[0],
+				   t / 1000, 0, NULL);
+	/* a transaction reserves two recipients and the message, then its
+	 * worker dies: no commit, no refund (limit_txn_free forgets) */
+	plan_for(r, "kim", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t, &out);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 1, &out);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 2, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	txn = limit_txn_free(txn);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 2);
+
+	/* before the ttl they count: the next recipient is refused */
+	plan_for(r, "kim", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl - 1, &out);
+	if (out.v.action != LIMIT_ACT_TEMPFAIL)
+		tcase_bad("within ttl", "got %s, want tempfail", limit_action_name(out.v.action));
+	/* after it they are given back: two recipients and a message pass */
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl + 3, &out);
+	if (out.v.action != LIMIT_ACT_ACCEPT || !out.have_usage || out.u.used != 1)
+		tcase_bad("after ttl", "got %s used %lld, want accept used 1",
+			  limit_action_name(out.v.action), out.u.used);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl + 4, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + ttl + 5, &out);
+	if (out.v.action != LIMIT_ACT_ACCEPT)
+		tcase_bad("rate after ttl", "got %s, want accept (the dead message's day "
+			  "given back)", limit_action_name(out.v.action));
+	/* this one is confirmed: it stays after the ttl */
+	assert_int_equal(limit_txn_commit(txn, p, t + ttl + 6, &expired, &err), 0);
+	assert_int_equal(expired, 0);
+	txn = limit_txn_free(txn);
+	plan_for(r, "kim", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 3 * ttl, &out);
+	if (out.v.action != LIMIT_ACT_TEMPFAIL || !out.have_usage || out.u.used != 2)
+		tcase_bad("confirmed stays", "got %s used %lld, want tempfail used 2",
+			  limit_action_name(out.v.action), out.u.used);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 2);
+	assert_int_equal(limit_txn_refund(txn, p, t + 3 * ttl, &rc, &mc, &err), 0);
+	txn = limit_txn_free(txn);
+	/* a reservation confirmed after its ttl: reported as expired */
+	plan_for(r, "kim", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	{
+		struct limit_txn_opts o2 = o;
+
+		o2.prefix = "t13b:";
+		limit_txn_check(txn, p, &o2, LIMIT_WHAT_RECIPIENTS, t, &out);
+		assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+		limit_txn_check(txn, p, &o2, LIMIT_WHAT_MESSAGES, t + 2 * ttl, &out);
+		assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+		assert_int_equal(limit_txn_commit(txn, p, t + 2 * ttl, &expired, &err), 0);
+		assert_int_equal(expired, 1);
+	}
+	txn = limit_txn_free(txn);
+	free(kq);
+	free(kr);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/* hlen - entries in a key value's journal */
+static long long
+hlen(struct redis_pool *p, const char *prefix, const char *keyval)
+{
+	char *j = limit_store_journal_key(prefix, keyval, false);
+	long long n = cmd_int(p, "HLEN %s", j);
+
+	free(j);
+	return n;
+}
+
+/*
+ * test_timeout_refund - a reservation whose reply timed out: Redis runs
+ * the queued script when it resumes; the transaction's refund takes it
+ * back, exactly once, so the mail refused with 451 is not counted
+ */
+static void
+test_timeout_refund(void **state)
+{
+	struct limit_txn_opts o = {"t14:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn;
+	struct limit_outcome out;
+	struct redis_pool *p, *admin;
+	long long t = now_us(), rc, mc;
+	const char *err;
+	char *kq;
+	int i;
+
+	NEED_REDIS();
+	p = pool_for(rf_victim.server);
+	admin = pool_for(rf_victim.server);
+	r = rules("l sasl messages quota=10/1000d\n");
+	kq = limit_store_limit_key("t14:", "sasl:lena", &r->rules[0], &r->rules[0].limits[0],
+				   t / 1000, 0, NULL);
+	/* one message counted and confirmed: the script is cached (EVALSHA
+	 * runs without the NOSCRIPT round trip) */
+	plan_for(r, "lena", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	assert_int_equal(limit_txn_commit(txn, p, t, &rc, &err), 0);
+	txn = limit_txn_free(txn);
+	assert_int_equal(cmd_int(admin, "GET %s", kq), 1);
+
+	/* frozen: the check times out, the message is refused (451) */
+	plan_for(r, "lena", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 10, &out);
+	if (out.v.action != LIMIT_ACT_TEMPFAIL || out.v.reason != LIMIT_R_REDIS_ERROR)
+		tcase_bad("frozen", "got %s/%s", limit_action_name(out.v.action),
+			  limit_reason_name(out.v.reason));
+	assert_int_equal(limit_txn_pending(txn), 1);
+	/* the refund while still frozen fails; the id is kept */
+	assert_int_equal(limit_txn_refund(txn, p, t + 11, &rc, &mc, &err), -1);
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	/* the queued check runs when Redis resumes: wait for its journal entry */
+	for (i = 0; i < 500 && hlen(admin, "t14:", "sasl:lena") < 2; i++)
+		tcase_sleep_ms(10);
+	if (hlen(admin, "t14:", "sasl:lena") != 2 || cmd_int(admin, "GET %s", kq) != 2)
+		tcase_bad("late run", "journal %lld counter %lld, want the late check applied "
+			  "(2, 2)", hlen(admin, "t14:", "sasl:lena"),
+			  cmd_int(admin, "GET %s", kq));
+	/* the session ends: its ids wait in the process's queue, and a later
+	 * transaction sends them once Redis answers */
+	limit_txn_defer(txn, t + 12);
+	txn = limit_txn_free(txn);
+	assert_int_equal(limit_txn_deferred(), 1);
+	for (i = 0; i < 100; i++) {
+		long long ids = 0;
+
+		if (limit_txn_retry_deferred(p, t + 13, 4, &ids, &err) == 0) {
+			assert_int_equal(ids, 1);
+			break;
+		}
+		tcase_sleep_ms(50);
+	}
+	assert_int_equal(limit_txn_deferred(), 0);
+	if (cmd_int(admin, "GET %s", kq) != 1)
+		tcase_bad("deferred refund", "counter %lld, want 1 (the accepted message)",
+			  cmd_int(admin, "GET %s", kq));
+
+	/* the same again, but the refund is retried once Redis answers */
+	plan_for(r, "lena", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	tcase_sleep_ms(450);		/* past the back-off of the last failure */
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 20, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	for (i = 0; i < 500 && hlen(admin, "t14:", "sasl:lena") < 3; i++)
+		tcase_sleep_ms(10);
+	/* end of the transaction: refunded once Redis answers (the pool may
+	 * still back off for a moment) */
+	for (i = 0; i < 100; i++) {
+		if (limit_txn_refund(txn, p, t + 21, &rc, &mc, &err) == 0)
+			break;
+		tcase_sleep_ms(50);
+	}
+	if (i == 100)
+		tcase_bad("refund", "never worked: %s", err ? err : "?");
+	txn = limit_txn_free(txn);
+	if (cmd_int(admin, "GET %s", kq) != 1)
+		tcase_bad("after refund", "counter %lld, want 1 (the accepted message)",
+			  cmd_int(admin, "GET %s", kq));
+	plan_for(r, "lena", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + TTL_US + 100, &out);
+	if (out.v.action != LIMIT_ACT_ACCEPT || !out.have_usage || out.u.used != 2)
+		tcase_bad("after ttl", "got %s used %lld, want accept used 2 (the accepted "
+			  "one and this one)", limit_action_name(out.v.action), out.u.used);
+	assert_int_equal(limit_txn_refund(txn, p, t + TTL_US + 101, &rc, &mc, &err), 0);
+	/* refunded twice: no change */
+	assert_int_equal(cmd_int(admin, "GET %s", kq), 1);
+	txn = limit_txn_free(txn);
+	free(kq);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	redis_pool_free(admin);
 	tcase_done();
 }
 
@@ -952,6 +1297,9 @@ main(void)
 		cmocka_unit_test(test_txn_rate_refund),
 		cmocka_unit_test(test_noscript),
 		cmocka_unit_test(test_concurrency),
+		cmocka_unit_test(test_settle_idempotent),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test_teardown(test_timeout_refund, test_teardown),
 		cmocka_unit_test_teardown(test_redis_down, test_teardown),
 	};
 

@@ -243,7 +243,7 @@ cq_show_call(struct cq *q, const struct limit_call *c, long long now)
 	}
 	for (int w = LIMIT_WHAT_MESSAGES; w <= LIMIT_WHAT_RECIPIENTS; w++) {
 		struct limit_check_req req = {q->prefix, c, (enum limit_what)w, 1, false,
-					      now, q->offset_ms};
+					      now, q->offset_ms, NULL, 0};
 		struct limit_result res;
 		const char *err;
 
