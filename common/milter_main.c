@@ -39,7 +39,9 @@
 #include "cfg.h"
 #include "cfg_common.h"
 #include "log.h"
+#include "milter_check.h"
 #include "milter_main.h"
+#include "milter_notify.h"
 #include "milter_stats.h"
 #include "milter_sessions.h"
 #include "xalloc.h"
@@ -131,7 +133,15 @@ main_lookup_ids(const struct common_conf *c, uid_t *uid, gid_t *gid,
 	if (c->run_user == NULL || getuid() != 0)
 		return 0;
 	if ((pw = getpwnam(c->run_user)) == NULL) {
-		errlist_add(el, "run_user = %s: no such user", c->run_user);
+		errlist_add_at(el, main_config_path,
+			       milter_check_line(main_config_path, "run_user"),
+			       "run_user = %s: no such user", c->run_user);
+		return -1;
+	}
+	if (pw->pw_uid == 0) {
+		errlist_add_at(el, main_config_path,
+			       milter_check_line(main_config_path, "run_user"),
+			       "run_user = %s: %s", c->run_user, MILTER_CHECK_ROOT_TEXT);
 		return -1;
 	}
 	*uid = pw->pw_uid;
@@ -233,12 +243,14 @@ main_reload_thread(void *arg)
 			log_msg(LOG_ERR, NULL,
 				"reload failed, keeping the previous configuration");
 			milter_stats_reload(false);
+			milter_notify_reloaded(getppid(), 0);
 		} else {
 			log_set_debug((int)snap->common->debug_level);
 			milter_snapshot_install(main_app, snap);
 			log_msg(LOG_INFO, NULL, "reloaded %s (generation %lu)",
 				main_config_path, snap->generation);
 			milter_stats_reload(true);
+			milter_notify_reloaded(getppid(), 1);
 		}
 		errlist_free(&el);
 	}
@@ -646,8 +658,11 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 		case SIGHUP:
 		case SIGUSR1:
 			log_msg(LOG_INFO, NULL, "reload requested");
-			if (worker > 0)
+			/* the worker says READY=1 when its reload is over */
+			if (worker > 0) {
+				milter_notify_reloading();
 				kill(worker, SIGUSR1);
+			}
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -655,6 +670,7 @@ main_supervise(pid_t worker, bool foreground, const char *pid_file,
 			restart_at = -1;
 			main_listener_blocking(false);
 			log_msg(LOG_INFO, NULL, "stop requested");
+			milter_notify_stopping();
 			if (worker > 0)
 				kill(worker, SIGTERM);
 			break;
@@ -760,7 +776,14 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	log_open(ident, foreground || check_only);
 
 	snap = milter_snapshot_load(app, config, &el);
+	if (snap != NULL)
+		milter_check_start(app, snap, config, check_only, &el);
+	if (snap != NULL && el.count > 0) {
+		milter_snapshot_free(app, snap);
+		snap = NULL;
+	}
 	if (snap == NULL) {
+		milter_check_locate(&el, config);
 		errlist_print(&el, stderr);
 		fprintf(stderr, "%s: %zu error%s in the configuration; not starting\n",
 			ident, el.count, el.count == 1 ? "" : "s");
@@ -900,6 +923,8 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 	}
 	free(status);
 	main_write_status(status_fd, "OK");
+	/* under systemd (Type=notify, -f) the supervisor is the main process */
+	milter_notify_ready(getpid());
 	if (status_fd >= 0)
 		close(status_fd);
 	main_daemon_status_fd = -1;
