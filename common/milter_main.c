@@ -69,7 +69,8 @@ main_usage(FILE *fp, const char *prog)
 		"usage: %s [-f] [-n] [-V] [-h] [-c config]\n"
 		"  -c FILE  configuration file (default %s/postmill.conf)\n"
 		"  -f       stay in the foreground and log to stderr too\n"
-		"  -n       check the configuration and keys, print what is wrong, exit 0/1\n"
+		"  -n       check what a start needs (configuration, keys, users, socket,\n"
+		"           files as run_user), print what is wrong with file:line, exit 0/1\n"
 		"  -h       this help\n"
 		"  -V       print the version\n"
 		"Parameters: postmillctl config, man postmill-%s(8).\n",
