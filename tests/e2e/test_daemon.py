@@ -454,6 +454,24 @@ class ConfigCheckTest(unittest.TestCase):
         self.refuses('postmill-bounce', self.bounce, 'redis_server', '127.0.0.1:notaport', 'port')
         self.refuses('postmill-bounce', self.bounce, 'bounce_domain', 'bad..example', 'empty label')
 
+    def test_postmillctl(self):
+        """postmillctl config check DAEMON runs that daemon's -n: same verdict, same lines."""
+        lines = [l for l in self.good if not l.startswith('run_user =')]
+        lines.insert(0, 'run_user = no-such-user-pm')
+        conf = self.wd.write('ctl.conf', '\n'.join(lines) + '\n')
+        ctl = [h.binary('postmillctl'), '-c', conf, 'config', 'check']
+        p = h.subprocess.run(ctl + ['dkim'], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('%s:1: run_user = no-such-user-pm: no such user' % conf, p.stderr)
+        conf = self.wd.write('ctl.conf', '\n'.join(self.good) + '\n')
+        p = h.subprocess.run(ctl[:2] + [conf] + ctl[3:] + ['dkim'], capture_output=True, text=True,
+                             timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = h.subprocess.run(ctl[:2] + [conf] + ctl[3:] + ['nosuch'], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('unknown daemon', p.stderr)
+
     def test_key_permissions(self):
         # readable by others: refused (the table's line names the key)
         os.chmod(self.stack.key, 0o644)
