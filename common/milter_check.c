@@ -302,7 +302,9 @@ milter_check_start(const struct milter_app *app,
 						 + app->pid_file_offset);
 	size_t before = el->count;
 
-	check_ids(el, cpath, c);
+	/* a start switches users only as root; -n checks the names anyway */
+	if (as_user || getuid() == 0)
+		check_ids(el, cpath, c);
 	snprintf(name, sizeof(name), "%ssocket", prefix);
 	check_socket(el, cpath, name, spec);
 	if (pid_file != NULL) {

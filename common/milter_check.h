@@ -15,7 +15,8 @@
  * DESCRIPTION
  *	milter_check_start() checks, before any socket opens, what the
  *	start-up would find wrong: run_user (exists, is not root), run_group
- *	and socket_group exist, the socket spec parses as smfi_setconn()
+ *	and socket_group exist (at a start only as root, which alone switches
+ *	users; always with as_user, the -n check), the socket spec parses as smfi_setconn()
  *	takes it (unix: its directory exists and is writable; inet:/inet6:
  *	port 1-65535 and an address or host name that resolves), the
  *	directories of pid_file and stats_dir. With as_user (the -n check,
