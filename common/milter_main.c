@@ -774,7 +774,12 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 		main_config_path = abs ? abs : config;
 	}
 	snprintf(ident, sizeof(ident), "postmill-%s", app->name);
-	log_open(ident, foreground || check_only);
+	/*
+	 * Under systemd (-f, stderr connected to the journal: $JOURNAL_STREAM)
+	 * syslog already reaches the journal: a copy on stderr would log
+	 * every line twice. Errors before the start still go to stderr.
+	 */
+	log_open(ident, (foreground && getenv("JOURNAL_STREAM") == NULL) || check_only);
 
 	snap = milter_snapshot_load(app, config, &el);
 	if (snap != NULL)
