@@ -244,14 +244,14 @@ main_reload_thread(void *arg)
 			log_msg(LOG_ERR, NULL,
 				"reload failed, keeping the previous configuration");
 			milter_stats_reload(false);
-			milter_notify_reloaded(getppid(), 0);
+			milter_notify_reloaded(0);
 		} else {
 			log_set_debug((int)snap->common->debug_level);
 			milter_snapshot_install(main_app, snap);
 			log_msg(LOG_INFO, NULL, "reloaded %s (generation %lu)",
 				main_config_path, snap->generation);
 			milter_stats_reload(true);
-			milter_notify_reloaded(getppid(), 1);
+			milter_notify_reloaded(1);
 		}
 		errlist_free(&el);
 	}

@@ -38,11 +38,15 @@ milter_notify_reloading(void)
 		   + (unsigned long long)ts.tv_nsec / 1000ULL);
 }
 
-/* milter_notify_reloaded - the reload ended; a failed one keeps serving */
+/*
+ * milter_notify_reloaded - the reload ended; a failed one keeps serving.
+ * Sent by the worker (run_user): no MAINPID=, which systemd accepts from
+ * an unprivileged sender only under conditions, and which is unchanged.
+ */
 void
-milter_notify_reloaded(pid_t main_pid, int ok)
+milter_notify_reloaded(int ok)
 {
-	sd_notifyf(0, "READY=1\nMAINPID=%ld\nSTATUS=%s", (long)main_pid,
+	sd_notifyf(0, "READY=1\nSTATUS=%s",
 		   ok ? "serving" : "serving; the last reload failed (see the log)");
 }
 

@@ -8,7 +8,7 @@
  *
  *	void milter_notify_ready(pid_t main_pid);
  *	void milter_notify_reloading(void);
- *	void milter_notify_reloaded(pid_t main_pid, int ok);
+ *	void milter_notify_reloaded(int ok);
  *	void milter_notify_stopping(void);
  * DESCRIPTION
  *	Thin wrappers over sd_notify(3). Without $NOTIFY_SOCKET (not started
@@ -26,7 +26,7 @@
 
 void milter_notify_ready(pid_t main_pid);
 void milter_notify_reloading(void);
-void milter_notify_reloaded(pid_t main_pid, int ok);
+void milter_notify_reloaded(int ok);
 void milter_notify_stopping(void);
 
 #endif

@@ -392,8 +392,19 @@ class NotifyTest(unittest.TestCase):
         self.assertIn('MONOTONIC_USEC', msg)
         msg = self.recv(sock)
         self.assertEqual(msg.get('READY'), '1', msg)
-        self.assertEqual(msg.get('MAINPID'), str(milter.pid), msg)
+        self.assertEqual(msg.get('STATUS'), 'serving', msg)
+        self.assertNotIn('MAINPID', msg)    # unchanged; the worker may not move it
         milter.wait_log(r'reloaded .* \(generation \d+\)', timeout=60)
+
+        # a reload that fails keeps serving the old configuration: READY=1 all the same
+        with open(stack.conf, 'a') as f:
+            f.write('dkim_key_table = %s\n' % wd.path('no-such.table'))
+        milter.hup()
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('RELOADING'), '1', msg)
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('READY'), '1', msg)
+        self.assertIn('reload failed', msg.get('STATUS', ''))
 
         milter.signal(signal.SIGTERM)
         msg = self.recv(sock)
