@@ -35,9 +35,9 @@ endif
 # system calls, see engine/mproto.h) or Debian's libmilter, for comparison:
 #   make MILTER_ENGINE=libmilter B=build/libmilter
 MILTER_ENGINE ?= postmill
-PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c zlib
+PKGS      := milter libssl libcrypto opendkim cmocka libidn2 libpsl hiredis json-c zlib libsystemd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c zlib 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs libssl libcrypto opendkim libidn2 libpsl hiredis json-c zlib libsystemd 2>/dev/null)
 ifeq ($(MILTER_ENGINE),libmilter)
   PKG_LIBS += $(shell pkg-config --libs milter 2>/dev/null)
   ENGINE_SRC :=

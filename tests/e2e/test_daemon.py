@@ -16,8 +16,13 @@ process states, with generous timeouts that only bound a failure.
   - a worker that crash-loops: while none runs, a client behind Postfix gets
     milter_default_action (451) at once, not after the restart back-off or Postfix's milter
     timeouts (set to 10 minutes here); once the worker starts again, mail is signed again;
-  - the systemd units set LimitNOFILE and TasksMax to cover the engine's limits, and
-    systemd-analyze accepts them.
+  - the systemd units set LimitNOFILE and TasksMax to cover the engine's limits,
+    systemd-analyze accepts them and rates each at most 3.0 ("OK") with --offline=true;
+  - sd_notify without systemd: NOTIFY_SOCKET names a datagram socket the test binds; READY=1
+    (MAINPID = the supervisor), RELOADING=1 then READY=1 on SIGHUP, STOPPING=1 on SIGTERM;
+  - -n refuses configurations with one fault each (missing user or group, run_user = root,
+    bad socket spec or directory, world-readable key, key run_user cannot read, bad
+    redis_server, bad bounce_domain), naming file:line; one that -n accepts starts.
 """
 
 import os
@@ -294,35 +299,211 @@ class SupervisorTest(unittest.TestCase):
 
 
 class UnitFileTest(unittest.TestCase):
-    """The systemd units give the engine the descriptors and threads its limits need."""
+    """The systemd units give the engine the descriptors and threads its limits need, are
+    hardened to `systemd-analyze security` <= 3.0 ("OK") each, and run the milters as
+    Type=notify in the foreground."""
 
     # engine defaults (milter_max_connections, milter_max_workers) and the descriptors it keeps
     # for itself: LimitNOFILE must cover the connections, TasksMax the pool and a margin
     CONNECTIONS, WORKERS, FD_RESERVE, OTHER_THREADS = 16384, 128, 64, 8
+    MILTERS = ('auth', 'bounce', 'dkim', 'limit')
+    MAX_EXPOSURE = 3.0
+
+    def units(self):
+        """{name: text} of every .service, @SBINDIR@/@SYSCONFDIR@ substituted as `make install` does."""
+        units = os.path.join(h.REPO_ROOT, 'packaging', 'systemd')
+        out = {}
+        for n in sorted(os.listdir(units)):
+            if n.endswith('.service'):
+                with open(os.path.join(units, n)) as f:
+                    out[n] = (f.read().replace('@SBINDIR@', os.path.join(h.build_dir(), 'bin'))
+                              .replace('@SYSCONFDIR@', '/etc/postmill'))
+        self.assertEqual({'postmill-%s.service' % m for m in self.MILTERS} - set(out), set())
+        return out
 
     def test_limits(self):
-        units = os.path.join(h.REPO_ROOT, 'packaging', 'systemd')
-        # the milters' units (the engine's limits); the other programs' units are checked by
-        # systemd-analyze below only through the milters' (they hold few descriptors)
-        names = ['postmill-%s.service' % m for m in ('auth', 'bounce', 'dkim', 'limit')]
-        for n in names:
-            self.assertTrue(os.path.exists(os.path.join(units, n)), n)
         wd = h.Workdir(prefix='pm-unit-')
         self.addCleanup(wd.cleanup)
-        for n in names:
-            with open(os.path.join(units, n)) as f:
-                text = f.read()
-            vals = dict(re.findall(r'(?m)^(LimitNOFILE|TasksMax)=(\d+)$', text))
-            self.assertEqual(set(vals), {'LimitNOFILE', 'TasksMax'}, n)
-            self.assertGreaterEqual(int(vals['LimitNOFILE']), self.CONNECTIONS + self.FD_RESERVE, n)
-            self.assertGreaterEqual(int(vals['TasksMax']), 2 * (self.WORKERS + self.OTHER_THREADS), n)
+        for n, text in self.units().items():
+            if n in ['postmill-%s.service' % m for m in self.MILTERS]:
+                vals = dict(re.findall(r'(?m)^(LimitNOFILE|TasksMax)=(\d+)$', text))
+                self.assertEqual(set(vals), {'LimitNOFILE', 'TasksMax'}, n)
+                self.assertGreaterEqual(int(vals['LimitNOFILE']), self.CONNECTIONS + self.FD_RESERVE, n)
+                self.assertGreaterEqual(int(vals['TasksMax']), 2 * (self.WORKERS + self.OTHER_THREADS), n)
+                # sd_notify: the supervisor in the foreground is the main process
+                self.assertRegex(text, r'(?m)^Type=notify$', n)
+                self.assertRegex(text, r'(?m)^NotifyAccess=all$', n)
+                self.assertRegex(text, r'(?m)^ExecStart=\S+ -f ', n)
             # systemd itself parses the unit: no unknown key, no bad value
-            path = wd.write(n, text.replace('@SBINDIR@', os.path.join(h.build_dir(), 'bin'))
-                            .replace('@SYSCONFDIR@', '/etc/postmill'))
+            path = wd.write(n, text)
             p = h.subprocess.run(['systemd-analyze', 'verify', path], capture_output=True, text=True)
             bad = [l for l in (p.stdout + p.stderr).splitlines()
                    if re.search(r'Unknown key|Failed to parse|Invalid|not valid', l)]
             self.assertEqual(bad, [], n)
+
+    def test_security(self):
+        """systemd-analyze security --offline=true: every unit's exposure at most 3.0."""
+        wd = h.Workdir(prefix='pm-unit-')
+        self.addCleanup(wd.cleanup)
+        scores = {}
+        for n, text in self.units().items():
+            path = wd.write(n, text)
+            p = h.subprocess.run(['systemd-analyze', 'security', '--offline=true', '--no-pager', path],
+                                 capture_output=True, text=True)
+            m = re.search(r'Overall exposure level for \S+: (\d+\.\d+)', p.stdout + p.stderr)
+            self.assertIsNotNone(m, '%s: %s' % (n, (p.stdout + p.stderr)[-2000:]))
+            scores[n] = float(m.group(1))
+        print('systemd-analyze security: %s' % ', '.join('%s %.1f' % kv for kv in sorted(scores.items())),
+              file=sys.stderr)
+        self.assertEqual({n: v for n, v in scores.items() if v > self.MAX_EXPOSURE}, {})
+
+
+class NotifyTest(unittest.TestCase):
+    """sd_notify for real, without systemd: NOTIFY_SOCKET names a datagram socket the test
+    binds; the supervisor (-f) says READY=1 with its pid as MAINPID once the worker serves,
+    RELOADING=1 then READY=1 around a SIGHUP reload, STOPPING=1 at SIGTERM."""
+
+    def recv(self, sock):
+        data = sock.recv(4096).decode()
+        return dict(l.split('=', 1) for l in data.splitlines() if '=' in l)
+
+    def test_ready_reload_stop(self):
+        wd = h.Workdir(prefix='pm-notify-')
+        self.addCleanup(wd.cleanup)
+        stack = DaemonStack(wd)
+        path = wd.path('notify.sock')
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(path)
+        os.chmod(path, 0o777)   # the worker (run_user) reports the end of a reload
+        sock.settimeout(60)
+        milter = h.MilterProcess(wd, [h.binary('postmill-dkim'), '-f', '-c', stack.conf],
+                                 'unix:' + stack.sock, env={'NOTIFY_SOCKET': path})
+        milter.start()
+        self.addCleanup(milter.stop)
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('READY'), '1', msg)
+        self.assertEqual(msg.get('MAINPID'), str(milter.pid), msg)
+        milter.wait_log(r'started, version', timeout=60)
+
+        milter.hup()
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('RELOADING'), '1', msg)
+        self.assertIn('MONOTONIC_USEC', msg)
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('READY'), '1', msg)
+        self.assertEqual(msg.get('STATUS'), 'serving', msg)
+        self.assertNotIn('MAINPID', msg)    # unchanged; the worker may not move it
+        milter.wait_log(r'reloaded .* \(generation \d+\)', timeout=60)
+
+        # a reload that fails keeps serving the old configuration: READY=1 all the same
+        with open(stack.conf, 'a') as f:
+            f.write('dkim_key_table = %s\n' % wd.path('no-such.table'))
+        milter.hup()
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('RELOADING'), '1', msg)
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('READY'), '1', msg)
+        self.assertIn('reload failed', msg.get('STATUS', ''))
+
+        milter.signal(signal.SIGTERM)
+        msg = self.recv(sock)
+        self.assertEqual(msg.get('STOPPING'), '1', msg)
+        milter.proc.wait(timeout=60)
+        self.assertEqual(milter.proc.returncode, 0, h.tail(milter.logfile, 30))
+
+
+class ConfigCheckTest(unittest.TestCase):
+    """A configuration that -n accepts starts; one fault each, -n refuses it and names the
+    file:line of the parameter (and says why run_user = root is refused)."""
+
+    def setUp(self):
+        self.wd = h.Workdir(prefix='pm-ncheck-')
+        self.addCleanup(self.wd.cleanup)
+        self.stack = DaemonStack(self.wd)
+        with open(self.stack.conf) as f:
+            self.good = f.read().splitlines()
+        secret = self.wd.write('bounce.secret', 'k1 ' + 'ab' * 32 + '\n', mode=0o600)
+        os.chown(secret, h.pwd.getpwnam('postmill').pw_uid, -1)
+        self.bounce = [
+            'run_user = postmill',
+            'redis_server = 127.0.0.1:%d' % h.free_port(),
+            'bounce_socket = unix:' + self.wd.path('bounce.sock'),
+            'bounce_domain = bounces.example.test',
+            'bounce_secret_files = ' + secret,
+        ]
+
+    def check(self, prog, lines, name='t.conf'):
+        conf = self.wd.write(name, '\n'.join(lines) + '\n')
+        p = h.subprocess.run([h.binary(prog), '-n', '-c', conf], capture_output=True, text=True,
+                             timeout=120)
+        return conf, p
+
+    def refuses(self, prog, lines, param, value, want):
+        """-n exits 1 naming CONF:LINE: PARAM = VALUE: ...WANT (LINE: where PARAM is set)."""
+        lines = [l for l in lines if not l.startswith(param + ' =')]
+        lines.insert(1, '%s = %s' % (param, value))
+        conf, p = self.check(prog, lines, name='%s-%s.conf' % (prog, param))
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertRegex(p.stderr, r'(?m)^%s:2: %s = %s: .*%s' % (re.escape(conf), param,
+                                                                   re.escape(value), want))
+        self.assertIn('not starting', p.stderr)
+        self.assertNotRegex(p.stderr, SANITIZER)
+
+    def test_faults(self):
+        dkim = self.good
+        self.refuses('postmill-dkim', dkim, 'run_user', 'no-such-user-pm', 'no such user')
+        self.refuses('postmill-dkim', dkim, 'run_user', 'root', 'running as root is refused')
+        self.refuses('postmill-dkim', dkim, 'run_group', 'no-such-group-pm', 'no such group')
+        self.refuses('postmill-dkim', dkim, 'socket_group', 'no-such-group-pm', 'no such group')
+        self.refuses('postmill-dkim', dkim, 'dkim_socket', 'unix:' + self.wd.path('nodir', 'd.sock'),
+                     'No such file or directory')
+        self.refuses('postmill-dkim', dkim, 'dkim_socket', 'inet:70000@127.0.0.1', 'port must be')
+        self.refuses('postmill-dkim', dkim, 'dkim_socket', 'tcp:25', 'unknown socket type')
+        self.refuses('postmill-dkim', dkim, 'dkim_pid_file', self.wd.path('nodir', 'd.pid'),
+                     'No such file or directory')
+        self.refuses('postmill-bounce', self.bounce, 'redis_server', '127.0.0.1:notaport', 'port')
+        self.refuses('postmill-bounce', self.bounce, 'bounce_domain', 'bad..example', 'empty label')
+
+    def test_postmillctl(self):
+        """postmillctl config check DAEMON runs that daemon's -n: same verdict, same lines."""
+        lines = [l for l in self.good if not l.startswith('run_user =')]
+        lines.insert(0, 'run_user = no-such-user-pm')
+        conf = self.wd.write('ctl.conf', '\n'.join(lines) + '\n')
+        ctl = [h.binary('postmillctl'), '-c', conf, 'config', 'check']
+        p = h.subprocess.run(ctl + ['dkim'], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('%s:1: run_user = no-such-user-pm: no such user' % conf, p.stderr)
+        conf = self.wd.write('ctl.conf', '\n'.join(self.good) + '\n')
+        p = h.subprocess.run(ctl[:2] + [conf] + ctl[3:] + ['dkim'], capture_output=True, text=True,
+                             timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = h.subprocess.run(ctl[:2] + [conf] + ctl[3:] + ['nosuch'], capture_output=True,
+                             text=True, timeout=120)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn('unknown daemon', p.stderr)
+
+    def test_key_permissions(self):
+        # readable by others: refused (the table's line names the key)
+        os.chmod(self.stack.key, 0o644)
+        conf, p = self.check('postmill-dkim', self.good)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, r'key\.table:1: .*readable by group or others')
+        # not readable by run_user: the -n check loads the keys as run_user, as the worker will
+        os.chmod(self.stack.key, 0o600)
+        os.chown(self.stack.key, 0, -1)
+        conf, p = self.check('postmill-dkim', self.good)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertRegex(p.stderr, r'as run_user postmill: .*key\.table:1: .*Permission denied')
+
+    def test_accepted_starts(self):
+        conf, p = self.check('postmill-dkim', self.good, name='postmill.conf')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn('configuration OK', p.stdout)
+        self.stack.start(self.addCleanup)
+        m = rm.Milter(self.stack.sock, timeout=60)
+        self.assertEqual(m.connect('127.0.0.1'), b'c')
+        m.s.close()
 
 
 if __name__ == '__main__':

@@ -20,12 +20,14 @@ static const struct {
 	const char *usage;
 } ctl_help_table[] = {
 	{"config",
-	 "usage: postmillctl [-c FILE] config [check|-n|-d|example|man SECTION]\n"
+	 "usage: postmillctl [-c FILE] config [check [DAEMON...]|-n|-d|example|man SECTION]\n"
 	 "       postmillctl [-c FILE] config [-d] NAME...\n"
 	 "  (none)       every parameter with its value (secrets as <hidden>)\n"
 	 "  -n           only the parameters set to something other than the default\n"
 	 "  -d           every default\n"
 	 "  check        load and check the file: every error with file and line\n"
+	 "  check DAEMON...  also what each daemon's start needs (postmill-DAEMON -n: users,\n"
+	 "               socket, files as run_user); DAEMON: dkim, auth, limit, bounce\n"
 	 "  example      a commented example file from the parameter tables\n"
 	 "  man SECTION  the man page's parameter list (common, dkim, limit, auth, bounce, exporter, events)\n"
 	 "  NAME...      each parameter's value (-d: its default) after its doc line\n"},

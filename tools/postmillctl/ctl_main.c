@@ -4,7 +4,7 @@
  * SUMMARY
  *	the postmill operator's tool
  * SYNOPSIS
- *	postmillctl [-c config] config [-n|-d|check|example|man SECTION]
+ *	postmillctl [-c config] config [-n|-d|check [DAEMON...]|example|man SECTION]
  *	postmillctl [-c config] dkim keygen|check ...
  *	postmillctl [-c config] dmarc report [--dry-run DIR] [--day DAY] [--resend]
  *	postmillctl [-c config] quota show|set|reset|list ...
