@@ -37,6 +37,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,60 @@ struct tpriv {
 static bool trace_conn_ids;
 static int trace_conns;			/* connections negotiated */
 static _Thread_local int trace_cur;	/* this thread's connection */
+
+/*
+ * The connection of a context, also when its private data is gone (a
+ * callback after close freed it): set at negotiate, found by the context's
+ * address. A context reused for a later connection is negotiated again.
+ */
+#define TRACE_CTXS 256
+static struct { SMFICTX *ctx; int conn; } trace_ctx[TRACE_CTXS];
+static pthread_mutex_t trace_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* trace_ctx_set - remember ctx's connection number */
+static void
+trace_ctx_set(SMFICTX *ctx, int conn)
+{
+	size_t	i, h = ((uintptr_t)ctx >> 4) % TRACE_CTXS;
+
+	pthread_mutex_lock(&trace_ctx_lock);
+	for (i = 0; i < TRACE_CTXS; i++) {
+		size_t	k = (h + i) % TRACE_CTXS;
+
+		if (trace_ctx[k].ctx == ctx || trace_ctx[k].ctx == NULL) {
+			trace_ctx[k].ctx = ctx;
+			trace_ctx[k].conn = conn;
+			break;
+		}
+	}
+	if (i == TRACE_CTXS) {		/* full: overwrite the home slot */
+		trace_ctx[h].ctx = ctx;
+		trace_ctx[h].conn = conn;
+	}
+	pthread_mutex_unlock(&trace_ctx_lock);
+}
+
+/* trace_ctx_get - ctx's connection number, or 0 */
+static int
+trace_ctx_get(SMFICTX *ctx)
+{
+	size_t	h = ((uintptr_t)ctx >> 4) % TRACE_CTXS;
+	int	conn = 0;
+
+	pthread_mutex_lock(&trace_ctx_lock);
+	for (size_t i = 0; i < TRACE_CTXS; i++) {
+		size_t	k = (h + i) % TRACE_CTXS;
+
+		if (trace_ctx[k].ctx == ctx) {
+			conn = trace_ctx[k].conn;
+			break;
+		}
+		if (trace_ctx[k].ctx == NULL)
+			break;
+	}
+	pthread_mutex_unlock(&trace_ctx_lock);
+	return conn;
+}
 
 static const char *const trace_macros[] = {
 	"j", "i", "{mail_addr}", "{rcpt_addr}", "{auth_authen}", "{v}", "x",
@@ -109,6 +164,8 @@ emit(SMFICTX *ctx, const char *fmt, ...)
 
 	if (ctx != NULL && smfi_getpriv(ctx) != NULL)
 		trace_cur = ((struct tpriv *)smfi_getpriv(ctx))->conn;
+	else if (ctx != NULL && trace_conn_ids)
+		trace_cur = trace_ctx_get(ctx);
 	at = trace_conn_ids ? (size_t)snprintf(line, 32, "c%d ", trace_cur) : 0;
 	va_start(ap, fmt);
 	at += (size_t)vsnprintf(line + at, sizeof(line) - 2048 - at, fmt, ap);
@@ -219,6 +276,7 @@ tr_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	if (t == NULL) {
 		t = calloc(1, sizeof(*t));
 		t->conn = __atomic_add_fetch(&trace_conns, 1, __ATOMIC_SEQ_CST);
+		trace_ctx_set(ctx, t->conn);
 		(void)smfi_setpriv(ctx, t);
 	}
 	t->skip = (f1 & SMFIP_SKIP) != 0;

@@ -64,7 +64,8 @@ class EngineDiffTest(h.E2ETestCase):
     def lines(trace):
         """The trace, connection by connection: Postfix opens the next milter connection
         while the last one's close callback may still run, so the lines of two connections
-        can interleave in the file; grouped by the "cN " prefix they are in a fixed order."""
+        can interleave in the file; grouped by the "cN " prefix and sorted by content, the two
+        engines' traces compare line by line."""
         if not os.path.exists(trace):
             return []
         with open(trace, 'rb') as f:
@@ -73,7 +74,11 @@ class EngineDiffTest(h.E2ETestCase):
         for ln in raw:
             conn, _, rest = ln.partition(' ')
             by_conn.setdefault(int(conn[1:]), []).append(rest)
-        return [ln for n in sorted(by_conn) for ln in by_conn[n]]
+        # and the connections in an order of their own: two SMTP sessions may reach the two
+        # milters' negotiations in different orders (Postfix runs several smtpd processes);
+        # a block starts with the session's connect line, whose client port tells them apart
+        blocks = sorted(by_conn.values(), key=lambda b: b)
+        return [ln for b in blocks for ln in b]
 
     def run_sessions(self, mode):
         (sock1, trace1), (sock2, trace2) = self.start_pair(mode)
