@@ -119,28 +119,15 @@ test_text(void **state)
 static int
 group_setup(void **state)
 {
-	struct redis_conf c;
-	const char *why;
-
 	(void)state;
 	log_open("limit_pause_test", false);
 	if (!redis_fixture_available()) {
 		snprintf(fixture_err, sizeof(fixture_err), "not installed");
 		return 0;
 	}
-	if (redis_fixture_start(&rf, 0, NULL, fixture_err, sizeof(fixture_err)) < 0)
+	if (redis_fixture_start_pool(&rf, 5000, 10000, 0, &pool, fixture_err,
+				     sizeof(fixture_err)) < 0)
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.server = rf.server;
-	c.connect_timeout_ms = 5000;
-	c.command_timeout_ms = 10000;
-	c.backoff_min_ms = 1;
-	c.backoff_max_ms = 10;
-	if ((pool = redis_pool_new(&c, &why)) == NULL) {
-		snprintf(fixture_err, sizeof(fixture_err), "%s", why);
-		redis_fixture_stop(&rf);
-		return 0;
-	}
 	have_redis = true;
 	return 0;
 }
@@ -151,8 +138,7 @@ group_teardown(void **state)
 {
 	(void)state;
 	if (have_redis) {
-		pool = redis_pool_free(pool);
-		redis_fixture_stop(&rf);
+		redis_fixture_stop_pool(&rf, &pool);
 	}
 	return 0;
 }

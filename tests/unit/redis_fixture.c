@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "redis.h"
 #include "redis_fixture.h"
 #include "xalloc.h"
 #include "tcase.h"
@@ -395,4 +396,37 @@ redis_fixture_reply_text(const struct redisReply *r)
 	if (r->type == REDIS_REPLY_ARRAY)
 		return xasprintf("[%zu]", r->elements);
 	return xstrdup(r->str ? r->str : "?");
+}
+
+/* redis_fixture_start_pool - a server and a pool on it; see redis_fixture.h */
+int
+redis_fixture_start_pool(struct redis_fixture *rf, long connect_ms, long command_ms,
+			 int max_idle, struct redis_pool **pool, char *err, size_t errlen)
+{
+	struct redis_conf c;
+	const char *why;
+
+	if (redis_fixture_start(rf, 0, NULL, err, errlen) < 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.server = rf->server;
+	c.connect_timeout_ms = connect_ms;
+	c.command_timeout_ms = command_ms;
+	c.backoff_min_ms = 1;
+	c.backoff_max_ms = 10;
+	c.max_idle = max_idle;
+	if ((*pool = redis_pool_new(&c, &why)) == NULL) {
+		snprintf(err, errlen, "%s", why);
+		redis_fixture_stop(rf);
+		return -1;
+	}
+	return 0;
+}
+
+/* redis_fixture_stop_pool - free the pool, stop the server */
+void
+redis_fixture_stop_pool(struct redis_fixture *rf, struct redis_pool **pool)
+{
+	*pool = redis_pool_free(*pool);
+	redis_fixture_stop(rf);
 }

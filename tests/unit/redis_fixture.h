@@ -80,6 +80,17 @@ int	redis_fixture_freeze(struct redis_fixture *rf);
 int	redis_fixture_thaw(struct redis_fixture *rf);
 void	redis_fixture_stop(struct redis_fixture *rf);
 
+struct redis_pool;
+/* redis_fixture_start_pool - redis_fixture_start() (no flags, no password)
+ * and a pool on it with these timeouts, max_idle idle connections (0: the
+ * pool's default) and a 1..10 ms back-off; 0, or -1 with err (and no
+ * server left running) */
+int	redis_fixture_start_pool(struct redis_fixture *rf, long connect_ms,
+				 long command_ms, int max_idle,
+				 struct redis_pool **pool, char *err, size_t errlen);
+/* redis_fixture_stop_pool - free the pool, stop the server */
+void	redis_fixture_stop_pool(struct redis_fixture *rf, struct redis_pool **pool);
+
 struct redisReply;
 /* redis_fixture_reply_text - a reply as text for got/want messages:
  * integers in decimal, "(nil)", "[N]" for an array of N, else the
