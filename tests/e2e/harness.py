@@ -1666,7 +1666,7 @@ class MilterProcess(_Service):
         if not suite_mode() or module not in SUITE_MODULES or '-c' not in self.argv:
             return
         i = self.argv.index('-c') + 1
-        self.suite = (module, self.argv[i], self.argv[i] + '.suite')
+        self.suite = (module, self.argv[i], '%s.suite-%s' % (self.argv[i], module))
         self._suite_write()
         self.argv = [binary('postmill-suite')] + self.argv[1:i] + [self.suite[2]] + self.argv[i + 1:]
 
