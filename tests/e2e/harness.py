@@ -1227,17 +1227,21 @@ def sendmail_filters(sockets, path=SENDMAIL_M4):
     out = []
     with open(path) as f:
         for line in f:
-            m = re.match(r"INPUT_MAIL_FILTER\(`postmill-(\w+)', `S=local:/run/postmill/\w+\.sock(.*)$", line)
+            # "dnl INPUT_MAIL_FILTER(`postmill-suite', ...)": the commented alternative
+            m = re.match(r"(dnl )?INPUT_MAIL_FILTER\(`postmill-(\w+)', `S=local:/run/postmill/\w+\.sock(.*)$",
+                         line)
             if m:
-                spec = sockets.get(m.group(1))
+                spec = sockets.get(m.group(2))
                 if spec is None:
+                    if m.group(1):
+                        out.append(line)
                     continue
                 if spec.startswith('unix:'):
                     spec = 'local:' + spec[5:]
                 elif spec.startswith('inet:'):
                     host, port = spec[5:].rsplit(':', 1)
                     spec = 'inet:%s@%s' % (port, host)
-                line = "INPUT_MAIL_FILTER(`postmill-%s', `S=%s%s\n" % (m.group(1), spec, m.group(2))
+                line = "INPUT_MAIL_FILTER(`postmill-%s', `S=%s%s\n" % (m.group(2), spec, m.group(3))
             out.append(line)
     return ''.join(out)
 

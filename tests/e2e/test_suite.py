@@ -257,3 +257,90 @@ class SuiteEquivalenceTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+@unittest.skipIf(h.suite_mode(), 'starts its own postmill-suite')
+class SuiteSendmailTest(unittest.TestCase):
+    """postmill-suite behind a real Sendmail 8.17 (the commented alternative line of
+    conf/sendmail/postmill.m4): outbound mail of an authenticated client is signed with the
+    List-Unsubscribe fields covered, tagged and counted; inbound mail from outside gets
+    Authentication-Results, and DMARC p=reject refuses forged mail."""
+
+    @classmethod
+    def setUpClass(cls):
+        import test_sendmail as ts
+        cls.wd = h.Workdir(prefix='pm-suitesm-')
+        cls.addClassCleanup(cls.wd.cleanup)
+        wd = cls.wd
+        cls.dk = DkimStack(wd)
+        cls.rsa_in, rsa_txt = h.gen_rsa_key(wd.path('keys'), 'in', 2048)
+        cls.rsa_in_pem = open(cls.rsa_in, 'rb').read()
+        cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text({('s1', 'rej.dm.test'): rsa_txt})})
+        cls.knot.start()
+        cls.addClassCleanup(cls.knot.stop)
+        cls.redis = h.Redis(wd)
+        cls.redis.start()
+        cls.addClassCleanup(cls.redis.stop)
+        cls.sink = h.Sink(wd)
+        cls.sink.start()
+        cls.addClassCleanup(cls.sink.stop)
+        rules = wd.write('limit.rules', 'day sasl messages quota=1000/1d\n')
+        secret = test_bounce.secret_file(wd, 'bounce.secret')
+        tenants = wd.write('tenants', '%s - unsubscribe\n' % DOMAIN)
+        with open(cls.dk.conf) as f:
+            dkim_lines = [l for l in f.read().splitlines()
+                          if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
+        sock = wd.path('suite.sock')
+        conf = ts.common_conf(wd, 'postmill', dkim_lines + [
+            'dns_resolver = ' + cls.knot.server, 'redis_server = 127.0.0.1:%d' % cls.redis.port,
+            'auth_authserv_id = ' + test_auth.ID, 'bounce_domain = bounces.test',
+            'bounce_secret_files = ' + secret, 'limit_rules_file = ' + rules,
+            'bounce_unsubscribe_url = https://unsub.example.test/u/', 'bounce_tenant_table = ' + tenants,
+            'suite_socket = unix:' + sock, 'suite_pid_file = ' + wd.path('suite.pid')])
+        cls.suite = h.MilterProcess(wd, [h.binary('postmill-suite'), '-f', '-c', conf], 'unix:' + sock)
+        cls.suite.start()
+        cls.addClassCleanup(cls.suite.stop)
+        cls.sm = h.Sendmail(wd, cls.sink.port, milters={'suite': 'unix:' + sock}, sasl_users=ts.USERS)
+        cls.sm.start()
+        cls.addClassCleanup(cls.sm.stop)
+        cls.ts = ts
+
+    def test_outbound_signed_tagged_counted(self):
+        r = h.send(self.sm.port, 'alice@%s' % DOMAIN, ['rcpt@example.net'],
+                   h.make_message(from_addr='alice@%s' % DOMAIN, subject='suite sendmail outbound'),
+                   auth=('alice', self.ts.USERS['alice']))
+        self.assertTrue(r.accepted, r)
+        d = h.wait_until(lambda: next((d for d in self.sink.messages()
+                                       if 'suite sendmail outbound' in ''.join(d.header('Subject'))), None),
+                         what='the outbound message')
+        got = h.verify_dkimpy(d.raw, self.dk.keys)
+        self.assertEqual([(g.selector, g.result) for g in got], [('s1', 'pass'), ('e1', 'pass')], got)
+        self.assertEqual([g.result for g in h.verify_mail_dkim(d.raw, self.dk.keys)][:1], ['pass'])
+        self.assertRegex(d.mail_from, r'^b-[a-z2-7]{48}@bounces\.test$')
+        self.assertEqual(len(d.header('List-Unsubscribe')), 1)
+        for s, hl in signed_fields(d):
+            self.assertIn('list-unsubscribe', hl.lower().split(':'), (s, hl))
+        keys = self.redis.cli('KEYS', 'pmlimit:{sasl:alice}:day:*').split()
+        self.assertEqual(len(keys), 1)
+        self.assertEqual(self.redis.cli('GET', keys[0]), '1')
+        qid = re.escape(r.queue_id)
+        for m in ('dkim: action=sign', 'bounce: action=tag', 'limit: action=accept stage=eom key=sasl:alice'):
+            self.suite.wait_log(r'%s: %s' % (qid, m))
+
+    def test_inbound_checked_not_signed(self):
+        msg = h.make_message(from_addr='a@rej.dm.test', subject='suite sendmail inbound')
+        msg = dkim.sign(msg, b's1', b'rej.dm.test', self.rsa_in_pem,
+                        include_headers=[b'from', b'to', b'subject', b'date']) + msg
+        r = h.send(self.sm.port, 'bounce@example.net', ['rcpt@example.net'], msg, source=self.ts.OUTSIDE)
+        self.assertTrue(r.accepted, r)
+        d = h.wait_until(lambda: next((d for d in self.sink.messages()
+                                       if 'suite sendmail inbound' in ''.join(d.header('Subject'))), None),
+                         what='the inbound message')
+        ar = ' '.join(d.header('Authentication-Results'))
+        self.assertIn('dkim=pass', ar)
+        self.assertIn('dmarc=pass', ar)
+        self.assertEqual(len(d.header('DKIM-Signature')), 1, 'only the sender\'s own signature')
+        self.assertEqual(d.mail_from, 'bounce@example.net')
+        r = h.send(self.sm.port, 'bounce@example.net', ['rcpt@example.net'],
+                   h.make_message(from_addr='a@rej.dm.test', subject='suite forged'), source=self.ts.OUTSIDE)
+        self.assertEqual(r.data[0], 550, r)
