@@ -222,6 +222,10 @@ class SuiteEquivalenceTest(unittest.TestCase):
                            h.make_message(from_addr='carol@%s' % DOMAIN, to_addr=rcpt, subject='suite again'))
         self.assertFalse(ra.accepted, ra)
 
+    def test_zz_milters_clean(self):
+        import test_sendmail
+        test_sendmail.assert_clean(self, list(self.milters.values()) + [self.suite], stop=True)
+
     def test_check_and_reload(self):
         r = subprocess.run([h.binary('postmill-suite'), '-n', '-c', self.conf_b], stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, timeout=60)
@@ -344,3 +348,6 @@ class SuiteSendmailTest(unittest.TestCase):
         r = h.send(self.sm.port, 'bounce@example.net', ['rcpt@example.net'],
                    h.make_message(from_addr='a@rej.dm.test', subject='suite forged'), source=self.ts.OUTSIDE)
         self.assertEqual(r.data[0], 550, r)
+
+    def test_zz_milters_clean(self):
+        self.ts.assert_clean(self, [self.suite], stop=True)
