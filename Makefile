@@ -48,7 +48,8 @@ else
 endif
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
-MILTERS := $(notdir $(wildcard milters/*))
+# suite (postmill-suite, the host of the others) first: libsuite.a needs them
+MILTERS := suite $(filter-out suite,$(notdir $(wildcard milters/*)))
 MILTER_INCS := $(MILTERS:%=-Imilters/%)
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wno-unused-parameter
@@ -74,12 +75,15 @@ $(B)/lib/lib$(1).a: $$($(1)_OBJ)
 	$$(AR) rcs $$@ $$^
 $(B)/bin/postmill-$(1): $(B)/obj/milters/$(1)/$(1)_main.o $(B)/lib/lib$(1).a $(LIBCOMMON)
 	@mkdir -p $$(@D)
-	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$^ $$(LIBS)
+	$$(CC) $$(ALL_LDFLAGS) -o $$@ $$(filter-out $(LIBCOMMON),$$^) $(LIBCOMMON) $$(LIBS)
 endef
 $(foreach m,$(MILTERS),$(eval $(call milter_rules,$(m))))
+# postmill-suite hosts the other milters' modules (engine/mproto_chain.c)
+$(B)/bin/postmill-suite: $(foreach m,$(filter-out suite,$(MILTERS)),$(B)/lib/lib$(m).a)
 
 MILTER_LIBS := $(foreach m,$(MILTERS),$(B)/lib/lib$(m).a)
-PROGRAMS    := $(foreach m,$(MILTERS),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter \
+# the suite needs postmill's engine (module contexts): not with libmilter
+PROGRAMS    := $(foreach m,$(if $(ENGINE_SRC),$(MILTERS),$(filter-out suite,$(MILTERS))),$(B)/bin/postmill-$(m)) $(B)/bin/postmillctl $(B)/bin/postmill-exporter \
                $(B)/bin/postmill-unsubscribe \
                $(B)/bin/postmill-events
 

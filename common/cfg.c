@@ -38,7 +38,8 @@ static const char cfg_too_long[] =
 	"line longer than " CFG_QUOTE(CFG_MAX_LINE) " bytes";
 
 const char *const cfg_known_prefixes[] = {
-	"dkim_", "limit_", "auth_", "bounce_", "exporter_", "events_", NULL,
+	"dkim_", "limit_", "auth_", "bounce_", "exporter_", "events_", "suite_",
+	NULL,
 };
 
 /* cfg_slot - address of a row's variable inside a values struct */

@@ -65,6 +65,7 @@ static const char *main_config_path;
 static int main_stats_fd = -1;		/* stats socket, bound by the supervisor */
 static char main_stats_path[256];	/* its path, removed at the end */
 static struct smfiDesc main_desc;
+static struct smfiDesc main_inner;	/* the milter's own callbacks */
 static int main_daemon_status_fd = -1;	/* to the shell that started us */
 static int main_listen_fd = -1;		/* the engine's listener, in the supervisor */
 static int main_sig_fd = -1;		/* the supervisor's signalfd */
@@ -101,16 +102,16 @@ static sfsistat
 main_counting_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	milter_sessions_start(ctx);
-	return main_app->desc->xxfi_connect ?
-	    main_app->desc->xxfi_connect(ctx, host, sa) : SMFIS_CONTINUE;
+	return main_inner.xxfi_connect ?
+	    main_inner.xxfi_connect(ctx, host, sa) : SMFIS_CONTINUE;
 }
 
 /* main_counting_close - the session is over (once, however often called) */
 static sfsistat
 main_counting_close(SMFICTX *ctx)
 {
-	sfsistat rc = main_app->desc->xxfi_close ?
-	    main_app->desc->xxfi_close(ctx) : SMFIS_CONTINUE;
+	sfsistat rc = main_inner.xxfi_close ?
+	    main_inner.xxfi_close(ctx) : SMFIS_CONTINUE;
 
 	milter_sessions_end(ctx);
 	return rc;
@@ -873,7 +874,17 @@ milter_main(int argc, char **argv, const struct milter_app *app)
 		}
 	}
 
-	main_desc = *app->desc;
+	{
+		const struct smfiDesc *d = app->desc_for != NULL
+		    ? app->desc_for(snap) : app->desc;
+
+		if (d == NULL) {
+			fprintf(stderr, "%s: cannot set up the milter callbacks\n", ident);
+			return EXIT_FAILURE;
+		}
+		main_inner = *d;
+	}
+	main_desc = main_inner;
 	main_desc.xxfi_connect = main_counting_connect;
 	main_desc.xxfi_close = main_counting_close;
 	milter_stats_wrap(&main_desc);

@@ -63,6 +63,7 @@ struct milter_snapshot {
 	void			 *state;	/* what state_load() built */
 	unsigned		  refs;		/* owned by milter_main.c */
 	unsigned long		  generation;	/* 1 at start, +1 per reload */
+	struct milter_snapshot	 *owner;	/* a hosted module's: the host's */
 };
 
 struct milter_app {
@@ -76,7 +77,30 @@ struct milter_app {
 			       struct errlist *el);
 	void	 (*state_free)(void *state);
 	void	 (*describe)(const void *state, FILE *fp);
+	/*
+	 * A host of modules (postmill-suite): its state is a struct
+	 * milter_module_set, and its callbacks are made from the loaded
+	 * snapshot (which modules, in which order) before the socket opens.
+	 */
+	bool	 hosts_modules;
+	const struct smfiDesc *(*desc_for)(const struct milter_snapshot *snap);
 };
+
+/*
+ * The state of a host of modules: one snapshot per module, loaded from
+ * the same file, in the host's order. milter_snapshot_select(i) makes
+ * milter_snapshot_acquire() in this thread return module i's snapshot
+ * (holding a reference to the host's); -1 the host's own.
+ */
+#define MILTER_MODULES_MAX	16
+
+struct milter_module_set {
+	size_t			  n;
+	const struct milter_app	 *apps[MILTER_MODULES_MAX];
+	struct milter_snapshot	 *snaps[MILTER_MODULES_MAX];
+};
+
+void	milter_snapshot_select(int module);
 
 int milter_main(int argc, char **argv, const struct milter_app *app);
 

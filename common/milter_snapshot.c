@@ -22,6 +22,15 @@
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct milter_snapshot *snapshot_current;
 static const struct milter_app *snapshot_app;
+/* which hosted module the callbacks of this thread belong to (-1: none) */
+static __thread int snapshot_module = -1;
+
+/* milter_snapshot_select - callbacks of module i run in this thread now */
+void
+milter_snapshot_select(int module)
+{
+	snapshot_module = module;
+}
 
 /* milter_snapshot_load - config + state from a file */
 struct milter_snapshot *
@@ -93,6 +102,21 @@ milter_snapshot_acquire(void)
 	snap = snapshot_current;
 	if (snap != NULL)
 		snap->refs++;
+	if (snap != NULL && snapshot_module >= 0 && snapshot_app->hosts_modules) {
+		struct milter_module_set *set = snap->state;
+		struct milter_snapshot *mod = NULL;
+
+		if ((size_t)snapshot_module < set->n) {
+			mod = set->snaps[snapshot_module];
+			/* released through the host's snapshot, whose reference
+			 * keeps the module's alive */
+			mod->owner = snap;
+			mod->generation = snap->generation;
+		} else {
+			snap->refs--;	/* cannot happen: the host's own index */
+		}
+		snap = mod;
+	}
 	pthread_mutex_unlock(&snapshot_lock);
 	return snap;
 }
@@ -105,6 +129,8 @@ milter_snapshot_release(struct milter_snapshot *snap)
 
 	if (snap == NULL)
 		return;
+	if (snap->owner != NULL)	/* a hosted module's: the host's reference */
+		snap = snap->owner;
 	pthread_mutex_lock(&snapshot_lock);
 	free_it = --snap->refs == 0;
 	pthread_mutex_unlock(&snapshot_lock);

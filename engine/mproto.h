@@ -148,6 +148,7 @@ void	mproto_out_packet(struct mproto_out *o, char cmd, const void *a,
 			  size_t alen, const void *b, size_t blen);
 void	mproto_out_packet_str(struct mproto_out *o, char cmd, uint32_t *index,
 			      const char *s1, const char *s2);
+void	mproto_out_append(struct mproto_out *o, const void *p, size_t n);
 void	mproto_out_free(struct mproto_out *o);
 
 /* macros of one stage, copied out of the read buffer */
@@ -189,12 +190,19 @@ struct smfi_str {
 	unsigned long	 pflags2mta;	/* SMFIP_* the MTA agreed to */
 	char		*symlist[MPROTO_STAGES];	/* by SMFIM_* */
 	struct mproto_macros macros[MPROTO_STAGES];	/* by MPROTO_CI_* */
+	/* a module's context inside postmill-suite (mproto_chain.c): the
+	 * session it belongs to (macros, progress), NULL for a session */
+	struct smfi_str	*parent;
+	struct mproto_chain_conn *chain;	/* the hosted modules' state */
 	/* protocol state (mproto_session.c) */
 	bool		 call_abort;	/* libmilter's: abort if the session ends now */
 	unsigned	 warnings;	/* protocol warnings logged for this session */
 };
 
 int	mproto_flush(SMFICTX *ctx);
+
+/* the hosted modules of a session (mproto_chain.c), at its end */
+void	mproto_chain_session_free(SMFICTX *ctx);
 int	mproto_flush_some(SMFICTX *ctx);
 
 /* engine-wide settings (defined in mproto_listen.c) */

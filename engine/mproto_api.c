@@ -56,6 +56,8 @@ smfi_getsymval(SMFICTX *ctx, char *name)
 {
 	if (ctx == NULL || name == NULL || *name == '\0')
 		return NULL;
+	if (ctx->parent != NULL)	/* a hosted module sees the session's */
+		ctx = ctx->parent;
 	for (int i = MPROTO_STAGES - 1; i >= 0; i--) {
 		char **a = ctx->macros[i].argv;
 
@@ -247,8 +249,10 @@ smfi_replacebody(SMFICTX *ctx, unsigned char *body, int len)
 			n = MILTER_CHUNK_SIZE;
 		mproto_out_packet(&ctx->out, SMFIR_REPLBODY, body + off, n, NULL, 0);
 		off += n;
-		/* bounded memory: a large body goes out as it comes */
-		if (ctx->out.len > 4 * MILTER_CHUNK_SIZE && mproto_flush(ctx) < 0)
+		/* bounded memory: a large body goes out as it comes (a
+		 * hosted module's goes to the host, mproto_chain.c) */
+		if (ctx->parent == NULL && ctx->out.len > 4 * MILTER_CHUNK_SIZE
+		    && mproto_flush(ctx) < 0)
 			return MI_FAILURE;
 	}
 	return MI_SUCCESS;
@@ -260,6 +264,8 @@ smfi_progress(SMFICTX *ctx)
 {
 	if (ctx == NULL || ctx->cmd != SMFIC_BODYEOB)
 		return MI_FAILURE;
+	if (ctx->parent != NULL)	/* a hosted module: the host's session */
+		ctx = ctx->parent;
 	mproto_out_packet(&ctx->out, SMFIR_PROGRESS, NULL, 0, NULL, 0);
 	return mproto_flush(ctx) == 0 ? MI_SUCCESS : MI_FAILURE;
 }

@@ -249,6 +249,16 @@ mproto_out_reserve(struct mproto_out *o, size_t n)
 	return o->buf + o->len;
 }
 
+/* mproto_out_append - append bytes that are whole packets already */
+void
+mproto_out_append(struct mproto_out *o, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	memcpy(mproto_out_reserve(o, n), p, n);
+	o->len += n;
+}
+
 /* mproto_out_packet - append cmd with up to two pieces of data */
 void
 mproto_out_packet(struct mproto_out *o, char cmd, const void *a, size_t alen,

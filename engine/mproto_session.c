@@ -1009,6 +1009,7 @@ mproto_session_end(SMFICTX *ctx)
 	if (ctx->out.len > 0)
 		(void)mproto_flush_some(ctx);
 	session_end(ctx);
+	mproto_chain_session_free(ctx);
 	close(ctx->fd);
 	session_clear_macros(ctx, SMFIM_CONNECT);
 	for (int i = 0; i < MPROTO_STAGES; i++)

@@ -11,4 +11,8 @@
 
 extern const struct smfiDesc auth_milter_desc;
 
+/* the module (auth_module.c): section, callbacks, state hooks */
+struct milter_app;
+extern const struct milter_app auth_module;
+
 #endif

@@ -20,21 +20,10 @@
 #include "bounce_milter.h"
 #include "milter_main.h"
 
-static const struct milter_app bounce_app = {
-	.name = "bounce",
-	.section = &bounce_section,
-	.socket_offset = offsetof(struct bounce_conf, socket),
-	.pid_file_offset = offsetof(struct bounce_conf, pid_file),
-	.desc = &bounce_milter_desc,
-	.state_load = bounce_state_load,
-	.state_free = bounce_state_free,
-	.describe = bounce_state_describe,
-};
-
 int
 main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "--classify") == 0)
 		return bounce_classify_main(argc, argv);
-	return milter_main(argc, argv, &bounce_app);
+	return milter_main(argc, argv, &bounce_module);
 }

@@ -11,4 +11,8 @@
 
 extern const struct smfiDesc bounce_milter_desc;
 
+/* the module (bounce_module.c): section, callbacks, state hooks */
+struct milter_app;
+extern const struct milter_app bounce_module;
+
 #endif

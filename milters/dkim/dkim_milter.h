@@ -11,4 +11,8 @@
 
 extern const struct smfiDesc dkim_milter_desc;
 
+/* the module (dkim_module.c): section, callbacks, state hooks */
+struct milter_app;
+extern const struct milter_app dkim_module;
+
 #endif

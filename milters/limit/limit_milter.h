@@ -11,4 +11,8 @@
 
 extern const struct smfiDesc limit_milter_desc;
 
+/* the module (limit_module.c): section, callbacks, state hooks */
+struct milter_app;
+extern const struct milter_app limit_module;
+
 #endif

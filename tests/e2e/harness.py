@@ -1227,17 +1227,21 @@ def sendmail_filters(sockets, path=SENDMAIL_M4):
     out = []
     with open(path) as f:
         for line in f:
-            m = re.match(r"INPUT_MAIL_FILTER\(`postmill-(\w+)', `S=local:/run/postmill/\w+\.sock(.*)$", line)
+            # "dnl INPUT_MAIL_FILTER(`postmill-suite', ...)": the commented alternative
+            m = re.match(r"(dnl )?INPUT_MAIL_FILTER\(`postmill-(\w+)', `S=local:/run/postmill/\w+\.sock(.*)$",
+                         line)
             if m:
-                spec = sockets.get(m.group(1))
+                spec = sockets.get(m.group(2))
                 if spec is None:
+                    if m.group(1):
+                        out.append(line)
                     continue
                 if spec.startswith('unix:'):
                     spec = 'local:' + spec[5:]
                 elif spec.startswith('inet:'):
                     host, port = spec[5:].rsplit(':', 1)
                     spec = 'inet:%s@%s' % (port, host)
-                line = "INPUT_MAIL_FILTER(`postmill-%s', `S=%s%s\n" % (m.group(1), spec, m.group(2))
+                line = "INPUT_MAIL_FILTER(`postmill-%s', `S=%s%s\n" % (m.group(2), spec, m.group(3))
             out.append(line)
     return ''.join(out)
 
@@ -1633,6 +1637,14 @@ def make_message(subject='test', from_addr='sender@example.test', to_addr='rcpt@
 # ---------------------------------------------------------------------------------------------
 # MilterProcess
 
+SUITE_MODULES = ('auth', 'bounce', 'dkim', 'limit')
+
+
+def suite_mode():
+    """POSTMILL_E2E_SUITE=1: every postmill-M milter of the tests runs inside postmill-suite."""
+    return os.environ.get('POSTMILL_E2E_SUITE') == '1'
+
+
 class MilterProcess(_Service):
     """A milter daemon under test: argv (list), socket spec ('unix:/path', 'inet:PORT@127.0.0.1'),
     stdout+stderr into WORKDIR/NAME.log.  start() waits until the socket accepts connections or
@@ -1647,16 +1659,53 @@ class MilterProcess(_Service):
         self.name = name or os.path.basename(self.argv[0])
         self.env = env
         self.cwd = cwd
+        self.suite = None   # (module, the test's config, the derived config) in suite mode
+
+    def _suite_wrap(self):
+        """In suite mode (POSTMILL_E2E_SUITE=1) postmill-M -c CONF runs as postmill-suite hosting
+        module M alone, from a copy of CONF that adds suite_milters = M and M's socket and pid
+        file: every test of M then goes through the one-conversation host."""
+        base = os.path.basename(self.argv[0])
+        module = base[len('postmill-'):] if base.startswith('postmill-') else None
+        if not suite_mode() or module not in SUITE_MODULES or '-c' not in self.argv:
+            return
+        i = self.argv.index('-c') + 1
+        self.suite = (module, self.argv[i], '%s.suite-%s' % (self.argv[i], module))
+        self._suite_write()
+        self.argv = [binary('postmill-suite')] + self.argv[1:i] + [self.suite[2]] + self.argv[i + 1:]
+
+    def _suite_write(self):
+        module, conf, derived = self.suite
+        with open(conf) as f:
+            text = f.read()
+
+        def value(name, default):
+            m = re.search(r'^%s\s*=\s*(.*?)\s*$' % name, text, re.M)
+            return m.group(1) if m else default
+        extra = ['', 'suite_milters = ' + module,
+                 'suite_socket = ' + value(module + '_socket', 'unix:/run/postmill/%s.sock' % module),
+                 'suite_pid_file = ' + value(module + '_pid_file', '/run/postmill/%s.pid' % module)]
+        with open(derived, 'w') as f:
+            f.write(text.rstrip('\n') + '\n' + '\n'.join(extra) + '\n')
+        st = os.stat(conf)
+        os.chmod(derived, st.st_mode & 0o7777)
+        os.chown(derived, st.st_uid, st.st_gid)
 
     def start(self, timeout=DEFAULT_TIMEOUT):
         env = dict(os.environ)
         env.update(self.env or {})
+        if self.suite is None:
+            self._suite_wrap()
+        else:
+            self._suite_write()
         self._spawn(self.argv, self.workdir.path(self.name + '.log'), env=env, cwd=self.cwd)
         self._wait_ready(lambda: socket_ready(self.socket), timeout, '%s on %s' % (self.name, self.socket))
         return self
 
     def hup(self):
         """Send SIGHUP (config reload)."""
+        if self.suite is not None:
+            self._suite_write()   # the test may have changed its config
         if self.alive():
             os.kill(self.proc.pid, signal.SIGHUP)
 

@@ -33,8 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as h  # noqa: E402
 
 ROOT = h.REPO_ROOT
-PROGRAMS = ['postmill-auth', 'postmill-bounce', 'postmill-dkim', 'postmill-limit', 'postmillctl']
-MILTERS = ['auth', 'bounce', 'dkim', 'limit']
+PROGRAMS = ['postmill-auth', 'postmill-bounce', 'postmill-dkim', 'postmill-limit', 'postmill-suite', 'postmillctl']
+MILTERS = ['auth', 'bounce', 'dkim', 'limit', 'suite']
 
 
 def note(text):

@@ -304,12 +304,14 @@ rot_save_state(struct rot_ctx *c)
 	return rc;
 }
 
-/* rot_reload - SIGHUP to postmill-dkim's supervisor, when it runs */
+/* rot_reload - SIGHUP to postmill-dkim's supervisor, when it runs (or to
+ * postmill-suite's, when the operator points dkim_pid_file at the suite
+ * that hosts the dkim module) */
 static void
 rot_reload(const struct rot_ctx *c)
 {
 	const char *pf = c->conf->pid_file;
-	char	buf[64], comm[64], proc[64], *end;
+	char	buf[64], comm[64] = "postmill-dkim", proc[64], *end;
 	struct stat st;
 	size_t	len;
 	char   *text;
@@ -337,9 +339,11 @@ rot_reload(const struct rot_ctx *c)
 	snprintf(proc, sizeof(proc), "/proc/%ld/comm", pid);
 	if ((fp = fopen(proc, "r")) != NULL) {
 		bool	ours = fgets(comm, sizeof(comm), fp) != NULL
-		    && strncmp(comm, "postmill-dkim", 13) == 0;
+		    && (strncmp(comm, "postmill-dkim", 13) == 0
+			|| strncmp(comm, "postmill-suite", 14) == 0);
 
 		fclose(fp);
+		comm[strcspn(comm, "\n")] = '\0';
 		if (!ours) {
 			printf("# pid %ld of %s is not postmill-dkim (stale pid file): "
 			       "not signalled\n", pid, pf);
@@ -351,7 +355,7 @@ rot_reload(const struct rot_ctx *c)
 		       pid, strerror(errno));
 		return;
 	}
-	printf("# reloaded postmill-dkim (SIGHUP to pid %ld)\n", pid);
+	printf("# reloaded %s (SIGHUP to pid %ld)\n", comm, pid);
 }
 
  /*

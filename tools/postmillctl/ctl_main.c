@@ -29,12 +29,13 @@
 #include "cfg_exporter.h"
 #include "dkim_conf.h"
 #include "limit_conf.h"
+#include "suite_conf.h"
 #include "log.h"
 #include "xalloc.h"
 
 const struct cfg_section *const ctl_sections[] = {
 	&cfg_common_section, &dkim_section, &limit_section, &auth_section,
-	&bounce_section, &exporter_section, &events_section,
+	&bounce_section, &exporter_section, &events_section, &suite_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
