@@ -1,0 +1,77 @@
+/*++
+ * NAME
+ *	milter_conn 3h
+ * SUMMARY
+ *	what every postmill milter keeps per connection and per message
+ * SYNOPSIS
+ *	#include "milter_conn.h"
+ *
+ *	struct my_conn { struct milter_conn mc; ... };	(mc first)
+ *
+ *	void	*milter_conn_get(SMFICTX *ctx, size_t size);
+ *	void	 milter_conn_connect(struct milter_conn *mc, _SOCK_ADDR *sa);
+ *	int	 milter_conn_mail(struct milter_conn *mc, SMFICTX *ctx);
+ *	const char *milter_conn_qid(struct milter_conn *mc, SMFICTX *ctx);
+ *	void	 milter_conn_end_message(struct milter_conn *mc);
+ *	void	*milter_conn_take(SMFICTX *ctx);
+ * DESCRIPTION
+ *	The part of a milter's per-connection state that every milter had
+ *	its own copy of: the client address (connect), the configuration
+ *	snapshot of the message (MAIL to its end, so that a reload never
+ *	changes the rules half-way), whether the client authenticated
+ *	({auth_authen}) or is in internal_hosts, the login (and its escaped
+ *	form for log lines) and the queue id for log lines.
+ *
+ *	milter_conn_get() returns the milter's connection struct, whose
+ *	first member is a struct milter_conn, making a zeroed one of "size"
+ *	bytes on first use: negotiate may come before connect, and connect
+ *	may never come (a session the MTA opens and closes). The struct is
+ *	the context's private data (smfi_setpriv()).
+ *
+ *	milter_conn_mail() starts a message: it ends the previous one,
+ *	takes the current snapshot (returns -1 without one, which cannot
+ *	happen after start-up), reads the login and decides "internal".
+ *	milter_conn_end_message() releases the snapshot and forgets the
+ *	message's facts. milter_conn_take() detaches the struct from the
+ *	context for the close callback, which frees it (NULL when there was
+ *	none).
+ * THREAD SAFETY
+ *	A connection belongs to one thread at a time (the engine's and
+ *	libmilter's contract); no globals.
+ *--*/
+#ifndef POSTMILL_MILTER_CONN_H
+#define POSTMILL_MILTER_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libmilter/mfapi.h>
+
+#include "cidr.h"
+#include "milter_client.h"
+#include "milter_main.h"
+
+#define MILTER_LOGIN_MAX	256
+
+struct milter_conn {
+	struct milter_client	 client;	/* from connect; "local" before */
+	struct milter_snapshot	*snap;		/* MAIL .. end of message */
+	bool			 authenticated;	/* {auth_authen} at MAIL */
+	bool			 internal;	/* client in internal_hosts */
+	char			 login[MILTER_LOGIN_MAX];	/* "" without */
+	char			 login_log[128];	/* escaped for log lines */
+	char			 qid[32];	/* escaped {i}, or LOG_NOQUEUE */
+};
+
+void	*milter_conn_get(SMFICTX *ctx, size_t size);
+void	 milter_conn_connect(struct milter_conn *mc, _SOCK_ADDR *sa);
+int	 milter_conn_mail(struct milter_conn *mc, SMFICTX *ctx);
+const char *milter_conn_qid(struct milter_conn *mc, SMFICTX *ctx);
+void	 milter_conn_end_message(struct milter_conn *mc);
+void	*milter_conn_take(SMFICTX *ctx);
+
+/* milter_conn_facts - the per-message facts from the MTA's values (pure) */
+void	 milter_conn_facts(struct milter_conn *mc, const char *login,
+			   const struct cidr_list *internal_hosts);
+
+#endif
