@@ -88,6 +88,7 @@
 #include "bounce_milter.h"
 #include "bounce_stats.h"
 #include "bounce_ref.h"
+#include "bounce_reply.h"
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
@@ -97,6 +98,7 @@
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
+#include "milter_reply.h"
 #include "xalloc.h"
 
 #define BM_RCPTS_MAX	2000	/* bytes of recipients kept in a record */
@@ -185,8 +187,7 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 	bounce_stats_redis_error(stage);
 	if (accept)
 		return SMFIS_CONTINUE;
-	smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-	return SMFIS_TEMPFAIL;
+	return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_REDIS_ERROR, NULL);
 }
 
 /* bm_xxfi_negotiate - actions we need, stages we skip */
@@ -281,9 +282,8 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 		log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject stage=rcpt "
 			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
 		bounce_stats_refused("bad_tag");
-		smfi_setreply(ctx, "550", "5.7.1", "Invalid bounce address: no message "
-			      "of ours was sent with this return path");
-		return SMFIS_REJECT;
+		return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_BAD_TAG,
+					  NULL);
 	}
 	c->inbound = true;
 	c->hosted = false;	/* a bounce is not tagged again */
@@ -400,8 +400,8 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 				sup.since);
 			bounce_suppress_text(norm, sup.reason, sup.diagnostic, sup.since,
 					     text, sizeof(text));
-			smfi_setreply(ctx, "550", "5.1.1", text);
-			return SMFIS_REJECT;
+			return milter_reply_apply(ctx, &bounce_reply_table,
+						  BOUNCE_REPLY_SUPPRESSED, text);
 		}
 	}
 	bm_rcpt_add(c, norm);
@@ -554,16 +554,16 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=crypto_error (RAND_bytes or HMAC failed)");
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &bounce_reply_table,
+					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
 	if (st->conf->ref
 	    && bounce_ref_encode(&st->keys->keys[0], id, now / 1000
 				 + st->conf->ref_lifetime / 1000, ref) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=crypto_error (HMAC failed)");
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &bounce_reply_table,
+					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,

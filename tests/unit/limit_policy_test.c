@@ -25,6 +25,8 @@
 
 #include "../../milters/limit/limit_conf.h"
 #include "../../milters/limit/limit_policy.h"
+#include "../../milters/limit/limit_reply.h"
+#include "milter_reply.h"
 
 static struct limit_rule rule_t, rule_r;	/* tempfail and reject rules */
 
@@ -149,16 +151,26 @@ test_reply(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct limit_reply r;
+		struct limit_reply_out r;
+		const struct milter_reply *row;
+		char text[MILTER_REPLY_TEXT_MAX];
 
+		/* the reply the client reads: the table's row, the text in its %s */
 		limit_reply_make(&cases[i].v, cases[i].u, &r);
-		if (strcmp(r.rcode, cases[i].rcode) != 0 || strcmp(r.xcode, cases[i].xcode) != 0
-		    || strcmp(r.text, cases[i].text) != 0)
+		if ((row = milter_reply_find(&limit_reply_table, r.reply)) == NULL) {
+			tcase_bad(cases[i].name, "got reply %d, no row in limit_reply_table",
+				  (int)r.reply);
+			continue;
+		}
+		milter_reply_text(row, r.text, text, sizeof(text));
+		if (strcmp(row->rcode, cases[i].rcode) != 0
+		    || strcmp(row->xcode, cases[i].xcode) != 0
+		    || strcmp(text, cases[i].text) != 0)
 			tcase_bad(cases[i].name, "got \"%s %s %s\", want \"%s %s %s\"",
-				  r.rcode, r.xcode, r.text, cases[i].rcode, cases[i].xcode,
+				  row->rcode, row->xcode, text, cases[i].rcode, cases[i].xcode,
 				  cases[i].text);
 		/* libmilter and SMTP: one line, no '%' */
-		if (strpbrk(r.text, "\r\n%") != NULL)
+		if (strpbrk(text, "\r\n%") != NULL)
 			tcase_bad(cases[i].name, "reply text has CR, LF or %%");
 	}
 	tcase_done();
