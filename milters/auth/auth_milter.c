@@ -6,7 +6,11 @@
  * DESCRIPTION
  *	Thin callbacks (STYLE 2.2): they copy what they need (bounded) and
  *	call the plain modules: auth_ar (Authentication-Results), auth_from,
- *	auth_dkim, auth_dmarc, auth_policy, auth_report.
+ *	auth_dkim, auth_dmarc, auth_policy, auth_report. What to do with a
+ *	received Authentication-Results field is auth_upstream.c's decision;
+ *	everything decided at end of message (upstream trust, trusted
+ *	senders and forwarders, the verdict, the header values, quarantine,
+ *	the reply) is auth_eom_decide.c's; eom gathers, applies and logs.
  *
  *	Connection: connect keeps the client address and {j}, the MTA's
  *	host name (the SPF receiver, RFC 7208 9.1); helo keeps the HELO
@@ -38,7 +42,8 @@
  *	(RFC 7372 3.2). The SPF reject comes at end of message, not at
  *	MAIL or RCPT: a trusted sender (a From domain) is known only then,
  *	the dry run logs the whole verdict in one line, and one decision
- *	function (auth_policy.c) orders SPF, From and DMARC. Quarantine: smfi_quarantine()
+ *	function (auth_policy.c) orders SPF, From and DMARC. Every reply
+ *	comes from the one table in auth_reply.c. Quarantine: smfi_quarantine()
  *	or an X-Postmill-Quarantine header (auth_quarantine_mode).
  *	Protocol: SMFIP_HDR_LEADSPC (exact header bytes for DKIM), no
  *	replies for connect, HELO, MAIL, header and body (SMFIP_NR_*).

@@ -47,6 +47,7 @@
  *	bounce_domain; the FBL addresses stay at bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
+ *	Every reply comes from the one table in bounce_reply.c.
  *
  *	Message state is reset at MAIL and freed at end of message, abort
  *	and close (which may come with no state at all).

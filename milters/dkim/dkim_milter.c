@@ -27,7 +27,9 @@
  *	Replies: unsignable mail under dkim_unsignable_action=tempfail gets
  *	451 4.7.0, =reject 550 5.7.1; a login that does not own the From
  *	address under dkim_login_mismatch_action=reject 550 5.7.1; a signer
- *	failure under dkim_signer_error_action=tempfail 451 4.3.0.
+ *	failure under dkim_signer_error_action=tempfail 451 4.3.0. Every
+ *	reply comes from the one table in dkim_reply.c (dkim_reply_of()
+ *	picks the row, milter_reply_apply() sets it).
  *--*/
 #include <arpa/inet.h>
 #include <netinet/in.h>
