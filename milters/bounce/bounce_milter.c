@@ -622,18 +622,11 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 {
 	const struct bounce_state *st = bm_state(c);
 	struct bounce_pause_status ps;
-	long long nhard = 0, ncompl = 0;
+	long long nhard, ncompl;
 	const char *err;
 	char esc[300];
 
-	for (size_t i = 0; i < n; i++) {
-		if (slots[i].unlisted)
-			continue;
-		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
-			nhard++;
-		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
-			ncompl++;
-	}
+	bounce_policy_tenant_counts(slots, n, &nhard, &ncompl);
 	if (nhard == 0 && ncompl == 0)
 		return;
 	log_escape(esc, sizeof(esc), tenant, strlen(tenant));
@@ -728,8 +721,7 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	}
 	if (tr == 1)
 		bm_tenant_outcome(ctx, c, tenant, slots, n);
-	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
-		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
+	action = bounce_policy_then(action, r == 1);
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
 	    action == BOUNCE_ACTION_REDIRECT ? "redirect" : "deliver";
 	first = bounce_first_failed(slots, n);
@@ -831,9 +823,8 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 			"reason=unparsable why=\"%s\"", why);
 		goto out;
 	}
-	if ((rep->kind != BOUNCE_KIND_ARF
-	     && !(rep->kind == BOUNCE_KIND_UNKNOWN && o.has_original && o.nref > 0))
-	    || !bounce_fbl_is_complaint(o.feedback_type)) {
+	if (!bounce_policy_fbl_wanted(rep->kind, o.has_original, o.nref,
+				      o.feedback_type)) {
 		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=%s "
 			"reason=not_a_complaint feedback_type=%s rcpt=%s",
 			bounce_kind_name(rep->kind), o.feedback_type[0] ?

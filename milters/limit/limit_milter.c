@@ -371,11 +371,12 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 /*
  * limit_eom_confirm - confirm the transaction's reservations; false when
- * that failed and limit_on_redis_error says tempfail (the caller refuses
- * the message and refunds: a confirmation that ran late is undone by the
- * refund). Under accept the mail passes and the reservations it could not
- * confirm are given back after limit_reservation_ttl (uncounted, as any
- * mail accepted while Redis did not answer).
+ * that failed. limit_decide_unconfirmed() then says what follows: under
+ * tempfail the caller refuses the message and refunds (a confirmation
+ * that ran late is undone by the refund); under accept the mail passes
+ * and the reservations it could not confirm are given back after
+ * limit_reservation_ttl (uncounted, as any mail accepted while Redis did
+ * not answer).
  */
 static bool
 limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
@@ -395,7 +396,7 @@ limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
 	log_msg(LOG_WARNING, qid, "limit: reservations not confirmed: %s policy=%s",
 		err ? err : "?", st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT ?
 		"accept" : "tempfail");
-	return st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT;
+	return false;
 }
 
 /* limit_xxfi_eom - reserve the message; commit or refund everything */
@@ -419,12 +420,12 @@ limit_xxfi_eom(SMFICTX *ctx)
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
-		if (limit_eom_confirm(c, st, qid, &o)) {
+		if (!limit_eom_confirm(c, st, qid, &o))
+			o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
+		if (o.v.action == LIMIT_ACT_ACCEPT) {
 			limit_conn_end_message(c, "none");
 			return SMFIS_CONTINUE;
 		}
-		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
-					      LIMIT_NONE};
 		limit_txn_reserved(c->txn, &rcpts, &msgs);
 		limit_log(c, qid, "eom", &o, NULL, rcpts);
 		rc = limit_reply(ctx, &o);
@@ -435,9 +436,7 @@ limit_xxfi_eom(SMFICTX *ctx)
 			limit_now_us(), &o);
 	if (o.v.action == LIMIT_ACT_ACCEPT
 	    && !limit_eom_confirm(c, st, qid, &o))
-		/* the confirmation failed and the policy says tempfail */
-		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
-					      LIMIT_NONE};
+		o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
 	if (o.v.action != LIMIT_ACT_ACCEPT) {
 		const char *err = NULL;
 

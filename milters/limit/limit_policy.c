@@ -83,6 +83,15 @@ limit_decide(const struct limit_result *r, int on_redis_error)
 	return v;
 }
 
+/* limit_decide_unconfirmed - the verdict when confirming reservations failed */
+struct limit_verdict
+limit_decide_unconfirmed(struct limit_verdict v, int on_redis_error)
+{
+	struct limit_verdict t = {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE};
+
+	return on_redis_error == LIMIT_ON_ERROR_ACCEPT ? v : t;
+}
+
 /* limit_per_text - "per day", "per 10s" */
 static const char *
 limit_per_text(const struct limit_def *d)

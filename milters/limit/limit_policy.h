@@ -35,6 +35,11 @@
  *	value (a login or address): the client knows who it is, and those are
  *	the client's bytes.
  *
+ *	limit_decide_unconfirmed() is the verdict of a message whose
+ *	reservations could not be confirmed at end of message (Redis
+ *	failed): v as it was under limit_on_redis_error=accept (the
+ *	reservations expire uncounted), else tempfail, reason redis_error.
+ *
  *	limit_policy_checks_pause() says whether a tenant pause applies to
  *	a client at all: limit_tenant_pause is on and the client is hosted
  *	(authenticated or internal; mail from outside has no tenant).
@@ -108,6 +113,9 @@ struct limit_reply_out {
 
 struct limit_verdict limit_decide(const struct limit_result *r,
 				  int on_redis_error);
+/* limit_decide_unconfirmed - the verdict when confirming reservations failed */
+struct limit_verdict limit_decide_unconfirmed(struct limit_verdict v,
+					      int on_redis_error);
 size_t	limit_tightest(const struct limit_result *r);
 void	limit_reply_make(const struct limit_verdict *v,
 			 const struct limit_usage *u, struct limit_reply_out *out);

@@ -201,6 +201,49 @@ test_names(void **state)
 	tcase_done();
 }
 
+/* test_eom_choices - unconfirmed reservations, tenant pause lookups */
+static void
+test_eom_choices(void **state)
+{
+	static const struct {
+		const char *name;
+		struct limit_verdict v;
+		int on_error;
+		struct limit_verdict want;
+	} un[] = {
+		{"accept policy keeps the verdict", {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2},
+		 LIMIT_ON_ERROR_ACCEPT, {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2}},
+		{"tempfail policy", {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2},
+		 LIMIT_ON_ERROR_TEMPFAIL, {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE}},
+	};
+	static const struct {
+		const char *name;
+		int mode;
+		bool auth, internal, want;
+	} pz[] = {
+		{"off", LIMIT_PAUSE_OFF, 1, 1, 0},
+		{"outside client", LIMIT_PAUSE_TEMPFAIL, 0, 0, 0},
+		{"authenticated", LIMIT_PAUSE_TEMPFAIL, 1, 0, 1},
+		{"internal", LIMIT_PAUSE_REJECT, 0, 1, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(un) / sizeof(un[0]); i++) {
+		struct limit_verdict got = limit_decide_unconfirmed(un[i].v, un[i].on_error);
+
+		if (got.action != un[i].want.action || got.reason != un[i].want.reason
+		    || got.index != un[i].want.index)
+			tcase_bad(un[i].name, "got %s/%s/%zu, want %s/%s/%zu",
+				  limit_action_name(got.action), limit_reason_name(got.reason),
+				  got.index, limit_action_name(un[i].want.action),
+				  limit_reason_name(un[i].want.reason), un[i].want.index);
+	}
+	for (size_t i = 0; i < sizeof(pz) / sizeof(pz[0]); i++)
+		if (limit_policy_checks_pause(pz[i].mode, pz[i].auth, pz[i].internal)
+		    != pz[i].want)
+			tcase_bad(pz[i].name, "got %d, want %d", !pz[i].want, pz[i].want);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -208,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_eom_choices),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
