@@ -255,13 +255,9 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	    && strcmp(c->sender, "<>") != 0) {
 		c->hosted = true;
 		c->tenant = bounce_tenant_find(st->tenants, c->login, c->sender);
-		/* a tenant's mail has the tenant's own suppression list */
-		if (c->tenant != NULL)
-			c->have_scope = snprintf(c->scope, sizeof(c->scope), "t:%s",
-						 c->tenant->name) < (int)sizeof(c->scope);
-		else
-			c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
-							 sizeof(c->scope)) == 0;
+		c->have_scope = bounce_policy_scope(c->tenant ? c->tenant->name : NULL,
+						    st->pol.scope, c->sender, c->scope,
+						    sizeof(c->scope)) == 0;
 	}
 	return SMFIS_CONTINUE;
 }

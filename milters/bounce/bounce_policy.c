@@ -278,6 +278,17 @@ bounce_suppress_text(const char *rcpt, const char *reason,
 		 "%s%s%s%s", r, when, why, diag[0] ? " (" : "", diag, diag[0] ? ")" : "");
 }
 
+/* bounce_policy_scope - a hosted message's suppression list: tenant's first */
+int
+bounce_policy_scope(const char *tenant, int scope, const char *sender, char *out,
+		    size_t outlen)
+{
+	/* a tenant's mail has the tenant's own suppression list */
+	if (tenant != NULL)
+		return snprintf(out, outlen, "t:%s", tenant) < (int)outlen ? 0 : -1;
+	return bounce_scope_tag(scope, sender, out, outlen);
+}
+
 /* bounce_policy_then - deliver, redirect or discard a recorded bounce */
 int
 bounce_policy_then(int action, bool have_record)

@@ -38,6 +38,11 @@
  *	receiver's diagnostic; CR, LF, '%' and other control bytes are
  *	replaced, as smfi_setreply() needs.
  *
+ *	bounce_policy_scope() writes the hash tag of the suppression list a
+ *	hosted message is checked against and recorded in: its tenant's own
+ *	("t:NAME") when the sender belongs to a tenant, else as
+ *	bounce_scope_tag() says; -1 when there is none (or it does not fit).
+ *
  *	bounce_policy_then() is what becomes of a recorded bounce under
  *	bounce_action: a redirect with no message record (expired, or never
  *	ours) has nobody to go to and is delivered instead.
@@ -96,6 +101,8 @@ void	bounce_suppress_text(const char *rcpt, const char *reason,
 
 struct bounce_evslot;			/* bounce_msg.h */
 
+int	bounce_policy_scope(const char *tenant, int scope, const char *sender,
+			    char *out, size_t outlen);
 int	bounce_policy_then(int action, bool have_record);
 void	bounce_policy_tenant_counts(const struct bounce_evslot *slots, size_t n,
 				    long long *hard, long long *complaints);

@@ -454,6 +454,8 @@ test_record_choices(void **state)
 	};
 	struct bounce_evslot *slots = xcalloc(5, sizeof(*slots));
 	long long hard, compl;
+	char scope[16];
+	int r;
 
 	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
 		if (bounce_policy_then(th[i].action, th[i].have_record) != th[i].want)
@@ -474,6 +476,17 @@ test_record_choices(void **state)
 		tcase_bad("tenant counts", "got hard=%lld complaints=%lld, want 2 1",
 			  hard, compl);
 	free(slots);
+	/* a tenant's own list goes first; too long: no list, not another's */
+	r = bounce_policy_scope("acme", BOUNCE_SCOPE_SENDER, "a@x.example", scope, sizeof(scope));
+	if (r != 0 || strcmp(scope, "t:acme") != 0)
+		tcase_bad("scope tenant", "got %d \"%s\", want 0 \"t:acme\"", r, scope);
+	r = bounce_policy_scope(NULL, BOUNCE_SCOPE_SENDER, "a@x.example", scope, sizeof(scope));
+	if (r != 0 || strcmp(scope, "s:a@x.example") != 0)
+		tcase_bad("scope sender", "got %d \"%s\", want 0 \"s:a@x.example\"", r, scope);
+	r = bounce_policy_scope("a-tenant-name-too-long", BOUNCE_SCOPE_SENDER, "a@x.example",
+				scope, sizeof(scope));
+	if (r != -1)
+		tcase_bad("scope tenant too long", "got %d \"%s\", want -1", r, scope);
 	tcase_done();
 }
 
