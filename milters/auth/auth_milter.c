@@ -6,7 +6,11 @@
  * DESCRIPTION
  *	Thin callbacks (STYLE 2.2): they copy what they need (bounded) and
  *	call the plain modules: auth_ar (Authentication-Results), auth_from,
- *	auth_dkim, auth_dmarc, auth_policy, auth_report.
+ *	auth_dkim, auth_dmarc, auth_policy, auth_report. What to do with a
+ *	received Authentication-Results field is auth_upstream.c's decision;
+ *	everything decided at end of message (upstream trust, trusted
+ *	senders and forwarders, the verdict, the header values, quarantine,
+ *	the reply) is auth_eom_decide.c's; eom gathers, applies and logs.
  *
  *	Connection: connect keeps the client address and {j}, the MTA's
  *	host name (the SPF receiver, RFC 7208 9.1); helo keeps the HELO
@@ -38,7 +42,8 @@
  *	(RFC 7372 3.2). The SPF reject comes at end of message, not at
  *	MAIL or RCPT: a trusted sender (a From domain) is known only then,
  *	the dry run logs the whole verdict in one line, and one decision
- *	function (auth_policy.c) orders SPF, From and DMARC. Quarantine: smfi_quarantine()
+ *	function (auth_policy.c) orders SPF, From and DMARC. Every reply
+ *	comes from the one table in auth_reply.c. Quarantine: smfi_quarantine()
  *	or an X-Postmill-Quarantine header (auth_quarantine_mode).
  *	Protocol: SMFIP_HDR_LEADSPC (exact header bytes for DKIM), no
  *	replies for connect, HELO, MAIL, header and body (SMFIP_NR_*).
@@ -56,21 +61,24 @@
 #include "auth_ar.h"
 #include "auth_dkim.h"
 #include "auth_dmarc.h"
+#include "auth_eom_decide.h"
 #include "auth_from.h"
 #include "auth_milter.h"
 #include "auth_stats.h"
 #include "auth_policy.h"
 #include "auth_record.h"
+#include "auth_reply.h"
 #include "auth_report.h"
 #include "auth_spf.h"
+#include "auth_upstream.h"
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
+#include "milter_reply.h"
 #include "xalloc.h"
 
 #define AUTH_FROM_KEEP		2	/* From values kept; more is "several" */
 #define AUTH_AR_REMOVE_MAX	64	/* forged headers removed per message */
-#define AUTH_UPSTREAM_MAX	16	/* trusted upstream dkim passes kept */
 
 struct auth_conn {
 	struct milter_client	 client;	/* address, "local" */
@@ -87,10 +95,7 @@ struct auth_conn {
 	unsigned		 ar_parsed;
 	unsigned		 ar_remove[AUTH_AR_REMOVE_MAX];
 	size_t			 nremove;
-	char			*upstream_dkim[AUTH_UPSTREAM_MAX];
-	size_t			 nupstream_dkim;
-	char			*upstream_dmarc_from;	/* dmarc=pass header.from */
-	char			*upstream_spf_domain;	/* spf=pass smtp.mailfrom */
+	struct auth_upstream	 upstream;	/* trusted upstream passes */
 	struct auth_spf		 spf;
 	struct auth_ar		*ar;		/* parse buffer (large) */
 	char			 qid[32];
@@ -112,12 +117,9 @@ auth_conn_end_message(struct auth_conn *c)
 	c->dkim = auth_dkim_msg_free(c->dkim);
 	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++)
 		c->from[i] = xfree(c->from[i]);
-	for (i = 0; i < c->nupstream_dkim; i++)
-		c->upstream_dkim[i] = xfree(c->upstream_dkim[i]);
-	c->upstream_dmarc_from = xfree(c->upstream_dmarc_from);
-	c->upstream_spf_domain = xfree(c->upstream_spf_domain);
+	auth_upstream_clear(&c->upstream);
 	c->spf.done = false;
-	c->nfrom = c->nupstream_dkim = c->nremove = 0;
+	c->nfrom = c->nremove = 0;
 	c->ar_seen = c->ar_parsed = 0;
 	milter_snapshot_release(c->snap);
 	c->snap = NULL;
@@ -202,8 +204,8 @@ auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	internal = c->client.have_sa
 	    && cidr_list_match_sa(&c->snap->common->internal_hosts,
 				  (struct sockaddr *)&c->client.sa);
-	if ((authenticated && !conf->check_authenticated)
-	    || (internal && !conf->check_internal)) {
+	if (!auth_policy_checks_client(authenticated, internal,
+				       conf->check_authenticated, conf->check_internal)) {
 		c->skip = true;
 		return SMFIS_CONTINUE;
 	}
@@ -219,35 +221,6 @@ auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		log_msg(LOG_WARNING, milter_qid(ctx, c->qid, sizeof(c->qid)),
 			"auth: dkim: cannot verify: %s", why);
 	return SMFIS_CONTINUE;
-}
-
-/* auth_keep_upstream - remember the passes of a trusted upstream AR */
-static void
-auth_keep_upstream(struct auth_conn *c, const struct auth_ar *ar)
-{
-	size_t i;
-
-	for (i = 0; i < ar->nresults; i++) {
-		const struct auth_ar_result *r = &ar->results[i];
-		const char *v, *why;
-		char *d;
-
-		if (strcmp(r->result, "pass") != 0)
-			continue;
-		if (strcmp(r->method, "dkim") == 0
-		    && (v = auth_ar_result_find(r, "header", "d")) != NULL
-		    && c->nupstream_dkim < AUTH_UPSTREAM_MAX
-		    && (d = addr_domain_normalize(v, &why)) != NULL)
-			c->upstream_dkim[c->nupstream_dkim++] = d;
-		if (strcmp(r->method, "dmarc") == 0 && c->upstream_dmarc_from == NULL
-		    && (v = auth_ar_result_find(r, "header", "from")) != NULL)
-			c->upstream_dmarc_from = addr_domain_normalize(v, &why);
-		/* smtp.mailfrom is local@domain or the domain (RFC 8601 2.7.2) */
-		if (strcmp(r->method, "spf") == 0 && c->upstream_spf_domain == NULL
-		    && (v = auth_ar_result_find(r, "smtp", "mailfrom")) != NULL)
-			c->upstream_spf_domain = addr_domain_normalize(
-			    strrchr(v, '@') ? strrchr(v, '@') + 1 : v, &why);
-	}
 }
 
 /* auth_xxfi_header - From values, AR fields, DKIM input */
@@ -279,25 +252,25 @@ auth_xxfi_header(SMFICTX *ctx, char *name, char *value)
 			c->from[c->nfrom] = xstrdup(v);
 		c->nfrom++;
 	} else if (strcasecmp(name, "Authentication-Results") == 0) {
+		bool parsed = c->ar_parsed < (unsigned)conf->max_ar_headers;
+
 		c->ar_seen++;
-		if (c->ar_parsed < (unsigned)conf->max_ar_headers) {
+		if (parsed) {
 			c->ar_parsed++;
 			auth_ar_parse(v, strlen(v), 0, c->ar, NULL);
-			if (auth_ar_id_is(c->ar, auth_state_of(c)->authserv_id)) {
-				if (c->nremove < AUTH_AR_REMOVE_MAX)
-					c->ar_remove[c->nremove++] = c->ar_seen;
-			} else if (c->ar->have_id
-				   && cfg_list_contains(&conf->trusted_authserv_ids,
-							c->ar->authserv_id, true)) {
-				auth_keep_upstream(c, c->ar);
-			}
-		} else if (c->nremove < AUTH_AR_REMOVE_MAX) {
-			/*
-			 * Over the limit: not parsed, removed. Whether it
-			 * claims our id is unknown, and a header we cannot
-			 * vouch for must not sit beside ours.
-			 */
-			c->ar_remove[c->nremove++] = c->ar_seen;
+		}
+		switch (auth_upstream_classify(parsed ? c->ar : NULL,
+					       auth_state_of(c)->authserv_id,
+					       &conf->trusted_authserv_ids)) {
+		case AUTH_UPSTREAM_REMOVE:
+			if (c->nremove < AUTH_AR_REMOVE_MAX)
+				c->ar_remove[c->nremove++] = c->ar_seen;
+			break;
+		case AUTH_UPSTREAM_TRUST:
+			auth_upstream_keep(&c->upstream, c->ar);
+			break;
+		case AUTH_UPSTREAM_IGNORE:
+			break;
 		}
 	}
 	return SMFIS_CONTINUE;
@@ -383,50 +356,24 @@ auth_insheader(SMFICTX *ctx, const struct auth_conn *c, const char *name,
 	return rc;
 }
 
-/* auth_apply - map the verdict to the reply; quarantine here */
+/* auth_apply - quarantine as decided, then the reply (auth_reply.c) */
 static sfsistat
-auth_apply(SMFICTX *ctx, const struct auth_conn *c, const struct auth_verdict *v,
-	   const char *from_domain, const char *spf_domain)
+auth_apply(SMFICTX *ctx, const struct auth_conn *c,
+	   const struct auth_eom_decision *d)
 {
-	char text[512];
-
-	switch (v->action) {
-	case AUTH_ACT_ACCEPT:
-		return SMFIS_CONTINUE;
-	case AUTH_ACT_QUARANTINE:
-		snprintf(text, sizeof(text), "DMARC policy of %s", from_domain);
-		if (((const struct auth_conf *)c->snap->conf)->quarantine_mode
-		    == AUTH_QUARANTINE_HEADER)
-			auth_insheader(ctx, c, "X-Postmill-Quarantine", text);
-		else
-			smfi_quarantine(ctx, text);
-		return SMFIS_CONTINUE;
-	case AUTH_ACT_REJECT:
-		if (v->reason == AUTH_R_FROM)
-			snprintf(text, sizeof(text), "Message must have exactly one From address");
-		else if (v->reason == AUTH_R_SPF_FAIL)
-			snprintf(text, sizeof(text), "SPF check of %s failed", spf_domain);
-		else
-			snprintf(text, sizeof(text), "DMARC policy of %s rejects this message",
-				 from_domain);
-		smfi_setreply(ctx, "550", v->reason == AUTH_R_SPF_FAIL ? "5.7.23" : "5.7.1",
-			      text);
-		return SMFIS_REJECT;
-	case AUTH_ACT_TEMPFAIL:
-		if (v->reason == AUTH_R_SPF_TEMPERROR) {
-			/* RFC 7372 3.2: X.7.24 SPF validation error */
-			snprintf(text, sizeof(text), "SPF check of %s failed temporarily, "
-				 "try again later", spf_domain);
-			smfi_setreply(ctx, "451", "4.7.24", text);
-			return SMFIS_TEMPFAIL;
-		}
-		smfi_setreply(ctx, "451", v->reason == AUTH_R_FROM ? "4.7.1" : "4.3.0",
-			      v->reason == AUTH_R_FROM ?
-			      "Message must have exactly one From address" :
-			      "DMARC check failed temporarily, try again later");
-		return SMFIS_TEMPFAIL;
+	switch (d->quarantine) {
+	case AUTH_EOM_QUARANTINE_HEADER:
+		auth_insheader(ctx, c, "X-Postmill-Quarantine", d->quarantine_text);
+		break;
+	case AUTH_EOM_QUARANTINE_MILTER:
+		smfi_quarantine(ctx, (char *)d->quarantine_text);
+		break;
+	case AUTH_EOM_QUARANTINE_NONE:
+		break;
 	}
-	return SMFIS_CONTINUE;
+	if (d->reply == AUTH_REPLY_NONE)
+		return SMFIS_CONTINUE;
+	return milter_reply_apply(ctx, &auth_reply_table, d->reply, d->reply_arg);
 }
 
 /* auth_eom_record - count the message for DMARC aggregate reports */
@@ -443,7 +390,79 @@ auth_eom_record(const struct auth_conn *c, const struct auth_record_in *in,
 	auth_record_message(auth_state_of(c)->report_pool, &sc, in, time(NULL), qid);
 }
 
-/* auth_xxfi_eom - evaluate, rewrite the header, apply, log */
+/* auth_eom_input - the facts of this message for auth_eom_decide() */
+static void
+auth_eom_input(const struct auth_conn *c, struct auth_from_field *ff,
+	       const struct auth_dkim_sig *sigs, size_t nsigs,
+	       struct auth_eom_in *in)
+{
+	const struct auth_conf *conf = c->snap->conf;
+	size_t i;
+
+	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++) {
+		ff[i].value = c->from[i];
+		ff[i].len = strlen(c->from[i]);
+	}
+	memset(in, 0, sizeof(*in));
+	in->spf = c->spf.done ? &c->spf : NULL;
+	in->from = ff;
+	in->nfrom = c->nfrom;
+	in->sigs = sigs;
+	in->nsigs = nsigs;
+	in->upstream = &c->upstream;
+	in->client = c->client.have_sa ? (const struct sockaddr *)&c->client.sa : NULL;
+	in->trusted_forwarders = &conf->trusted_forwarders;
+	in->trusted_senders = &conf->trusted_senders;
+	in->authserv_id = auth_state_of(c)->authserv_id;
+	in->opt.reject_on_spf_fail = conf->reject_on_spf_fail;
+	in->opt.on_temperror = conf->on_temperror;
+	in->opt.on_bad_from = conf->on_bad_from;
+	in->opt.dry_run = conf->dry_run;
+	in->quarantine_mode = conf->quarantine_mode;
+	in->reporting = auth_state_of(c)->report_pool != NULL;
+}
+
+/* auth_eom_log - the one line per message, and the counters */
+static void
+auth_eom_log(const struct auth_conn *c, const struct auth_eom_decision *d,
+	     const struct auth_dkim_sig *sigs, size_t nsigs, unsigned nqueries,
+	     const char *qid)
+{
+	const struct auth_conf *conf = c->snap->conf;
+	const struct auth_verdict *v = &d->v;
+	const struct auth_dmarc_result *dr = &d->dmarc;
+	char dkimlog[512], fromlog[300], spflog[300], helolog[40];
+
+	auth_log_dkim(sigs, nsigs, dkimlog, sizeof(dkimlog));
+	log_escape(fromlog, sizeof(fromlog), d->from.domain, strlen(d->from.domain));
+	auth_log_spf(c, d->spf, d->spf_domain, spflog, sizeof(spflog), helolog,
+		     sizeof(helolog));
+	log_msg(v->would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE, qid,
+		"auth: action=%s%s%s reason=%s client=%s from=%s from_status=%s "
+		"dmarc=%s%s policy=%s%s record=%s spf=%s spf_helo=%s dkim=%s%s "
+		"ar_removed=%zu dns_queries=%u",
+		auth_action_name(v->action), conf->dry_run ? " would=" : "",
+		conf->dry_run ? auth_action_name(v->would) : "", auth_reason_name(v->reason),
+		c->client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(d->pin.from),
+		d->pin.dmarc_done ? auth_dmarc_res_name(d->pin.dmarc) : "none",
+		dr->spf_aligned ? " aligned=spf" : dr->dkim_aligned ? " aligned=dkim" : "",
+		auth_dmarc_p_name(dr->policy), d->pin.testing ? " testing=y" : "",
+		dr->record_domain[0] ? dr->record_domain : "-", spflog, helolog, dkimlog,
+		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
+		c->nremove, nqueries);
+	auth_stats_message(auth_action_name(v->action), auth_reason_name(v->reason),
+			   d->pin.dmarc_done ? auth_dmarc_res_name(d->pin.dmarc) : "none",
+			   auth_dmarc_p_name(dr->policy),
+			   d->spf == NULL ? "skipped" : spf_result_name(d->spf->result));
+	for (size_t k = 0; k < nsigs; k++)
+		auth_stats_dkim(auth_dkim_res_name(sigs[k].res));
+}
+
+/*
+ * auth_xxfi_eom - gather the facts, evaluate DMARC (the DNS part), let
+ * auth_eom_decide() decide, apply: remove the forged fields, prepend
+ * ours, count for reports, quarantine or reply; log one line
+ */
 static sfsistat
 auth_xxfi_eom(SMFICTX *ctx)
 {
@@ -452,19 +471,12 @@ auth_xxfi_eom(SMFICTX *ctx)
 	const struct auth_conf *conf;
 	struct auth_dkim_sig sigs[AUTH_DKIM_SIGS_MAX];
 	struct auth_from_field ff[AUTH_FROM_KEEP];
-	struct auth_from from;
+	struct auth_eom_in in;
+	struct auth_eom_decision *d;
 	struct auth_dmarc_ctx dc;
-	struct auth_dmarc_input din = {0};
 	struct auth_dmarc_result dr;
-	struct auth_policy_input pin = {0};
-	struct auth_policy_options popt;
-	struct auth_verdict v;
-	struct auth_report_in rin = {0};
-	struct auth_ar_result *res;
-	const struct spf_outcome *spf = NULL;
-	char *hdr, dkimlog[512], fromlog[300], spflog[300], helolog[40];
-	const char *qid, *why = NULL, *spf_domain = "";
-	size_t nsigs = 0, nres, i;
+	const char *qid;
+	size_t nsigs = 0, i;
 	unsigned nqueries = 0;
 	sfsistat rc;
 
@@ -482,119 +494,40 @@ auth_xxfi_eom(SMFICTX *ctx)
 	conf = c->snap->conf;
 	if (c->dkim != NULL)
 		nsigs = auth_dkim_eom(c->dkim, sigs, AUTH_DKIM_SIGS_MAX);
-	if (c->spf.done) {
-		spf = auth_spf_identity(&c->spf, &spf_domain);
-		pin.spf_fail = spf->result == SPF_RES_FAIL;
-		pin.spf_temperror = spf->result == SPF_RES_TEMPERROR;
-		din.spf_domain = spf_domain;
-		din.spf_pass = spf->result == SPF_RES_PASS;
-		din.spf_temperror = pin.spf_temperror;
-	}
-	if (!din.spf_pass && c->upstream_spf_domain != NULL) {
-		/* a trusted upstream saw the original MAIL FROM pass */
-		din.spf_domain = c->upstream_spf_domain;
-		din.spf_pass = true;
-		din.spf_temperror = false;
-	}
-
-	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++) {
-		ff[i].value = c->from[i];
-		ff[i].len = strlen(c->from[i]);
-	}
-	pin.from = auth_from_extract(ff, c->nfrom, &from, &why);
+	auth_eom_input(c, ff, sigs, nsigs, &in);
+	d = xmalloc(sizeof(*d));
+	auth_eom_decide_dmarc_input(&in, d);
 	memset(&dr, 0, sizeof(dr));
-	if (pin.from == AUTH_FROM_OK) {
-		din.from_domain = from.domain;
-		for (i = 0; i < nsigs && din.ndkim < AUTH_DMARC_DKIM_MAX; i++)
-			if (sigs[i].res == AUTH_DKIM_PASS)
-				din.dkim_domains[din.ndkim++] = sigs[i].domain;
-		for (i = 0; i < c->nupstream_dkim && din.ndkim < AUTH_DMARC_DKIM_MAX; i++)
-			din.dkim_domains[din.ndkim++] = c->upstream_dkim[i];
+	if (d->dmarc_wanted) {
 		auth_dmarc_ctx_init(&dc, auth_txt, (void *)st,
 				    (enum auth_dmarc_org_mode)conf->dmarc_org_domain,
 				    st->psl, (unsigned)conf->max_dns_queries);
-		auth_dmarc_evaluate(&dc, &din, &dr);
+		auth_dmarc_evaluate(&dc, &d->din, &dr);
 		nqueries = dc.queries;
 		auth_dmarc_ctx_clear(&dc);
-		pin.dmarc_done = true;
-		pin.dmarc = dr.res;
-		if (dr.res != AUTH_DMARC_PASS && c->upstream_dmarc_from != NULL
-		    && strcmp(c->upstream_dmarc_from, from.domain) == 0) {
-			/* a trusted upstream already said dmarc=pass for this From */
-			pin.dmarc = AUTH_DMARC_PASS;
-			dr.why = "trusted upstream dmarc=pass";
-		}
-		pin.requested = dr.policy;
-		pin.testing = dr.record_found && dr.rec.testing;
-		pin.trusted_sender = cfg_list_contains(&conf->trusted_senders,
-						       from.domain, true);
 	}
-	pin.trusted_forwarder = c->client.have_sa
-	    && cidr_list_match_sa(&conf->trusted_forwarders,
-				  (struct sockaddr *)&c->client.sa);
-	popt.reject_on_spf_fail = conf->reject_on_spf_fail;
-	popt.on_temperror = conf->on_temperror;
-	popt.on_bad_from = conf->on_bad_from;
-	popt.dry_run = conf->dry_run;
-	v = auth_policy_decide(&pin, &popt);
+	auth_eom_decide(&in, d->dmarc_wanted ? &dr : NULL, d);
 
 	/* forged headers first, from the last one so indexes hold */
 	for (i = c->nremove; i > 0; i--)
 		smfi_chgheader(ctx, "Authentication-Results", (int)c->ar_remove[i - 1], NULL);
-	hdr = xmalloc(16384);
-	if (c->spf.done) {
-		if (auth_spf_received(&c->spf, hdr, 16384) < 0
-		    || auth_insheader(ctx, c, "Received-SPF", hdr) != MI_SUCCESS)
-			log_msg(LOG_WARNING, qid, "auth: cannot add Received-SPF");
-	}
-	res = xcalloc(AUTH_DKIM_SIGS_MAX + 4, sizeof(*res));
-	rin.spf = c->spf.done ? &c->spf : NULL;
-	rin.sigs = sigs;
-	rin.nsigs = nsigs;
-	rin.dmarc_done = pin.dmarc_done;
-	rin.dmarc = &dr;
-	rin.dmarc_res = pin.dmarc;
-	rin.from_domain = from.domain;
-	rin.verdict = &v;
-	nres = auth_report_results(&rin, res, AUTH_DKIM_SIGS_MAX + 4);
-	auth_ar_write(hdr, 16384, st->authserv_id, res, nres);
-	if (auth_insheader(ctx, c, "Authentication-Results", hdr) != MI_SUCCESS)
+	if (d->add_received_spf && (!d->received_spf_ok
+	    || auth_insheader(ctx, c, "Received-SPF", d->received_spf) != MI_SUCCESS))
+		log_msg(LOG_WARNING, qid, "auth: cannot add Received-SPF");
+	if (auth_insheader(ctx, c, "Authentication-Results", d->ar) != MI_SUCCESS)
 		log_msg(LOG_WARNING, qid, "auth: cannot add Authentication-Results");
-	free(hdr);
-	free(res);
-
-	auth_log_dkim(sigs, nsigs, dkimlog, sizeof(dkimlog));
-	log_escape(fromlog, sizeof(fromlog), from.domain, strlen(from.domain));
-	auth_log_spf(c, spf, spf_domain, spflog, sizeof(spflog), helolog, sizeof(helolog));
-	log_msg(v.would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE, qid,
-		"auth: action=%s%s%s reason=%s client=%s from=%s from_status=%s "
-		"dmarc=%s%s policy=%s%s record=%s spf=%s spf_helo=%s dkim=%s%s "
-		"ar_removed=%zu dns_queries=%u",
-		auth_action_name(v.action), conf->dry_run ? " would=" : "",
-		conf->dry_run ? auth_action_name(v.would) : "", auth_reason_name(v.reason),
-		c->client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(pin.from),
-		pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
-		dr.spf_aligned ? " aligned=spf" : dr.dkim_aligned ? " aligned=dkim" : "",
-		auth_dmarc_p_name(dr.policy), pin.testing ? " testing=y" : "",
-		dr.record_domain[0] ? dr.record_domain : "-", spflog, helolog, dkimlog,
-		c->dkim && auth_dkim_ignored(c->dkim) ? " dkim_ignored=yes" : "",
-		c->nremove, nqueries);
-	auth_stats_message(auth_action_name(v.action), auth_reason_name(v.reason),
-			   pin.dmarc_done ? auth_dmarc_res_name(pin.dmarc) : "none",
-			   auth_dmarc_p_name(dr.policy),
-			   spf == NULL ? "skipped" : spf_result_name(spf->result));
-	for (size_t k = 0; k < nsigs; k++)
-		auth_stats_dkim(auth_dkim_res_name(sigs[k].res));
-	if (st->report_pool != NULL && pin.dmarc_done) {
+	auth_eom_log(c, d, sigs, nsigs, nqueries, qid);
+	if (d->record) {
 		struct auth_record_in ri = {
-			c->client.addr, c->spf.done ? &c->spf : NULL, sigs, nsigs,
-			from.domain, &dr, pin.dmarc, &v, conf->dry_run,
+			c->client.addr, in.spf, sigs, nsigs, d->from.domain, &d->dmarc,
+			d->pin.dmarc, &d->v, conf->dry_run,
 			conf->dmarc_org_domain == AUTH_DMARC_ORG_PSL,
 		};
 
 		auth_eom_record(c, &ri, qid);
 	}
-	rc = auth_apply(ctx, c, &v, from.domain, spf_domain);
+	rc = auth_apply(ctx, c, d);
+	free(d);
 	auth_conn_end_message(c);
 	return rc;
 }

@@ -67,6 +67,19 @@ auth_policy_decide(const struct auth_policy_input *in,
 			      AUTH_R_DMARC_TESTING : AUTH_R_DMARC_POLICY, opt);
 }
 
+/* auth_policy_checks_client - is this client's mail ours to check */
+bool
+auth_policy_checks_client(bool authenticated, bool internal,
+			  bool check_authenticated, bool check_internal)
+{
+	/* either kind of ours sends outbound mail: both must be wanted */
+	if (authenticated && !check_authenticated)
+		return false;
+	if (internal && !check_internal)
+		return false;
+	return true;
+}
+
 /* auth_action_name - the word logged as action= */
 const char *
 auth_action_name(enum auth_action a)

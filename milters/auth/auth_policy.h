@@ -30,6 +30,11 @@
  *	dry_run turns every reject, quarantine and tempfail into accept and
  *	keeps what would have happened in would (for the log and for
  *	policy.applied-disposition).
+ *
+ *	auth_policy_checks_client() says whether a client's mail is ours to
+ *	check at all: an authenticated or internal client sends outbound
+ *	mail, checked only with auth_check_authenticated or
+ *	auth_check_internal.
  *--*/
 #ifndef POSTMILL_AUTH_POLICY_H
 #define POSTMILL_AUTH_POLICY_H
@@ -93,6 +98,8 @@ struct auth_verdict {
 
 struct auth_verdict auth_policy_decide(const struct auth_policy_input *in,
 				       const struct auth_policy_options *opt);
+bool	auth_policy_checks_client(bool authenticated, bool internal,
+				  bool check_authenticated, bool check_internal);
 const char *auth_action_name(enum auth_action a);
 const char *auth_reason_name(enum auth_reason r);
 

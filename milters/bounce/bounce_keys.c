@@ -5,7 +5,7 @@
  *	the HMAC secrets that sign bounce tags, and their rotation
  * DESCRIPTION
  *	See bounce_keys.h. The file checks follow the DKIM key loader
- *	(milters/dkim/dkim_tables.c): a secret that others can read lets
+ *	(milters/dkim/dkim_keyfile.c): a secret that others can read lets
  *	them forge tags, so postmill-bounce refuses to start with it.
  *--*/
 #include <sys/stat.h>

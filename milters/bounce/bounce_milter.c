@@ -47,6 +47,7 @@
  *	bounce_domain; the FBL addresses stay at bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
+ *	Every reply comes from the one table in bounce_reply.c.
  *
  *	Message state is reset at MAIL and freed at end of message, abort
  *	and close (which may come with no state at all).
@@ -88,6 +89,7 @@
 #include "bounce_milter.h"
 #include "bounce_stats.h"
 #include "bounce_ref.h"
+#include "bounce_reply.h"
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
@@ -97,6 +99,7 @@
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
+#include "milter_reply.h"
 #include "xalloc.h"
 
 #define BM_RCPTS_MAX	2000	/* bytes of recipients kept in a record */
@@ -185,8 +188,7 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 	bounce_stats_redis_error(stage);
 	if (accept)
 		return SMFIS_CONTINUE;
-	smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-	return SMFIS_TEMPFAIL;
+	return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_REDIS_ERROR, NULL);
 }
 
 /* bm_xxfi_negotiate - actions we need, stages we skip */
@@ -253,13 +255,9 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	    && strcmp(c->sender, "<>") != 0) {
 		c->hosted = true;
 		c->tenant = bounce_tenant_find(st->tenants, c->login, c->sender);
-		/* a tenant's mail has the tenant's own suppression list */
-		if (c->tenant != NULL)
-			c->have_scope = snprintf(c->scope, sizeof(c->scope), "t:%s",
-						 c->tenant->name) < (int)sizeof(c->scope);
-		else
-			c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
-							 sizeof(c->scope)) == 0;
+		c->have_scope = bounce_policy_scope(c->tenant ? c->tenant->name : NULL,
+						    st->pol.scope, c->sender, c->scope,
+						    sizeof(c->scope)) == 0;
 	}
 	return SMFIS_CONTINUE;
 }
@@ -281,9 +279,8 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 		log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject stage=rcpt "
 			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
 		bounce_stats_refused("bad_tag");
-		smfi_setreply(ctx, "550", "5.7.1", "Invalid bounce address: no message "
-			      "of ours was sent with this return path");
-		return SMFIS_REJECT;
+		return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_BAD_TAG,
+					  NULL);
 	}
 	c->inbound = true;
 	c->hosted = false;	/* a bounce is not tagged again */
@@ -400,8 +397,8 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 				sup.since);
 			bounce_suppress_text(norm, sup.reason, sup.diagnostic, sup.since,
 					     text, sizeof(text));
-			smfi_setreply(ctx, "550", "5.1.1", text);
-			return SMFIS_REJECT;
+			return milter_reply_apply(ctx, &bounce_reply_table,
+						  BOUNCE_REPLY_SUPPRESSED, text);
 		}
 	}
 	bm_rcpt_add(c, norm);
@@ -554,16 +551,16 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=crypto_error (RAND_bytes or HMAC failed)");
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &bounce_reply_table,
+					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
 	if (st->conf->ref
 	    && bounce_ref_encode(&st->keys->keys[0], id, now / 1000
 				 + st->conf->ref_lifetime / 1000, ref) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=crypto_error (HMAC failed)");
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &bounce_reply_table,
+					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
@@ -621,18 +618,11 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 {
 	const struct bounce_state *st = bm_state(c);
 	struct bounce_pause_status ps;
-	long long nhard = 0, ncompl = 0;
+	long long nhard, ncompl;
 	const char *err;
 	char esc[300];
 
-	for (size_t i = 0; i < n; i++) {
-		if (slots[i].unlisted)
-			continue;
-		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
-			nhard++;
-		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
-			ncompl++;
-	}
+	bounce_policy_tenant_counts(slots, n, &nhard, &ncompl);
 	if (nhard == 0 && ncompl == 0)
 		return;
 	log_escape(esc, sizeof(esc), tenant, strlen(tenant));
@@ -727,8 +717,7 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	}
 	if (tr == 1)
 		bm_tenant_outcome(ctx, c, tenant, slots, n);
-	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
-		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
+	action = bounce_policy_then(action, r == 1);
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
 	    action == BOUNCE_ACTION_REDIRECT ? "redirect" : "deliver";
 	first = bounce_first_failed(slots, n);
@@ -830,9 +819,8 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 			"reason=unparsable why=\"%s\"", why);
 		goto out;
 	}
-	if ((rep->kind != BOUNCE_KIND_ARF
-	     && !(rep->kind == BOUNCE_KIND_UNKNOWN && o.has_original && o.nref > 0))
-	    || !bounce_fbl_is_complaint(o.feedback_type)) {
+	if (!bounce_policy_fbl_wanted(rep->kind, o.has_original, o.nref,
+				      o.feedback_type)) {
 		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=%s "
 			"reason=not_a_complaint feedback_type=%s rcpt=%s",
 			bounce_kind_name(rep->kind), o.feedback_type[0] ?

@@ -13,6 +13,8 @@
 #include <time.h>
 
 #include "addr.h"
+#include "bounce_fbl.h"
+#include "bounce_msg.h"
 #include "bounce_policy.h"
 
 /* bp_never - reasons that say nothing against the address */
@@ -274,4 +276,52 @@ bounce_suppress_text(const char *rcpt, const char *reason,
 		snprintf(when, sizeof(when), "an unknown time");
 	snprintf(out, outlen, "<%s>: recipient suppressed since %s after a bounce: "
 		 "%s%s%s%s", r, when, why, diag[0] ? " (" : "", diag, diag[0] ? ")" : "");
+}
+
+/* bounce_policy_scope - a hosted message's suppression list: tenant's first */
+int
+bounce_policy_scope(const char *tenant, int scope, const char *sender, char *out,
+		    size_t outlen)
+{
+	/* a tenant's mail has the tenant's own suppression list */
+	if (tenant != NULL)
+		return snprintf(out, outlen, "t:%s", tenant) < (int)outlen ? 0 : -1;
+	return bounce_scope_tag(scope, sender, out, outlen);
+}
+
+/* bounce_policy_then - deliver, redirect or discard a recorded bounce */
+int
+bounce_policy_then(int action, bool have_record)
+{
+	if (action == BOUNCE_ACTION_REDIRECT && !have_record)
+		return BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
+	return action;
+}
+
+/* bounce_policy_tenant_counts - hard bounces and complaints a tenant sees */
+void
+bounce_policy_tenant_counts(const struct bounce_evslot *slots, size_t n,
+			    long long *hard, long long *complaints)
+{
+	*hard = *complaints = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].unlisted)
+			continue;
+		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
+			(*hard)++;
+		else if (strcmp(slots[i].ev.cls,
+				bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
+			(*complaints)++;
+	}
+}
+
+/* bounce_policy_fbl_wanted - is this feedback-loop mail a complaint to map */
+bool
+bounce_policy_fbl_wanted(enum bounce_kind kind, bool has_original, size_t nref,
+			 const char *feedback_type)
+{
+	if (kind != BOUNCE_KIND_ARF
+	    && !(kind == BOUNCE_KIND_UNKNOWN && has_original && nref > 0))
+		return false;
+	return bounce_fbl_is_complaint(feedback_type);
 }

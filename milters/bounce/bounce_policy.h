@@ -37,6 +37,22 @@
  *	suppressed recipient: when (UTC, from since_s) and why, with the
  *	receiver's diagnostic; CR, LF, '%' and other control bytes are
  *	replaced, as smfi_setreply() needs.
+ *
+ *	bounce_policy_scope() writes the hash tag of the suppression list a
+ *	hosted message is checked against and recorded in: its tenant's own
+ *	("t:NAME") when the sender belongs to a tenant, else as
+ *	bounce_scope_tag() says; -1 when there is none (or it does not fit).
+ *
+ *	bounce_policy_then() is what becomes of a recorded bounce under
+ *	bounce_action: a redirect with no message record (expired, or never
+ *	ours) has nobody to go to and is delivered instead.
+ *	bounce_policy_tenant_counts() counts the hard bounces and
+ *	complaints among a report's events that a tenant's rates see (not
+ *	the unlisted ones: recipients the message record does not list were
+ *	not sent by us). bounce_policy_fbl_wanted() says whether mail to a
+ *	feedback-loop address is a complaint to map back: an ARF report, or
+ *	a returned original that carries our reference, with a complaint
+ *	Feedback-Type (bounce_fbl_is_complaint()).
  * THREAD SAFETY
  *	No I/O, no clock, no globals.
  *--*/
@@ -82,5 +98,15 @@ int	bounce_rcpt_local(const char *path, size_t len, const char *domain,
 void	bounce_suppress_text(const char *rcpt, const char *reason,
 			     const char *diagnostic, long long since_s,
 			     char *out, size_t outlen);
+
+struct bounce_evslot;			/* bounce_msg.h */
+
+int	bounce_policy_scope(const char *tenant, int scope, const char *sender,
+			    char *out, size_t outlen);
+int	bounce_policy_then(int action, bool have_record);
+void	bounce_policy_tenant_counts(const struct bounce_evslot *slots, size_t n,
+				    long long *hard, long long *complaints);
+bool	bounce_policy_fbl_wanted(enum bounce_kind kind, bool has_original,
+				 size_t nref, const char *feedback_type);
 
 #endif

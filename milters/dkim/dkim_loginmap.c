@@ -5,7 +5,7 @@
  *	who may sign as which From address (Postfix smtpd_sender_login_maps form)
  * DESCRIPTION
  *	See dkim_loginmap.h for the syntax and the lookup order. This file
- *	does no I/O: dkim_tables.c reads the file and hands over its text.
+ *	does no I/O: dkim_tabfile.c reads the file and hands over its text.
  *
  *	The map is an array of entries sorted by key, searched with a binary
  *	search that compares the table key with the pieces of the probe

@@ -27,7 +27,9 @@
  *	Replies: unsignable mail under dkim_unsignable_action=tempfail gets
  *	451 4.7.0, =reject 550 5.7.1; a login that does not own the From
  *	address under dkim_login_mismatch_action=reject 550 5.7.1; a signer
- *	failure under dkim_signer_error_action=tempfail 451 4.3.0.
+ *	failure under dkim_signer_error_action=tempfail 451 4.3.0. Every
+ *	reply comes from the one table in dkim_reply.c (dkim_reply_of()
+ *	picks the row, milter_reply_apply() sets it).
  *--*/
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -40,6 +42,7 @@
 
 #include "dkim.h"
 #include "dkim_milter.h"
+#include "dkim_reply.h"
 #include "dkim_stats.h"
 #include "log.h"
 #include "milter_client.h"
@@ -208,36 +211,15 @@ dkim_xxfi_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_NOREPLY;
 }
 
-/* dkim_reply - map a negative verdict to the SMTP reply */
+/* dkim_reply - apply the reply of a policy result (dkim_reply.c) */
 static sfsistat
 dkim_reply(SMFICTX *ctx, enum dkim_action action, enum dkim_reason reason)
 {
-	switch (action) {
-	case DKIM_ACT_TEMPFAIL:
-		if (reason == DKIM_R_SIGNER_ERROR)
-			smfi_setreply(ctx, "451", "4.3.0",
-				      "Temporary DKIM signing failure, try again later");
-		else if (reason == DKIM_R_HEADERS_TOO_LARGE)
-			smfi_setreply(ctx, "451", "4.7.0",
-				      "Message cannot be DKIM-signed: header section too large");
-		else
-			smfi_setreply(ctx, "451", "4.7.0",
-				      "Message cannot be DKIM-signed: check the From header");
-		return SMFIS_TEMPFAIL;
-	case DKIM_ACT_REJECT:
-		if (reason == DKIM_R_LOGIN_NOT_ALLOWED)
-			smfi_setreply(ctx, "550", "5.7.1",
-				      "Sender address not owned by the authenticated user");
-		else if (reason == DKIM_R_HEADERS_TOO_LARGE)
-			smfi_setreply(ctx, "550", "5.7.1",
-				      "Message cannot be DKIM-signed: header section too large");
-		else
-			smfi_setreply(ctx, "550", "5.7.1",
-				      "Message cannot be DKIM-signed: malformed, missing or several From addresses");
-		return SMFIS_REJECT;
-	default:
+	enum dkim_reply r = dkim_reply_of(action, reason);
+
+	if (r == DKIM_REPLY_NONE)
 		return SMFIS_ACCEPT;
-	}
+	return milter_reply_apply(ctx, &dkim_reply_table, r, NULL);
 }
 
 /* dkim_login_state - what the sender login map says about this message */
@@ -271,8 +253,8 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	if (c->failed) {
 		c->failed = false;
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &dkim_reply_table,
+					  DKIM_REPLY_STATE_FAILED, NULL);
 	}
 	if (c->snap == NULL)
 		return SMFIS_CONTINUE;
@@ -299,9 +281,7 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 					(size_t)dkim_conf_of(c)->line_length_limit,
 					c->chgbody, &cwhy) < 0) {
 			log_msg(LOG_ERR, qid, "dkim: body hash: %s", cwhy);
-			v.action = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
-			    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
-			v.reason = DKIM_R_SIGNER_ERROR;
+			v = dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action);
 		} else {
 			free(local);
 			free(domain);
@@ -470,8 +450,8 @@ dkim_xxfi_eom(SMFICTX *ctx)
 	qid = dkim_conn_qid(ctx, c);
 	n = c->msg->match.count;
 	if (dkim_sign_message(c, values, &why) < 0) {
-		enum dkim_action a = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
-		    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
+		enum dkim_action a =
+		    dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action).action;
 
 		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
 			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
@@ -483,8 +463,8 @@ dkim_xxfi_eom(SMFICTX *ctx)
 	}
 	if (dkim_replace_long_lines(ctx, c, &folded_fields, &folded_body, &missing,
 				    &why) < 0) {
-		enum dkim_action a = dkim_conf_of(c)->signer_error_action == DKIM_ERROR_TEMPFAIL ?
-		    DKIM_ACT_TEMPFAIL : DKIM_ACT_SKIP;
+		enum dkim_action a =
+		    dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action).action;
 
 		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
 			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
@@ -532,7 +512,7 @@ dkim_xxfi_eom(SMFICTX *ctx)
 									 c->msg->match.sig[i].key)));
 	} else {
 		dkim_stats_message("tempfail", "insert_failed");
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary DKIM signing failure, try again later");
+		rc = milter_reply_apply(ctx, &dkim_reply_table, DKIM_REPLY_SIGNER_ERROR, NULL);
 	}
 	dkim_conn_end_message(c);
 	return rc;

@@ -10,6 +10,19 @@
 #include "dkim_policy.h"
 #include "hosted.h"
 
+/* dkim_policy_signer_error - our signing failed: tempfail or skip */
+struct dkim_verdict
+dkim_policy_signer_error(int signer_error_action)
+{
+	struct dkim_verdict v;
+
+	/* our trouble is never the sender's 5xx (STYLE 2.5) */
+	v.action = signer_error_action == DKIM_ERROR_TEMPFAIL ? DKIM_ACT_TEMPFAIL
+	    : DKIM_ACT_SKIP;
+	v.reason = DKIM_R_SIGNER_ERROR;
+	return v;
+}
+
 /* dkim_policy_hosted - authenticated or internal, and signing that kind */
 bool
 dkim_policy_hosted(bool authenticated, bool internal,

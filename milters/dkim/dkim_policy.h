@@ -24,6 +24,10 @@
  *	   for the From address: login_mismatch_action;
  *	6. sign.
  *	"unsignable" means dkim_unsignable_action: skip, tempfail or reject.
+ *
+ *	dkim_policy_signer_error() is the verdict when signing failed after
+ *	the decision (body hash, signer, header change): signer_error,
+ *	tempfail or skip as dkim_on_signer_error says.
  *--*/
 #ifndef POSTMILL_DKIM_POLICY_H
 #define POSTMILL_DKIM_POLICY_H
@@ -92,6 +96,8 @@ struct dkim_verdict dkim_policy_decide(const struct dkim_policy_input *in,
 /* dkim_policy_hosted - is this client's mail ours to look at at all */
 bool dkim_policy_hosted(bool authenticated, bool internal,
 			const struct dkim_policy_options *opt);
+/* dkim_policy_signer_error - our signing failed: tempfail or skip */
+struct dkim_verdict dkim_policy_signer_error(int signer_error_action);
 const char *dkim_reason_name(enum dkim_reason reason);
 const char *dkim_action_name(enum dkim_action action);
 

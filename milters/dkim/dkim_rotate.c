@@ -22,7 +22,7 @@
 #include "dkim_rotate.h"
 #include "xalloc.h"
 
-#define RT_SPACE	" \t\r\v\f"	/* dkim_tables.c's TB_SPACE */
+#define RT_SPACE	" \t\r\v\f"	/* dkim_tabfile.c's TB_SPACE */
 
 /* a growing output buffer */
 struct rt_buf {
@@ -531,7 +531,7 @@ dkim_rotate_format(const struct dkim_rotate_state *st, size_t *outlen)
   * Table lines.
   */
 
-/* one line of a table, split as dkim_tables.c splits it */
+/* one line of a table, split as dkim_tabfile.c splits it */
 #define RT_MAX_FIELDS	64
 
 struct rt_tline {

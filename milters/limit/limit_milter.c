@@ -30,7 +30,8 @@
  *	Replies: a recipient over a limit gets 451 4.7.1 (550 5.7.1 for a
  *	rule with "reject") at RCPT, a message over a limit the same at end
  *	of message; when Redis cannot answer, limit_on_redis_error says
- *	tempfail (451 4.3.0) or accept. Log lines (facility mail):
+ *	tempfail (451 4.3.0) or accept. Every reply comes from the one
+ *	table in limit_reply.c. Log lines (facility mail):
  *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
  *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
  *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
@@ -52,11 +53,13 @@
 #include "limit.h"
 #include "limit_milter.h"
 #include "limit_pause.h"
+#include "limit_reply.h"
 #include "hosted.h"
 #include "limit_stats.h"
 #include "log.h"
 #include "milter_client.h"
 #include "milter_main.h"
+#include "milter_reply.h"
 #include "xalloc.h"
 
 struct limit_conn {
@@ -224,13 +227,12 @@ limit_log(const struct limit_conn *c, const char *qid, const char *stage,
 static sfsistat
 limit_reply(SMFICTX *ctx, const struct limit_outcome *o)
 {
-	struct limit_reply r;
+	struct limit_reply_out r;
 
 	if (o->v.action == LIMIT_ACT_ACCEPT)
 		return SMFIS_CONTINUE;
 	limit_reply_make(&o->v, o->have_usage ? &o->u : NULL, &r);
-	smfi_setreply(ctx, (char *)r.rcode, (char *)r.xcode, r.text);
-	return o->v.action == LIMIT_ACT_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+	return milter_reply_apply(ctx, &limit_reply_table, r.reply, r.text);
 }
 
 /* limit_xxfi_negotiate - skip the stages we do not use */
@@ -266,9 +268,9 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 /*
  * limit_pause_refuse - is this hosted message's tenant paused
- * (limit_pause.h); sets the reply when it is
+ * (limit_pause.h): its refusal (reply set), or SMFIS_CONTINUE
  */
-static bool
+static sfsistat
 limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *login,
 		   const char *sender)
 {
@@ -276,20 +278,21 @@ limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *login,
 	struct limit_pause lp;
 	const char *err = NULL;
 	char text[600];
-	bool hosted = (login != NULL && *login != '\0') || (c->client.have_sa
+	bool internal = c->client.have_sa
 	    && hosted_is_internal(&c->snap->common->internal_hosts,
-				  (const struct sockaddr *)&c->client.sa));
+				  (const struct sockaddr *)&c->client.sa);
 	int r;
 
-	if (lc->tenant_pause == LIMIT_PAUSE_OFF || !hosted)
-		return false;
+	if (!limit_policy_checks_pause(lc->tenant_pause,
+				       login != NULL && *login != '\0', internal))
+		return SMFIS_CONTINUE;
 	r = limit_pause_check(limit_state_of(c)->pool, lc->tenant_pause_prefix, login,
 			      sender, &lp, &err);
 	if (r < 0)
 		log_msg(LOG_WARNING, limit_conn_qid(ctx, c), "limit: tenant pause not "
 			"checked: %s", err ? err : "?");
 	if (r != 1)
-		return false;
+		return SMFIS_CONTINUE;
 	limit_pause_text(&lp, text, sizeof(text));
 	log_msg(LOG_NOTICE, limit_conn_qid(ctx, c), "limit: action=%s stage=mail "
 		"reason=tenant_paused tenant=%s why=\"%s\"",
@@ -297,11 +300,8 @@ limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *login,
 		lp.reason);
 	limit_stats_decision("mail", lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject"
 			     : "tempfail", "tenant_paused", "-");
-	if (lc->tenant_pause == LIMIT_PAUSE_REJECT)
-		smfi_setreply(ctx, "550", "5.7.1", text);
-	else
-		smfi_setreply(ctx, "451", "4.7.1", text);
-	return true;
+	return milter_reply_apply(ctx, &limit_reply_table,
+				  limit_reply_of_pause(lc->tenant_pause), text);
 }
 
 /* limit_xxfi_envfrom - new transaction: snapshot, facts, plan */
@@ -312,6 +312,7 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	struct limit_facts f = {0};
 	struct limit_plan plan;
 	const char *login;
+	sfsistat rc;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -321,11 +322,10 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_TEMPFAIL;
 	limit_retry_deferred(limit_state_of(c), LOG_NOQUEUE);
 	login = smfi_getsymval(ctx, "{auth_authen}");
-	if (limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL)) {
-		const struct limit_conf *lc = c->snap->conf;
-
+	rc = limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL);
+	if (rc != SMFIS_CONTINUE) {
 		limit_conn_end_message(c, "none");
-		return lc->tenant_pause == LIMIT_PAUSE_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+		return rc;
 	}
 	if (login != NULL && *login != '\0')
 		f.login = xstrdup(login);
@@ -371,11 +371,12 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 /*
  * limit_eom_confirm - confirm the transaction's reservations; false when
- * that failed and limit_on_redis_error says tempfail (the caller refuses
- * the message and refunds: a confirmation that ran late is undone by the
- * refund). Under accept the mail passes and the reservations it could not
- * confirm are given back after limit_reservation_ttl (uncounted, as any
- * mail accepted while Redis did not answer).
+ * that failed. limit_decide_unconfirmed() then says what follows: under
+ * tempfail the caller refuses the message and refunds (a confirmation
+ * that ran late is undone by the refund); under accept the mail passes
+ * and the reservations it could not confirm are given back after
+ * limit_reservation_ttl (uncounted, as any mail accepted while Redis did
+ * not answer).
  */
 static bool
 limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
@@ -395,7 +396,7 @@ limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
 	log_msg(LOG_WARNING, qid, "limit: reservations not confirmed: %s policy=%s",
 		err ? err : "?", st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT ?
 		"accept" : "tempfail");
-	return st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT;
+	return false;
 }
 
 /* limit_xxfi_eom - reserve the message; commit or refund everything */
@@ -419,12 +420,12 @@ limit_xxfi_eom(SMFICTX *ctx)
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
-		if (limit_eom_confirm(c, st, qid, &o)) {
+		if (!limit_eom_confirm(c, st, qid, &o))
+			o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
+		if (o.v.action == LIMIT_ACT_ACCEPT) {
 			limit_conn_end_message(c, "none");
 			return SMFIS_CONTINUE;
 		}
-		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
-					      LIMIT_NONE};
 		limit_txn_reserved(c->txn, &rcpts, &msgs);
 		limit_log(c, qid, "eom", &o, NULL, rcpts);
 		rc = limit_reply(ctx, &o);
@@ -435,9 +436,7 @@ limit_xxfi_eom(SMFICTX *ctx)
 			limit_now_us(), &o);
 	if (o.v.action == LIMIT_ACT_ACCEPT
 	    && !limit_eom_confirm(c, st, qid, &o))
-		/* the confirmation failed and the policy says tempfail */
-		o.v = (struct limit_verdict){LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR,
-					      LIMIT_NONE};
+		o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
 	if (o.v.action != LIMIT_ACT_ACCEPT) {
 		const char *err = NULL;
 

@@ -83,6 +83,15 @@ limit_decide(const struct limit_result *r, int on_redis_error)
 	return v;
 }
 
+/* limit_decide_unconfirmed - the verdict when confirming reservations failed */
+struct limit_verdict
+limit_decide_unconfirmed(struct limit_verdict v, int on_redis_error)
+{
+	struct limit_verdict t = {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE};
+
+	return on_redis_error == LIMIT_ON_ERROR_ACCEPT ? v : t;
+}
+
 /* limit_per_text - "per day", "per 10s" */
 static const char *
 limit_per_text(const struct limit_def *d)
@@ -93,27 +102,20 @@ limit_per_text(const struct limit_def *d)
 /* limit_reply_make - the SMTP reply of a negative verdict */
 void
 limit_reply_make(const struct limit_verdict *v, const struct limit_usage *u,
-		 struct limit_reply *out)
+		 struct limit_reply_out *out)
 {
 	char wait[32];
 
+	out->text[0] = '\0';
 	if (v->reason == LIMIT_R_REDIS_ERROR || u == NULL || u->rule == NULL
 	    || u->def == NULL) {
-		out->rcode = "451";
-		out->xcode = v->reason == LIMIT_R_REDIS_ERROR ? "4.3.0" : "4.7.1";
-		snprintf(out->text, sizeof(out->text), v->reason == LIMIT_R_REDIS_ERROR ?
-			 "Temporary failure checking sending limits; try again later" :
-			 "Sending limit exceeded; try again later");
+		out->reply = v->reason == LIMIT_R_REDIS_ERROR ? LIMIT_REPLY_REDIS_ERROR
+		    : LIMIT_REPLY_EXCEEDED;
 		return;
 	}
 	limit_duration_format(u->retry_ms, wait, sizeof(wait));
-	if (v->action == LIMIT_ACT_REJECT) {
-		out->rcode = "550";
-		out->xcode = "5.7.1";
-	} else {
-		out->rcode = "451";
-		out->xcode = "4.7.1";
-	}
+	out->reply = v->action == LIMIT_ACT_REJECT ? LIMIT_REPLY_OVER_REJECT
+	    : LIMIT_REPLY_OVER_TEMPFAIL;
 	if (u->def->type == LIMIT_TYPE_RATE)
 		snprintf(out->text, sizeof(out->text),
 			 "Sending rate exceeded: %s rule %s, at most %lld at once; "
@@ -126,6 +128,13 @@ limit_reply_make(const struct limit_verdict *v, const struct limit_usage *u,
 			 u->limit, limit_what_name(u->rule->what), limit_per_text(u->def),
 			 u->rule->name, v->action == LIMIT_ACT_REJECT ?
 			 "it renews in" : "try again in", wait);
+}
+
+/* limit_policy_checks_pause - is a tenant pause looked up for this client */
+bool
+limit_policy_checks_pause(int tenant_pause, bool authenticated, bool internal)
+{
+	return tenant_pause != LIMIT_PAUSE_OFF && (authenticated || internal);
 }
 
 /* limit_action_name - the word logged as action= */

@@ -28,10 +28,21 @@
  *	limit cannot come from our script; it is treated as tempfail, never
  *	as accept.
  *
- *	limit_reply_make() writes the SMTP reply of a negative verdict:
- *	which limit of which rule, and when to retry; it never holds the key
+ *	limit_reply_make() picks the reply of a negative verdict (a row of
+ *	limit_reply.c's table) and writes its text: which limit of which
+ *	rule, and when to retry (empty for the rows of fixed text); it never
+ *	holds the key
  *	value (a login or address): the client knows who it is, and those are
  *	the client's bytes.
+ *
+ *	limit_decide_unconfirmed() is the verdict of a message whose
+ *	reservations could not be confirmed at end of message (Redis
+ *	failed): v as it was under limit_on_redis_error=accept (the
+ *	reservations expire uncounted), else tempfail, reason redis_error.
+ *
+ *	limit_policy_checks_pause() says whether a tenant pause applies to
+ *	a client at all: limit_tenant_pause is on and the client is hosted
+ *	(authenticated or internal; mail from outside has no tenant).
  *
  *	limit_action_name() and limit_reason_name() are the words of the
  *	log lines (action=, reason=).
@@ -44,6 +55,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "limit_reply.h"
 #include "limit_rules.h"
 
 #define LIMIT_NONE	((size_t)-1)
@@ -94,17 +106,22 @@ struct limit_verdict {
 	size_t		 index;		/* into result->u, or LIMIT_NONE */
 };
 
-struct limit_reply {
-	const char	*rcode;		/* "451", "550" */
-	const char	*xcode;		/* "4.7.1", "5.7.1", "4.3.0" */
-	char		 text[256];
+struct limit_reply_out {
+	enum limit_reply reply;		/* the row of limit_reply_table */
+	char		 text[256];	/* its "%s" */
 };
 
 struct limit_verdict limit_decide(const struct limit_result *r,
 				  int on_redis_error);
+/* limit_decide_unconfirmed - the verdict when confirming reservations failed */
+struct limit_verdict limit_decide_unconfirmed(struct limit_verdict v,
+					      int on_redis_error);
 size_t	limit_tightest(const struct limit_result *r);
 void	limit_reply_make(const struct limit_verdict *v,
-			 const struct limit_usage *u, struct limit_reply *out);
+			 const struct limit_usage *u, struct limit_reply_out *out);
+/* limit_policy_checks_pause - is a tenant pause looked up for this client */
+bool	limit_policy_checks_pause(int tenant_pause, bool authenticated,
+				  bool internal);
 const char *limit_action_name(enum limit_action action);
 const char *limit_reason_name(enum limit_reason reason);
 void	limit_result_free(struct limit_result *r);

@@ -423,6 +423,73 @@ test_buf_hosted(void **state)
 	assert_false(hosted_is_internal(NULL, NULL));
 }
 
+/* test_record_choices - then=, a tenant's counts, feedback-loop mail */
+static void
+test_record_choices(void **state)
+{
+	static const struct {
+		const char *name;
+		int action;
+		bool have_record;
+		int want;
+	} th[] = {
+		{"deliver", BOUNCE_ACTION_DELIVER, true, BOUNCE_ACTION_DELIVER},
+		{"redirect", BOUNCE_ACTION_REDIRECT, true, BOUNCE_ACTION_REDIRECT},
+		{"redirect, record gone", BOUNCE_ACTION_REDIRECT, false, BOUNCE_ACTION_DELIVER},
+		{"discard, record gone", BOUNCE_ACTION_DISCARD, false, BOUNCE_ACTION_DISCARD},
+	};
+	static const struct {
+		const char *name;
+		enum bounce_kind kind;
+		bool has_original;
+		size_t nref;
+		const char *type;
+		bool want;
+	} fb[] = {
+		{"arf abuse", BOUNCE_KIND_ARF, 0, 0, "abuse", 1},
+		{"arf not a complaint", BOUNCE_KIND_ARF, 0, 0, "not-spam", 0},
+		{"returned original with our ref", BOUNCE_KIND_UNKNOWN, 1, 1, "abuse", 1},
+		{"returned original, no ref", BOUNCE_KIND_UNKNOWN, 1, 0, "abuse", 0},
+		{"a dsn", BOUNCE_KIND_DSN, 1, 1, "abuse", 0},
+	};
+	struct bounce_evslot *slots = xcalloc(5, sizeof(*slots));
+	long long hard, compl;
+	char scope[16];
+	int r;
+
+	for (size_t i = 0; i < sizeof(th) / sizeof(th[0]); i++)
+		if (bounce_policy_then(th[i].action, th[i].have_record) != th[i].want)
+			tcase_bad(th[i].name, "got %d, want %d",
+				  bounce_policy_then(th[i].action, th[i].have_record), th[i].want);
+	for (size_t i = 0; i < sizeof(fb) / sizeof(fb[0]); i++)
+		if (bounce_policy_fbl_wanted(fb[i].kind, fb[i].has_original, fb[i].nref,
+					     fb[i].type) != fb[i].want)
+			tcase_bad(fb[i].name, "got %d, want %d", !fb[i].want, fb[i].want);
+	slots[0].ev.cls = bounce_class_name(BOUNCE_CLASS_HARD);
+	slots[1].ev.cls = bounce_class_name(BOUNCE_CLASS_HARD);
+	slots[1].unlisted = true;		/* not sent by us: not counted */
+	slots[2].ev.cls = bounce_class_name(BOUNCE_CLASS_COMPLAINT);
+	slots[3].ev.cls = bounce_class_name(BOUNCE_CLASS_SOFT);
+	slots[4].ev.cls = bounce_class_name(BOUNCE_CLASS_HARD);
+	bounce_policy_tenant_counts(slots, 5, &hard, &compl);
+	if (hard != 2 || compl != 1)
+		tcase_bad("tenant counts", "got hard=%lld complaints=%lld, want 2 1",
+			  hard, compl);
+	free(slots);
+	/* a tenant's own list goes first; too long: no list, not another's */
+	r = bounce_policy_scope("acme", BOUNCE_SCOPE_SENDER, "a@x.example", scope, sizeof(scope));
+	if (r != 0 || strcmp(scope, "t:acme") != 0)
+		tcase_bad("scope tenant", "got %d \"%s\", want 0 \"t:acme\"", r, scope);
+	r = bounce_policy_scope(NULL, BOUNCE_SCOPE_SENDER, "a@x.example", scope, sizeof(scope));
+	if (r != 0 || strcmp(scope, "s:a@x.example") != 0)
+		tcase_bad("scope sender", "got %d \"%s\", want 0 \"s:a@x.example\"", r, scope);
+	r = bounce_policy_scope("a-tenant-name-too-long", BOUNCE_SCOPE_SENDER, "a@x.example",
+				scope, sizeof(scope));
+	if (r != -1)
+		tcase_bad("scope tenant too long", "got %d \"%s\", want -1", r, scope);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -434,6 +501,7 @@ main(void)
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_unlisted),
 		cmocka_unit_test(test_buf_hosted),
+		cmocka_unit_test(test_record_choices),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

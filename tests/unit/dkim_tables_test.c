@@ -3,7 +3,8 @@
  *	dkim_tables_test 1
  * SUMMARY
  *	unit tests for the key table, signing table and sender login map
- *	(milters/dkim/dkim_tables.c, milters/dkim/dkim_loginmap.c)
+ *	(milters/dkim/dkim_tables*.c, dkim_tab*.c, dkim_key*.c, dkim_signtable.c,
+ *	dkim_loginmap.c)
  * DESCRIPTION
  *	The group setup makes a mkdtemp(3) directory (mode 0700) and writes
  *	key files into it with OpenSSL: RSA 2048 as PKCS#8, traditional PEM

@@ -25,6 +25,8 @@
 
 #include "../../milters/limit/limit_conf.h"
 #include "../../milters/limit/limit_policy.h"
+#include "../../milters/limit/limit_reply.h"
+#include "milter_reply.h"
 
 static struct limit_rule rule_t, rule_r;	/* tempfail and reject rules */
 
@@ -149,16 +151,26 @@ test_reply(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct limit_reply r;
+		struct limit_reply_out r;
+		const struct milter_reply *row;
+		char text[MILTER_REPLY_TEXT_MAX];
 
+		/* the reply the client reads: the table's row, the text in its %s */
 		limit_reply_make(&cases[i].v, cases[i].u, &r);
-		if (strcmp(r.rcode, cases[i].rcode) != 0 || strcmp(r.xcode, cases[i].xcode) != 0
-		    || strcmp(r.text, cases[i].text) != 0)
+		if ((row = milter_reply_find(&limit_reply_table, r.reply)) == NULL) {
+			tcase_bad(cases[i].name, "got reply %d, no row in limit_reply_table",
+				  (int)r.reply);
+			continue;
+		}
+		milter_reply_text(row, r.text, text, sizeof(text));
+		if (strcmp(row->rcode, cases[i].rcode) != 0
+		    || strcmp(row->xcode, cases[i].xcode) != 0
+		    || strcmp(text, cases[i].text) != 0)
 			tcase_bad(cases[i].name, "got \"%s %s %s\", want \"%s %s %s\"",
-				  r.rcode, r.xcode, r.text, cases[i].rcode, cases[i].xcode,
+				  row->rcode, row->xcode, text, cases[i].rcode, cases[i].xcode,
 				  cases[i].text);
 		/* libmilter and SMTP: one line, no '%' */
-		if (strpbrk(r.text, "\r\n%") != NULL)
+		if (strpbrk(text, "\r\n%") != NULL)
 			tcase_bad(cases[i].name, "reply text has CR, LF or %%");
 	}
 	tcase_done();
@@ -189,6 +201,49 @@ test_names(void **state)
 	tcase_done();
 }
 
+/* test_eom_choices - unconfirmed reservations, tenant pause lookups */
+static void
+test_eom_choices(void **state)
+{
+	static const struct {
+		const char *name;
+		struct limit_verdict v;
+		int on_error;
+		struct limit_verdict want;
+	} un[] = {
+		{"accept policy keeps the verdict", {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2},
+		 LIMIT_ON_ERROR_ACCEPT, {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2}},
+		{"tempfail policy", {LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, 2},
+		 LIMIT_ON_ERROR_TEMPFAIL, {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE}},
+	};
+	static const struct {
+		const char *name;
+		int mode;
+		bool auth, internal, want;
+	} pz[] = {
+		{"off", LIMIT_PAUSE_OFF, 1, 1, 0},
+		{"outside client", LIMIT_PAUSE_TEMPFAIL, 0, 0, 0},
+		{"authenticated", LIMIT_PAUSE_TEMPFAIL, 1, 0, 1},
+		{"internal", LIMIT_PAUSE_REJECT, 0, 1, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(un) / sizeof(un[0]); i++) {
+		struct limit_verdict got = limit_decide_unconfirmed(un[i].v, un[i].on_error);
+
+		if (got.action != un[i].want.action || got.reason != un[i].want.reason
+		    || got.index != un[i].want.index)
+			tcase_bad(un[i].name, "got %s/%s/%zu, want %s/%s/%zu",
+				  limit_action_name(got.action), limit_reason_name(got.reason),
+				  got.index, limit_action_name(un[i].want.action),
+				  limit_reason_name(un[i].want.reason), un[i].want.index);
+	}
+	for (size_t i = 0; i < sizeof(pz) / sizeof(pz[0]); i++)
+		if (limit_policy_checks_pause(pz[i].mode, pz[i].auth, pz[i].internal)
+		    != pz[i].want)
+			tcase_bad(pz[i].name, "got %d, want %d", !pz[i].want, pz[i].want);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -196,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_eom_choices),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
