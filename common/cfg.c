@@ -52,21 +52,21 @@ cfg_slot(const struct cfg_param *p, void *values)
 int
 cfg_parse_bool(const char *text, bool *out, const char **why)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1", NULL};
-	static const char *const no[] = {"no", "false", "off", "0", NULL};
+	/* aliases, words compared without case; "yes" and "no" are what
+	 * cfg_format_value() writes */
+	static const struct name_code words[] = {
+		{"yes", 1}, {"true", 1}, {"on", 1}, {"1", 1},
+		{"no", 0}, {"false", 0}, {"off", 0}, {"0", 0},
+		{NULL, -1},
+	};
+	int v = name_code(words, NAME_CODE_FLAG_NOCASE, text);
 
-	for (int i = 0; yes[i]; i++) {
-		if (strcasecmp(text, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(text, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
+	if (v < 0) {
+		*why = "expected yes or no";
+		return -1;
 	}
-	*why = "expected yes or no";
-	return -1;
+	*out = v == 1;
+	return 0;
 }
 
 /* cfg_parse_number - leading unsigned decimal number; *end at the unit */
