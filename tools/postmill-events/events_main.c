@@ -201,7 +201,7 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 int
 main(int argc, char **argv)
 {
-	const struct cfg_section *const sections[] = {&cfg_common_section, &events_section};
+	const struct cfg_section *const sections[] = {&cfg_common_section, &cfg_events_section};
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
 	struct events_wh_table table = {NULL, 0};

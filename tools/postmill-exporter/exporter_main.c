@@ -174,7 +174,7 @@ exporter_check(const struct exporter *ex, const char *config,
 int
 main(int argc, char **argv)
 {
-	const struct cfg_section *const sections[] = {&cfg_common_section, &exporter_section};
+	const struct cfg_section *const sections[] = {&cfg_common_section, &cfg_exporter_section};
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
 	struct sockaddr_storage ss;
@@ -211,7 +211,7 @@ main(int argc, char **argv)
 	}
 	ex.common = values[0];
 	ex.conf = values[1];
-	(void)exporter_parse_listen(ex.conf->listen, &ss, &why);	/* validated */
+	(void)cfg_exporter_parse_listen(ex.conf->listen, &ss, &why);	/* validated */
 	if (check)
 		exporter_check(&ex, config, &ss, &el);
 	if (el.count > 0 || privdrop_lookup(ex.common, config, &uid, &gid, &el) < 0) {

@@ -149,7 +149,7 @@ main(int argc, char **argv)
 		goto bad;
 	common = values[0];
 	conf = values[1];
-	if (exporter_parse_listen(conf->unsubscribe_listen, &ss, &why) < 0)
+	if (cfg_exporter_parse_listen(conf->unsubscribe_listen, &ss, &why) < 0)
 		errlist_add_at(&el, config, 0, "bounce_unsubscribe_listen = %s: %s",
 			       conf->unsubscribe_listen ? conf->unsubscribe_listen : "", why);
 	if ((st = bounce_state_load(common, conf, config, &el)) == NULL || el.count > 0)

@@ -46,7 +46,7 @@ ce_open(const char *config_path, struct ce *c)
 	memset(c, 0, sizeof(*c));
 	if ((c->values = ctl_load(config_path)) == NULL)
 		return -1;
-	c->conf = ctl_values(c->values, &events_section);
+	c->conf = ctl_values(c->values, &cfg_events_section);
 	c->pool = redis_common_pool(ctl_values(c->values, &cfg_common_section), config_path, &el);
 	if (c->pool == NULL) {
 		errlist_print(&el, stderr);
