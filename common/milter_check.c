@@ -8,19 +8,15 @@
  *	the configuration file again only to find the line of a parameter;
  *	the values come from the loaded snapshot.
  *--*/
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <netdb.h>
-#include <stdarg.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -62,9 +58,9 @@ milter_check_locate(struct errlist *el, const char *config_path)
 	}
 }
 
-/* check_socket - the spec as smfi_setconn()/smfi_opensocket() take it */
+/* mc_socket - the spec as smfi_setconn()/smfi_opensocket() take it */
 static void
-check_socket(struct errlist *el, const char *cpath, const char *name,
+mc_socket(struct errlist *el, const char *cpath, const char *name,
 	     const char *spec)
 {
 	const char *rest = NULL;
@@ -132,9 +128,9 @@ check_socket(struct errlist *el, const char *cpath, const char *name,
 	}
 }
 
-/* check_ids - run_user, run_group and socket_group name real accounts */
+/* mc_ids - run_user, run_group and socket_group name real accounts */
 static void
-check_ids(struct errlist *el, const char *cpath, const struct common_conf *c)
+mc_ids(struct errlist *el, const char *cpath, const struct common_conf *c)
 {
 	privdrop_check_ids(c, cpath, el);
 	if (c->socket_group != NULL && getgrnam(c->socket_group) == NULL)
@@ -142,16 +138,16 @@ check_ids(struct errlist *el, const char *cpath, const struct common_conf *c)
 			  c->socket_group);
 }
 
-struct check_reload {
+struct mc_reload {
 	const struct milter_app *app;
 	const char *cpath;
 };
 
-/* check_reload - load the snapshot again (as run_user, in the child) */
+/* mc_reload - load the snapshot again (as run_user, in the child) */
 static void
-check_reload(void *arg, struct errlist *el)
+mc_reload(void *arg, struct errlist *el)
 {
-	const struct check_reload *r = arg;
+	const struct mc_reload *r = arg;
 	struct milter_snapshot *snap = milter_snapshot_load(r->app, r->cpath, el);
 
 	(void)snap;		/* the child exits: nothing to free */
@@ -173,9 +169,9 @@ milter_check_start(const struct milter_app *app,
 
 	/* a start switches users only as root; -n checks the names anyway */
 	if (as_user || getuid() == 0)
-		check_ids(el, cpath, c);
+		mc_ids(el, cpath, c);
 	snprintf(name, sizeof(name), "%ssocket", prefix);
-	check_socket(el, cpath, name, spec);
+	mc_socket(el, cpath, name, spec);
 	if (pid_file != NULL) {
 		snprintf(name, sizeof(name), "%spid_file", prefix);
 		check_dir_writable(el, cpath, name, pid_file, pid_file);
@@ -188,8 +184,8 @@ milter_check_start(const struct milter_app *app,
 	}
 	/* as run_user, the way the worker loads it (privdrop_as_user) */
 	if (as_user && el->count == before) {
-		struct check_reload r = {app, cpath};
+		struct mc_reload r = {app, cpath};
 
-		privdrop_as_user(c, cpath, check_reload, &r, el);
+		privdrop_as_user(c, cpath, mc_reload, &r, el);
 	}
 }
