@@ -53,21 +53,21 @@ cfg_slot(const struct cfg_param *p, void *values)
 int
 cfg_parse_bool(const char *text, bool *out, const char **why)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1", NULL};
-	static const char *const no[] = {"no", "false", "off", "0", NULL};
+	/* aliases, words compared without case; "yes" and "no" are what
+	 * cfg_format_value() writes */
+	static const struct name_code words[] = {
+		{"yes", 1}, {"true", 1}, {"on", 1}, {"1", 1},
+		{"no", 0}, {"false", 0}, {"off", 0}, {"0", 0},
+		{NULL, -1},
+	};
+	int v = name_code(words, NAME_CODE_FLAG_NOCASE, text);
 
-	for (int i = 0; yes[i]; i++) {
-		if (strcasecmp(text, yes[i]) == 0) {
-			*out = true;
-			return 0;
-		}
-		if (strcasecmp(text, no[i]) == 0) {
-			*out = false;
-			return 0;
-		}
+	if (v < 0) {
+		*why = "expected yes or no";
+		return -1;
 	}
-	*why = "expected yes or no";
-	return -1;
+	*out = v == 1;
+	return 0;
 }
 
 /* cfg_parse_number - leading unsigned decimal number; *end at the unit */
@@ -214,6 +214,24 @@ cfg_check_bounds(const struct cfg_param *p, long long v, const char **why,
 	return -1;
 }
 
+/* cfg_enum_words - an enum row's words as "a|b|c", for errors and docs;
+ * truncated to len (the tables have a few short words) */
+static void
+cfg_enum_words(const struct cfg_param *p, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (const struct name_code *np = p->choices; np->name; np++) {
+		int n = snprintf(buf + used, len - used, "%s%s",
+				 np == p->choices ? "" : "|", np->name);
+
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 /* cfg_set - parse text into a row's variable; 0 or -1 with *why */
 static int
 cfg_set(const struct cfg_param *p, void *values, const char *text,
@@ -277,22 +295,15 @@ cfg_set(const struct cfg_param *p, void *values, const char *text,
 		return 0;
 	}
 	case CFG_ENUM: {
-		const char *c = p->choices;
-		int idx = 0;
+		const struct name_code *np;
 
-		while (*c) {
-			size_t n = strcspn(c, "|");
-
-			if (n == strlen(text) && strncasecmp(c, text, n) == 0) {
-				*(int *)slot = idx;
+		for (np = p->choices; np->name; np++)
+			if (strcasecmp(np->name, text) == 0) {
+				*(int *)slot = np->code;
 				return 0;
 			}
-			c += n;
-			if (*c == '|')
-				c++;
-			idx++;
-		}
-		snprintf(whybuf, whylen, "expected one of: %s", p->choices);
+		snprintf(whybuf, whylen, "expected one of: ");
+		cfg_enum_words(p, whybuf + strlen(whybuf), whylen - strlen(whybuf));
 		*why = whybuf;
 		return -1;
 	}
@@ -730,15 +741,9 @@ cfg_format_value(const struct cfg_param *p, const void *values)
 	case CFG_MODE:
 		return xasprintf("%04llo", *(const long long *)slot);
 	case CFG_ENUM: {
-		const char *c = p->choices;
-		int idx = *(const int *)slot;
+		const char *word = name_code_str(p->choices, *(const int *)slot);
 
-		for (int i = 0; i < idx && *c; i++) {
-			c += strcspn(c, "|");
-			if (*c == '|')
-				c++;
-		}
-		return xstrndup(c, strcspn(c, "|"));
+		return xstrdup(word ? word : "");
 	}
 	case CFG_LIST: {
 		const struct cfg_list *l = slot;
@@ -794,8 +799,12 @@ cfg_write_example(FILE *fp, const struct cfg_section *const *sections,
 		fprintf(fp, "\n# ==== %s ====\n", sections[s]->name);
 		for (const struct cfg_param *p = sections[s]->params; p->name; p++) {
 			fprintf(fp, "\n# %s", p->doc);
-			if (p->type == CFG_ENUM)
-				fprintf(fp, " (%s)", p->choices);
+			if (p->type == CFG_ENUM) {
+				char words[256];
+
+				cfg_enum_words(p, words, sizeof(words));
+				fprintf(fp, " (%s)", words);
+			}
 			fprintf(fp, "\n#%s = %s\n", p->name, p->def ? p->def : "");
 		}
 	}
@@ -827,8 +836,11 @@ cfg_write_man(FILE *fp, const struct cfg_section *section)
 		fputs(")\n", fp);
 		cfg_man_escape(fp, p->doc);
 		if (p->type == CFG_ENUM) {
+			char words[256];
+
+			cfg_enum_words(p, words, sizeof(words));
 			fputs(" One of: ", fp);
-			cfg_man_escape(fp, p->choices);
+			cfg_man_escape(fp, words);
 			fputs(".", fp);
 		}
 		fputs("\n", fp);

@@ -36,7 +36,9 @@
  *	CFG_TIME long long milliseconds; units ms, s, m, h, d, w; a bare number
  *		 is in the row's unit ("ms" or "s", default "s")
  *	CFG_SIZE long long bytes; units b, k, m, g (powers of 1024)
- *	CFG_ENUM int, index into the '|'-separated choices
+ *	CFG_ENUM int, the code of the word in the row's name_code table
+ *		 (choices; words compare without case). The table ties each
+ *		 word to its enum value, so no list depends on another's order.
  *	CFG_LIST struct cfg_list; words separated by commas and/or white space
  *	CFG_CIDR struct cidr_list; addresses or networks, IPv4 and IPv6
  *	CFG_MODE long long, an octal file mode such as 0660
@@ -52,6 +54,7 @@
 
 #include "cidr.h"
 #include "errlist.h"
+#include "name_code.h"
 
 enum cfg_type {
 	CFG_STR, CFG_BOOL, CFG_INT, CFG_TIME, CFG_SIZE, CFG_ENUM, CFG_LIST,
@@ -74,7 +77,7 @@ struct cfg_param {
 	size_t		 offset;	/* of the variable in the values struct */
 	long long	 min;		/* INT/TIME(ms)/SIZE(bytes)/MODE bounds */
 	long long	 max;		/* max 0 means no upper bound */
-	const char	*choices;	/* ENUM: "accept|tempfail" */
+	const struct name_code *choices; /* ENUM: word -> value, NULL-ended */
 	const char	*unit;		/* TIME: unit of a bare number, "s" or "ms" */
 	const char	*doc;		/* one line, for the example file and man page */
 };

@@ -65,7 +65,7 @@ events_validate(const void *values, const char *path, struct errlist *el)
 		errlist_add_at(el, path, 0, "events_webhook_retry_min is above events_webhook_retry_max");
 }
 
-const struct cfg_section events_section = {
+const struct cfg_section cfg_events_section = {
 	"events", "events_", events_params, sizeof(struct events_conf),
 	events_validate,
 };

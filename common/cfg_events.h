@@ -4,7 +4,7 @@
  * SUMMARY
  *	postmill-events parameters (values of the events_ rows)
  * DESCRIPTION
- *	The rows live in cfg_events.c (events_section), in common/ so that
+ *	The rows live in cfg_events.c (cfg_events_section), in common/ so that
  *	postmillctl shows and checks them with the daemons' sections and
  *	reads the same stream names for "events tail" and "stats".
  *--*/
@@ -31,6 +31,6 @@ struct events_conf {
 	long long	 webhook_dead_maxlen;
 };
 
-extern const struct cfg_section events_section;
+extern const struct cfg_section cfg_events_section;
 
 #endif

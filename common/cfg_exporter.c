@@ -8,7 +8,7 @@
  *	live. The daemons' stats sockets are found in stats_dir (a common
  *	parameter): every NAME.stats socket there is one daemon.
  *
- *	exporter_parse_listen() checks and converts exporter_listen: a
+ *	cfg_exporter_parse_listen() checks and converts exporter_listen: a
  *	numeric address and a port, so that "-n" catches a bad one and no
  *	name lookup runs at start.
  *--*/
@@ -33,9 +33,9 @@ static const struct cfg_param exporter_params[] = {
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
-/* exporter_parse_listen - "ADDR:PORT" or "[ADDR6]:PORT" into ss */
+/* cfg_exporter_parse_listen - "ADDR:PORT" or "[ADDR6]:PORT" into ss */
 int
-exporter_parse_listen(const char *text, struct sockaddr_storage *ss,
+cfg_exporter_parse_listen(const char *text, struct sockaddr_storage *ss,
 		      const char **why)
 {
 	char	host[64];
@@ -105,12 +105,12 @@ exporter_validate(const void *values, const char *path, struct errlist *el)
 	struct sockaddr_storage ss;
 	const char *why;
 
-	if (exporter_parse_listen(c->listen, &ss, &why) < 0)
+	if (cfg_exporter_parse_listen(c->listen, &ss, &why) < 0)
 		errlist_add_at(el, path, 0, "exporter_listen = %s: %s",
 			       c->listen ? c->listen : "", why);
 }
 
-const struct cfg_section exporter_section = {
+const struct cfg_section cfg_exporter_section = {
 	"exporter", "exporter_", exporter_params, sizeof(struct exporter_conf),
 	exporter_validate,
 };

@@ -4,7 +4,7 @@
  * SUMMARY
  *	postmill-exporter parameters (values of the exporter_ rows)
  * DESCRIPTION
- *	The rows live in cfg_exporter.c (exporter_section), in common/ so
+ *	The rows live in cfg_exporter.c (cfg_exporter_section), in common/ so
  *	that postmillctl shows and checks them with the daemons' sections.
  *--*/
 #ifndef POSTMILL_CFG_EXPORTER_H
@@ -19,9 +19,9 @@ struct exporter_conf {
 	long long	 scrape_timeout; /* ms, per daemon's stats socket */
 };
 
-extern const struct cfg_section exporter_section;
+extern const struct cfg_section cfg_exporter_section;
 
-int	exporter_parse_listen(const char *text, struct sockaddr_storage *ss,
+int	cfg_exporter_parse_listen(const char *text, struct sockaddr_storage *ss,
 			      const char **why);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "name_code.h"
 
 static bool log_to_stderr;
 static int log_debug;
@@ -42,8 +43,17 @@ log_debug_level(void)
 	return log_debug;
 }
 
-static const char *const log_level_names[] = {
-	"emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+/* the level word of a stderr line, by syslog priority (RFC 5424 6.2.1) */
+static const struct name_code log_level_names[] = {
+	{"emerg", LOG_EMERG},
+	{"alert", LOG_ALERT},
+	{"crit", LOG_CRIT},
+	{"error", LOG_ERR},
+	{"warning", LOG_WARNING},
+	{"notice", LOG_NOTICE},
+	{"info", LOG_INFO},
+	{"debug", LOG_DEBUG},
+	{NULL, -1},
 };
 
 /* log_msg - one line, prefixed with the queue id when there is one */
@@ -76,7 +86,7 @@ log_msg(int prio, const char *qid, const char *fmt, ...)
 		strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 		n = snprintf(line, sizeof(line), "%s.%03ld %s[%d]: %s%s%s%s\n",
 			     stamp, ts.tv_nsec / 1000000, log_ident, (int)getpid(),
-			     prio <= LOG_WARNING ? log_level_names[prio & 7] : "",
+			     prio <= LOG_WARNING ? name_code_str(log_level_names, prio & 7) : "",
 			     prio <= LOG_WARNING ? ": " : "",
 			     qid ? qid : "", qid ? ": " : "");
 		if (n > 0 && (size_t)n < sizeof(line)) {

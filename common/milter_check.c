@@ -8,66 +8,27 @@
  *	the configuration file again only to find the line of a parameter;
  *	the values come from the loaded snapshot.
  *--*/
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <netdb.h>
-#include <stdarg.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "milter_check.h"
+#include "privdrop.h"
 #include "xalloc.h"
 
 /* milter_check_line - line of the last "name = value" in the file, or 0 */
 unsigned
 milter_check_line(const char *config_path, const char *name)
 {
-	FILE *fp = fopen(config_path, "r");
-	char line[4096];
-	unsigned n = 0, found = 0;
-	size_t len = strlen(name);
-
-	if (fp == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		const char *p = line;
-
-		n++;
-		/* continuation lines start with white space; comments with # */
-		if (isspace((unsigned char)*p) || *p == '#')
-			continue;
-		if (strncmp(p, name, len) != 0)
-			continue;
-		p += len;
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '=')
-			found = n;
-	}
-	fclose(fp);
-	return found;
-}
-
-/* check_add - one problem about parameter name, with its file:line */
-static void __attribute__((format(printf, 4, 5)))
-check_add(struct errlist *el, const char *path, const char *name,
-	  const char *fmt, ...)
-{
-	char body[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
-	errlist_add_at(el, path, milter_check_line(path, name), "%s", body);
+	return check_line(config_path, name);
 }
 
 /* milter_check_locate - give line-less "path: name = ..." messages a line */
@@ -97,37 +58,9 @@ milter_check_locate(struct errlist *el, const char *config_path)
 	}
 }
 
-/* check_dir_writable - the directory that will hold path must take files */
+/* mc_socket - the spec as smfi_setconn()/smfi_opensocket() take it */
 static void
-check_dir_writable(struct errlist *el, const char *cpath, const char *name,
-		   const char *value, const char *file)
-{
-	char *dir = xstrdup(file), *slash = strrchr(dir, '/');
-	struct stat st;
-
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash != NULL)
-		*slash = '\0';
-	else {
-		free(dir);
-		dir = xstrdup(".");
-	}
-	if (stat(dir, &st) < 0)
-		check_add(el, cpath, name, "%s = %s: directory %s: %s", name, value,
-			  dir, strerror(errno));
-	else if (!S_ISDIR(st.st_mode))
-		check_add(el, cpath, name, "%s = %s: %s is not a directory", name,
-			  value, dir);
-	else if (access(dir, W_OK | X_OK) < 0)
-		check_add(el, cpath, name, "%s = %s: directory %s is not writable: %s",
-			  name, value, dir, strerror(errno));
-	free(dir);
-}
-
-/* check_socket - the spec as smfi_setconn()/smfi_opensocket() take it */
-static void
-check_socket(struct errlist *el, const char *cpath, const char *name,
+mc_socket(struct errlist *el, const char *cpath, const char *name,
 	     const char *spec)
 {
 	const char *rest = NULL;
@@ -195,97 +128,29 @@ check_socket(struct errlist *el, const char *cpath, const char *name,
 	}
 }
 
-/* check_ids - run_user, run_group and socket_group name real accounts */
+/* mc_ids - run_user, run_group and socket_group name real accounts */
 static void
-check_ids(struct errlist *el, const char *cpath, const struct common_conf *c)
+mc_ids(struct errlist *el, const char *cpath, const struct common_conf *c)
 {
-	if (c->run_user != NULL) {
-		struct passwd *pw = getpwnam(c->run_user);
-
-		if (pw == NULL)
-			check_add(el, cpath, "run_user", "run_user = %s: no such user",
-				  c->run_user);
-		else if (pw->pw_uid == 0)
-			check_add(el, cpath, "run_user", "run_user = %s: %s",
-				  c->run_user, MILTER_CHECK_ROOT_TEXT);
-	}
-	if (c->run_group != NULL && getgrnam(c->run_group) == NULL)
-		check_add(el, cpath, "run_group", "run_group = %s: no such group",
-			  c->run_group);
+	privdrop_check_ids(c, cpath, el);
 	if (c->socket_group != NULL && getgrnam(c->socket_group) == NULL)
 		check_add(el, cpath, "socket_group", "socket_group = %s: no such group",
 			  c->socket_group);
 }
 
-/*
- * check_as_user - load the snapshot again as run_user, as the worker will
- * (initgroups, setgid, setuid), in a child; its errors come back one per
- * line on a pipe.
- */
+struct mc_reload {
+	const struct milter_app *app;
+	const char *cpath;
+};
+
+/* mc_reload - load the snapshot again (as run_user, in the child) */
 static void
-check_as_user(const struct milter_app *app, const struct common_conf *c,
-	      const char *cpath, struct errlist *el)
+mc_reload(void *arg, struct errlist *el)
 {
-	struct passwd *pw;
-	gid_t gid;
-	int fds[2], status;
-	pid_t pid;
+	const struct mc_reload *r = arg;
+	struct milter_snapshot *snap = milter_snapshot_load(r->app, r->cpath, el);
 
-	if (getuid() != 0 || c->run_user == NULL
-	    || (pw = getpwnam(c->run_user)) == NULL || pw->pw_uid == 0)
-		return;
-	gid = pw->pw_gid;
-	if (c->run_group != NULL) {
-		struct group *gr = getgrnam(c->run_group);
-
-		if (gr == NULL)
-			return;
-		gid = gr->gr_gid;
-	}
-	if (pipe(fds) < 0) {
-		errlist_add(el, "pipe: %s", strerror(errno));
-		return;
-	}
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
-		errlist_add(el, "fork: %s", strerror(errno));
-		close(fds[0]);
-		close(fds[1]);
-		return;
-	}
-	if (pid == 0) {
-		struct errlist cel = ERRLIST_INIT;
-		struct milter_snapshot *snap;
-		FILE *out;
-
-		close(fds[0]);
-		out = fdopen(fds[1], "w");
-		if (initgroups(c->run_user, gid) < 0 || setgid(gid) < 0
-		    || setuid(pw->pw_uid) < 0) {
-			fprintf(out, "cannot become %s: %s\n", c->run_user, strerror(errno));
-			fclose(out);
-			_exit(1);
-		}
-		snap = milter_snapshot_load(app, cpath, &cel);
-		for (size_t i = 0; i < cel.count; i++)
-			fprintf(out, "%s\n", cel.msgs[i]);
-		fclose(out);
-		_exit(snap == NULL ? 1 : 0);
-	}
-	close(fds[1]);
-	{
-		FILE *in = fdopen(fds[0], "r");
-		char line[2048];
-
-		while (in != NULL && fgets(line, sizeof(line), in) != NULL) {
-			line[strcspn(line, "\n")] = '\0';
-			errlist_add(el, "as run_user %s: %s", c->run_user, line);
-		}
-		if (in != NULL)
-			fclose(in);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	(void)snap;		/* the child exits: nothing to free */
 }
 
 /* milter_check_start - see milter_check.h */
@@ -304,9 +169,9 @@ milter_check_start(const struct milter_app *app,
 
 	/* a start switches users only as root; -n checks the names anyway */
 	if (as_user || getuid() == 0)
-		check_ids(el, cpath, c);
+		mc_ids(el, cpath, c);
 	snprintf(name, sizeof(name), "%ssocket", prefix);
-	check_socket(el, cpath, name, spec);
+	mc_socket(el, cpath, name, spec);
 	if (pid_file != NULL) {
 		snprintf(name, sizeof(name), "%spid_file", prefix);
 		check_dir_writable(el, cpath, name, pid_file, pid_file);
@@ -317,7 +182,10 @@ milter_check_start(const struct milter_app *app,
 		check_dir_writable(el, cpath, "stats_dir", c->stats_dir, probe);
 		free(probe);
 	}
-	/* as run_user only when the accounts are right: else the child lies */
-	if (as_user && el->count == before)
-		check_as_user(app, c, cpath, el);
+	/* as run_user, the way the worker loads it (privdrop_as_user) */
+	if (as_user && el->count == before) {
+		struct mc_reload r = {app, cpath};
+
+		privdrop_as_user(c, cpath, mc_reload, &r, el);
+	}
 }

@@ -37,6 +37,7 @@
 
 #include "errlist.h"
 #include "milter_main.h"
+#include "privdrop.h"
 
 void milter_check_start(const struct milter_app *app,
 			const struct milter_snapshot *snap,
@@ -46,10 +47,6 @@ unsigned milter_check_line(const char *config_path, const char *name);
 void milter_check_locate(struct errlist *el, const char *config_path);
 
 /* milter_check_root_text - why run_user = root is refused */
-#define MILTER_CHECK_ROOT_TEXT \
-	"running as root is refused: the worker parses mail from the network " \
-	"and must not hold root's privileges if it is ever compromised; set " \
-	"run_user to an unprivileged account (e.g. postmill) that can read " \
-	"the keys and tables"
+#define MILTER_CHECK_ROOT_TEXT	PRIVDROP_ROOT_TEXT
 
 #endif

@@ -135,35 +135,7 @@ static int
 main_lookup_ids(const struct common_conf *c, uid_t *uid, gid_t *gid,
 		struct errlist *el)
 {
-	struct passwd *pw;
-	struct group *gr;
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (c->run_user == NULL || getuid() != 0)
-		return 0;
-	if ((pw = getpwnam(c->run_user)) == NULL) {
-		errlist_add_at(el, main_config_path,
-			       milter_check_line(main_config_path, "run_user"),
-			       "run_user = %s: no such user", c->run_user);
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		errlist_add_at(el, main_config_path,
-			       milter_check_line(main_config_path, "run_user"),
-			       "run_user = %s: %s", c->run_user, MILTER_CHECK_ROOT_TEXT);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (c->run_group != NULL) {
-		if ((gr = getgrnam(c->run_group)) == NULL) {
-			errlist_add(el, "run_group = %s: no such group", c->run_group);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	return 0;
+	return privdrop_lookup(c, main_config_path, uid, gid, el);
 }
 
 /* main_drop_privileges - become run_user after binding */
@@ -177,14 +149,8 @@ main_drop_privileges(const struct common_conf *c, struct errlist *el)
 		return -1;
 	if (uid == (uid_t)-1)
 		return 0;
-	if (initgroups(c->run_user, gid) < 0 || setgid(gid) < 0 || setuid(uid) < 0) {
-		errlist_add(el, "cannot become %s: %s", c->run_user, strerror(errno));
+	if (privdrop_become(c->run_user, uid, gid, el) < 0)
 		return -1;
-	}
-	if (setuid(0) == 0) {
-		errlist_add(el, "privilege drop to %s did not stick", c->run_user);
-		return -1;
-	}
 #ifdef MAIN_SANITIZED
 	/*
 	 * ASan builds only: after setuid() the kernel makes us non-dumpable

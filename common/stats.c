@@ -29,17 +29,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
+#include "name_code.h"
 #include "stats.h"
 #include "xalloc.h"
 
 enum stats_type { STATS_COUNTER, STATS_GAUGE, STATS_HISTOGRAM };
 
-static const char *const stats_type_word[] = {
-	[STATS_COUNTER] = "counter",
-	[STATS_GAUGE] = "gauge",
-	[STATS_HISTOGRAM] = "histogram",
+/* the "# TYPE" words of the exposition format */
+static const struct name_code stats_type_word[] = {
+	{"counter", STATS_COUNTER},
+	{"gauge", STATS_GAUGE},
+	{"histogram", STATS_HISTOGRAM},
+	{NULL, -1},
 };
 
+#define STATS_RENDER_MAX	(16 * 1024 * 1024)	/* one scrape's text */
 #define STATS_VALUES_LEN	128	/* one child's joined label values */
 
 struct stats_child {
@@ -245,88 +250,64 @@ stats_observe(struct stats_family *f, const char *values, double v)
 /*
  * Rendering.
  */
-struct stats_buf {
-	char	*data;
-	size_t	 len, size;
-};
-
-/* stats_put - append formatted text */
-static void __attribute__((format(printf, 2, 3)))
-stats_put(struct stats_buf *b, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->data + b->len, b->size - b->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < b->size - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->size = b->size * 2 + (n > 0 ? (size_t)n : 0);
-		b->data = xrealloc(b->data, b->size);
-	}
-}
 
 /* stats_put_escaped - a label value: backslash, quote and newline escaped */
 static void
-stats_put_escaped(struct stats_buf *b, const char *s, size_t n)
+stats_put_escaped(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char	c = s[i];
 
 		if (c == '\\' || c == '"')
-			stats_put(b, "\\%c", c);
+			buf_printf(b, "\\%c", c);
 		else if (c == '\n')
-			stats_put(b, "\\n");
+			buf_printf(b, "\\n");
 		else
-			stats_put(b, "%c", c);
+			buf_append(b, &c, 1);
 	}
 }
 
 /* stats_put_labels - {daemon="d",l1="v1",...[,le="x"]} */
 static void
-stats_put_labels(struct stats_buf *b, const char *daemon,
+stats_put_labels(struct buf *b, const char *daemon,
 		 const struct stats_family *f, const char *values, const char *le)
 {
 	const char *cp = values;
 
-	stats_put(b, "{daemon=\"");
+	buf_printf(b, "{daemon=\"");
 	stats_put_escaped(b, daemon, strlen(daemon));
-	stats_put(b, "\"");
+	buf_printf(b, "\"");
 	for (unsigned i = 0; i < f->nlabels; i++) {
 		size_t	n = strcspn(cp, ",");
 
-		stats_put(b, ",%s=\"", f->labels[i]);
+		buf_printf(b, ",%s=\"", f->labels[i]);
 		stats_put_escaped(b, cp, n);
-		stats_put(b, "\"");
+		buf_printf(b, "\"");
 		cp += n;
 		if (*cp == ',')
 			cp++;
 	}
 	if (le != NULL)
-		stats_put(b, ",le=\"%s\"", le);
-	stats_put(b, "}");
+		buf_printf(b, ",le=\"%s\"", le);
+	buf_printf(b, "}");
 }
 
 /* stats_render_family - one block */
 static void
-stats_render_family(struct stats_buf *b, const char *daemon,
+stats_render_family(struct buf *b, const char *daemon,
 		    struct stats_family *f)
 {
 	unsigned n = atomic_load_explicit(&f->nchildren, memory_order_acquire);
 
-	stats_put(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
-		  stats_type_word[f->type]);
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+		  name_code_str(stats_type_word, f->type));
 	for (unsigned i = 0; i < n; i++) {
 		struct stats_child *c = f->child[i];
 
 		if (f->type != STATS_HISTOGRAM) {
-			stats_put(b, "%s", f->name);
+			buf_printf(b, "%s", f->name);
 			stats_put_labels(b, daemon, f, c->values, NULL);
-			stats_put(b, " %lld\n", atomic_load(&c->value));
+			buf_printf(b, " %lld\n", atomic_load(&c->value));
 			continue;
 		}
 		unsigned long long cum = 0;
@@ -338,31 +319,38 @@ stats_render_family(struct stats_buf *b, const char *daemon,
 				snprintf(le, sizeof(le), "%g", f->bounds[k]);
 			else
 				snprintf(le, sizeof(le), "+Inf");
-			stats_put(b, "%s_bucket", f->name);
+			buf_printf(b, "%s_bucket", f->name);
 			stats_put_labels(b, daemon, f, c->values, le);
-			stats_put(b, " %llu\n", cum);
+			buf_printf(b, " %llu\n", cum);
 		}
-		stats_put(b, "%s_sum", f->name);
+		buf_printf(b, "%s_sum", f->name);
 		stats_put_labels(b, daemon, f, c->values, NULL);
-		stats_put(b, " %.3f\n", (double)atomic_load(&c->sum_milli) / 1000.0);
-		stats_put(b, "%s_count", f->name);
+		buf_printf(b, " %.3f\n", (double)atomic_load(&c->sum_milli) / 1000.0);
+		buf_printf(b, "%s_count", f->name);
 		stats_put_labels(b, daemon, f, c->values, NULL);
-		stats_put(b, " %llu\n", atomic_load(&c->count));
+		buf_printf(b, " %llu\n", atomic_load(&c->count));
 	}
 }
 
-/* stats_render - every family as Prometheus text; see stats.h */
+/* stats_render - every family as Prometheus text; see stats.h. The text
+ * is bounded (STATS_RENDER_MAX): a scrape that would pass it ends at the
+ * last whole family, so that Prometheus still parses what it gets. */
 char *
 stats_render(const char *daemon, size_t *len)
 {
-	struct stats_buf b = {xmalloc(4096), 0, 4096};
+	struct buf *b = buf_new(STATS_RENDER_MAX);
 	unsigned n = atomic_load(&stats_nfamilies);
 
-	b.data[0] = '\0';
-	for (unsigned i = 0; i < n; i++)
-		stats_render_family(&b, daemon, &stats_families[i]);
-	*len = b.len;
-	return b.data;
+	for (unsigned i = 0; i < n; i++) {
+		size_t mark = buf_len(b);
+
+		stats_render_family(b, daemon, &stats_families[i]);
+		if (buf_failed(b)) {
+			buf_cut(b, mark);
+			break;
+		}
+	}
+	return buf_export(b, len);
 }
 
 /*

@@ -23,7 +23,9 @@
  *	one record at a time, so that a domain with many rows never needs
  *	them all parsed at once: auth_aggr_doc_new() (metadata and policy),
  *	auth_aggr_doc_record() per row, auth_aggr_doc_end() (frees the
- *	handle, returns the text as auth_aggr_xml()).
+ *	handle, returns the text as auth_aggr_xml()). A document that would
+ *	pass AUTH_AGGR_TEXT_MAX bytes gives NULL (and *len 0): no receiver
+ *	takes a report that large, and a cut one would not parse.
  *
  *	auth_aggr_escape() is that escaping into out (size bytes, always
  *	NUL-terminated); returns the length it needed (as snprintf).
@@ -44,7 +46,8 @@
  *	<ID>, Auto-Submitted: auto-generated (RFC 3834), multipart/mixed
  *	with a short text/plain part and the report as application/gzip
  *	(base64, the file name in Content-Disposition and Content-Type).
- *	Lines end in LF, as sendmail(1) takes them. Caller frees.
+ *	Lines end in LF, as sendmail(1) takes them. Caller frees; NULL past
+ *	AUTH_AGGR_TEXT_MAX bytes, as for the document.
  *
  *	auth_aggr_rua_parse() reads the rua tag of a DMARC record (text, len
  *	bytes, untrusted) into at most max URIs: the record must start with
@@ -70,6 +73,9 @@
 #include "auth_record.h"
 
 #define AUTH_AGGR_URIS_MAX	10
+/* the longest report document or message we write (a report is gzipped
+ * and mailed: receivers cap them at a few MB, the "!10m" of rua) */
+#define AUTH_AGGR_TEXT_MAX	(256 * 1024 * 1024)
 #define AUTH_AGGR_ADDR_MAX	320
 
 struct auth_aggr_meta {

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "auth_aggr.h"
+#include "buf.h"
 #include "xalloc.h"
 
 #define AM_B64_LINE	76	/* RFC 2045 6.8: at most 76 characters a line */
@@ -94,57 +95,30 @@ auth_aggr_filename(const char *receiver, const char *policy_domain, long long be
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
-struct am_buf {
-	char	*s;
-	size_t	 len, size;
-};
-
-/* am_add - append printf output */
-static void __attribute__((format(printf, 2, 3)))
-am_add(struct am_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->size - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			abort();
-		if ((size_t)n < b->size - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->size = (b->size + (size_t)n + 1) * 2;
-		b->s = xrealloc(b->s, b->size);
-	}
-}
-
 /* am_folded - "Name: w1 w2 ..." folded before a word past AM_FOLD columns */
 static void
-am_folded(struct am_buf *b, const char *name, const char *const *words, size_t n)
+am_folded(struct buf *b, const char *name, const char *const *words, size_t n)
 {
 	size_t col, i;
 
-	am_add(b, "%s:", name);
+	buf_printf(b, "%s:", name);
 	col = strlen(name) + 1;
 	for (i = 0; i < n; i++) {
 		size_t w = strlen(words[i]);
 
 		if (i > 0 && col + 1 + w > AM_FOLD) {
-			am_add(b, "\n");
+			buf_printf(b, "\n");
 			col = 0;
 		}
-		am_add(b, " %s", words[i]);
+		buf_printf(b, " %s", words[i]);
 		col += 1 + w;
 	}
-	am_add(b, "\n");
+	buf_printf(b, "\n");
 }
 
 /* am_base64 - the attachment, in lines of AM_B64_LINE */
 static void
-am_base64(struct am_buf *b, const unsigned char *data, size_t len)
+am_base64(struct buf *b, const unsigned char *data, size_t len)
 {
 	unsigned char line[AM_B64_LINE + 1];
 	size_t i, chunk = AM_B64_LINE / 4 * 3;
@@ -153,7 +127,7 @@ am_base64(struct am_buf *b, const unsigned char *data, size_t len)
 		size_t n = len - i < chunk ? len - i : chunk;
 
 		EVP_EncodeBlock(line, data + i, (int)n);
-		am_add(b, "%s\n", (const char *)line);
+		buf_printf(b, "%s\n", (const char *)line);
 	}
 }
 
@@ -161,7 +135,7 @@ am_base64(struct am_buf *b, const unsigned char *data, size_t len)
 char *
 auth_aggr_message(const struct auth_aggr_mail *m, size_t *len)
 {
-	struct am_buf b = {xmalloc(8192), 0, 8192};
+	struct buf *b = buf_new(AUTH_AGGR_TEXT_MAX);
 	char date[64], rid[300], begin[32], end[32], boundary[80];
 	const char *subject[] = {"Report", "Domain:", m->policy_domain, "Submitter:",
 				 m->receiver, rid};
@@ -169,7 +143,6 @@ auth_aggr_message(const struct auth_aggr_mail *m, size_t *len)
 	time_t t;
 	size_t i;
 
-	b.s[0] = '\0';
 	gmtime_r(&m->now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	t = (time_t)m->begin;
@@ -182,16 +155,16 @@ auth_aggr_message(const struct auth_aggr_mail *m, size_t *len)
 	/* the unique-id: hex digits, never in the base64 or the text part */
 	snprintf(boundary, sizeof(boundary), "=_postmill_%.*s",
 		 (int)strcspn(m->report_id, "@"), m->report_id);
-	am_add(&b, "From: %s\n", m->from);
+	buf_printf(b, "From: %s\n", m->from);
 	for (i = 0; i < m->nto; i++)
-		am_add(&b, "%s %s%s\n", i == 0 ? "To:" : "", m->to[i],
+		buf_printf(b, "%s %s%s\n", i == 0 ? "To:" : "", m->to[i],
 		       i + 1 < m->nto ? "," : "");
-	am_folded(&b, "Subject", subject, sizeof(subject) / sizeof(subject[0]));
-	am_add(&b, "Date: %s\nMessage-ID: <%s>\nAuto-Submitted: auto-generated\n"
+	am_folded(b, "Subject", subject, sizeof(subject) / sizeof(subject[0]));
+	buf_printf(b, "Date: %s\nMessage-ID: <%s>\nAuto-Submitted: auto-generated\n"
 	       "MIME-Version: 1.0\nContent-Type: multipart/mixed;\n"
 	       " boundary=\"%s\"\n\nThis is a MIME message.\n\n", date, m->report_id,
 	       boundary);
-	am_add(&b, "--%s\nContent-Type: text/plain; charset=us-ascii\n"
+	buf_printf(b, "--%s\nContent-Type: text/plain; charset=us-ascii\n"
 	       "Content-Transfer-Encoding: 7bit\n\n"
 	       "This is a DMARC aggregate report (RFC 9990) for %s\n"
 	       "from %s,\n%s.\n\n"
@@ -199,12 +172,16 @@ auth_aggr_message(const struct auth_aggr_mail *m, size_t *len)
 	       "The report is the attached file\n%s\n\n",
 	       boundary, m->policy_domain, m->receiver, rid, begin, end, m->messages,
 	       m->rows, m->filename);
-	am_add(&b, "--%s\nContent-Type: application/gzip;\n name=\"%s\"\n"
+	buf_printf(b, "--%s\nContent-Type: application/gzip;\n name=\"%s\"\n"
 	       "Content-Transfer-Encoding: base64\n"
 	       "Content-Disposition: attachment;\n filename=\"%s\"\n\n",
 	       boundary, m->filename, m->filename);
-	am_base64(&b, m->gz, m->gzlen);
-	am_add(&b, "\n--%s--\n", boundary);
-	*len = b.len;
-	return b.s;
+	am_base64(b, m->gz, m->gzlen);
+	buf_printf(b, "\n--%s--\n", boundary);
+	if (buf_failed(b)) {
+		buf_free(b);
+		*len = 0;
+		return NULL;
+	}
+	return buf_export(b, len);
 }

@@ -14,34 +14,8 @@
 #include <string.h>
 
 #include "auth_aggr.h"
+#include "buf.h"
 #include "xalloc.h"
-
-struct ax_buf {
-	char	*s;
-	size_t	 len, size;
-};
-
-/* ax_add - append printf output, growing the buffer */
-static void __attribute__((format(printf, 2, 3)))
-ax_add(struct ax_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(b->s + b->len, b->size - b->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			abort();
-		if ((size_t)n < b->size - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->size = (b->size + (size_t)n + 1) * 2;
-		b->s = xrealloc(b->s, b->size);
-	}
-}
 
 /* ax_utf8_ok - is s valid UTF-8 (RFC 3629: no overlongs, no surrogates) */
 static bool
@@ -119,59 +93,59 @@ auth_aggr_escape(const char *s, char *out, size_t size)
 
 /* ax_text - append <name>escaped text</name> */
 static void
-ax_text(struct ax_buf *b, const char *indent, const char *name, const char *text)
+ax_text(struct buf *b, const char *indent, const char *name, const char *text)
 {
 	size_t n = auth_aggr_escape(text, NULL, 0);
 	char *e = xmalloc(n + 1);
 
 	auth_aggr_escape(text, e, n + 1);
-	ax_add(b, "%s<%s>%s</%s>\n", indent, name, e, name);
+	buf_printf(b, "%s<%s>%s</%s>\n", indent, name, e, name);
 	free(e);
 }
 
 /* ax_record - one record element */
 static void
-ax_record(struct ax_buf *b, const struct auth_record_row *r, unsigned long long count)
+ax_record(struct buf *b, const struct auth_record_row *r, unsigned long long count)
 {
 	size_t i;
 
-	ax_add(b, "  <record>\n    <row>\n");
+	buf_printf(b, "  <record>\n    <row>\n");
 	ax_text(b, "      ", "source_ip", r->source_ip);
-	ax_add(b, "      <count>%llu</count>\n      <policy_evaluated>\n", count);
+	buf_printf(b, "      <count>%llu</count>\n      <policy_evaluated>\n", count);
 	ax_text(b, "        ", "disposition", r->disposition);
-	ax_add(b, "        <dkim>%s</dkim>\n        <spf>%s</spf>\n",
+	buf_printf(b, "        <dkim>%s</dkim>\n        <spf>%s</spf>\n",
 	       r->dkim_aligned ? "pass" : "fail", r->spf_aligned ? "pass" : "fail");
 	if (r->reason[0]) {
-		ax_add(b, "        <reason>\n");
+		buf_printf(b, "        <reason>\n");
 		ax_text(b, "          ", "type", r->reason);
 		if (r->comment[0])
 			ax_text(b, "          ", "comment", r->comment);
-		ax_add(b, "        </reason>\n");
+		buf_printf(b, "        </reason>\n");
 	}
-	ax_add(b, "      </policy_evaluated>\n    </row>\n    <identifiers>\n");
+	buf_printf(b, "      </policy_evaluated>\n    </row>\n    <identifiers>\n");
 	ax_text(b, "      ", "header_from", r->header_from);
 	/* RFC 9990 "identifiers": may be present and empty for the null reverse-path */
 	ax_text(b, "      ", "envelope_from", r->envelope_from);
-	ax_add(b, "    </identifiers>\n    <auth_results>\n");
+	buf_printf(b, "    </identifiers>\n    <auth_results>\n");
 	for (i = 0; i < r->ndkim; i++) {
-		ax_add(b, "      <dkim>\n");
+		buf_printf(b, "      <dkim>\n");
 		ax_text(b, "        ", "domain", r->dkim[i].domain);
 		ax_text(b, "        ", "selector", r->dkim[i].selector);
 		ax_text(b, "        ", "result", r->dkim[i].result);
-		ax_add(b, "      </dkim>\n");
+		buf_printf(b, "      </dkim>\n");
 	}
 	if (r->spf_result[0]) {
-		ax_add(b, "      <spf>\n");
+		buf_printf(b, "      <spf>\n");
 		ax_text(b, "        ", "domain", r->spf_domain);
-		ax_add(b, "        <scope>mfrom</scope>\n");
+		buf_printf(b, "        <scope>mfrom</scope>\n");
 		ax_text(b, "        ", "result", r->spf_result);
-		ax_add(b, "      </spf>\n");
+		buf_printf(b, "      </spf>\n");
 	}
-	ax_add(b, "    </auth_results>\n  </record>\n");
+	buf_printf(b, "    </auth_results>\n  </record>\n");
 }
 
 struct auth_aggr_doc {
-	struct ax_buf b;
+	struct buf *b;
 };
 
 /* auth_aggr_doc_new - the document up to the first record */
@@ -179,29 +153,26 @@ struct auth_aggr_doc *
 auth_aggr_doc_new(const struct auth_aggr_meta *m, const struct auth_record_policy *pol)
 {
 	struct auth_aggr_doc *doc = xcalloc(1, sizeof(*doc));
-	struct ax_buf *b = &doc->b;
+	struct buf *b = doc->b = buf_new(AUTH_AGGR_TEXT_MAX);
 
-	b->s = xmalloc(4096);
-	b->size = 4096;
-	b->s[0] = '\0';
-	ax_add(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	buf_printf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	       "<feedback xmlns=\"urn:ietf:params:xml:ns:dmarc-2.0\">\n"
 	       "  <version>1.0</version>\n  <report_metadata>\n");
 	ax_text(b, "    ", "org_name", m->org_name);
 	ax_text(b, "    ", "email", m->email);
 	ax_text(b, "    ", "report_id", m->report_id);
-	ax_add(b, "    <date_range>\n      <begin>%lld</begin>\n      <end>%lld</end>\n"
+	buf_printf(b, "    <date_range>\n      <begin>%lld</begin>\n      <end>%lld</end>\n"
 	       "    </date_range>\n", m->begin, m->end);
 	if (m->generator != NULL)
 		ax_text(b, "    ", "generator", m->generator);
-	ax_add(b, "  </report_metadata>\n  <policy_published>\n");
+	buf_printf(b, "  </report_metadata>\n  <policy_published>\n");
 	ax_text(b, "    ", "domain", pol->domain);
-	ax_add(b, "    <discovery_method>%s</discovery_method>\n",
+	buf_printf(b, "    <discovery_method>%s</discovery_method>\n",
 	       pol->psl ? "psl" : "treewalk");
 	ax_text(b, "    ", "p", pol->p);
 	ax_text(b, "    ", "sp", pol->sp);
 	ax_text(b, "    ", "np", pol->np);
-	ax_add(b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n    <testing>%c</testing>\n"
+	buf_printf(b, "    <adkim>%c</adkim>\n    <aspf>%c</aspf>\n    <testing>%c</testing>\n"
 	       "  </policy_published>\n", pol->adkim, pol->aspf, pol->testing);
 	return doc;
 }
@@ -211,20 +182,23 @@ void
 auth_aggr_doc_record(struct auth_aggr_doc *doc, const struct auth_record_row *row,
 		     unsigned long long count)
 {
-	ax_record(&doc->b, row, count);
+	ax_record(doc->b, row, count);
 }
 
 /* auth_aggr_doc_end - close the document; frees doc, returns the text */
 char *
 auth_aggr_doc_end(struct auth_aggr_doc *doc, size_t *len)
 {
-	char *s;
+	struct buf *b = doc->b;
 
-	ax_add(&doc->b, "</feedback>\n");
-	*len = doc->b.len;
-	s = doc->b.s;
 	free(doc);
-	return s;
+	buf_printf(b, "</feedback>\n");
+	if (buf_failed(b)) {
+		buf_free(b);
+		*len = 0;
+		return NULL;
+	}
+	return buf_export(b, len);
 }
 
 /* auth_aggr_xml - see auth_aggr.h */

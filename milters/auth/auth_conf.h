@@ -13,7 +13,7 @@
 
 #include "cfg.h"
 
-enum auth_quarantine_mode {		/* "quarantine|header" */
+enum auth_quarantine_mode {	/* words: auth_params.c */
 	AUTH_QUARANTINE_MILTER, AUTH_QUARANTINE_HEADER,
 };
 

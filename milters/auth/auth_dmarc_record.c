@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "auth_dmarc_record.h"
+#include "name_code.h"
 
 /* rec_wsp - white space in a tag-list (folding included) */
 static int
@@ -22,6 +23,15 @@ rec_wsp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
+
+/* p= and sp= words (RFC 9989 section 4.7, case-insensitive); anything
+ * else is invalid: UNSET, the sentinel, which no record can spell */
+static const struct name_code rec_policies[] = {
+	{"none", AUTH_DMARC_P_NONE},
+	{"quarantine", AUTH_DMARC_P_QUARANTINE},
+	{"reject", AUTH_DMARC_P_REJECT},
+	{NULL, AUTH_DMARC_P_UNSET},
+};
 
 /* rec_is - value equals word, ignoring case */
 static int
@@ -34,13 +44,7 @@ rec_is(const char *v, size_t vl, const char *word)
 static enum auth_dmarc_p
 rec_policy(const char *v, size_t vl)
 {
-	if (rec_is(v, vl, "none"))
-		return AUTH_DMARC_P_NONE;
-	if (rec_is(v, vl, "quarantine"))
-		return AUTH_DMARC_P_QUARANTINE;
-	if (rec_is(v, vl, "reject"))
-		return AUTH_DMARC_P_REJECT;
-	return AUTH_DMARC_P_UNSET;
+	return name_code_len(rec_policies, NAME_CODE_FLAG_NOCASE, v, vl);
 }
 
 /* rec_uri_valid - one RFC 3986 URI: scheme ":" and URI characters */
@@ -224,11 +228,9 @@ auth_dmarc_record_parse(const char *txt, size_t len,
 const char *
 auth_dmarc_p_name(enum auth_dmarc_p p)
 {
-	switch (p) {
-	case AUTH_DMARC_P_UNSET: return "unset";
-	case AUTH_DMARC_P_NONE: return "none";
-	case AUTH_DMARC_P_QUARANTINE: return "quarantine";
-	case AUTH_DMARC_P_REJECT: return "reject";
-	}
-	return "unknown";
+	const char *w = name_code_str(rec_policies, p);
+
+	if (w == NULL)
+		w = p == AUTH_DMARC_P_UNSET ? "unset" : "unknown";
+	return w;
 }

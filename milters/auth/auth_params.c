@@ -50,8 +50,36 @@
 #include <stddef.h>
 
 #include "auth_conf.h"
+#include "auth_dmarc.h"
+#include "auth_policy.h"
 
 #define A(field) offsetof(struct auth_conf, field)
+
+/* the words of the CFG_ENUM rows, each beside its value */
+static const struct name_code auth_org_mode_codes[] = {
+	{"tree-walk", AUTH_DMARC_ORG_TREE_WALK},
+	{"psl", AUTH_DMARC_ORG_PSL},
+	{NULL, -1},
+};
+
+static const struct name_code auth_temperror_codes[] = {
+	{"accept", AUTH_TEMPERROR_ACCEPT},
+	{"tempfail", AUTH_TEMPERROR_TEMPFAIL},
+	{NULL, -1},
+};
+
+static const struct name_code auth_bad_from_codes[] = {
+	{"reject", AUTH_BAD_FROM_REJECT},
+	{"tempfail", AUTH_BAD_FROM_TEMPFAIL},
+	{"accept", AUTH_BAD_FROM_ACCEPT},
+	{NULL, -1},
+};
+
+static const struct name_code auth_quarantine_codes[] = {
+	{"quarantine", AUTH_QUARANTINE_MILTER},
+	{"header", AUTH_QUARANTINE_HEADER},
+	{NULL, -1},
+};
 
 static const struct cfg_param auth_params[] = {
 	{"auth_socket", CFG_STR, "unix:/run/postmill/auth.sock", A(socket), 0, 0, NULL, NULL,
@@ -70,7 +98,7 @@ static const struct cfg_param auth_params[] = {
 	 "SPF lookups per check that may find nothing (NXDOMAIN or no records); one more is permerror (RFC 7208 4.6.4)."},
 	{"auth_dns_cache_size", CFG_INT, "10000", A(dns_cache_size), 0, 1000000, NULL, NULL,
 	 "DNS answers (SPF, DMARC, DKIM keys) cached by postmill-auth, for their TTL up to an hour (0: no cache)."},
-	{"auth_dmarc_org_domain", CFG_ENUM, "tree-walk", A(dmarc_org_domain), 0, 0, "tree-walk|psl", NULL,
+	{"auth_dmarc_org_domain", CFG_ENUM, "tree-walk", A(dmarc_org_domain), 0, 0, auth_org_mode_codes, NULL,
 	 "How DMARC finds organizational domains: tree-walk (RFC 9989) or psl (RFC 7489, the public suffix list)."},
 	{"auth_psl_file", CFG_STR, "/usr/share/publicsuffix/public_suffix_list.dat", A(psl_file), 0, 0, NULL, NULL,
 	 "Public suffix list for auth_dmarc_org_domain = psl (Debian package publicsuffix)."},
@@ -82,11 +110,11 @@ static const struct cfg_param auth_params[] = {
 	 "DMARC DNS queries per message (policy discovery, organizational domains, np existence check)."},
 	{"auth_min_key_bits", CFG_INT, "1024", A(min_key_bits), 1024, 16384, NULL, NULL,
 	 "Smallest RSA key a DKIM signature may use (RFC 8301: at least 1024); smaller ones give dkim=policy."},
-	{"auth_on_temperror", CFG_ENUM, "accept", A(on_temperror), 0, 0, "accept|tempfail", NULL,
+	{"auth_on_temperror", CFG_ENUM, "accept", A(on_temperror), 0, 0, auth_temperror_codes, NULL,
 	 "DNS failure (DMARC temperror, or SPF temperror when it decides): accept the mail and say so in Authentication-Results, or tempfail (451 4.3.0)."},
-	{"auth_on_bad_from", CFG_ENUM, "reject", A(on_bad_from), 0, 0, "reject|tempfail|accept", NULL,
+	{"auth_on_bad_from", CFG_ENUM, "reject", A(on_bad_from), 0, 0, auth_bad_from_codes, NULL,
 	 "Mail without exactly one From address (none, several fields or addresses, unparsable): reject (550 5.7.1), tempfail or accept."},
-	{"auth_quarantine_mode", CFG_ENUM, "quarantine", A(quarantine_mode), 0, 0, "quarantine|header", NULL,
+	{"auth_quarantine_mode", CFG_ENUM, "quarantine", A(quarantine_mode), 0, 0, auth_quarantine_codes, NULL,
 	 "DMARC quarantine: the MTA's hold queue (milter quarantine), or only an X-Postmill-Quarantine header."},
 	{"auth_trusted_senders", CFG_LIST, "", A(trusted_senders), 0, 0, NULL, NULL,
 	 "From domains whose mail a DMARC policy never rejects or quarantines (their results are still reported)."},

@@ -63,11 +63,11 @@ enum auth_reason {
 	AUTH_R_TRUSTED_FORWARDER,
 };
 
-enum auth_on_temperror {		/* "accept|tempfail" */
+enum auth_on_temperror {	/* words: auth_params.c */
 	AUTH_TEMPERROR_ACCEPT, AUTH_TEMPERROR_TEMPFAIL,
 };
 
-enum auth_on_bad_from {			/* "reject|tempfail|accept" */
+enum auth_on_bad_from {	/* words: auth_params.c */
 	AUTH_BAD_FROM_REJECT, AUTH_BAD_FROM_TEMPFAIL, AUTH_BAD_FROM_ACCEPT,
 };
 

@@ -53,6 +53,7 @@
 #include "bounce_ses.h"
 #include "bounce_smtp.h"
 #include "bounce_text.h"
+#include "name_code.h"
 #include "xalloc.h"
 
 struct work {
@@ -75,84 +76,86 @@ struct work {
 	char	buf[BOUNCE_TEXT_MAX];	/* a decoded report part */
 };
 
-static const char *const class_names[] = {
-	[BOUNCE_CLASS_NONE] = "none",
-	[BOUNCE_CLASS_HARD] = "hard",
-	[BOUNCE_CLASS_SOFT] = "soft",
-	[BOUNCE_CLASS_COMPLAINT] = "complaint",
-	[BOUNCE_CLASS_AUTO_REPLY] = "auto_reply",
+static const struct name_code class_names[] = {
+	{"none", BOUNCE_CLASS_NONE},
+	{"hard", BOUNCE_CLASS_HARD},
+	{"soft", BOUNCE_CLASS_SOFT},
+	{"complaint", BOUNCE_CLASS_COMPLAINT},
+	{"auto_reply", BOUNCE_CLASS_AUTO_REPLY},
+	{NULL, -1},
 };
 
-static const char *const reason_names[] = {
-	[BOUNCE_REASON_OTHER] = "other",
-	[BOUNCE_REASON_USER_UNKNOWN] = "user_unknown",
-	[BOUNCE_REASON_MAILBOX_FULL] = "mailbox_full",
-	[BOUNCE_REASON_DOMAIN_UNKNOWN] = "domain_unknown",
-	[BOUNCE_REASON_POLICY_REJECTED] = "policy_rejected",
-	[BOUNCE_REASON_SPAM_REJECTED] = "spam_rejected",
-	[BOUNCE_REASON_MESSAGE_TOO_LARGE] = "message_too_large",
-	[BOUNCE_REASON_RATE_LIMITED] = "rate_limited",
-	[BOUNCE_REASON_EXPIRED] = "expired",
-	[BOUNCE_REASON_NETWORK_ERROR] = "network_error",
-	[BOUNCE_REASON_SYSTEM_ERROR] = "system_error",
-	[BOUNCE_REASON_SUSPENDED] = "suspended",
-	[BOUNCE_REASON_AUTO_REPLY] = "auto_reply",
-	[BOUNCE_REASON_COMPLAINT] = "complaint",
+static const struct name_code reason_names[] = {
+	{"other", BOUNCE_REASON_OTHER},
+	{"user_unknown", BOUNCE_REASON_USER_UNKNOWN},
+	{"mailbox_full", BOUNCE_REASON_MAILBOX_FULL},
+	{"domain_unknown", BOUNCE_REASON_DOMAIN_UNKNOWN},
+	{"policy_rejected", BOUNCE_REASON_POLICY_REJECTED},
+	{"spam_rejected", BOUNCE_REASON_SPAM_REJECTED},
+	{"message_too_large", BOUNCE_REASON_MESSAGE_TOO_LARGE},
+	{"rate_limited", BOUNCE_REASON_RATE_LIMITED},
+	{"expired", BOUNCE_REASON_EXPIRED},
+	{"network_error", BOUNCE_REASON_NETWORK_ERROR},
+	{"system_error", BOUNCE_REASON_SYSTEM_ERROR},
+	{"suspended", BOUNCE_REASON_SUSPENDED},
+	{"auto_reply", BOUNCE_REASON_AUTO_REPLY},
+	{"complaint", BOUNCE_REASON_COMPLAINT},
+	{NULL, -1},
 };
 
-static const char *const kind_names[] = {
-	[BOUNCE_KIND_UNKNOWN] = "unknown",
-	[BOUNCE_KIND_DSN] = "dsn",
-	[BOUNCE_KIND_ARF] = "arf",
-	[BOUNCE_KIND_AUTO_REPLY] = "auto_reply",
-	[BOUNCE_KIND_TEXT] = "text",
+static const struct name_code kind_names[] = {
+	{"unknown", BOUNCE_KIND_UNKNOWN},
+	{"dsn", BOUNCE_KIND_DSN},
+	{"arf", BOUNCE_KIND_ARF},
+	{"auto_reply", BOUNCE_KIND_AUTO_REPLY},
+	{"text", BOUNCE_KIND_TEXT},
+	{NULL, -1},
 };
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* bc_name - a row's word, or fallback for a value no row has */
+static const char *
+bc_name(const struct name_code *table, int code, const char *fallback)
+{
+	const char *w = name_code_str(table, code);
+
+	return w ? w : fallback;
+}
 
 /* bounce_class_name - "hard", "soft", ... */
 const char *
 bounce_class_name(enum bounce_class c)
 {
-	return (size_t)c < NELEM(class_names) ? class_names[c] : "none";
+	return bc_name(class_names, c, "none");
 }
 
 /* bounce_reason_name - "user_unknown", ... */
 const char *
 bounce_reason_name(enum bounce_reason r)
 {
-	return (size_t)r < NELEM(reason_names) ? reason_names[r] : "other";
+	return bc_name(reason_names, r, "other");
 }
 
 /* bounce_kind_name - "dsn", "arf", ... */
 const char *
 bounce_kind_name(enum bounce_kind k)
 {
-	return (size_t)k < NELEM(kind_names) ? kind_names[k] : "unknown";
+	return bc_name(kind_names, k, "unknown");
 }
 
 /* bounce_class_by_name - inverse of bounce_class_name, -1 if unknown */
 int
 bounce_class_by_name(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < NELEM(class_names); i++)
-		if (strcmp(class_names[i], name) == 0)
-			return (int)i;
-	return -1;
+	return name_code(class_names, NAME_CODE_FLAG_NONE, name);
 }
 
 /* bounce_reason_by_name - inverse of bounce_reason_name, -1 if unknown */
 int
 bounce_reason_by_name(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < NELEM(reason_names); i++)
-		if (strcmp(reason_names[i], name) == 0)
-			return (int)i;
-	return -1;
+	return name_code(reason_names, NAME_CODE_FLAG_NONE, name);
 }
 
 /* copy - bounded string copy, truncating */

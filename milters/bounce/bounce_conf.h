@@ -16,14 +16,14 @@
 
 #include "cfg.h"
 
-enum bounce_scope {			/* "sender|domain|global|off" */
+enum bounce_scope {	/* words: bounce_params.c */
 	BOUNCE_SCOPE_SENDER, BOUNCE_SCOPE_DOMAIN, BOUNCE_SCOPE_GLOBAL,
 	BOUNCE_SCOPE_OFF,
 };
-enum bounce_action {			/* "deliver|redirect|discard" */
+enum bounce_action {	/* words: bounce_params.c */
 	BOUNCE_ACTION_DELIVER, BOUNCE_ACTION_REDIRECT, BOUNCE_ACTION_DISCARD,
 };
-enum bounce_on_error {			/* "tempfail|accept" */
+enum bounce_on_error {	/* words: bounce_params.c */
 	BOUNCE_ON_ERROR_TEMPFAIL, BOUNCE_ON_ERROR_ACCEPT,
 };
 

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "bounce_fbid.h"
+#include "name_code.h"
 
 static const char bf_label[] = "postmill-bounce feedback-id";
 
@@ -22,24 +23,29 @@ bf_safe(unsigned char c)
 	    || (c >= '0' && c <= '9') || (c != '\0' && strchr("._@+=/-", c) != NULL);
 }
 
+/* the sources that take no argument (header: and literal: do) */
+static const struct name_code bf_plain_sources[] = {
+	{"login", BOUNCE_FBID_LOGIN},
+	{"sender", BOUNCE_FBID_SENDER},
+	{"sender_domain", BOUNCE_FBID_SENDER_DOMAIN},
+	{NULL, -1},
+};
+
 /* bf_src - one source word; 0, or -1 with err */
 static int
 bf_src(const char *item, bool last, struct bounce_fbid_field *f, char *err,
        size_t errlen)
 {
 	const char *s = item;
+	int src;
 
 	memset(f, 0, sizeof(*f));
 	if (strncasecmp(s, "hash:", 5) == 0) {
 		f->hash = true;
 		s += 5;
 	}
-	if (strcasecmp(s, "login") == 0)
-		f->src = BOUNCE_FBID_LOGIN;
-	else if (strcasecmp(s, "sender") == 0)
-		f->src = BOUNCE_FBID_SENDER;
-	else if (strcasecmp(s, "sender_domain") == 0)
-		f->src = BOUNCE_FBID_SENDER_DOMAIN;
+	if ((src = name_code(bf_plain_sources, NAME_CODE_FLAG_NOCASE, s)) >= 0)
+		f->src = (enum bounce_fbid_src)src;
 	else if (strncasecmp(s, "header:", 7) == 0) {
 		f->src = BOUNCE_FBID_HEADER;
 		f->arg = s + 7;

@@ -19,6 +19,7 @@
 #include "bounce_mime.h"
 #include "bounce_mta.h"
 #include "bounce_reason.h"
+#include "name_code.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -99,21 +100,27 @@ static const struct {
 	 BOUNCE_REASON_POLICY_REJECTED},
 };
 
-static const char *const names[] = {
-	[BOUNCE_MTA_UNKNOWN] = "", [BOUNCE_MTA_IMAIL] = "imail",
-	[BOUNCE_MTA_MCAFEE] = "mcafee", [BOUNCE_MTA_OUTLOOK] = "outlook",
-	[BOUNCE_MTA_MESSAGELABS] = "messagelabs",
-	[BOUNCE_MTA_MXLOGIC] = "mxlogic", [BOUNCE_MTA_MAILRU] = "mailru",
-	[BOUNCE_MTA_YAHOO] = "yahoo",
-	[BOUNCE_MTA_SES_RECEIVING] = "ses-receiving",
-	[BOUNCE_MTA_AU_SPASIGN] = "au",
+static const struct name_code names[] = {
+	{"", BOUNCE_MTA_UNKNOWN},
+	{"imail", BOUNCE_MTA_IMAIL},
+	{"mcafee", BOUNCE_MTA_MCAFEE},
+	{"outlook", BOUNCE_MTA_OUTLOOK},
+	{"messagelabs", BOUNCE_MTA_MESSAGELABS},
+	{"mxlogic", BOUNCE_MTA_MXLOGIC},
+	{"mailru", BOUNCE_MTA_MAILRU},
+	{"yahoo", BOUNCE_MTA_YAHOO},
+	{"ses-receiving", BOUNCE_MTA_SES_RECEIVING},
+	{"au", BOUNCE_MTA_AU_SPASIGN},
+	{NULL, -1},
 };
 
 /* bounce_mta_name - "imail", ..., "" for unknown */
 const char *
 bounce_mta_name(enum bounce_mta mta)
 {
-	return (size_t)mta < NELEM(names) ? names[mta] : "";
+	const char *w = name_code_str(names, mta);
+
+	return w ? w : "";
 }
 
 /* contains - value (vlen bytes) holds sub, ASCII case-insensitively */

@@ -47,6 +47,28 @@
 
 #define B(field) offsetof(struct bounce_conf, field)
 
+/* the words of the CFG_ENUM rows, each beside its value */
+static const struct name_code bounce_scope_codes[] = {
+	{"sender", BOUNCE_SCOPE_SENDER},
+	{"domain", BOUNCE_SCOPE_DOMAIN},
+	{"global", BOUNCE_SCOPE_GLOBAL},
+	{"off", BOUNCE_SCOPE_OFF},
+	{NULL, -1},
+};
+
+static const struct name_code bounce_action_codes[] = {
+	{"deliver", BOUNCE_ACTION_DELIVER},
+	{"redirect", BOUNCE_ACTION_REDIRECT},
+	{"discard", BOUNCE_ACTION_DISCARD},
+	{NULL, -1},
+};
+
+static const struct name_code bounce_on_error_codes[] = {
+	{"tempfail", BOUNCE_ON_ERROR_TEMPFAIL},
+	{"accept", BOUNCE_ON_ERROR_ACCEPT},
+	{NULL, -1},
+};
+
 static const struct cfg_param bounce_params[] = {
 	{"bounce_socket", CFG_STR, "unix:/run/postmill/bounce.sock", B(socket), 0, 0, NULL, NULL,
 	 "Where postmill-bounce listens: unix:/path, inet:port@host or inet6:port@host."},
@@ -62,7 +84,7 @@ static const struct cfg_param bounce_params[] = {
 	 "Tag the envelope sender of mail from SASL-authenticated clients."},
 	{"bounce_tag_internal_hosts", CFG_BOOL, "yes", B(tag_internal), 0, 0, NULL, NULL,
 	 "Tag the envelope sender of mail from internal_hosts."},
-	{"bounce_suppress_scope", CFG_ENUM, "sender", B(suppress_scope), 0, 0, "sender|domain|global|off", NULL,
+	{"bounce_suppress_scope", CFG_ENUM, "sender", B(suppress_scope), 0, 0, bounce_scope_codes, NULL,
 	 "Whose suppression list a bounce goes into and is checked against: the sender, its domain, everyone, or none."},
 	{"bounce_suppress_at_rcpt", CFG_BOOL, "yes", B(suppress_at_rcpt), 0, 0, NULL, NULL,
 	 "Refuse a suppressed recipient at RCPT with 550 5.1.1 and when and why (no: record only)."},
@@ -76,9 +98,9 @@ static const struct cfg_param bounce_params[] = {
 	 "Window of bounce_soft_threshold, from the first soft bounce; a delivery report starts it again."},
 	{"bounce_suppress_expiry", CFG_LIST, "user_unknown=365d, domain_unknown=30d, suspended=90d, complaint=0, *=14d", B(suppress_expiry), 0, 0, NULL, NULL,
 	 "How long a suppression lasts, per reason as REASON=DURATION (0: forever; *: every other reason)."},
-	{"bounce_action", CFG_ENUM, "deliver", B(action), 0, 0, "deliver|redirect|discard", NULL,
+	{"bounce_action", CFG_ENUM, "deliver", B(action), 0, 0, bounce_action_codes, NULL,
 	 "After recording a bounce: deliver it on with X-Postmill-Bounce-* headers, redirect it to the original sender, or discard it."},
-	{"bounce_on_redis_error", CFG_ENUM, "tempfail", B(on_redis_error), 0, 0, "tempfail|accept", NULL,
+	{"bounce_on_redis_error", CFG_ENUM, "tempfail", B(on_redis_error), 0, 0, bounce_on_error_codes, NULL,
 	 "When Redis cannot answer in time: tempfail (451 4.3.0), or accept (untagged, unchecked, unrecorded) and log it."},
 	{"bounce_key_prefix", CFG_STR, "pmbounce:", B(key_prefix), 0, 0, NULL, NULL,
 	 "Prefix of every Redis key postmill-bounce writes."},

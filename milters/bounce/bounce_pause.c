@@ -17,6 +17,7 @@
 #include "bounce_pause.h"
 #include "bounce_store.h"
 #include "log.h"
+#include "name_code.h"
 #include "xalloc.h"
 
 /*
@@ -156,12 +157,22 @@ bounce_pause_decide(const struct bounce_pause_conf *c, long long sent,
 #undef ABOVE
 }
 
+/* the state word in Redis and in postmillctl's output; anything else
+ * Redis holds reads as ok (the sentinel) */
+static const struct name_code bp_states[] = {
+	{"ok", BOUNCE_PAUSE_OK},
+	{"review", BOUNCE_PAUSE_REVIEW},
+	{"paused", BOUNCE_PAUSE_PAUSED},
+	{NULL, BOUNCE_PAUSE_OK},
+};
+
 /* bounce_pause_state_name - "ok", "review", "paused" */
 const char *
 bounce_pause_state_name(enum bounce_pause_state s)
 {
-	return s == BOUNCE_PAUSE_PAUSED ? "paused" : s == BOUNCE_PAUSE_REVIEW
-	    ? "review" : "ok";
+	const char *w = name_code_str(bp_states, s);
+
+	return w ? w : "ok";
 }
 
 /* bp_tag - "t:NAME", the tenant's hash tag */
@@ -252,8 +263,7 @@ bp_run(struct redis_pool *p, const char *mode, const char *prefix,
 
 		memset(out, 0, sizeof(*out));
 		bp_str(s, sizeof(s), r->element[0]);
-		out->state = strcmp(s, "paused") == 0 ? BOUNCE_PAUSE_PAUSED
-		    : strcmp(s, "review") == 0 ? BOUNCE_PAUSE_REVIEW : BOUNCE_PAUSE_OK;
+		out->state = name_code(bp_states, NAME_CODE_FLAG_NONE, s);
 		out->sent = r->element[1]->integer;
 		out->hard = r->element[2]->integer;
 		out->complaints = r->element[3]->integer;

@@ -13,6 +13,7 @@
 
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
+#include "name_code.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -79,17 +80,23 @@ static const struct {
 	{"data command generated response", BOUNCE_SMTP_DATA},
 };
 
-static const char *const cmd_names[] = {
-	[BOUNCE_SMTP_NONE] = "", [BOUNCE_SMTP_CONN] = "CONNECT",
-	[BOUNCE_SMTP_HELO] = "HELO", [BOUNCE_SMTP_MAIL] = "MAIL",
-	[BOUNCE_SMTP_RCPT] = "RCPT", [BOUNCE_SMTP_DATA] = "DATA",
+static const struct name_code cmd_names[] = {
+	{"", BOUNCE_SMTP_NONE},
+	{"CONNECT", BOUNCE_SMTP_CONN},
+	{"HELO", BOUNCE_SMTP_HELO},
+	{"MAIL", BOUNCE_SMTP_MAIL},
+	{"RCPT", BOUNCE_SMTP_RCPT},
+	{"DATA", BOUNCE_SMTP_DATA},
+	{NULL, -1},
 };
 
 /* bounce_smtp_command_name - "DATA", "RCPT", ... "" for none */
 const char *
 bounce_smtp_command_name(enum bounce_smtp_cmd c)
 {
-	return (size_t)c < NELEM(cmd_names) ? cmd_names[c] : "";
+	const char *w = name_code_str(cmd_names, c);
+
+	return w ? w : "";
 }
 
 /*

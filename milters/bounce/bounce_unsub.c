@@ -18,6 +18,7 @@
 #include <openssl/hmac.h>
 
 #include "bounce_unsub.h"
+#include "name_code.h"
 
 static const char bu_b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -205,10 +206,17 @@ bounce_unsub_id(const struct bounce_unsub *u, char out[2 * BOUNCE_UNSUB_MAC_LEN 
 const char *
 bounce_unsub_status_name(enum bounce_unsub_status s)
 {
-	static const char *const n[] = {"ok", "malformed", "forged", "expired",
-					"unknown_key"};
+	static const struct name_code n[] = {
+		{"ok", BOUNCE_UNSUB_OK},
+		{"malformed", BOUNCE_UNSUB_MALFORMED},
+		{"forged", BOUNCE_UNSUB_FORGED},
+		{"expired", BOUNCE_UNSUB_EXPIRED},
+		{"unknown_key", BOUNCE_UNSUB_UNKNOWN_KEY},
+		{NULL, -1},
+	};
+	const char *w = name_code_str(n, s);
 
-	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "?";
+	return w ? w : "?";
 }
 
 /* bounce_unsub_request - what an HTTP request to the URL asks, and may have */

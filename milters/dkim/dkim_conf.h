@@ -11,16 +11,16 @@
 
 #include "cfg.h"
 
-enum dkim_unsignable_action {		/* "accept|tempfail|reject" */
+enum dkim_unsignable_action {	/* words: dkim_params.c */
 	DKIM_UNSIGNABLE_ACCEPT, DKIM_UNSIGNABLE_TEMPFAIL, DKIM_UNSIGNABLE_REJECT,
 };
-enum dkim_error_action {		/* "accept|tempfail" */
+enum dkim_error_action {	/* words: dkim_params.c */
 	DKIM_ERROR_ACCEPT, DKIM_ERROR_TEMPFAIL,
 };
-enum dkim_mismatch_action {		/* "pass|reject" */
+enum dkim_mismatch_action {	/* words: dkim_params.c */
 	DKIM_MISMATCH_PASS, DKIM_MISMATCH_REJECT,
 };
-enum dkim_canon_pair {			/* "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple" */
+enum dkim_canon_pair {	/* words: dkim_params.c */
 	DKIM_CANON_RR, DKIM_CANON_RS, DKIM_CANON_SR, DKIM_CANON_SS,
 };
 

@@ -18,6 +18,34 @@
 
 #define D(field) offsetof(struct dkim_conf, field)
 
+/* the words of the CFG_ENUM rows, each beside its value */
+static const struct name_code dkim_mismatch_codes[] = {
+	{"pass", DKIM_MISMATCH_PASS},
+	{"reject", DKIM_MISMATCH_REJECT},
+	{NULL, -1},
+};
+
+static const struct name_code dkim_unsignable_codes[] = {
+	{"accept", DKIM_UNSIGNABLE_ACCEPT},
+	{"tempfail", DKIM_UNSIGNABLE_TEMPFAIL},
+	{"reject", DKIM_UNSIGNABLE_REJECT},
+	{NULL, -1},
+};
+
+static const struct name_code dkim_error_codes[] = {
+	{"accept", DKIM_ERROR_ACCEPT},
+	{"tempfail", DKIM_ERROR_TEMPFAIL},
+	{NULL, -1},
+};
+
+static const struct name_code dkim_canon_codes[] = {
+	{"relaxed/relaxed", DKIM_CANON_RR},
+	{"relaxed/simple", DKIM_CANON_RS},
+	{"simple/relaxed", DKIM_CANON_SR},
+	{"simple/simple", DKIM_CANON_SS},
+	{NULL, -1},
+};
+
 static const struct cfg_param dkim_params[] = {
 	{"dkim_socket", CFG_STR, "unix:/run/postmill/dkim.sock", D(socket), 0, 0, NULL, NULL,
 	 "Where postmill-dkim listens: unix:/path, inet:port@host or inet6:port@host."},
@@ -29,14 +57,13 @@ static const struct cfg_param dkim_params[] = {
 	 "OpenDKIM-style SigningTable: \"pattern keyname [keyname...]\"; the first matching pattern wins."},
 	{"dkim_sender_login_map", CFG_STR, "", D(sender_login_map), 0, 0, NULL, NULL,
 	 "smtpd_sender_login_maps-style file: an address or domain, then the SASL logins that may sign for it (empty: off)."},
-	{"dkim_login_mismatch_action", CFG_ENUM, "pass", D(login_mismatch_action), 0, 0, "pass|reject", NULL,
+	{"dkim_login_mismatch_action", CFG_ENUM, "pass", D(login_mismatch_action), 0, 0, dkim_mismatch_codes, NULL,
 	 "What to do with authenticated mail whose login does not own the From domain: pass it unsigned, or reject it (550 5.7.1)."},
-	{"dkim_unsignable_action", CFG_ENUM, "accept", D(unsignable_action), 0, 0, "accept|tempfail|reject", NULL,
+	{"dkim_unsignable_action", CFG_ENUM, "accept", D(unsignable_action), 0, 0, dkim_unsignable_codes, NULL,
 	 "What to do with hosted mail that cannot be signed (no From, several From, malformed From, headers over the limits)."},
-	{"dkim_signer_error_action", CFG_ENUM, "tempfail", D(signer_error_action), 0, 0, "accept|tempfail", NULL,
+	{"dkim_signer_error_action", CFG_ENUM, "tempfail", D(signer_error_action), 0, 0, dkim_error_codes, NULL,
 	 "What to do when signing fails inside the crypto library: accept unsigned, or tempfail (451 4.3.0)."},
-	{"dkim_canonicalization", CFG_ENUM, "relaxed/relaxed", D(canonicalization), 0, 0,
-	 "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple", NULL,
+	{"dkim_canonicalization", CFG_ENUM, "relaxed/relaxed", D(canonicalization), 0, 0, dkim_canon_codes, NULL,
 	 "Header/body canonicalization (RFC 6376 section 3.4)."},
 	{"dkim_sign_headers", CFG_LIST,
 	 "from, reply-to, subject, date, to, cc, resent-date, resent-from, resent-to, resent-cc, "

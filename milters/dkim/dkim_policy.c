@@ -9,6 +9,7 @@
 #include "dkim_conf.h"
 #include "dkim_policy.h"
 #include "hosted.h"
+#include "name_code.h"
 
 /* dkim_policy_signer_error - our signing failed: tempfail or skip */
 struct dkim_verdict
@@ -94,22 +95,23 @@ dkim_policy_decide(const struct dkim_policy_input *in,
 const char *
 dkim_reason_name(enum dkim_reason reason)
 {
-	static const char *const names[] = {
-		[DKIM_R_SIGN] = "signed",
-		[DKIM_R_EXTERNAL_CLIENT] = "external_client",
-		[DKIM_R_HEADERS_TOO_LARGE] = "headers_too_large",
-		[DKIM_R_NO_FROM] = "no_from",
-		[DKIM_R_MULTIPLE_FROM] = "multiple_from_fields",
-		[DKIM_R_MALFORMED_FROM] = "malformed_from",
-		[DKIM_R_MULTIPLE_ADDRESSES] = "multiple_from_addresses",
-		[DKIM_R_NO_KEY] = "no_key_for_domain",
-		[DKIM_R_LOGIN_NOT_ALLOWED] = "login_not_allowed",
-		[DKIM_R_SIGNER_ERROR] = "signer_error",
+	static const struct name_code names[] = {
+		{"signed", DKIM_R_SIGN},
+		{"external_client", DKIM_R_EXTERNAL_CLIENT},
+		{"headers_too_large", DKIM_R_HEADERS_TOO_LARGE},
+		{"no_from", DKIM_R_NO_FROM},
+		{"multiple_from_fields", DKIM_R_MULTIPLE_FROM},
+		{"malformed_from", DKIM_R_MALFORMED_FROM},
+		{"multiple_from_addresses", DKIM_R_MULTIPLE_ADDRESSES},
+		{"no_key_for_domain", DKIM_R_NO_KEY},
+		{"login_not_allowed", DKIM_R_LOGIN_NOT_ALLOWED},
+		{"signer_error", DKIM_R_SIGNER_ERROR},
+		{NULL, -1},
 	};
 
-	if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
-		return names[reason];
-	return "unknown";
+	const char *w = name_code_str(names, reason);
+
+	return w ? w : "unknown";
 }
 
 /* dkim_action_name - the word logged as action= */

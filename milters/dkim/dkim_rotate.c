@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "dkim_rotate.h"
+#include "name_code.h"
 #include "xalloc.h"
 
 #define RT_SPACE	" \t\r\v\f"	/* dkim_tabfile.c's TB_SPACE */
@@ -194,16 +195,21 @@ dkim_rotate_time_parse(const char *s, size_t len, long long *t)
   * State file.
   */
 
+/* the phase word of the state file, both ways */
+static const struct name_code rt_phases[] = {
+	{"publish", DKIM_ROTATE_PUBLISH},
+	{"overlap", DKIM_ROTATE_OVERLAP},
+	{"done", DKIM_ROTATE_DONE},
+	{NULL, -1},
+};
+
 /* dkim_rotate_phase_name - the word in the file */
 const char *
 dkim_rotate_phase_name(enum dkim_rotate_phase phase)
 {
-	switch (phase) {
-	case DKIM_ROTATE_PUBLISH: return "publish";
-	case DKIM_ROTATE_OVERLAP: return "overlap";
-	case DKIM_ROTATE_DONE: return "done";
-	}
-	return "?";
+	const char *w = name_code_str(rt_phases, phase);
+
+	return w ? w : "?";
 }
 
 /* dkim_rotate_rec_clear - free a record's strings */
@@ -394,15 +400,20 @@ rt_line(const char *s, size_t len, struct dkim_rotate_rec *r)
 		if (tok[0][i] >= 'A' && tok[0][i] <= 'Z')
 			return "domain not in lower case";
 	r->domain = xstrndup(tok[0], toklen[0]);
-	if (toklen[1] == 7 && memcmp(tok[1], "publish", 7) == 0)
+	switch (name_code_len(rt_phases, NAME_CODE_FLAG_NONE, tok[1], toklen[1])) {
+	case DKIM_ROTATE_PUBLISH:
 		r->phase = DKIM_ROTATE_PUBLISH, want = RT_F_COMMON | RT_F_STARTED;
-	else if (toklen[1] == 7 && memcmp(tok[1], "overlap", 7) == 0)
+		break;
+	case DKIM_ROTATE_OVERLAP:
 		r->phase = DKIM_ROTATE_OVERLAP, want = RT_F_COMMON | RT_F_STARTED | RT_F_DUAL;
-	else if (toklen[1] == 4 && memcmp(tok[1], "done", 4) == 0)
+		break;
+	case DKIM_ROTATE_DONE:
 		r->phase = DKIM_ROTATE_DONE,
 		    want = RT_F_COMMON | RT_F_STARTED | RT_F_DUAL | RT_F_DONE;
-	else
+		break;
+	default:
 		return "phase is not publish, overlap or done";
+	}
 	for (;;) {
 		const char *f;
 

@@ -34,6 +34,7 @@
 
 #include "xalloc.h"
 #include "dkim_sign.h"
+#include "name_code.h"
 
 #define DKIM_SIGN_MAX_COLS	78	/* RFC 5322 2.1.1 SHOULD */
 #define DKIM_SIGN_TAB_COLS	8	/* a folded line starts with a tab */
@@ -489,15 +490,20 @@ dkim_sign_build(struct dkim_sign_text *t, const struct dkim_sign_request *req,
 		const char *const *hnames, size_t n_hnames,
 		const unsigned char body_hash[DKIM_CANON_DIGEST_LEN])
 {
-	static const char *const canon_names[] = {"simple", "relaxed"};
+	/* the c= words (RFC 6376 section 3.5) */
+	static const struct name_code canon_names[] = {
+		{"simple", DKIM_CANON_MODE_SIMPLE},
+		{"relaxed", DKIM_CANON_MODE_RELAXED},
+		{NULL, -1},
+	};
 	char num[32];
 	char *bh;
 
 	t->col = sizeof(DKIM_SIGN_FIELD_NAME ":") - 1;
 	dkim_sign_text_tag(t, "v", "1");
 	dkim_sign_text_tag(t, "a", dkim_key_algorithm(req->key));
-	snprintf(num, sizeof(num), "%s/%s", canon_names[req->header_canon],
-		 canon_names[req->body_canon]);
+	snprintf(num, sizeof(num), "%s/%s", name_code_str(canon_names, req->header_canon),
+		 name_code_str(canon_names, req->body_canon));
 	dkim_sign_text_tag(t, "c", num);
 	dkim_sign_text_tag(t, "d", req->domain);
 	dkim_sign_text_tag(t, "s", req->selector);

@@ -17,7 +17,7 @@
 
 #include "cfg.h"
 
-enum limit_on_error {			/* "tempfail|accept" */
+enum limit_on_error {	/* words: limit_params.c */
 	LIMIT_ON_ERROR_TEMPFAIL, LIMIT_ON_ERROR_ACCEPT,
 };
 
@@ -34,7 +34,7 @@ struct limit_conf {
 	long long	 reservation_ttl;	/* ms: unconfirmed reservations expire */
 };
 
-enum limit_pause_mode {			/* "off|tempfail|reject" */
+enum limit_pause_mode {	/* words: limit_params.c */
 	LIMIT_PAUSE_OFF, LIMIT_PAUSE_TEMPFAIL, LIMIT_PAUSE_REJECT,
 };
 

@@ -32,6 +32,20 @@
 
 #define L(field) offsetof(struct limit_conf, field)
 
+/* the words of the CFG_ENUM rows, each beside its value */
+static const struct name_code limit_on_error_codes[] = {
+	{"tempfail", LIMIT_ON_ERROR_TEMPFAIL},
+	{"accept", LIMIT_ON_ERROR_ACCEPT},
+	{NULL, -1},
+};
+
+static const struct name_code limit_pause_codes[] = {
+	{"off", LIMIT_PAUSE_OFF},
+	{"tempfail", LIMIT_PAUSE_TEMPFAIL},
+	{"reject", LIMIT_PAUSE_REJECT},
+	{NULL, -1},
+};
+
 static const struct cfg_param limit_params[] = {
 	{"limit_socket", CFG_STR, "unix:/run/postmill/limit.sock", L(socket), 0, 0, NULL, NULL,
 	 "Where postmill-limit listens: unix:/path, inet:port@host or inet6:port@host."},
@@ -39,7 +53,7 @@ static const struct cfg_param limit_params[] = {
 	 "Pid file of the postmill-limit supervisor (empty: none)."},
 	{"limit_rules_file", CFG_STR, POSTMILL_SYSCONFDIR "/limit.rules", L(rules_file), 0, 0, NULL, NULL,
 	 "Rules: \"name key what limit... [tempfail|reject]\" and \"exempt kind value...\" lines (see postmill-limit(8))."},
-	{"limit_on_redis_error", CFG_ENUM, "tempfail", L(on_redis_error), 0, 0, "tempfail|accept", NULL,
+	{"limit_on_redis_error", CFG_ENUM, "tempfail", L(on_redis_error), 0, 0, limit_on_error_codes, NULL,
 	 "What to do when Redis cannot answer in time: tempfail (451 4.3.0), or accept the mail uncounted and log it."},
 	{"limit_key_prefix", CFG_STR, "pmlimit:", L(key_prefix), 0, 0, NULL, NULL,
 	 "Prefix of every Redis key postmill-limit writes; Postfix nodes that share limits must use the same."},
@@ -49,7 +63,7 @@ static const struct cfg_param limit_params[] = {
 	 "Log a line for accepted recipients and messages too, not only for refused ones."},
 	{"limit_reservation_ttl", CFG_TIME, "15m", L(reservation_ttl), 1000, 86400000LL, NULL, "s",
 	 "How long a reservation (a recipient at RCPT, a message at end of message) counts before the transaction confirms or refunds it; after that, e.g. when its worker was killed, it is given back. Longer than the longest SMTP transaction."},
-	{"limit_tenant_pause", CFG_ENUM, "off", L(tenant_pause), 0, 0, "off|tempfail|reject", NULL,
+	{"limit_tenant_pause", CFG_ENUM, "off", L(tenant_pause), 0, 0, limit_pause_codes, NULL,
 	 "Mail of a tenant postmill-bounce paused (bounce or complaint rate): refused at MAIL with 451 4.7.1 (tempfail) or 550 5.7.1 (reject) until postmillctl tenant resume; off (the default: no Redis call at MAIL): not checked."},
 	{"limit_tenant_pause_prefix", CFG_STR, "pmbounce:", L(tenant_pause_prefix), 0, 0, NULL, NULL,
 	 "Where the pauses are in Redis: postmill-bounce's bounce_key_prefix."},

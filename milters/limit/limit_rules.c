@@ -27,31 +27,51 @@
 
 #include "addr.h"
 #include "limit_rules.h"
+#include "name_code.h"
 #include "xalloc.h"
 
 #define LR_SPACE	" \t\r"
 #define LR_MAX_TOKENS	64
 
-static const char *const lr_kind_names[LIMIT_KEY_NKINDS] = {
-	"sasl", "sender", "sender_domain", "client_ip",
+/* the key word of the rules file */
+static const struct name_code lr_kind_names[] = {
+	{"sasl", LIMIT_KEY_SASL},
+	{"sender", LIMIT_KEY_SENDER},
+	{"sender_domain", LIMIT_KEY_DOMAIN},
+	{"client_ip", LIMIT_KEY_IP},
+	{NULL, -1},
 };
-/* the prefix of key values ("sasl:alice") */
-static const char *const lr_kind_tags[LIMIT_KEY_NKINDS] = {
-	"sasl", "sender", "domain", "ip",
+/* the prefix of key values ("sasl:alice"), in Redis keys and postmillctl */
+static const struct name_code lr_kind_tags[] = {
+	{"sasl", LIMIT_KEY_SASL},
+	{"sender", LIMIT_KEY_SENDER},
+	{"domain", LIMIT_KEY_DOMAIN},
+	{"ip", LIMIT_KEY_IP},
+	{NULL, -1},
+};
+/* what a rule counts */
+static const struct name_code lr_what_names[] = {
+	{"messages", LIMIT_WHAT_MESSAGES},
+	{"recipients", LIMIT_WHAT_RECIPIENTS},
+	{NULL, -1},
 };
 
 /* limit_kind_name - the word of the rules file */
 const char *
 limit_kind_name(enum limit_key_kind kind)
 {
-	return (unsigned)kind < LIMIT_KEY_NKINDS ? lr_kind_names[kind] : "?";
+	const char *w = name_code_str(lr_kind_names, kind);
+
+	return w ? w : "?";
 }
 
 /* limit_what_name - "messages" or "recipients" */
 const char *
 limit_what_name(enum limit_what what)
 {
-	return what == LIMIT_WHAT_MESSAGES ? "messages" : "recipients";
+	const char *w = name_code_str(lr_what_names, what);
+
+	return w ? w : "?";
 }
 
 /* lr_lower - ASCII lower case in place */
@@ -112,29 +132,27 @@ lr_kind(const char *tok, enum limit_key_kind *kind, unsigned *v6,
 	size_t n = slash ? (size_t)(slash - tok) : strlen(tok);
 
 	*v6 = LIMIT_DEFAULT_V6_PREFIX;
-	for (int k = 0; k < LIMIT_KEY_NKINDS; k++) {
-		if (strlen(lr_kind_names[k]) != n || strncmp(tok, lr_kind_names[k], n) != 0)
-			continue;
-		*kind = (enum limit_key_kind)k;
-		if (slash == NULL)
-			return 0;
-		if (k != LIMIT_KEY_IP) {
-			*why = "only client_ip takes a prefix length";
-			return -1;
-		}
-		long long p;
+	int k = name_code_len(lr_kind_names, NAME_CODE_FLAG_NONE, tok, n);
+	long long p;
 
-		if (lr_count(slash + 1, strlen(slash + 1), 1, 128, &p, why) < 0) {
-			*why = "client_ip/N: N is the IPv6 prefix length, 1..128";
-			return -1;
-		}
-		*v6 = (unsigned)p;
-		return 0;
+	if (k < 0) {
+		*why = "unknown key (sasl, sender, sender_domain, client_ip[/N])";
+		return -1;
 	}
-	*why = "unknown key (sasl, sender, sender_domain, client_ip[/N])";
-	return -1;
+	*kind = (enum limit_key_kind)k;
+	if (slash == NULL)
+		return 0;
+	if (k != LIMIT_KEY_IP) {
+		*why = "only client_ip takes a prefix length";
+		return -1;
+	}
+	if (lr_count(slash + 1, strlen(slash + 1), 1, 128, &p, why) < 0) {
+		*why = "client_ip/N: N is the IPv6 prefix length, 1..128";
+		return -1;
+	}
+	*v6 = (unsigned)p;
+	return 0;
 }
-
 /* lr_limit - "quota=N/WINDOW" or "rate=R/PERIOD" into d */
 static int
 lr_limit(const char *tok, struct limit_def *d, const char **why)
@@ -196,6 +214,7 @@ lr_rule(struct limit_rules *r, char **tok, size_t ntok, const char *path,
 	size_t before = el->count;
 	bool have_action = false, have_burst = false;
 	long long burst = 0;
+	int w;
 	const char *why;
 
 	memset(&rule, 0, sizeof(rule));
@@ -219,10 +238,8 @@ lr_rule(struct limit_rules *r, char **tok, size_t ntok, const char *path,
 	if (lr_kind(tok[1], &rule.kind, &rule.v6_prefix, &why) < 0)
 		errlist_add_at(el, path, line, "rule \"%s\": \"%s\": %s", rule.name,
 			       tok[1], why);
-	if (strcmp(tok[2], "messages") == 0)
-		rule.what = LIMIT_WHAT_MESSAGES;
-	else if (strcmp(tok[2], "recipients") == 0)
-		rule.what = LIMIT_WHAT_RECIPIENTS;
+	if ((w = name_code(lr_what_names, NAME_CODE_FLAG_NONE, tok[2])) >= 0)
+		rule.what = (enum limit_what)w;
 	else
 		errlist_add_at(el, path, line, "rule \"%s\": \"%s\": want messages "
 			       "or recipients", rule.name, tok[2]);
@@ -577,10 +594,8 @@ limit_facts_from_key(struct limit_facts *f, const char *text,
 		return -1;
 	}
 	v = colon + 1;
-	for (k = 0; k < LIMIT_KEY_NKINDS; k++)
-		if (strlen(lr_kind_tags[k]) == (size_t)(colon - text)
-		    && strncmp(text, lr_kind_tags[k], (size_t)(colon - text)) == 0)
-			break;
+	k = name_code_len(lr_kind_tags, NAME_CODE_FLAG_NONE, text,
+			  (size_t)(colon - text));
 	switch (k) {
 	case LIMIT_KEY_SASL:
 		f->login = xstrdup(v);

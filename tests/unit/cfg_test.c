@@ -59,6 +59,15 @@ struct t_conf {
 
 #define T(f) offsetof(struct t_conf, f)
 
+/* codes out of row order: the table, not the position, gives the value */
+enum t_choice { T_TEMPFAIL = 4, T_ACCEPT = 2, T_REJECT = 9 };
+static const struct name_code t_choices[] = {
+	{"accept", T_ACCEPT},
+	{"tempfail", T_TEMPFAIL},
+	{"reject", T_REJECT},
+	{NULL, -1},
+};
+
 static const struct cfg_param t_params[] = {
 	{"t_str", CFG_STR, "hello world", T(str), 0, 0, NULL, NULL, "a string"},
 	{"t_empty", CFG_STR, "", T(empty), 0, 0, NULL, NULL, "empty by default"},
@@ -72,7 +81,7 @@ static const struct cfg_param t_params[] = {
 	 "bare number in ms, 10ms..60s"},
 	{"t_size", CFG_SIZE, "64k", T(size), 1024, 1LL << 30, NULL, NULL,
 	 "1k..1g"},
-	{"t_enum", CFG_ENUM, "accept", T(choice), 0, 0, "accept|tempfail|reject",
+	{"t_enum", CFG_ENUM, "accept", T(choice), 0, 0, t_choices,
 	 NULL, "an enum"},
 	{"t_list", CFG_LIST, "a, b c", T(words), 0, 0, NULL, NULL, "a list"},
 	{"t_cidr", CFG_CIDR, "127.0.0.0/8, ::1", T(nets), 0, 0, NULL, NULL,
@@ -579,7 +588,7 @@ test_good_types(void **state)
 	assert_int_equal(t->time_s, 7200000);
 	assert_int_equal(t->time_ms, 1500);
 	assert_int_equal(t->size, 65536);
-	assert_int_equal(t->choice, 1);
+	assert_int_equal(t->choice, T_TEMPFAIL);
 	assert_int_equal(t->words.count, 6);
 	assert_int_equal(t->nets.count, 5);
 	assert_int_equal(t->mode, 0750);
@@ -1034,6 +1043,16 @@ test_table_rows(void **state)
 				tcase_bad(p->name, "got no doc, want one line");
 			if (p->type == CFG_ENUM && p->choices == NULL)
 				tcase_bad(p->name, "got no choices, want some");
+			/* one row per word and per value: two words with one
+			 * value, or one word twice, is a copy-paste slip */
+			for (const struct name_code *a = p->type == CFG_ENUM ?
+			     p->choices : NULL; a && a->name; a++)
+				for (const struct name_code *b = a + 1; b->name; b++)
+					if (strcasecmp(a->name, b->name) == 0 ||
+					    a->code == b->code)
+						tcase_bad(p->name, "got rows \"%s\" and "
+						    "\"%s\" sharing a word or value, want "
+						    "one each", a->name, b->name);
 			if (p->type == CFG_TIME && p->unit != NULL
 			    && strcmp(p->unit, "s") != 0 && strcmp(p->unit, "ms") != 0)
 				tcase_bad(p->name, "got unit \"%s\", want s or ms", p->unit);
@@ -1216,8 +1235,20 @@ test_write_example(void **state)
 				    p->name, p->def ? p->def : "");
 			if (strstr(buf, p->doc) == NULL)
 				tcase_bad(p->name, "got no doc line in the example");
-			if (p->type == CFG_ENUM && strstr(buf, p->choices) == NULL)
-				tcase_bad(p->name, "got no choices in the example");
+			if (p->type == CFG_ENUM) {
+				/* every word, in the "(a|b|c)" list after the doc */
+				const char *doc = strstr(buf, p->doc);
+				const char *end = doc ? strchr(doc, '\n') : NULL;
+
+				for (const struct name_code *np = p->choices;
+				     doc && end && np->name; np++) {
+					const char *w = strstr(doc, np->name);
+
+					if (w == NULL || w > end)
+						tcase_bad(p->name, "got no \"%s\" in the "
+						    "example's choices", np->name);
+				}
+			}
 		}
 	}
 	/* remove the '#' of every "#name = " line: the file must load and

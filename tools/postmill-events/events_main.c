@@ -21,7 +21,10 @@
  *	ids. While Redis is down nothing is committed and the batch is read
  *	again when it is back.
  *
- *	-f logs to stderr too; -n checks the configuration and exits; -h
+ *	-f logs to stderr too; -n checks the configuration, that the user
+ *	running it can read events_maillog (or, before Postfix wrote it,
+ *	that its directory exists) and create the stats socket in
+ *	stats_dir, and the webhook secrets' modes, then exits; -h
  *	prints the usage; -V the version. SIGTERM and SIGINT stop it after
  *	the batch in progress is committed.
  *--*/
@@ -39,6 +42,7 @@
 #include "cfg.h"
 #include "cfg_common.h"
 #include "cfg_events.h"
+#include "check.h"
 #include "errlist.h"
 #include "events.h"
 #include "events_webhook.h"
@@ -197,7 +201,7 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 int
 main(int argc, char **argv)
 {
-	const struct cfg_section *const sections[] = {&cfg_common_section, &events_section};
+	const struct cfg_section *const sections[] = {&cfg_common_section, &cfg_events_section};
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
 	struct events_wh_table table = {NULL, 0};
@@ -242,6 +246,22 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		/* as the user that will run it: postmill-events switches no users */
+		check_readable(&el, config, "events_maillog", ec->maillog, true);
+		if (((struct common_conf *)values[0])->stats_dir != NULL) {
+			const char *dir = ((struct common_conf *)values[0])->stats_dir;
+			char *probe = xasprintf("%s/events.stats", dir);
+
+			check_dir_writable(&el, config, "stats_dir", dir, probe);
+			free(probe);
+		}
+		if (el.count > 0) {
+			errlist_print(&el, stderr);
+			fprintf(stderr, "postmill-events: %zu error%s in %s\n", el.count,
+				el.count == 1 ? "" : "s", config);
+			errlist_free(&el);
+			return 1;
+		}
 		printf("postmill-events: %s: OK (maillog %s, redis %s, %zu webhook%s)\n", config,
 		       ec->maillog, redis_pool_server(pool), table.n, table.n == 1 ? "" : "s");
 		return 0;

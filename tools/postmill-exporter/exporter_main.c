@@ -21,14 +21,15 @@
  *	SIGTERM and SIGINT stop it.
  *
  *	-n checks the configuration (every error with file and line) and
- *	exits; -h prints the usage; -V the version.
+ *	what the start needs: run_user exists and is not root, run_group
+ *	exists, exporter_listen is an address this host can bind, and
+ *	run_user (as whom -n runs when started as root) can read stats_dir;
+ *	then it exits. -h prints the usage; -V the version.
  *--*/
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,9 +42,11 @@
 #include "cfg.h"
 #include "cfg_common.h"
 #include "cfg_exporter.h"
+#include "check.h"
 #include "errlist.h"
 #include "exporter.h"
 #include "log.h"
+#include "privdrop.h"
 #include "xalloc.h"
 
 #define EXPORTER_MAX_CONNECTIONS 16
@@ -135,41 +138,43 @@ exporter_handle(void *cls, struct MHD_Connection *conn, const char *url,
 	return rc;
 }
 
-/* exporter_drop - become run_user/run_group when root */
-static int
-exporter_drop(const struct common_conf *c)
+/* exporter_check_stats_dir - the directory of the stats sockets opens */
+static void
+exporter_check_stats_dir(void *arg, struct errlist *el)
 {
-	struct passwd *pw;
-	struct group *gr = NULL;
-	gid_t	gid;
+	const char *const *cp = arg;
 
-	if (getuid() != 0 || c->run_user == NULL)
-		return 0;
-	if ((pw = getpwnam(c->run_user)) == NULL) {
-		log_msg(LOG_ERR, NULL, "exporter: run_user = %s: no such user", c->run_user);
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		log_msg(LOG_ERR, NULL, "exporter: run_user = %s: running as root is refused", c->run_user);
-		return -1;
-	}
-	if (c->run_group != NULL && (gr = getgrnam(c->run_group)) == NULL) {
-		log_msg(LOG_ERR, NULL, "exporter: run_group = %s: no such group", c->run_group);
-		return -1;
-	}
-	gid = gr ? gr->gr_gid : pw->pw_gid;
-	if (initgroups(c->run_user, gid) < 0 || setgid(gid) < 0 || setuid(pw->pw_uid) < 0
-	    || setuid(0) == 0) {
-		log_msg(LOG_ERR, NULL, "exporter: cannot become %s: %s", c->run_user, strerror(errno));
-		return -1;
-	}
-	return 0;
+	/* not there yet is fine: no daemon runs, every postmill_up is 0 */
+	check_readable(el, cp[0], "stats_dir", cp[1], true);
+}
+
+/*
+ * exporter_check - the -n checks besides the configuration: the accounts,
+ * the listen address, and stats_dir as run_user (who scrapes it)
+ */
+static void
+exporter_check(const struct exporter *ex, const char *config,
+	       const struct sockaddr_storage *ss, struct errlist *el)
+{
+	const char *args[2] = {config, ex->common->stats_dir};
+	size_t before = el->count;
+
+	privdrop_check_ids(ex->common, config, el);
+	check_listen(el, config, "exporter_listen", ex->conf->listen, ss);
+	if (ex->common->stats_dir == NULL)
+		return;
+	if (getuid() == 0 && ex->common->run_user != NULL) {
+		if (el->count == before)
+			privdrop_as_user(ex->common, config, exporter_check_stats_dir,
+					 args, el);
+	} else
+		exporter_check_stats_dir(args, el);
 }
 
 int
 main(int argc, char **argv)
 {
-	const struct cfg_section *const sections[] = {&cfg_common_section, &exporter_section};
+	const struct cfg_section *const sections[] = {&cfg_common_section, &cfg_exporter_section};
 	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
 	struct sockaddr_storage ss;
@@ -179,6 +184,8 @@ main(int argc, char **argv)
 	bool	check = false;
 	const char *why;
 	sigset_t set;
+	uid_t	uid;
+	gid_t	gid;
 	int	opt, sig;
 
 	log_open("postmill-exporter", false);
@@ -204,7 +211,16 @@ main(int argc, char **argv)
 	}
 	ex.common = values[0];
 	ex.conf = values[1];
-	(void)exporter_parse_listen(ex.conf->listen, &ss, &why);	/* validated */
+	(void)cfg_exporter_parse_listen(ex.conf->listen, &ss, &why);	/* validated */
+	if (check)
+		exporter_check(&ex, config, &ss, &el);
+	if (el.count > 0 || privdrop_lookup(ex.common, config, &uid, &gid, &el) < 0) {
+		errlist_print(&el, stderr);
+		fprintf(stderr, "postmill-exporter: %zu error%s in %s\n", el.count,
+			el.count == 1 ? "" : "s", config);
+		errlist_free(&el);
+		return 1;
+	}
 	if (check) {
 		printf("postmill-exporter: %s: OK (listen %s, stats_dir %s)\n", config,
 		       ex.conf->listen, ex.common->stats_dir ? ex.common->stats_dir : "(none)");
@@ -229,7 +245,8 @@ main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	if (exporter_drop(ex.common) < 0) {
+	if (privdrop_become(ex.common->run_user, uid, gid, &el) < 0) {
+		log_msg(LOG_ERR, NULL, "exporter: %s", el.msgs[0]);
 		MHD_stop_daemon(d);
 		return 1;
 	}

@@ -24,14 +24,16 @@
  *	SIGTERM and SIGINT stop it.
  *
  *	-f logs to stderr as well as syslog; -n checks the configuration and
- *	exits; -h usage; -V version.
+ *	what the start needs (run_user exists and is not root, run_group
+ *	exists, bounce_unsubscribe_listen can be bound, stats_dir takes the
+ *	stats socket, and, when run as root, run_user can read the secrets
+ *	and tables: they are loaded again as run_user) and exits; -h usage;
+ *	-V version.
  *--*/
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,10 +46,13 @@
 #include "cfg.h"
 #include "cfg_common.h"
 #include "cfg_exporter.h"
+#include "check.h"
 #include "errlist.h"
 #include "log.h"
 #include "milter_stats.h"
+#include "privdrop.h"
 #include "unsub.h"
+#include "xalloc.h"
 
 #define UNSUB_MAX_CONNECTIONS 64
 
@@ -65,29 +70,45 @@ um_usage(FILE *fp)
 		"(see postmill-unsubscribe(8)).\n");
 }
 
-/* um_drop - become run_user/run_group when root */
-static int
-um_drop(const struct common_conf *c, uid_t *uid, gid_t *gid)
-{
-	struct passwd *pw;
-	struct group *gr = NULL;
+struct um_load {
+	const struct common_conf *common;
+	const struct bounce_conf *conf;
+	const char *config;
+};
 
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (getuid() != 0 || c->run_user == NULL)
-		return 0;
-	if ((pw = getpwnam(c->run_user)) == NULL || pw->pw_uid == 0) {
-		log_msg(LOG_ERR, NULL, "unsubscribe: run_user = %s: no such user, or root",
-			c->run_user);
-		return -1;
+/* um_load_as_user - load the secrets and tables again (in the -n child) */
+static void
+um_load_as_user(void *arg, struct errlist *el)
+{
+	const struct um_load *l = arg;
+	struct bounce_state *st = bounce_state_load(l->common, l->conf, l->config, el);
+
+	if (st != NULL)
+		bounce_state_free(st);
+}
+
+/*
+ * um_check - the -n checks besides the configuration: the accounts, the
+ * listen address, the stats socket's directory, and the secrets and
+ * tables loaded again as run_user (who reads them after the drop)
+ */
+static void
+um_check(const struct common_conf *common, const struct bounce_conf *conf,
+	 const char *config, const struct sockaddr_storage *ss, struct errlist *el)
+{
+	struct um_load l = {common, conf, config};
+	size_t before = el->count;
+
+	privdrop_check_ids(common, config, el);
+	check_listen(el, config, "bounce_unsubscribe_listen", conf->unsubscribe_listen, ss);
+	if (common->stats_dir != NULL) {
+		char *probe = xasprintf("%s/unsubscribe.stats", common->stats_dir);
+
+		check_dir_writable(el, config, "stats_dir", common->stats_dir, probe);
+		free(probe);
 	}
-	if (c->run_group != NULL && (gr = getgrnam(c->run_group)) == NULL) {
-		log_msg(LOG_ERR, NULL, "unsubscribe: run_group = %s: no such group", c->run_group);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = gr ? gr->gr_gid : pw->pw_gid;
-	return 0;
+	if (el->count == before)
+		privdrop_as_user(common, config, um_load_as_user, &l, el);
 }
 
 int
@@ -128,10 +149,14 @@ main(int argc, char **argv)
 		goto bad;
 	common = values[0];
 	conf = values[1];
-	if (exporter_parse_listen(conf->unsubscribe_listen, &ss, &why) < 0)
+	if (cfg_exporter_parse_listen(conf->unsubscribe_listen, &ss, &why) < 0)
 		errlist_add_at(&el, config, 0, "bounce_unsubscribe_listen = %s: %s",
 			       conf->unsubscribe_listen ? conf->unsubscribe_listen : "", why);
 	if ((st = bounce_state_load(common, conf, config, &el)) == NULL || el.count > 0)
+		goto bad;
+	if (check)
+		um_check(common, conf, config, &ss, &el);
+	if (el.count > 0 || privdrop_lookup(common, config, &uid, &gid, &el) < 0)
 		goto bad;
 	if (check) {
 		printf("postmill-unsubscribe: %s: OK (listen %s, %zu tenant%s, url %s)\n", config,
@@ -140,8 +165,6 @@ main(int argc, char **argv)
 		       conf->unsubscribe_url ? conf->unsubscribe_url : "(none)");
 		return 0;
 	}
-	if (um_drop(common, &uid, &gid) < 0)
-		return 1;
 	sfd = milter_stats_open(common, "unsubscribe", uid, gid, &el);
 	if (sfd == -2)
 		goto bad;
@@ -170,10 +193,8 @@ main(int argc, char **argv)
 			conf->unsubscribe_listen, strerror(errno));
 		return 1;
 	}
-	if (uid != (uid_t)-1 && (initgroups(common->run_user, gid) < 0 || setgid(gid) < 0
-				 || setuid(uid) < 0 || setuid(0) == 0)) {
-		log_msg(LOG_ERR, NULL, "unsubscribe: cannot become %s: %s", common->run_user,
-			strerror(errno));
+	if (privdrop_become(common->run_user, uid, gid, &el) < 0) {
+		log_msg(LOG_ERR, NULL, "unsubscribe: %s", el.msgs[0]);
 		MHD_stop_daemon(d);
 		return 1;
 	}

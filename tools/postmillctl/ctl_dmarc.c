@@ -509,7 +509,11 @@ cd_deliver(struct cd *d, struct auth_aggr_mail *m, const struct auth_aggr_uri *u
 		to[nto++] = uris[i].addr;
 	m->to = to;
 	m->nto = nto;
-	msg = auth_aggr_message(m, &len);
+	if ((msg = auth_aggr_message(m, &len)) == NULL) {
+		fprintf(stderr, "postmillctl: dmarc: %s: message over %d bytes: not sent\n",
+			m->policy_domain, AUTH_AGGR_TEXT_MAX);
+		return -1;
+	}
 	for (i = 0, nto = 0; i < (size_t)nuris; i++) {
 		if (uris[i].max_size > 0 && len > uris[i].max_size) {
 			printf("dmarc: %s: report of %zu bytes exceeds %s's limit of %llu: "
@@ -521,7 +525,8 @@ cd_deliver(struct cd *d, struct auth_aggr_mail *m, const struct auth_aggr_uri *u
 	}
 	free(msg);
 	m->nto = nto;
-	msg = auth_aggr_message(m, &len);
+	if ((msg = auth_aggr_message(m, &len)) == NULL)
+		return -1;	/* not longer than the first one */
 	if (d->dry_dir != NULL)
 		rc = cd_write(d->dry_dir, filename, "", gz, gzlen) < 0
 		    || cd_write(d->dry_dir, filename, ".eml", msg, len) < 0 ? -1 : 0;
@@ -592,6 +597,10 @@ cd_domain(struct cd *d, const char *day, long long begin, const char *domain,
 	xml = cd_xml(day, domain, &meta, &pol, rows, nrows, &xlen, &used, &messages);
 	if (used == 0) {
 		fprintf(stderr, "postmillctl: dmarc: %s %s: no usable row\n", day, domain);
+		d->failures++;
+	} else if (xml == NULL) {
+		fprintf(stderr, "postmillctl: dmarc: %s %s: report over %d bytes: not sent\n",
+			day, domain, AUTH_AGGR_TEXT_MAX);
 		d->failures++;
 	} else if (auth_aggr_gzip(xml, xlen, &gz, &gzlen, &why) < 0) {
 		fprintf(stderr, "postmillctl: dmarc: %s: gzip: %s\n", domain, why);

@@ -46,7 +46,7 @@ ce_open(const char *config_path, struct ce *c)
 	memset(c, 0, sizeof(*c));
 	if ((c->values = ctl_load(config_path)) == NULL)
 		return -1;
-	c->conf = ctl_values(c->values, &events_section);
+	c->conf = ctl_values(c->values, &cfg_events_section);
 	c->pool = redis_common_pool(ctl_values(c->values, &cfg_common_section), config_path, &el);
 	if (c->pool == NULL) {
 		errlist_print(&el, stderr);
@@ -166,9 +166,19 @@ ce_tail(struct ce *c, const char *tenant, long count, int follow)
 static int
 ce_stats(struct ce *c, const char *tenant, long long since_ms)
 {
-	static const char *const types[] = {"accepted", "delivered", "deferred", "bounced",
-					    "complained", "suppressed", NULL};
-	long long cnt[6] = {0}, hard = 0, soft = 0;
+	enum { CE_SENT, CE_DELIVERED, CE_DEFERRED, CE_BOUNCED, CE_COMPLAINED,
+	       CE_SUPPRESSED, CE_NTYPES };
+	/* the type= words of the event stream (postmill-events(8)) */
+	static const struct name_code types[] = {
+		{"accepted", CE_SENT},
+		{"delivered", CE_DELIVERED},
+		{"deferred", CE_DEFERRED},
+		{"bounced", CE_BOUNCED},
+		{"complained", CE_COMPLAINED},
+		{"suppressed", CE_SUPPRESSED},
+		{NULL, -1},
+	};
+	long long cnt[CE_NTYPES] = {0}, hard = 0, soft = 0;
 	struct timespec ts;
 	char	 start[64];
 	const char *err;
@@ -197,10 +207,11 @@ ce_stats(struct ce *c, const char *tenant, long long since_ms)
 			snprintf(start, sizeof(start), "(%s", r->element[i]->element[0]->str);
 			if (!ce_match(kv, tenant))
 				continue;
-			for (int t = 0; types[t] != NULL; t++)
-				if (strcmp(ce_field(kv, "type"), types[t]) == 0)
-					cnt[t]++;
-			if (strcmp(ce_field(kv, "type"), "bounced") == 0) {
+			int t = name_code(types, NAME_CODE_FLAG_NONE, ce_field(kv, "type"));
+
+			if (t >= 0)
+				cnt[t]++;
+			if (t == CE_BOUNCED) {
 				hard += strcmp(ce_field(kv, "class"), "hard") == 0;
 				soft += strcmp(ce_field(kv, "class"), "hard") != 0;
 			}
@@ -211,14 +222,14 @@ ce_stats(struct ce *c, const char *tenant, long long since_ms)
 	}
 	printf("tenant      %s\nperiod      last %llds\n", tenant ? tenant : "(all)",
 	       since_ms / 1000);
-#define RATE(x) (cnt[0] ? 100.0 * (double)(x) / (double)cnt[0] : 0.0)
-	printf("sent        %lld\n", cnt[0]);
-	printf("delivered   %lld (%.2f%%)\n", cnt[1], RATE(cnt[1]));
-	printf("deferred    %lld (%.2f%%)\n", cnt[2], RATE(cnt[2]));
-	printf("bounced     %lld (%.2f%%): hard %lld (%.2f%%), soft %lld (%.2f%%)\n", cnt[3],
-	       RATE(cnt[3]), hard, RATE(hard), soft, RATE(soft));
-	printf("complained  %lld (%.2f%%)\n", cnt[4], RATE(cnt[4]));
-	printf("suppressed  %lld\n", cnt[5]);
+#define RATE(x) (cnt[CE_SENT] ? 100.0 * (double)(x) / (double)cnt[CE_SENT] : 0.0)
+	printf("sent        %lld\n", cnt[CE_SENT]);
+	printf("delivered   %lld (%.2f%%)\n", cnt[CE_DELIVERED], RATE(cnt[CE_DELIVERED]));
+	printf("deferred    %lld (%.2f%%)\n", cnt[CE_DEFERRED], RATE(cnt[CE_DEFERRED]));
+	printf("bounced     %lld (%.2f%%): hard %lld (%.2f%%), soft %lld (%.2f%%)\n",
+	       cnt[CE_BOUNCED], RATE(cnt[CE_BOUNCED]), hard, RATE(hard), soft, RATE(soft));
+	printf("complained  %lld (%.2f%%)\n", cnt[CE_COMPLAINED], RATE(cnt[CE_COMPLAINED]));
+	printf("suppressed  %lld\n", cnt[CE_SUPPRESSED]);
 	return 0;
 }
 

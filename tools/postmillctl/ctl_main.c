@@ -35,7 +35,7 @@
 
 const struct cfg_section *const ctl_sections[] = {
 	&cfg_common_section, &dkim_section, &limit_section, &auth_section,
-	&bounce_section, &exporter_section, &events_section, &suite_section,
+	&bounce_section, &cfg_exporter_section, &cfg_events_section, &suite_section,
 };
 const size_t ctl_nsections = sizeof(ctl_sections) / sizeof(ctl_sections[0]);
 
