@@ -18,7 +18,7 @@
  *	  Whoever the client is: bounces come from anywhere, internal hosts
  *	  included, and the null sender is what they normally carry.
  *	- a complaint to a feedback-loop address (bounce_fbl_addresses, a
- *	  local part at bounce_domain): accepted at RCPT whatever it
+ *	  local part at bounce_domain or a tenant's): accepted at RCPT whatever it
  *	  is; at end of message a complaint (an ARF report, or a report
  *	  that returns an original with our reference) is mapped back
  *	  through the original's X-Postmill-Ref, the tag in its Return-Path
@@ -26,7 +26,7 @@
  *	  as a bounce is. Anything else, and a complaint that does not map
  *	  (forged or edited references are logged), is delivered as it is:
  *	  it may be the provider's confirmation mail.
- *	- postmaster@bounce_domain (any case): never refused (RFC 5321
+ *	- postmaster@ any bounce domain (any case): never refused (RFC 5321
  *	  section 4.5.1); ordinary mail, delivered where Postfix sends it,
  *	  never classified as a bounce of anyone.
  *	- outbound mail of a hosted sender (hosted.h) with a non-null
@@ -43,8 +43,9 @@
  *	tenant's rates (bounce_pause.h; the record names the tenant, so a
  *	bounce's hard class or complaint counts for it) and, with the
  *	tenant's "unsubscribe", given RFC 8058 one-click headers
- *	(bounce_unsub.h). Every tenant bounce domain takes bounces like
- *	bounce_domain; the FBL addresses stay at bounce_domain.
+ *	(bounce_unsub.h). Every tenant bounce domain takes bounces,
+ *	complaints to the FBL addresses and postmaster mail like
+ *	bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
  *
@@ -367,7 +368,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	r = bounce_rcpt_local(rcpt, strlen(rcpt), st->domain, local, sizeof(local));
 	if (r == 0 && st->nbdomains > 1 && (bd = bm_tenant_bdomain(st, rcpt)) != NULL)
 		r = bounce_rcpt_local(rcpt, strlen(rcpt), bd->domain, local, sizeof(local));
-	if (r == 1 && bd == &st->bdomains[0] && bounce_state_is_fbl(st, local))
+	if (r == 1 && bounce_state_is_fbl(st, local))
 		return bm_rcpt_fbl(ctx, c, rcpt);
 	if (r == 1 && strcasecmp(local, "postmaster") == 0) {
 		char esc[400];
@@ -841,7 +842,7 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 			log_escape(esc, sizeof(esc), c->fbl_rcpt, strlen(c->fbl_rcpt)));
 		goto out;
 	}
-	m = bounce_fbl_decide(st->keys, st->domain, &o, (long long)time(NULL), id,
+	m = bounce_fbl_decide(st->bdomains, st->nbdomains, &o, (long long)time(NULL), id,
 			      &via, &why);
 	if (m != BOUNCE_FBL_MAPPED) {
 		log_msg(m == BOUNCE_FBL_NONE ? LOG_INFO : LOG_NOTICE, qid,

@@ -93,7 +93,7 @@ static const struct cfg_param bounce_params[] = {
 	{"bounce_ref_lifetime", CFG_TIME, "10d", B(ref_lifetime), 1000, 0, NULL, "s",
 	 "How long a complaint can be mapped back through X-Postmill-Ref; the message record lives for the longer of this and bounce_tag_lifetime."},
 	{"bounce_fbl_addresses", CFG_LIST, "", B(fbl_addresses), 0, 0, NULL, NULL,
-	 "Feedback-loop addresses registered with mailbox providers, as local parts (or full addresses) at bounce_domain: their ARF complaints are mapped back and recorded."},
+	 "Feedback-loop addresses registered with mailbox providers, as local parts (or full addresses) at bounce_domain; each is taken at every tenant bounce domain too: their ARF complaints are mapped back and recorded."},
 	{"bounce_feedback_id", CFG_LIST, "", B(feedback_id), 0, 0, NULL, NULL,
 	 "Sources of the Feedback-ID header (Gmail a:b:c:SenderId), 1-4 of login, sender, sender_domain, header:NAME, literal:TEXT, each may be hash:SOURCE; the last, the SenderId, hash:login|sender|sender_domain or literal:TEXT (empty: no header)."},
 	{"bounce_tenant_table", CFG_STR, "", B(tenant_table), 0, 0, NULL, NULL,

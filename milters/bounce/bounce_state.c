@@ -50,7 +50,12 @@ bounce_state_free(void *state)
 	free(st);
 }
 
-/* bs_fbl_load - the FBL local parts; an address must be at bounce_domain */
+/*
+ * bs_fbl_load - the FBL local parts, taken at every bounce domain (the
+ * global one and each tenant's: a provider's feedback loop is
+ * registered per sending domain); an address given with a domain must
+ * be at one of them
+ */
 static void
 bs_fbl_load(struct bounce_state *st, const struct cfg_list *l,
 	    const char *config_path, struct errlist *el)
@@ -62,9 +67,11 @@ bs_fbl_load(struct bounce_state *st, const struct cfg_list *l,
 
 		if (at != NULL && st->domain != NULL) {
 			dom = addr_domain_normalize(at + 1, &why);
-			if (dom == NULL || strcmp(dom, st->domain) != 0)
+			if (dom == NULL || (strcmp(dom, st->domain) != 0
+					    && bounce_state_bdomain(st, dom) == NULL))
 				errlist_add_at(el, config_path, 0, "bounce_fbl_addresses: "
-					       "%s: not at bounce_domain %s", a, st->domain);
+					       "%s: not at bounce_domain %s nor at a tenant's "
+					       "bounce domain", a, st->domain);
 			free(dom);
 		}
 		st->fbl_local[st->nfbl] = at != NULL ? xstrndup(a, (size_t)(at - a))
@@ -76,7 +83,7 @@ bs_fbl_load(struct bounce_state *st, const struct cfg_list *l,
 	}
 }
 
-/* bounce_state_is_fbl - is a local part at the bounce domain an FBL address */
+/* bounce_state_is_fbl - is a local part at a bounce domain an FBL address */
 int
 bounce_state_is_fbl(const struct bounce_state *st, const char *local)
 {
@@ -184,12 +191,12 @@ bounce_state_load(const struct common_conf *common, const void *confp,
 	st->keys = bounce_keys_load(&conf->secret_files, el);
 	(void)bounce_policy_from_conf(conf, &st->pol, config_path, el);
 	st->pool = redis_common_pool(common, config_path, el);
-	bs_fbl_load(st, &conf->fbl_addresses, config_path, el);
 	if (bounce_fbid_parse((const char *const *)conf->feedback_id.items,
 			      conf->feedback_id.count, &st->fbid, errbuf,
 			      sizeof(errbuf)) < 0)
 		errlist_add_at(el, config_path, 0, "bounce_feedback_id: %s", errbuf);
 	bs_tenants_load(st, config_path, el);
+	bs_fbl_load(st, &conf->fbl_addresses, config_path, el);
 	st->record_ttl = conf->tag_lifetime;
 	if (conf->ref && conf->ref_lifetime > st->record_ttl)
 		st->record_ttl = conf->ref_lifetime;

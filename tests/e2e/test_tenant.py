@@ -207,6 +207,74 @@ class TenantDomainTest(TenantBase):
         self.assert_clean(self.milter_, self.auth_)
 
 
+class TenantFblTest(TenantBase):
+    """Feedback loops and postmaster at a tenant's bounce domain: fbl@ and postmaster@
+    bounces.acme.test are accepted at RCPT like at the global bounce domain; a Yahoo-style
+    complaint (no X-Postmill-Ref in the returned original, the recipient redacted) sent to
+    fbl@bounces.acme.test maps back through the tenant tag in the original's Return-Path and
+    Original-Mail-From, suppresses the reader in the tenant's list and counts for the tenant;
+    the same tag with one character changed is refused as forged."""
+
+    def test_yahoo_complaint_for_tenant(self):
+        self.redis_srv = self.redis()
+        # a local part is taken at every bounce domain; a full address may name a tenant's
+        sock = self.bounce_conf('acme.test bounces.acme.test\n', [
+            'bounce_fbl_addresses = fbl, fbl2@Bounces.Acme.test', 'bounce_ref_lifetime = 30d'])
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock],
+                          main={'relay_domains': 'bounces.test, bounces.acme.test'})
+        # postmaster@ and fbl@ the tenant's bounce domain, from anyone; other local parts refused
+        for sender in ('', 'someone@isp.test'):
+            for rcpt in ('postmaster@bounces.acme.test', 'PostMaster@Bounces.Acme.TEST',
+                         'fbl@bounces.acme.test', 'FBL@bounces.acme.test', 'fbl2@bounces.acme.test',
+                         'fbl2@bounces.test'):
+                r = h.send(pf.port, sender, [rcpt], h.make_message(from_addr='x@isp.test', to_addr=rcpt,
+                                                                    subject='hello'))
+                self.assertTrue(r.accepted, (sender, rcpt, r.stage_codes()))
+            r = h.send(pf.port, sender, ['abuse@bounces.acme.test'], h.make_message(to_addr='abuse@x'))
+            self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=postmaster rcpt=<PostMaster@Bounces\.Acme\.TEST>')
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=fbl rcpt=<FBL@bounces\.acme\.test>')
+        # a complaint in Yahoo's format: the tag in Return-Path and Original-Mail-From only
+        seen = set()
+        rcpt = 'reader@isp.test'
+        r = h.send(pf.port, 'news@acme.test', [rcpt], h.make_message(from_addr='news@acme.test', to_addr=rcpt))
+        self.assertTrue(r.accepted, r.stage_codes())
+        d = self.tagged(sink, rcpt, seen)
+        self.assertRegex(d.mail_from, r'^b-[a-z2-7]{48}@bounces\.acme\.test$')
+        # forged first: one character of the tag changed in both places
+        t = d.mail_from
+        bad = t[:10] + ('a' if t[10] != 'a' else 'b') + t[11:]
+        orig = tb.original(d, rcpt, bad, drop=('x-postmill-ref',))
+        r = h.send(pf.port, 'feedback@arf.mail.yahoo.test', ['fbl@bounces.acme.test'],
+                   tb.yahoo_arf(orig, bad).encode())
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=ignore kind=arf map=forged why="a tag in the complaint does not verify" '
+                              r'rcpt=<fbl@bounces\.acme\.test>')
+        sup = 'pmbounce:{t:acme.test}:sup:' + rcpt
+        self.assertEqual(self.redis_srv.cli('EXISTS', sup), '0')
+        # genuine
+        orig = tb.original(d, rcpt, d.mail_from, drop=('x-postmill-ref',))
+        self.assertNotIn('X-Postmill-Ref', orig)
+        self.assertNotIn(rcpt, orig)
+        r = h.send(pf.port, 'feedback@arf.mail.yahoo.test', ['fbl@bounces.acme.test'],
+                   tb.yahoo_arf(orig, d.mail_from).encode())
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint rcpt=<reader@isp\.test> '
+                              r'.*sender=<news@acme\.test> .*suppressed=1 .* via=return_path rcpt_by=record',
+                              timeout=30)
+        self.assertEqual(self.redis_srv.cli('HGET', sup, 'reason'), 'complaint')
+        rc, out = self.ctl('tenant', 'show', 'acme.test')
+        sys.stderr.write('\n--- postmillctl tenant show acme.test after the complaint (rc %d)\n%s' % (rc, out))
+        self.assertIn('complaints=1', out)
+        # the tenant's next message to the reader is refused at RCPT
+        r = h.send(pf.port, 'news@acme.test', [rcpt], h.make_message(from_addr='news@acme.test', to_addr=rcpt))
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assert_clean(self.milter_)
+
+
 class TenantTableTest(TenantBase):
 
     def test_table_errors_with_file_and_line(self):
