@@ -9,11 +9,13 @@
  *	policy and makes the Redis pool (no connection yet: a Redis that is
  *	down is a runtime condition, bounce_on_redis_error), loads the
  *	tenant table (bounce_tenant.h) and derives a keyring for each
- *	tenant bounce domain and one for one-click tokens (the secrets'
- *	key ids, HMAC-SHA256 of each secret and a label). Every problem
+ *	tenant bounce domain (from the tenant's own secret= files, else
+ *	from bounce_secret_files) and one for one-click tokens (the
+ *	secrets' key ids, HMAC-SHA256 of each secret and a label). Every problem
  *	goes into the errlist; on any problem nothing is returned, so a bad
  *	reload keeps the previous snapshot.
  *--*/
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +130,48 @@ bounce_state_bdomain(const struct bounce_state *st, const char *domain)
 	return NULL;
 }
 
+/* bs_same_secrets - do two tenants list the same secret files, in order */
+static bool
+bs_same_secrets(const struct bounce_tenant *a, const struct bounce_tenant *b)
+{
+	size_t na = a != NULL ? a->nsecrets : 0, nb = b != NULL ? b->nsecrets : 0;
+
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a->secrets[i], b->secrets[i]) != 0)
+			return false;
+	return true;
+}
+
+/*
+ * bs_tenant_ring - the keys of a tenant's bounce domain: derived from its
+ * own secret= files when it has them (read and checked as
+ * bounce_secret_files are; problems reported at the table's line), else
+ * from the global secrets; NULL on a problem
+ */
+static struct bounce_keyring *
+bs_tenant_ring(const struct bounce_state *st, const struct bounce_tenant *t,
+	       struct errlist *el)
+{
+	struct cfg_list files = {t->secrets, t->nsecrets};
+	struct errlist mine = ERRLIST_INIT;
+	struct bounce_keyring *own, *d;
+
+	if (t->nsecrets == 0)
+		return bounce_keyring_derive(st->keys, t->bounce_domain);
+	if ((own = bounce_keys_load(&files, &mine)) == NULL) {
+		for (size_t i = 0; i < mine.count; i++)
+			errlist_add_at(el, st->conf->tenant_table, t->line, "tenant %s: "
+				       "secret %s", t->name, mine.msgs[i]);
+		errlist_free(&mine);
+		return NULL;
+	}
+	d = bounce_keyring_derive(own, t->bounce_domain);
+	bounce_keyring_free(own);
+	return d;
+}
+
 /* bs_tenants_load - the table, the tenants' bounce domains and their keys */
 static void
 bs_tenants_load(struct bounce_state *st, const char *config_path,
@@ -139,6 +183,7 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 			       conf->pause_bounce_rate, conf->pause_complaint_rate};
 	long long *ppm[4] = {&st->pause.review_bounce_ppm, &st->pause.review_complaint_ppm,
 			     &st->pause.pause_bounce_ppm, &st->pause.pause_complaint_ppm};
+	const struct bounce_tenant **owner;	/* whose secrets each domain has */
 
 	/* checked by bounce_validate() already: a failure here is not reached */
 	for (int i = 0; i < 4; i++)
@@ -157,17 +202,37 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 		return;
 	if ((st->tenants = bounce_tenant_load(conf->tenant_table, el)) == NULL)
 		return;
+	owner = xcalloc(st->tenants->n + 1, sizeof(*owner));
 	for (size_t i = 0; i < st->tenants->n; i++) {
-		const char *d = st->tenants->t[i].bounce_domain;
+		const struct bounce_tenant *t = &st->tenants->t[i];
+		const struct bounce_bdomain *have;
+		struct bounce_keyring *ring;
 
-		if (d == NULL || bounce_state_bdomain(st, d) != NULL)
+		if (t->bounce_domain == NULL)
+			continue;
+		if ((have = bounce_state_bdomain(st, t->bounce_domain)) != NULL) {
+			const struct bounce_tenant *o = owner[have - st->bdomains];
+
+			/* one domain, one ring: tenants that share it share secrets */
+			if (!bs_same_secrets(t, o))
+				errlist_add_at(el, conf->tenant_table, t->line, "tenant %s: "
+					       "bounce domain %s %s", t->name, t->bounce_domain,
+					       o == NULL ? "is bounce_domain: its keys come "
+					       "from bounce_secret_files, not secret="
+					       : "is shared with a tenant whose secret= "
+					       "options differ");
+			continue;
+		}
+		if ((ring = bs_tenant_ring(st, t, el)) == NULL)
 			continue;
 		st->bdomains = xrealloc(st->bdomains, (st->nbdomains + 1)
 					* sizeof(*st->bdomains));
-		st->bdomains[st->nbdomains].domain = (char *)d;
-		st->bdomains[st->nbdomains].keys = bounce_keyring_derive(st->keys, d);
+		st->bdomains[st->nbdomains].domain = t->bounce_domain;
+		st->bdomains[st->nbdomains].keys = ring;
+		owner[st->nbdomains] = t;
 		st->nbdomains++;
 	}
+	free(owner);
 }
 
 /* bounce_state_load - domain, secrets, policy, Redis pool */

@@ -292,10 +292,10 @@ class TenantTableTest(TenantBase):
                                stderr=subprocess.STDOUT, timeout=60)
             out = r.stdout.decode()
             self.assertEqual(r.returncode, 1, out)
-            for want in ('%s:3: key must be a sender domain or login:NAME' % table,
+            for want in ('%s:3: key must be a sender domain, .DOMAIN or login:NAME' % table,
                          '%s:4: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
                          '%s:5: tenant acme.test already defined at line 2' % table,
-                         '%s:6: unknown option (known: unsubscribe)' % table):
+                         '%s:6: unknown option (known: unsubscribe, secret=PATH)' % table):
                 self.assertIn(want, out, prog)
         sys.stderr.write('\n--- %s -n with a bad table\n%s' % (prog, out))
         self.wd.write('tenants', 'acme.test bounces.acme.test unsubscribe\nlogin:bob -\n')
