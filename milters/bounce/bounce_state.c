@@ -284,10 +284,19 @@ bounce_state_describe(const void *state, FILE *fp)
 	fprintf(fp, "bounce reference header %s, %zu feedback-loop address%s, "
 		"Feedback-ID %s\n", st->conf->ref ? "on" : "off", st->nfbl,
 		st->nfbl == 1 ? "" : "es", st->fbid.n > 0 ? "on" : "off");
-	fprintf(fp, "%zu tenant%s, %zu bounce domain%s, one-click unsubscribe %s\n",
-		st->tenants ? st->tenants->n : 0, st->tenants && st->tenants->n == 1
-		? "" : "s", st->nbdomains, st->nbdomains == 1 ? "" : "s",
-		st->conf->unsubscribe_url ? st->conf->unsubscribe_url : "off");
+	{
+		size_t own = 0, sub = 0;
+
+		for (size_t i = 0; st->tenants != NULL && i < st->tenants->n; i++) {
+			own += st->tenants->t[i].nsecrets > 0;
+			sub += st->tenants->t[i].subdomains;
+		}
+		fprintf(fp, "%zu tenant%s, %zu bounce domain%s, one-click unsubscribe %s, "
+			"%zu with its own secrets, %zu .DOMAIN\n",
+			st->tenants ? st->tenants->n : 0, st->tenants && st->tenants->n == 1
+			? "" : "s", st->nbdomains, st->nbdomains == 1 ? "" : "s",
+			st->conf->unsubscribe_url ? st->conf->unsubscribe_url : "off", own, sub);
+	}
 	{
 		/* quotas, overrides and suppressions must survive a Redis restart */
 		char	text[256];

@@ -334,6 +334,108 @@ class TenantTableTest(TenantBase):
         self.assert_clean(self.milter_)
 
 
+def tag_key_id(local):
+    """The key id of a tag b-TAG (its second byte; bounce_tag.h)."""
+    t = local[2:].upper()
+    return base64.b32decode(t + '=' * (-len(t) % 8))[1]
+
+
+def key_id(path):
+    """The key id of a secret file: the first byte of SHA-256("postmill-bounce key id" NUL secret)."""
+    with open(path, 'rb') as f:
+        secret = f.read()
+    if secret.endswith(b'\n'):
+        secret = secret[:-1]
+    return hashlib.sha256(b'postmill-bounce key id\0' + secret).digest()[0]
+
+
+class TenantSecretTest(TenantBase):
+    """A .DOMAIN tenant with its own secret= file: mail of any subdomain of acme.test (but not
+    of a more specific tenant) is tagged at the tenant's bounce domain with a key from the
+    tenant's secret (its key id), not from bounce_secret_files; rotation by reload: the new
+    secret signs, the old one still verifies a tag in flight; removed, its tags are refused; a
+    world-readable secret on reload is logged with the table's file and line and the running
+    configuration stays."""
+
+    def test_own_secret_rotation_subdomains(self):
+        self.redis_srv = self.redis()
+        s1 = tb.secret_file(self.wd, 'acme1.secret')
+        sock = self.bounce_conf('.acme.test bounces.acme.test secret=%s\n'
+                                'exact.acme.test -\n' % s1)
+        table = self.wd.path('tenants')
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock],
+                          main={'relay_domains': 'bounces.test, bounces.acme.test'})
+        seen = set()
+
+        def tag_of(sender, rcpt):
+            r = h.send(pf.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt))
+            self.assertTrue(r.accepted, r.stage_codes())
+            return self.tagged(sink, rcpt, seen).mail_from
+
+        def bounce(addr, rcpt):
+            local, dom = addr.split('@')
+            return h.send(pf.port, '', [addr], dsn(local, dom, rcpt, 'news@mail.acme.test')).rcpt[0]
+
+        t1 = tag_of('news@mail.acme.test', 'r1@remote.test')
+        self.assertRegex(t1, r'^b-[a-z2-7]{48}@bounces\.acme\.test$')
+        self.assertEqual(tag_key_id(t1.split('@')[0]), key_id(s1))
+        self.assertNotEqual(key_id(s1), key_id(self.secret))
+        self.milter_.wait_log(r'action=tag sender=<news@mail\.acme\.test> .*tenant=\.acme\.test')
+        # the more specific tenant, and the domain itself (no tenant): the global domain and key
+        for sender, rcpt in (('a@exact.acme.test', 'r2@remote.test'), ('a@acme.test', 'r3@remote.test')):
+            t = tag_of(sender, rcpt)
+            self.assertRegex(t, r'@bounces\.test$')
+            self.assertEqual(tag_key_id(t.split('@')[0]), key_id(self.secret))
+        # rotation: a new secret first, the old one kept
+        s2 = tb.secret_file(self.wd, 'acme2.secret')
+        self.wd.write('tenants', '*.acme.test bounces.acme.test secret=%s,secret=%s\n'
+                                 'exact.acme.test -\n' % (s2, s1))
+        self.milter_.hup()
+        self.milter_.wait_log(r'reloaded ', count=1)
+        t2 = tag_of('news@mail.acme.test', 'r4@remote.test')
+        self.assertEqual(tag_key_id(t2.split('@')[0]), key_id(s2))
+        for t, rcpt in ((t1, 'r1@remote.test'), (t2, 'r4@remote.test')):
+            self.assertEqual(bounce(t, rcpt)[1], 250, (t, rcpt))
+        # the tenant's tag does not verify at the global domain (another ring)
+        self.assertEqual(bounce(t2.split('@')[0] + '@bounces.test', 'r4@remote.test')[1], 550)
+        # a world-readable secret on reload: logged with file and line, the old configuration stays
+        s3 = tb.secret_file(self.wd, 'acme3.secret')
+        os.chmod(s3, 0o644)
+        self.wd.write('tenants', 'exact.acme.test -\n.acme.test bounces.acme.test secret=%s\n' % s3)
+        self.milter_.hup()
+        self.milter_.wait_log(r'reload: .*%s:2: tenant \.acme\.test: secret %s: readable or writable by '
+                              r'group or others' % (re.escape(table), re.escape(s3)))
+        self.milter_.wait_log(r'reload failed, keeping the previous configuration')
+        self.assertEqual(bounce(t1, 'r1@remote.test')[1], 250)
+        # the old secret removed: its tags are refused, the new one's are not
+        self.wd.write('tenants', '.acme.test bounces.acme.test secret=%s\nexact.acme.test -\n' % s2)
+        self.milter_.hup()
+        self.milter_.wait_log(r'reloaded ', count=2)
+        code = bounce(t1, 'r1@remote.test')
+        self.assertEqual(code[1], 550, code)
+        self.milter_.wait_log(r'action=reject stage=rcpt tag=unknown_key')
+        self.assertEqual(bounce(t2, 'r4@remote.test')[1], 250)
+        r = subprocess.run([h.binary('postmill-bounce'), '-n', '-c', self.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        sys.stderr.write('\n--- postmill-bounce -n with a .DOMAIN tenant and its own secret\n%s'
+                         % r.stdout.decode())
+        self.assertEqual(r.returncode, 0, r.stdout.decode())
+        self.assertIn('2 tenants, 2 bounce domains, one-click unsubscribe off, 1 with its own secrets, '
+                      '1 .DOMAIN', r.stdout.decode())
+        rc, out = self.ctl('tenant', 'show', '*.acme.test')
+        sys.stderr.write('--- postmillctl tenant show *.acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('tenant: .acme.test (the subdomains of acme.test, line 1 of %s)' % table, out)
+        self.assertIn('tag keys: the tenant\'s own, from 1 secret file (first %s), signing key id %d'
+                      % (s2, key_id(s2)), out)
+        rc, out = self.ctl('tenant', 'show', 'exact.acme.test')
+        self.assertIn('tag keys: from bounce_secret_files, signing key id %d' % key_id(self.secret), out)
+        self.assert_clean(self.milter_)
+
+
 class TenantPauseTest(TenantBase):
 
     def test_dead_list_pauses_tenant_until_resume(self):
