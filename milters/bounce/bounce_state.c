@@ -191,6 +191,9 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 			errlist_add_at(el, config_path, 0, "bounce rate thresholds: %s", why);
 	st->pause.window_ms = conf->pause_window;
 	st->pause.min_volume = conf->pause_min_volume;
+	/* read even when the secrets are bad: every problem is reported */
+	if (conf->tenant_table != NULL)
+		st->tenants = bounce_tenant_load(conf->tenant_table, el);
 	if (st->domain == NULL || st->keys == NULL)
 		return;
 	st->unsub_keys = bounce_keyring_derive(st->keys, "unsubscribe");
@@ -198,9 +201,7 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 	st->bdomains[0].domain = st->domain;
 	st->bdomains[0].keys = st->keys;
 	st->nbdomains = 1;
-	if (conf->tenant_table == NULL)
-		return;
-	if ((st->tenants = bounce_tenant_load(conf->tenant_table, el)) == NULL)
+	if (st->tenants == NULL)
 		return;
 	owner = xcalloc(st->tenants->n + 1, sizeof(*owner));
 	for (size_t i = 0; i < st->tenants->n; i++) {

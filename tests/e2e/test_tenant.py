@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -680,3 +681,87 @@ class TenantUnsubscribeTest(TenantBase):
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('unsubscribed', r.rcpt[0][2])
         self.assert_clean(self.milter_, dkim, unsub)
+
+
+class TenantUnsubscribeReloadTest(TenantBase):
+    """postmill-unsubscribe reloads at SIGHUP: a rotated secret (new first, old kept) verifies
+    tokens of both (a token of the new one was refused before the reload); a request whose
+    body arrives after the reload is answered; a tenant added to the table is known; a broken
+    configuration on reload logs every problem and keeps the running one."""
+
+    def post(self, base, tok):
+        req = urllib.request.Request(base + tok, data=b'List-Unsubscribe=One-Click', method='POST')
+        req.add_header('Content-Type', 'application/x-www-form-urlencoded')
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_sighup_reload(self):
+        self.redis_srv = self.redis()
+        port = h.free_port()
+        base = 'http://127.0.0.1:%d/u/' % port
+        extra = ['bounce_unsubscribe_url = https://unsub.provider.test/u/',
+                 'bounce_unsubscribe_listen = 127.0.0.1:%d' % port]
+        self.bounce_conf('acme.test - unsubscribe\n', extra)
+        table = self.wd.path('tenants')
+        old = self.secret
+        extra.append('bounce_tenant_table = ' + table)
+        unsub = self.milter([h.binary('postmill-unsubscribe'), '-f', '-c', self.conf],
+                            'inet:%d@127.0.0.1' % port, name='unsubscribe')
+        exp = int(time.time()) + 3600
+
+        def sec(path):
+            return open(path, 'rb').read().rstrip(b'\n')
+
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a1@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        new = tb.secret_file(self.wd, 'new.secret')
+        t_new = token(sec(new), 'acme.test', 'a2@remote.test', exp)
+        self.assertEqual(self.post(base, t_new)[0], 403)
+        # a request that started before the reload (its token good under both) and ends after it
+        t_both = token(sec(old), 'acme.test', 'a3@remote.test', exp)
+        body = b'List-Unsubscribe=One-Click'
+        s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        s.sendall(('POST /u/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'
+                   'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n'
+                   % (t_both, len(body))).encode() + body[:10])
+        tb.write_conf(self, [new, old], extra)
+        self.wd.write('tenants', 'acme.test - unsubscribe\nbeta.test - unsubscribe\n')
+        unsub.hup()
+        unsub.wait_log(r'unsubscribe: reloaded .*, 2 tenants', count=1)
+        s.sendall(body[10:])
+        got = b''
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        self.assertTrue(got.startswith(b'HTTP/1.1 200'), got)
+        self.assertTrue(got.endswith(b'unsubscribed\n'), got)
+        self.assertEqual(self.post(base, t_new), (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a4@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(new), 'beta.test', 'b1@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.redis_srv.cli('HGET', 'pmbounce:{t:beta.test}:sup:b1@remote.test', 'reason'),
+                         'unsubscribed')
+        # broken: a missing secret and two bad table lines; every problem logged, nothing changes
+        tb.write_conf(self, [self.wd.path('keys/missing.secret'), new], extra)
+        self.wd.write('tenants', 'acme.test - unsubscribe\nbeta.test\ngamma.test - sometimes\n')
+        unsub.hup()
+        unsub.wait_log(r'unsubscribe: reload failed \(3 errors\), keeping the previous configuration')
+        log = unsub.log()
+        sys.stderr.write('\n--- postmill-unsubscribe on a broken reload\n%s\n' % '\n'.join(
+            l for l in log.splitlines() if 'reload' in l))
+        for want in ('unsubscribe: reload: %s: cannot open' % self.wd.path('keys/missing.secret'),
+                     'unsubscribe: reload: %s:2: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
+                     'unsubscribe: reload: %s:3: unknown option' % table):
+            self.assertIn(want, log)
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a5@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(new), 'beta.test', 'b2@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assert_clean(unsub)
