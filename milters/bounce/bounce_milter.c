@@ -612,34 +612,42 @@ bm_add_headers(SMFICTX *ctx, const struct bounce_evslot *e)
 
 /*
  * bm_tenant_outcome - count a tenant's hard bounces and complaints (not
- * the unlisted ones: not sent by us) and act on a new review or pause.
+ * the unlisted ones: not sent by us; each recipient and class of a
+ * message once) and act on a new review or pause.
  * A Redis failure here is logged, not a tempfail: the bounce is already
  * recorded, and a retry would record it twice.
  */
 static void
 bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
-		  const struct bounce_evslot *slots, size_t n)
+		  const char *idhex, const struct bounce_evslot *slots, size_t n)
 {
 	const struct bounce_state *st = bm_state(c);
 	struct bounce_pause_status ps;
-	long long nhard = 0, ncompl = 0;
+	char *marks[BOUNCE_MAX_RCPTS];
+	size_t nm = 0;
 	const char *err;
 	char esc[300];
+	int rc;
 
-	for (size_t i = 0; i < n; i++) {
+	/* one mark per recipient and class: a second DSN counts nothing */
+	for (size_t i = 0; i < n && nm < BOUNCE_MAX_RCPTS; i++) {
 		if (slots[i].unlisted)
 			continue;
 		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
-			nhard++;
+			marks[nm++] = xasprintf("h:%s", slots[i].norm);
 		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
-			ncompl++;
+			marks[nm++] = xasprintf("c:%s", slots[i].norm);
 	}
-	if (nhard == 0 && ncompl == 0)
+	if (nm == 0)
 		return;
 	log_escape(esc, sizeof(esc), tenant, strlen(tenant));
-	if (bounce_pause_outcome(st->pool, st->conf->key_prefix, st->conf->stream,
-				 st->conf->stream_maxlen, tenant, nhard, ncompl,
-				 &st->pause, bm_now_ms(), &ps, &err) < 0) {
+	rc = bounce_pause_outcome_once(st->pool, st->conf->key_prefix, st->conf->stream,
+				       st->conf->stream_maxlen, tenant, idhex,
+				       (const char *const *)marks, nm, &st->pause,
+				       bm_now_ms(), &ps, &err);
+	for (size_t i = 0; i < nm; i++)
+		free(marks[i]);
+	if (rc < 0) {
 		log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: tenant=%s rates not "
 			"counted: %s", esc, err ? err : "?");
 		return;
@@ -727,7 +735,7 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 		nunl += slots[i].unlisted;
 	}
 	if (tr == 1)
-		bm_tenant_outcome(ctx, c, tenant, slots, n);
+		bm_tenant_outcome(ctx, c, tenant, idhex, slots, n);
 	if (action == BOUNCE_ACTION_REDIRECT && r != 1)
 		action = BOUNCE_ACTION_DELIVER;	/* nobody to redirect to */
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :

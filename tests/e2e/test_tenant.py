@@ -432,6 +432,9 @@ class TenantSecretTest(TenantBase):
         self.assertIn('tenant: .acme.test (the subdomains of acme.test, line 1 of %s)' % table, out)
         self.assertIn('tag keys: the tenant\'s own, from 1 secret file (first %s), signing key id %d'
                       % (s2, key_id(s2)), out)
+        # each message's recipient bounced twice (the same DSN sent again): counted once
+        if self.classifier_ready():
+            self.assertIn('sent=2 hard=2 (100.00%)', out)
         rc, out = self.ctl('tenant', 'show', 'exact.acme.test')
         self.assertIn('tag keys: from bounce_secret_files, signing key id %d' % key_id(self.secret), out)
         self.assert_clean(self.milter_)
