@@ -116,7 +116,8 @@ class TenantDomainTest(TenantBase):
             'bounces.test': '@ MX 10 mx.provider.test.\n@ TXT "v=spf1 ip4:127.0.0.1 -all"\n',
         }
         self.knot_ = self.knot(zones)
-        sock = self.bounce_conf('# tenants\nacme.test bounces.acme.test\nother.test -\n', [
+        sock = self.bounce_conf('# tenants\nacme.test bounces.acme.test\nother.test -\n'
+                                '*.acme.test bounces.acme.test\n', [
             'dns_resolver = ' + self.knot_.server,
             'bounce_tenant_mx_hosts = mx.provider.test',
             'bounce_tenant_sending_ips = 127.0.0.1',
@@ -196,6 +197,16 @@ class TenantDomainTest(TenantBase):
         self.assertEqual(rc, 1, out)
         self.assertIn('other.test: dmarc: FAIL: no DMARC record at _dmarc.other.test', out)
         self.assertIn('other.test: dkim: FAIL: 0/1 key published: e1._domainkey.other.test missing', out)
+        # a .DOMAIN tenant: its From domain is not known without --domain
+        rc, out = self.ctl('tenant', 'check', '*.acme.test')
+        sys.stderr.write('--- postmillctl tenant check *.acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('.acme.test: mx: OK: bounces.acme.test MX 10 mx.provider.test is ours', out)
+        self.assertIn('.acme.test: dkim: SKIPPED: a .DOMAIN tenant: give --domain FROM-DOMAIN', out)
+        rc, out = self.ctl('tenant', 'check', '--domain', 'acme.test', '.acme.test')
+        sys.stderr.write('--- postmillctl tenant check --domain acme.test .acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('.acme.test: dmarc: OK: _dmarc.acme.test p=reject aspf=r', out)
         rc, out = self.ctl('tenant', 'show', 'acme.test')
         sys.stderr.write('--- postmillctl tenant show acme.test (rc %d)\n%s' % (rc, out))
         self.assertEqual(rc, 0, out)
@@ -204,7 +215,7 @@ class TenantDomainTest(TenantBase):
         rc, out = self.ctl('tenant', 'list')
         sys.stderr.write('--- postmillctl tenant list (rc %d)\n%s' % (rc, out))
         self.assertIn('acme.test bounce_domain=bounces.acme.test unsubscribe=off state=ok sent=1', out)
-        self.assertIn('2 tenants', out)
+        self.assertIn('3 tenants', out)
         self.assert_clean(self.milter_, self.auth_)
 
 
