@@ -12,10 +12,17 @@ dnl # in a group- or world-writable directory ("unsafe"): keep /run/postmill 075
 dnl # Sendmail's daemon runs as root, so socket_group does not matter to it.
 dnl #
 dnl # Order: Sendmail runs the filters in the order of the INPUT_MAIL_FILTER lines, like
-dnl # Postfix's smtpd_milters: postmill-auth (inbound verdicts), postmill-dkim (signs),
-dnl # postmill-bounce (tags the envelope sender), postmill-limit LAST: a filter after it could
-dnl # reject mail it has already counted, and Sendmail does not tell earlier filters why the
-dnl # transaction ended.
+dnl # Postfix's smtpd_milters: postmill-auth (inbound verdicts), postmill-bounce (tags the
+dnl # envelope sender; adds X-Postmill-Ref, Feedback-ID and a tenant's RFC 8058
+dnl # List-Unsubscribe and List-Unsubscribe-Post), postmill-dkim (signs), postmill-limit LAST:
+dnl # a filter after it could reject mail it has already counted, and Sendmail does not tell
+dnl # earlier filters why the transaction ended.
+dnl # postmill-bounce must come before postmill-dkim: RFC 8058 section 3 wants the one-click
+dnl # headers covered by the DKIM signature. Sendmail 8.14+ (milter_data) sends the header,
+dnl # body and end of message to one filter at a time, and a filter's added headers go into
+dnl # the message before the next filter is sent its headers: as under Postfix, a later
+dnl # filter sees what earlier ones added (tests/e2e/test_sendmail.py checks both orders:
+dnl # with postmill-dkim first the signature passes but leaves List-Unsubscribe unsigned).
 dnl #
 dnl # Failure mode: F=T makes Sendmail answer 4xx (the sender retries) while a filter is down or
 dnl # times out, as Postfix's milter_default_action = tempfail; F=R would answer 5xx (reject);
@@ -61,8 +68,8 @@ define(`confMILTER_MACROS_ENVRCPT', `{rcpt_mailer}, {rcpt_host}, {rcpt_addr}')dn
 define(`confMILTER_MACROS_EOH', `i')dnl
 define(`confMILTER_MACROS_EOM', `i, {msg_id}')dnl
 INPUT_MAIL_FILTER(`postmill-auth', `S=local:/run/postmill/auth.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
-INPUT_MAIL_FILTER(`postmill-dkim', `S=local:/run/postmill/dkim.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
 INPUT_MAIL_FILTER(`postmill-bounce', `S=local:/run/postmill/bounce.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
+INPUT_MAIL_FILTER(`postmill-dkim', `S=local:/run/postmill/dkim.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
 INPUT_MAIL_FILTER(`postmill-limit', `S=local:/run/postmill/limit.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
 dnl # Or, instead of the four lines above, postmill-suite running them as modules in one
 dnl # conversation (suite_milters = auth, bounce, dkim, limit: bounce before dkim there, since

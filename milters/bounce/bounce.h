@@ -34,12 +34,6 @@
 #include "errlist.h"
 #include "redis.h"
 
-/* a domain whose tags we accept: the global one first, then tenants' */
-struct bounce_bdomain {
-	char		*domain;	/* normalized */
-	struct bounce_keyring *keys;	/* [0]: the global ring, borrowed */
-};
-
 struct bounce_state {
 	const struct bounce_conf *conf;	/* borrowed from the snapshot */
 	char		*domain;	/* normalized bounce_domain */

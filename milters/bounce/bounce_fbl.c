@@ -142,13 +142,14 @@ bf_take(const struct bounce_tag *t, const char *name, bool *have,
 
 /* bounce_fbl_decide - judge the evidence; see bounce_fbl.h */
 enum bounce_fbl_map
-bounce_fbl_decide(const struct bounce_keyring *ring, const char *domain,
+bounce_fbl_decide(const struct bounce_bdomain *bd, size_t nbd,
 		  const struct bounce_fbl_origin *o, long long now,
 		  unsigned char id[BOUNCE_TAG_ID_LEN], const char **via,
 		  const char **why)
 {
 	static const char *const names[] = {"return_path", "mail_from"};
 	const char *addrs[2] = {o->return_path, o->mail_from}, *w;
+	const struct bounce_keyring *ring = nbd > 0 ? bd[0].keys : NULL;
 	struct bounce_tag t;
 	enum bounce_tag_status st;
 	bool have = false, stale = false;
@@ -159,7 +160,7 @@ bounce_fbl_decide(const struct bounce_keyring *ring, const char *domain,
 		*why = "the original has more than one " BOUNCE_REF_HEADER " field";
 		return BOUNCE_FBL_FORGED;
 	}
-	if (o->nref == 1) {
+	if (o->nref == 1 && ring != NULL) {
 		st = bounce_ref_decode(ring, o->ref, strlen(o->ref), now, &t, &w);
 		if (st == BOUNCE_TAG_UNKNOWN_KEY) {
 			stale = true;
@@ -174,10 +175,16 @@ bounce_fbl_decide(const struct bounce_keyring *ring, const char *domain,
 	}
 	for (size_t i = 0; i < 2; i++) {
 		const char *at = strrchr(addrs[i], '@');
+		const struct bounce_keyring *dring = NULL;
 
-		if (at == NULL || domain == NULL || strcasecmp(at + 1, domain) != 0)
-			continue;
-		st = bounce_tag_local_decode(ring, addrs[i], (size_t)(at - addrs[i]),
+		for (size_t j = 0; at != NULL && j < nbd; j++)
+			if (bd[j].domain != NULL && strcasecmp(at + 1, bd[j].domain) == 0) {
+				dring = bd[j].keys;
+				break;
+			}
+		if (dring == NULL)
+			continue;	/* not at one of our bounce domains */
+		st = bounce_tag_local_decode(dring, addrs[i], (size_t)(at - addrs[i]),
 					     now, &t, &w);
 		if (st == BOUNCE_TAG_BAD_MAC) {
 			*why = "a tag in the complaint does not verify";

@@ -24,9 +24,12 @@
  *	Original-Mail-From and Feedback-Type. 0, or -1 with *why when the message has no
  *	header at all. It allocates its working memory and frees it.
  *
- *	bounce_fbl_decide() judges that evidence against the keyring and
- *	the bounce domain. Every piece that is there must be genuine and
- *	all must name the same message:
+ *	bounce_fbl_decide() judges that evidence against the bounce
+ *	domains (bd[0], the global bounce_domain, whose ring also verifies
+ *	the reference; then the tenants' bounce domains, each with its own
+ *	ring, bounce_tenant.h): a tag is checked with the ring of the domain
+ *	it is at. Every piece that is there must be genuine and all must
+ *	name the same message:
  *	  BOUNCE_FBL_MAPPED	id holds the message id; *via names the
  *				first evidence ("ref", "return_path",
  *				"mail_from")
@@ -35,7 +38,7 @@
  *				of a removed key
  *	  BOUNCE_FBL_FORGED	a reference that does not verify (a bad
  *				MAC, a malformed value, several of them),
- *				or a b-TAG at the bounce domain whose MAC
+ *				or a b-TAG at a bounce domain whose MAC
  *				does not match: someone edited the
  *				original, so nothing in it is believed
  *	  BOUNCE_FBL_CONFLICT	genuine pieces naming different messages
@@ -95,8 +98,8 @@ struct bounce_fbl_origin {
 
 int	bounce_fbl_origin(const char *msg, size_t len,
 			  struct bounce_fbl_origin *out, const char **why);
-enum bounce_fbl_map bounce_fbl_decide(const struct bounce_keyring *ring,
-				      const char *domain,
+enum bounce_fbl_map bounce_fbl_decide(const struct bounce_bdomain *bd,
+				      size_t nbd,
 				      const struct bounce_fbl_origin *o,
 				      long long now,
 				      unsigned char id[BOUNCE_TAG_ID_LEN],

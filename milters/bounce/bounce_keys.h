@@ -54,6 +54,16 @@ struct bounce_keyring {
 	size_t		 n;		/* keys[0] signs */
 };
 
+/*
+ * a domain whose tags we accept, and the ring that verifies them: the
+ * global bounce_domain first (its ring, borrowed, also verifies
+ * X-Postmill-Ref), then the tenants' (bounce.h's state owns the list)
+ */
+struct bounce_bdomain {
+	char		*domain;	/* normalized */
+	struct bounce_keyring *keys;
+};
+
 unsigned bounce_key_id(const unsigned char *secret, size_t len);
 int	bounce_keyring_add(struct bounce_keyring *ring,
 			   const unsigned char *secret, size_t len,

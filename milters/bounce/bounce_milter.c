@@ -18,7 +18,7 @@
  *	  Whoever the client is: bounces come from anywhere, internal hosts
  *	  included, and the null sender is what they normally carry.
  *	- a complaint to a feedback-loop address (bounce_fbl_addresses, a
- *	  local part at bounce_domain): accepted at RCPT whatever it
+ *	  local part at bounce_domain or a tenant's): accepted at RCPT whatever it
  *	  is; at end of message a complaint (an ARF report, or a report
  *	  that returns an original with our reference) is mapped back
  *	  through the original's X-Postmill-Ref, the tag in its Return-Path
@@ -26,7 +26,7 @@
  *	  as a bounce is. Anything else, and a complaint that does not map
  *	  (forged or edited references are logged), is delivered as it is:
  *	  it may be the provider's confirmation mail.
- *	- postmaster@bounce_domain (any case): never refused (RFC 5321
+ *	- postmaster@ any bounce domain (any case): never refused (RFC 5321
  *	  section 4.5.1); ordinary mail, delivered where Postfix sends it,
  *	  never classified as a bounce of anyone.
  *	- outbound mail of a hosted sender (hosted.h) with a non-null
@@ -43,8 +43,9 @@
  *	tenant's rates (bounce_pause.h; the record names the tenant, so a
  *	bounce's hard class or complaint counts for it) and, with the
  *	tenant's "unsubscribe", given RFC 8058 one-click headers
- *	(bounce_unsub.h). Every tenant bounce domain takes bounces like
- *	bounce_domain; the FBL addresses stay at bounce_domain.
+ *	(bounce_unsub.h). Every tenant bounce domain takes bounces,
+ *	complaints to the FBL addresses and postmaster mail like
+ *	bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
  *	Every reply comes from the one table in bounce_reply.c.
@@ -364,7 +365,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	r = bounce_rcpt_local(rcpt, strlen(rcpt), st->domain, local, sizeof(local));
 	if (r == 0 && st->nbdomains > 1 && (bd = bm_tenant_bdomain(st, rcpt)) != NULL)
 		r = bounce_rcpt_local(rcpt, strlen(rcpt), bd->domain, local, sizeof(local));
-	if (r == 1 && bd == &st->bdomains[0] && bounce_state_is_fbl(st, local))
+	if (r == 1 && bounce_state_is_fbl(st, local))
 		return bm_rcpt_fbl(ctx, c, rcpt);
 	if (r == 1 && strcasecmp(local, "postmaster") == 0) {
 		char esc[400];
@@ -608,27 +609,42 @@ bm_add_headers(SMFICTX *ctx, const struct bounce_evslot *e)
 
 /*
  * bm_tenant_outcome - count a tenant's hard bounces and complaints (not
- * the unlisted ones: not sent by us) and act on a new review or pause.
+ * the unlisted ones: not sent by us; each recipient and class of a
+ * message once) and act on a new review or pause.
  * A Redis failure here is logged, not a tempfail: the bounce is already
  * recorded, and a retry would record it twice.
  */
 static void
 bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
-		  const struct bounce_evslot *slots, size_t n)
+		  const char *idhex, const struct bounce_evslot *slots, size_t n)
 {
 	const struct bounce_state *st = bm_state(c);
 	struct bounce_pause_status ps;
-	long long nhard, ncompl;
+	char *marks[BOUNCE_MAX_RCPTS];
+	size_t nm = 0;
 	const char *err;
 	char esc[300];
+	int rc;
 
-	bounce_policy_tenant_counts(slots, n, &nhard, &ncompl);
-	if (nhard == 0 && ncompl == 0)
+	/* one mark per recipient and class: a second DSN counts nothing */
+	for (size_t i = 0; i < n && nm < BOUNCE_MAX_RCPTS; i++) {
+		if (slots[i].unlisted)
+			continue;
+		if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_HARD)) == 0)
+			marks[nm++] = xasprintf("h:%s", slots[i].norm);
+		else if (strcmp(slots[i].ev.cls, bounce_class_name(BOUNCE_CLASS_COMPLAINT)) == 0)
+			marks[nm++] = xasprintf("c:%s", slots[i].norm);
+	}
+	if (nm == 0)
 		return;
 	log_escape(esc, sizeof(esc), tenant, strlen(tenant));
-	if (bounce_pause_outcome(st->pool, st->conf->key_prefix, st->conf->stream,
-				 st->conf->stream_maxlen, tenant, nhard, ncompl,
-				 &st->pause, bm_now_ms(), &ps, &err) < 0) {
+	rc = bounce_pause_outcome_once(st->pool, st->conf->key_prefix, st->conf->stream,
+				       st->conf->stream_maxlen, tenant, idhex,
+				       (const char *const *)marks, nm, &st->pause,
+				       bm_now_ms(), &ps, &err);
+	for (size_t i = 0; i < nm; i++)
+		free(marks[i]);
+	if (rc < 0) {
 		log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: tenant=%s rates not "
 			"counted: %s", esc, err ? err : "?");
 		return;
@@ -716,7 +732,7 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 		nunl += slots[i].unlisted;
 	}
 	if (tr == 1)
-		bm_tenant_outcome(ctx, c, tenant, slots, n);
+		bm_tenant_outcome(ctx, c, tenant, idhex, slots, n);
 	action = bounce_policy_then(action, r == 1);
 	then = action == BOUNCE_ACTION_DISCARD ? "discard" :
 	    action == BOUNCE_ACTION_REDIRECT ? "redirect" : "deliver";
@@ -829,7 +845,7 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 			log_escape(esc, sizeof(esc), c->fbl_rcpt, strlen(c->fbl_rcpt)));
 		goto out;
 	}
-	m = bounce_fbl_decide(st->keys, st->domain, &o, (long long)time(NULL), id,
+	m = bounce_fbl_decide(st->bdomains, st->nbdomains, &o, (long long)time(NULL), id,
 			      &via, &why);
 	if (m != BOUNCE_FBL_MAPPED) {
 		log_msg(m == BOUNCE_FBL_NONE ? LOG_INFO : LOG_NOTICE, qid,

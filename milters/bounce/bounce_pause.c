@@ -24,13 +24,25 @@
  * KEYS: rate, pause, stream, message record.
  * ARGV: mode, now_ms, slot_ms, nslots, nsent, nhard, ncompl, min_volume,
  * review_bounce_ppm, review_complaint_ppm, pause_bounce_ppm,
- * pause_complaint_ppm, tenant, stream maxlen
+ * pause_complaint_ppm, tenant, stream maxlen, then (outcome, once) the
+ * marks "h:ADDR" / "c:ADDR": counted only when new in the record
  */
 static const char bp_lua[] =
-"-- postmill-bounce tenant rates v1\n"
+"-- postmill-bounce tenant rates v2\n"
 "local mode, now, slot_ms, nslots = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
 "local slot = math.floor(now / slot_ms)\n"
 "local i = slot % nslots\n"
+"if mode == 'once' then\n"
+"  mode = 'outcome'\n"
+"  local nh, nc = 0, 0\n"
+"  local known = redis.call('EXISTS', KEYS[4]) == 1\n"
+"  for j = 15, #ARGV do\n"
+"    if not known or redis.call('HSETNX', KEYS[4], 'o:' .. ARGV[j], '1') == 1 then\n"
+"      if string.sub(ARGV[j], 1, 2) == 'h:' then nh = nh + 1 else nc = nc + 1 end\n"
+"    end\n"
+"  end\n"
+"  ARGV[6], ARGV[7] = nh, nc\n"
+"end\n"
 "if mode ~= 'get' then\n"
 "  local e = tonumber(redis.call('HGET', KEYS[1], 'e' .. i) or '-1')\n"
 "  if e ~= slot then\n"
@@ -220,11 +232,12 @@ static int
 bp_run(struct redis_pool *p, const char *mode, const char *prefix,
        const char *stream, long long maxlen, const char *tenant,
        const char *idhex, long long nsent, long long nhard, long long ncompl,
+       const char *const *marks, size_t nmarks,
        const struct bounce_pause_conf *c, long long now_ms,
        struct bounce_pause_status *out, const char **err)
 {
 	char *keys[4], num[10][24];
-	const char *args[14];
+	const char **args = xcalloc(14 + nmarks, sizeof(*args));
 	long long v[] = {now_ms, c->window_ms / BOUNCE_PAUSE_SLOTS, BOUNCE_PAUSE_SLOTS,
 			 nsent, nhard, ncompl, c->min_volume, c->review_bounce_ppm,
 			 c->review_complaint_ppm, c->pause_bounce_ppm};
@@ -248,8 +261,11 @@ bp_run(struct redis_pool *p, const char *mode, const char *prefix,
 	args[11] = pc;
 	args[12] = tenant;
 	args[13] = ml;
+	for (size_t i = 0; i < nmarks; i++)
+		args[14 + i] = marks[i];
 	pthread_once(&bp_once, bp_init);
-	r = redis_evalsha(p, bp_lua, bp_sha, 4, (const char **)keys, 14, args, err);
+	r = redis_evalsha(p, bp_lua, bp_sha, 4, (const char **)keys, (int)(14 + nmarks), args,
+			  err);
 	if (r == NULL)
 		goto out;
 	if (r->type == REDIS_REPLY_ERROR) {
@@ -278,6 +294,7 @@ bp_run(struct redis_pool *p, const char *mode, const char *prefix,
 out:
 	for (int i = 0; i < 4; i++)
 		free(keys[i]);
+	free(args);
 	return rc;
 }
 
@@ -289,7 +306,7 @@ bounce_pause_sent(struct redis_pool *p, const char *prefix, const char *tenant,
 {
 	struct bounce_pause_status st;
 
-	return bp_run(p, "sent", prefix, NULL, 0, tenant, idhex, n, 0, 0, c,
+	return bp_run(p, "sent", prefix, NULL, 0, tenant, idhex, n, 0, 0, NULL, 0, c,
 		      now_ms, &st, err);
 }
 
@@ -328,7 +345,19 @@ bounce_pause_outcome(struct redis_pool *p, const char *prefix,
 		     struct bounce_pause_status *out, const char **err)
 {
 	return bp_run(p, "outcome", prefix, stream, maxlen, tenant, NULL, 0, nhard,
-		      ncomplaints, c, now_ms, out, err);
+		      ncomplaints, NULL, 0, c, now_ms, out, err);
+}
+
+/* bounce_pause_outcome_once - count each mark of a message once, then decide */
+int
+bounce_pause_outcome_once(struct redis_pool *p, const char *prefix,
+			  const char *stream, long long maxlen, const char *tenant,
+			  const char *idhex, const char *const *marks, size_t nmarks,
+			  const struct bounce_pause_conf *c, long long now_ms,
+			  struct bounce_pause_status *out, const char **err)
+{
+	return bp_run(p, "once", prefix, stream, maxlen, tenant, idhex, 0, 0, 0,
+		      marks, nmarks, c, now_ms, out, err);
 }
 
 /* bounce_pause_get - the state and the window's counts; changes nothing */
@@ -337,7 +366,7 @@ bounce_pause_get(struct redis_pool *p, const char *prefix, const char *tenant,
 		 const struct bounce_pause_conf *c, long long now_ms,
 		 struct bounce_pause_status *out, const char **err)
 {
-	return bp_run(p, "get", prefix, NULL, 0, tenant, NULL, 0, 0, 0, c, now_ms,
+	return bp_run(p, "get", prefix, NULL, 0, tenant, NULL, 0, 0, 0, NULL, 0, c, now_ms,
 		      out, err);
 }
 

@@ -13,6 +13,12 @@
  *	or by Postfix), so counting at admission would dilute the rates.
  *	Hard bounces and complaints are counted when postmill-bounce records
  *	them, against the tenant stored in the message's record.
+ *	bounce_pause_outcome_once() counts each (class, recipient) of a
+ *	message once: marks "h:ADDR" (hard) or "c:ADDR" (complaint) are set
+ *	in the message's record in the same script, so a DSN or complaint
+ *	that arrives twice (an MTA's retry, two feedback loops) does not
+ *	count twice and a rate never exceeds what was sent.
+ *	bounce_pause_outcome() counts what it is given (tests, tools).
  *
  *	The counters are a ring of BOUNCE_PAUSE_SLOTS slots of
  *	window/BOUNCE_PAUSE_SLOTS each, in one hash per tenant
@@ -84,6 +90,12 @@ int	bounce_pause_outcome(struct redis_pool *p, const char *prefix,
 			     long long ncomplaints,
 			     const struct bounce_pause_conf *c, long long now_ms,
 			     struct bounce_pause_status *out, const char **err);
+int	bounce_pause_outcome_once(struct redis_pool *p, const char *prefix,
+				  const char *stream, long long maxlen,
+				  const char *tenant, const char *idhex,
+				  const char *const *marks, size_t nmarks,
+				  const struct bounce_pause_conf *c, long long now_ms,
+				  struct bounce_pause_status *out, const char **err);
 int	bounce_pause_get(struct redis_pool *p, const char *prefix,
 			 const char *tenant, const struct bounce_pause_conf *c,
 			 long long now_ms, struct bounce_pause_status *out,

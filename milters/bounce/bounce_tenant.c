@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "bounce_keys.h"
 #include "bounce_tenant.h"
 #include "xalloc.h"
 
@@ -65,7 +66,19 @@ bt_login_ok(const char *s)
 	return NULL;
 }
 
-/* bt_options - "unsubscribe", comma- or blank-separated; NULL or why */
+/* bt_clear - free what a tenant owns, keep the struct */
+static void
+bt_clear(struct bounce_tenant *t)
+{
+	t->name = xfree(t->name);
+	t->bounce_domain = xfree(t->bounce_domain);
+	for (size_t i = 0; i < t->nsecrets; i++)
+		free(t->secrets[i]);
+	t->secrets = xfree(t->secrets);
+	t->nsecrets = 0;
+}
+
+/* bt_options - "unsubscribe", "secret=PATH", comma- or blank-separated */
 static const char *
 bt_options(char *s, struct bounce_tenant *t)
 {
@@ -73,10 +86,22 @@ bt_options(char *s, struct bounce_tenant *t)
 
 	for (tok = strtok_r(s, ", \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, ", \t", &save)) {
-		if (strcasecmp(tok, "unsubscribe") == 0)
+		if (strcasecmp(tok, "unsubscribe") == 0) {
 			t->unsubscribe = true;
-		else
-			return "unknown option (known: unsubscribe)";
+		} else if (strncasecmp(tok, "secret=", 7) == 0) {
+			if (tok[7] != '/')
+				return "secret=PATH: the path must be absolute";
+			if (t->nsecrets >= BOUNCE_KEYS_MAX)
+				return "more than 16 secret= options";
+			for (size_t i = 0; i < t->nsecrets; i++)
+				if (strcmp(t->secrets[i], tok + 7) == 0)
+					return "secret=PATH: the same file twice";
+			t->secrets = xrealloc(t->secrets, (t->nsecrets + 1)
+					      * sizeof(*t->secrets));
+			t->secrets[t->nsecrets++] = xstrdup(tok + 7);
+		} else {
+			return "unknown option (known: unsubscribe, secret=PATH)";
+		}
 	}
 	return NULL;
 }
@@ -122,33 +147,54 @@ bt_line(char *line, const char *path, unsigned lineno,
 		t->is_login = true;
 		t->name = xstrdup(f[0]);
 	} else if (strchr(f[0], '@') != NULL || strchr(f[0], ':') != NULL) {
-		errlist_add_at(el, path, lineno, "key must be a sender domain or "
-			       "login:NAME");
+		errlist_add_at(el, path, lineno, "key must be a sender domain, "
+			       ".DOMAIN or login:NAME");
 		return -1;
-	} else if ((t->name = addr_domain_normalize(f[0], &why)) == NULL) {
-		errlist_add_at(el, path, lineno, "sender domain: %s", why);
-		return -1;
+	} else {
+		/* OpenDKIM's leading dot, or the *. of the dkim tables */
+		const char *k = f[0];
+
+		if (k[0] == '.' || (k[0] == '*' && k[1] == '.')) {
+			t->subdomains = true;
+			k += k[0] == '.' ? 1 : 2;
+		}
+		if (strchr(k, '*') != NULL) {
+			errlist_add_at(el, path, lineno, "a '*' only as *.DOMAIN");
+			return -1;
+		}
+		if ((dom = addr_domain_normalize(k, &why)) == NULL) {
+			errlist_add_at(el, path, lineno, "sender domain: %s", why);
+			return -1;
+		}
+		t->name = t->subdomains ? xasprintf(".%s", dom) : xstrdup(dom);
+		free(dom);
 	}
 	bt_lower(t->name);
 	if (strcmp(f[1], "-") != 0) {
 		if ((dom = addr_domain_normalize(f[1], &why)) == NULL) {
 			errlist_add_at(el, path, lineno, "bounce domain: %s", why);
-			t->name = xfree(t->name);
+			bt_clear(t);
 			return -1;
 		}
 		if (strchr(dom, '.') == NULL) {
 			errlist_add_at(el, path, lineno, "bounce domain %s: not a "
 				       "fully qualified domain", dom);
 			free(dom);
-			t->name = xfree(t->name);
+			bt_clear(t);
 			return -1;
 		}
 		t->bounce_domain = dom;
 	}
 	if (f[2] != NULL && (why = bt_options(f[2], t)) != NULL) {
 		errlist_add_at(el, path, lineno, "%s", why);
-		t->name = xfree(t->name);
-		t->bounce_domain = xfree(t->bounce_domain);
+		bt_clear(t);
+		return -1;
+	}
+	if (t->nsecrets > 0 && t->bounce_domain == NULL) {
+		errlist_add_at(el, path, lineno, "secret= needs the tenant's own bounce "
+			       "domain (tags at bounce_domain are signed with "
+			       "bounce_secret_files)");
+		bt_clear(t);
 		return -1;
 	}
 	return 1;
@@ -185,8 +231,7 @@ bounce_tenant_parse(const char *text, size_t len, const char *path,
 				if (out->n == BOUNCE_TENANT_MAX) {
 					errlist_add_at(el, path, lineno, "more than %d "
 						       "tenants", BOUNCE_TENANT_MAX);
-					free(t.name);
-					free(t.bounce_domain);
+					bt_clear(&t);
 					break;
 				}
 				if (out->n == cap) {
@@ -263,12 +308,16 @@ bounce_tenant_by_name(const struct bounce_tenants *t, const char *name)
 
 	if (name == NULL || strlen(name) > BOUNCE_TENANT_NAME_MAX)
 		return NULL;
-	snprintf(buf, sizeof(buf), "%s", name);
+	/* "*.example.com" names the tenant ".example.com" */
+	snprintf(buf, sizeof(buf), "%s", name[0] == '*' && name[1] == '.' ? name + 1 : name);
 	bt_lower(buf);
 	return bt_find(t, buf);
 }
 
-/* bounce_tenant_find - login first, then the envelope sender's domain */
+/*
+ * bounce_tenant_find - login first, then the envelope sender's domain,
+ * then .PARENT from the longest parent down (the most specific wins)
+ */
 const struct bounce_tenant *
 bounce_tenant_find(const struct bounce_tenants *t, const char *login,
 		   const char *sender)
@@ -287,10 +336,17 @@ bounce_tenant_find(const struct bounce_tenants *t, const char *login,
 	}
 	if (sender != NULL && (at = strrchr(sender, '@')) != NULL
 	    && strlen(at + 1) <= ADDR_DOMAIN_MAX) {
+		char *dot;
+
 		snprintf(buf, sizeof(buf), "%s", at + 1);
 		buf[strcspn(buf, ">")] = '\0';
 		bt_lower(buf);
-		return bt_find(t, buf);
+		if ((r = bt_find(t, buf)) != NULL)
+			return r;
+		/* "a.b.c": ".b.c", then ".c" */
+		for (dot = strchr(buf + 1, '.'); dot != NULL; dot = strchr(dot + 1, '.'))
+			if (dot[1] != '\0' && (r = bt_find(t, dot)) != NULL)
+				return r;
 	}
 	return NULL;
 }
@@ -301,10 +357,8 @@ bounce_tenants_free(struct bounce_tenants *t)
 {
 	if (t == NULL)
 		return NULL;
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->t[i].name);
-		free(t->t[i].bounce_domain);
-	}
+	for (size_t i = 0; i < t->n; i++)
+		bt_clear(&t->t[i]);
 	free(t->t);
 	free(t);
 	return NULL;

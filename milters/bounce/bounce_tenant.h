@@ -13,17 +13,31 @@
  *
  *	    # KEY               BOUNCE-DOMAIN          OPTIONS
  *	    acme.example        bounces.acme.example   unsubscribe
+ *	    .acme.example       bounces.acme.example
+ *	    big.example         bounces.big.example    secret=/etc/postmill/big.new,secret=/etc/postmill/big.old
  *	    login:bob           -
  *
- *	KEY is a sender domain (the envelope sender's domain, exactly) or
- *	login:NAME (the SASL login, {auth_authen}); a login match wins over
- *	a domain match. The key, lower case, is the tenant's name: the name
- *	postmillctl tenant takes, the scope of its suppression list
- *	("t:NAME"), the key of its counters and of its pause.
+ *	KEY is a sender domain (the envelope sender's domain, exactly),
+ *	.DOMAIN or *.DOMAIN (any subdomain of DOMAIN, at any depth, not
+ *	DOMAIN itself: OpenDKIM's leading dot; list both lines for both),
+ *	or login:NAME (the SASL login, {auth_authen}). The most specific
+ *	match wins: a login, then the exact domain, then the longest
+ *	.DOMAIN. The key, lower case ("*." written as "."), is the tenant's
+ *	name: the name postmillctl tenant takes, the scope of its
+ *	suppression list ("t:NAME"), the key of its counters and of its
+ *	pause.
  *	BOUNCE-DOMAIN is the domain of the tenant's tagged envelope senders
  *	(b-TAG@BOUNCE-DOMAIN; its MX must be us), or "-" for the global
  *	bounce_domain. OPTIONS, comma- or blank-separated: "unsubscribe"
- *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail).
+ *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail);
+ *	"secret=PATH" (an absolute path without blanks or commas; up to
+ *	BOUNCE_KEYS_MAX of them): the tenant's own secrets, in the format
+ *	and with the rotation of bounce_secret_files (the first signs, all
+ *	verify; bounce_keys.h), from which the keys of its bounce domain
+ *	are derived instead of from bounce_secret_files. It needs the
+ *	tenant's own bounce domain, and tenants that share a bounce domain
+ *	must list the same secrets (the state loader checks that, and the
+ *	files, with this file's line).
  *
  *	bounce_tenant_parse() is pure (the fuzz target and tests call it):
  *	it adds every problem to el as "path:line: problem" and returns the
@@ -49,8 +63,11 @@
 struct bounce_tenant {
 	char		*name;		/* the key, lower case */
 	bool		 is_login;	/* login:NAME, else a sender domain */
+	bool		 subdomains;	/* .DOMAIN: its subdomains */
 	char		*bounce_domain;	/* normalized, or NULL: the global one */
 	bool		 unsubscribe;	/* RFC 8058 headers on its mail */
+	char	       **secrets;	/* secret=PATH, in order; NULL: none */
+	size_t		 nsecrets;
 	unsigned	 line;		/* where it was defined */
 };
 

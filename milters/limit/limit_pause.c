@@ -17,12 +17,18 @@
 #include "limit_pause.h"
 #include "xalloc.h"
 
-/* KEYS: the candidates' pause hashes; the first paused wins */
+/*
+ * KEYS: the candidates' pause hashes, most specific first, then their
+ * rate hashes in the same order. The first paused wins; the first known
+ * tenant that is not paused decides for it (limit_pause.h).
+ */
 static const char lp_lua[] =
-"-- postmill-limit tenant pause v1\n"
-"for i = 1, #KEYS do\n"
+"-- postmill-limit tenant pause v2\n"
+"local n = #KEYS / 2\n"
+"for i = 1, n do\n"
 "  local v = redis.call('HMGET', KEYS[i], 'state', 'reason')\n"
 "  if v[1] == 'paused' then return {i, v[2] or ''} end\n"
+"  if v[1] or redis.call('EXISTS', KEYS[n + i]) == 1 then return {0, ''} end\n"
 "end\n"
 "return {0, ''}\n";
 
@@ -52,7 +58,8 @@ int
 limit_pause_check(struct redis_pool *p, const char *prefix, const char *login,
 		  const char *sender, struct limit_pause *out, const char **err)
 {
-	char names[2][300], *keys[2], *tag;
+	char names[2 + LIMIT_PAUSE_PARENTS_MAX][300], *keys[2 * (2 + LIMIT_PAUSE_PARENTS_MAX)];
+	char *tag;
 	const char *at;
 	redisReply *r;
 	int n = 0, rc = -1;
@@ -68,8 +75,15 @@ limit_pause_check(struct redis_pool *p, const char *prefix, const char *login,
 		size_t dl = strcspn(at + 1, ">");
 
 		if (dl > 0 && dl <= 253) {
+			const char *dot;
+			int np = 0;
+
 			lp_lower(names[n], sizeof(names[n]), at + 1, dl);
-			n++;
+			/* "a.b.c": ".b.c", then ".c" (bounce_tenant.h's .DOMAIN) */
+			for (dot = strchr(names[n] + 1, '.'); dot != NULL && dot[1] != '\0'
+			     && np < LIMIT_PAUSE_PARENTS_MAX; dot = strchr(dot + 1, '.'), np++)
+				snprintf(names[n + 1 + np], sizeof(names[0]), "%s", dot);
+			n += 1 + np;
 		}
 	}
 	if (n == 0)
@@ -77,11 +91,12 @@ limit_pause_check(struct redis_pool *p, const char *prefix, const char *login,
 	for (int i = 0; i < n; i++) {
 		tag = xasprintf("t:%s", names[i]);
 		keys[i] = redis_key(prefix, tag, ":pause");
+		keys[n + i] = redis_key(prefix, tag, ":rate");
 		free(tag);
 	}
 	pthread_once(&lp_once, lp_init);
-	r = redis_evalsha(p, lp_lua, lp_sha, n, (const char **)keys, 0, NULL, err);
-	for (int i = 0; i < n; i++)
+	r = redis_evalsha(p, lp_lua, lp_sha, 2 * n, (const char **)keys, 0, NULL, err);
+	for (int i = 0; i < 2 * n; i++)
 		free(keys[i]);
 	if (r == NULL)
 		return -1;

@@ -9,11 +9,20 @@
  *	postmill-bounce pauses a tenant whose bounce or complaint rate is
  *	too high (milters/bounce/bounce_pause.h) by writing state=paused
  *	into PREFIX{t:NAME}:pause; postmillctl tenant resume deletes it. A
- *	tenant's NAME is its key in the tenant table: "login:LOGIN" or a
- *	sender domain. postmill-limit needs no copy of the table: at MAIL
- *	it looks at the two keys a message can belong to (its login's and
- *	its envelope sender domain's), in one Lua script, so a pause or a
- *	resume takes effect with the next MAIL, without a reload.
+ *	tenant's NAME is its key in the tenant table: "login:LOGIN", a
+ *	sender domain or ".DOMAIN" (its subdomains). postmill-limit needs
+ *	no copy of the table: at MAIL it looks at the names a message can
+ *	belong to, most specific first as bounce_tenant_find() picks them
+ *	(its login, its envelope sender domain, then ".PARENT" from the
+ *	longest parent down, LIMIT_PAUSE_PARENTS_MAX of them), in one Lua
+ *	script, so a pause or a resume takes effect with the next MAIL,
+ *	without a reload. The first name that is paused refuses the mail;
+ *	the first name that postmill-bounce knows as a tenant (a pause
+ *	state or rate counters in Redis) and is not paused lets it
+ *	through: a message of tenant mail.acme.example is not refused for
+ *	the pause of tenant .acme.example. Without the table, a tenant
+ *	that has sent nothing within bounce_pause_window is not known
+ *	that way: its first message may be refused for a paused parent.
  *
  *	limit_tenant_pause is off by default: the check is one more Redis
  *	call at MAIL (with Redis frozen, one more command timeout).
@@ -32,6 +41,8 @@
 #include <stddef.h>
 
 #include "redis.h"
+
+#define LIMIT_PAUSE_PARENTS_MAX	8
 
 struct limit_pause {
 	char	tenant[300];

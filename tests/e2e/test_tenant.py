@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -115,7 +116,8 @@ class TenantDomainTest(TenantBase):
             'bounces.test': '@ MX 10 mx.provider.test.\n@ TXT "v=spf1 ip4:127.0.0.1 -all"\n',
         }
         self.knot_ = self.knot(zones)
-        sock = self.bounce_conf('# tenants\nacme.test bounces.acme.test\nother.test -\n', [
+        sock = self.bounce_conf('# tenants\nacme.test bounces.acme.test\nother.test -\n'
+                                '*.acme.test bounces.acme.test\n', [
             'dns_resolver = ' + self.knot_.server,
             'bounce_tenant_mx_hosts = mx.provider.test',
             'bounce_tenant_sending_ips = 127.0.0.1',
@@ -195,6 +197,16 @@ class TenantDomainTest(TenantBase):
         self.assertEqual(rc, 1, out)
         self.assertIn('other.test: dmarc: FAIL: no DMARC record at _dmarc.other.test', out)
         self.assertIn('other.test: dkim: FAIL: 0/1 key published: e1._domainkey.other.test missing', out)
+        # a .DOMAIN tenant: its From domain is not known without --domain
+        rc, out = self.ctl('tenant', 'check', '*.acme.test')
+        sys.stderr.write('--- postmillctl tenant check *.acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('.acme.test: mx: OK: bounces.acme.test MX 10 mx.provider.test is ours', out)
+        self.assertIn('.acme.test: dkim: SKIPPED: a .DOMAIN tenant: give --domain FROM-DOMAIN', out)
+        rc, out = self.ctl('tenant', 'check', '--domain', 'acme.test', '.acme.test')
+        sys.stderr.write('--- postmillctl tenant check --domain acme.test .acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('.acme.test: dmarc: OK: _dmarc.acme.test p=reject aspf=r', out)
         rc, out = self.ctl('tenant', 'show', 'acme.test')
         sys.stderr.write('--- postmillctl tenant show acme.test (rc %d)\n%s' % (rc, out))
         self.assertEqual(rc, 0, out)
@@ -203,8 +215,76 @@ class TenantDomainTest(TenantBase):
         rc, out = self.ctl('tenant', 'list')
         sys.stderr.write('--- postmillctl tenant list (rc %d)\n%s' % (rc, out))
         self.assertIn('acme.test bounce_domain=bounces.acme.test unsubscribe=off state=ok sent=1', out)
-        self.assertIn('2 tenants', out)
+        self.assertIn('3 tenants', out)
         self.assert_clean(self.milter_, self.auth_)
+
+
+class TenantFblTest(TenantBase):
+    """Feedback loops and postmaster at a tenant's bounce domain: fbl@ and postmaster@
+    bounces.acme.test are accepted at RCPT like at the global bounce domain; a Yahoo-style
+    complaint (no X-Postmill-Ref in the returned original, the recipient redacted) sent to
+    fbl@bounces.acme.test maps back through the tenant tag in the original's Return-Path and
+    Original-Mail-From, suppresses the reader in the tenant's list and counts for the tenant;
+    the same tag with one character changed is refused as forged."""
+
+    def test_yahoo_complaint_for_tenant(self):
+        self.redis_srv = self.redis()
+        # a local part is taken at every bounce domain; a full address may name a tenant's
+        sock = self.bounce_conf('acme.test bounces.acme.test\n', [
+            'bounce_fbl_addresses = fbl, fbl2@Bounces.Acme.test', 'bounce_ref_lifetime = 30d'])
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock],
+                          main={'relay_domains': 'bounces.test, bounces.acme.test'})
+        # postmaster@ and fbl@ the tenant's bounce domain, from anyone; other local parts refused
+        for sender in ('', 'someone@isp.test'):
+            for rcpt in ('postmaster@bounces.acme.test', 'PostMaster@Bounces.Acme.TEST',
+                         'fbl@bounces.acme.test', 'FBL@bounces.acme.test', 'fbl2@bounces.acme.test',
+                         'fbl2@bounces.test'):
+                r = h.send(pf.port, sender, [rcpt], h.make_message(from_addr='x@isp.test', to_addr=rcpt,
+                                                                    subject='hello'))
+                self.assertTrue(r.accepted, (sender, rcpt, r.stage_codes()))
+            r = h.send(pf.port, sender, ['abuse@bounces.acme.test'], h.make_message(to_addr='abuse@x'))
+            self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=postmaster rcpt=<PostMaster@Bounces\.Acme\.TEST>')
+        self.milter_.wait_log(r'action=accept stage=rcpt kind=fbl rcpt=<FBL@bounces\.acme\.test>')
+        # a complaint in Yahoo's format: the tag in Return-Path and Original-Mail-From only
+        seen = set()
+        rcpt = 'reader@isp.test'
+        r = h.send(pf.port, 'news@acme.test', [rcpt], h.make_message(from_addr='news@acme.test', to_addr=rcpt))
+        self.assertTrue(r.accepted, r.stage_codes())
+        d = self.tagged(sink, rcpt, seen)
+        self.assertRegex(d.mail_from, r'^b-[a-z2-7]{48}@bounces\.acme\.test$')
+        # forged first: one character of the tag changed in both places
+        t = d.mail_from
+        bad = t[:10] + ('a' if t[10] != 'a' else 'b') + t[11:]
+        orig = tb.original(d, rcpt, bad, drop=('x-postmill-ref',))
+        r = h.send(pf.port, 'feedback@arf.mail.yahoo.test', ['fbl@bounces.acme.test'],
+                   tb.yahoo_arf(orig, bad).encode())
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=ignore kind=arf map=forged why="a tag in the complaint does not verify" '
+                              r'rcpt=<fbl@bounces\.acme\.test>')
+        sup = 'pmbounce:{t:acme.test}:sup:' + rcpt
+        self.assertEqual(self.redis_srv.cli('EXISTS', sup), '0')
+        # genuine
+        orig = tb.original(d, rcpt, d.mail_from, drop=('x-postmill-ref',))
+        self.assertNotIn('X-Postmill-Ref', orig)
+        self.assertNotIn(rcpt, orig)
+        r = h.send(pf.port, 'feedback@arf.mail.yahoo.test', ['fbl@bounces.acme.test'],
+                   tb.yahoo_arf(orig, d.mail_from).encode())
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=record kind=arf class=complaint reason=complaint rcpt=<reader@isp\.test> '
+                              r'.*sender=<news@acme\.test> .*suppressed=1 .* via=return_path rcpt_by=record',
+                              timeout=30)
+        self.assertEqual(self.redis_srv.cli('HGET', sup, 'reason'), 'complaint')
+        rc, out = self.ctl('tenant', 'show', 'acme.test')
+        sys.stderr.write('\n--- postmillctl tenant show acme.test after the complaint (rc %d)\n%s' % (rc, out))
+        self.assertIn('complaints=1', out)
+        # the tenant's next message to the reader is refused at RCPT
+        r = h.send(pf.port, 'news@acme.test', [rcpt], h.make_message(from_addr='news@acme.test', to_addr=rcpt))
+        self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
+        self.assert_clean(self.milter_)
 
 
 class TenantTableTest(TenantBase):
@@ -224,10 +304,10 @@ class TenantTableTest(TenantBase):
                                stderr=subprocess.STDOUT, timeout=60)
             out = r.stdout.decode()
             self.assertEqual(r.returncode, 1, out)
-            for want in ('%s:3: key must be a sender domain or login:NAME' % table,
+            for want in ('%s:3: key must be a sender domain, .DOMAIN or login:NAME' % table,
                          '%s:4: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
                          '%s:5: tenant acme.test already defined at line 2' % table,
-                         '%s:6: unknown option (known: unsubscribe)' % table):
+                         '%s:6: unknown option (known: unsubscribe, secret=PATH)' % table):
                 self.assertIn(want, out, prog)
         sys.stderr.write('\n--- %s -n with a bad table\n%s' % (prog, out))
         self.wd.write('tenants', 'acme.test bounces.acme.test unsubscribe\nlogin:bob -\n')
@@ -263,6 +343,111 @@ class TenantTableTest(TenantBase):
         self.milter_.wait_log(r'reload: .*tenants:2: expected KEY BOUNCE-DOMAIN')
         self.milter_.wait_log(r'reload failed, keeping the previous configuration')
         self.assertEqual(sent_from('a@new.test', 'r3@remote.test'), 'bounces.new.test')
+        self.assert_clean(self.milter_)
+
+
+def tag_key_id(local):
+    """The key id of a tag b-TAG (its second byte; bounce_tag.h)."""
+    t = local[2:].upper()
+    return base64.b32decode(t + '=' * (-len(t) % 8))[1]
+
+
+def key_id(path):
+    """The key id of a secret file: the first byte of SHA-256("postmill-bounce key id" NUL secret)."""
+    with open(path, 'rb') as f:
+        secret = f.read()
+    if secret.endswith(b'\n'):
+        secret = secret[:-1]
+    return hashlib.sha256(b'postmill-bounce key id\0' + secret).digest()[0]
+
+
+class TenantSecretTest(TenantBase):
+    """A .DOMAIN tenant with its own secret= file: mail of any subdomain of acme.test (but not
+    of a more specific tenant) is tagged at the tenant's bounce domain with a key from the
+    tenant's secret (its key id), not from bounce_secret_files; rotation by reload: the new
+    secret signs, the old one still verifies a tag in flight; removed, its tags are refused; a
+    world-readable secret on reload is logged with the table's file and line and the running
+    configuration stays."""
+
+    def test_own_secret_rotation_subdomains(self):
+        self.redis_srv = self.redis()
+        s1 = tb.secret_file(self.wd, 'acme1.secret')
+        sock = self.bounce_conf('.acme.test bounces.acme.test secret=%s\n'
+                                'exact.acme.test -\n' % s1)
+        table = self.wd.path('tenants')
+        self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
+                                   'unix:' + sock, name='bounce')
+        sink = self.sink()
+        pf = self.postfix(sink, name='ours', smtpd_milters=['unix:' + sock],
+                          main={'relay_domains': 'bounces.test, bounces.acme.test'})
+        seen = set()
+
+        def tag_of(sender, rcpt):
+            r = h.send(pf.port, sender, [rcpt], h.make_message(from_addr=sender, to_addr=rcpt))
+            self.assertTrue(r.accepted, r.stage_codes())
+            return self.tagged(sink, rcpt, seen).mail_from
+
+        def bounce(addr, rcpt):
+            local, dom = addr.split('@')
+            return h.send(pf.port, '', [addr], dsn(local, dom, rcpt, 'news@mail.acme.test')).rcpt[0]
+
+        t1 = tag_of('news@mail.acme.test', 'r1@remote.test')
+        self.assertRegex(t1, r'^b-[a-z2-7]{48}@bounces\.acme\.test$')
+        self.assertEqual(tag_key_id(t1.split('@')[0]), key_id(s1))
+        self.assertNotEqual(key_id(s1), key_id(self.secret))
+        self.milter_.wait_log(r'action=tag sender=<news@mail\.acme\.test> .*tenant=\.acme\.test')
+        # the more specific tenant, and the domain itself (no tenant): the global domain and key
+        for sender, rcpt in (('a@exact.acme.test', 'r2@remote.test'), ('a@acme.test', 'r3@remote.test')):
+            t = tag_of(sender, rcpt)
+            self.assertRegex(t, r'@bounces\.test$')
+            self.assertEqual(tag_key_id(t.split('@')[0]), key_id(self.secret))
+        # rotation: a new secret first, the old one kept
+        s2 = tb.secret_file(self.wd, 'acme2.secret')
+        self.wd.write('tenants', '*.acme.test bounces.acme.test secret=%s,secret=%s\n'
+                                 'exact.acme.test -\n' % (s2, s1))
+        self.milter_.hup()
+        self.milter_.wait_log(r'reloaded ', count=1)
+        t2 = tag_of('news@mail.acme.test', 'r4@remote.test')
+        self.assertEqual(tag_key_id(t2.split('@')[0]), key_id(s2))
+        for t, rcpt in ((t1, 'r1@remote.test'), (t2, 'r4@remote.test')):
+            self.assertEqual(bounce(t, rcpt)[1], 250, (t, rcpt))
+        # the tenant's tag does not verify at the global domain (another ring)
+        self.assertEqual(bounce(t2.split('@')[0] + '@bounces.test', 'r4@remote.test')[1], 550)
+        # a world-readable secret on reload: logged with file and line, the old configuration stays
+        s3 = tb.secret_file(self.wd, 'acme3.secret')
+        os.chmod(s3, 0o644)
+        self.wd.write('tenants', 'exact.acme.test -\n.acme.test bounces.acme.test secret=%s\n' % s3)
+        self.milter_.hup()
+        self.milter_.wait_log(r'reload: .*%s:2: tenant \.acme\.test: secret %s: readable or writable by '
+                              r'group or others' % (re.escape(table), re.escape(s3)))
+        self.milter_.wait_log(r'reload failed, keeping the previous configuration')
+        self.assertEqual(bounce(t1, 'r1@remote.test')[1], 250)
+        # the old secret removed: its tags are refused, the new one's are not
+        self.wd.write('tenants', '.acme.test bounces.acme.test secret=%s\nexact.acme.test -\n' % s2)
+        self.milter_.hup()
+        self.milter_.wait_log(r'reloaded ', count=2)
+        code = bounce(t1, 'r1@remote.test')
+        self.assertEqual(code[1], 550, code)
+        self.milter_.wait_log(r'action=reject stage=rcpt tag=unknown_key')
+        self.assertEqual(bounce(t2, 'r4@remote.test')[1], 250)
+        r = subprocess.run([h.binary('postmill-bounce'), '-n', '-c', self.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        sys.stderr.write('\n--- postmill-bounce -n with a .DOMAIN tenant and its own secret\n%s'
+                         % r.stdout.decode())
+        self.assertEqual(r.returncode, 0, r.stdout.decode())
+        self.assertIn('2 tenants, 2 bounce domains, one-click unsubscribe off, 1 with its own secrets, '
+                      '1 .DOMAIN', r.stdout.decode())
+        rc, out = self.ctl('tenant', 'show', '*.acme.test')
+        sys.stderr.write('--- postmillctl tenant show *.acme.test (rc %d)\n%s' % (rc, out))
+        self.assertEqual(rc, 0, out)
+        self.assertIn('tenant: .acme.test (the subdomains of acme.test, line 1 of %s)' % table, out)
+        self.assertIn('tag keys: the tenant\'s own, from 1 secret file (first %s), signing key id %d'
+                      % (s2, key_id(s2)), out)
+        # each message's recipient bounced twice (the same DSN sent again): counted once
+        if self.classifier_ready():
+            self.assertIn('sent=2 hard=2 (100.00%)', out)
+        rc, out = self.ctl('tenant', 'show', 'exact.acme.test')
+        self.assertIn('tag keys: from bounce_secret_files, signing key id %d' % key_id(self.secret), out)
         self.assert_clean(self.milter_)
 
 
@@ -510,3 +695,87 @@ class TenantUnsubscribeTest(TenantBase):
         self.assertEqual(r.rcpt[0][1], 550, r.rcpt)
         self.assertIn('unsubscribed', r.rcpt[0][2])
         self.assert_clean(self.milter_, dkim, unsub)
+
+
+class TenantUnsubscribeReloadTest(TenantBase):
+    """postmill-unsubscribe reloads at SIGHUP: a rotated secret (new first, old kept) verifies
+    tokens of both (a token of the new one was refused before the reload); a request whose
+    body arrives after the reload is answered; a tenant added to the table is known; a broken
+    configuration on reload logs every problem and keeps the running one."""
+
+    def post(self, base, tok):
+        req = urllib.request.Request(base + tok, data=b'List-Unsubscribe=One-Click', method='POST')
+        req.add_header('Content-Type', 'application/x-www-form-urlencoded')
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_sighup_reload(self):
+        self.redis_srv = self.redis()
+        port = h.free_port()
+        base = 'http://127.0.0.1:%d/u/' % port
+        extra = ['bounce_unsubscribe_url = https://unsub.provider.test/u/',
+                 'bounce_unsubscribe_listen = 127.0.0.1:%d' % port]
+        self.bounce_conf('acme.test - unsubscribe\n', extra)
+        table = self.wd.path('tenants')
+        old = self.secret
+        extra.append('bounce_tenant_table = ' + table)
+        unsub = self.milter([h.binary('postmill-unsubscribe'), '-f', '-c', self.conf],
+                            'inet:%d@127.0.0.1' % port, name='unsubscribe')
+        exp = int(time.time()) + 3600
+
+        def sec(path):
+            return open(path, 'rb').read().rstrip(b'\n')
+
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a1@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        new = tb.secret_file(self.wd, 'new.secret')
+        t_new = token(sec(new), 'acme.test', 'a2@remote.test', exp)
+        self.assertEqual(self.post(base, t_new)[0], 403)
+        # a request that started before the reload (its token good under both) and ends after it
+        t_both = token(sec(old), 'acme.test', 'a3@remote.test', exp)
+        body = b'List-Unsubscribe=One-Click'
+        s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        s.sendall(('POST /u/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n'
+                   'Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n'
+                   % (t_both, len(body))).encode() + body[:10])
+        tb.write_conf(self, [new, old], extra)
+        self.wd.write('tenants', 'acme.test - unsubscribe\nbeta.test - unsubscribe\n')
+        unsub.hup()
+        unsub.wait_log(r'unsubscribe: reloaded .*, 2 tenants', count=1)
+        s.sendall(body[10:])
+        got = b''
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        s.close()
+        self.assertTrue(got.startswith(b'HTTP/1.1 200'), got)
+        self.assertTrue(got.endswith(b'unsubscribed\n'), got)
+        self.assertEqual(self.post(base, t_new), (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a4@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(new), 'beta.test', 'b1@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.redis_srv.cli('HGET', 'pmbounce:{t:beta.test}:sup:b1@remote.test', 'reason'),
+                         'unsubscribed')
+        # broken: a missing secret and two bad table lines; every problem logged, nothing changes
+        tb.write_conf(self, [self.wd.path('keys/missing.secret'), new], extra)
+        self.wd.write('tenants', 'acme.test - unsubscribe\nbeta.test\ngamma.test - sometimes\n')
+        unsub.hup()
+        unsub.wait_log(r'unsubscribe: reload failed \(3 errors\), keeping the previous configuration')
+        log = unsub.log()
+        sys.stderr.write('\n--- postmill-unsubscribe on a broken reload\n%s\n' % '\n'.join(
+            l for l in log.splitlines() if 'reload' in l))
+        for want in ('unsubscribe: reload: %s: cannot open' % self.wd.path('keys/missing.secret'),
+                     'unsubscribe: reload: %s:2: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
+                     'unsubscribe: reload: %s:3: unknown option' % table):
+            self.assertIn(want, log)
+        self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a5@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assertEqual(self.post(base, token(sec(new), 'beta.test', 'b2@remote.test', exp)),
+                         (200, 'unsubscribed\n'))
+        self.assert_clean(unsub)

@@ -41,6 +41,7 @@ fuzz_fail(const char *what)
 }
 
 static struct bounce_keyring ring;
+static struct bounce_bdomain bd = {"bounces.test", &ring};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("unterminated string");
 		if (o.nref == 0 && o.ref[0] != '\0')
 			fuzz_fail("ref text without a field");
-		m = bounce_fbl_decide(&ring, "bounces.test", &o, 1700000000LL, id, &via, &why);
+		m = bounce_fbl_decide(&bd, 1, &o, 1700000000LL, id, &via, &why);
 		if (why == NULL || via == NULL)
 			fuzz_fail("no why or via");
 		if (m == BOUNCE_FBL_MAPPED)

@@ -37,13 +37,15 @@
 
 #define NOW	1700000000LL
 #define DOMAIN	"bounces.test"
+#define TDOMAIN	"bounces.tenant.test"	/* a tenant's bounce domain, its own ring */
 
 static const unsigned char id1[BOUNCE_TAG_ID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
 static const unsigned char id2[BOUNCE_TAG_ID_LEN] = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
 
-static struct bounce_keyring ring, other;
+static struct bounce_keyring ring, other, tring;
+static struct bounce_bdomain bdoms[2] = {{DOMAIN, &ring}, {TDOMAIN, &tring}};
 
-/* setup - a ring with the signing key, and a key nobody configured */
+/* setup - a ring with the signing key, a key nobody configured, a tenant's */
 static int
 setup(void **state)
 {
@@ -52,9 +54,15 @@ setup(void **state)
 
 	memset(&ring, 0, sizeof(ring));
 	memset(&other, 0, sizeof(other));
+	memset(&tring, 0, sizeof(tring));
 	if (bounce_keyring_add(&ring, (const unsigned char *)s1, strlen(s1), &why) < 0
-	    || bounce_keyring_add(&other, (const unsigned char *)s2, strlen(s2), &why) < 0)
+	    || bounce_keyring_add(&other, (const unsigned char *)s2, strlen(s2), &why) < 0
+	    || bounce_keyring_add(&tring, (const unsigned char *)"tenant-secret-0123456789",
+				  24, &why) < 0)
 		return -1;
+	/* as bounce_keyring_derive() makes a tenant domain's ring: the ids of
+	 * the global ring, other secrets */
+	tring.keys[0].id = ring.keys[0].id;
 	return 0;
 }
 
@@ -266,7 +274,8 @@ test_origin(void **state)
 
 /* token kinds for the decide table */
 enum tok { T_NONE, T_REF1, T_REF2, T_REF1_BAD, T_REF_OLDKEY, T_REF1_EXPIRED,
-	   T_TAG1, T_TAG2, T_TAG1_BAD, T_TAG1_OTHER_DOMAIN, T_TAG_OLDKEY, T_JUNK };
+	   T_TAG1, T_TAG2, T_TAG1_BAD, T_TAG1_OTHER_DOMAIN, T_TAG_OLDKEY, T_JUNK,
+	   T_TTAG1, T_TTAG2, T_TTAG1_GLOBALKEY, T_TAG1_TENANTKEY };
 
 /* tok_text - the text of one token (a header value, or an address) */
 static void
@@ -306,6 +315,21 @@ tok_text(enum tok k, bool addr, char *out, size_t outlen)
 		break;
 	case T_TAG_OLDKEY:
 		bounce_tag_encode(&other.keys[0], id1, NOW + 3600, t);
+		break;
+	case T_TTAG1:		/* at the tenant's domain, its ring */
+		bounce_tag_encode(&tring.keys[0], id1, NOW + 3600, t);
+		dom = TDOMAIN;
+		break;
+	case T_TTAG2:
+		bounce_tag_encode(&tring.keys[0], id2, NOW + 3600, t);
+		dom = TDOMAIN;
+		break;
+	case T_TTAG1_GLOBALKEY:	/* at the tenant's domain, the global ring */
+		bounce_tag_encode(&ring.keys[0], id1, NOW + 3600, t);
+		dom = TDOMAIN;
+		break;
+	case T_TAG1_TENANTKEY:	/* at the global domain, the tenant's ring */
+		bounce_tag_encode(&tring.keys[0], id1, NOW + 3600, t);
 		break;
 	}
 	if (k == T_REF1_BAD || k == T_TAG1_BAD)
@@ -354,6 +378,18 @@ test_decide(void **state)
 		 BOUNCE_FBL_MAPPED, "return_path", 1},
 		{"reference, foreign return path", T_REF2, T_TAG1_OTHER_DOMAIN, T_NONE, 0,
 		 BOUNCE_FBL_MAPPED, "ref", 2},
+		{"tenant return path alone", T_NONE, T_TTAG1, T_NONE, 0, BOUNCE_FBL_MAPPED,
+		 "return_path", 1},
+		{"tenant mail from alone", T_NONE, T_NONE, T_TTAG2, 0, BOUNCE_FBL_MAPPED,
+		 "mail_from", 2},
+		{"reference and tenant tags agree", T_REF1, T_TTAG1, T_TTAG1, 0,
+		 BOUNCE_FBL_MAPPED, "ref", 1},
+		{"reference and tenant tag disagree", T_REF1, T_TTAG2, T_NONE, 0,
+		 BOUNCE_FBL_CONFLICT, "none", 0},
+		{"global key at the tenant's domain", T_NONE, T_TTAG1_GLOBALKEY, T_NONE, 0,
+		 BOUNCE_FBL_FORGED, "none", 0},
+		{"tenant key at the global domain", T_NONE, T_TAG1_TENANTKEY, T_NONE, 0,
+		 BOUNCE_FBL_FORGED, "none", 0},
 	};
 	struct bounce_fbl_origin o;
 	unsigned char id[BOUNCE_TAG_ID_LEN];
@@ -367,7 +403,7 @@ test_decide(void **state)
 		o.nref = cases[i].nref ? cases[i].nref : cases[i].ref != T_NONE;
 		tok_text(cases[i].rp, true, o.return_path, sizeof(o.return_path));
 		tok_text(cases[i].mf, true, o.mail_from, sizeof(o.mail_from));
-		m = bounce_fbl_decide(&ring, DOMAIN, &o, NOW, id, &via, &why);
+		m = bounce_fbl_decide(bdoms, 2, &o, NOW, id, &via, &why);
 		if (m != cases[i].want || strcmp(via, cases[i].via) != 0)
 			tcase_bad(cases[i].name, "got %s via %s (%s), want %s via %s",
 				  bounce_fbl_map_name(m), via, why,
@@ -395,7 +431,7 @@ test_origin_decide(void **state)
 	snprintf(rp, sizeof(rp), "b-%s@" DOMAIN, tag);
 	snprintf(msg, sizeof(msg), yahoo_fmt, "abuse-sender@elsewhere.test", rp, ref);
 	assert_int_equal(bounce_fbl_origin(msg, strlen(msg), &o, &why), 0);
-	m = bounce_fbl_decide(&ring, DOMAIN, &o, NOW, id, &via, &why);
+	m = bounce_fbl_decide(bdoms, 1, &o, NOW, id, &via, &why);
 	if (m != BOUNCE_FBL_MAPPED || strcmp(via, "ref") != 0 || memcmp(id, id1, sizeof(id)))
 		tcase_bad("genuine", "got %s via %s (%s), want mapped via ref",
 			  bounce_fbl_map_name(m), via, why);
@@ -403,7 +439,7 @@ test_origin_decide(void **state)
 	ref[5] = ref[5] == 'q' ? 'r' : 'q';
 	snprintf(msg, sizeof(msg), yahoo_fmt, "abuse-sender@elsewhere.test", rp, ref);
 	assert_int_equal(bounce_fbl_origin(msg, strlen(msg), &o, &why), 0);
-	m = bounce_fbl_decide(&ring, DOMAIN, &o, NOW, id, &via, &why);
+	m = bounce_fbl_decide(bdoms, 1, &o, NOW, id, &via, &why);
 	if (m != BOUNCE_FBL_FORGED)
 		tcase_bad("tampered", "got %s (%s), want forged", bounce_fbl_map_name(m), why);
 	tcase_done();

@@ -195,6 +195,46 @@ test_tenant_of(void **state)
 	assert_int_equal(bounce_pause_tenant_of(pool, PFX, "cc02", t, sizeof(t), &err), 0);
 }
 
+/*
+ * test_outcome_once - each (class, recipient) of a message counts once:
+ * a second DSN for the same recipient, or the same report twice, adds
+ * nothing; another recipient or the other class does; a rate never
+ * exceeds what was sent
+ */
+static void
+test_outcome_once(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *marks[3];
+		size_t	 n;
+		long long want_hard, want_compl;	/* totals after the row */
+	} rows[] = {
+		{"first hard", {"h:a@x.test"}, 1, 1, 0},
+		{"the same DSN again", {"h:a@x.test"}, 1, 1, 0},
+		{"a complaint about a", {"c:a@x.test"}, 1, 1, 1},
+		{"the complaint again, and b", {"c:a@x.test", "h:b@x.test"}, 2, 2, 1},
+		{"all again", {"h:a@x.test", "h:b@x.test", "c:a@x.test"}, 3, 2, 1},
+	};
+	struct bounce_pause_status st;
+	const char *err;
+
+	NEED_REDIS();
+	assert_int_equal(bounce_store_save_message(pool, PFX, "dd01", "n@once.test", "Q2",
+						   "a@x.test,b@x.test", 2, T0, 60000, &err), 0);
+	assert_int_equal(bounce_pause_sent(pool, PFX, "once.test", "dd01", 2, &conf, T0, &err), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(bounce_pause_outcome_once(pool, PFX, PFX "events", 1000, "once.test",
+							   "dd01", rows[i].marks, rows[i].n, &conf,
+							   T0, &st, &err), 0);
+		if (st.sent != 2 || st.hard != rows[i].want_hard || st.complaints != rows[i].want_compl)
+			tcase_bad(rows[i].name, "got sent=%lld hard=%lld complaints=%lld, want "
+				  "sent=2 hard=%lld complaints=%lld", st.sent, st.hard, st.complaints,
+				  rows[i].want_hard, rows[i].want_compl);
+	}
+	tcase_done();
+}
+
 /* group_setup - one server, one pool */
 static int
 group_setup(void **state)
@@ -230,6 +270,7 @@ main(void)
 		cmocka_unit_test(test_steps),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_tenant_of),
+		cmocka_unit_test(test_outcome_once),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -24,8 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "cfg_common.h"
 #include "errlist.h"
 #include "xalloc.h"
+#include "../../milters/bounce/bounce_conf.h"
+#include "../../milters/bounce/bounce_tag.h"
 #include "../../milters/bounce/bounce.h"
 #include "../../milters/bounce/bounce_pause.h"
 #include "../../milters/bounce/bounce_tenant.h"
@@ -54,6 +61,29 @@ static const struct {
 	{"duplicate login any case", "login:bob -\nlogin:BOB -\n", "t:2: tenant login:bob already", 0},
 	{"second line bad", "a.example -\nb.example\n", "t:2: expected", 0},
 	{"nul", "a.example -\nb.ex\0ample -\n", "t:2: NUL octet", 0},
+	{"subdomains, leading dot", ".acme.example b.acme.example\n", NULL, 1},
+	{"subdomains, star", "*.acme.example -\nacme.example -\n", NULL, 2},
+	{"dot and star name one tenant", ".a.example -\n*.A.example -\n",
+	 "t:2: tenant .a.example already defined at line 1", 0},
+	{"star inside a label", "a*.example -\n", "t:1: a '*' only as *.DOMAIN", 0},
+	{"star alone", "* -\n", "t:1: a '*' only as *.DOMAIN", 0},
+	{"star dot star", "*.*.example -\n", "t:1: a '*' only as *.DOMAIN", 0},
+	{"dot alone", ". -\n", "t:1: sender domain:", 0},
+	{"two dots", "..a.example -\n", "t:1: sender domain:", 0},
+	{"secrets and unsubscribe", "a.example b.a.example secret=/etc/s1,secret=/etc/s2 "
+	 "unsubscribe\n", NULL, 1},
+	{"secret, relative path", "a.example b.a.example secret=s1\n",
+	 "t:1: secret=PATH: the path must be absolute", 0},
+	{"secret, empty path", "a.example b.a.example secret=\n",
+	 "t:1: secret=PATH: the path must be absolute", 0},
+	{"secret twice", "a.example b.a.example secret=/s,secret=/s\n",
+	 "t:1: secret=PATH: the same file twice", 0},
+	{"secret without own bounce domain", "x.example -\na.example - secret=/s\n",
+	 "t:2: secret= needs the tenant's own bounce domain", 0},
+	{"seventeen secrets", "a.example b.a.example secret=/1 secret=/2 secret=/3 secret=/4 "
+	 "secret=/5 secret=/6 secret=/7 secret=/8 secret=/9 secret=/10 secret=/11 secret=/12 "
+	 "secret=/13 secret=/14 secret=/15 secret=/16 secret=/17\n",
+	 "t:1: more than 16 secret= options", 0},
 };
 
 /* test_parse - every row of parse_rows */
@@ -113,7 +143,18 @@ static const struct {
 	{"domain any case", NULL, "x@ACME.example", "acme.example", "bounces.acme.example"},
 	{"login wins", "Bob", "x@acme.example", "login:bob", NULL},
 	{"unknown login, domain", "eve", "x@acme.example", "acme.example", "bounces.acme.example"},
-	{"subdomain is not the domain", NULL, "x@mail.acme.example", NULL, NULL},
+	{"subdomain: .acme.example", NULL, "x@mail.acme.example", ".acme.example",
+	 "bounces.sub.example"},
+	{"deeper subdomain", NULL, "x@a.b.Acme.example", ".acme.example", "bounces.sub.example"},
+	{"most specific parent wins", NULL, "x@fr.eu.acme.example", ".eu.acme.example",
+	 "bounces.eu.example"},
+	{"deeper, most specific parent", NULL, "x@a.fr.eu.acme.example", ".eu.acme.example",
+	 "bounces.eu.example"},
+	{"exact beats a parent", NULL, "x@mail.eu.acme.example", "mail.eu.acme.example", NULL},
+	{"*.DOMAIN is not DOMAIN", NULL, "x@eu.acme.example", ".acme.example",
+	 "bounces.sub.example"},
+	{"label boundary", NULL, "x@notacme.example", NULL, NULL},
+	{"login beats subdomain", "bob", "x@mail.acme.example", "login:bob", NULL},
 	{"no tenant", NULL, "x@other.example", NULL, NULL},
 	{"null sender", NULL, "<>", NULL, NULL},
 };
@@ -123,7 +164,10 @@ static void
 test_find(void **state)
 {
 	static const char txt[] = "acme.example bounces.acme.example unsubscribe\n"
-	    "login:bob -\n";
+	    "login:bob -\n"
+	    ".acme.example bounces.sub.example\n"
+	    "*.eu.acme.example bounces.eu.example\n"
+	    "mail.eu.acme.example -\n";
 	struct bounce_tenants *t = xcalloc(1, sizeof(*t));
 	struct errlist el = ERRLIST_INIT;
 
@@ -145,6 +189,9 @@ test_find(void **state)
 	assert_true(bounce_tenant_by_name(t, "ACME.example")->unsubscribe);
 	assert_false(bounce_tenant_by_name(t, "login:bob")->unsubscribe);
 	assert_null(bounce_tenant_by_name(t, "nobody"));
+	assert_string_equal(bounce_tenant_by_name(t, "*.EU.acme.example")->name, ".eu.acme.example");
+	assert_true(bounce_tenant_by_name(t, ".eu.acme.example")->subdomains);
+	assert_false(bounce_tenant_by_name(t, "mail.eu.acme.example")->subdomains);
 	bounce_tenants_free(t);
 	tcase_done();
 }
@@ -408,6 +455,182 @@ test_request(void **state)
 	tcase_done();
 }
 
+/* ts_write - a file with TEXT and MODE in DIR; its path (static buffer per slot) */
+static const char *
+ts_write(const char *dir, const char *name, const char *text, mode_t mode, char *out,
+	 size_t outlen)
+{
+	FILE *fp;
+
+	snprintf(out, outlen, "%s/%s", dir, name);
+	fp = fopen(out, "w");
+	assert_non_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(out, mode), 0);
+	return out;
+}
+
+/* ts_subst - IN with each "D" replaced by DIR */
+static void
+ts_subst(const char *in, const char *dir, char *out, size_t outlen)
+{
+	size_t o = 0, dl = strlen(dir);
+
+	for (; *in && o + dl + 1 < outlen; in++) {
+		if (*in == 'D') {
+			memcpy(out + o, dir, dl);
+			o += dl;
+		} else {
+			out[o++] = *in;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* ts_state - load a configuration with TABLE as bounce_tenant_table */
+static struct bounce_state *
+ts_state(const char *dir, const char *table, void *values[2], struct errlist *el)
+{
+	static const struct cfg_section *const secs[] = {&cfg_common_section, &bounce_section};
+	char conf[600], tab[300], gpath[300], text[1200];
+	struct bounce_state *st;
+
+	ts_write(dir, "tenants", table, 0644, tab, sizeof(tab));
+	snprintf(gpath, sizeof(gpath), "%s/global", dir);
+	snprintf(text, sizeof(text), "redis_server = 127.0.0.1:1\nbounce_domain = bounces.test\n"
+		 "bounce_secret_files = %s\nbounce_tenant_table = %s\n", gpath, tab);
+	ts_write(dir, "postmill.conf", text, 0644, conf, sizeof(conf));
+	values[0] = values[1] = NULL;
+	if (cfg_load(conf, secs, 2, values, el) < 0)
+		return NULL;
+	st = bounce_state_load(values[0], values[1], conf, el);
+	return st;
+}
+
+/* ts_free - the state and the values */
+static void
+ts_free(struct bounce_state *st, void *values[2])
+{
+	bounce_state_free(st);
+	if (values[0] != NULL)
+		cfg_values_free(&cfg_common_section, values[0]);
+	if (values[1] != NULL)
+		cfg_values_free(&bounce_section, values[1]);
+}
+
+/*
+ * test_tenant_secrets - secret= through the state loader: a tenant's own
+ * secrets make its bounce domain's keys (not the global ones); rotation
+ * (new first, old kept) still verifies old tags and signs with the new
+ * key; every problem of the files or the table names the table's line
+ */
+static void
+test_tenant_secrets(void **state)
+{
+	static const struct {
+		const char *name, *table, *err;	/* "D" in table: the directory */
+	} cases[] = {
+		{"world-readable", "a.test b.a.test secret=D/world\n",
+		 "tenants:1: tenant a.test: secret D/world: readable or writable by group or others"},
+		{"missing", "x.test -\na.test b.a.test secret=D/nope\n",
+		 "tenants:2: tenant a.test: secret D/nope: cannot open"},
+		{"too short", "a.test b.a.test secret=D/short\n",
+		 "tenants:1: tenant a.test: secret D/short: secret shorter than 16 bytes"},
+		{"shared domain, other secrets", "a.test b.x.test secret=D/t1\nb.test b.x.test\n",
+		 "tenants:2: tenant b.test: bounce domain b.x.test is shared with a tenant whose "
+		 "secret= options differ"},
+		{"the global bounce domain", "a.test bounces.test secret=D/t1\n",
+		 "tenants:1: tenant a.test: bounce domain bounces.test is bounce_domain"},
+		{"shared domain, same secrets", "a.test b.x.test secret=D/t1\n"
+		 "b.test b.x.test secret=D/t1\n", NULL},
+	};
+	char dir[] = "/tmp/btsecXXXXXX", path[300], tag[BOUNCE_TAG_CHARS + 3];
+	unsigned char id[BOUNCE_TAG_ID_LEN] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+	struct bounce_tag t;
+	const struct bounce_bdomain *bd;
+	const char *why;
+	void *values[2];
+	struct bounce_state *st;
+	struct errlist el = ERRLIST_INIT;
+	unsigned old_id;
+
+	assert_non_null(mkdtemp(dir));
+	ts_write(dir, "global", "global-secret-0123456789abcdef\n", 0600, path, sizeof(path));
+	ts_write(dir, "t1", "tenant-secret-one-0123456789\n", 0600, path, sizeof(path));
+	ts_write(dir, "t2", "tenant-secret-two-0123456789\n", 0400, path, sizeof(path));
+	ts_write(dir, "world", "tenant-secret-world-0123456789\n", 0644, path, sizeof(path));
+	ts_write(dir, "short", "short\n", 0600, path, sizeof(path));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char table[600], want[600], *all;
+
+		ts_subst(cases[i].table, dir, table, sizeof(table));
+		ts_subst(cases[i].err ? cases[i].err : "", dir, want, sizeof(want));
+		st = ts_state(dir, table, values, &el);
+		all = errlist_join(&el);
+		if (cases[i].err == NULL && (st == NULL || el.count != 0))
+			tcase_bad(cases[i].name, "got \"%s\", want no error", all ? all : "");
+		else if (cases[i].err != NULL && (st != NULL || all == NULL || strstr(all, want) == NULL))
+			tcase_bad(cases[i].name, "got \"%s\", want \"%s\"", all ? all : "", want);
+		free(all);
+		errlist_free(&el);
+		ts_free(st, values);
+	}
+	/* own secret: the tenant domain's ring is not the global one's derivation */
+	snprintf(path, sizeof(path), "a.test b.a.test secret=%s/t1\n", dir);
+	st = ts_state(dir, path, values, &el);
+	assert_non_null(st);
+	assert_non_null(bd = bounce_state_bdomain(st, "b.a.test"));
+	old_id = bd->keys->keys[0].id;
+	assert_int_not_equal(old_id, st->keys->keys[0].id);
+	memcpy(tag, "b-", 2);	/* the local part of an address */
+	assert_int_equal(bounce_tag_encode(&bd->keys->keys[0], id, 2000000000LL, tag + 2), 0);
+	assert_int_equal(bounce_tag_local_decode(bd->keys, tag, strlen(tag), 1900000000LL, &t, &why),
+			 BOUNCE_TAG_OK);
+	{
+		struct bounce_keyring *g = bounce_keyring_derive(st->keys, "b.a.test");
+
+		if (bounce_tag_local_decode(g, tag, strlen(tag), 1900000000LL, &t, &why)
+		    == BOUNCE_TAG_OK)
+			tcase_bad("own secret", "got a tag the global secrets verify, want not");
+		bounce_keyring_free(g);
+	}
+	ts_free(st, values);
+	/* rotation: t2 first signs, t1 still verifies the tag made above */
+	snprintf(path, sizeof(path), "a.test b.a.test secret=%s/t2,secret=%s/t1\n", dir, dir);
+	st = ts_state(dir, path, values, &el);
+	assert_non_null(st);
+	assert_non_null(bd = bounce_state_bdomain(st, "b.a.test"));
+	assert_int_equal(bd->keys->n, 2);
+	assert_int_not_equal(bd->keys->keys[0].id, old_id);
+	assert_int_equal(bd->keys->keys[1].id, old_id);
+	if (bounce_tag_local_decode(bd->keys, tag, strlen(tag), 1900000000LL, &t, &why)
+	    != BOUNCE_TAG_OK || memcmp(t.id, id, sizeof(id)) != 0)
+		tcase_bad("rotation", "got \"%s\" for the old key's tag, want ok", why);
+	ts_free(st, values);
+	/* the old key removed: its tags are no longer known */
+	snprintf(path, sizeof(path), "a.test b.a.test secret=%s/t2\n", dir);
+	st = ts_state(dir, path, values, &el);
+	assert_non_null(st);
+	bd = bounce_state_bdomain(st, "b.a.test");
+	if (bounce_tag_local_decode(bd->keys, tag, strlen(tag), 1900000000LL, &t, &why)
+	    != BOUNCE_TAG_UNKNOWN_KEY)
+		tcase_bad("removed", "got \"%s\", want an unknown key", why);
+	ts_free(st, values);
+	errlist_free(&el);
+	{
+		static const char *const names[] = {"global", "t1", "t2", "world", "short",
+						    "tenants", "postmill.conf"};
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -415,6 +638,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_tenant_secrets),
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_token_roundtrip),

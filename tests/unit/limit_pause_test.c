@@ -67,6 +67,12 @@ static const struct {
 	{"login first", "bob", "a@paused.test", 1, "login:bob"},
 	{"review is not a pause", NULL, "a@review.test", 0, NULL},
 	{"subdomain is not the domain", NULL, "a@mail.paused.test", 0, NULL},
+	{".DOMAIN tenant paused", NULL, "a@mail.wild.test", 1, ".wild.test"},
+	{".DOMAIN, deeper", NULL, "a@x.y.mail.wild.test", 1, ".wild.test"},
+	{".DOMAIN is not DOMAIN", NULL, "a@wild.test", 0, NULL},
+	{"a known tenant under a paused parent", NULL, "a@own.wild.test", 0, NULL},
+	{"below it, the known tenant's parent", NULL, "a@x.own.wild.test", 1, ".wild.test"},
+	{"a known login decides", "carol", "a@mail.wild.test", 0, NULL},
 	{"unknown", "eve", "a@fine.test", 0, NULL},
 	{"null sender", NULL, "<>", 0, NULL},
 	{"nothing", NULL, NULL, 0, NULL},
@@ -83,6 +89,9 @@ test_check(void **state)
 	drive("paused.test", 20);
 	drive("login:bob", 20);
 	drive("review.test", 6);
+	drive(".wild.test", 20);
+	drive("own.wild.test", 0);	/* sent, not paused */
+	drive("login:carol", 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct limit_pause lp;
 		const char *err = NULL;

@@ -5,7 +5,7 @@
  *	postmill-unsubscribe: the RFC 8058 one-click endpoint, as a module
  * DESCRIPTION
  *	unsub_handler() is a libmicrohttpd access handler (cls: a struct
- *	unsub_ctx) that any MHD daemon can mount: postmill-unsubscribe's
+ *	unsub_live, below) that any MHD daemon can mount: postmill-unsubscribe's
  *	own (unsub_main.c), or later the events service's. It needs only
  *	the ring that verifies tokens, the Redis pool, the key prefix and
  *	the stream of postmill-bounce (bounce.h's state gives all four).
@@ -26,10 +26,20 @@
  *
  *	The decision is bounce_unsub_request() (bounce_unsub.h: pure, unit
  *	tested and fuzzed); unsub_apply() the Redis side.
+ *
+ *	The handler's cls is a struct unsub_live: the configuration in
+ *	force, replaceable while requests run (SIGHUP). A request takes a
+ *	reference to the current unsub_ctx only for its final call (the
+ *	decision and the Redis call), so unsub_live_swap() never waits and
+ *	never drops a request: one that started before a reload and ends
+ *	after it is answered with the new configuration; one being answered
+ *	keeps the old until it is done, and the last reference frees it
+ *	(free_ctx).
  *--*/
 #ifndef POSTMILL_UNSUB_H
 #define POSTMILL_UNSUB_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include <microhttpd.h>
@@ -46,7 +56,18 @@ struct unsub_ctx {
 	const char	*prefix;	/* bounce_key_prefix */
 	const char	*stream;	/* bounce_stream */
 	long long	 maxlen;
+	unsigned	 refs;		/* unsub_live's: the current one holds 1 */
 };
+
+struct unsub_live {
+	pthread_mutex_t	 mu;
+	struct unsub_ctx *cur;
+	void		(*free_ctx)(struct unsub_ctx *);
+};
+
+struct unsub_ctx *unsub_live_hold(struct unsub_live *l);
+void	unsub_live_drop(struct unsub_live *l, struct unsub_ctx *c);
+void	unsub_live_swap(struct unsub_live *l, struct unsub_ctx *c);
 
 int	unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 		    long long now_ms, const char **err);

@@ -121,6 +121,47 @@ unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 	return rc;
 }
 
+/* unsub_live_hold - a reference to the configuration in force */
+struct unsub_ctx *
+unsub_live_hold(struct unsub_live *l)
+{
+	struct unsub_ctx *c;
+
+	pthread_mutex_lock(&l->mu);
+	c = l->cur;
+	c->refs++;
+	pthread_mutex_unlock(&l->mu);
+	return c;
+}
+
+/* unsub_live_drop - let go of a reference; the last one frees */
+void
+unsub_live_drop(struct unsub_live *l, struct unsub_ctx *c)
+{
+	unsigned left;
+
+	pthread_mutex_lock(&l->mu);
+	left = --c->refs;
+	pthread_mutex_unlock(&l->mu);
+	if (left == 0)
+		l->free_ctx(c);
+}
+
+/* unsub_live_swap - C is in force from now; the old one goes when unused */
+void
+unsub_live_swap(struct unsub_live *l, struct unsub_ctx *c)
+{
+	struct unsub_ctx *old;
+
+	c->refs = 1;
+	pthread_mutex_lock(&l->mu);
+	old = l->cur;
+	l->cur = c;
+	pthread_mutex_unlock(&l->mu);
+	if (old != NULL)
+		unsub_live_drop(l, old);
+}
+
 /* us_html - text with &<>"' escaped, into out */
 static void
 us_html(char *out, size_t outlen, const char *s)
@@ -179,14 +220,11 @@ us_page(struct MHD_Connection *conn, const struct bounce_unsub *tok)
 	return us_reply(conn, 200, "text/html; charset=utf-8", page);
 }
 
-/* unsub_handler - the MHD access handler; see unsub.h */
-enum MHD_Result
-unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
-	      const char *method, const char *version, const char *upload_data,
-	      size_t *upload_data_size, void **req)
+/* us_answer - the decision and its reply, with one configuration */
+static enum MHD_Result
+us_answer(const struct unsub_ctx *ctx, struct MHD_Connection *conn, const char *url,
+	  const char *method, const struct unsub_req *rq)
 {
-	const struct unsub_ctx *ctx = cls;
-	struct unsub_req *rq = *req;
 	enum bounce_unsub_what what;
 	struct bounce_unsub tok;
 	unsigned status;
@@ -194,25 +232,6 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	char msg[600], esc[400];
 	int r;
 
-	(void)version;
-	if (rq == NULL) {		/* first call: headers only */
-		*req = xcalloc(1, sizeof(struct unsub_req));
-		return MHD_YES;
-	}
-	if (*upload_data_size > 0) {	/* a piece of the body */
-		if (rq->len + *upload_data_size > UNSUB_BODY_MAX)
-			rq->too_big = 1;
-		else {
-			memcpy(rq->body + rq->len, upload_data, *upload_data_size);
-			rq->len += *upload_data_size;
-		}
-		*upload_data_size = 0;
-		return MHD_YES;
-	}
-	if (rq->too_big) {
-		us_count(method, "too_large");
-		return us_reply(conn, 413, "text/plain; charset=utf-8", "request body too large\n");
-	}
 	what = bounce_unsub_request(ctx->ring, method, url, rq->body, rq->len,
 				    (long long)time(NULL), &tok, &status, &why);
 	if (what == BOUNCE_UNSUB_REFUSE) {
@@ -243,6 +262,42 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	us_count(method, r == 1 ? "unsubscribed" : "replay");
 	return us_reply(conn, 200, "text/plain; charset=utf-8", r == 1
 			? "unsubscribed\n" : "already unsubscribed\n");
+}
+
+/* unsub_handler - the MHD access handler; see unsub.h */
+enum MHD_Result
+unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
+	      const char *method, const char *version, const char *upload_data,
+	      size_t *upload_data_size, void **req)
+{
+	struct unsub_live *live = cls;
+	struct unsub_ctx *ctx;
+	struct unsub_req *rq = *req;
+	enum MHD_Result rc;
+
+	(void)version;
+	if (rq == NULL) {		/* first call: headers only */
+		*req = xcalloc(1, sizeof(struct unsub_req));
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {	/* a piece of the body */
+		if (rq->len + *upload_data_size > UNSUB_BODY_MAX)
+			rq->too_big = 1;
+		else {
+			memcpy(rq->body + rq->len, upload_data, *upload_data_size);
+			rq->len += *upload_data_size;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->too_big) {
+		us_count(method, "too_large");
+		return us_reply(conn, 413, "text/plain; charset=utf-8", "request body too large\n");
+	}
+	ctx = unsub_live_hold(live);
+	rc = us_answer(ctx, conn, url, method, rq);
+	unsub_live_drop(live, ctx);
+	return rc;
 }
 
 /* unsub_request_done - free a request's buffer */

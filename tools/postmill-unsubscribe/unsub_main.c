@@ -21,6 +21,13 @@
  *	https) is a reverse proxy's job. It runs in the foreground, binds,
  *	then becomes run_user (when root); it needs to read the secrets.
  *	Counters go to stats_dir/unsubscribe.stats (postmill-exporter).
+ *	SIGHUP reloads the configuration (secrets, tenants, Redis, stream;
+ *	as run_user, who must be able to read them) without dropping a
+ *	request: requests being answered finish with the configuration they
+ *	started with (unsub.h). A configuration with problems is not taken:
+ *	each problem is logged ("unsubscribe: reload: ...") and the one in
+ *	force stays. bounce_unsubscribe_listen and run_user are read at
+ *	start only (a change is logged, and needs a restart).
  *	SIGTERM and SIGINT stop it.
  *
  *	-f logs to stderr as well as syslog; -n checks the configuration and
@@ -111,20 +118,98 @@ um_check(const struct common_conf *common, const struct bounce_conf *conf,
 		privdrop_as_user(common, config, um_load_as_user, &l, el);
 }
 
+/* one loaded configuration; ctx first, so a struct unsub_ctx * is one */
+struct um_conf {
+	struct unsub_ctx ctx;
+	struct bounce_state *st;
+	void	*values[2];
+	struct sockaddr_storage ss;
+};
+
+static const struct cfg_section *const um_sections[] = {&cfg_common_section, &bounce_section};
+
+/* um_free - a configuration nobody uses any more */
+static void
+um_free(struct unsub_ctx *ctx)
+{
+	struct um_conf *u = (struct um_conf *)ctx;
+
+	if (u == NULL)
+		return;
+	if (u->st != NULL)
+		bounce_state_free(u->st);
+	for (int i = 0; i < 2; i++)
+		if (u->values[i] != NULL)
+			cfg_values_free(um_sections[i], u->values[i]);
+	free(u);
+}
+
+/* um_load - read the configuration; NULL with every problem in el */
+static struct um_conf *
+um_load(const char *config, struct errlist *el)
+{
+	struct um_conf *u = xcalloc(1, sizeof(*u));
+	const struct bounce_conf *conf;
+	const char *why;
+
+	if (cfg_load(config, um_sections, 2, u->values, el) < 0)
+		goto bad;
+	conf = u->values[1];
+	if (cfg_exporter_parse_listen(conf->unsubscribe_listen, &u->ss, &why) < 0)
+		errlist_add_at(el, config, 0, "bounce_unsubscribe_listen = %s: %s",
+			       conf->unsubscribe_listen ? conf->unsubscribe_listen : "", why);
+	if ((u->st = bounce_state_load(u->values[0], conf, config, el)) == NULL || el->count > 0)
+		goto bad;
+	u->ctx.ring = u->st->unsub_keys;
+	u->ctx.pool = u->st->pool;
+	u->ctx.prefix = conf->key_prefix;
+	u->ctx.stream = conf->stream;
+	u->ctx.maxlen = conf->stream_maxlen;
+	return u;
+bad:
+	um_free(&u->ctx);
+	return NULL;
+}
+
+/* um_reload - SIGHUP: a new configuration in force, or the old one kept */
+static void
+um_reload(struct unsub_live *live, const char *config, const char *listen)
+{
+	struct errlist el = ERRLIST_INIT;
+	struct um_conf *u = um_load(config, &el);
+	const struct bounce_conf *conf;
+
+	if (u == NULL) {
+		for (size_t i = 0; i < el.count; i++)
+			log_msg(LOG_ERR, NULL, "unsubscribe: reload: %s", el.msgs[i]);
+		log_msg(LOG_ERR, NULL, "unsubscribe: reload failed (%zu error%s), keeping the "
+			"previous configuration", el.count, el.count == 1 ? "" : "s");
+		errlist_free(&el);
+		return;
+	}
+	conf = u->values[1];
+	if (strcmp(conf->unsubscribe_listen, listen) != 0)
+		log_msg(LOG_WARNING, NULL, "unsubscribe: bounce_unsubscribe_listen = %s: still "
+			"listening on %s until a restart", conf->unsubscribe_listen, listen);
+	log_msg(LOG_INFO, NULL, "unsubscribe: reloaded %s, %zu tenant%s", config,
+		u->st->tenants ? u->st->tenants->n : 0,
+		u->st->tenants && u->st->tenants->n == 1 ? "" : "s");
+	unsub_live_swap(live, &u->ctx);
+	errlist_free(&el);
+}
+
 int
 main(int argc, char **argv)
 {
-	const struct cfg_section *const sections[] = {&cfg_common_section, &bounce_section};
-	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf", *why;
+	const char *config = POSTMILL_SYSCONFDIR "/postmill.conf";
 	struct errlist el = ERRLIST_INIT;
-	struct sockaddr_storage ss;
-	struct bounce_state *st = NULL;
-	struct unsub_ctx ctx;
+	struct unsub_live live = {PTHREAD_MUTEX_INITIALIZER, NULL, um_free};
+	struct um_conf *u = NULL;
 	struct MHD_Daemon *d;
 	const struct common_conf *common;
 	const struct bounce_conf *conf;
-	void	*values[2] = {NULL, NULL};
 	bool	check = false, to_stderr = false;
+	char	*listen, *run_user;
 	sigset_t set;
 	uid_t	uid;
 	gid_t	gid;
@@ -145,34 +230,29 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_open("postmill-unsubscribe", to_stderr || check);
-	if (cfg_load(config, sections, 2, values, &el) < 0)
+	if ((u = um_load(config, &el)) == NULL)
 		goto bad;
-	common = values[0];
-	conf = values[1];
-	if (cfg_exporter_parse_listen(conf->unsubscribe_listen, &ss, &why) < 0)
-		errlist_add_at(&el, config, 0, "bounce_unsubscribe_listen = %s: %s",
-			       conf->unsubscribe_listen ? conf->unsubscribe_listen : "", why);
-	if ((st = bounce_state_load(common, conf, config, &el)) == NULL || el.count > 0)
-		goto bad;
+	common = u->values[0];
+	conf = u->values[1];
 	if (check)
-		um_check(common, conf, config, &ss, &el);
+		um_check(common, conf, config, &u->ss, &el);
 	if (el.count > 0 || privdrop_lookup(common, config, &uid, &gid, &el) < 0)
 		goto bad;
 	if (check) {
 		printf("postmill-unsubscribe: %s: OK (listen %s, %zu tenant%s, url %s)\n", config,
-		       conf->unsubscribe_listen, st->tenants ? st->tenants->n : 0,
-		       st->tenants && st->tenants->n == 1 ? "" : "s",
+		       conf->unsubscribe_listen, u->st->tenants ? u->st->tenants->n : 0,
+		       u->st->tenants && u->st->tenants->n == 1 ? "" : "s",
 		       conf->unsubscribe_url ? conf->unsubscribe_url : "(none)");
+		um_free(&u->ctx);
 		return 0;
 	}
 	sfd = milter_stats_open(common, "unsubscribe", uid, gid, &el);
 	if (sfd == -2)
 		goto bad;
-	ctx.ring = st->unsub_keys;
-	ctx.pool = st->pool;
-	ctx.prefix = conf->key_prefix;
-	ctx.stream = conf->stream;
-	ctx.maxlen = conf->stream_maxlen;
+	/* read at start only: what the listener and the user switch used */
+	listen = xstrdup(conf->unsubscribe_listen);
+	run_user = common->run_user ? xstrdup(common->run_user) : NULL;
+	unsub_live_swap(&live, &u->ctx);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -180,9 +260,9 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG
-			     | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-			     0, NULL, NULL, unsub_handler, &ctx,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			     | (u->ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+			     0, NULL, NULL, unsub_handler, &live,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&u->ss,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)UNSUB_MAX_CONNECTIONS,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
@@ -190,39 +270,40 @@ main(int argc, char **argv)
 			     MHD_OPTION_END);
 	if (d == NULL) {
 		log_msg(LOG_ERR, NULL, "unsubscribe: cannot listen on %s: %s",
-			conf->unsubscribe_listen, strerror(errno));
+			listen, strerror(errno));
 		return 1;
 	}
-	if (privdrop_become(common->run_user, uid, gid, &el) < 0) {
+	if (privdrop_become(run_user, uid, gid, &el) < 0) {
 		log_msg(LOG_ERR, NULL, "unsubscribe: %s", el.msgs[0]);
 		MHD_stop_daemon(d);
 		return 1;
 	}
 	milter_stats_start(sfd, "unsubscribe");
-	log_msg(LOG_INFO, NULL, "unsubscribe: serving on %s, %zu tenant%s",
-		conf->unsubscribe_listen, st->tenants ? st->tenants->n : 0,
-		st->tenants && st->tenants->n == 1 ? "" : "s");
+	log_msg(LOG_INFO, NULL, "unsubscribe: serving on %s, %zu tenant%s", listen,
+		u->st->tenants ? u->st->tenants->n : 0,
+		u->st->tenants && u->st->tenants->n == 1 ? "" : "s");
+	u = NULL;		/* live owns it now */
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		if (sig == SIGHUP)
+			um_reload(&live, config, listen);
 	}
 	MHD_stop_daemon(d);
 	log_msg(LOG_INFO, NULL, "unsubscribe: stopped");
-	bounce_state_free(st);
-	for (int i = 0; i < 2; i++)
-		cfg_values_free(sections[i], values[i]);
+	unsub_live_drop(&live, live.cur);
+	free(listen);
+	free(run_user);
+	errlist_free(&el);
 	return 0;
 bad:
 	errlist_print(&el, stderr);
 	fprintf(stderr, "postmill-unsubscribe: %zu error%s in %s\n", el.count,
 		el.count == 1 ? "" : "s", config);
 	errlist_free(&el);
-	if (st != NULL)
-		bounce_state_free(st);
-	for (int i = 0; i < 2; i++)
-		if (values[i] != NULL)
-			cfg_values_free(sections[i], values[i]);
+	if (u != NULL)
+		um_free(&u->ctx);
 	return 1;
 }

@@ -83,12 +83,15 @@ static const struct {
 	 "  bounce and complaint counters recorded by postmill-bounce, overall or for SENDER\n"},
 	{"tenant",
 	 "usage: postmillctl tenant list|show TENANT|resume TENANT|check [--domain D] TENANT\n"
-	 "  TENANT: a key of bounce_tenant_table (a sender domain or login:NAME)\n"
+	 "  TENANT: a key of bounce_tenant_table (a sender domain, .DOMAIN or *.DOMAIN,\n"
+	 "          or login:NAME)\n"
 	 "  list     every tenant with its bounce domain, state and window counts\n"
-	 "  show     a tenant's bounce domain, suppression list, rates and review/pause state\n"
+	 "  show     a tenant's bounce domain, tag keys, suppression list, rates and\n"
+	 "           review/pause state\n"
 	 "  resume   lift a review or pause (and clear the window); no reload needed\n"
 	 "  check    DNS as receivers see it, one line each: mx, spf, dkim, dmarc (alignment);\n"
-	 "           exit 1 when a check fails; --domain: the From domain of a login tenant\n"},
+	 "           exit 1 when a check fails; --domain: the From domain of a login or\n"
+	 "           .DOMAIN tenant (without it, dkim and dmarc are SKIPPED)\n"},
 	{"events",
 	 "usage: postmillctl events tail [--tenant T] [--count N] [--follow]\n"
 	 "  the last N (20) delivery events of postmill-events, oldest first; --follow waits for more\n"},

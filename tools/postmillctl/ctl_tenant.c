@@ -366,13 +366,16 @@ ct_check(int argc, char **argv, const char *config_path)
 	}
 	k.tenant = t->name;
 	bd = t->bounce_domain ? t->bounce_domain : cb.state->domain;
-	if (from == NULL && !t->is_login)
+	if (from == NULL && !t->is_login && !t->subdomains)
 		from = t->name;
 	ct_mx(&k, res, &cb.conf->our_mx, bd);
 	ct_spf(&k, res, &cb.conf->our_ips, bd);
 	if (from == NULL) {
-		ct_line(&k, "dkim", "SKIPPED", "a login tenant: give --domain FROM-DOMAIN");
-		ct_line(&k, "dmarc", "SKIPPED", "a login tenant: give --domain FROM-DOMAIN");
+		/* a login, or .DOMAIN (its subdomains): which From is unknown */
+		const char *what = t->is_login ? "a login tenant" : "a .DOMAIN tenant";
+
+		ct_line(&k, "dkim", "SKIPPED", "%s: give --domain FROM-DOMAIN", what);
+		ct_line(&k, "dmarc", "SKIPPED", "%s: give --domain FROM-DOMAIN", what);
 	} else {
 		ct_dkim(&k, cb.values, res, from);
 		ct_dmarc(&k, res, from, bd);
@@ -425,10 +428,23 @@ ct_show_one(struct ctl_bounce *cb, const struct bounce_tenant *t, bool brief)
 		       bounce_pause_state_name(ps.state), ps.sent, ps.hard, ps.complaints);
 		return 0;
 	}
-	printf("tenant: %s (%s, line %u of %s)\n", t->name, t->is_login ? "login"
-	       : "sender domain", t->line, cb->conf->tenant_table);
+	printf("tenant: %s (%s%s, line %u of %s)\n", t->name, t->is_login ? "login"
+	       : t->subdomains ? "the subdomains of " : "sender domain",
+	       t->subdomains ? t->name + 1 : "", t->line, cb->conf->tenant_table);
 	printf("bounce domain: %s%s\n", t->bounce_domain ? t->bounce_domain
 	       : cb->state->domain, t->bounce_domain ? "" : " (the global bounce_domain)");
+	{
+		const struct bounce_bdomain *bd = bounce_state_bdomain(cb->state,
+			t->bounce_domain ? t->bounce_domain : cb->state->domain);
+
+		if (bd != NULL && t->nsecrets > 0)
+			printf("tag keys: the tenant's own, from %zu secret file%s (first %s), "
+			       "signing key id %u\n", t->nsecrets, t->nsecrets == 1 ? "" : "s",
+			       t->secrets[0], bd->keys->keys[0].id);
+		else if (bd != NULL)
+			printf("tag keys: from bounce_secret_files, signing key id %u\n",
+			       bd->keys->keys[0].id);
+	}
 	printf("suppression list: t:%s\n", t->name);
 	printf("one-click unsubscribe: %s\n", !t->unsubscribe ? "off" :
 	       cb->conf->unsubscribe_url ? cb->conf->unsubscribe_url
