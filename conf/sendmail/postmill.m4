@@ -72,7 +72,6 @@ INPUT_MAIL_FILTER(`postmill-bounce', `S=local:/run/postmill/bounce.sock, F=T, T=
 INPUT_MAIL_FILTER(`postmill-dkim', `S=local:/run/postmill/dkim.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
 INPUT_MAIL_FILTER(`postmill-limit', `S=local:/run/postmill/limit.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
 dnl # Or, instead of the four lines above, postmill-suite running them as modules in one
-dnl # conversation (suite_milters = auth, bounce, dkim, limit: bounce before dkim there, since
-dnl # the suite shows each module the fields the modules before it added; README.md, "One
-dnl # conversation"). Uncomment this line and remove the four:
+dnl # conversation, in the same order (suite_milters = auth, bounce, dkim, limit; README.md,
+dnl # "One conversation"). Uncomment this line and remove the four:
 dnl INPUT_MAIL_FILTER(`postmill-suite', `S=local:/run/postmill/suite.sock, F=T, T=C:10s;S:30s;R:30s;E:5m')dnl
