@@ -20,6 +20,9 @@ enum dkim_error_action {		/* "accept|tempfail" */
 enum dkim_mismatch_action {		/* "pass|reject" */
 	DKIM_MISMATCH_PASS, DKIM_MISMATCH_REJECT,
 };
+enum dkim_mta_choice {			/* "auto|postfix|sendmail" */
+	DKIM_MTA_AUTO, DKIM_MTA_IS_POSTFIX, DKIM_MTA_IS_SENDMAIL,
+};
 enum dkim_canon_pair {			/* "relaxed/relaxed|relaxed/simple|simple/relaxed|simple/simple" */
 	DKIM_CANON_RR, DKIM_CANON_RS, DKIM_CANON_SR, DKIM_CANON_SS,
 };
@@ -46,6 +49,7 @@ struct dkim_conf {
 	long long	 max_headers;
 	long long	 line_length_limit;	/* as Postfix's smtp_line_length_limit */
 	long long	 rotate_overlap;	/* ms; postmillctl dkim rotate */
+	int		 mta;			/* enum dkim_mta_choice */
 };
 
 extern const struct cfg_section dkim_section;

@@ -55,6 +55,13 @@ dkim_policy_decide(const struct dkim_policy_input *in,
 	case DKIM_FROM_SEVERAL_ADDRESSES:
 		return dkim_unsignable(DKIM_R_MULTIPLE_ADDRESSES, opt);
 	}
+	/*
+	 * Sendmail writes From out again after the milters; when its form
+	 * cannot be predicted a signature would fail, and one without From
+	 * is no DKIM signature (RFC 6376 5.4): unsignable
+	 */
+	if (in->from_unpredictable)
+		return dkim_unsignable(DKIM_R_FROM_REWRITTEN, opt);
 	if (in->keys == 0) {
 		v.reason = DKIM_R_NO_KEY;
 		return v;
@@ -92,6 +99,7 @@ dkim_reason_name(enum dkim_reason reason)
 		[DKIM_R_NO_KEY] = "no_key_for_domain",
 		[DKIM_R_LOGIN_NOT_ALLOWED] = "login_not_allowed",
 		[DKIM_R_SIGNER_ERROR] = "signer_error",
+		[DKIM_R_FROM_REWRITTEN] = "from_rewritten_by_mta",
 	};
 
 	if ((unsigned)reason < sizeof(names) / sizeof(names[0]) && names[reason])
