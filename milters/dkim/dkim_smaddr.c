@@ -190,7 +190,8 @@ smaddr_address(struct smaddr_ctx *x, const char *s, size_t n,
 		*why = "domain Sendmail may rewrite (unqualified, literal, localhost, UUCP)";
 		return -1;
 	}
-	if (x->masquerade && n == x->jlen && strncasecmp(at, x->j, n) == 0) {
+	if (x->masquerade && (x->j == NULL
+			      || (n == x->jlen && strncasecmp(at, x->j, n) == 0))) {
 		*why = "address at $j while masquerading ($M)";
 		return -1;
 	}
@@ -503,11 +504,48 @@ smaddr_j_ok(const char *j, size_t len)
 	return true;
 }
 
-/* dkim_sendmail_addr_form - the value Sendmail will send for this field */
+static enum dkim_smaddr_status smaddr_form(const char *, size_t, const char *,
+					   const char *, size_t, bool, char **, size_t *,
+					   const char **);
+
+/*
+ * dkim_sendmail_addr_form - the value Sendmail will send for this field.
+ * The caller changes the field to that form, and Sendmail writes the
+ * changed field out once more: the form must come back unchanged. It
+ * does not always ("(a)(b)x" becomes "(a) (b) x", which crackaddr()
+ * turns into "(a) x (b)"): such a value is refused.
+ */
 enum dkim_smaddr_status
 dkim_sendmail_addr_form(const char *value, size_t len, const char *j,
 			const char *name, size_t name_len, bool masquerade,
 			char **out, size_t *out_len, const char **why)
+{
+	enum dkim_smaddr_status st;
+	char *again;
+	size_t alen;
+
+	st = smaddr_form(value, len, j, name, name_len, masquerade, out, out_len, why);
+	if (st != DKIM_SMADDR_FORM)
+		return st;
+	if (smaddr_form(*out, *out_len, j, name, name_len, masquerade, &again, &alen,
+			why) != DKIM_SMADDR_FORM
+	    || alen != *out_len || memcmp(again, *out, alen) != 0) {
+		free(again);
+		free(*out);
+		*out = NULL;
+		*out_len = 0;
+		*why = "Sendmail would rewrite its own form again";
+		return DKIM_SMADDR_UNPREDICTABLE;
+	}
+	free(again);
+	return st;
+}
+
+/* smaddr_form - one pass of Sendmail's rewriting */
+static enum dkim_smaddr_status
+smaddr_form(const char *value, size_t len, const char *j,
+	    const char *name, size_t name_len, bool masquerade,
+	    char **out, size_t *out_len, const char **why)
 {
 	struct smaddr_ctx x = {NULL, 0, masquerade, false};
 	struct smaddr_buf o = {NULL, 0, 0};
@@ -602,6 +640,12 @@ dkim_sendmail_addr_form(const char *value, size_t len, const char *j,
 			end--;
 		if (smaddr_element(&x, value + start, end - start, &el, why) < 0) {
 			free(el.s);
+			goto fail;
+		}
+		/* remotename() and crackaddr() hold 256 bytes; $j made it longer */
+		if (el.len > DKIM_SMADDR_MAX_ELEMENT) {
+			free(el.s);
+			*why = "list element over 200 bytes once qualified";
 			goto fail;
 		}
 		/* commaize(): ", " or a new line once past column 78 */

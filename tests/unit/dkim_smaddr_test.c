@@ -144,6 +144,7 @@ static const struct {
 	{"masquerade, at j", "From", " alice@" J, J, true, NULL},
 	{"masquerade, at j any case", "From", " alice@MAIL.sendmail.test", J, true, NULL},
 	{"masquerade, elsewhere", "From", " alice@example.org", J, true, " alice@example.org"},
+	{"masquerade, no j", "From", " alice@example.org", NULL, true, NULL},
 	{"name case", "rEpLy-tO", " x,y", J, false, " x@" J ", y@" J},
 	{"folding counts the name", "Disposition-Notification-To",
 	 " aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.net, b@example.net", J, false,
