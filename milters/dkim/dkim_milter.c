@@ -292,9 +292,10 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		in.keys = ts == DKIM_TABLES_MATCH ? c->msg->match.count : 0;
 		in.login = dkim_login_state(c, local, domain);
 		/* Sendmail rewrites address fields after us: sign its form */
-		if (dkim_conf_of(c)->mta == DKIM_MTA_IS_SENDMAIL
-		    || (dkim_conf_of(c)->mta == DKIM_MTA_AUTO
-			&& dkim_mta_detect(smfi_getsymval(ctx, "v")) == DKIM_MTA_SENDMAIL))
+		if (in.keys > 0 && (dkim_conf_of(c)->mta == DKIM_MTA_IS_SENDMAIL
+				    || (dkim_conf_of(c)->mta == DKIM_MTA_AUTO
+					&& dkim_mta_detect(smfi_getsymval(ctx, "v"))
+					== DKIM_MTA_SENDMAIL)))
 			in.from_unpredictable = dkim_msg_sendmail(c->msg, smfi_getsymval(ctx, "j"),
 								  smfi_getsymval(ctx, "M"), qid);
 	}

@@ -380,6 +380,28 @@ class SendmailDkimSimpleTest(unittest.TestCase):
         assert_clean(self, [self.stack.milter], stop=True)
 
 
+class SendmailDkimForcedPostfixTest(unittest.TestCase):
+    """dkim_mta = postfix behind Sendmail: the fields are signed as received, and Sendmail's
+    rewriting breaks the signature over a bare address (what dkim_mta = auto prevents);
+    mail whose fields Sendmail leaves alone verifies."""
+
+    @classmethod
+    def setUpClass(cls):
+        dkim_setup(cls, 'pm-smdkimp-', 'dkim_mta = postfix\n',
+                   {m: CORPUS[m] for m in ('plain', 'unqualified')})
+
+    def test_forced_postfix_signs_what_it_saw(self):
+        d = pick(self.deliveries, 'corpus plain')
+        self.assertEqual([r.result for r in h.verify_dkimpy(d.raw, self.stack.keys)], ['pass', 'pass'])
+        d = pick(self.deliveries, 'corpus unqualified')
+        self.assertIn(b'\r\nTo: bob@mail.sendmail.test\r\n', d.raw)
+        self.assertEqual([r.result for r in h.verify_dkimpy(d.raw, self.stack.keys)], ['fail', 'fail'])
+        self.assertNotIn('sendmail_form', self.stack.milter.log())
+
+    def test_zz_milter_clean(self):
+        assert_clean(self, [self.stack.milter], stop=True)
+
+
 def common_conf(wd, name, lines):
     """WD/NAME.conf readable by the postmill group: run_user, internal_hosts and LINES."""
     conf = wd.write(name + '.conf', '\n'.join(['run_user = postmill', 'socket_group = postfix',
