@@ -56,19 +56,35 @@ bool
 dkim_msg_sendmail(struct dkim_msg *msg, const char *j, const char *masq,
 		  const char *qid)
 {
-	bool from_refused = false;
+	bool from_refused = false, rcpt;
+	unsigned flags = DKIM_SMADDR_OLD_STYLE;
+	const char *why;
 
 	if (msg->nfields > 0 && msg->smformed == NULL)
 		msg->smformed = xcalloc(msg->nfields, sizeof(bool));
+	if (masq != NULL && *masq != '\0')
+		flags |= DKIM_SMADDR_MASQUERADE;
+	/* chompheader(): one address field with ",(<;" ends old-style lists */
+	for (size_t i = 0; i < msg->nfields; i++) {
+		const struct dkim_header_field *f = &msg->fields[i];
+		enum dkim_smaddr_status k = dkim_sendmail_addr_field(f->name, f->name_len,
+								     &rcpt, &why);
+
+		/* H_FROM or H_RCPT (Bcc is one) */
+		if ((k == DKIM_SMADDR_FORM || (k == DKIM_SMADDR_UNPREDICTABLE && rcpt))
+		    && dkim_sendmail_new_style(f->field + f->name_len + 1,
+					       f->field_len - f->name_len - 1))
+			flags &= ~DKIM_SMADDR_OLD_STYLE;
+	}
 	for (size_t i = 0; i < msg->nfields; i++) {
 		struct dkim_header_field *f = &msg->fields[i];
-		const char *value = f->field + f->name_len + 1, *why;
+		const char *value = f->field + f->name_len + 1;
 		size_t vlen = f->field_len - f->name_len - 1, olen;
 		enum dkim_smaddr_status st;
 		char *out, *field, esc[96];
 
-		st = dkim_sendmail_addr_form(value, vlen, j, f->name, f->name_len,
-					     masq != NULL && *masq != '\0', &out, &olen, &why);
+		st = dkim_sendmail_addr_form(value, vlen, j, f->name, f->name_len, flags,
+					     &out, &olen, &why);
 		if (st == DKIM_SMADDR_PLAIN)
 			continue;
 		if (st == DKIM_SMADDR_UNPREDICTABLE) {

@@ -257,7 +257,13 @@ smaddr_element(struct smaddr_ctx *x, const char *e, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		char c = e[i];
 
-		/* the comment-free copy the address is taken from */
+		/*
+		 * the copy the address is taken from: a comment becomes a space
+		 * (between two atoms prescan() sees two tokens, which the
+		 * rulesets join with BlankSub ".")
+		 */
+		if (cmtlev == 0 && c == '(' && !qmode)
+			smaddr_putc(&bare, ' ');
 		if (cmtlev == 0 && (c != '(' || qmode)) {
 			if (!qmode && c == ':' && colon == SIZE_MAX)
 				colon = bare.len;
@@ -308,7 +314,8 @@ smaddr_element(struct smaddr_ctx *x, const char *e, size_t n,
 				*why = "colon inside an address or a second group";
 				goto out;
 			}
-			if (quoteit) {
+			if (quoteit || (i + 1 < n && (e[i + 1] == ':' || e[i + 1] == '.'))) {
+				/* "::" and ":." are DECnet to Sendmail: quoted */
 				*why = "group name Sendmail would quote";
 				goto out;
 			}
@@ -464,13 +471,20 @@ out:
 	return rc;
 }
 
-/* smaddr_kind - how Sendmail writes a field (conf.c HdrInfo) */
-static enum dkim_smaddr_status
-smaddr_kind(const char *name, size_t len, const char **why)
+/*
+ * dkim_sendmail_addr_field - how Sendmail writes a field (conf.c HdrInfo):
+ * DKIM_SMADDR_FORM for an address field (H_FROM or H_RCPT; *rcpt says
+ * H_RCPT, the fields old-style lists apply to), UNPREDICTABLE for one it
+ * removes or empties, PLAIN for the others
+ */
+enum dkim_smaddr_status
+dkim_sendmail_addr_field(const char *name, size_t len, bool *rcpt, const char **why)
 {
-	static const char *const addr[] = {
+	static const char *const from[] = {
 		"from", "sender", "reply-to", "resent-from", "resent-sender",
-		"resent-reply-to", "errors-to", "disposition-notification-to",
+		"resent-reply-to", "errors-to", "disposition-notification-to", NULL,
+	};
+	static const char *const to[] = {
 		"to", "cc", "resent-to", "resent-cc", "apparently-to", NULL,
 	};
 	static const char *const gone[] = {
@@ -480,15 +494,33 @@ smaddr_kind(const char *name, size_t len, const char **why)
 		"full-name", "content-length", "return-path", NULL,
 	};
 
+	*rcpt = false;
+	*why = NULL;
 	for (size_t i = 0; gone[i] != NULL; i++)
 		if (strlen(gone[i]) == len && strncasecmp(name, gone[i], len) == 0) {
+			*rcpt = i < 2;
 			*why = "a field Sendmail removes or empties";
 			return DKIM_SMADDR_UNPREDICTABLE;
 		}
-	for (size_t i = 0; addr[i] != NULL; i++)
-		if (strlen(addr[i]) == len && strncasecmp(name, addr[i], len) == 0)
+	for (size_t i = 0; from[i] != NULL; i++)
+		if (strlen(from[i]) == len && strncasecmp(name, from[i], len) == 0)
 			return DKIM_SMADDR_FORM;
+	for (size_t i = 0; to[i] != NULL; i++)
+		if (strlen(to[i]) == len && strncasecmp(name, to[i], len) == 0) {
+			*rcpt = true;
+			return DKIM_SMADDR_FORM;
+		}
 	return DKIM_SMADDR_PLAIN;
+}
+
+/* dkim_sendmail_new_style - does this address field value end old-style lists */
+bool
+dkim_sendmail_new_style(const char *value, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (value[i] == ',' || value[i] == '(' || value[i] == '<' || value[i] == ';')
+			return true;
+	return false;
 }
 
 /* smaddr_j_ok - $j as the rulesets would write it */
@@ -505,7 +537,7 @@ smaddr_j_ok(const char *j, size_t len)
 }
 
 static enum dkim_smaddr_status smaddr_form(const char *, size_t, const char *,
-					   const char *, size_t, bool, char **, size_t *,
+					   const char *, size_t, unsigned, char **, size_t *,
 					   const char **);
 
 /*
@@ -517,17 +549,17 @@ static enum dkim_smaddr_status smaddr_form(const char *, size_t, const char *,
  */
 enum dkim_smaddr_status
 dkim_sendmail_addr_form(const char *value, size_t len, const char *j,
-			const char *name, size_t name_len, bool masquerade,
+			const char *name, size_t name_len, unsigned flags,
 			char **out, size_t *out_len, const char **why)
 {
 	enum dkim_smaddr_status st;
 	char *again;
 	size_t alen;
 
-	st = smaddr_form(value, len, j, name, name_len, masquerade, out, out_len, why);
+	st = smaddr_form(value, len, j, name, name_len, flags, out, out_len, why);
 	if (st != DKIM_SMADDR_FORM)
 		return st;
-	if (smaddr_form(*out, *out_len, j, name, name_len, masquerade, &again, &alen,
+	if (smaddr_form(*out, *out_len, j, name, name_len, flags, &again, &alen,
 			why) != DKIM_SMADDR_FORM
 	    || alen != *out_len || memcmp(again, *out, alen) != 0) {
 		free(again);
@@ -544,19 +576,19 @@ dkim_sendmail_addr_form(const char *value, size_t len, const char *j,
 /* smaddr_form - one pass of Sendmail's rewriting */
 static enum dkim_smaddr_status
 smaddr_form(const char *value, size_t len, const char *j,
-	    const char *name, size_t name_len, bool masquerade,
+	    const char *name, size_t name_len, unsigned flags,
 	    char **out, size_t *out_len, const char **why)
 {
-	struct smaddr_ctx x = {NULL, 0, masquerade, false};
+	struct smaddr_ctx x = {NULL, 0, (flags & DKIM_SMADDR_MASQUERADE) != 0, false};
 	struct smaddr_buf o = {NULL, 0, 0};
 	enum dkim_smaddr_status kind;
 	size_t p = 0, spaces = 0, opos;
-	bool first = true;
+	bool first = true, rcpt;
 
 	*out = NULL;
 	*out_len = 0;
 	*why = NULL;
-	if ((kind = smaddr_kind(name, name_len, why)) != DKIM_SMADDR_FORM)
+	if ((kind = dkim_sendmail_addr_field(name, name_len, &rcpt, why)) != DKIM_SMADDR_FORM)
 		return kind;
 	if (j != NULL && smaddr_j_ok(j, strlen(j))) {
 		x.j = j;
@@ -584,6 +616,22 @@ smaddr_form(const char *value, size_t len, const char *j,
 	if (spaces > SMADDR_MAX_SPACES) {
 		*why = "too much white space after the colon";
 		return DKIM_SMADDR_UNPREDICTABLE;
+	}
+	/*
+	 * Old-style lists (OldStyleHeaders, on in every .mc-built cf): until
+	 * an address field of the message holds one of ",(<;" (chompheader()),
+	 * To, Cc & Co. are split at white space, and "@" joins across it.
+	 */
+	if (rcpt && (flags & DKIM_SMADDR_OLD_STYLE)) {
+		size_t e = len;
+
+		while (e > p && smaddr_space((unsigned char)value[e - 1]))
+			e--;
+		for (size_t i = p; i < e; i++)
+			if (smaddr_space((unsigned char)value[i])) {
+				*why = "white space in an old-style list";
+				return DKIM_SMADDR_UNPREDICTABLE;
+			}
 	}
 	smaddr_put(&o, "", 0);
 	for (size_t i = 0; i < spaces; i++)

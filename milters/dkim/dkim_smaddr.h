@@ -27,8 +27,12 @@
  *	bytes, a value Sendmail would quote differently) is "unpredictable":
  *	the caller must not sign such a field. The model assumes the
  *	shipped conf/sendmail/postmill.m4 (MustQuoteChars empty) and no
- *	masquerading ($M empty; masquerade true makes bare and $j addresses
- *	unpredictable).
+ *	masquerading ($M empty; DKIM_SMADDR_MASQUERADE makes bare and $j
+ *	addresses unpredictable). Sendmail's old-style lists (split at white
+ *	space) apply to To, Cc & Co. while no address field of the message
+ *	holds one of ",(<;" (dkim_sendmail_new_style() on every field for
+ *	which dkim_sendmail_addr_field() is not PLAIN, Bcc included): the
+ *	caller says so with DKIM_SMADDR_OLD_STYLE.
  *
  *	Values are given as the milter gets them: the text after the colon
  *	(the leading space included, SMFIP_HDR_LEADSPC), folded lines with
@@ -58,11 +62,18 @@ enum dkim_smaddr_status {
 /* elements longer than this are not predicted (Sendmail's MAXNAME is 256) */
 #define DKIM_SMADDR_MAX_ELEMENT	200
 
+/* flags */
+#define DKIM_SMADDR_MASQUERADE	1	/* macro M is set */
+#define DKIM_SMADDR_OLD_STYLE	2	/* no address field has one of ",(<;" */
+
 enum dkim_smaddr_status dkim_sendmail_addr_form(const char *value, size_t len,
 						const char *j, const char *name,
-						size_t name_len, bool masquerade,
+						size_t name_len, unsigned flags,
 						char **out, size_t *out_len,
 						const char **why);
+enum dkim_smaddr_status dkim_sendmail_addr_field(const char *name, size_t len,
+						 bool *rcpt, const char **why);
+bool	dkim_sendmail_new_style(const char *value, size_t len);
 
 enum dkim_mta {
 	DKIM_MTA_UNKNOWN,

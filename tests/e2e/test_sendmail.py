@@ -26,7 +26,7 @@ Sendmail has no XCLIENT: an outside client connects from 127.0.0.2 (internal_hos
     sink), a DSN sent back to the tag classified and the recipient suppressed (550 5.1.1 at
     RCPT);
   - all four milters in one Sendmail in the shipped order; F=T tempfails while a milter is down;
-  - tests/unit/data/sendmail_addr.tsv (what Sendmail makes of ~150 address field values, the
+  - tests/unit/data/sendmail_addr.tsv (what Sendmail makes of ~370 address field values, the
     table dkim_smaddr_test.c checks the model against) re-measured, and every predicted form
     sent again comes back unchanged.
 """

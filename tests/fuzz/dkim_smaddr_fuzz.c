@@ -6,7 +6,7 @@
  * DESCRIPTION
  *	Byte 0 picks the field name (an address field of either kind, one
  *	Sendmail removes, a plain one) and the options ($j or none,
- *	masquerading); the rest is the field value, given with its length
+ *	masquerading, old-style lists); the rest is the field value, given with its length
  *	and no terminating NUL (a copy of exactly that size, so ASan sees
  *	any read past it). Aborts when a result breaks the contract in
  *	dkim_smaddr.h:
@@ -47,7 +47,7 @@ static const char *const names[] = {
 
 /* run - the model on an exact-size copy */
 static enum dkim_smaddr_status
-run(const char *v, size_t len, const char *j, const char *name, bool masq,
+run(const char *v, size_t len, const char *j, const char *name, unsigned masq,
     char **out, size_t *olen, const char **why)
 {
 	char *copy = malloc(len ? len : 1);
@@ -70,13 +70,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, olen = 0, olen2 = 0, lead = 0, olead = 0;
 	enum dkim_smaddr_status st, st2;
 	char *out = NULL, *again = NULL;
-	bool masq, address;
+	unsigned masq;
+	bool address;
 
 	if (size == 0)
 		return 0;
 	name = names[data[0] % 10];
 	j = (data[0] & 0x10) ? NULL : "mail.example.org";
-	masq = (data[0] & 0x20) != 0;
+	masq = ((data[0] & 0x20) ? DKIM_SMADDR_MASQUERADE : 0)
+	    | ((data[0] & 0x40) ? DKIM_SMADDR_OLD_STYLE : 0);
 	address = data[0] % 10 < 7;
 	len = size - 1;
 	st = run(v, len, j, name, masq, &out, &olen, &why);

@@ -52,14 +52,21 @@ unescape(const char *s, bool lf, size_t *len)
 	return out;
 }
 
-/* form - run the model on a milter-form value */
+/*
+ * form - run the model on a milter-form value; the captured messages had
+ * no other address field with ",(<;" (From: x@example.test, To:
+ * r@example.net), so old-style lists apply unless this value has one
+ */
 static enum dkim_smaddr_status
 form(const char *field, const char *v, size_t len, const char *j, bool masq,
      char **out, const char **why)
 {
 	size_t olen;
+	unsigned flags = masq ? DKIM_SMADDR_MASQUERADE : 0;
 
-	return dkim_sendmail_addr_form(v, len, j, field, strlen(field), masq, out,
+	if (!dkim_sendmail_new_style(v, len))
+		flags |= DKIM_SMADDR_OLD_STYLE;
+	return dkim_sendmail_addr_form(v, len, j, field, strlen(field), flags, out,
 				       &olen, why);
 }
 
@@ -174,6 +181,12 @@ static const struct {
 	{"0xff", "From", " J\xff <j@example.net>", J, false, NULL},
 	{"subject is plain", "Subject", " a,b", J, false, "plain"},
 	{"bcc", "Bcc", " a@example.net", J, false, NULL},
+	/* old style (no ",(<;" here): To and Cc are split at white space */
+	{"old style, two addresses", "To", " a@example.net b@example.net", J, false, NULL},
+	{"old style, fold", "Cc", " x: a@example.net\n b@example.net", J, false, NULL},
+	{"old style, one address", "Cc", "  a@example.net  ", J, false, "  a@example.net"},
+	{"DECnet ::", "From", " a::b", J, false, NULL},
+	{"comment between atoms", "Cc", " a(x)b@example.net", J, false, NULL},
 };
 
 static void
