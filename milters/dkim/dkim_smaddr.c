@@ -224,7 +224,9 @@ smaddr_phrase_ok(const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c == '"')
+		if (q && c == '\\' && i + 1 < n)
+			i++;		/* quoted-pair */
+		else if (c == '"')
 			q = !q;
 		else if (!q && !(smaddr_atext(c) || c == '.' || smaddr_space(c) || c >= 0x80))
 			return false;
@@ -277,8 +279,17 @@ smaddr_element(struct smaddr_ctx *x, const char *e, size_t n,
 		if (copylev > 0)
 			smaddr_putc(&ob, c);
 		if (c == '\\') {
-			*why = "backslash";
-			goto out;
+			/* the pair is copied as it is, the escaped character skipped */
+			if ((cmtlev <= 0 && !qmode) || i + 1 == n) {
+				*why = "backslash outside quotes and comments";
+				goto out;
+			}
+			c = e[++i];
+			if (cmtlev == 0)
+				smaddr_putc(&bare, c);
+			if (copylev > 0)
+				smaddr_putc(&ob, c);
+			goto putg;
 		}
 		if (c == '"' && cmtlev <= 0) {
 			qmode = !qmode;
@@ -652,8 +663,13 @@ smaddr_form(const char *value, size_t len, const char *j,
 			char c = value[p];
 
 			if (c == '\\') {
-				*why = "backslash";
-				goto fail;
+				/* a quoted-pair: only inside quotes and comments */
+				if ((!q && cmt == 0) || p + 1 == len) {
+					*why = "backslash outside quotes and comments";
+					goto fail;
+				}
+				p++;
+				continue;
 			}
 			if (q) {
 				if (c == '"')

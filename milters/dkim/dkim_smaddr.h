@@ -21,7 +21,8 @@
  *	rewriting depends on nothing but the value and $j: dot-atom
  *	addresses with a qualified domain (or a bare local part), display
  *	names of atoms, dots and quoted strings, comments, group syntax.
- *	Everything else (backslashes, domain literals, route addresses,
+ *	Everything else (backslashes outside quotes and comments, domain
+ *	literals, route addresses,
  *	quoted local parts, "%" and "!" hacks, localhost, unqualified
  *	domains, 8-bit addresses, unbalanced brackets, elements over 200
  *	bytes, a value Sendmail would quote differently) is "unpredictable":

@@ -111,7 +111,9 @@ CORPUS = {
                   [('Reply-To', 'alice'), ('Sender', 'Alice <alice>')], ()),
     'unpredictable': ('alice@%s' % DOMAIN, 'internal', 'A field Sendmail may rewrite.\r\n',
                       [('Cc', 'a@[192.0.2.1]')], ()),
-    'fromunpredictable': ('"Alice \\"A\\" Q" <alice@%s>' % DOMAIN, 'internal',
+    'quotedpair': ('"Alice \\"A\\" Q." <alice@%s>' % DOMAIN, 'internal', 'Quoted-pairs.\r\n',
+                   [('Cc', 'b@example.net (x\\) y),c@example.net')], ()),
+    'fromunpredictable': ('Alice <@relay.example.net:alice@%s>' % DOMAIN, 'internal',
                           'A From the model does not cover.\r\n', [], ()),
 }
 
@@ -291,6 +293,11 @@ class SendmailDkimTest(unittest.TestCase):
         d = self.assert_signed('cmtspacing', self.DUAL)
         self.assertEqual(d.header('Cc'), ['(c) a@example.net, b@example.net (x), c@example.net'])
 
+    def test_quoted_pairs(self):
+        d = self.assert_signed('quotedpair', self.DUAL)
+        self.assertEqual(d.header('From'), ['"Alice \\"A\\" Q." <alice@%s>' % DOMAIN])
+        self.assertEqual(d.header('Cc'), ['b@example.net (x\\) y), c@example.net'])
+
     def test_unpredictable_field_not_signed(self):
         """A field whose form the model does not cover (a domain literal) is left out of h=
         and the reason logged; the rest of the message is signed and verifies."""
@@ -301,11 +308,12 @@ class SendmailDkimTest(unittest.TestCase):
         self.stack.milter.wait_log(r'%s: dkim: field=Cc not signed: Sendmail rewrites it' % qid)
 
     def test_unpredictable_from_not_signed(self):
-        """From in a form the model does not cover (a quoted-pair): a signature without From
-        is none, so the message is unsignable (dkim_unsignable_action, here accept)."""
+        """From in a form the model does not cover (an obsolete source route): a signature
+        without From is none, so the message is unsignable (dkim_unsignable_action, here
+        accept)."""
         self.assert_unsigned('fromunpredictable', 'from_rewritten_by_mta')
         qid = re.escape(self.sent['fromunpredictable'][1])
-        self.stack.milter.wait_log(r'%s: dkim: field=From not signed: .*\(backslash\)' % qid)
+        self.stack.milter.wait_log(r'%s: dkim: field=From not signed: .*\(colon inside an address' % qid)
 
     def test_lines_over_998_bytes(self):
         """A line over 998 bytes: Sendmail breaks it its own way (998 bytes, "!", CRLF, the
@@ -353,7 +361,7 @@ class SendmailDkimSimpleTest(unittest.TestCase):
     relaxed canonicalization would partly forgive."""
 
     MARKERS = ('plain', 'unqualified', 'nospace', 'group', 'longcc', 'comments', 'dots',
-               'trailingdot', 'cmtspacing', 'barereply', 'unpredictable')
+               'trailingdot', 'cmtspacing', 'barereply', 'unpredictable', 'quotedpair')
 
     @classmethod
     def setUpClass(cls):
