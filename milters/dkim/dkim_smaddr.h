@@ -22,11 +22,13 @@
  *	addresses with a qualified domain (or a bare local part), display
  *	names of atoms, dots and quoted strings, comments, group syntax.
  *	Everything else (backslashes outside quotes and comments, domain
- *	literals, route addresses,
- *	quoted local parts, "%" and "!" hacks, localhost, unqualified
- *	domains, 8-bit addresses, unbalanced brackets, elements over 200
- *	bytes, a value Sendmail would quote differently) is "unpredictable":
- *	the caller must not sign such a field. The model assumes the
+ *	literals, route addresses, quoted local parts, "%" and "!" hacks,
+ *	localhost, unqualified domains, 8-bit addresses, comments between
+ *	address tokens, unbalanced brackets, elements over 200 bytes, a
+ *	value Sendmail would quote, a form Sendmail would rewrite once
+ *	more) is "unpredictable": the caller must not sign such a field.
+ *	Every form returned is a fixed point: written out by Sendmail
+ *	again (after smfi_chgheader) it stays as it is. The model assumes the
  *	shipped conf/sendmail/postmill.m4 (MustQuoteChars empty) and no
  *	masquerading ($M empty; DKIM_SMADDR_MASQUERADE makes bare and $j
  *	addresses unpredictable). Sendmail's old-style lists (split at white
@@ -39,7 +41,8 @@
  *	(the leading space included, SMFIP_HDR_LEADSPC), folded lines with
  *	a bare LF. The result uses the same conventions. The measured
  *	behaviour this reproduces is tests/unit/data/sendmail_addr.tsv
- *	(captured from Sendmail 8.17.1.9 by tests/e2e/test_sendmail.py).
+ *	(captured from Sendmail 8.17.1.9; tests/e2e/test_sendmail.py
+ *	checks it against the real Sendmail, with a fixed-point round).
  * DIAGNOSTICS
  *	dkim_sendmail_addr_form() returns DKIM_SMADDR_FORM with *out (the
  *	caller frees; it may equal the input), DKIM_SMADDR_PLAIN for a
