@@ -32,9 +32,11 @@ dnl # 30s) and milter_content_timeout (E, 5m: the whole end-of-message exchange)
 dnl #
 dnl # Macros: Sendmail sends only the macros listed here, stage by stage (Postfix has its own
 dnl # lists). What postmill reads, and where:
-dnl #   connect  j (postmill-auth's authserv-id when auth_authserv_id is empty), _, {daemon_name},
-dnl #            {client_addr}, {client_name} (the peer address itself comes with the connect
-dnl #            packet)
+dnl #   connect  j (postmill-auth's authserv-id when auth_authserv_id is empty; postmill-dkim
+dnl #            qualifies bare local parts with it, as Sendmail does), v (Sendmail's version:
+dnl #            postmill-dkim's dkim_mta = auto knows Sendmail by it), M (the masquerade name,
+dnl #            if any), _, {daemon_name}, {client_addr}, {client_name} (the peer address itself
+dnl #            comes with the connect packet)
 dnl #   MAIL     i (queue id: every log line of every daemon starts with it; Sendmail has it
 dnl #            from MAIL on), {auth_authen} (the SMTP AUTH login: dkim's tenant check, limit's
 dnl #            sasl key, bounce's tenant), {auth_type}, {mail_addr}
@@ -53,15 +55,17 @@ dnl #   RELAY_MAILER_LL (990, relay: 2040) by inserting "!" and a line break; 99
 dnl #                   limit of RFC 5321 4.5.3.1.6, so lines up to it go out whole
 dnl # Sendmail also adds a missing Date: and Message-Id: after the milters: postmill-dkim
 dnl # over-signs those only when present (dkim_oversign_if_present). What no setting turns
-dnl # off (README.md, known limitations): it writes every address field out again, giving a
-dnl # bare local part its domain (To: bob becomes To: bob@$j) and joining list elements with
-dnl # ", "; and it breaks lines over 998 bytes its own way. Sendmail's MSP (submit.cf) writes
-dnl # locally submitted mail in that form before the MTA's milters see it.
+dnl # off: it writes every address field out again (a bare local part gets @$j, list elements
+dnl # are joined with ", " and folded after column 78, a trailing dot leaves the domain, a
+dnl # comment gets a space). postmill-dkim (dkim_mta = auto, macro v) signs those fields in
+dnl # the form Sendmail will send and changes them to it (SMFIF_CHGHDRS); a field whose form
+dnl # it cannot predict is left out of the signature and logged (README.md, "Sendmail").
+dnl # Lines over 998 bytes Sendmail breaks its own way.
 define(`confMUST_QUOTE_CHARS', `')dnl
 define(`SMTP_MAILER_LL', `998')dnl
 define(`RELAY_MAILER_LL', `998')dnl
 dnl #
-define(`confMILTER_MACROS_CONNECT', `j, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}, {client_name}, {client_resolve}')dnl
+define(`confMILTER_MACROS_CONNECT', `j, v, M, _, {daemon_name}, {if_name}, {if_addr}, {client_addr}, {client_name}, {client_resolve}')dnl
 define(`confMILTER_MACROS_HELO', `{tls_version}, {cipher}, {cipher_bits}, {cert_subject}, {cert_issuer}')dnl
 define(`confMILTER_MACROS_ENVFROM', `i, {auth_type}, {auth_authen}, {auth_ssf}, {auth_author}, {mail_mailer}, {mail_host}, {mail_addr}')dnl
 define(`confMILTER_MACROS_ENVRCPT', `{rcpt_mailer}, {rcpt_host}, {rcpt_addr}')dnl

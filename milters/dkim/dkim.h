@@ -70,6 +70,11 @@ struct dkim_msg {
 	bool			 keep_body;	/* copy what is hashed into spool */
 	struct dkim_spool	 spool;		/* for smfi_replacebody() */
 	bool			*wrapped;	/* per field: lines were broken */
+	/* Sendmail in front (dkim_sendmail.c) */
+	bool			*smformed;	/* per field: now in Sendmail's form */
+	unsigned		 smformed_count;
+	char			**unsigned_names; /* left out of h=, lower case */
+	size_t			 n_unsigned;
 };
 
 /* dkim_message.c */
@@ -91,5 +96,11 @@ int	 dkim_msg_body_final(struct dkim_msg *msg, unsigned char *digest,
 /* dkim_msg_from - classify From; on DKIM_FROM_OK fill local/domain (caller frees) */
 enum dkim_from_state dkim_msg_from(const struct dkim_msg *msg, char **local,
 				   char **domain, const char **why);
+
+/* dkim_sendmail.c */
+bool	 dkim_msg_sendmail(struct dkim_msg *msg, const char *j, const char *masq,
+			   const char *qid);
+size_t	 dkim_msg_sign_names(const struct dkim_msg *msg, const char *const *in,
+			     size_t n, const char **out);
 
 #endif

@@ -20,6 +20,9 @@ enum dkim_error_action {	/* words: dkim_params.c */
 enum dkim_mismatch_action {	/* words: dkim_params.c */
 	DKIM_MISMATCH_PASS, DKIM_MISMATCH_REJECT,
 };
+enum dkim_mta_choice {	/* words: dkim_params.c */
+	DKIM_MTA_AUTO, DKIM_MTA_IS_POSTFIX, DKIM_MTA_IS_SENDMAIL,
+};
 enum dkim_canon_pair {	/* words: dkim_params.c */
 	DKIM_CANON_RR, DKIM_CANON_RS, DKIM_CANON_SR, DKIM_CANON_SS,
 };
@@ -46,6 +49,7 @@ struct dkim_conf {
 	long long	 max_headers;
 	long long	 line_length_limit;	/* as Postfix's smtp_line_length_limit */
 	long long	 rotate_overlap;	/* ms; postmillctl dkim rotate */
+	int		 mta;			/* enum dkim_mta_choice */
 };
 
 extern const struct cfg_section dkim_section;

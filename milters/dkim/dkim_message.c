@@ -43,6 +43,10 @@ dkim_msg_free(struct dkim_msg *msg)
 		free((char *)msg->fields[i].field);
 	free(msg->fields);
 	free(msg->wrapped);
+	free(msg->smformed);
+	for (size_t i = 0; i < msg->n_unsigned; i++)
+		free(msg->unsigned_names[i]);
+	free(msg->unsigned_names);
 	dkim_canon_body_discard(&msg->body);
 	dkim_spool_discard(&msg->spool);
 	free(msg);

@@ -43,6 +43,7 @@
 #include "dkim.h"
 #include "dkim_milter.h"
 #include "dkim_reply.h"
+#include "dkim_smaddr.h"
 #include "dkim_stats.h"
 #include "log.h"
 #include "milter_client.h"
@@ -272,6 +273,13 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 
 		in.keys = ts == DKIM_TABLES_MATCH ? c->msg->match.count : 0;
 		in.login = dkim_login_state(c, local, domain);
+		/* Sendmail rewrites address fields after us: sign its form */
+		if (in.keys > 0 && (dkim_conf_of(c)->mta == DKIM_MTA_IS_SENDMAIL
+				    || (dkim_conf_of(c)->mta == DKIM_MTA_AUTO
+					&& dkim_mta_detect(smfi_getsymval(ctx, "v"))
+					== DKIM_MTA_SENDMAIL)))
+			in.from_unpredictable = dkim_msg_sendmail(c->msg, smfi_getsymval(ctx, "j"),
+								  smfi_getsymval(ctx, "M"), qid);
 	}
 	v = dkim_policy_decide(&in, &st->policy);
 	if (v.action == DKIM_ACT_SIGN) {
@@ -323,9 +331,19 @@ dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
 	unsigned char bh[DKIM_CANON_DIGEST_LEN];
 	size_t n = c->msg->match.count;
 	long long now = (long long)time(NULL);
+	const char **sign = NULL, **over = NULL;
+	size_t n_sign = st->n_sign, n_over = st->n_oversign;
+	int rc;
 
 	if (dkim_msg_body_final(c->msg, bh, why) < 0)
 		return -1;
+	if (c->msg->n_unsigned > 0) {
+		/* fields whose form under Sendmail is unknown (dkim_sendmail.c) */
+		sign = xcalloc(n_sign + 1, sizeof(*sign));
+		over = xcalloc(n_over + 1, sizeof(*over));
+		n_sign = dkim_msg_sign_names(c->msg, st->sign_headers, st->n_sign, sign);
+		n_over = dkim_msg_sign_names(c->msg, st->oversign_headers, st->n_oversign, over);
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dkim_tables_sig *sig = &c->msg->match.sig[i];
 
@@ -336,19 +354,24 @@ dkim_sign_message(struct dkim_conn *c, char **values, const char **why)
 		reqs[i].body_canon = st->body_canon;
 		reqs[i].timestamp = now;
 		reqs[i].expire = conf->signature_ttl ? now + conf->signature_ttl / 1000 : 0;
-		reqs[i].sign_headers = st->sign_headers;
-		reqs[i].n_sign = st->n_sign;
-		reqs[i].oversign_headers = st->oversign_headers;
-		reqs[i].n_oversign = st->n_oversign;
+		reqs[i].sign_headers = sign ? sign : st->sign_headers;
+		reqs[i].n_sign = n_sign;
+		reqs[i].oversign_headers = over ? over : st->oversign_headers;
+		reqs[i].n_oversign = n_over;
 		reqs[i].oversign_if_present = st->oversign_if_present;
 		reqs[i].n_oversign_if_present = st->n_oversign_if_present;
 		if (reqs[i].key == NULL) {
 			*why = "internal error: key not loaded";
+			free(sign);
+			free(over);
 			return -1;
 		}
 	}
-	return dkim_sign_headers(reqs, n, c->msg->fields, c->msg->nfields, bh,
-				 values, why);
+	rc = dkim_sign_headers(reqs, n, c->msg->fields, c->msg->nfields, bh,
+			       values, why);
+	free(sign);
+	free(over);
+	return rc;
 }
 
 /* dkim_replbody_out - one chunk of the new body to the MTA */
@@ -375,11 +398,12 @@ dkim_replbody_out(void *ctx, const unsigned char *data, size_t len)
  */
 static int
 dkim_replace_long_lines(SMFICTX *ctx, struct dkim_conn *c, unsigned *fields,
-			bool *body, const char **missing, const char **why)
+			unsigned *smfields, bool *body, const char **missing,
+			const char **why)
 {
 	struct dkim_msg *m = c->msg;
 
-	*fields = 0;
+	*fields = *smfields = 0;
 	*body = false;
 	*missing = NULL;
 	for (size_t i = 0; i < m->nfields; i++) {
@@ -388,10 +412,17 @@ dkim_replace_long_lines(SMFICTX *ctx, struct dkim_conn *c, unsigned *fields,
 		const char *v;
 		int index = 1;
 
-		if (!m->wrapped[i])
+		/*
+		 * a field in Sendmail's form (dkim_sendmail.c) is stored in it
+		 * too; without CHGHDRS Sendmail still sends that form by SMTP
+		 */
+		bool sm = m->smformed != NULL && m->smformed[i];
+
+		if (!m->wrapped[i] && !sm)
 			continue;
 		if (!c->chghdrs) {
-			*missing = "SMFIF_CHGHDRS";
+			if (!sm)
+				*missing = "SMFIF_CHGHDRS";
 			continue;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -416,7 +447,10 @@ dkim_replace_long_lines(SMFICTX *ctx, struct dkim_conn *c, unsigned *fields,
 		}
 		free(name);
 		free(value);
-		(*fields)++;
+		if (sm)
+			(*smfields)++;
+		else
+			(*fields)++;
 	}
 	if (m->wrap.breaks == 0)
 		return 0;
@@ -435,10 +469,10 @@ static sfsistat
 dkim_xxfi_eom(SMFICTX *ctx)
 {
 	struct dkim_conn *c = smfi_getpriv(ctx);
-	char *values[DKIM_TABLES_MAX_KEYS] = {0}, sigs[512], folded[64] = "";
+	char *values[DKIM_TABLES_MAX_KEYS] = {0}, sigs[512], folded[128] = "";
 	const char *why = NULL, *qid, *missing = NULL;
 	size_t n, off = 0;
-	unsigned folded_fields = 0;
+	unsigned folded_fields = 0, sm_fields = 0;
 	bool folded_body = false;
 	sfsistat rc = SMFIS_CONTINUE;
 
@@ -461,8 +495,8 @@ dkim_xxfi_eom(SMFICTX *ctx)
 		dkim_conn_end_message(c);
 		return rc;
 	}
-	if (dkim_replace_long_lines(ctx, c, &folded_fields, &folded_body, &missing,
-				    &why) < 0) {
+	if (dkim_replace_long_lines(ctx, c, &folded_fields, &sm_fields, &folded_body,
+				    &missing, &why) < 0) {
 		enum dkim_action a =
 		    dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action).action;
 
@@ -502,6 +536,11 @@ dkim_xxfi_eom(SMFICTX *ctx)
 	if (folded_fields > 0 || folded_body)
 		snprintf(folded, sizeof(folded), " long_lines=broken(fields=%u,body=%s)",
 			 folded_fields, folded_body ? "yes" : "no");
+	/* address fields changed to the form Sendmail sends (dkim_sendmail.c) */
+	if (c->msg->smformed_count > 0)
+		snprintf(folded + strlen(folded), sizeof(folded) - strlen(folded), " sendmail_form=%u%s",
+			 c->msg->smformed_count, sm_fields < c->msg->smformed_count ?
+			 "(signed,not_stored)" : "");
 	if (rc == SMFIS_CONTINUE) {
 		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s%s",
 			sigs, c->login ? " login=" : "", c->login ? c->login_log : "",

@@ -46,6 +46,13 @@ static const struct name_code dkim_canon_codes[] = {
 	{NULL, -1},
 };
 
+static const struct name_code dkim_mta_codes[] = {
+	{"auto", DKIM_MTA_AUTO},
+	{"postfix", DKIM_MTA_IS_POSTFIX},
+	{"sendmail", DKIM_MTA_IS_SENDMAIL},
+	{NULL, -1},
+};
+
 static const struct cfg_param dkim_params[] = {
 	{"dkim_socket", CFG_STR, "unix:/run/postmill/dkim.sock", D(socket), 0, 0, NULL, NULL,
 	 "Where postmill-dkim listens: unix:/path, inet:port@host or inet6:port@host."},
@@ -97,6 +104,8 @@ static const struct cfg_param dkim_params[] = {
 	 "Set to Postfix's smtp_line_length_limit: longer lines are broken as Postfix's SMTP client will send them, in the hash and in the message itself (header fields and body replaced), so that local, virtual and LMTP copies verify too (0: no breaking)."},
 	{"dkim_rotate_overlap", CFG_TIME, "7d", D(rotate_overlap), 0, 0, NULL, "s",
 	 "postmillctl dkim rotate: how long mail carries both the old and the new signature before the old key is retired (longer than maximal_queue_lifetime)."},
+	{"dkim_mta", CFG_ENUM, "auto", D(mta), 0, 0, dkim_mta_codes, NULL,
+	 "The MTA in front of postmill-dkim. Sendmail writes address fields (From, To, Cc, Reply-To, ...) out again after the milters: under sendmail they are signed, and changed, in the form Sendmail will send, or left out of the signature when that form cannot be predicted. auto: Sendmail when macro v is a Sendmail version (the shipped conf/sendmail/postmill.m4 sends it), else as Postfix."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

@@ -69,6 +69,13 @@ dkim_policy_decide(const struct dkim_policy_input *in,
 	case DKIM_FROM_SEVERAL_ADDRESSES:
 		return dkim_unsignable(DKIM_R_MULTIPLE_ADDRESSES, opt);
 	}
+	/*
+	 * Sendmail writes From out again after the milters; when its form
+	 * cannot be predicted a signature would fail, and one without From
+	 * is no DKIM signature (RFC 6376 5.4): unsignable
+	 */
+	if (in->from_unpredictable)
+		return dkim_unsignable(DKIM_R_FROM_REWRITTEN, opt);
 	if (in->keys == 0) {
 		v.reason = DKIM_R_NO_KEY;
 		return v;
@@ -106,6 +113,7 @@ dkim_reason_name(enum dkim_reason reason)
 		{"no_key_for_domain", DKIM_R_NO_KEY},
 		{"login_not_allowed", DKIM_R_LOGIN_NOT_ALLOWED},
 		{"signer_error", DKIM_R_SIGNER_ERROR},
+		{"from_rewritten_by_mta", DKIM_R_FROM_REWRITTEN},
 		{NULL, -1},
 	};
 

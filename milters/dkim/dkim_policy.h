@@ -53,6 +53,7 @@ enum dkim_reason {
 	DKIM_R_NO_KEY,
 	DKIM_R_LOGIN_NOT_ALLOWED,
 	DKIM_R_SIGNER_ERROR,
+	DKIM_R_FROM_REWRITTEN,	/* the MTA rewrites From in a way we cannot predict */
 };
 
 enum dkim_from_state {
@@ -77,6 +78,7 @@ struct dkim_policy_input {
 	enum dkim_from_state	from;
 	size_t			keys;		/* signing-table keys found */
 	enum dkim_login_state	login;
+	bool			from_unpredictable; /* dkim_smaddr.h: Sendmail's From */
 };
 
 struct dkim_policy_options {
