@@ -220,6 +220,13 @@ bench:
 	$(MAKE) MILTER_ENGINE=libmilter B=build/libmilter all
 	bench/dkim-bench
 
+# bench/suite-bench --quick on a few configurations: each starts, carries 200
+# messages and proves its work (make check runs it too); the full run is
+# bench/suite-bench (after make bench, which builds the null milter)
+.PHONY: bench-smoke
+bench-smoke: all
+	BUILD=$(B) scripts/run-tests bench-smoke
+
 # the benchmark's null milter (bench/null_milter.c): the ceiling of any milter
 $(B)/bench/null_milter: bench/null_milter.c $(LIBCOMMON)
 	@mkdir -p $(@D)
