@@ -682,8 +682,19 @@ session_dispatch(SMFICTX *ctx, const struct mproto_packet *pkt)
 			(void)mproto_desc.xxfi_abort(ctx);
 		ctx->state = ST_HELO;
 		if (!session_trans_ok(ctx, ST_HELO, st)) {
-			session_warn(ctx, LOG_WARNING, "command '%c' out of "
-				     "sequence, ignored", pkt->cmd);
+			/*
+			 * Postfix sends ABORT (and QUIT) to a milter that
+			 * already accepted the message or connection: routine,
+			 * which libmilter logs only at debug level; a warning
+			 * per SMTP session buried the real ones
+			 */
+			if (pkt->cmd == SMFIC_ABORT || pkt->cmd == SMFIC_QUIT
+			    || pkt->cmd == SMFIC_QUIT_NC)
+				log_msg(LOG_DEBUG, NULL, "milter: command '%c' out of "
+					"sequence, ignored", pkt->cmd);
+			else
+				session_warn(ctx, LOG_WARNING, "command '%c' out of "
+					     "sequence, ignored", pkt->cmd);
 			ctx->call_abort = false;
 			/* libmilter's loop still ends on an ignored QUIT (its
 			 * "continue" tests the command's CT_END): the session
