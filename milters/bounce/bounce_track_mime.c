@@ -45,7 +45,14 @@ tm_lower(char *out, size_t cap, const char *s, size_t n)
 	out[o] = '\0';
 }
 
-/* tm_tspecial - RFC 2045 section 5.1 tspecials, blanks and controls */
+/* tm_blank - white space, folding included (a milter gets values folded) */
+static int
+tm_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* tm_tokenchar - RFC 2045 section 5.1 tspecials, blanks and controls */
 static int
 tm_tokenchar(char ch)
 {
@@ -64,7 +71,7 @@ bounce_track_ctype(const char *v, size_t len, struct bounce_track_ctype *out)
 	size_t i = 0, s;
 
 	memset(out, 0, sizeof(*out));
-	while (i < len && (v[i] == ' ' || v[i] == '\t'))
+	while (i < len && tm_blank(v[i]))
 		i++;
 	for (s = i; i < len && tm_tokenchar(v[i]); i++)
 		;
@@ -82,26 +89,26 @@ bounce_track_ctype(const char *v, size_t len, struct bounce_track_ctype *out)
 		char name[32], val[256];
 		size_t ns, nl, vl = 0;
 
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		while (i < len && tm_blank(v[i]))
 			i++;
 		if (i == len)
 			return 0;
 		if (v[i] != ';')
 			goto bad;
 		i++;
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		while (i < len && tm_blank(v[i]))
 			i++;
 		if (i == len)
 			return 0;	/* a trailing ';' */
 		for (ns = i; i < len && tm_tokenchar(v[i]); i++)
 			;
 		nl = i - ns;
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		while (i < len && tm_blank(v[i]))
 			i++;
 		if (nl == 0 || i == len || v[i] != '=')
 			goto bad;
 		i++;
-		while (i < len && (v[i] == ' ' || v[i] == '\t'))
+		while (i < len && tm_blank(v[i]))
 			i++;
 		if (i < len && v[i] == '"') {
 			for (i++; i < len && v[i] != '"'; i++) {
@@ -136,7 +143,7 @@ bounce_track_ctype(const char *v, size_t len, struct bounce_track_ctype *out)
 		}
 	}
 bad:
-	out->type[0] = '\0';
+	memset(out, 0, sizeof(*out));
 	return -1;
 }
 
