@@ -65,7 +65,7 @@ bt_login_ok(const char *s)
 	return NULL;
 }
 
-/* bt_options - "unsubscribe", comma- or blank-separated; NULL or why */
+/* bt_options - "unsubscribe", "track", comma- or blank-separated; NULL or why */
 static const char *
 bt_options(char *s, struct bounce_tenant *t)
 {
@@ -75,8 +75,10 @@ bt_options(char *s, struct bounce_tenant *t)
 	     tok = strtok_r(NULL, ", \t", &save)) {
 		if (strcasecmp(tok, "unsubscribe") == 0)
 			t->unsubscribe = true;
+		else if (strcasecmp(tok, "track") == 0)
+			t->track = true;
 		else
-			return "unknown option (known: unsubscribe)";
+			return "unknown option (known: unsubscribe, track)";
 	}
 	return NULL;
 }

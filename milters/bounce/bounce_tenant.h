@@ -23,7 +23,8 @@
  *	BOUNCE-DOMAIN is the domain of the tenant's tagged envelope senders
  *	(b-TAG@BOUNCE-DOMAIN; its MX must be us), or "-" for the global
  *	bounce_domain. OPTIONS, comma- or blank-separated: "unsubscribe"
- *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail).
+ *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail), "track"
+ *	(open and click tracking of its HTML mail, bounce_track.h).
  *
  *	bounce_tenant_parse() is pure (the fuzz target and tests call it):
  *	it adds every problem to el as "path:line: problem" and returns the
@@ -51,6 +52,7 @@ struct bounce_tenant {
 	bool		 is_login;	/* login:NAME, else a sender domain */
 	char		*bounce_domain;	/* normalized, or NULL: the global one */
 	bool		 unsubscribe;	/* RFC 8058 headers on its mail */
+	bool		 track;		/* open and click tracking */
 	unsigned	 line;		/* where it was defined */
 };
 
