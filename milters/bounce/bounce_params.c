@@ -97,7 +97,7 @@ static const struct cfg_param bounce_params[] = {
 	{"bounce_feedback_id", CFG_LIST, "", B(feedback_id), 0, 0, NULL, NULL,
 	 "Sources of the Feedback-ID header (Gmail a:b:c:SenderId), 1-4 of login, sender, sender_domain, header:NAME, literal:TEXT, each may be hash:SOURCE; the last, the SenderId, hash:login|sender|sender_domain or literal:TEXT (empty: no header)."},
 	{"bounce_tenant_table", CFG_STR, "", B(tenant_table), 0, 0, NULL, NULL,
-	 "Tenant table: lines of KEY BOUNCE-DOMAIN [unsubscribe], KEY a sender domain or login:NAME, BOUNCE-DOMAIN the tenant's own Return-Path domain or - (empty: no tenants)."},
+	 "Tenant table: lines of KEY BOUNCE-DOMAIN [unsubscribe,track], KEY a sender domain or login:NAME, BOUNCE-DOMAIN the tenant's own Return-Path domain or - (empty: no tenants)."},
 	{"bounce_tenant_mx_hosts", CFG_LIST, "", B(our_mx), 0, 0, NULL, NULL,
 	 "For postmillctl tenant check: our MX host names or addresses; a tenant's bounce domain must have an MX among them."},
 	{"bounce_tenant_sending_ips", CFG_LIST, "", B(our_ips), 0, 0, NULL, NULL,

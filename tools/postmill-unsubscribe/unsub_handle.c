@@ -209,6 +209,8 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (bounce_track_is_path(url))
+		return unsub_track_handler(ctx, conn, url, method);
 	if (rq->too_big) {
 		us_count(method, "too_large");
 		return us_reply(conn, 413, "text/plain; charset=utf-8", "request body too large\n");

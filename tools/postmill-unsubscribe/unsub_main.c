@@ -23,6 +23,12 @@
  *	Counters go to stats_dir/unsubscribe.stats (postmill-exporter).
  *	SIGTERM and SIGINT stop it.
  *
+ *	It also answers the click and open URLs of tracked mail
+ *	(bounce_track_base_url, tenants with "track"): .../c/TOKEN redirects
+ *	(302) to the link the signed token carries and records a "clicked"
+ *	event on bounce_stream; .../o/TOKEN returns a 1x1 GIF and records
+ *	"opened"; a token that does not verify is 404 and redirects nowhere.
+ *
  *	-f logs to stderr as well as syslog; -n checks the configuration and
  *	exits; -h usage; -V version.
  *--*/
@@ -150,6 +156,7 @@ main(int argc, char **argv)
 	ctx.prefix = conf->key_prefix;
 	ctx.stream = conf->stream;
 	ctx.maxlen = conf->stream_maxlen;
+	ctx.track_ring = st->track_keys;
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
