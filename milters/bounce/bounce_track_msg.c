@@ -69,7 +69,7 @@ tmg_drop(struct bounce_track_msg *t, const char *why)
 		t->mime = xfree(t->mime);
 	}
 	t->mem = xfree(t->mem);
-	t->memlen = 0;
+	t->memlen = t->memcap = 0;
 	if (t->fd >= 0)
 		close(t->fd);
 	t->fd = -1;
@@ -102,6 +102,12 @@ tmg_out(void *arg, const char *p, size_t n)
 		return;
 	t->out += n;
 	if (t->fd < 0 && t->memlen + n <= t->lim.memory) {
+		if (t->memlen + n > t->memcap) {	/* grows: most bodies are small */
+			t->memcap = t->memlen + n > 2 * t->memcap ? t->memlen + n : 2 * t->memcap;
+			if (t->memcap > t->lim.memory)
+				t->memcap = t->lim.memory;
+			t->mem = xrealloc(t->mem, t->memcap);
+		}
 		memcpy(t->mem + t->memlen, p, n);
 		t->memlen += n;
 		return;
@@ -139,7 +145,8 @@ bounce_track_msg_start(struct bounce_track_msg *t, const unsigned char id[BOUNCE
 		return false;
 	}
 	memcpy(t->conf.id, id, BOUNCE_TAG_ID_LEN);
-	t->mem = xmalloc(t->lim.memory > 0 ? t->lim.memory : 1);
+	t->memcap = t->lim.memory < 16384 ? t->lim.memory : 16384;
+	t->mem = xmalloc(t->memcap > 0 ? t->memcap : 1);
 	t->mime = xmalloc(sizeof(*t->mime));
 	bounce_track_mime_init(t->mime, &t->conf, ct, strlen(ct), cte, strlen(cte),
 			       tmg_out, t);

@@ -58,7 +58,7 @@ struct bounce_track_msg {
 	size_t		 in;		/* body octets seen */
 	/* the new body */
 	char		*mem;
-	size_t		 memlen;
+	size_t		 memlen, memcap;
 	int		 fd;		/* -1: all in mem */
 	size_t		 out;		/* octets written */
 	bool		 io_error;
