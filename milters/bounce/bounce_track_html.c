@@ -156,8 +156,8 @@ bounce_track_tag(const struct bounce_track_conf *c, const char *tag, size_t len,
 
 		while (p < len - 1 && (bh_blank(tag[p]) || tag[p] == '/'))
 			p++;
-		if (p >= len - 1)
-			break;
+		if (p >= len - 1 || tag[p] == '>')
+			break;		/* the tag ends here (section 13.2.5.32) */
 		s = p;
 		if (tag[p] == '=')
 			p++;		/* section 13.2.5.32: '=' starts a name */

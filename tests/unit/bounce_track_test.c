@@ -332,6 +332,7 @@ static const struct {
 	{"blank inside", "<a href=\"https://s.example/a b\">", false, -1, NULL},
 	{"ours already", "<a href=\"" BASE "/c/AAAA\">", false, -1, NULL},
 	{"unterminated quote", "<a href=\"https://s.example/>", false, 0, NULL},
+	{"> ends the tag early", "<a x >href=\"https://s.example/\">", false, 0, NULL},
 };
 
 /* test_tag - one tag */
