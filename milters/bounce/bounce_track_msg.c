@@ -50,8 +50,9 @@ bounce_track_msg_new(const struct bounce_key *key, const char *base,
 void
 bounce_track_msg_header(struct bounce_track_msg *t, const char *name, const char *value)
 {
-	if (strcasecmp(name, "DKIM-Signature") == 0)
-		t->dkim = true;
+	if (strcasecmp(name, "DKIM-Signature") == 0
+	    || strcasecmp(name, "ARC-Message-Signature") == 0)
+		t->dkim = true;		/* both sign the body (RFC 8617 section 4.1.2) */
 	else if (strcasecmp(name, "Content-Type") == 0 && t->ctype == NULL)
 		t->ctype = xstrndup(value, strnlen(value, 4096));
 	else if (strcasecmp(name, "Content-Transfer-Encoding") == 0 && t->cte == NULL)
