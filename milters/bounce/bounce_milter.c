@@ -285,11 +285,11 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		if (c->tenant != NULL)
 			c->have_scope = snprintf(c->scope, sizeof(c->scope), "t:%s",
 						 c->tenant->name) < (int)sizeof(c->scope);
-		if (c->tenant != NULL && c->tenant->track)
-			bm_track_begin(c, st);
 		else
 			c->have_scope = bounce_scope_tag(st->pol.scope, c->sender, c->scope,
 							 sizeof(c->scope)) == 0;
+		if (c->tenant != NULL && c->tenant->track)
+			bm_track_begin(c, st);
 	}
 	return SMFIS_CONTINUE;
 }
