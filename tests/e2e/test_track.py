@@ -10,10 +10,12 @@ pixel BASE/o/TOKEN sits before </body>; the text/plain parts, the preamble, the 
 every header of every part are the octets that were sent; the re-encoded parts keep their
 Content-Transfer-Encoding, charset and line limits; the DKIM signature verifies (dkimpy).
 postmill-unsubscribe (real libmicrohttpd, asked with urllib, redirects not followed): a click
-URL answers 302 to the original URL and adds a clicked event to the bounce stream (tenant,
-recipient, tag id of the message, url); the pixel answers a GIF and adds an opened event; one
-character changed, an open token at /c/, and a URL signed with another secret answer 404
-without a Location; the same message of plain.test arrives untouched.
+URL answers 302 to the original URL and adds a click entry to the bounce stream (tenant,
+recipient, tag id of the message, url); the pixel answers a GIF and adds an open entry; one
+character changed, an open token at /c/, and a garbage token answer 404 without a Location;
+POST 405; the same message of plain.test arrives untouched. postmill-events, started last,
+turns the log and the stream into the message's events: accepted, delivered, four clicked
+(with their URLs) and one opened.
 """
 
 import base64
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness as h  # noqa: E402
 import test_bounce as tb  # noqa: E402
+import test_events as te  # noqa: E402
 
 STREAM = 'pmbounce:events'
 BASE = 'https://t.provider.test/t'
@@ -246,7 +249,30 @@ class TrackTest(h.E2ETestCase):
         ev = self.redis_srv.cli('--no-raw', 'XRANGE', STREAM, '-', '+')
         self.assertEqual(ev.count('"click"'), 4, ev)
         http.wait_log(r'track: action=refuse method=GET status=404 why="bad signature"')
-        for m_ in (self.milter_, dkim, http):
+
+        # postmill-events: the message's sequence, clicks and the open included
+        te.EventsTest.start_events_on(self, pf)
+
+        def mine(evs):
+            return [e for e in evs if e.get('recipient') == 'qp@remote.test']
+        evs = te.EventsTest.wait_events(
+            self, lambda evs: [e['type'] for e in mine(evs)].count('clicked') == 4
+            and 'opened' in [e['type'] for e in mine(evs)]
+            and 'delivered' in [e['type'] for e in mine(evs)], 'clicked and opened events')
+        seq = mine(evs)
+        print('\nevent sequence of one tracked message (postmill-events):', file=sys.stderr)
+        for e in seq:
+            print('  %-10s %s tenant=%s tag_id=%s%s' % (e['type'], e['recipient'], e.get('tenant', ''),
+                                                       e.get('tag_id', e.get('message_id', '')),
+                                                       ' url=' + e['url'] if e.get('url') else ''),
+                  file=sys.stderr)
+        # (postmill-events reads the log and the bounce stream in turns: no order between them)
+        self.assertEqual(sorted(e['type'] for e in seq),
+                         ['accepted', 'clicked', 'clicked', 'clicked', 'clicked', 'delivered', 'opened'])
+        clicked = [e for e in seq if e['type'] == 'clicked']
+        self.assertEqual(sorted(e['url'] for e in clicked), sorted(ORIGINALS + [ORIGINALS[0]]))
+        self.assertTrue(all(e['tenant'] == 'acme.test' for e in seq), seq)
+        for m_ in (self.milter_, dkim, http, self.ev):
             m_.stop()
             self.assertEqual(m_.returncode, 0, '%s exit status; log:\n%s' % (m_.name, h.tail(m_.logfile)))
             self.assertNotRegex(m_.log(), r'(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)',
