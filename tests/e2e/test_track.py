@@ -12,15 +12,19 @@ Content-Transfer-Encoding, charset and line limits; the DKIM signature verifies 
 postmill-unsubscribe (real libmicrohttpd, asked with urllib, redirects not followed): a click
 URL answers 302 to the original URL and adds a click entry to the bounce stream (tenant,
 recipient, tag id of the message, url); the pixel answers a GIF and adds an open entry; one
-character changed, an open token at /c/, and a garbage token answer 404 without a Location;
-POST 405; the same message of plain.test arrives untouched. postmill-events, started last,
+character changed, an open token at /c/, a garbage token, a token signed with another secret
+and a signed javascript: URL answer 404 without a Location; POST 405; the milter's tokens are
+exactly those made in Python from the documented format and key derivation; the same message of plain.test arrives untouched. postmill-events, started last,
 turns the log and the stream into the message's events: accepted, delivered, four clicked
 (with their URLs) and one opened.
 """
 
 import base64
+import hashlib
+import hmac
 import os
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -67,6 +71,21 @@ def alternative(html_cte, html_body):
 
 
 MULTI = [('Content-Type', 'multipart/alternative; boundary="=_alt_1"'), ('MIME-Version', '1.0')]
+
+
+def b64url(raw):
+    return base64.urlsafe_b64encode(raw).rstrip(b'=').decode()
+
+
+def track_token(secret, kind, msg_id, tenant, link, url):
+    """A token made here, independently of C (bounce_track.h's format): the key is
+    HMAC-SHA256(secret, "postmill-bounce track"), its id the first byte of
+    SHA-256("postmill-bounce key id" NUL secret)."""
+    kid = hashlib.sha256(b'postmill-bounce key id\0' + secret).digest()[0]
+    key = hmac.new(secret, b'postmill-bounce track', hashlib.sha256).digest()
+    raw = (bytes([1, kid, ord(kind)]) + msg_id + bytes([len(tenant)]) + tenant.encode()
+           + link.to_bytes(2, 'big') + len(url).to_bytes(2, 'big') + url.encode())
+    return b64url(raw + hmac.new(key, raw, hashlib.sha256).digest()[:16])
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -138,8 +157,8 @@ class TrackTest(h.E2ETestCase):
         port = h.free_port()
         local = 'http://127.0.0.1:%d/t' % port
         tpath = self.wd.write('tenants', 'acme.test - track\nplain.test -\n')
-        secret = tb.secret_file(self.wd, 'bounce.secret')
-        sock = tb.write_conf(self, [secret], [
+        secret_path = tb.secret_file(self.wd, 'bounce.secret')
+        sock = tb.write_conf(self, [secret_path], [
             'bounce_tenant_table = ' + tpath,
             'bounce_track_base_url = ' + BASE,
             'bounce_track_memory = 4096',     # the bodies go through the temporary file
@@ -148,6 +167,9 @@ class TrackTest(h.E2ETestCase):
             'dkim_key_table = ' + ktab, 'dkim_signing_table = ' + stab,
             'dkim_socket = unix:' + self.wd.path('dkim.sock'),
             'dkim_pid_file = ' + self.wd.path('dkim.pid')])
+        r = subprocess.run([h.binary('postmill-bounce'), '-n', '-c', self.conf], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=60)
+        self.assertIn('open and click tracking %s for 1 tenant' % BASE, r.stdout.decode(), r.stdout)
         self.milter_ = self.milter([h.binary('postmill-bounce'), '-f', '-c', self.conf],
                                    'unix:' + sock, name='bounce')
         dkim = self.milter([h.binary('postmill-dkim'), '-f', '-c', self.conf],
@@ -201,7 +223,6 @@ class TrackTest(h.E2ETestCase):
 
         # the endpoint: a click redirects to the original and records one event
         clicks, pixel = urls['qp@remote.test']
-        tag_id = None
         for i, c in enumerate(clicks):
             st, hd, _ = get(c.replace(BASE, local))
             self.assertEqual((st, hd.get('Location')), (302, ORIGINALS[i]), c)
@@ -233,6 +254,25 @@ class TrackTest(h.E2ETestCase):
         self.assertEqual(ev.count('"click"'), 4, ev)
         self.assertEqual(ev.count('"open"'), 1, ev)
 
+        # the milter's tokens are exactly the ones made here (format, key derivation)
+        secret = open(secret_path, 'rb').read().rstrip(b'\n')
+        mid = bytes.fromhex(tag_id)
+        for i, c in enumerate(clicks):
+            self.assertEqual(c, '%s/c/%s' % (BASE, track_token(secret, 'c', mid, 'acme.test', i, ORIGINALS[i])))
+        self.assertEqual(pixel, '%s/o/%s' % (BASE, track_token(secret, 'o', mid, 'acme.test', 0, '')))
+        # signed with another secret, and a URL of our choosing signed right: only the latter goes
+        evil = track_token(b'another-secret-0123456789abcdef', 'c', mid, 'acme.test', 0,
+                           'https://evil.example/')
+        st, hd, _ = get('%s/c/%s' % (local, evil))
+        self.assertEqual((st, hd.get('Location')), (404, None))
+        ok = track_token(secret, 'c', mid, 'acme.test', 9, 'https://made.example/here')
+        st, hd, _ = get('%s/c/%s' % (local, ok))
+        self.assertEqual((st, hd.get('Location')), (302, 'https://made.example/here'))
+        # not http(s), even when signed: never followed
+        js = track_token(secret, 'c', mid, 'acme.test', 0, 'javascript:alert(1)')
+        st, hd, _ = get('%s/c/%s' % (local, js))
+        self.assertEqual((st, hd.get('Location')), (404, None))
+
         # forged and tampered: 404, no Location, no event
         tok = clicks[0].rsplit('/', 1)[1]
         for i in (3, len(tok) // 2, len(tok) - 2):
@@ -247,7 +287,7 @@ class TrackTest(h.E2ETestCase):
         st, _, _ = get(clicks[0].replace(BASE, local), method='POST')
         self.assertEqual(st, 405)
         ev = self.redis_srv.cli('--no-raw', 'XRANGE', STREAM, '-', '+')
-        self.assertEqual(ev.count('"click"'), 4, ev)
+        self.assertEqual(ev.count('"click"'), 5, ev)     # 4 of the mail, 1 made here
         http.wait_log(r'track: action=refuse method=GET status=404 why="bad signature"')
 
         # postmill-events: the message's sequence, clicks and the open included
@@ -256,7 +296,7 @@ class TrackTest(h.E2ETestCase):
         def mine(evs):
             return [e for e in evs if e.get('recipient') == 'qp@remote.test']
         evs = te.EventsTest.wait_events(
-            self, lambda evs: [e['type'] for e in mine(evs)].count('clicked') == 4
+            self, lambda evs: [e['type'] for e in mine(evs)].count('clicked') == 5
             and 'opened' in [e['type'] for e in mine(evs)]
             and 'delivered' in [e['type'] for e in mine(evs)], 'clicked and opened events')
         seq = mine(evs)
@@ -268,9 +308,10 @@ class TrackTest(h.E2ETestCase):
                   file=sys.stderr)
         # (postmill-events reads the log and the bounce stream in turns: no order between them)
         self.assertEqual(sorted(e['type'] for e in seq),
-                         ['accepted', 'clicked', 'clicked', 'clicked', 'clicked', 'delivered', 'opened'])
+                         ['accepted'] + ['clicked'] * 5 + ['delivered', 'opened'])
         clicked = [e for e in seq if e['type'] == 'clicked']
-        self.assertEqual(sorted(e['url'] for e in clicked), sorted(ORIGINALS + [ORIGINALS[0]]))
+        self.assertEqual(sorted(e['url'] for e in clicked),
+                         sorted(ORIGINALS + [ORIGINALS[0], 'https://made.example/here']))
         self.assertTrue(all(e['tenant'] == 'acme.test' for e in seq), seq)
         for m_ in (self.milter_, dkim, http, self.ev):
             m_.stop()
