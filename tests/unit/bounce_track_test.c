@@ -33,6 +33,7 @@
 #include "../../milters/bounce/bounce_keys.h"
 #include "../../milters/bounce/bounce_mime.h"
 #include "../../milters/bounce/bounce_track.h"
+#include "../../milters/bounce/bounce_track_msg.h"
 
 #define BASE	"https://t.example/x"
 
@@ -697,6 +698,88 @@ test_ctype(void **state)
 	tcase_done();
 }
 
+/* one message through bounce_track_msg: headers, body chunks, the new body */
+static const struct {
+	const char *name, *hdrs[4];	/* name, value pairs */
+	size_t body_copies;		/* of a 1 KB HTML paragraph with a link */
+	size_t memory, message_max;
+	int changed;
+	const char *why;
+} msg_rows[] = {
+	{"small, in memory", {"Content-Type", "text/html", NULL, NULL}, 2, 65536, 1 << 20, 1, "rewritten"},
+	{"spills to a file", {"Content-Type", "text/html", NULL, NULL}, 300, 4096, 1 << 20, 1, "rewritten"},
+	{"too large", {"Content-Type", "text/html", NULL, NULL}, 1000, 4096, 65536, 0, "too_large"},
+	{"DKIM-signed", {"Content-Type", "text/html", "DKIM-Signature", "v=1; a=rsa-sha256"}, 2, 65536,
+	 1 << 20, 0, "signed"},
+	{"ARC-signed", {"ARC-Message-Signature", "i=1", "Content-Type", "text/html"}, 2, 65536,
+	 1 << 20, 0, "signed"},
+	{"text/plain", {"Content-Type", "text/plain", NULL, NULL}, 2, 65536, 1 << 20, 0, "no_html"},
+	{"no Content-Type", {NULL, NULL, NULL, NULL}, 2, 65536, 1 << 20, 0, "no_html"},
+	{"multipart/signed", {"Content-Type", "multipart/signed; boundary=x", NULL, NULL}, 2, 65536,
+	 1 << 20, 0, "no_html"},
+	{"broken base64", {"Content-Type", "text/html", "Content-Transfer-Encoding", "base64"}, 2, 65536,
+	 1 << 20, 0, NULL},
+};
+
+/* test_msg - the milter's side: decisions, memory, the temporary file */
+static void
+test_msg(void **state)
+{
+	static const char para[] = "<p>A paragraph of the newsletter with a "
+	    "<a href=\"https://s.example/item?a=1&amp;b=2\">link</a> in it, and words.</p>\r\n";
+
+	(void)state;
+	setup();
+	for (size_t i = 0; i < sizeof(msg_rows) / sizeof(msg_rows[0]); i++) {
+		struct bounce_track_limits lim = {msg_rows[i].message_max, msg_rows[i].memory, "/tmp"};
+		struct bounce_track_msg *t = bounce_track_msg_new(conf.key, BASE "/", "acme.test", 2048,
+								  &lim);
+		struct sbuf body = {NULL, 0, 0}, got = {NULL, 0, 0}, want = {NULL, 0, 0};
+		struct bounce_track_mime m;
+		const char *why, *p;
+		size_t n;
+		int r;
+
+		for (int k = 0; k < 4 && msg_rows[i].hdrs[k] != NULL; k += 2)
+			bounce_track_msg_header(t, msg_rows[i].hdrs[k], msg_rows[i].hdrs[k + 1]);
+		sb_out(&body, "", 0);
+		for (size_t k = 0; k < msg_rows[i].body_copies; k++)
+			sb_out(&body, para, strlen(para));
+		(void)bounce_track_msg_start(t, conf.id);
+		for (size_t k = 0; k < body.n; k += 1000)
+			bounce_track_msg_body(t, body.p + k, body.n - k > 1000 ? 1000 : body.n - k);
+		r = bounce_track_msg_finish(t, &why);
+		if (r != msg_rows[i].changed || (msg_rows[i].why && strcmp(why, msg_rows[i].why) != 0))
+			tcase_bad(msg_rows[i].name, "got %d %s, want %d %s", r, why, msg_rows[i].changed,
+				  msg_rows[i].why ? msg_rows[i].why : "(a decoding fault)");
+		if (strcmp(msg_rows[i].name, "spills to a file") == 0 && t->fd < 0)
+			tcase_bad(msg_rows[i].name, "no temporary file");
+		if (t->memcap > msg_rows[i].memory)
+			tcase_bad(msg_rows[i].name, "memory %zu over %zu", t->memcap, msg_rows[i].memory);
+		if (r == 1) {
+			sb_out(&got, "", 0);
+			while ((r = bounce_track_msg_next(t, &p, &n)) == 1)
+				sb_out(&got, p, n);
+			/* the same as the walker gives, alone */
+			sb_out(&want, "", 0);
+			bounce_track_mime_init(&m, &t->conf, "text/html", 9, "", 0, sb_out, &want);
+			bounce_track_mime_feed(&m, body.p, body.n);
+			bounce_track_mime_finish(&m);
+			bounce_track_mime_free(&m);
+			if (r != 0 || got.n != want.n || memcmp(got.p, want.p, got.n) != 0)
+				tcase_bad(msg_rows[i].name, "new body of %zu octets (rc %d), want %zu",
+					  got.n, r, want.n);
+			if (strstr(got.p, BASE "/c/") == NULL || strstr(got.p, BASE "//") != NULL)
+				tcase_bad(msg_rows[i].name, "no link to BASE/c/ (the base's '/' kept?)");
+		}
+		t = bounce_track_msg_free(t);
+		free(body.p);
+		free(got.p);
+		free(want.p);
+	}
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -710,6 +793,7 @@ main(void)
 		cmocka_unit_test(test_html_long_tag),
 		cmocka_unit_test(test_mime),
 		cmocka_unit_test(test_ctype),
+		cmocka_unit_test(test_msg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
