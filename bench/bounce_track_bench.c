@@ -31,6 +31,7 @@ struct sink {
 	size_t	 n;
 };
 
+/* sink_out - count the walker's output */
 static void
 sink_out(void *arg, const char *p, size_t n)
 {

@@ -166,7 +166,7 @@ struct bounce_track_html {
 	size_t		 bufcap;
 	unsigned	 next_link;	/* index of the next link */
 	unsigned	 links;		/* rewritten */
-	unsigned	 skipped;	/* <a>/<area> http(s) links left alone */
+	unsigned	 skipped;	/* http(s) links left alone, tags too long */
 	bool		 pixel;		/* added */
 };
 

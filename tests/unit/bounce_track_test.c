@@ -65,6 +65,7 @@ struct sbuf {
 	size_t	 n, cap;
 };
 
+/* sb_out - append to a growing buffer (the walker's output) */
 static void
 sb_out(void *arg, const char *p, size_t n)
 {
