@@ -45,8 +45,9 @@
  *	alone) gets href="BASE/c/TOKEN". The html stream (struct
  *	bounce_track_html) feeds decoded HTML through a state machine:
  *	text, tag (quotes tracked, at most BOUNCE_TRACK_TAG_MAX octets
- *	buffered, longer tags pass unchanged), comment, and the raw text of
- *	script and style (their '<' are not tags); the pixel goes before
+ *	buffered, longer tags pass unchanged), comment, and the text of
+ *	script, style, textarea and title (their '<' are not tags: raw
+ *	text and RCDATA elements, HTML section 13.1.2); the pixel goes before
  *	the first </body>, or at the end when there is none. With wrap set
  *	(parts sent as 7bit, 8bit or binary, whose lines must stay within
  *	998 octets, RFC 5322 section 2.1.1), the new href attribute gets a
@@ -157,8 +158,8 @@ struct bounce_track_html {
 	bool		 wrap;
 	int		 state;
 	char		 quote;		/* in a tag: the open quote, or 0 */
-	bool		 raw;		/* inside script or style */
-	char		 rawname[8];	/* "script" or "style" */
+	bool		 raw;		/* inside script, style, textarea, title */
+	char		 rawname[16];	/* which */
 	size_t		 match;		/* "-->" matched so far */
 	char		*tag;		/* BOUNCE_TRACK_TAG_MAX */
 	size_t		 taglen;

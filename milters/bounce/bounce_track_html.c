@@ -285,11 +285,26 @@ bh_emit_pixel(struct bounce_track_html *h)
 	}
 }
 
+/*
+ * bh_raw_element - the name of a raw text or RCDATA element the tag opens
+ * (HTML section 13.1.2: no tags inside until its end tag), or NULL
+ */
+static const char *
+bh_raw_element(const char *t, size_t n)
+{
+	static const char *const names[] = {"script", "style", "textarea", "title", NULL};
+
+	for (size_t i = 0; names[i] != NULL; i++)
+		if (bh_is(t, n, names[i]))
+			return names[i];
+	return NULL;
+}
+
 /* bh_tag_done - a complete tag: rewrite, note script/style, the pixel */
 static void
 bh_tag_done(struct bounce_track_html *h)
 {
-	const char *t = h->tag + 1;
+	const char *t = h->tag + 1, *raw;
 	size_t n = h->taglen - 1, outn;
 	const char *why;
 	int r;
@@ -305,11 +320,10 @@ bh_tag_done(struct bounce_track_html *h)
 	}
 	if (bh_is(t, n, "/body"))
 		bh_emit_pixel(h);
-	else if (bh_is(t, n, "script") || bh_is(t, n, "style")) {
+	else if ((raw = bh_raw_element(t, n)) != NULL) {
 		if (!(n >= 2 && t[n - 2] == '/')) {
 			h->raw = true;
-			snprintf(h->rawname, sizeof(h->rawname), "%s",
-				 bh_is(t, n, "script") ? "script" : "style");
+			snprintf(h->rawname, sizeof(h->rawname), "%s", raw);
 		}
 	} else if (h->next_link <= BOUNCE_TRACK_LINKS_MAX) {
 		r = bounce_track_tag(h->conf, h->tag, h->taglen, h->next_link, h->wrap,

@@ -391,6 +391,11 @@ static const struct {
 	 "<a href=\"https://s.example/t\">", false,
 	 "<script>var s = '<a href=\"https://s.example/s\">';</script>"
 	 "<a href=\"{c:0:https://s.example/t}\">{o}", 1},
+	{"textarea and title",
+	 "<title><a href=\"https://s.example/t\"></title><textarea><a href=\"https://s.example/x\">"
+	 "</TEXTAREA ><a href=\"https://s.example/y\">", false,
+	 "<title><a href=\"https://s.example/t\"></title><textarea><a href=\"https://s.example/x\">"
+	 "</TEXTAREA ><a href=\"{c:0:https://s.example/y}\">{o}", 1},
 	{"style", "<style>a>b{}</style><a href=\"https://s.example/u\">", false,
 	 "<style>a>b{}</style><a href=\"{c:0:https://s.example/u}\">{o}", 1},
 	{"> inside a value", "<a title=\"a>b\" href=\"https://s.example/v\">", false,
