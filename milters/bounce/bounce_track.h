@@ -42,7 +42,9 @@
  *	complete tag (pure): an <a> or <area> whose first href is an http
  *	or https URL (HTML character references &amp; &#38; &#x26; undone;
  *	any other reference, blanks, controls or non-ASCII leave the link
- *	alone) gets href="BASE/c/TOKEN". The html stream (struct
+ *	alone; so does a link to BASE itself: tracked already) gets
+ *	href="BASE/c/TOKEN", links numbered from 0 in the message (at most
+ *	BOUNCE_TRACK_LINKS_MAX are rewritten). The html stream (struct
  *	bounce_track_html) feeds decoded HTML through a state machine:
  *	text, tag (quotes tracked, at most BOUNCE_TRACK_TAG_MAX octets
  *	buffered, longer tags pass unchanged), comment, and the text of
