@@ -14,7 +14,8 @@ URL answers 302 to the original URL and adds a click entry to the bounce stream 
 recipient, tag id of the message, url); the pixel answers a GIF and adds an open entry; one
 character changed, an open token at /c/, a garbage token, a token signed with another secret
 and a signed javascript: URL answer 404 without a Location; POST 405; the milter's tokens are
-exactly those made in Python from the documented format and key derivation; the same message of plain.test arrives untouched. postmill-events, started last,
+exactly those made in Python from the documented format and key derivation; the same message of plain.test arrives untouched, and so do the tracking tenant's messages that
+already carry a DKIM-Signature or are S/MIME multipart/signed. postmill-events, started last,
 turns the log and the stream into the message's events: accepted, delivered, four clicked
 (with their URLs) and one opened.
 """
@@ -220,6 +221,22 @@ class TrackTest(h.E2ETestCase):
                                       None), timeout=60, what='the plain.test message')
         self.assertEqual(d.body(), body.encode())
         self.milter_.wait_log(r'action=tag sender=<a@plain\.test> .*track=-')
+        # the tracking tenant's own signed mail: a DKIM-Signature (the body is signed) and an
+        # S/MIME multipart/signed message arrive untouched
+        signed_body = ('--s\r\nContent-Type: text/html\r\n\r\n<a href="https://shop.example/s">s</a>\r\n'
+                       '--s\r\nContent-Type: application/pkcs7-signature\r\n\r\nMIAG\r\n--s--\r\n')
+        for rcpt, body, hdrs, why in [
+                ('presigned@remote.test', alternative('quoted-printable', qp(HTML)),
+                 MULTI + [('DKIM-Signature', 'v=1; a=rsa-sha256; d=acme.test; s=x; bh=x; b=x')], 'signed'),
+                ('smime@remote.test', signed_body,
+                 [('Content-Type', 'multipart/signed; protocol="application/pkcs7-signature"; '
+                   'micalg=sha-256; boundary="s"'), ('MIME-Version', '1.0')], 'no_html')]:
+            msg = h.make_message(from_addr='news@acme.test', to_addr=rcpt, body=body, headers=hdrs)
+            self.assertTrue(h.send(pf.port, 'news@acme.test', [rcpt], msg).accepted)
+            d = h.wait_until(lambda: next((x for x in sink.messages() if x.rcpts == [rcpt]), None),
+                             timeout=60, what='the message to ' + rcpt)
+            self.assertEqual(d.body(), body.encode(), rcpt)
+            self.milter_.wait_log(r'action=tag sender=<news@acme\.test> .*track=%s' % why)
 
         # the endpoint: a click redirects to the original and records one event
         clicks, pixel = urls['qp@remote.test']
