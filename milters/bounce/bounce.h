@@ -49,6 +49,7 @@ struct bounce_state {
 	size_t		 nbdomains;
 	struct bounce_pause_conf pause;
 	struct bounce_keyring *unsub_keys; /* one-click tokens */
+	struct bounce_keyring *track_keys; /* click and open tokens */
 };
 
 const struct bounce_bdomain *bounce_state_bdomain(const struct bounce_state *st,

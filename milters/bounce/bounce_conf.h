@@ -64,6 +64,11 @@ struct bounce_conf {
 	char		*unsubscribe_listen;	/* postmill-unsubscribe */
 	struct cfg_list	 our_mx;		/* tenant check: our MX hosts */
 	struct cfg_list	 our_ips;		/* tenant check: our sending IPs */
+	char		*track_base_url;	/* bounce_track.h, or NULL: off */
+	long long	 track_url_max;		/* octets of a link rewritten */
+	long long	 track_message_max;	/* octets of a body rewritten */
+	long long	 track_memory;		/* then a temporary file */
+	char		*track_temp_dir;
 };
 
 extern const struct cfg_section bounce_section;

@@ -43,9 +43,12 @@
  *	tenant's rates (bounce_pause.h; the record names the tenant, so a
  *	bounce's hard class or complaint counts for it) and, with the
  *	tenant's "unsubscribe", given RFC 8058 one-click headers
- *	(bounce_unsub.h). Every tenant bounce domain takes bounces,
- *	complaints to the FBL addresses and postmaster mail like
- *	bounce_domain.
+ *	(bounce_unsub.h), with its "track" and bounce_track_base_url, open
+ *	and click tracking: the body of an HTML message is walked as it
+ *	comes (bounce_track_msg.h; the tag id is chosen at the end of the
+ *	header, as the tokens carry it) and replaced at end of message.
+ *	Every tenant bounce domain takes bounces, complaints to the FBL
+ *	addresses and postmaster mail like bounce_domain.
  *	Redis trouble follows bounce_on_redis_error: tempfail (451 4.3.0)
  *	or accept (no check, no tag, no record; logged as a warning).
  *	Every reply comes from the one table in bounce_reply.c.
@@ -55,7 +58,9 @@
  *
  *	Log lines (facility mail):
  *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N from=<...>
- *	      ref=yes feedback_id=a:b:c:SenderId
+ *	      ref=yes feedback_id=a:b:c:SenderId tenant=T unsubscribe=added
+ *	      track=rewritten links=N skipped=N pixel=yes (or why not:
+ *	      signed, no_html, too_large, nothing_to_track, a decoding fault)
  *	  QID: bounce: action=reject stage=rcpt reason=suppressed rcpt=<...>
  *	      why=user_unknown since=...
  *	  QID: bounce: action=reject stage=rcpt tag=bad_mac rcpt=<...>
@@ -94,6 +99,7 @@
 #include "bounce_msg.h"
 #include "bounce_store.h"
 #include "bounce_tag.h"
+#include "bounce_track_msg.h"
 #include "bounce_unsub.h"
 #include "addr.h"
 #include "hosted.h"
@@ -130,6 +136,9 @@ struct bounce_conn {
 	const struct bounce_tenant *tenant;	/* of the snapshot, or NULL */
 	const struct bounce_bdomain *bdom;	/* the tag's bounce domain */
 	bool		 has_unsub;		/* the sender's List-Unsubscribe */
+	struct bounce_track_msg *track;		/* a tracking tenant's, or NULL */
+	unsigned char	 track_id[BOUNCE_TAG_ID_LEN];	/* its tag id, chosen early */
+	bool		 have_track_id;
 };
 
 /* bm_state - this message's loaded state */
@@ -169,6 +178,8 @@ bm_end_message(struct bounce_conn *c)
 	c->tenant = NULL;
 	c->bdom = NULL;
 	c->has_unsub = false;
+	c->track = bounce_track_msg_free(c->track);
+	c->have_track_id = false;
 	c->tag_rcpt = xfree(c->tag_rcpt);
 	c->fbl_rcpt = xfree(c->fbl_rcpt);
 	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
@@ -204,7 +215,7 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 
 	if ((f0 & need) != need)
 		return SMFIS_REJECT;	/* cannot change the sender: refuse the MTA */
-	*pf0 = need;
+	*pf0 = need | (f0 & SMFIF_CHGBODY);	/* tracking; without it, none */
 	*pf1 = f1 & skip;
 	*pf2 = *pf3 = 0;
 	if (smfi_getpriv(ctx) == NULL)
@@ -224,6 +235,22 @@ bm_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	}
 	milter_client_set(&c->client, sa);
 	return SMFIS_CONTINUE;
+}
+
+/* bm_track_begin - a tracking tenant's message (bounce_track_msg.h) */
+static void
+bm_track_begin(struct bounce_conn *c, const struct bounce_state *st)
+{
+	struct bounce_track_limits lim;
+
+	if (st->conf->track_base_url == NULL || st->track_keys == NULL
+	    || st->track_keys->n == 0)
+		return;
+	lim.message_max = (size_t)st->conf->track_message_max;
+	lim.memory = (size_t)st->conf->track_memory;
+	lim.temp_dir = st->conf->track_temp_dir;
+	c->track = bounce_track_msg_new(&st->track_keys->keys[0], st->conf->track_base_url,
+					c->tenant->name, (size_t)st->conf->track_url_max, &lim);
 }
 
 /* bm_xxfi_envfrom - new message: snapshot, is it a hosted sender's */
@@ -259,6 +286,8 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		c->have_scope = bounce_policy_scope(c->tenant ? c->tenant->name : NULL,
 						    st->pol.scope, c->sender, c->scope,
 						    sizeof(c->scope)) == 0;
+		if (c->tenant != NULL && c->tenant->track)
+			bm_track_begin(c, st);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -439,6 +468,8 @@ bm_xxfi_header(SMFICTX *ctx, char *name, char *value)
 
 	if (c != NULL && c->snap != NULL && c->hosted && !c->inbound)
 		bm_header_outbound(c, name, value);
+	if (c != NULL && c->track != NULL && !c->inbound)
+		bounce_track_msg_header(c->track, name, value);
 	if (c == NULL || !c->inbound)
 		return SMFIS_CONTINUE;
 	bounce_buf_add(&c->buf, name, strlen(name));
@@ -456,6 +487,14 @@ bm_xxfi_eoh(SMFICTX *ctx)
 
 	if (c != NULL && c->inbound)
 		bounce_buf_add(&c->buf, "\r\n", 2);
+	/* the tokens name the message: its tag id is chosen now */
+	if (c != NULL && c->track != NULL) {
+		if (c->inbound || !c->hosted
+		    || RAND_bytes(c->track_id, sizeof(c->track_id)) != 1)
+			c->track = bounce_track_msg_free(c->track);
+		else
+			c->have_track_id = bounce_track_msg_start(c->track, c->track_id);
+	}
 	return SMFIS_CONTINUE;
 }
 
@@ -467,6 +506,8 @@ bm_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	if (c != NULL && c->inbound)
 		bounce_buf_add(&c->buf, (const char *)chunk, len);
+	else if (c != NULL && c->track != NULL)
+		bounce_track_msg_body(c->track, (const char *)chunk, len);
 	return SMFIS_CONTINUE;
 }
 
@@ -531,6 +572,46 @@ bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
 	return "added";
 }
 
+/*
+ * bm_track_eom - a tracking tenant's rewritten body replaces the original
+ * (smfi_replacebody, in chunks). This milter runs before the signer
+ * (README: postmill-bounce before postmill-dkim in smtpd_milters), so
+ * the signature covers the new body. What happened goes into out, for
+ * the log line. Returns -1 when the body was cut (a chunk refused after
+ * the first: the MTA must not send that), else 0.
+ */
+static int
+bm_track_eom(SMFICTX *ctx, struct bounce_conn *c, char *out, size_t outlen)
+{
+	const char *why, *p;
+	size_t n, chunks = 0;
+	int r;
+
+	if (c->track == NULL) {
+		snprintf(out, outlen, "-");
+		return 0;
+	}
+	if (bounce_track_msg_finish(c->track, &why) != 1) {
+		snprintf(out, outlen, "%s", why);
+		return 0;
+	}
+	while ((r = bounce_track_msg_next(c->track, &p, &n)) == 1) {
+		if (smfi_replacebody(ctx, (unsigned char *)p, (int)n) != MI_SUCCESS) {
+			r = -1;
+			break;
+		}
+		chunks++;
+	}
+	if (r < 0) {
+		snprintf(out, outlen, "replacebody_failed");
+		return chunks > 0 ? -1 : 0;
+	}
+	snprintf(out, outlen, "rewritten links=%u skipped=%u pixel=%s",
+		 c->track->mime->links, c->track->mime->skipped,
+		 c->track->mime->pixels > 0 ? "yes" : "no");
+	return 0;
+}
+
 /* bm_eom_tag - save the record and change the envelope sender */
 static sfsistat
 bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
@@ -538,7 +619,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	const struct bounce_state *st = bm_state(c);
 	unsigned char id[BOUNCE_TAG_ID_LEN];
 	char tag[BOUNCE_TAG_CHARS + 1], idhex[BOUNCE_TAG_ID_HEX], esc[400];
-	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX];
+	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX], track[96];
 	char *addr;
 	long long now = bm_now_ms();
 	const char *qid = bm_qid(ctx, c), *err, *unsub;
@@ -547,7 +628,9 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	if (c->tenant != NULL && c->tenant->bounce_domain != NULL
 	    && (bd = bounce_state_bdomain(st, c->tenant->bounce_domain)) == NULL)
 		bd = &st->bdomains[0];	/* not reached: the state lists them all */
-	if (RAND_bytes(id, sizeof(id)) != 1
+	if (c->have_track_id)
+		memcpy(id, c->track_id, sizeof(id));	/* the tokens' */
+	if ((!c->have_track_id && RAND_bytes(id, sizeof(id)) != 1)
 	    || bounce_tag_encode(&bd->keys->keys[0], id,
 				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
@@ -581,11 +664,18 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
 	unsub = bm_unsubscribe(ctx, c, now);
+	if (bm_track_eom(ctx, c, track, sizeof(track)) < 0) {
+		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
+			"reason=replacebody_failed id=%s", idhex);
+		free(addr);
+		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
+		return SMFIS_TEMPFAIL;
+	}
 	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
-		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s",
+		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s track=%s",
 		log_escape(esc, sizeof(esc), c->sender, strlen(c->sender)), idhex,
 		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-",
-		c->tenant != NULL ? c->tenant->name : "-", unsub);
+		c->tenant != NULL ? c->tenant->name : "-", unsub, track);
 	bounce_stats_tagged();
 	free(addr);
 	return SMFIS_CONTINUE;
@@ -911,7 +1001,7 @@ const struct smfiDesc bounce_milter_desc = {
 	.xxfi_name = "postmill-bounce",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT
-	    | SMFIF_DELRCPT,
+	    | SMFIF_DELRCPT | SMFIF_CHGBODY,
 	.xxfi_connect = bm_xxfi_connect,
 	.xxfi_envfrom = bm_xxfi_envfrom,
 	.xxfi_envrcpt = bm_xxfi_envrcpt,

@@ -119,7 +119,7 @@ static const struct cfg_param bounce_params[] = {
 	{"bounce_feedback_id", CFG_LIST, "", B(feedback_id), 0, 0, NULL, NULL,
 	 "Sources of the Feedback-ID header (Gmail a:b:c:SenderId), 1-4 of login, sender, sender_domain, header:NAME, literal:TEXT, each may be hash:SOURCE; the last, the SenderId, hash:login|sender|sender_domain or literal:TEXT (empty: no header)."},
 	{"bounce_tenant_table", CFG_STR, "", B(tenant_table), 0, 0, NULL, NULL,
-	 "Tenant table: lines of KEY BOUNCE-DOMAIN [OPTIONS], KEY a sender domain, .DOMAIN or *.DOMAIN (its subdomains; the most specific key wins) or login:NAME, BOUNCE-DOMAIN the tenant's own Return-Path domain or -, OPTIONS unsubscribe and secret=PATH (the tenant's own tag secrets, first signs, all verify; mode 0600) (empty: no tenants)."},
+	 "Tenant table: lines of KEY BOUNCE-DOMAIN [OPTIONS], KEY a sender domain, .DOMAIN or *.DOMAIN (its subdomains; the most specific key wins) or login:NAME, BOUNCE-DOMAIN the tenant's own Return-Path domain or -, OPTIONS unsubscribe, track (open and click tracking) and secret=PATH (the tenant's own tag secrets, first signs, all verify; mode 0600) (empty: no tenants)."},
 	{"bounce_tenant_mx_hosts", CFG_LIST, "", B(our_mx), 0, 0, NULL, NULL,
 	 "For postmillctl tenant check: our MX host names or addresses; a tenant's bounce domain must have an MX among them."},
 	{"bounce_tenant_sending_ips", CFG_LIST, "", B(our_ips), 0, 0, NULL, NULL,
@@ -142,6 +142,16 @@ static const struct cfg_param bounce_params[] = {
 	 "How long a one-click unsubscribe link stays valid."},
 	{"bounce_unsubscribe_listen", CFG_STR, "127.0.0.1:9598", B(unsubscribe_listen), 0, 0, NULL, NULL,
 	 "Where postmill-unsubscribe serves HTTP: ADDR:PORT or [ADDR6]:PORT, numeric (behind the HTTPS proxy of bounce_unsubscribe_url)."},
+	{"bounce_track_base_url", CFG_STR, "", B(track_base_url), 0, 0, NULL, NULL,
+	 "Base URL of the click and open endpoints of postmill-unsubscribe (e.g. https://t.example.net/t): links in HTML parts of tenants with \"track\" become BASE/c/TOKEN, an open pixel BASE/o/TOKEN is added (empty: no tracking)."},
+	{"bounce_track_url_max", CFG_INT, "2048", B(track_url_max), 16, 4096, NULL, NULL,
+	 "Longest link, in octets, that is rewritten (the URL travels inside the signed token); longer links are left as they are."},
+	{"bounce_track_message_max", CFG_SIZE, "10m", B(track_message_max), 65536, 1073741824, NULL, NULL,
+	 "Largest body whose links are rewritten; a larger message is left untouched."},
+	{"bounce_track_memory", CFG_SIZE, "256k", B(track_memory), 4096, 67108864, NULL, NULL,
+	 "Octets of a rewritten body kept in memory per message; the rest goes to an unlinked temporary file in bounce_track_temp_dir."},
+	{"bounce_track_temp_dir", CFG_STR, "/tmp", B(track_temp_dir), 0, 0, NULL, NULL,
+	 "Directory of the temporary files of rewritten bodies larger than bounce_track_memory."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 
@@ -195,6 +205,32 @@ bounce_validate_rates(const struct bounce_conf *c, const char *path,
 			       "https:// (RFC 8058 section 3.1)", c->unsubscribe_url);
 }
 
+/*
+ * bounce_validate_track - the tracking base URL: http or https, printable
+ * ASCII that needs no escaping inside an HTML attribute value
+ */
+static void
+bounce_validate_track(const struct bounce_conf *c, const char *path,
+		      struct errlist *el)
+{
+	const char *u = c->track_base_url;
+
+	if (u == NULL)
+		return;
+	if ((strncasecmp(u, "https://", 8) != 0 && strncasecmp(u, "http://", 7) != 0)
+	    || strlen(u) > 256 || strcspn(u, "\"'<>&` \t\\") != strlen(u)
+	    || strchr(u + 8, '?') != NULL || strchr(u, '#') != NULL)
+		errlist_add_at(el, path, 0, "bounce_track_base_url = %s: must be an "
+			       "http(s) URL of at most 256 characters, without query, "
+			       "fragment, quotes, blanks, <, > or &", u);
+	for (const char *p = u; *p; p++)
+		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
+			errlist_add_at(el, path, 0, "bounce_track_base_url: not "
+				       "printable ASCII");
+			break;
+		}
+}
+
 /* bounce_validate - reason lists and expiries */
 static void
 bounce_validate(const void *values, const char *path, struct errlist *el)
@@ -210,6 +246,7 @@ bounce_validate(const void *values, const char *path, struct errlist *el)
 		errlist_add_at(el, path, 0, "bounce_stream is empty");
 	bounce_validate_fbl(c, path, el);
 	bounce_validate_rates(c, path, el);
+	bounce_validate_track(c, path, el);
 }
 
 const struct cfg_section bounce_section = {

@@ -47,6 +47,7 @@ bounce_state_free(void *state)
 	free(st->bdomains);
 	st->tenants = bounce_tenants_free(st->tenants);
 	st->unsub_keys = bounce_keyring_free(st->unsub_keys);
+	st->track_keys = bounce_keyring_free(st->track_keys);
 	st->keys = bounce_keyring_free(st->keys);
 	free(st->domain);
 	free(st);
@@ -197,6 +198,7 @@ bs_tenants_load(struct bounce_state *st, const char *config_path,
 	if (st->domain == NULL || st->keys == NULL)
 		return;
 	st->unsub_keys = bounce_keyring_derive(st->keys, "unsubscribe");
+	st->track_keys = bounce_keyring_derive(st->keys, "track");
 	st->bdomains = xcalloc(1, sizeof(*st->bdomains));
 	st->bdomains[0].domain = st->domain;
 	st->bdomains[0].keys = st->keys;
@@ -297,6 +299,14 @@ bounce_state_describe(const void *state, FILE *fp)
 			st->tenants ? st->tenants->n : 0, st->tenants && st->tenants->n == 1
 			? "" : "s", st->nbdomains, st->nbdomains == 1 ? "" : "s",
 			st->conf->unsubscribe_url ? st->conf->unsubscribe_url : "off", own, sub);
+	}
+	if (st->conf->track_base_url != NULL) {
+		size_t nt = 0;
+
+		for (size_t i = 0; st->tenants != NULL && i < st->tenants->n; i++)
+			nt += st->tenants->t[i].track;
+		fprintf(fp, "open and click tracking %s for %zu tenant%s\n",
+			st->conf->track_base_url, nt, nt == 1 ? "" : "s");
 	}
 	{
 		/* quotas, overrides and suppressions must survive a Redis restart */

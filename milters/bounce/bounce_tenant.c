@@ -78,7 +78,7 @@ bt_clear(struct bounce_tenant *t)
 	t->nsecrets = 0;
 }
 
-/* bt_options - "unsubscribe", "secret=PATH", comma- or blank-separated */
+/* bt_options - "unsubscribe", "track", "secret=PATH", comma- or blank-separated */
 static const char *
 bt_options(char *s, struct bounce_tenant *t)
 {
@@ -99,8 +99,10 @@ bt_options(char *s, struct bounce_tenant *t)
 			t->secrets = xrealloc(t->secrets, (t->nsecrets + 1)
 					      * sizeof(*t->secrets));
 			t->secrets[t->nsecrets++] = xstrdup(tok + 7);
+		} else if (strcasecmp(tok, "track") == 0) {
+			t->track = true;
 		} else {
-			return "unknown option (known: unsubscribe, secret=PATH)";
+			return "unknown option (known: unsubscribe, track, secret=PATH)";
 		}
 	}
 	return NULL;

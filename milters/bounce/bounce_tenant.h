@@ -29,7 +29,8 @@
  *	BOUNCE-DOMAIN is the domain of the tenant's tagged envelope senders
  *	(b-TAG@BOUNCE-DOMAIN; its MX must be us), or "-" for the global
  *	bounce_domain. OPTIONS, comma- or blank-separated: "unsubscribe"
- *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail);
+ *	(RFC 8058 one-click List-Unsubscribe on the tenant's mail); "track"
+ *	(open and click tracking of its HTML mail, bounce_track.h);
  *	"secret=PATH" (an absolute path without blanks or commas; up to
  *	BOUNCE_KEYS_MAX of them): the tenant's own secrets, in the format
  *	and with the rotation of bounce_secret_files (the first signs, all
@@ -68,6 +69,7 @@ struct bounce_tenant {
 	bool		 unsubscribe;	/* RFC 8058 headers on its mail */
 	char	       **secrets;	/* secret=PATH, in order; NULL: none */
 	size_t		 nsecrets;
+	bool		 track;		/* open and click tracking */
 	unsigned	 line;		/* where it was defined */
 };
 

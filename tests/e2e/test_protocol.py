@@ -345,10 +345,11 @@ class BounceProtocolTest(ProtoCase):
         m = rm.Milter(self.sock)
         m.s.close()
         # bounce_milter.c: change the sender, add headers (bounces, X-Postmill-Ref), remove the
-        # sender's X-Postmill-Ref and Feedback-ID, redirect (add/delete rcpt); no HELO, DATA or
+        # sender's X-Postmill-Ref and Feedback-ID, redirect (add/delete rcpt), replace the body
+        # (open and click tracking; taken when offered, not required); no HELO, DATA or
         # unknown command; header values without the leading space
         self.assertNegotiated(m, rm.SMFIF_CHGFROM | rm.SMFIF_ADDHDRS | rm.SMFIF_CHGHDRS | rm.SMFIF_ADDRCPT
-                              | rm.SMFIF_DELRCPT,
+                              | rm.SMFIF_DELRCPT | rm.SMFIF_CHGBODY,
                               rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
         self.assertRefusesActions(rm.SMFI_V6_ACTS & ~rm.SMFIF_CHGFROM)
         self.assertAlive()

@@ -307,7 +307,7 @@ class TenantTableTest(TenantBase):
             for want in ('%s:3: key must be a sender domain, .DOMAIN or login:NAME' % table,
                          '%s:4: expected KEY BOUNCE-DOMAIN [OPTIONS]' % table,
                          '%s:5: tenant acme.test already defined at line 2' % table,
-                         '%s:6: unknown option (known: unsubscribe, secret=PATH)' % table):
+                         '%s:6: unknown option (known: unsubscribe, track, secret=PATH)' % table):
                 self.assertIn(want, out, prog)
         sys.stderr.write('\n--- %s -n with a bad table\n%s' % (prog, out))
         self.wd.write('tenants', 'acme.test bounces.acme.test unsubscribe\nlogin:bob -\n')

@@ -30,7 +30,7 @@
  *	the same if the line is ever read twice.
  *
  *	Event fields (strings): id, type (accepted, delivered, deferred,
- *	bounced, complained, suppressed), time (seconds), tenant (the
+ *	bounced, complained, suppressed, opened, clicked), time (seconds), tenant (the
  *	domain of the original envelope sender), sender, recipient,
  *	queue_id, message_id (the Message-ID header), tag_id (the
  *	postmill-bounce record), and as they apply: relay, dsn, class (hard,

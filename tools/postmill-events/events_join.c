@@ -23,7 +23,8 @@
  *			reply postmill-bounce gives, bounce_policy.c)
  *	events_join_bounces() reads up to max entries of the bounce stream
  *	after the last one done: a failed DSN is "bounced" unless the log
- *	already reported it, an ARF report "complained"; delays and
+ *	already reported it, an ARF report "complained", a tracked click or
+ *	open (postmill-unsubscribe) "clicked" (with url, link) or "opened"; delays and
  *	auto-replies are not events.
  *	The tenant is the domain of the original envelope sender.
  *	Both return 0, or -1 with *err when Redis failed: the batch is then
@@ -400,6 +401,8 @@ ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 		type = "complained";
 	else if (strcmp(cls, "hard") == 0 || strcmp(cls, "soft") == 0)
 		type = "bounced";
+	else if (strcmp(kind, "click") == 0 || strcmp(kind, "open") == 0)
+		type = kind[0] == 'c' ? "clicked" : "opened";	/* postmill-unsubscribe's */
 	else
 		return 0;		/* delayed, auto-reply, delivered */
 	if (strcmp(type, "bounced") == 0 && id[0] != '\0' && rcpt[0] != '\0') {
@@ -420,6 +423,10 @@ ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 	events_ev_set(e, "dsn", ej_field(kv, "status"));
 	events_ev_set(e, "diagnostic", ej_field(kv, "diagnostic"));
 	events_ev_set(e, "source", kind[0] ? kind : "dsn");
+	if (strcmp(type, "clicked") == 0) {
+		events_ev_set(e, "url", ej_field(kv, "url"));
+		events_ev_set(e, "link", ej_field(kv, "link"));
+	}
 	return 0;
 }
 

@@ -23,6 +23,14 @@
  *		a button that POSTs; it unsubscribes nobody (RFC 8058
  *		section 4: link scanners and previews fetch URLs).
  *	  anything else 405; bodies over UNSUB_BODY_MAX are refused (413).
+ *	  GET/HEAD .../c/TOKEN  a click on a tracked link (bounce_track.h):
+ *		302 to the URL the token carries, and (GET) a "clicked"
+ *		event; .../o/TOKEN  the open pixel: a 1x1 GIF and (GET) an
+ *		"opened" event (unsub_track.c). A forged, tampered or
+ *		malformed token, or one of the other kind, is 404 and
+ *		redirects nowhere; another method 405. These paths are
+ *		told apart by their last two segments, so
+ *		bounce_unsubscribe_url must not end in /c/ or /o/.
  *
  *	The decision is bounce_unsub_request() (bounce_unsub.h: pure, unit
  *	tested and fuzzed); unsub_apply() the Redis side.
@@ -45,6 +53,7 @@
 #include <microhttpd.h>
 
 #include "bounce_keys.h"
+#include "bounce_track.h"
 #include "bounce_unsub.h"
 #include "redis.h"
 
@@ -57,6 +66,7 @@ struct unsub_ctx {
 	const char	*stream;	/* bounce_stream */
 	long long	 maxlen;
 	unsigned	 refs;		/* unsub_live's: the current one holds 1 */
+	const struct bounce_keyring *track_ring;	/* NULL: no tracking */
 };
 
 struct unsub_live {
@@ -75,6 +85,12 @@ enum MHD_Result unsub_handler(void *cls, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **req);
+int	unsub_track_record(const struct unsub_ctx *ctx,
+			   const struct bounce_track_token *tok, long long now_ms,
+			   const char **err);
+enum MHD_Result unsub_track_handler(const struct unsub_ctx *ctx,
+				    struct MHD_Connection *conn, const char *url,
+				    const char *method);
 void	unsub_request_done(void *cls, struct MHD_Connection *conn, void **req,
 			   enum MHD_RequestTerminationCode toe);
 

@@ -295,7 +295,10 @@ unsub_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return us_reply(conn, 413, "text/plain; charset=utf-8", "request body too large\n");
 	}
 	ctx = unsub_live_hold(live);
-	rc = us_answer(ctx, conn, url, method, rq);
+	if (bounce_track_is_path(url))
+		rc = unsub_track_handler(ctx, conn, url, method);
+	else
+		rc = us_answer(ctx, conn, url, method, rq);
 	unsub_live_drop(live, ctx);
 	return rc;
 }

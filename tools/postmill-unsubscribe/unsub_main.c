@@ -30,6 +30,12 @@
  *	start only (a change is logged, and needs a restart).
  *	SIGTERM and SIGINT stop it.
  *
+ *	It also answers the click and open URLs of tracked mail
+ *	(bounce_track_base_url, tenants with "track"): .../c/TOKEN redirects
+ *	(302) to the link the signed token carries and records a "clicked"
+ *	event on bounce_stream; .../o/TOKEN returns a 1x1 GIF and records
+ *	"opened"; a token that does not verify is 404 and redirects nowhere.
+ *
  *	-f logs to stderr as well as syslog; -n checks the configuration and
  *	what the start needs (run_user exists and is not root, run_group
  *	exists, bounce_unsubscribe_listen can be bound, stats_dir takes the
@@ -165,6 +171,7 @@ um_load(const char *config, struct errlist *el)
 	u->ctx.prefix = conf->key_prefix;
 	u->ctx.stream = conf->stream;
 	u->ctx.maxlen = conf->stream_maxlen;
+	u->ctx.track_ring = u->st->track_keys;
 	return u;
 bad:
 	um_free(&u->ctx);
