@@ -75,7 +75,7 @@ class SuiteEquivalenceTest(unittest.TestCase):
         rules = wd.write('limit.rules', 'day sasl messages quota=3/1d\n')
         secret = test_bounce.secret_file(wd, 'bounce.secret')
         spool = wd.mkdir('spool', 0o700, owner='postmill')
-        tenants = wd.write('tenants', '%s - unsubscribe\n' % DOMAIN)
+        tenants = wd.write('tenants', '%s - unsubscribe, track\n' % DOMAIN)
         with open(cls.dk.conf) as f:
             dkim_lines = [l for l in f.read().splitlines()
                           if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
@@ -85,7 +85,8 @@ class SuiteEquivalenceTest(unittest.TestCase):
                  'auth_authserv_id = ' + test_auth.ID, 'bounce_domain = bounces.test',
                  'bounce_secret_files = ' + secret, 'limit_rules_file = ' + rules,
                  'bounce_unsubscribe_url = https://unsub.example.test/u/',
-                 'bounce_tenant_table = ' + tenants] + dkim_lines
+                 'bounce_tenant_table = ' + tenants,
+                 'bounce_track_base_url = https://t.provider.test/t'] + dkim_lines
         for m, sock in socks.items():
             lines += ['%s_socket = unix:%s' % (m, sock), '%s_pid_file = %s' % (m, wd.path(m + '.pid'))]
         cls.conf_a = cls.write_conf('a.conf', lines)
@@ -188,6 +189,29 @@ class SuiteEquivalenceTest(unittest.TestCase):
         forged = h.make_message(from_addr='a@rej.dm.test', subject='suite forged')
         ra, rb = self.both('bounce@example.org', ['rcpt@example.net'], forged, xclient=OUTSIDE)
         self.assertEqual(ra.data[0], 550, ra)
+
+    def test_tracked_html_same(self):
+        """postmill-bounce rewrites the links of a tracking tenant's HTML and postmill-dkim, after
+        it, signs the new body: in one conversation as in two."""
+        html = ('<html><body>\r\n<p><a href="https://shop.example/a?x=1&amp;y=2">a</a>\r\n'
+                '<a href="http://shop.example/b">b</a></p>\r\n</body></html>\r\n')
+        msg = h.make_message(from_addr='erin@%s' % DOMAIN, subject='suite tracked', body=html,
+                             headers=[('Content-Type', 'text/html; charset=utf-8'),
+                                      ('Content-Transfer-Encoding', '8bit'), ('MIME-Version', '1.0')])
+        ra, rb = self.both('erin@%s' % DOMAIN, ['reader@example.net'], msg)  # internal, no login
+        self.assertTrue(rb.accepted, rb)
+        da, db = self.same_delivery('suite tracked')
+        bodies = []
+        for d in (da, db):
+            body = d.body().decode()
+            self.assertEqual(len(re.findall(r'href="https://t\.provider\.test/t/c/[A-Za-z0-9_-]+"', body)), 2,
+                             body)
+            self.assertRegex(body, r'<img[^>]*src="https://t\.provider\.test/t/o/[A-Za-z0-9_-]+"')
+            self.assertNotIn('shop.example', body)
+            got = h.verify_dkimpy(d.raw, self.dk.keys)
+            self.assertEqual([g.result for g in got], ['pass', 'pass'], got)
+            bodies.append(re.sub(r'/t/([co])/[A-Za-z0-9_-]+', r'/t/\1/TOKEN', body))
+        self.assertEqual(bodies[0], bodies[1])
 
     def test_quota_same(self):
         results = [self.outbound('suite quota %d' % i) for i in range(4)]
