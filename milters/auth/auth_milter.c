@@ -72,7 +72,7 @@
 #include "auth_spf.h"
 #include "auth_upstream.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_conn.h"
 #include "milter_main.h"
 #include "milter_reply.h"
 #include "xalloc.h"
@@ -81,12 +81,11 @@
 #define AUTH_AR_REMOVE_MAX	64	/* forged headers removed per message */
 
 struct auth_conn {
-	struct milter_client	 client;	/* address, "local" */
+	struct milter_conn	 mc;		/* first: client, snapshot, login, qid */
 	char			 receiver[AUTH_SPF_HELO_MAX];	/* {j} */
 	char			 helo[AUTH_SPF_HELO_MAX];
 	bool			 leadspace;
 	/* the message in progress */
-	struct milter_snapshot	*snap;
 	bool			 skip;		/* not ours to check */
 	struct auth_dkim_msg	*dkim;
 	char			*from[AUTH_FROM_KEEP];
@@ -98,14 +97,13 @@ struct auth_conn {
 	struct auth_upstream	 upstream;	/* trusted upstream passes */
 	struct auth_spf		 spf;
 	struct auth_ar		*ar;		/* parse buffer (large) */
-	char			 qid[32];
 };
 
 /* auth_state_of - this message's loaded state */
 static const struct auth_state *
 auth_state_of(const struct auth_conn *c)
 {
-	return c->snap->state;
+	return c->mc.snap->state;
 }
 
 /* auth_conn_end_message - drop message state and the snapshot */
@@ -121,10 +119,19 @@ auth_conn_end_message(struct auth_conn *c)
 	c->spf.done = false;
 	c->nfrom = c->nremove = 0;
 	c->ar_seen = c->ar_parsed = 0;
-	milter_snapshot_release(c->snap);
-	c->snap = NULL;
 	c->skip = false;
-	c->qid[0] = '\0';
+	milter_conn_end_message(&c->mc);
+}
+
+/* auth_conn_get - the connection state, made on first use */
+static struct auth_conn *
+auth_conn_get(SMFICTX *ctx)
+{
+	struct auth_conn *c = milter_conn_get(ctx, sizeof(*c));
+
+	if (c->ar == NULL)
+		c->ar = xmalloc(sizeof(*c->ar));
+	return c;
 }
 
 /* auth_xxfi_negotiate - exact header bytes, no replies we do not need */
@@ -144,11 +151,7 @@ auth_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = need;
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
-	if ((c = smfi_getpriv(ctx)) == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		c->ar = xmalloc(sizeof(*c->ar));
-		smfi_setpriv(ctx, c);
-	}
+	c = auth_conn_get(ctx);
 	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	return SMFIS_CONTINUE;
 }
@@ -157,16 +160,11 @@ auth_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 auth_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct auth_conn *c = smfi_getpriv(ctx);
+	struct auth_conn *c = auth_conn_get(ctx);
 	const char *v;
 
 	(void)host;
-	if (c == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		c->ar = xmalloc(sizeof(*c->ar));
-		smfi_setpriv(ctx, c);
-	}
-	milter_client_set(&c->client, sa);
+	milter_conn_connect(&c->mc, sa);
 	snprintf(c->receiver, sizeof(c->receiver), "%s",
 		 (v = smfi_getsymval(ctx, "j")) != NULL ? v : "");
 	c->helo[0] = '\0';
@@ -190,35 +188,29 @@ auth_xxfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct auth_conn *c = smfi_getpriv(ctx);
 	const struct auth_conf *conf;
-	const char *login, *why;
-	bool authenticated, internal;
+	const char *why;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	auth_conn_end_message(c);
-	if ((c->snap = milter_snapshot_acquire()) == NULL)
+	if (milter_conn_mail(&c->mc, ctx) < 0)
 		return SMFIS_TEMPFAIL;
-	conf = c->snap->conf;
-	login = smfi_getsymval(ctx, "{auth_authen}");
-	authenticated = login != NULL && *login != '\0';
-	internal = c->client.have_sa
-	    && cidr_list_match_sa(&c->snap->common->internal_hosts,
-				  (struct sockaddr *)&c->client.sa);
-	if (!auth_policy_checks_client(authenticated, internal,
+	conf = c->mc.snap->conf;
+	if (!auth_policy_checks_client(c->mc.authenticated, c->mc.internal,
 				       conf->check_authenticated, conf->check_internal)) {
 		c->skip = true;
 		return SMFIS_CONTINUE;
 	}
 	/* SPF needs an IP address: a local (unix socket) client has none */
-	if (c->client.have_sa && auth_state_of(c)->spf != NULL)
-		auth_spf_check(&c->spf, auth_state_of(c)->spf, c->client.addr,
+	if (c->mc.client.have_sa && auth_state_of(c)->spf != NULL)
+		auth_spf_check(&c->spf, auth_state_of(c)->spf, c->mc.client.addr,
 			       c->helo, argv != NULL ? argv[0] : NULL,
 			       c->receiver[0] ? c->receiver
 			       : auth_state_of(c)->hostname, (long)time(NULL));
 	c->dkim = auth_dkim_msg_new(auth_state_of(c)->dkim, auth_txt,
 				    (void *)auth_state_of(c), &why);
 	if (c->dkim == NULL)
-		log_msg(LOG_WARNING, milter_qid(ctx, c->qid, sizeof(c->qid)),
+		log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx),
 			"auth: dkim: cannot verify: %s", why);
 	return SMFIS_CONTINUE;
 }
@@ -231,9 +223,9 @@ auth_xxfi_header(SMFICTX *ctx, char *name, char *value)
 	const struct auth_conf *conf;
 	const char *v = value;
 
-	if (c == NULL || c->snap == NULL || c->skip)
+	if (c == NULL || c->mc.snap == NULL || c->skip)
 		return SMFIS_CONTINUE;
-	conf = c->snap->conf;
+	conf = c->mc.snap->conf;
 	if (c->dkim != NULL) {
 		/* without LEADSPC the MTA ate the space after the colon */
 		if (c->leadspace) {
@@ -381,7 +373,7 @@ static void
 auth_eom_record(const struct auth_conn *c, const struct auth_record_in *in,
 		const char *qid)
 {
-	const struct auth_conf *conf = c->snap->conf;
+	const struct auth_conf *conf = c->mc.snap->conf;
 	struct auth_record_store_conf sc = {
 		conf->report_key_prefix, (long)(conf->report_retention / 1000),
 		conf->report_max_rows,
@@ -396,7 +388,7 @@ auth_eom_input(const struct auth_conn *c, struct auth_from_field *ff,
 	       const struct auth_dkim_sig *sigs, size_t nsigs,
 	       struct auth_eom_in *in)
 {
-	const struct auth_conf *conf = c->snap->conf;
+	const struct auth_conf *conf = c->mc.snap->conf;
 	size_t i;
 
 	for (i = 0; i < c->nfrom && i < AUTH_FROM_KEEP; i++) {
@@ -410,7 +402,8 @@ auth_eom_input(const struct auth_conn *c, struct auth_from_field *ff,
 	in->sigs = sigs;
 	in->nsigs = nsigs;
 	in->upstream = &c->upstream;
-	in->client = c->client.have_sa ? (const struct sockaddr *)&c->client.sa : NULL;
+	in->client = c->mc.client.have_sa ?
+	    (const struct sockaddr *)&c->mc.client.sa : NULL;
 	in->trusted_forwarders = &conf->trusted_forwarders;
 	in->trusted_senders = &conf->trusted_senders;
 	in->authserv_id = auth_state_of(c)->authserv_id;
@@ -428,7 +421,7 @@ auth_eom_log(const struct auth_conn *c, const struct auth_eom_decision *d,
 	     const struct auth_dkim_sig *sigs, size_t nsigs, unsigned nqueries,
 	     const char *qid)
 {
-	const struct auth_conf *conf = c->snap->conf;
+	const struct auth_conf *conf = c->mc.snap->conf;
 	const struct auth_verdict *v = &d->v;
 	const struct auth_dmarc_result *dr = &d->dmarc;
 	char dkimlog[512], fromlog[300], spflog[300], helolog[40];
@@ -443,7 +436,7 @@ auth_eom_log(const struct auth_conn *c, const struct auth_eom_decision *d,
 		"ar_removed=%zu dns_queries=%u",
 		auth_action_name(v->action), conf->dry_run ? " would=" : "",
 		conf->dry_run ? auth_action_name(v->would) : "", auth_reason_name(v->reason),
-		c->client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(d->pin.from),
+		c->mc.client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(d->pin.from),
 		d->pin.dmarc_done ? auth_dmarc_res_name(d->pin.dmarc) : "none",
 		dr->spf_aligned ? " aligned=spf" : dr->dkim_aligned ? " aligned=dkim" : "",
 		auth_dmarc_p_name(dr->policy), d->pin.testing ? " testing=y" : "",
@@ -480,18 +473,18 @@ auth_xxfi_eom(SMFICTX *ctx)
 	unsigned nqueries = 0;
 	sfsistat rc;
 
-	if (c == NULL || c->snap == NULL)
+	if (c == NULL || c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
-	qid = milter_qid(ctx, c->qid, sizeof(c->qid));
+	qid = milter_conn_qid(&c->mc, ctx);
 	if (c->skip) {
 		if (log_debug_level() > 0)
 			log_msg(LOG_DEBUG, qid, "auth: action=skip reason=outbound client=%s",
-				c->client.addr);
+				c->mc.client.addr);
 		auth_conn_end_message(c);
 		return SMFIS_CONTINUE;
 	}
 	st = auth_state_of(c);
-	conf = c->snap->conf;
+	conf = c->mc.snap->conf;
 	if (c->dkim != NULL)
 		nsigs = auth_dkim_eom(c->dkim, sigs, AUTH_DKIM_SIGS_MAX);
 	auth_eom_input(c, ff, sigs, nsigs, &in);
@@ -519,7 +512,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 	auth_eom_log(c, d, sigs, nsigs, nqueries, qid);
 	if (d->record) {
 		struct auth_record_in ri = {
-			c->client.addr, in.spf, sigs, nsigs, d->from.domain, &d->dmarc,
+			c->mc.client.addr, in.spf, sigs, nsigs, d->from.domain, &d->dmarc,
 			d->pin.dmarc, &d->v, conf->dry_run,
 			conf->dmarc_org_domain == AUTH_DMARC_ORG_PSL,
 		};
@@ -549,11 +542,11 @@ auth_xxfi_close(SMFICTX *ctx)
 {
 	struct auth_conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
+	if (c != NULL)
 		auth_conn_end_message(c);
+	if ((c = milter_conn_take(ctx)) != NULL) {
 		free(c->ar);
 		free(c);
-		smfi_setpriv(ctx, NULL);
 	}
 	return SMFIS_CONTINUE;
 }

@@ -104,7 +104,7 @@
 #include "addr.h"
 #include "hosted.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_conn.h"
 #include "milter_main.h"
 #include "milter_reply.h"
 #include "xalloc.h"
@@ -112,10 +112,8 @@
 #define BM_RCPTS_MAX	2000	/* bytes of recipients kept in a record */
 
 struct bounce_conn {
-	struct milter_client client;	/* address, "local" */
+	struct milter_conn mc;		/* first: client, snapshot, login, qid */
 	/* the message in progress */
-	struct milter_snapshot *snap;
-	char		 qid[32];
 	bool		 hosted;		/* outbound, to be tagged */
 	bool		 have_scope;
 	char		 sender[BOUNCE_ADDR_MAX + 1];	/* normalized */
@@ -128,7 +126,6 @@ struct bounce_conn {
 	char		*tag_rcpt;		/* as the MTA gave it, for delrcpt */
 	bool		 fbl;			/* to a feedback-loop address */
 	char		*fbl_rcpt;		/* as the MTA gave it */
-	char		 login[256];		/* {auth_authen} */
 	char		*fbid_hdr[BOUNCE_FBID_MAX];	/* header values */
 	size_t		 nref_hdrs;		/* the sender's X-Postmill-Ref */
 	size_t		 nfbid_hdrs;		/* the sender's Feedback-ID */
@@ -145,7 +142,7 @@ struct bounce_conn {
 static const struct bounce_state *
 bm_state(const struct bounce_conn *c)
 {
-	return c->snap->state;
+	return c->mc.snap->state;
 }
 
 /* bm_now_ms - wall clock */
@@ -158,22 +155,12 @@ bm_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* bm_qid - refresh the queue id; Postfix sends {i} late */
-static const char *
-bm_qid(SMFICTX *ctx, struct bounce_conn *c)
-{
-	return milter_qid(ctx, c->qid, sizeof(c->qid));
-}
-
 /* bm_end_message - drop message state */
 static void
 bm_end_message(struct bounce_conn *c)
 {
-	milter_snapshot_release(c->snap);
-	c->snap = NULL;
-	c->qid[0] = '\0';
 	c->hosted = c->have_scope = c->inbound = c->have_tag = c->fbl = false;
-	c->sender[0] = c->scope[0] = c->rcpts[0] = c->login[0] = '\0';
+	c->sender[0] = c->scope[0] = c->rcpts[0] = '\0';
 	c->nrcpts = c->nref_hdrs = c->nfbid_hdrs = 0;
 	c->tenant = NULL;
 	c->bdom = NULL;
@@ -185,6 +172,7 @@ bm_end_message(struct bounce_conn *c)
 	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
 		c->fbid_hdr[i] = xfree(c->fbid_hdr[i]);
 	bounce_buf_free(&c->buf);
+	milter_conn_end_message(&c->mc);
 }
 
 /* bm_redis_error - log a Redis failure and apply bounce_on_redis_error */
@@ -194,7 +182,7 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 {
 	bool accept = bm_state(c)->conf->on_redis_error == BOUNCE_ON_ERROR_ACCEPT;
 
-	log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: action=%s stage=%s "
+	log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx), "bounce: action=%s stage=%s "
 		"reason=redis_error error=\"%s\" policy=%s", accept ? "accept" :
 		"tempfail", stage, err ? err : "?", accept ? "accept" : "tempfail");
 	bounce_stats_redis_error(stage);
@@ -218,8 +206,7 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = need | (f0 & SMFIF_CHGBODY);	/* tracking; without it, none */
 	*pf1 = f1 & skip;
 	*pf2 = *pf3 = 0;
-	if (smfi_getpriv(ctx) == NULL)
-		smfi_setpriv(ctx, xcalloc(1, sizeof(struct bounce_conn)));
+	(void)milter_conn_get(ctx, sizeof(struct bounce_conn));
 	return SMFIS_CONTINUE;
 }
 
@@ -227,13 +214,9 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 bm_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct bounce_conn *c = smfi_getpriv(ctx);
+	struct bounce_conn *c = milter_conn_get(ctx, sizeof(*c));
 
-	if (c == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		smfi_setpriv(ctx, c);
-	}
-	milter_client_set(&c->client, sa);
+	milter_conn_connect(&c->mc, sa);
 	return SMFIS_CONTINUE;
 }
 
@@ -259,30 +242,22 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct bounce_conn *c = smfi_getpriv(ctx);
 	const struct bounce_state *st;
-	const char *login, *from = argv != NULL && argv[0] != NULL ? argv[0] : "";
-	bool auth, internal;
+	const char *from = argv != NULL && argv[0] != NULL ? argv[0] : "";
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	bm_end_message(c);
-	if ((c->snap = milter_snapshot_acquire()) == NULL)
+	if (milter_conn_mail(&c->mc, ctx) < 0)
 		return SMFIS_TEMPFAIL;
 	st = bm_state(c);
 	c->buf.max = (size_t)st->conf->message_max;
-	login = smfi_getsymval(ctx, "{auth_authen}");
-	auth = login != NULL && *login != '\0';
-	if (auth)
-		snprintf(c->login, sizeof(c->login), "%s", login);
-	internal = c->client.have_sa
-	    && hosted_is_internal(&c->snap->common->internal_hosts,
-				  (const struct sockaddr *)&c->client.sa);
 	/* the null sender (a bounce of ours) is never tagged: RFC 5321 4.5.5 */
-	if (hosted_decide(auth, internal, st->conf->tag_authenticated,
+	if (hosted_decide(c->mc.authenticated, c->mc.internal, st->conf->tag_authenticated,
 			  st->conf->tag_internal)
 	    && bounce_addr_norm(from, strlen(from), c->sender, sizeof(c->sender)) == 0
 	    && strcmp(c->sender, "<>") != 0) {
 		c->hosted = true;
-		c->tenant = bounce_tenant_find(st->tenants, c->login, c->sender);
+		c->tenant = bounce_tenant_find(st->tenants, c->mc.login, c->sender);
 		c->have_scope = bounce_policy_scope(c->tenant ? c->tenant->name : NULL,
 						    st->pol.scope, c->sender, c->scope,
 						    sizeof(c->scope)) == 0;
@@ -306,7 +281,7 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 				     (long long)time(NULL), &t, &why);
 	log_escape(esc, sizeof(esc), rcpt, strlen(rcpt));
 	if (ts != BOUNCE_TAG_OK) {
-		log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject stage=rcpt "
+		log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "bounce: action=reject stage=rcpt "
 			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
 		bounce_stats_refused("bad_tag");
 		return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_BAD_TAG,
@@ -320,7 +295,7 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 		c->tag = t;
 		c->tag_rcpt = xstrdup(rcpt);
 	}
-	log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt tag=ok "
+	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt tag=ok "
 		"id=%s rcpt=%s domain=%s", idhex, esc, bd->domain);
 	return SMFIS_CONTINUE;
 }
@@ -335,7 +310,7 @@ bm_rcpt_fbl(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt)
 	c->hosted = false;	/* a complaint is not tagged */
 	if (c->fbl_rcpt == NULL)
 		c->fbl_rcpt = xstrdup(rcpt);
-	log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt "
+	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt "
 		"kind=fbl rcpt=%s", log_escape(esc, sizeof(esc), rcpt, strlen(rcpt)));
 	return SMFIS_CONTINUE;
 }
@@ -387,7 +362,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	const char *err;
 	int r;
 
-	if (c == NULL || c->snap == NULL)
+	if (c == NULL || c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
 	st = bm_state(c);
 	bd = st->nbdomains > 0 ? &st->bdomains[0] : NULL;
@@ -401,7 +376,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 		/* RFC 5321 4.5.1: postmaster is always accepted; it is
 		 * ordinary mail, never a bounce of anyone */
-		log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: action=accept stage=rcpt "
+		log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt "
 			"kind=postmaster rcpt=%s", log_escape(esc, sizeof(esc), rcpt,
 							      strlen(rcpt)));
 	} else if (r == 1) {
@@ -418,7 +393,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 			char text[600], esc[400], sesc[400], wesc[64];
 
 			bounce_stats_refused("suppressed");
-			log_msg(LOG_NOTICE, bm_qid(ctx, c), "bounce: action=reject "
+			log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "bounce: action=reject "
 				"stage=rcpt reason=suppressed rcpt=<%s> sender=<%s> "
 				"why=%s since=%lld", log_escape(esc, sizeof(esc), norm,
 								strlen(norm)),
@@ -466,7 +441,7 @@ bm_xxfi_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct bounce_conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL && c->snap != NULL && c->hosted && !c->inbound)
+	if (c != NULL && c->mc.snap != NULL && c->hosted && !c->inbound)
 		bm_header_outbound(c, name, value);
 	if (c != NULL && c->track != NULL && !c->inbound)
 		bounce_track_msg_header(c->track, name, value);
@@ -533,7 +508,7 @@ bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
 	for (size_t k = c->nfbid_hdrs; k >= 1; k--)
 		(void)smfi_chgheader(ctx, "Feedback-ID", (int)k, NULL);
 	memset(&in, 0, sizeof(in));
-	in.login = c->login;
+	in.login = c->mc.login;
 	in.sender = c->sender;
 	for (size_t i = 0; i < BOUNCE_FBID_MAX; i++)
 		in.hdr[i] = c->fbid_hdr[i];
@@ -622,7 +597,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	char ref[BOUNCE_REF_CHARS + 1], fbid[BOUNCE_FBID_VALUE_MAX], track[96];
 	char *addr;
 	long long now = bm_now_ms();
-	const char *qid = bm_qid(ctx, c), *err, *unsub;
+	const char *qid = milter_conn_qid(&c->mc, ctx), *err, *unsub;
 	const struct bounce_bdomain *bd = &st->bdomains[0];
 
 	if (c->tenant != NULL && c->tenant->bounce_domain != NULL
@@ -735,14 +710,14 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 	for (size_t i = 0; i < nm; i++)
 		free(marks[i]);
 	if (rc < 0) {
-		log_msg(LOG_WARNING, bm_qid(ctx, c), "bounce: tenant=%s rates not "
+		log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx), "bounce: tenant=%s rates not "
 			"counted: %s", esc, err ? err : "?");
 		return;
 	}
 	if (!ps.changed)
 		return;
 	log_msg(ps.state == BOUNCE_PAUSE_PAUSED ? LOG_WARNING : LOG_NOTICE,
-		bm_qid(ctx, c), "bounce: action=tenant_%s tenant=%s sent=%lld "
+		milter_conn_qid(&c->mc, ctx), "bounce: action=tenant_%s tenant=%s sent=%lld "
 		"hard=%lld complaints=%lld reason=\"%s\"",
 		bounce_pause_state_name(ps.state), esc, ps.sent, ps.hard,
 		ps.complaints, ps.reason);
@@ -769,7 +744,7 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	char idhex[BOUNCE_TAG_ID_HEX], scope[BOUNCE_ADDR_MAX + 8];
 	char e1[400], e2[400], e3[200], e4[400], who[BOUNCE_ADDR_MAX + 1];
 	const struct bounce_rcpt *x;
-	const char *qid = bm_qid(ctx, c), *err, *then, *by = NULL;
+	const char *qid = milter_conn_qid(&c->mc, ctx), *err, *then, *by = NULL;
 	size_t n, nsup = 0, nunl = 0;
 	int first, r, tr = 0, action = st->conf->action;
 	char tenant[BOUNCE_TENANT_NAME_MAX + 1];
@@ -876,7 +851,7 @@ bm_eom_bounce(SMFICTX *ctx, struct bounce_conn *c)
 	sfsistat rc;
 
 	if (bounce_classify(c->buf.data ? c->buf.data : "", c->buf.len, rep, &why) < 0)
-		log_msg(LOG_INFO, bm_qid(ctx, c), "bounce: classify: %s", why);
+		log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: classify: %s", why);
 	rc = bm_record(ctx, c, rep, c->tag.id, "tag", c->tag_rcpt);
 	free(rep);
 	return rc;
@@ -914,7 +889,7 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 	struct bounce_fbl_origin o;
 	unsigned char id[BOUNCE_TAG_ID_LEN];
 	enum bounce_fbl_map m;
-	const char *qid = bm_qid(ctx, c), *why = "", *via;
+	const char *qid = milter_conn_qid(&c->mc, ctx), *why = "", *via;
 	const char *data = c->buf.data ? c->buf.data : "";
 	char esc[400], ft[64];
 	sfsistat rc = SMFIS_CONTINUE;
@@ -960,7 +935,7 @@ bm_xxfi_eom(SMFICTX *ctx)
 	struct bounce_conn *c = smfi_getpriv(ctx);
 	sfsistat rc = SMFIS_CONTINUE;
 
-	if (c == NULL || c->snap == NULL)
+	if (c == NULL || c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
 	if (c->inbound && c->have_tag)
 		rc = bm_eom_bounce(ctx, c);
@@ -989,11 +964,9 @@ bm_xxfi_close(SMFICTX *ctx)
 {
 	struct bounce_conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
+	if (c != NULL)
 		bm_end_message(c);
-		free(c);
-		smfi_setpriv(ctx, NULL);
-	}
+	free(milter_conn_take(ctx));
 	return SMFIS_CONTINUE;
 }
 

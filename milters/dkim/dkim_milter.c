@@ -46,12 +46,12 @@
 #include "dkim_smaddr.h"
 #include "dkim_stats.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_conn.h"
 #include "milter_main.h"
 #include "xalloc.h"
 
 struct dkim_conn {
-	struct milter_client	 client;	/* address, "local" */
+	struct milter_conn	 mc;		/* first: client, snapshot, login, qid */
 	bool			 leadspace;	/* SMFIP_HDR_LEADSPC negotiated */
 	bool			 nr_conn;	/* SMFIP_NR_CONN: connect sends no reply */
 	bool			 nr_mail;	/* SMFIP_NR_MAIL: MAIL sends no reply */
@@ -59,47 +59,31 @@ struct dkim_conn {
 	bool			 chgbody;	/* SMFIF_CHGBODY: may replace the body */
 	bool			 chghdrs;	/* SMFIF_CHGHDRS: may change fields */
 	/* the message in progress */
-	struct milter_snapshot	*snap;
 	struct dkim_msg		*msg;
 	bool			 hosted;
-	bool			 authenticated;
-	bool			 internal;	/* client in internal_hosts */
-	char			*login;
-	char			 login_log[128];	/* escaped for log lines */
-	char			 qid[32];
 };
-
-/* dkim_conn_qid - refresh the queue id; Postfix sends {i} late */
-static const char *
-dkim_conn_qid(SMFICTX *ctx, struct dkim_conn *c)
-{
-	return milter_qid(ctx, c->qid, sizeof(c->qid));
-}
 
 /* dkim_conn_end_message - drop message state and the snapshot */
 static void
 dkim_conn_end_message(struct dkim_conn *c)
 {
 	c->msg = dkim_msg_free(c->msg);
-	c->login = xfree(c->login);
-	milter_snapshot_release(c->snap);
-	c->snap = NULL;
-	c->hosted = c->authenticated = c->internal = false;
-	c->qid[0] = '\0';
+	c->hosted = false;
+	milter_conn_end_message(&c->mc);
 }
 
 /* dkim_state_of - the loaded state of this message's snapshot */
 static const struct dkim_state *
 dkim_state_of(const struct dkim_conn *c)
 {
-	return c->snap->state;
+	return c->mc.snap->state;
 }
 
 /* dkim_conf_of - the dkim_ parameters of this message's snapshot */
 static const struct dkim_conf *
 dkim_conf_of(const struct dkim_conn *c)
 {
-	return c->snap->conf;
+	return c->mc.snap->conf;
 }
 
 /* dkim_xxfi_negotiate - ask for exact header bytes, skip what we do not use */
@@ -125,10 +109,7 @@ dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
 	/* negotiate comes before connect: the session state starts here */
-	if ((c = smfi_getpriv(ctx)) == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		smfi_setpriv(ctx, c);
-	}
+	c = milter_conn_get(ctx, sizeof(*c));
 	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->chgbody = (*pf0 & SMFIF_CHGBODY) != 0;
 	c->chghdrs = (*pf0 & SMFIF_CHGHDRS) != 0;
@@ -141,12 +122,9 @@ dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 dkim_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct dkim_conn *c = smfi_getpriv(ctx);
+	struct dkim_conn *c = milter_conn_get(ctx, sizeof(*c));
 
-	if (c == NULL)
-		c = xcalloc(1, sizeof(*c));
-	milter_client_set(&c->client, sa);
-	smfi_setpriv(ctx, c);
+	milter_conn_connect(&c->mc, sa);
 	return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
@@ -155,29 +133,18 @@ static sfsistat
 dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct dkim_conn *c = smfi_getpriv(ctx);
-	const char *login;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;	/* no negotiate and no connect: MTA waits */
 	dkim_conn_end_message(c);
-	if ((c->snap = milter_snapshot_acquire()) == NULL) {
+	if (milter_conn_mail(&c->mc, ctx) < 0) {
 		/* cannot happen after start-up; refuse at EOH if the MTA won't wait */
 		if (!c->nr_mail)
 			return SMFIS_TEMPFAIL;
 		c->failed = true;
 		return SMFIS_NOREPLY;
 	}
-	login = smfi_getsymval(ctx, "{auth_authen}");
-	c->authenticated = login != NULL && *login != '\0';
-	if (c->authenticated) {
-		c->login = xstrdup(login);
-		/* the login is the client's text: never raw into a log line */
-		log_escape(c->login_log, sizeof(c->login_log), login, strlen(login));
-	}
-	c->internal = c->client.have_sa
-	    && cidr_list_match_sa(&c->snap->common->internal_hosts,
-				  (struct sockaddr *)&c->client.sa);
-	c->hosted = dkim_policy_hosted(c->authenticated, c->internal,
+	c->hosted = dkim_policy_hosted(c->mc.authenticated, c->mc.internal,
 				       &dkim_state_of(c)->policy);
 	if (c->hosted)
 		c->msg = dkim_msg_new();
@@ -188,9 +155,9 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 dkim_let_go(SMFICTX *ctx, struct dkim_conn *c)
 {
-	log_msg(LOG_INFO, dkim_conn_qid(ctx, c),
+	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx),
 		"dkim: action=skip reason=%s client=%s",
-		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->client.addr);
+		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->mc.client.addr);
 	dkim_stats_message("skip", dkim_reason_name(DKIM_R_EXTERNAL_CLIENT));
 	dkim_conn_end_message(c);
 	return SMFIS_ACCEPT;
@@ -229,9 +196,9 @@ dkim_login_state(const struct dkim_conn *c, const char *local, const char *domai
 {
 	const struct dkim_loginmap *map = dkim_tables_loginmap(dkim_state_of(c)->tables);
 
-	if (map == NULL || !c->authenticated || local == NULL)
+	if (map == NULL || !c->mc.authenticated || local == NULL)
 		return DKIM_LOGIN_UNCHECKED;
-	switch (dkim_loginmap_check(map, local, domain, c->login, NULL)) {
+	switch (dkim_loginmap_check(map, local, domain, c->mc.login, NULL)) {
 	case DKIM_LOGINMAP_ALLOWED: return DKIM_LOGIN_ALLOWED;
 	case DKIM_LOGINMAP_NOT_LISTED: return DKIM_LOGIN_NOT_LISTED;
 	default: return DKIM_LOGIN_NO_OWNER;
@@ -257,14 +224,14 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		return milter_reply_apply(ctx, &dkim_reply_table,
 					  DKIM_REPLY_STATE_FAILED, NULL);
 	}
-	if (c->snap == NULL)
+	if (c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
 	if (!c->hosted)
 		return dkim_let_go(ctx, c);
 	st = dkim_state_of(c);
-	qid = dkim_conn_qid(ctx, c);
-	in.authenticated = c->authenticated;
-	in.internal = c->internal;
+	qid = milter_conn_qid(&c->mc, ctx);
+	in.authenticated = c->mc.authenticated;
+	in.internal = c->mc.internal;
 	in.headers_over_limit = c->msg->over_limit;
 	in.from = dkim_msg_from(c->msg, &local, &domain, &why);
 	if (in.from == DKIM_FROM_OK) {
@@ -300,8 +267,8 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 		"dkim: action=%s reason=%s from_domain=%s%s%s%s%s client=%s",
 		dkim_action_name(v.action), dkim_reason_name(v.reason),
 		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
-		c->login ? " login=" : "", c->login ? c->login_log : "",
-		why ? " detail=" : "", why ? why : "", c->client.addr);
+		c->mc.authenticated ? " login=" : "", c->mc.login_log,
+		why ? " detail=" : "", why ? why : "", c->mc.client.addr);
 	dkim_stats_message(dkim_action_name(v.action), dkim_reason_name(v.reason));
 	free(local);
 	free(domain);
@@ -481,7 +448,7 @@ dkim_xxfi_eom(SMFICTX *ctx)
 			dkim_conn_end_message(c);
 		return SMFIS_CONTINUE;
 	}
-	qid = dkim_conn_qid(ctx, c);
+	qid = milter_conn_qid(&c->mc, ctx);
 	n = c->msg->match.count;
 	if (dkim_sign_message(c, values, &why) < 0) {
 		enum dkim_action a =
@@ -543,8 +510,8 @@ dkim_xxfi_eom(SMFICTX *ctx)
 			 "(signed,not_stored)" : "");
 	if (rc == SMFIS_CONTINUE) {
 		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s%s",
-			sigs, c->login ? " login=" : "", c->login ? c->login_log : "",
-			c->client.addr, folded);
+			sigs, c->mc.authenticated ? " login=" : "", c->mc.login_log,
+			c->mc.client.addr, folded);
 		dkim_stats_message("sign", "");
 		for (size_t i = 0; i < n; i++)
 			dkim_stats_signature(dkim_key_algorithm(dkim_state_key(dkim_state_of(c),
@@ -574,11 +541,9 @@ dkim_xxfi_close(SMFICTX *ctx)
 {
 	struct dkim_conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
+	if (c != NULL)
 		dkim_conn_end_message(c);
-		free(c);
-		smfi_setpriv(ctx, NULL);
-	}
+	free(milter_conn_take(ctx));
 	return SMFIS_CONTINUE;
 }
 

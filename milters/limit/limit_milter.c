@@ -54,20 +54,17 @@
 #include "limit_milter.h"
 #include "limit_pause.h"
 #include "limit_reply.h"
-#include "hosted.h"
 #include "limit_stats.h"
 #include "log.h"
-#include "milter_client.h"
+#include "milter_conn.h"
 #include "milter_main.h"
 #include "milter_reply.h"
 #include "xalloc.h"
 
 struct limit_conn {
-	struct milter_client client;	/* address, "local" */
+	struct milter_conn mc;		/* first: client, snapshot, login, qid */
 	/* the message in progress */
-	struct milter_snapshot *snap;
 	struct limit_txn *txn;
-	char		 qid[32];
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -80,18 +77,11 @@ limit_now_us(void)
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* limit_conn_qid - refresh the queue id; Postfix sends {i} late */
-static const char *
-limit_conn_qid(SMFICTX *ctx, struct limit_conn *c)
-{
-	return milter_qid(ctx, c->qid, sizeof(c->qid));
-}
-
 /* limit_state_of - this message's loaded state */
 static const struct limit_state *
 limit_state_of(const struct limit_conn *c)
 {
-	return c->snap->state;
+	return c->mc.snap->state;
 }
 
 /* limit_conn_refund - give back what the transaction reserved, log it;
@@ -106,7 +96,7 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 		return true;
 	if (limit_txn_refund(c->txn, limit_state_of(c)->pool, limit_now_us(),
 			     &rcpts, &msgs, &err) < 0) {
-		log_msg(LOG_WARNING, c->qid[0] ? c->qid : LOG_NOQUEUE,
+		log_msg(LOG_WARNING, c->mc.qid[0] ? c->mc.qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld "
 			"status=failed why=\"%s\" (retried by later transactions; "
 			"else they count until limit_reservation_ttl has passed)", why,
@@ -114,7 +104,7 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 		return false;
 	}
 	if (rcpts + msgs > 0) {
-		log_msg(LOG_INFO, c->qid[0] ? c->qid : LOG_NOQUEUE,
+		log_msg(LOG_INFO, c->mc.qid[0] ? c->mc.qid : LOG_NOQUEUE,
 			"limit: action=refund reason=%s recipients=%lld messages=%lld",
 			why, rcpts, msgs);
 		limit_stats_refund(why, rcpts + msgs);
@@ -159,9 +149,7 @@ limit_conn_end_message(struct limit_conn *c, const char *why)
 			limit_txn_defer(c->txn, limit_now_us());
 		c->txn = limit_txn_free(c->txn);
 	}
-	milter_snapshot_release(c->snap);
-	c->snap = NULL;
-	c->qid[0] = '\0';
+	milter_conn_end_message(&c->mc);
 }
 
 /* limit_log - one line per decision; see the file header */
@@ -247,8 +235,7 @@ limit_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = 0;
 	*pf1 = f1 & skip;
 	*pf2 = *pf3 = 0;
-	if (smfi_getpriv(ctx) == NULL)
-		smfi_setpriv(ctx, xcalloc(1, sizeof(struct limit_conn)));
+	(void)milter_conn_get(ctx, sizeof(struct limit_conn));
 	return SMFIS_CONTINUE;
 }
 
@@ -256,13 +243,9 @@ limit_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 static sfsistat
 limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct limit_conn *c = smfi_getpriv(ctx);
+	struct limit_conn *c = milter_conn_get(ctx, sizeof(*c));
 
-	if (c == NULL) {
-		c = xcalloc(1, sizeof(*c));
-		smfi_setpriv(ctx, c);
-	}
-	milter_client_set(&c->client, sa);
+	milter_conn_connect(&c->mc, sa);
 	return SMFIS_CONTINUE;
 }
 
@@ -271,30 +254,26 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
  * (limit_pause.h): its refusal (reply set), or SMFIS_CONTINUE
  */
 static sfsistat
-limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *login,
-		   const char *sender)
+limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *sender)
 {
-	const struct limit_conf *lc = c->snap->conf;
+	const struct limit_conf *lc = c->mc.snap->conf;
 	struct limit_pause lp;
 	const char *err = NULL;
 	char text[600];
-	bool internal = c->client.have_sa
-	    && hosted_is_internal(&c->snap->common->internal_hosts,
-				  (const struct sockaddr *)&c->client.sa);
 	int r;
 
-	if (!limit_policy_checks_pause(lc->tenant_pause,
-				       login != NULL && *login != '\0', internal))
+	if (!limit_policy_checks_pause(lc->tenant_pause, c->mc.authenticated,
+				       c->mc.internal))
 		return SMFIS_CONTINUE;
-	r = limit_pause_check(limit_state_of(c)->pool, lc->tenant_pause_prefix, login,
-			      sender, &lp, &err);
+	r = limit_pause_check(limit_state_of(c)->pool, lc->tenant_pause_prefix,
+			      c->mc.login, sender, &lp, &err);
 	if (r < 0)
-		log_msg(LOG_WARNING, limit_conn_qid(ctx, c), "limit: tenant pause not "
+		log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx), "limit: tenant pause not "
 			"checked: %s", err ? err : "?");
 	if (r != 1)
 		return SMFIS_CONTINUE;
 	limit_pause_text(&lp, text, sizeof(text));
-	log_msg(LOG_NOTICE, limit_conn_qid(ctx, c), "limit: action=%s stage=mail "
+	log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "limit: action=%s stage=mail "
 		"reason=tenant_paused tenant=%s why=\"%s\"",
 		lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject" : "tempfail", lp.tenant,
 		lp.reason);
@@ -311,37 +290,35 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	struct limit_conn *c = smfi_getpriv(ctx);
 	struct limit_facts f = {0};
 	struct limit_plan plan;
-	const char *login;
 	sfsistat rc;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	/* a transaction that never ended (no EOM, no ABORT): refund it */
 	limit_conn_end_message(c, "unfinished");
-	if ((c->snap = milter_snapshot_acquire()) == NULL)
+	if (milter_conn_mail(&c->mc, ctx) < 0)
 		return SMFIS_TEMPFAIL;
 	limit_retry_deferred(limit_state_of(c), LOG_NOQUEUE);
-	login = smfi_getsymval(ctx, "{auth_authen}");
-	rc = limit_pause_refuse(ctx, c, login, argv != NULL ? argv[0] : NULL);
+	rc = limit_pause_refuse(ctx, c, argv != NULL ? argv[0] : NULL);
 	if (rc != SMFIS_CONTINUE) {
 		limit_conn_end_message(c, "none");
 		return rc;
 	}
-	if (login != NULL && *login != '\0')
-		f.login = xstrdup(login);
+	if (c->mc.authenticated)
+		f.login = xstrdup(c->mc.login);
 	if (argv != NULL && argv[0] != NULL)
 		limit_facts_set_sender(&f, argv[0], strlen(argv[0]));
-	limit_facts_set_ip(&f, c->client.family,
-			   milter_client_bytes(&c->client));
+	limit_facts_set_ip(&f, c->mc.client.family,
+			   milter_client_bytes(&c->mc.client));
 	limit_plan_build(limit_state_of(c)->rules, &f, &plan);
 	limit_facts_free(&f);
 	if (plan.ncalls == 0) {
 		/* no rule counts this sender: nothing more to see here */
 		limit_plan_free(&plan);
 		if (log_debug_level() > 0)
-			log_msg(LOG_DEBUG, limit_conn_qid(ctx, c),
+			log_msg(LOG_DEBUG, milter_conn_qid(&c->mc, ctx),
 				"limit: action=accept reason=no_rules client=%s",
-				c->client.addr);
+				c->mc.client.addr);
 		limit_conn_end_message(c, "none");
 		return SMFIS_ACCEPT;
 	}
@@ -364,7 +341,7 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	st = limit_state_of(c);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
-	limit_log(c, limit_conn_qid(ctx, c), "rcpt", &o,
+	limit_log(c, milter_conn_qid(&c->mc, ctx), "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
 	return limit_reply(ctx, &o);
 }
@@ -416,7 +393,7 @@ limit_xxfi_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	}
 	st = limit_state_of(c);
-	qid = limit_conn_qid(ctx, c);
+	qid = milter_conn_qid(&c->mc, ctx);
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
@@ -466,7 +443,7 @@ limit_xxfi_abort(SMFICTX *ctx)
 
 	if (c != NULL) {
 		if (c->txn != NULL)
-			limit_conn_qid(ctx, c);
+			milter_conn_qid(&c->mc, ctx);
 		limit_conn_end_message(c, "abort");
 	}
 	return SMFIS_CONTINUE;
@@ -478,11 +455,9 @@ limit_xxfi_close(SMFICTX *ctx)
 {
 	struct limit_conn *c = smfi_getpriv(ctx);
 
-	if (c != NULL) {
+	if (c != NULL)
 		limit_conn_end_message(c, "close");
-		free(c);
-		smfi_setpriv(ctx, NULL);
-	}
+	free(milter_conn_take(ctx));
 	return SMFIS_CONTINUE;
 }
 
