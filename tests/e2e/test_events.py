@@ -14,7 +14,11 @@ Tests:
     message's accepted and final events are in the stream exactly once (the position is
     committed with the events in one script), none lost;
   - a recipient on the sender's suppression list is refused at RCPT and gives "suppressed";
-  - `postfix logrotate` in the middle: nothing lost or doubled.
+  - `postfix logrotate` in the middle: nothing lost or doubled;
+  - `postfix logrotate` while postmill-events is stopped (maillog_file_compressor = true, i.e.
+    the rotated file stays as it is, as with logrotate's delaycompress): at its start it reads
+    the unread tail of the rotated file (found by the saved inode), then the new file: every
+    message's events once;
 """
 
 import hashlib
@@ -22,6 +26,7 @@ import hmac
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -39,7 +44,7 @@ SENDER = 'alice@customer.test'
 
 class EventsTest(h.E2ETestCase):
 
-    def stack(self, events_extra=()):
+    def stack(self, events_extra=(), pf_main=None):
         self.redis_srv = self.redis()
         self.ok = self.sink(name='ok')
         self.defer = self.sink(name='defer', soft_reject=['RCPT'])
@@ -49,8 +54,9 @@ class EventsTest(h.E2ETestCase):
                                         'defer.test smtp:[127.0.0.1]:%d\n'
                                         'bad.test smtp:[127.0.0.1]:%d\n'
                            % (self.ok.port, self.defer.port, self.bad.port))
-        self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main={
-            'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'})
+        main = {'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'}
+        main.update(pf_main or {})
+        self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main=main)
         self.start_events(events_extra)
 
     def start_events(self, extra=()):
@@ -250,6 +256,43 @@ class EventsTest(h.E2ETestCase):
         for i in range(10):
             r = 'p%d@ok.test' % i
             self.assertEqual([e['type'] for e in evs if e['recipient'] == r], ['accepted', 'delivered'], r)
+
+    def test_rotated_while_stopped(self):
+        """The log is rotated while postmill-events is down, with unread lines at the end of the
+        old file: they are read first (the saved inode is found beside the path), then the new
+        file from 0; nothing lost, nothing twice."""
+        self.stack(pf_main={'maillog_file_compressor': 'true'})
+        for i in range(3):
+            self.send(['w%d@ok.test' % i])
+        self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) == 3, 'three deliveries')
+        self.settle()
+        self.ev.stop()
+        for i in range(3, 6):		# logged in the old file, unread
+            self.send(['w%d@ok.test' % i])
+        self.pf.wait_log(r'status=sent', count=6, timeout=60)
+        self.pf.wait_log(r'removed', count=6, timeout=60)
+        old_size = os.path.getsize(self.pf.maillog)
+        self.pf._run(h.POSTFIX, '-c', self.pf.conf_dir, 'logrotate')
+        d = os.path.dirname(self.pf.maillog)
+        rotated = [n for n in os.listdir(d) if n.startswith('maillog.')]
+        self.assertEqual(len(rotated), 1, rotated)
+        # not compressed; the master's reload line may follow the rename in it
+        self.assertGreaterEqual(os.path.getsize(os.path.join(d, rotated[0])), old_size)
+        for i in range(6, 9):		# in the new file
+            self.send(['w%d@ok.test' % i])
+        h.wait_until(lambda: os.path.exists(self.pf.maillog)
+                     and len(re.findall(r'status=sent', self.pf.log())) == 3, timeout=60,
+                     what='three deliveries in the new maillog')
+        self.ev = self.milter([h.binary('postmill-events'), '-f', '-c', self.events_conf],
+                              self.ev.socket, name='events2')
+        evs = self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) >= 9,
+                               'every delivery, both files')
+        self.settle()
+        evs = self.stream()
+        for i in range(9):
+            r = 'w%d@ok.test' % i
+            self.assertEqual([e['type'] for e in evs if e['recipient'] == r], ['accepted', 'delivered'], r)
+        self.assertNotIn('lost', self.ev.log())
 
     def test_suppressed(self):
         self.stack()

@@ -11,7 +11,11 @@
  *	old file to its end, then the new one from 0; truncation (copytruncate)
  *	restarts at 0; a saved position of another inode starts at 0; a line
  *	longer than the buffer comes cut, once, and the next line is whole;
- *	a missing file is -1 until it appears.
+ *	a missing file is -1 until it appears. Rotated while stopped: a
+ *	saved position in a file renamed to maillog.1 reads that file's
+ *	unread tail, then the new file from 0 (also when the new file does
+ *	not exist yet); a renamed file that is gone (compressed) is reported
+ *	by events_follow_lost() and the new file read from 0.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,11 +135,88 @@ test_follow(void **state)
 	rmdir(dir);
 }
 
+/* all_lines - every complete line now, joined with '|' */
+static void
+all_lines(struct events_follow *f, char *out, size_t outlen)
+{
+	struct events_pos at;
+	const char *l;
+
+	out[0] = '\0';
+	while ((l = next(f, &at)) != NULL)
+		snprintf(out + strlen(out), outlen - strlen(out), "%s%s", out[0] ? "|" : "", l);
+}
+
+/* test_rotated_while_stopped - the saved file's unread tail first */
+static void
+test_rotated_while_stopped(void **state)
+{
+	static char d2[] = "/tmp/pm-follow2-XXXXXX";
+	struct events_follow f, g;
+	struct events_pos saved, lost;
+	char	 rotated[160], other[160], got[256];
+
+	(void)state;
+	assert_non_null(mkdtemp(d2));
+	snprintf(path, sizeof(path), "%s/maillog", d2);
+	snprintf(rotated, sizeof(rotated), "%s/maillog.1", d2);
+	snprintf(other, sizeof(other), "%s/maillogger", d2);
+	append("a\nb\n");
+	events_follow_init(&f, path);
+	all_lines(&f, got, sizeof(got));
+	assert_string_equal(got, "a|b");
+	saved = f.pos;			/* committed; then stopped */
+	events_follow_close(&f);
+	append("c\nd\n");		/* logged while stopped */
+	assert_int_equal(rename(path, rotated), 0);
+	/* the new file is not there yet: the rotated tail is read already */
+	events_follow_init(&g, path);
+	g.pos = saved;
+	all_lines(&g, got, sizeof(got));
+	assert_string_equal(got, "c|d");
+	assert_int_equal(events_follow_lost(&g, &lost), 0);
+	append("e\n");			/* postlogd opens the new file */
+	all_lines(&g, got, sizeof(got));
+	assert_string_equal(got, "e");
+	events_follow_close(&g);
+	/* the same with the new file there at the start */
+	events_follow_init(&g, path);
+	g.pos = saved;
+	all_lines(&g, got, sizeof(got));
+	assert_string_equal(got, "c|d|e");
+	assert_int_equal(g.pos.off, 2);
+	events_follow_close(&g);
+	/* a sibling that only shares the prefix and the inode of nothing */
+	append("f\n");
+	{
+		FILE *fp = fopen(other, "w");
+
+		assert_non_null(fp);
+		fputs("never\n", fp);
+		fclose(fp);
+	}
+	/* the rotated file compressed (another inode): lost, said once */
+	assert_int_equal(unlink(rotated), 0);
+	events_follow_init(&g, path);
+	g.pos = saved;
+	all_lines(&g, got, sizeof(got));
+	assert_string_equal(got, "e|f");
+	assert_int_equal(events_follow_lost(&g, &lost), 1);
+	assert_int_equal(lost.ino, saved.ino);
+	assert_int_equal(lost.off, saved.off);
+	assert_int_equal(events_follow_lost(&g, &lost), 0);
+	events_follow_close(&g);
+	unlink(path);
+	unlink(other);
+	rmdir(d2);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_follow),
+		cmocka_unit_test(test_rotated_while_stopped),
 	};
 
 	return cmocka_run_group_tests_name("events_follow", tests, NULL, NULL);

@@ -53,6 +53,7 @@
 #define EVENTS_MAX_FIELDS	20
 #define EVENTS_RCPTS_MAX	4096	/* bytes of a state's recipient list */
 #define EVENTS_READ_BUF		65536
+#define EVENTS_ROTATED_SCAN	10000	/* directory entries looked at */
 
 struct events_ev {
 	size_t		 n;		/* field/value pairs */
@@ -66,7 +67,7 @@ struct events_q {
 	char		 msgid[256];
 	char		 id[EVENTS_ID_HEX];	/* "" untagged */
 	char		 sender[EVENTS_ADDR_MAX + 1];
-	char		 tenant[256];
+	char		 tenant[264];	/* bounce_msgrec's tenant fits */
 	char		 rcpts[EVENTS_RCPTS_MAX];
 	char		 fin[EVENTS_RCPTS_MAX];
 	bool		 acc;
@@ -96,6 +97,7 @@ struct events_follow {
 	char		 buf[EVENTS_READ_BUF];
 	size_t		 start, end;
 	bool		 skipping;	/* the rest of an over-long line */
+	struct events_pos lost;		/* a saved file not found at open */
 };
 
 /* events_batch.c */
@@ -111,6 +113,7 @@ void	events_ev_id(struct events_ev *e, const struct events_pos *pos,
 void	events_follow_init(struct events_follow *f, const char *path);
 int	events_follow_next(struct events_follow *f, const char **line,
 			   size_t *len, struct events_pos *at);
+int	events_follow_lost(struct events_follow *f, struct events_pos *lost);
 void	events_follow_close(struct events_follow *f);
 
 /* events_store.c */

@@ -117,7 +117,7 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 	struct events_follow f;
 	struct events_batch b;
 	struct events_join j;
-	struct events_pos committed, at;
+	struct events_pos committed, at, lost;
 	char	 bpos[64];
 	const char *err, *line;
 	size_t	 len;
@@ -153,6 +153,12 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 				break;
 			}
 		}
+		if (events_follow_lost(&f, &lost))
+			log_msg(LOG_WARNING, NULL, "events: %s: the file of the saved position "
+				"(inode %llu, offset %lld) is not beside it any more (compressed "
+				"or removed by a rotation while postmill-events was not running): "
+				"its unread lines are lost; reading the new file from 0",
+				c->maillog, lost.ino, lost.off);
 		if (r < 0 && !unreadable)
 			log_msg(LOG_WARNING, NULL, "events: %s: %s", c->maillog, strerror(errno));
 		unreadable = r < 0;
