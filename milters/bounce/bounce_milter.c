@@ -567,7 +567,8 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
-				      qid, c->rcpts, c->nrcpts, now,
+				      qid, c->rcpts, c->nrcpts, c->login,
+				      c->tenant != NULL ? c->tenant->name : "", now,
 				      st->record_ttl, &err) < 0)
 		return bm_redis_error(ctx, c, "eom", err);
 	if (c->tenant != NULL
