@@ -30,12 +30,16 @@
  *	the same if the line is ever read twice.
  *
  *	Event fields (strings): id, type (accepted, delivered, deferred,
- *	bounced, complained, suppressed), time (seconds), tenant (the
+ *	bounced, complained, suppressed, unsubscribed, opened, clicked),
+ *	time (seconds), tenant (the tenant postmill-bounce chose at tagging
+ *	and wrote in the message record: its tenant table's name, where a
+ *	SASL login's login:NAME wins over the sender domain; else the
  *	domain of the original envelope sender), sender, recipient,
  *	queue_id, message_id (the Message-ID header), tag_id (the
  *	postmill-bounce record), and as they apply: relay, dsn, class (hard,
- *	soft, complaint), reason, diagnostic, delay, source (log, dsn, arf,
- *	smtp).
+ *	soft, complaint), reason, diagnostic, delay, url (clicked), source
+ *	(log, dsn, arf, smtp, unsubscribe, tracking). The bounce_stream
+ *	entries they come from: bounce_stream.h.
  * THREAD SAFETY
  *	The batch and the follower belong to the log thread.
  *--*/
@@ -99,6 +103,11 @@ struct events_follow {
 	bool		 skipping;	/* the rest of an over-long line */
 	struct events_pos lost;		/* a saved file not found at open */
 };
+
+/* events_metrics.c */
+#define EVENTS_METRICS_TENANTS_MAX	120	/* 2 x 120 + 2 < STATS_MAX_CHILDREN */
+void	events_metrics_init(long long max);
+void	events_metrics_count(const struct events_batch *b);
 
 /* events_batch.c */
 void	events_batch_init(struct events_batch *b);

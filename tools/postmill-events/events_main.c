@@ -108,6 +108,7 @@ em_count(const struct events_batch *b)
 	for (size_t i = 0; i < b->nev; i++)
 		stats_inc(em_emitted, events_ev_get(&b->ev[i], "type"));
 	stats_inc(em_commits, "");
+	events_metrics_count(b);
 }
 
 /* em_run - the loop; returns at a signal */
@@ -259,6 +260,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	em_stats_init();
+	events_metrics_init(ec->metrics_tenants);
 	sfd = milter_stats_open(values[0], "events", (uid_t)-1, (gid_t)-1, &el);
 	if (sfd == -2) {
 		errlist_print(&el, stderr);

@@ -53,7 +53,9 @@ us_count(const char *method, const char *result)
 
 /*
  * KEYS: replay marker, suppression entry, stream. ARGV: marker ttl ms,
- * now s, tenant, recipient, maxlen. One token, one suppression, one event.
+ * now s, tenant, recipient, maxlen. One token, one suppression, one event
+ * (its shape, kind "unsubscribe": bounce_stream.h; postmill-events makes
+ * it an "unsubscribed" event).
  */
 static const char us_lua[] =
 "-- postmill-unsubscribe v1\n"

@@ -11,7 +11,8 @@
  *	back for a tenant's N.
  *	"stats [--tenant T] [--since 24h]" counts the events of the period:
  *	sent (accepted), delivered, deferred, bounced (hard, soft),
- *	complained, suppressed, with rates per message sent. The stream is
+ *	complained, unsubscribed, opened, clicked, suppressed, with rates per
+ *	message sent. The stream is
  *	read in pages of 1000 from the period's first id (ms-0), so memory
  *	does not grow with the stream.
  *--*/
@@ -93,7 +94,7 @@ static void
 ce_print(const redisReply *kv)
 {
 	static const char *const extra[] = {"sender", "queue_id", "message_id", "dsn", "class",
-					    "reason", "relay", "source", "id", NULL};
+					    "reason", "relay", "url", "source", "id", NULL};
 	time_t	t = (time_t)atoll(ce_field(kv, "time"));
 	struct tm tm;
 	char	when[32];
@@ -167,8 +168,9 @@ static int
 ce_stats(struct ce *c, const char *tenant, long long since_ms)
 {
 	static const char *const types[] = {"accepted", "delivered", "deferred", "bounced",
-					    "complained", "suppressed", NULL};
-	long long cnt[6] = {0}, hard = 0, soft = 0;
+					    "complained", "suppressed", "unsubscribed", "opened",
+					    "clicked", NULL};
+	long long cnt[9] = {0}, hard = 0, soft = 0;
 	struct timespec ts;
 	char	 start[64];
 	const char *err;
@@ -218,6 +220,9 @@ ce_stats(struct ce *c, const char *tenant, long long since_ms)
 	printf("bounced     %lld (%.2f%%): hard %lld (%.2f%%), soft %lld (%.2f%%)\n", cnt[3],
 	       RATE(cnt[3]), hard, RATE(hard), soft, RATE(soft));
 	printf("complained  %lld (%.2f%%)\n", cnt[4], RATE(cnt[4]));
+	printf("unsubscribed %lld (%.2f%%)\n", cnt[6], RATE(cnt[6]));
+	printf("opened      %lld (%.2f%%)\n", cnt[7], RATE(cnt[7]));
+	printf("clicked     %lld (%.2f%%)\n", cnt[8], RATE(cnt[8]));
 	printf("suppressed  %lld\n", cnt[5]);
 	return 0;
 }
