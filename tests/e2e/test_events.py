@@ -32,6 +32,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -417,6 +418,134 @@ class EventsBounceTest(h.E2ETestCase):
         self.assertEqual(types(evs, 'jane@dest.test'), ['accepted', 'delivered'])
         c = [e for e in evs if e['type'] == 'complained'][0]
         self.assertEqual((c['class'], c['source'], c['tenant']), ('complaint', 'arf', 'customer.test'))
+
+
+class EventsTenantTest(h.E2ETestCase):
+    """Tenants in events, one stack: postmill-bounce with a tenant table (login:bob, and
+    acme.test with one-click unsubscribe), postmill-unsubscribe, postmill-events with webhooks for
+    both tenants and room for one tenant in the metrics, postmill-exporter, a real Prometheus.
+
+      - a message sent by the authenticated login bob (XCLIENT LOGIN) from a sender of another
+        domain: its accepted and delivered events carry tenant login:bob, and reach bob's webhook;
+      - acme.test's message gets List-Unsubscribe; a real POST to postmill-unsubscribe makes one
+        unsubscribed event (tenant acme.test, that recipient), and it reaches acme's webhook,
+        signed; a replay makes none;
+      - postmillctl stats --tenant counts it; /metrics has postmill_tenant_*_total with
+        tenant="login:bob" (the first seen) and tenant="other" (acme.test, past the bound of
+        one), and Prometheus answers queries with the same numbers."""
+
+    def test_login_unsubscribe_webhooks_metrics(self):
+        self.redis_srv = self.redis()
+        ok = self.sink(name='ok')
+        uport = h.free_port()
+        tenants = self.wd.write('tenants', 'login:bob -\nacme.test - unsubscribe\n')
+        sock = tb.start_milter(self, [tb.secret_file(self.wd, 'bounce.secret')], [
+            'bounce_tenant_table = ' + tenants,
+            'bounce_unsubscribe_url = https://unsub.provider.test/u/',
+            'bounce_unsubscribe_listen = 127.0.0.1:%d' % uport])
+        self.milter([h.binary('postmill-unsubscribe'), '-f', '-c', self.conf],
+                    'inet:%d@127.0.0.1' % uport, name='unsubscribe')
+        tr = self.wd.write('transport', 'ok.test smtp:[127.0.0.1]:%d\n' % ok.port)
+        self.pf = self.postfix(ok.port, name='ours', sasl=True, smtpd_milters=['unix:' + sock], main={
+            'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test'})
+        secret = os.urandom(32).hex()
+        sf = self.wd.write('hook.secret', secret + '\n', mode=0o600)
+        hook = Hook()
+        hook.secret = secret.encode()
+        self.addCleanup(hook.stop)
+        table = self.wd.write('webhooks', 'login:bob http://127.0.0.1:%d/bob %s\n'
+                              'acme.test http://127.0.0.1:%d/acme %s\n' % (hook.port, sf, hook.port, sf))
+        xport = h.free_port()
+        EventsTest.start_events_on(self, self.pf, [
+            'events_webhook_table = ' + table, 'events_webhook_retry_min = 100ms',
+            'events_webhook_retry_max = 400ms', 'events_metrics_tenants = 1', 'socket_mode = 0666',
+            'exporter_listen = 127.0.0.1:%d' % xport])
+        exporter = self.milter([h.binary('postmill-exporter'), '-c', self.events_conf],
+                               'inet:%d@127.0.0.1' % xport, name='exporter')
+        self.assertTrue(exporter)
+
+        # bob, authenticated, with a sender of a domain that is no tenant
+        r = h.send(self.pf.port, 'news@elsewhere.test', ['b1@ok.test'],
+                   h.make_message(from_addr='news@elsewhere.test', to_addr='b1@ok.test'),
+                   xclient={'LOGIN': 'bob'})
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=tag sender=<news@elsewhere\.test> .*tenant=login:bob')
+        # acme.test: one recipient, so the one-click header
+        r = h.send(self.pf.port, 'news@acme.test', ['reader@ok.test'],
+                   h.make_message(from_addr='news@acme.test', to_addr='reader@ok.test'))
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=tag sender=<news@acme\.test> .*unsubscribe=added')
+        tok = None
+
+        def find_token():
+            for d in ok.messages():
+                for v in d.header('List-Unsubscribe'):
+                    m = re.fullmatch(r'<https://unsub\.provider\.test/u/([A-Za-z0-9_-]+)>', v.strip())
+                    if m:
+                        return m.group(1)
+            return None
+        tok = h.wait_until(find_token, timeout=30, what='the List-Unsubscribe token')
+        url = 'http://127.0.0.1:%d/u/%s' % (uport, tok)
+        for want in ('unsubscribed\n', 'already unsubscribed\n'):	# the second is a replay
+            req = urllib.request.Request(url, data=b'List-Unsubscribe=One-Click', method='POST')
+            req.add_header('Content-Type', 'application/x-www-form-urlencoded')
+            with urllib.request.urlopen(req, timeout=30) as resp_:
+                self.assertEqual((resp_.status, resp_.read().decode()), (200, want))
+
+        def ready(evs):
+            return (sum(e['type'] == 'delivered' for e in evs) == 2
+                    and any(e['type'] == 'unsubscribed' for e in evs))
+        EventsTest.wait_events(self, ready, 'deliveries and the unsubscribe')
+        EventsTest.settle(self)
+        evs = EventsTest.stream(self)
+        bob = [(e['type'], e['tenant']) for e in evs if e['recipient'] == 'b1@ok.test']
+        self.assertEqual(bob, [('accepted', 'login:bob'), ('delivered', 'login:bob')])
+        reader = [e for e in evs if e['recipient'] == 'reader@ok.test']
+        self.assertEqual([(e['type'], e['tenant']) for e in reader],
+                         [('accepted', 'acme.test'), ('delivered', 'acme.test'),
+                          ('unsubscribed', 'acme.test')])
+        u = reader[-1]
+        self.assertEqual((u['source'], u['reason']), ('unsubscribe', 'unsubscribed'))
+
+        # every event reached its tenant's webhook, signed
+        want = {e['id']: e['tenant'] for e in evs}
+        h.wait_until(lambda: set(want) <= hook.ok_ids(), timeout=60, what='every event at the webhooks',
+                     on_timeout=lambda: 'got %r\nlog:\n%s' % (hook.seen, h.tail(self.ev.log())))
+        self.assertEqual(hook.bad_signatures, 0)
+        for evid, body in hook.bodies.items():
+            self.assertEqual(json.loads(body)['tenant'], want[evid])
+        unsub_body = json.loads(hook.bodies[u['id']])
+        self.assertEqual((unsub_body['type'], unsub_body['recipient']), ('unsubscribed', 'reader@ok.test'))
+        self.assertIn('/acme', hook.paths)
+        self.assertIn('/bob', hook.paths)
+
+        # postmillctl stats, per tenant
+        ctl = [h.binary('postmillctl'), '-c', self.events_conf]
+        st = subprocess.run(ctl + ['stats', '--tenant', 'acme.test', '--since', '1h'], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertRegex(st, r'sent +1\n')
+        self.assertRegex(st, r'unsubscribed +1 \(100\.00%\)')
+        st_bob = subprocess.run(ctl + ['stats', '--tenant', 'login:bob', '--since', '1h'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertRegex(st_bob, r'delivered +1 \(100\.00%\)')
+
+        # the same counters on /metrics, bounded: bob has a label, acme.test is "other"
+        import test_metrics as tm
+        text = tm.http_get('http://127.0.0.1:%d/metrics' % xport)[1]
+        for line in ('postmill_tenant_sent_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_delivered_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_sent_total{daemon="events",tenant="other"} 1',
+                     'postmill_tenant_unsubscribed_total{daemon="events",tenant="other"} 1'):
+            self.assertIn(line + '\n', text)
+        self.assertNotIn('tenant="acme.test"', text)
+        prom = self._started(tm.Prometheus(self.wd, '127.0.0.1:%d' % xport))
+        h.wait_until(lambda: prom.query('sum by (tenant) (postmill_tenant_delivered_total)')
+                     == {frozenset({('tenant', 'login:bob')}): 1.0, frozenset({('tenant', 'other')}): 1.0},
+                     timeout=60, what='Prometheus has the deliveries per tenant',
+                     on_timeout=lambda: prom.query('postmill_tenant_delivered_total'))
+        self.assertEqual(prom.query('postmill_tenant_unsubscribed_total'),
+                         {frozenset({('daemon', 'events'), ('tenant', 'other')}): 1.0})
+        print('\nunsubscribe event: %s\n%s' % (json.dumps(unsub_body, sort_keys=True), st), file=sys.stderr)
 
 
 class Hook:
