@@ -509,7 +509,8 @@ bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
  * recipient a message). Returns what the log line says.
  */
 static const char *
-bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
+bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, const unsigned char *id,
+	       long long now_ms)
 {
 	const struct bounce_state *st = bm_state(c);
 	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], *v;
@@ -521,9 +522,10 @@ bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
 		return "own";
 	if (c->nrcpts != 1)
 		return "skipped_rcpts";
-	if (bounce_unsub_encode(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts,
-				now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
-				tok, sizeof(tok)) < 0)
+	/* version 2: the token names the message, for the unsubscribe event */
+	if (bounce_unsub_encode_ref(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts, id,
+				    now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
+				    tok, sizeof(tok)) < 0)
 		return "skipped_long";
 	/* RFC 8058 section 3.1: an HTTPS URI, and the POST key=value */
 	v = xasprintf("<%s%s>", st->conf->unsubscribe_url, tok);
@@ -583,7 +585,7 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		return SMFIS_CONTINUE;
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
-	unsub = bm_unsubscribe(ctx, c, now);
+	unsub = bm_unsubscribe(ctx, c, id, now);
 	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
 		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s",
 		log_escape(esc, sizeof(esc), c->sender, strlen(c->sender)), idhex,

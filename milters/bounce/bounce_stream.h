@@ -39,9 +39,10 @@
  *			postmill-bounce (bounce_pause.c): no event
  *	  unsubscribe	postmill-unsubscribe (unsub_handle.c), one per
  *			token: "unsubscribed" (also class "unsubscribe",
- *			reason "unsubscribed", action "suppressed"); the
- *			RFC 8058 token names tenant and recipient, not the
- *			message, so message_id is absent
+ *			reason "unsubscribed", action "suppressed");
+ *			message_id is the message the token came with
+ *			(tokens of version 2, bounce_unsub.h), "" for a
+ *			version 1 token
  *	  opened	the tracking endpoint: an open pixel was fetched;
  *			"opened". Fields: message_id (required: the signed
  *			URL names the message), recipient, tenant

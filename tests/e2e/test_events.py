@@ -428,8 +428,9 @@ class EventsTenantTest(h.E2ETestCase):
       - a message sent by the authenticated login bob (XCLIENT LOGIN) from a sender of another
         domain: its accepted and delivered events carry tenant login:bob, and reach bob's webhook;
       - acme.test's message gets List-Unsubscribe; a real POST to postmill-unsubscribe makes one
-        unsubscribed event (tenant acme.test, that recipient), and it reaches acme's webhook,
-        signed; a replay makes none;
+        unsubscribed event (tenant acme.test, that recipient, the message's tag id, queue id and
+        sender: the token names the message), and it reaches acme's webhook, signed; a replay
+        makes none;
       - postmillctl stats --tenant counts it; /metrics has postmill_tenant_*_total with
         tenant="login:bob" (the first seen) and tenant="other" (acme.test, past the bound of
         one), and Prometheus answers queries with the same numbers."""
@@ -506,6 +507,10 @@ class EventsTenantTest(h.E2ETestCase):
                           ('unsubscribed', 'acme.test')])
         u = reader[-1]
         self.assertEqual((u['source'], u['reason']), ('unsubscribe', 'unsubscribed'))
+        # the token names the message: the unsubscribe is tied to it
+        self.assertEqual((u['tag_id'], u['queue_id'], u['sender']),
+                         (reader[0]['tag_id'], reader[0]['queue_id'], 'news@acme.test'))
+        self.assertRegex(u['tag_id'], r'^[0-9a-f]{20}$')
 
         # every event reached its tenant's webhook, signed
         want = {e['id']: e['tenant'] for e in evs}
