@@ -431,6 +431,9 @@ class EventsTenantTest(h.E2ETestCase):
         unsubscribed event (tenant acme.test, that recipient, the message's tag id, queue id and
         sender: the token names the message), and it reaches acme's webhook, signed; a replay
         makes none;
+      - entries of the tracking endpoint's shape (bounce_stream.h: kind opened/clicked, message_id)
+        become opened and clicked events of the message's tenant (from its record), with the url,
+        and reach the webhook;
       - postmillctl stats --tenant counts it; /metrics has postmill_tenant_*_total with
         tenant="login:bob" (the first seen) and tenant="other" (acme.test, past the bound of
         one), and Prometheus answers queries with the same numbers."""
@@ -512,6 +515,23 @@ class EventsTenantTest(h.E2ETestCase):
                          (reader[0]['tag_id'], reader[0]['queue_id'], 'news@acme.test'))
         self.assertRegex(u['tag_id'], r'^[0-9a-f]{20}$')
 
+        # the tracking endpoint's entries (bounce_stream.h's shape), about bob's message: opened
+        # and clicked events of tenant login:bob (from the message's record), with the url
+        bob_id = [e for e in evs if e['recipient'] == 'b1@ok.test'][0]['tag_id']
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', str(int(time.time())), 'kind', 'opened',
+                           'recipient', 'b1@ok.test', 'message_id', bob_id)
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', str(int(time.time())), 'kind', 'clicked',
+                           'recipient', 'b1@ok.test', 'message_id', bob_id, 'url', 'https://shop.test/a?b=1')
+        EventsTest.wait_events(self, lambda evs: any(e['type'] == 'clicked' for e in evs), 'opened and clicked')
+        EventsTest.settle(self)
+        evs = EventsTest.stream(self)
+        tr = [e for e in evs if e['type'] in ('opened', 'clicked')]
+        self.assertEqual([(e['type'], e['tenant'], e['recipient'], e['tag_id'], e['sender'], e['source'])
+                          for e in tr],
+                         [('opened', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'tracking'),
+                          ('clicked', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'tracking')])
+        self.assertEqual(tr[1]['url'], 'https://shop.test/a?b=1')
+
         # every event reached its tenant's webhook, signed
         want = {e['id']: e['tenant'] for e in evs}
         h.wait_until(lambda: set(want) <= hook.ok_ids(), timeout=60, what='every event at the webhooks',
@@ -533,6 +553,8 @@ class EventsTenantTest(h.E2ETestCase):
         st_bob = subprocess.run(ctl + ['stats', '--tenant', 'login:bob', '--since', '1h'],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30).stdout.decode()
         self.assertRegex(st_bob, r'delivered +1 \(100\.00%\)')
+        self.assertRegex(st_bob, r'opened +1 \(100\.00%\)')
+        self.assertRegex(st_bob, r'clicked +1 \(100\.00%\)')
 
         # the same counters on /metrics, bounded: bob has a label, acme.test is "other"
         import test_metrics as tm
@@ -540,7 +562,9 @@ class EventsTenantTest(h.E2ETestCase):
         for line in ('postmill_tenant_sent_total{daemon="events",tenant="login:bob"} 1',
                      'postmill_tenant_delivered_total{daemon="events",tenant="login:bob"} 1',
                      'postmill_tenant_sent_total{daemon="events",tenant="other"} 1',
-                     'postmill_tenant_unsubscribed_total{daemon="events",tenant="other"} 1'):
+                     'postmill_tenant_unsubscribed_total{daemon="events",tenant="other"} 1',
+                     'postmill_tenant_opened_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_clicked_total{daemon="events",tenant="login:bob"} 1'):
             self.assertIn(line + '\n', text)
         self.assertNotIn('tenant="acme.test"', text)
         prom = self._started(tm.Prometheus(self.wd, '127.0.0.1:%d' % xport))
