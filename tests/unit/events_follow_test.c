@@ -15,7 +15,8 @@
  *	saved position in a file renamed to maillog.1 reads that file's
  *	unread tail, then the new file from 0 (also when the new file does
  *	not exist yet); a renamed file that is gone (compressed) is reported
- *	by events_follow_lost() and the new file read from 0.
+ *	by events_follow_lost() and the new file read from 0; a rotated file
+ *	read to its end before the stop is not reported lost.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -185,6 +186,14 @@ test_rotated_while_stopped(void **state)
 	all_lines(&g, got, sizeof(got));
 	assert_string_equal(got, "c|d|e");
 	assert_int_equal(g.pos.off, 2);
+	events_follow_close(&g);
+	/* a restart at the end of the rotated file: nothing unread, nothing lost */
+	events_follow_init(&g, path);
+	g.pos = saved;
+	g.pos.off = saved.off + 4;	/* after "c\nd\n" */
+	all_lines(&g, got, sizeof(got));
+	assert_string_equal(got, "e");
+	assert_int_equal(events_follow_lost(&g, &lost), 0);
 	events_follow_close(&g);
 	/* a sibling that only shares the prefix and the inode of nothing */
 	append("f\n");

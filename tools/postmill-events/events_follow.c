@@ -55,7 +55,8 @@ events_follow_init(struct events_follow *f, const char *path)
 /*
  * ef_find_rotated - open the sibling of the path with the saved device and
  * inode (the log renamed by a rotation while we were not running); the
- * descriptor, or -1 when there is none (compressed, removed)
+ * descriptor, -2 when it is there but was read to its end, or -1 when
+ * there is none (compressed, removed)
  */
 static int
 ef_find_rotated(const struct events_follow *f)
@@ -76,7 +77,7 @@ ef_find_rotated(const struct events_follow *f)
 		free(dir);
 		return -1;
 	}
-	while (fd < 0 && seen++ < EVENTS_ROTATED_SCAN && (de = readdir(d)) != NULL) {
+	while (fd == -1 && seen++ < EVENTS_ROTATED_SCAN && (de = readdir(d)) != NULL) {
 		char	 p[4096];
 		struct stat st;
 		int	 n;
@@ -93,7 +94,7 @@ ef_find_rotated(const struct events_follow *f)
 		    && (fstat(fd, &st) < 0 || (unsigned long long)st.st_ino != f->pos.ino
 			|| st.st_size <= f->pos.off)) {
 			close(fd);		/* replaced, or nothing unread */
-			fd = -1;
+			fd = -2;
 			break;
 		}
 	}
@@ -128,8 +129,8 @@ ef_open(struct events_follow *f)
 			}
 		} else if (fd < 0) {
 			return -1;	/* neither: wait for the path */
-		} else if (f->pos.off > 0) {
-			f->lost = f->pos;
+		} else if (old == -1 && f->pos.off > 0) {
+			f->lost = f->pos;	/* not found: its tail is gone */
 		}
 	}
 	if ((unsigned long long)st.st_dev != f->pos.dev
