@@ -15,10 +15,11 @@ Tests:
     committed with the events in one script), none lost;
   - a recipient on the sender's suppression list is refused at RCPT and gives "suppressed";
   - `postfix logrotate` in the middle: nothing lost or doubled;
-  - `postfix logrotate` while postmill-events is stopped (maillog_file_compressor = true, i.e.
-    the rotated file stays as it is, as with logrotate's delaycompress): at its start it reads
-    the unread tail of the rotated file (found by the saved inode), then the new file: every
-    message's events once;
+  - `postfix logrotate` while postmill-events is stopped, once with maillog_file_compressor =
+    true (the rotated file stays as it is, found by the saved inode) and once with the default
+    gzip (a new inode, found by its first line's fingerprint, read through zlib): at its start
+    it reads the unread tail of the rotated file, then the new file: every message's events
+    once;
 """
 
 import hashlib
@@ -262,7 +263,15 @@ class EventsTest(h.E2ETestCase):
         """The log is rotated while postmill-events is down, with unread lines at the end of the
         old file: they are read first (the saved inode is found beside the path), then the new
         file from 0; nothing lost, nothing twice."""
-        self.stack(pf_main={'maillog_file_compressor': 'true'})
+        self.rotated_while_stopped('true')
+
+    def test_rotated_compressed_while_stopped(self):
+        """The same with postfix logrotate's default compressor, gzip: the rotated file is a new
+        inode, found by the fingerprint of its first line and read through zlib."""
+        self.rotated_while_stopped(None)
+
+    def rotated_while_stopped(self, compressor):
+        self.stack(pf_main={'maillog_file_compressor': compressor} if compressor else None)
         for i in range(3):
             self.send(['w%d@ok.test' % i])
         self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) == 3, 'three deliveries')
@@ -277,8 +286,10 @@ class EventsTest(h.E2ETestCase):
         d = os.path.dirname(self.pf.maillog)
         rotated = [n for n in os.listdir(d) if n.startswith('maillog.')]
         self.assertEqual(len(rotated), 1, rotated)
-        # not compressed; the master's reload line may follow the rename in it
-        self.assertGreaterEqual(os.path.getsize(os.path.join(d, rotated[0])), old_size)
+        if compressor:		# as it was; the master's reload line may follow the rename in it
+            self.assertGreaterEqual(os.path.getsize(os.path.join(d, rotated[0])), old_size)
+        else:
+            self.assertTrue(rotated[0].endswith('.gz'), rotated)
         for i in range(6, 9):		# in the new file
             self.send(['w%d@ok.test' % i])
         h.wait_until(lambda: os.path.exists(self.pf.maillog)

@@ -255,7 +255,7 @@ test_cases(void **state)
 		const struct jcase *jc = &cases[c];
 		struct events_batch b;
 		struct events_join j;
-		struct events_pos pos = {1, 2, 0};
+		struct events_pos pos = {1, 2, 0, 0};
 		char	 rows[32][128], ids[32][40], bpos[64] = "";
 		const char *err;
 		size_t	 n, w;
@@ -311,7 +311,7 @@ static void
 test_positions(void **state)
 {
 	static const char line[] = P "qmgr[2]: 4A0001: from=<" TAG1 ">, size=300, nrcpt=2 (queue active)";
-	struct events_pos pos = {7, 8, 1234}, got;
+	struct events_pos pos = {7, 8, 1234, 99}, got;
 	struct events_ev e1, e2;
 	char	 bpos[64];
 	const char *err;
@@ -328,7 +328,7 @@ test_positions(void **state)
 		assert_int_equal(events_store_commit(pool, &conf, &b, &pos, &err), 0);
 	}
 	assert_int_equal(events_store_load_pos(pool, "pmevents:", &got, bpos, sizeof(bpos), &err), 0);
-	assert_true(got.dev == 7 && got.ino == 8 && got.off == 1234);
+	assert_true(got.dev == 7 && got.ino == 8 && got.off == 1234 && got.fp == 99);
 	memset(&e1, 0, sizeof(e1));
 	memset(&e2, 0, sizeof(e2));
 	events_ev_id(&e1, &pos, line, sizeof(line) - 1, 0);

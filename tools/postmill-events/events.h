@@ -9,7 +9,10 @@
  *	Redis keys (PREFIX = events_key_prefix; one hash tag, "{ev}", so that
  *	the commit script may touch them all, also on a Redis Cluster):
  *	  PREFIX{ev}:stream	the events (XADD MAXLEN ~ events_stream_maxlen)
- *	  PREFIX{ev}:pos	"DEV:INO:OFFSET" of the next log line to read
+ *	  PREFIX{ev}:pos	"DEV:INO:OFFSET:FP" of the next log line to
+ *				read (FP: events_follow.c's fingerprint of
+ *				the file's first line; "DEV:INO:OFFSET" of
+ *				older versions is read as FP 0)
  *	  PREFIX{ev}:bpos	the last bounce-stream entry id turned into
  *				events
  *	  PREFIX{ev}:q:QID	hash: one queued message: msgid (Message-ID),
@@ -58,6 +61,7 @@
 #define EVENTS_RCPTS_MAX	4096	/* bytes of a state's recipient list */
 #define EVENTS_READ_BUF		65536
 #define EVENTS_ROTATED_SCAN	10000	/* directory entries looked at */
+#define EVENTS_FP_MAX		4096	/* octets of a first line fingerprinted */
 
 struct events_ev {
 	size_t		 n;		/* field/value pairs */
@@ -92,11 +96,14 @@ struct events_batch {
 struct events_pos {
 	unsigned long long dev, ino;
 	long long	 off;
+	unsigned long long fp;		/* the file's first line, 0 unknown */
 };
 
 struct events_follow {
 	char		*path;
-	int		 fd;
+	int		 fd;		/* the plain file, or -1 */
+	struct gzFile_s	*gz;		/* a gzip'ed rotated file, or NULL */
+	bool		 rotated;	/* reading a rotated file's tail */
 	struct events_pos pos;		/* of buf[start] */
 	char		 buf[EVENTS_READ_BUF];
 	size_t		 start, end;

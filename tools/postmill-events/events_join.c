@@ -444,7 +444,7 @@ ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 	const char *id = ej_field(kv, BOUNCE_STREAM_F_MESSAGE_ID);
 	const char *tenant = ej_field(kv, BOUNCE_STREAM_F_TENANT);
 	const char *type = ej_entry_type(kind, cls);
-	struct events_pos none = {0, 0, 0};
+	struct events_pos none = {0, 0, 0, 0};
 	struct bounce_msgrec *rec = NULL;
 	struct events_q q;
 	struct events_ev *e;

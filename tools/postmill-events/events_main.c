@@ -156,8 +156,9 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 		}
 		if (events_follow_lost(&f, &lost))
 			log_msg(LOG_WARNING, NULL, "events: %s: the file of the saved position "
-				"(inode %llu, offset %lld) is not beside it any more (compressed "
-				"or removed by a rotation while postmill-events was not running): "
+				"(inode %llu, offset %lld) is not beside it any more (removed, "
+				"or compressed other than with gzip, by a rotation while "
+				"postmill-events was not running): "
 				"its unread lines are lost; reading the new file from 0",
 				c->maillog, lost.ino, lost.off);
 		if (r < 0 && !unreadable)
