@@ -43,13 +43,19 @@
  *			message_id is the message the token came with
  *			(tokens of version 2, bounce_unsub.h), "" for a
  *			version 1 token
- *	  opened	the tracking endpoint: an open pixel was fetched;
- *			"opened". Fields: message_id (required: the signed
- *			URL names the message), recipient, tenant
- *	  clicked	the tracking endpoint: a signed link was followed;
- *			"clicked". Fields as opened, and url (the target
- *			the redirect went to)
- *	A writer of opened/clicked entries writes each time the URL is
+ *	  open, click	the tracking endpoint (postmill-unsubscribe's
+ *			unsub_track.c): an open pixel was fetched, a signed
+ *			link followed: "opened", "clicked". Fields also:
+ *			class "engagement", reason and action "opened" or
+ *			"clicked", source "track", message_id (always: the
+ *			signed URL names the message), sender and queue_id
+ *			(from its record), recipient (the record's only
+ *			recipient; "" when the message had several: the URL
+ *			does not name one), recipients (how many), first
+ *			("1" the first of its kind for the message), and for
+ *			a click link (the link's number in the message) and
+ *			url (where the redirect went)
+ *	A writer of open/click entries writes one each time a URL is
  *	fetched; postmill-events makes one event per entry (the entry id is
  *	the event's identity: reading it twice gives the same event id).
  *--*/
@@ -64,9 +70,11 @@
 #define BOUNCE_STREAM_F_SENDER		"sender"
 #define BOUNCE_STREAM_F_QUEUE_ID	"queue_id"
 #define BOUNCE_STREAM_F_URL		"url"
+#define BOUNCE_STREAM_F_LINK		"link"
+#define BOUNCE_STREAM_F_FIRST		"first"
 
 #define BOUNCE_STREAM_KIND_UNSUBSCRIBE	"unsubscribe"
-#define BOUNCE_STREAM_KIND_OPENED	"opened"
-#define BOUNCE_STREAM_KIND_CLICKED	"clicked"
+#define BOUNCE_STREAM_KIND_OPEN		"open"
+#define BOUNCE_STREAM_KIND_CLICK	"click"
 
 #endif

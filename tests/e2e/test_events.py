@@ -442,7 +442,7 @@ class EventsTenantTest(h.E2ETestCase):
         unsubscribed event (tenant acme.test, that recipient, the message's tag id, queue id and
         sender: the token names the message), and it reaches acme's webhook, signed; a replay
         makes none;
-      - entries of the tracking endpoint's shape (bounce_stream.h: kind opened/clicked, message_id)
+      - entries of the tracking endpoint's shape (bounce_stream.h: kind open/click, message_id)
         become opened and clicked events of the message's tenant (from its record), with the url,
         and reach the webhook;
       - postmillctl stats --tenant counts it; /metrics has postmill_tenant_*_total with
@@ -529,19 +529,23 @@ class EventsTenantTest(h.E2ETestCase):
         # the tracking endpoint's entries (bounce_stream.h's shape), about bob's message: opened
         # and clicked events of tenant login:bob (from the message's record), with the url
         bob_id = [e for e in evs if e['recipient'] == 'b1@ok.test'][0]['tag_id']
-        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', str(int(time.time())), 'kind', 'opened',
-                           'recipient', 'b1@ok.test', 'message_id', bob_id)
-        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', str(int(time.time())), 'kind', 'clicked',
-                           'recipient', 'b1@ok.test', 'message_id', bob_id, 'url', 'https://shop.test/a?b=1')
+        now = str(int(time.time()))
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', now, 'kind', 'open', 'class', 'engagement',
+                           'reason', 'opened', 'action', 'opened', 'source', 'track', 'tenant', '',
+                           'message_id', bob_id, 'recipient', 'b1@ok.test', 'recipients', '1', 'first', '1')
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', now, 'kind', 'click', 'class', 'engagement',
+                           'reason', 'clicked', 'action', 'clicked', 'source', 'track', 'tenant', '',
+                           'message_id', bob_id, 'recipient', 'b1@ok.test', 'recipients', '1', 'first', '1',
+                           'link', '2', 'url', 'https://shop.test/a?b=1')
         EventsTest.wait_events(self, lambda evs: any(e['type'] == 'clicked' for e in evs), 'opened and clicked')
         EventsTest.settle(self)
         evs = EventsTest.stream(self)
         tr = [e for e in evs if e['type'] in ('opened', 'clicked')]
         self.assertEqual([(e['type'], e['tenant'], e['recipient'], e['tag_id'], e['sender'], e['source'])
                           for e in tr],
-                         [('opened', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'tracking'),
-                          ('clicked', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'tracking')])
-        self.assertEqual(tr[1]['url'], 'https://shop.test/a?b=1')
+                         [('opened', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'track'),
+                          ('clicked', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'track')])
+        self.assertEqual((tr[1]['url'], tr[1]['link'], tr[1]['first']), ('https://shop.test/a?b=1', '2', '1'))
 
         # every event reached its tenant's webhook, signed
         want = {e['id']: e['tenant'] for e in evs}

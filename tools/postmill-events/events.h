@@ -40,9 +40,9 @@
  *	domain of the original envelope sender), sender, recipient,
  *	queue_id, message_id (the Message-ID header), tag_id (the
  *	postmill-bounce record), and as they apply: relay, dsn, class (hard,
- *	soft, complaint), reason, diagnostic, delay, url (clicked), source
- *	(log, dsn, arf, smtp, unsubscribe, tracking). The bounce_stream
- *	entries they come from: bounce_stream.h.
+ *	soft, complaint), reason, diagnostic, delay, url and link (clicked),
+ *	first (opened, clicked), source (log, dsn, arf, smtp, unsubscribe,
+ *	track). The bounce_stream entries they come from: bounce_stream.h.
  * THREAD SAFETY
  *	The batch and the follower belong to the log thread.
  *--*/

@@ -25,7 +25,8 @@
  *	after the last one done (their shape: bounce_stream.h): a failed
  *	DSN is "bounced" unless the log already reported it, an ARF report
  *	"complained", a one-click unsubscribe "unsubscribed", the tracking
- *	endpoint's entries "opened" and "clicked" (with url); delays,
+ *	endpoint's open and click entries "opened" and "clicked" (with url,
+ *	link, first); delays,
  *	auto-replies and tenant reviews are not events. An entry that names
  *	a message (message_id) is completed from its record: sender, queue
  *	id, and the tenant when the entry has none.
@@ -421,9 +422,9 @@ ej_entry_type(const char *kind, const char *cls)
 {
 	if (strcmp(kind, BOUNCE_STREAM_KIND_UNSUBSCRIBE) == 0)
 		return "unsubscribed";
-	if (strcmp(kind, BOUNCE_STREAM_KIND_OPENED) == 0)
+	if (strcmp(kind, BOUNCE_STREAM_KIND_OPEN) == 0)
 		return "opened";
-	if (strcmp(kind, BOUNCE_STREAM_KIND_CLICKED) == 0)
+	if (strcmp(kind, BOUNCE_STREAM_KIND_CLICK) == 0)
 		return "clicked";
 	if (strncmp(kind, "tenant_", 7) == 0)
 		return NULL;		/* a tenant's review or pause */
@@ -498,9 +499,12 @@ ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 		events_ev_set(e, "reason", "unsubscribed");
 		events_ev_set(e, "source", "unsubscribe");
 	} else {
-		if (strcmp(type, "clicked") == 0)
+		if (strcmp(type, "clicked") == 0) {
 			events_ev_set(e, "url", ej_field(kv, BOUNCE_STREAM_F_URL));
-		events_ev_set(e, "source", "tracking");
+			events_ev_set(e, "link", ej_field(kv, BOUNCE_STREAM_F_LINK));
+		}
+		events_ev_set(e, "first", ej_field(kv, BOUNCE_STREAM_F_FIRST));
+		events_ev_set(e, "source", "track");
 	}
 	return 0;
 }
