@@ -198,6 +198,9 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 			em_sleep_ms(c->poll_interval);
 	}
 	events_follow_close(&f);
+	events_batch_reset(&b);		/* LeakSanitizer checks the exit */
+	free(b.ev);
+	free(b.q);
 	log_msg(LOG_INFO, NULL, "events: stopped at inode %llu offset %lld", committed.ino,
 		committed.off);
 }
