@@ -46,6 +46,8 @@ static const struct cfg_param events_params[] = {
 	 "Tries of one event before it goes to the tenant's dead-letter list."},
 	{"events_webhook_dead_maxlen", CFG_INT, "100000", E(webhook_dead_maxlen), 1, 0, NULL, NULL,
 	 "Approximate bound of the dead-letter stream PREFIX{ev}:dead."},
+	{"events_metrics_tenants", CFG_INT, "50", E(metrics_tenants), 0, 120, NULL, NULL,
+	 "Tenants that get their own tenant label in the per-tenant metrics (postmill_tenant_*_total), the first seen since the start; the events of any other tenant count as tenant=\"other\" (bounded series)."},
 	{NULL, 0, NULL, 0, 0, 0, NULL, NULL, NULL},
 };
 

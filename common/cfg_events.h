@@ -29,6 +29,7 @@ struct events_conf {
 	long long	 webhook_retry_max;	/* ms */
 	long long	 webhook_max_attempts;
 	long long	 webhook_dead_maxlen;
+	long long	 metrics_tenants;	/* own label values */
 };
 
 extern const struct cfg_section cfg_events_section;

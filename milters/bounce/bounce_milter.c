@@ -523,7 +523,8 @@ bm_tag_headers(SMFICTX *ctx, struct bounce_conn *c, const char *ref,
  * recipient a message). Returns what the log line says.
  */
 static const char *
-bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
+bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, const unsigned char *id,
+	       long long now_ms)
 {
 	const struct bounce_state *st = bm_state(c);
 	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], *v;
@@ -535,9 +536,10 @@ bm_unsubscribe(SMFICTX *ctx, struct bounce_conn *c, long long now_ms)
 		return "own";
 	if (c->nrcpts != 1)
 		return "skipped_rcpts";
-	if (bounce_unsub_encode(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts,
-				now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
-				tok, sizeof(tok)) < 0)
+	/* version 2: the token names the message, for the unsubscribe event */
+	if (bounce_unsub_encode_ref(&st->unsub_keys->keys[0], c->tenant->name, c->rcpts, id,
+				    now_ms / 1000 + st->conf->unsubscribe_lifetime / 1000,
+				    tok, sizeof(tok)) < 0)
 		return "skipped_long";
 	/* RFC 8058 section 3.1: an HTTPS URI, and the POST key=value */
 	v = xasprintf("<%s%s>", st->conf->unsubscribe_url, tok);
@@ -623,7 +625,8 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	}
 	bounce_tag_id_hex(id, idhex);
 	if (bounce_store_save_message(st->pool, st->conf->key_prefix, idhex, c->sender,
-				      qid, c->rcpts, c->nrcpts, now,
+				      qid, c->rcpts, c->nrcpts, c->mc.login,
+				      c->tenant != NULL ? c->tenant->name : "", now,
 				      st->record_ttl, &err) < 0)
 		return bm_redis_error(ctx, c, "eom", err);
 	if (c->tenant != NULL
@@ -638,13 +641,13 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		return SMFIS_CONTINUE;
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
-	unsub = bm_unsubscribe(ctx, c, now);
+	unsub = bm_unsubscribe(ctx, c, id, now);
 	if (bm_track_eom(ctx, c, track, sizeof(track)) < 0) {
 		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
 			"reason=replacebody_failed id=%s", idhex);
 		free(addr);
-		smfi_setreply(ctx, "451", "4.3.0", "Temporary failure, please try again later");
-		return SMFIS_TEMPFAIL;
+		return milter_reply_apply(ctx, &bounce_reply_table,
+					  BOUNCE_REPLY_REPLACEBODY_FAILED, NULL);
 	}
 	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
 		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s track=%s",

@@ -23,6 +23,8 @@ static const struct milter_reply bounce_replies[] = {
 	{BOUNCE_REPLY_BAD_TAG, SMFIS_REJECT, "550", "5.7.1",
 	 "Invalid bounce address: no message of ours was sent with this return path"},
 	{BOUNCE_REPLY_SUPPRESSED, SMFIS_REJECT, "550", "5.1.1", "%s"},
+	{BOUNCE_REPLY_REPLACEBODY_FAILED, SMFIS_TEMPFAIL, "451", "4.3.0",
+	 "Temporary failure, please try again later"},
 };
 
 const struct milter_reply_table bounce_reply_table = {

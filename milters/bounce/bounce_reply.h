@@ -21,6 +21,7 @@ enum bounce_reply {
 	BOUNCE_REPLY_CRYPTO_ERROR,	/* RAND_bytes or HMAC failed */
 	BOUNCE_REPLY_BAD_TAG,		/* RCPT to a tag we did not make */
 	BOUNCE_REPLY_SUPPRESSED,	/* RCPT on the suppression list */
+	BOUNCE_REPLY_REPLACEBODY_FAILED, /* a tracked body could not be replaced */
 };
 
 extern const struct milter_reply_table bounce_reply_table;

@@ -175,12 +175,13 @@ bs_script_reply(struct redis_pool *p, redisReply *r, int want_type,
 int
 bounce_store_save_message(struct redis_pool *p, const char *prefix,
 			  const char *idhex, const char *sender, const char *qid,
-			  const char *rcpts, size_t nrcpts, long long now_ms,
-			  long long ttl_ms, const char **err)
+			  const char *rcpts, size_t nrcpts, const char *login,
+			  const char *tenant, long long now_ms, long long ttl_ms,
+			  const char **err)
 {
 	char *key = bounce_store_msg_key(prefix, idhex);
 	char ttl[24], t[24], nr[24];
-	const char *args[11];
+	const char *args[15];
 	redisReply *r;
 	int rc;
 
@@ -193,8 +194,10 @@ bounce_store_save_message(struct redis_pool *p, const char *prefix,
 	args[5] = "rcpts"; args[6] = rcpts;
 	args[7] = "time"; args[8] = t;
 	args[9] = "nrcpts"; args[10] = nr;
+	args[11] = "login"; args[12] = login != NULL ? login : "";
+	args[13] = "tenant"; args[14] = tenant != NULL ? tenant : "";
 	pthread_once(&bs_once, bs_init);
-	r = redis_evalsha(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 11,
+	r = redis_evalsha(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 15,
 			  args, err);
 	rc = bs_script_reply(p, r, REDIS_REPLY_INTEGER,
 			     "Redis refused the save script", err);
@@ -229,16 +232,16 @@ bs_list_count(const char *s)
 }
 
 /*
- * bs_hash5 - judge an HMGET reply of 5 fields: 1 when the hash exists
+ * bs_hashn - judge an HMGET reply of n fields: 1 when the hash exists
  * (r kept for the caller to read and free), 0 when absent (its first
  * field is nil), -1 on error (*err set); r is freed unless 1
  */
 static int
-bs_hash5(redisReply *r, const char **err)
+bs_hashn(redisReply *r, size_t n, const char **err)
 {
 	if (r == NULL)
 		return -1;
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
 		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused HMGET"
 		    : "unexpected reply from Redis";
 		freeReplyObject(r);
@@ -263,9 +266,10 @@ bounce_store_load_message(struct redis_pool *p, const char *prefix,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	r = redis_command(p, err, "HMGET %s sender queue_id rcpts time nrcpts", key);
+	r = redis_command(p, err, "HMGET %s sender queue_id rcpts time nrcpts login tenant",
+			  key);
 	free(key);
-	if ((rc = bs_hash5(r, err)) != 1)
+	if ((rc = bs_hashn(r, 7, err)) != 1)
 		return rc;
 	bs_copy(out->sender, sizeof(out->sender), r->element[0]);
 	bs_copy(out->qid, sizeof(out->qid), r->element[1]);
@@ -277,6 +281,8 @@ bounce_store_load_message(struct redis_pool *p, const char *prefix,
 	out->rcpts_complete = r->element[4]->type == REDIS_REPLY_STRING
 	    && r->element[2]->len < sizeof(out->rcpts)
 	    && atoll(t) <= bs_list_count(out->rcpts);
+	bs_copy(out->login, sizeof(out->login), r->element[5]);
+	bs_copy(out->tenant, sizeof(out->tenant), r->element[6]);
 	freeReplyObject(r);
 	return 1;
 }
@@ -295,7 +301,7 @@ bounce_store_check(struct redis_pool *p, const char *prefix,
 	r = redis_command(p, err, "HMGET %s reason status diagnostic time expires",
 			  key);
 	free(key);
-	if ((rc = bs_hash5(r, err)) != 1)
+	if ((rc = bs_hashn(r, 5, err)) != 1)
 		return rc;
 	bs_copy(out->reason, sizeof(out->reason), r->element[0]);
 	bs_copy(out->status, sizeof(out->status), r->element[1]);

@@ -12,7 +12,10 @@
  *					message: sender, queue_id, rcpts
  *					(comma-separated, at most
  *					BOUNCE_STORE_MAX_RCPTS), nrcpts
- *					(how many there were), time; TTL
+ *					(how many there were), time,
+ *					login (the SASL login, "" when
+ *					none), tenant (bounce_tenant.h's
+ *					name, "" when none); TTL
  *					the longer of the tag's and the
  *					reference's lifetimes (a complaint
  *					maps back through either)
@@ -70,6 +73,8 @@ struct bounce_msgrec {
 	char		 rcpts[2048];	/* comma-separated, maybe cut */
 	bool		 rcpts_complete;	/* rcpts names them all */
 	long long	 time;		/* seconds */
+	char		 login[256];	/* {auth_authen}; "" none or older */
+	char		 tenant[263];	/* BOUNCE_TENANT_NAME_MAX + 1; "" none */
 };
 
 struct bounce_supp {
@@ -121,8 +126,9 @@ char   *bounce_store_stats_key(const char *prefix, const char *sender);
 int	bounce_store_save_message(struct redis_pool *p, const char *prefix,
 				  const char *idhex, const char *sender,
 				  const char *qid, const char *rcpts,
-				  size_t nrcpts, long long now_ms, long long ttl_ms,
-				  const char **err);
+				  size_t nrcpts, const char *login,
+				  const char *tenant, long long now_ms,
+				  long long ttl_ms, const char **err);
 int	bounce_store_load_message(struct redis_pool *p, const char *prefix,
 				  const char *idhex, struct bounce_msgrec *out,
 				  const char **err);

@@ -48,10 +48,19 @@ bu_text_ok(const unsigned char *s, size_t n)
 	return n > 0;
 }
 
-/* bounce_unsub_encode - the token for tenant and rcpt, expiring at expires */
+/* bounce_unsub_encode - a version 1 token for tenant and rcpt */
 int
 bounce_unsub_encode(const struct bounce_key *key, const char *tenant,
 		    const char *rcpt, long long expires, char *out, size_t outlen)
+{
+	return bounce_unsub_encode_ref(key, tenant, rcpt, NULL, expires, out, outlen);
+}
+
+/* bounce_unsub_encode_ref - the token, naming message msgid (v2) or not */
+int
+bounce_unsub_encode_ref(const struct bounce_key *key, const char *tenant,
+			const char *rcpt, const unsigned char *msgid,
+			long long expires, char *out, size_t outlen)
 {
 	unsigned char raw[BOUNCE_UNSUB_RAW_MAX];
 	size_t tl = strlen(tenant), rl = strlen(rcpt), n = 0, o = 0;
@@ -61,7 +70,7 @@ bounce_unsub_encode(const struct bounce_key *key, const char *tenant,
 	    || !bu_text_ok((const unsigned char *)tenant, tl)
 	    || !bu_text_ok((const unsigned char *)rcpt, rl))
 		return -1;
-	raw[n++] = 1;
+	raw[n++] = msgid != NULL ? 2 : 1;
 	raw[n++] = (unsigned char)key->id;
 	for (int s = 32; s >= 0; s -= 8)
 		raw[n++] = (unsigned char)(expires >> s);
@@ -72,6 +81,10 @@ bounce_unsub_encode(const struct bounce_key *key, const char *tenant,
 	raw[n++] = (unsigned char)rl;
 	memcpy(raw + n, rcpt, rl);
 	n += rl;
+	if (msgid != NULL) {
+		memcpy(raw + n, msgid, BOUNCE_UNSUB_MSGID_LEN);
+		n += BOUNCE_UNSUB_MSGID_LEN;
+	}
 	if (bu_mac(key, raw, n, raw + n) < 0)
 		return -1;
 	n += BOUNCE_UNSUB_MAC_LEN;
@@ -120,7 +133,7 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 {
 	unsigned char raw[BOUNCE_UNSUB_RAW_MAX], mac[BOUNCE_UNSUB_MAC_LEN];
 	const struct bounce_key *key;
-	size_t n = 0, p, tl, rl;
+	size_t n = 0, p, tl, rl, ml;
 	unsigned acc = 0;
 	int bits = 0, v;
 
@@ -150,10 +163,12 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 		*why = "non-zero padding bits";	/* one spelling per token */
 		return BOUNCE_UNSUB_MALFORMED;
 	}
-	if (n < 1 + 1 + 5 + 1 + 1 + 2 + 1 + BOUNCE_UNSUB_MAC_LEN || raw[0] != 1) {
-		*why = raw[0] != 1 ? "unknown version" : "too short";
+	if (n < 1 + 1 + 5 + 1 + 1 + 2 + 1 + BOUNCE_UNSUB_MAC_LEN
+	    || (raw[0] != 1 && raw[0] != 2)) {
+		*why = raw[0] != 1 && raw[0] != 2 ? "unknown version" : "too short";
 		return BOUNCE_UNSUB_MALFORMED;
 	}
+	ml = raw[0] == 2 ? BOUNCE_UNSUB_MSGID_LEN : 0;	/* the message id */
 	p = 7;
 	tl = raw[p++];
 	if (tl == 0 || p + tl + 2 > n) {
@@ -163,7 +178,7 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 	p += tl;
 	rl = (size_t)raw[p] << 8 | raw[p + 1];
 	p += 2;
-	if (rl == 0 || rl > BOUNCE_UNSUB_RCPT_MAX || p + rl + BOUNCE_UNSUB_MAC_LEN != n) {
+	if (rl == 0 || rl > BOUNCE_UNSUB_RCPT_MAX || p + rl + ml + BOUNCE_UNSUB_MAC_LEN != n) {
 		*why = "bad recipient length";
 		return BOUNCE_UNSUB_MALFORMED;
 	}
@@ -171,8 +186,8 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 		*why = "no such key (removed from bounce_secret_files?)";
 		return BOUNCE_UNSUB_UNKNOWN_KEY;
 	}
-	if (bu_mac(key, raw, p + rl, mac) < 0
-	    || CRYPTO_memcmp(mac, raw + p + rl, BOUNCE_UNSUB_MAC_LEN) != 0) {
+	if (bu_mac(key, raw, p + rl + ml, mac) < 0
+	    || CRYPTO_memcmp(mac, raw + p + rl + ml, BOUNCE_UNSUB_MAC_LEN) != 0) {
 		*why = "bad signature";
 		return BOUNCE_UNSUB_FORGED;
 	}
@@ -185,7 +200,9 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 	for (int i = 2; i < 7; i++)
 		out->expires = out->expires << 8 | raw[i];
 	out->key_id = raw[1];
-	memcpy(out->mac, raw + p + rl, BOUNCE_UNSUB_MAC_LEN);
+	memcpy(out->mac, raw + p + rl + ml, BOUNCE_UNSUB_MAC_LEN);
+	for (size_t i = 0; i < ml; i++)
+		snprintf(out->msgid + 2 * i, 3, "%02x", raw[p + rl + i]);
 	if (now > out->expires) {
 		*why = "expired";
 		return BOUNCE_UNSUB_EXPIRED;

@@ -6,21 +6,27 @@
  * SYNOPSIS
  *	#include "bounce_unsub.h"
  * DESCRIPTION
- *	A token names a tenant and one recipient and carries its expiry; it
- *	is the base64url text (RFC 4648 section 5, no padding) of
+ *	A token names a tenant and one recipient, carries its expiry and,
+ *	from version 2 on, the message it came with; it is the base64url
+ *	text (RFC 4648 section 5, no padding) of
  *
- *	    version 1 | key id 1 | expires 5 (seconds, big-endian)
+ *	    version 1 or 2 | key id 1 | expires 5 (seconds, big-endian)
  *	    | tenant length 1 | tenant | recipient length 2 | recipient
- *	    | MAC 16
+ *	    | [version 2: message id 10 (bounce_tag.h's)] | MAC 16
  *
  *	where MAC is HMAC-SHA256 with the unsubscribe ring (the bounce
  *	secrets derived with the label "unsubscribe", bounce.h) over
- *	everything before it, cut to 128 bits. The MAC is compared in
+ *	everything before it, cut to 128 bits. The message id lets the
+ *	unsubscribe event name the message (postmill-events reads its
+ *	record); version 1 tokens, made before it, stay valid without one. The MAC is compared in
  *	constant time (CRYPTO_memcmp) and checked before the expiry, so
- *	"expired" is only ever said of a genuine token.
+ *	"expired" is only ever said of a genuine token. out->msgid is the
+ *	message id in hex, "" for a version 1 token.
  *
- *	bounce_unsub_encode() writes the token (NUL-terminated) and returns
- *	its length, or -1 when a field is too long or out is too small.
+ *	bounce_unsub_encode() writes a version 1 token (NUL-terminated) and
+ *	returns its length, or -1 when a field is too long or out is too
+ *	small; bounce_unsub_encode_ref() a version 2 token naming message id
+ *	msgid (version 1 when msgid is NULL).
  *	bounce_unsub_decode() is pure and bounded (the fuzz target's
  *	entry): it takes (text, len) and fills out on ok or expired.
  *	bounce_unsub_id() is the hex of the MAC: the token's identity for
@@ -45,8 +51,10 @@
 #define BOUNCE_UNSUB_TENANT_MAX	255
 #define BOUNCE_UNSUB_RCPT_MAX	320
 #define BOUNCE_UNSUB_MAC_LEN	16
+#define BOUNCE_UNSUB_MSGID_LEN	10	/* BOUNCE_TAG_ID_LEN */
 #define BOUNCE_UNSUB_RAW_MAX	(1 + 1 + 5 + 1 + BOUNCE_UNSUB_TENANT_MAX + 2 \
-				 + BOUNCE_UNSUB_RCPT_MAX + BOUNCE_UNSUB_MAC_LEN)
+				 + BOUNCE_UNSUB_RCPT_MAX + BOUNCE_UNSUB_MSGID_LEN \
+				 + BOUNCE_UNSUB_MAC_LEN)
 #define BOUNCE_UNSUB_TOKEN_MAX	((BOUNCE_UNSUB_RAW_MAX * 4 + 2) / 3 + 1)
 
 enum bounce_unsub_status {
@@ -64,11 +72,16 @@ struct bounce_unsub {
 	long long	 expires;	/* seconds */
 	unsigned	 key_id;
 	unsigned char	 mac[BOUNCE_UNSUB_MAC_LEN];
+	char		 msgid[2 * BOUNCE_UNSUB_MSGID_LEN + 1];	/* hex; "" v1 */
 };
 
 int	bounce_unsub_encode(const struct bounce_key *key, const char *tenant,
 			    const char *rcpt, long long expires, char *out,
 			    size_t outlen);
+int	bounce_unsub_encode_ref(const struct bounce_key *key, const char *tenant,
+				const char *rcpt,
+				const unsigned char *msgid, long long expires,
+				char *out, size_t outlen);
 enum bounce_unsub_status bounce_unsub_decode(const struct bounce_keyring *ring,
 					     const char *text, size_t len,
 					     long long now,

@@ -14,7 +14,12 @@ Tests:
     message's accepted and final events are in the stream exactly once (the position is
     committed with the events in one script), none lost;
   - a recipient on the sender's suppression list is refused at RCPT and gives "suppressed";
-  - `postfix logrotate` in the middle: nothing lost or doubled.
+  - `postfix logrotate` in the middle: nothing lost or doubled;
+  - `postfix logrotate` while postmill-events is stopped, once with maillog_file_compressor =
+    true (the rotated file stays as it is, found by the saved inode) and once with the default
+    gzip (a new inode, found by its first line's fingerprint, read through zlib): at its start
+    it reads the unread tail of the rotated file, then the new file: every message's events
+    once;
 """
 
 import hashlib
@@ -22,11 +27,13 @@ import hmac
 import http.server
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,7 +46,7 @@ SENDER = 'alice@customer.test'
 
 class EventsTest(h.E2ETestCase):
 
-    def stack(self, events_extra=()):
+    def stack(self, events_extra=(), pf_main=None):
         self.redis_srv = self.redis()
         self.ok = self.sink(name='ok')
         self.defer = self.sink(name='defer', soft_reject=['RCPT'])
@@ -49,8 +56,9 @@ class EventsTest(h.E2ETestCase):
                                         'defer.test smtp:[127.0.0.1]:%d\n'
                                         'bad.test smtp:[127.0.0.1]:%d\n'
                            % (self.ok.port, self.defer.port, self.bad.port))
-        self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main={
-            'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'})
+        main = {'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test defer.test bad.test'}
+        main.update(pf_main or {})
+        self.pf = self.postfix(self.ok.port, name='ours', smtpd_milters=['unix:' + sock], main=main)
         self.start_events(events_extra)
 
     def start_events(self, extra=()):
@@ -251,6 +259,53 @@ class EventsTest(h.E2ETestCase):
             r = 'p%d@ok.test' % i
             self.assertEqual([e['type'] for e in evs if e['recipient'] == r], ['accepted', 'delivered'], r)
 
+    def test_rotated_while_stopped(self):
+        """The log is rotated while postmill-events is down, with unread lines at the end of the
+        old file: they are read first (the saved inode is found beside the path), then the new
+        file from 0; nothing lost, nothing twice."""
+        self.rotated_while_stopped('true')
+
+    def test_rotated_compressed_while_stopped(self):
+        """The same with postfix logrotate's default compressor, gzip: the rotated file is a new
+        inode, found by the fingerprint of its first line and read through zlib."""
+        self.rotated_while_stopped(None)
+
+    def rotated_while_stopped(self, compressor):
+        self.stack(pf_main={'maillog_file_compressor': compressor} if compressor else None)
+        for i in range(3):
+            self.send(['w%d@ok.test' % i])
+        self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) == 3, 'three deliveries')
+        self.settle()
+        self.ev.stop()
+        for i in range(3, 6):		# logged in the old file, unread
+            self.send(['w%d@ok.test' % i])
+        self.pf.wait_log(r'status=sent', count=6, timeout=60)
+        self.pf.wait_log(r'removed', count=6, timeout=60)
+        old_size = os.path.getsize(self.pf.maillog)
+        self.pf._run(h.POSTFIX, '-c', self.pf.conf_dir, 'logrotate')
+        d = os.path.dirname(self.pf.maillog)
+        rotated = [n for n in os.listdir(d) if n.startswith('maillog.')]
+        self.assertEqual(len(rotated), 1, rotated)
+        if compressor:		# as it was; the master's reload line may follow the rename in it
+            self.assertGreaterEqual(os.path.getsize(os.path.join(d, rotated[0])), old_size)
+        else:
+            self.assertTrue(rotated[0].endswith('.gz'), rotated)
+        for i in range(6, 9):		# in the new file
+            self.send(['w%d@ok.test' % i])
+        h.wait_until(lambda: os.path.exists(self.pf.maillog)
+                     and len(re.findall(r'status=sent', self.pf.log())) == 3, timeout=60,
+                     what='three deliveries in the new maillog')
+        self.ev = self.milter([h.binary('postmill-events'), '-f', '-c', self.events_conf],
+                              self.ev.socket, name='events2')
+        evs = self.wait_events(lambda evs: sum(e['type'] == 'delivered' for e in evs) >= 9,
+                               'every delivery, both files')
+        self.settle()
+        evs = self.stream()
+        for i in range(9):
+            r = 'w%d@ok.test' % i
+            self.assertEqual([e['type'] for e in evs if e['recipient'] == r], ['accepted', 'delivered'], r)
+        self.assertNotIn('lost', self.ev.log())
+
     def test_suppressed(self):
         self.stack()
         self.redis_srv.cli('HSET', 'pmbounce:{s:%s}:sup:x@bad.test' % SENDER, 'reason', 'user_unknown',
@@ -374,6 +429,167 @@ class EventsBounceTest(h.E2ETestCase):
         self.assertEqual(types(evs, 'jane@dest.test'), ['accepted', 'delivered'])
         c = [e for e in evs if e['type'] == 'complained'][0]
         self.assertEqual((c['class'], c['source'], c['tenant']), ('complaint', 'arf', 'customer.test'))
+
+
+class EventsTenantTest(h.E2ETestCase):
+    """Tenants in events, one stack: postmill-bounce with a tenant table (login:bob, and
+    acme.test with one-click unsubscribe), postmill-unsubscribe, postmill-events with webhooks for
+    both tenants and room for one tenant in the metrics, postmill-exporter, a real Prometheus.
+
+      - a message sent by the authenticated login bob (XCLIENT LOGIN) from a sender of another
+        domain: its accepted and delivered events carry tenant login:bob, and reach bob's webhook;
+      - acme.test's message gets List-Unsubscribe; a real POST to postmill-unsubscribe makes one
+        unsubscribed event (tenant acme.test, that recipient, the message's tag id, queue id and
+        sender: the token names the message), and it reaches acme's webhook, signed; a replay
+        makes none;
+      - entries of the tracking endpoint's shape (bounce_stream.h: kind open/click, message_id)
+        become opened and clicked events of the message's tenant (from its record), with the url,
+        and reach the webhook;
+      - postmillctl stats --tenant counts it; /metrics has postmill_tenant_*_total with
+        tenant="login:bob" (the first seen) and tenant="other" (acme.test, past the bound of
+        one), and Prometheus answers queries with the same numbers."""
+
+    def test_login_unsubscribe_webhooks_metrics(self):
+        self.redis_srv = self.redis()
+        ok = self.sink(name='ok')
+        uport = h.free_port()
+        tenants = self.wd.write('tenants', 'login:bob -\nacme.test - unsubscribe\n')
+        sock = tb.start_milter(self, [tb.secret_file(self.wd, 'bounce.secret')], [
+            'bounce_tenant_table = ' + tenants,
+            'bounce_unsubscribe_url = https://unsub.provider.test/u/',
+            'bounce_unsubscribe_listen = 127.0.0.1:%d' % uport])
+        self.milter([h.binary('postmill-unsubscribe'), '-f', '-c', self.conf],
+                    'inet:%d@127.0.0.1' % uport, name='unsubscribe')
+        tr = self.wd.write('transport', 'ok.test smtp:[127.0.0.1]:%d\n' % ok.port)
+        self.pf = self.postfix(ok.port, name='ours', sasl=True, smtpd_milters=['unix:' + sock], main={
+            'transport_maps': 'texthash:' + tr, 'relay_domains': 'ok.test'})
+        secret = os.urandom(32).hex()
+        sf = self.wd.write('hook.secret', secret + '\n', mode=0o600)
+        hook = Hook()
+        hook.secret = secret.encode()
+        self.addCleanup(hook.stop)
+        table = self.wd.write('webhooks', 'login:bob http://127.0.0.1:%d/bob %s\n'
+                              'acme.test http://127.0.0.1:%d/acme %s\n' % (hook.port, sf, hook.port, sf))
+        xport = h.free_port()
+        EventsTest.start_events_on(self, self.pf, [
+            'events_webhook_table = ' + table, 'events_webhook_retry_min = 100ms',
+            'events_webhook_retry_max = 400ms', 'events_metrics_tenants = 1', 'socket_mode = 0666',
+            'exporter_listen = 127.0.0.1:%d' % xport])
+        exporter = self.milter([h.binary('postmill-exporter'), '-c', self.events_conf],
+                               'inet:%d@127.0.0.1' % xport, name='exporter')
+        self.assertTrue(exporter)
+
+        # bob, authenticated, with a sender of a domain that is no tenant
+        r = h.send(self.pf.port, 'news@elsewhere.test', ['b1@ok.test'],
+                   h.make_message(from_addr='news@elsewhere.test', to_addr='b1@ok.test'),
+                   xclient={'LOGIN': 'bob'})
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=tag sender=<news@elsewhere\.test> .*tenant=login:bob')
+        # acme.test: one recipient, so the one-click header
+        r = h.send(self.pf.port, 'news@acme.test', ['reader@ok.test'],
+                   h.make_message(from_addr='news@acme.test', to_addr='reader@ok.test'))
+        self.assertTrue(r.accepted, r.stage_codes())
+        self.milter_.wait_log(r'action=tag sender=<news@acme\.test> .*unsubscribe=added')
+        tok = None
+
+        def find_token():
+            for d in ok.messages():
+                for v in d.header('List-Unsubscribe'):
+                    m = re.fullmatch(r'<https://unsub\.provider\.test/u/([A-Za-z0-9_-]+)>', v.strip())
+                    if m:
+                        return m.group(1)
+            return None
+        tok = h.wait_until(find_token, timeout=30, what='the List-Unsubscribe token')
+        url = 'http://127.0.0.1:%d/u/%s' % (uport, tok)
+        for want in ('unsubscribed\n', 'already unsubscribed\n'):	# the second is a replay
+            req = urllib.request.Request(url, data=b'List-Unsubscribe=One-Click', method='POST')
+            req.add_header('Content-Type', 'application/x-www-form-urlencoded')
+            with urllib.request.urlopen(req, timeout=30) as resp_:
+                self.assertEqual((resp_.status, resp_.read().decode()), (200, want))
+
+        def ready(evs):
+            return (sum(e['type'] == 'delivered' for e in evs) == 2
+                    and any(e['type'] == 'unsubscribed' for e in evs))
+        EventsTest.wait_events(self, ready, 'deliveries and the unsubscribe')
+        EventsTest.settle(self)
+        evs = EventsTest.stream(self)
+        bob = [(e['type'], e['tenant']) for e in evs if e['recipient'] == 'b1@ok.test']
+        self.assertEqual(bob, [('accepted', 'login:bob'), ('delivered', 'login:bob')])
+        reader = [e for e in evs if e['recipient'] == 'reader@ok.test']
+        self.assertEqual([(e['type'], e['tenant']) for e in reader],
+                         [('accepted', 'acme.test'), ('delivered', 'acme.test'),
+                          ('unsubscribed', 'acme.test')])
+        u = reader[-1]
+        self.assertEqual((u['source'], u['reason']), ('unsubscribe', 'unsubscribed'))
+        # the token names the message: the unsubscribe is tied to it
+        self.assertEqual((u['tag_id'], u['queue_id'], u['sender']),
+                         (reader[0]['tag_id'], reader[0]['queue_id'], 'news@acme.test'))
+        self.assertRegex(u['tag_id'], r'^[0-9a-f]{20}$')
+
+        # the tracking endpoint's entries (bounce_stream.h's shape), about bob's message: opened
+        # and clicked events of tenant login:bob (from the message's record), with the url
+        bob_id = [e for e in evs if e['recipient'] == 'b1@ok.test'][0]['tag_id']
+        now = str(int(time.time()))
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', now, 'kind', 'open', 'class', 'engagement',
+                           'reason', 'opened', 'action', 'opened', 'source', 'track', 'tenant', '',
+                           'message_id', bob_id, 'recipient', 'b1@ok.test', 'recipients', '1', 'first', '1')
+        self.redis_srv.cli('XADD', 'pmbounce:events', '*', 'time', now, 'kind', 'click', 'class', 'engagement',
+                           'reason', 'clicked', 'action', 'clicked', 'source', 'track', 'tenant', '',
+                           'message_id', bob_id, 'recipient', 'b1@ok.test', 'recipients', '1', 'first', '1',
+                           'link', '2', 'url', 'https://shop.test/a?b=1')
+        EventsTest.wait_events(self, lambda evs: any(e['type'] == 'clicked' for e in evs), 'opened and clicked')
+        EventsTest.settle(self)
+        evs = EventsTest.stream(self)
+        tr = [e for e in evs if e['type'] in ('opened', 'clicked')]
+        self.assertEqual([(e['type'], e['tenant'], e['recipient'], e['tag_id'], e['sender'], e['source'])
+                          for e in tr],
+                         [('opened', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'track'),
+                          ('clicked', 'login:bob', 'b1@ok.test', bob_id, 'news@elsewhere.test', 'track')])
+        self.assertEqual((tr[1]['url'], tr[1]['link'], tr[1]['first']), ('https://shop.test/a?b=1', '2', '1'))
+
+        # every event reached its tenant's webhook, signed
+        want = {e['id']: e['tenant'] for e in evs}
+        h.wait_until(lambda: set(want) <= hook.ok_ids(), timeout=60, what='every event at the webhooks',
+                     on_timeout=lambda: 'got %r\nlog:\n%s' % (hook.seen, h.tail(self.ev.log())))
+        self.assertEqual(hook.bad_signatures, 0)
+        for evid, body in hook.bodies.items():
+            self.assertEqual(json.loads(body)['tenant'], want[evid])
+        unsub_body = json.loads(hook.bodies[u['id']])
+        self.assertEqual((unsub_body['type'], unsub_body['recipient']), ('unsubscribed', 'reader@ok.test'))
+        self.assertIn('/acme', hook.paths)
+        self.assertIn('/bob', hook.paths)
+
+        # postmillctl stats, per tenant
+        ctl = [h.binary('postmillctl'), '-c', self.events_conf]
+        st = subprocess.run(ctl + ['stats', '--tenant', 'acme.test', '--since', '1h'], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertRegex(st, r'sent +1\n')
+        self.assertRegex(st, r'unsubscribed +1 \(100\.00%\)')
+        st_bob = subprocess.run(ctl + ['stats', '--tenant', 'login:bob', '--since', '1h'],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30).stdout.decode()
+        self.assertRegex(st_bob, r'delivered +1 \(100\.00%\)')
+        self.assertRegex(st_bob, r'opened +1 \(100\.00%\)')
+        self.assertRegex(st_bob, r'clicked +1 \(100\.00%\)')
+
+        # the same counters on /metrics, bounded: bob has a label, acme.test is "other"
+        import test_metrics as tm
+        text = tm.http_get('http://127.0.0.1:%d/metrics' % xport)[1]
+        for line in ('postmill_tenant_sent_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_delivered_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_sent_total{daemon="events",tenant="other"} 1',
+                     'postmill_tenant_unsubscribed_total{daemon="events",tenant="other"} 1',
+                     'postmill_tenant_opened_total{daemon="events",tenant="login:bob"} 1',
+                     'postmill_tenant_clicked_total{daemon="events",tenant="login:bob"} 1'):
+            self.assertIn(line + '\n', text)
+        self.assertNotIn('tenant="acme.test"', text)
+        prom = self._started(tm.Prometheus(self.wd, '127.0.0.1:%d' % xport))
+        h.wait_until(lambda: prom.query('sum by (tenant) (postmill_tenant_delivered_total)')
+                     == {frozenset({('tenant', 'login:bob')}): 1.0, frozenset({('tenant', 'other')}): 1.0},
+                     timeout=60, what='Prometheus has the deliveries per tenant',
+                     on_timeout=lambda: prom.query('postmill_tenant_delivered_total'))
+        self.assertEqual(prom.query('postmill_tenant_unsubscribed_total'),
+                         {frozenset({('daemon', 'events'), ('tenant', 'other')}): 1.0})
+        print('\nunsubscribe event: %s\n%s' % (json.dumps(unsub_body, sort_keys=True), st), file=sys.stderr)
 
 
 class Hook:

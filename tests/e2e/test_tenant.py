@@ -551,14 +551,15 @@ def b64url(raw):
     return base64.urlsafe_b64encode(raw).rstrip(b'=').decode()
 
 
-def token(secret, tenant, rcpt, expires):
+def token(secret, tenant, rcpt, expires, msgid=None):
     """A one-click token made here, independently of C (bounce_unsub.h's format): the key is
     HMAC-SHA256(secret, "postmill-bounce unsubscribe"), its id the first byte of
-    SHA-256("postmill-bounce key id" NUL secret)."""
+    SHA-256("postmill-bounce key id" NUL secret). With MSGID (10 bytes) version 2, which names
+    the message; without, version 1."""
     kid = hashlib.sha256(b'postmill-bounce key id\0' + secret).digest()[0]
     key = hmac.new(secret, b'postmill-bounce unsubscribe', hashlib.sha256).digest()
-    raw = (bytes([1, kid]) + expires.to_bytes(5, 'big') + bytes([len(tenant)]) + tenant.encode()
-           + len(rcpt).to_bytes(2, 'big') + rcpt.encode())
+    raw = (bytes([2 if msgid else 1, kid]) + expires.to_bytes(5, 'big') + bytes([len(tenant)])
+           + tenant.encode() + len(rcpt).to_bytes(2, 'big') + rcpt.encode() + (msgid or b''))
     return b64url(raw + hmac.new(key, raw, hashlib.sha256).digest()[:16])
 
 
@@ -667,9 +668,13 @@ class TenantUnsubscribeTest(TenantBase):
         # expired: made here with the real secret, an hour ago
         secret = open(self.secret, 'rb').read().rstrip(b'\n')
         raw = base64.urlsafe_b64decode(tok + '=' * (-len(tok) % 4))
-        # the milter's token is exactly the one made here for its expiry (format, key derivation)
+        # the milter's token is exactly the one made here for its expiry and message id (format,
+        # key derivation); version 2, naming the message it came with (its tag id)
+        self.assertEqual(raw[0], 2)
+        msgid = raw[-26:-16]
         self.assertEqual(token(secret, 'acme.test', 'reader@remote.test',
-                               int.from_bytes(raw[2:7], 'big')), tok)
+                               int.from_bytes(raw[2:7], 'big'), msgid), tok)
+        self.milter_.wait_log(r'action=tag sender=<news@acme\.test> id=%s rcpts=1 ' % msgid.hex())
         old = token(secret, 'acme.test', 'reader@remote.test', int(time.time()) - 3600)
         st, body = self.http('POST', base + old, b'List-Unsubscribe=One-Click')
         self.assertEqual(st, 410, body)
@@ -687,6 +692,11 @@ class TenantUnsubscribeTest(TenantBase):
         self.assertEqual((st, body), (200, 'already unsubscribed\n'))
         ev = self.redis_srv.cli('--no-raw', 'XRANGE', STREAM, '-', '+')
         self.assertEqual(ev.count('"unsubscribed"'), 1, ev)
+        raw_ev = [x.strip() for x in self.redis_srv.cli('XRANGE', STREAM, '-', '+').split('\n')]
+        self.assertIn(('message_id', msgid.hex()), list(zip(raw_ev, raw_ev[1:])), raw_ev)
+        # a version 1 token (mail sent before version 2) still works, with no message id
+        v1 = token(secret, 'acme.test', 'v1reader@remote.test', int(time.time()) + 3600)
+        self.assertEqual(self.http('POST', base + v1, b'List-Unsubscribe=One-Click'), (200, 'unsubscribed\n'))
         unsub.wait_log(r'unsubscribe: action=suppress tenant=acme\.test rcpt=<reader@remote\.test>')
         unsub.wait_log(r'unsubscribe: action=replay tenant=acme\.test')
         # the next message of the tenant to that address is refused at RCPT

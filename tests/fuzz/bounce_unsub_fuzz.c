@@ -54,7 +54,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("no why");
 	if (st == BOUNCE_UNSUB_OK || st == BOUNCE_UNSUB_EXPIRED) {
 		char again[BOUNCE_UNSUB_TOKEN_MAX + 1];
-		int n = bounce_unsub_encode(&ring.keys[0], u.tenant, u.rcpt, u.expires,
+		unsigned char id[BOUNCE_UNSUB_MSGID_LEN];
+		int n;
+
+		for (size_t i = 0; u.msgid[0] != '\0' && i < sizeof(id); i++) {
+			unsigned v;
+
+			if (sscanf(u.msgid + 2 * i, "%2x", &v) != 1)
+				fuzz_fail("message id not hex");
+			id[i] = (unsigned char)v;
+		}
+		n = bounce_unsub_encode_ref(&ring.keys[0], u.tenant, u.rcpt,
+					    u.msgid[0] != '\0' ? id : NULL, u.expires,
 					    again, sizeof(again));
 
 		if (n < 0 || (size_t)n != size || memcmp(again, copy, size) != 0)

@@ -187,7 +187,7 @@ test_tenant_of(void **state)
 
 	NEED_REDIS();
 	assert_int_equal(bounce_store_save_message(pool, PFX, "cc01", "a@acme.test", "Q1",
-						   "r@x.test", 1, T0, 60000, &err), 0);
+						   "r@x.test", 1, NULL, NULL, T0, 60000, &err), 0);
 	assert_int_equal(bounce_pause_sent(pool, PFX, "acme.test", "cc01", 1, &conf, T0, &err), 0);
 	assert_int_equal(bounce_pause_tenant_of(pool, PFX, "cc01", t, sizeof(t), &err), 1);
 	assert_string_equal(t, "acme.test");
@@ -221,7 +221,7 @@ test_outcome_once(void **state)
 
 	NEED_REDIS();
 	assert_int_equal(bounce_store_save_message(pool, PFX, "dd01", "n@once.test", "Q2",
-						   "a@x.test,b@x.test", 2, T0, 60000, &err), 0);
+						   "a@x.test,b@x.test", 2, "", "once.test", T0, 60000, &err), 0);
 	assert_int_equal(bounce_pause_sent(pool, PFX, "once.test", "dd01", 2, &conf, T0, &err), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		assert_int_equal(bounce_pause_outcome_once(pool, PFX, PFX "events", 1000, "once.test",

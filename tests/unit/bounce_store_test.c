@@ -144,9 +144,11 @@ test_message(void **state)
 
 	NEED_REDIS();
 	assert_int_equal(bounce_store_save_message(pool, PFX, "aa00", "alice@a.test",
-						   "QID1", "x@b.test,y@b.test", 2, NOW_MS,
-						   3600000, &err), 0);
+						   "QID1", "x@b.test,y@b.test", 2, "bob",
+						   "login:bob", NOW_MS, 3600000, &err), 0);
 	assert_int_equal(bounce_store_load_message(pool, PFX, "aa00", &rec, &err), 1);
+	assert_string_equal(rec.login, "bob");
+	assert_string_equal(rec.tenant, "login:bob");
 	assert_string_equal(rec.sender, "alice@a.test");
 	assert_string_equal(rec.qid, "QID1");
 	assert_string_equal(rec.rcpts, "x@b.test,y@b.test");
@@ -154,9 +156,11 @@ test_message(void **state)
 	assert_true(rec.rcpts_complete);
 	/* the milter kept 2 of 3 recipients: the list is not the whole truth */
 	assert_int_equal(bounce_store_save_message(pool, PFX, "aa01", "alice@a.test",
-						   "QID2", "x@b.test,y@b.test", 3, NOW_MS,
-						   3600000, &err), 0);
+						   "QID2", "x@b.test,y@b.test", 3, NULL, NULL,
+						   NOW_MS, 3600000, &err), 0);
 	assert_int_equal(bounce_store_load_message(pool, PFX, "aa01", &rec, &err), 1);
+	assert_string_equal(rec.login, "");
+	assert_string_equal(rec.tenant, "");
 	assert_false(rec.rcpts_complete);
 	/* a record of an older version, without the count */
 	key = bounce_store_msg_key(PFX, "aa02");

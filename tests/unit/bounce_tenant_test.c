@@ -343,6 +343,64 @@ test_token_roundtrip(void **state)
 	tcase_done();
 }
 
+/* test_token_v2 - a token that names its message (version 2) */
+static void
+test_token_v2(void **state)
+{
+	static const unsigned char msgid[BOUNCE_UNSUB_MSGID_LEN] = {
+		0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc};
+	struct bounce_keyring r;
+	struct bounce_unsub u;
+	char tok[BOUNCE_UNSUB_TOKEN_MAX + 1], v1[BOUNCE_UNSUB_TOKEN_MAX + 1];
+	const char *why;
+	int n, n1;
+
+	(void)state;
+	ring(&r, "unsub-secret-0123456789abcdef", NULL);
+	n = bounce_unsub_encode_ref(&r.keys[0], "acme.example", "rcpt@example.org", msgid,
+				    NOW + 100, tok, sizeof(tok));
+	n1 = bounce_unsub_encode(&r.keys[0], "acme.example", "rcpt@example.org", NOW + 100,
+				 v1, sizeof(v1));
+	assert_true(n > 0 && n1 > 0);
+	assert_true(n == n1 + 13 || n == n1 + 14);	/* 10 more octets, base64url */
+	assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why),
+			 BOUNCE_UNSUB_OK);
+	assert_string_equal(u.msgid, "0123456789abcdeffedc");
+	assert_string_equal(u.tenant, "acme.example");
+	assert_string_equal(u.rcpt, "rcpt@example.org");
+	/* version 1 has none */
+	assert_int_equal(bounce_unsub_decode(&r, v1, (size_t)n1, NOW, &u, &why),
+			 BOUNCE_UNSUB_OK);
+	assert_string_equal(u.msgid, "");
+	/* every character changed (the message id's too): never ok */
+	for (int i = 0; i < n; i++) {
+		char save = tok[i];
+
+		tok[i] = save == 'A' ? 'B' : 'A';
+		if (bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why) == BOUNCE_UNSUB_OK)
+			tcase_bad("changed character", "position %d accepted", i);
+		tok[i] = save;
+	}
+	/* the version octet, in the second character's top 2 bits: 1 (the
+	 * same octets read without a message id) and 3 (unknown) refused */
+	{
+		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		int v = (int)(strchr(b64, tok[1]) - b64);
+		char save = tok[1];
+
+		assert_int_equal(v >> 4, 2);
+		tok[1] = b64[v ^ 0x30];		/* version 1 */
+		assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why),
+				 BOUNCE_UNSUB_MALFORMED);
+		tok[1] = b64[v ^ 0x10];		/* version 3 */
+		assert_int_equal(bounce_unsub_decode(&r, tok, (size_t)n, NOW, &u, &why),
+				 BOUNCE_UNSUB_MALFORMED);
+		assert_string_equal(why, "unknown version");
+		tok[1] = save;
+	}
+	tcase_done();
+}
+
 /* malformed texts */
 static const char *const bad_tokens[] = {
 	"", "short", "AAAAAAAA", "!!!!!!!!!!!!!!!!!!!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
@@ -642,6 +700,7 @@ main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_token_roundtrip),
+		cmocka_unit_test(test_token_v2),
 		cmocka_unit_test(test_token_malformed),
 		cmocka_unit_test(test_request),
 	};

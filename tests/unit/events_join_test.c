@@ -17,8 +17,15 @@
  *	without a final state); a queue id reused after "removed"; a
  *	suppressed recipient; bounce-stream entries (a DSN about a
  *	recipient the log already bounced: nothing; another: bounced; a
- *	complaint: complained; a delay: nothing). The committed position and
- *	ids: the same line gives the same id.
+ *	complaint: complained; a delay: nothing). The record of ID2 was
+ *	tagged for an authenticated login (login bob, tenant login:bob): its
+ *	events carry that tenant, not the sender's domain. The entries of
+ *	bounce_stream.h's other writers: a one-click unsubscribe (tenant
+ *	from the entry), an open (tenant from ID2's record), a click (url;
+ *	ID1's record has no tenant: the sender's domain), a tenant pause
+ *	(nothing). Rows name the tenant (" t=...") when it is not
+ *	customer.test. The committed position and ids: the same line gives
+ *	the same id.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,7 +108,18 @@ static const struct jcase cases[] = {
 	  P "qmgr[2]: 4A0001: removed",
 	  P "qmgr[2]: 4A0001: from=<" TAG2 ">, size=300, nrcpt=1 (queue active)", NULL},
 	 {NULL},
-	 {"accepted a@ok.test", "accepted b@x.test", "accepted c@y.test", NULL}},
+	 {"accepted a@ok.test", "accepted b@x.test", "accepted c@y.test t=login:bob", NULL}},
+	{"login tenant", {
+	  P "qmgr[2]: 4A0001: from=<" TAG2 ">, size=300, nrcpt=1 (queue active)",
+	  P "smtp[3]: 4A0001: to=<c@y.test>, relay=r, dsn=2.0.0, status=sent (250 ok)", "|", NULL},
+	 {"dsn hard c@y.test " ID2, NULL},
+	 {"accepted c@y.test t=login:bob", "delivered c@y.test t=login:bob",
+	  "bounced c@y.test hard user_unknown t=login:bob", NULL}},
+	{"unsubscribe and tracking", {"|", NULL},
+	 {"unsubscribe - r@x.test -", "open - c@y.test " ID2, "click - a@ok.test " ID1,
+	  "tenant_paused - - -", NULL},
+	 {"unsubscribed r@x.test unsubscribed t=acme.test", "opened c@y.test t=login:bob",
+	  "clicked a@ok.test url=https://example.test/x", NULL}},
 	{"suppressed", {
 	  P "smtpd[4]: NOQUEUE: milter-reject: RCPT from unknown[127.0.0.1]: 550 5.1.1 <g@x.test>: "
 	    "recipient suppressed since 2026-12-06 20:00:00 UTC after a bounce: user_unknown; "
@@ -136,7 +154,11 @@ cmd_ok(const char *fmt, ...)
 	freeReplyObject(r);
 }
 
-/* add_bounce - an entry as postmill-bounce's record script writes it */
+/*
+ * add_bounce - an entry as its writer adds it (bounce_stream.h):
+ * postmill-bounce's record script, postmill-unsubscribe, the tracking
+ * endpoint, a tenant pause
+ */
 static void
 add_bounce(const char *spec)
 {
@@ -145,10 +167,31 @@ add_bounce(const char *spec)
 
 	if (sscanf(spec, "%15s %15s %63s %31s", kind, cls, rcpt, id) != 4)
 		fail_msg("bad spec %s", spec);
+	if (strcmp(kind, "unsubscribe") == 0) {		/* unsub_handle.c's */
+		cmd_ok("XADD pmbounce:events * time 1 kind unsubscribe class unsubscribe "
+		       "reason unsubscribed tenant acme.test recipient %s action suppressed", rcpt);
+		return;
+	}
+	if (strcmp(kind, "open") == 0) {	/* unsub_track.c's, the record's fields left out */
+		cmd_ok("XADD pmbounce:events * time 1 kind open class engagement reason opened "
+		       "action opened source track recipient %s message_id %s first 1", rcpt, id);
+		return;
+	}
+	if (strcmp(kind, "click") == 0) {
+		cmd_ok("XADD pmbounce:events * time 1 kind click class engagement reason clicked "
+		       "action clicked source track tenant %s message_id %s recipient %s "
+		       "recipients 2 first 0 link 3 url https://example.test/x", "", id, rcpt);
+		return;
+	}
+	if (strcmp(kind, "tenant_paused") == 0) {
+		cmd_ok("XADD pmbounce:events * time 1 kind tenant_paused tenant acme.test sent 4 "
+		       "hard 4 complaints 0 reason x");
+		return;
+	}
 	reason = strcmp(cls, "complaint") == 0 ? "complaint"
 	    : strcmp(cls, "hard") == 0 ? "user_unknown" : "mailbox_full";
-	cmd_ok("XADD pmbounce:events * time 1 sender alice@customer.test recipient %s class %s "
-	       "reason %s status 5.0.0 diagnostic x action failed queue_id 4A0001 message_id %s "
+	cmd_ok("XADD pmbounce:events * time 1 recipient %s class %s "
+	       "reason %s status 5.0.0 diagnostic x action failed message_id %s "
 	       "kind %s", rcpt, cls, reason, id, kind);
 }
 
@@ -179,6 +222,7 @@ stream_rows(char rows[][128], size_t max, char ids[][40])
 	for (size_t i = 0; i < r->elements && n < max; i++) {
 		const redisReply *kv = r->element[i]->element[1];
 		const char *type = "", *rcpt = "", *cls = "", *reason = "", *id = "";
+		const char *tenant = "", *url = "";
 
 		for (size_t k = 0; k + 1 < kv->elements; k += 2) {
 			const char *f = kv->element[k]->str, *v = kv->element[k + 1]->str;
@@ -188,9 +232,14 @@ stream_rows(char rows[][128], size_t max, char ids[][40])
 			if (strcmp(f, "class") == 0) cls = v;
 			if (strcmp(f, "reason") == 0) reason = v;
 			if (strcmp(f, "id") == 0) id = v;
+			if (strcmp(f, "tenant") == 0) tenant = v;
+			if (strcmp(f, "url") == 0) url = v;
 		}
-		snprintf(rows[n], 128, "%s %s%s%s%s%s", type, rcpt, cls[0] ? " " : "", cls,
-			 reason[0] ? " " : "", reason);
+		snprintf(rows[n], 128, "%s %s%s%s%s%s%s%s%s%s", type, rcpt, cls[0] ? " " : "", cls,
+			 reason[0] ? " " : "", reason,
+			 strcmp(tenant, "customer.test") != 0 ? " t=" : "",
+			 strcmp(tenant, "customer.test") != 0 ? tenant : "",
+			 url[0] ? " url=" : "", url);
 		snprintf(ids[n], 40, "%s", id);
 		n++;
 	}
@@ -208,7 +257,7 @@ test_cases(void **state)
 		const struct jcase *jc = &cases[c];
 		struct events_batch b;
 		struct events_join j;
-		struct events_pos pos = {1, 2, 0};
+		struct events_pos pos = {1, 2, 0, 0};
 		char	 rows[32][128], ids[32][40], bpos[64] = "";
 		const char *err;
 		size_t	 n, w;
@@ -216,10 +265,12 @@ test_cases(void **state)
 		cmd_ok("FLUSHALL");
 		(void)bounce_store_save_message(pool, "pmbounce:", ID1, "alice@customer.test",
 						strcmp(jc->name, "forged tag") == 0 ? "FFFFFF" : "4A0001",
-						"a@ok.test,b@x.test", 2, 1700000000000LL,
+						"a@ok.test,b@x.test", 2, NULL, NULL, 1700000000000LL,
 						86400000LL, &err);
+		/* an authenticated login whose tenant table entry is login:bob */
 		(void)bounce_store_save_message(pool, "pmbounce:", ID2, "bob@other.test", "4A0001",
-						"c@y.test", 1, 1700000000000LL, 86400000LL, &err);
+						"c@y.test", 1, "bob", "login:bob", 1700000000000LL,
+						86400000LL, &err);
 		events_batch_init(&b);
 		memset(&j, 0, sizeof(j));
 		j.pool = pool;
@@ -262,7 +313,7 @@ static void
 test_positions(void **state)
 {
 	static const char line[] = P "qmgr[2]: 4A0001: from=<" TAG1 ">, size=300, nrcpt=2 (queue active)";
-	struct events_pos pos = {7, 8, 1234}, got;
+	struct events_pos pos = {7, 8, 1234, 99}, got;
 	struct events_ev e1, e2;
 	char	 bpos[64];
 	const char *err;
@@ -279,7 +330,7 @@ test_positions(void **state)
 		assert_int_equal(events_store_commit(pool, &conf, &b, &pos, &err), 0);
 	}
 	assert_int_equal(events_store_load_pos(pool, "pmevents:", &got, bpos, sizeof(bpos), &err), 0);
-	assert_true(got.dev == 7 && got.ino == 8 && got.off == 1234);
+	assert_true(got.dev == 7 && got.ino == 8 && got.off == 1234 && got.fp == 99);
 	memset(&e1, 0, sizeof(e1));
 	memset(&e2, 0, sizeof(e2));
 	events_ev_id(&e1, &pos, line, sizeof(line) - 1, 0);

@@ -116,6 +116,8 @@ static const struct bytes_case {
 	{"bounce suppressed", &bounce_reply_table, BOUNCE_REPLY_SUPPRESSED,
 	 "<a@example.com>: recipient suppressed", SMFIS_REJECT,
 	 "550 5.1.1 <a@example.com>: recipient suppressed"},
+	{"bounce tracked body not replaced", &bounce_reply_table, BOUNCE_REPLY_REPLACEBODY_FAILED,
+	 NULL, SMFIS_TEMPFAIL, "451 4.3.0 Temporary failure, please try again later"},
 	{"limit redis", &limit_reply_table, LIMIT_REPLY_REDIS_ERROR, "", SMFIS_TEMPFAIL,
 	 "451 4.3.0 Temporary failure checking sending limits; try again later"},
 	{"limit exceeded", &limit_reply_table, LIMIT_REPLY_EXCEEDED, "", SMFIS_TEMPFAIL,
@@ -163,7 +165,7 @@ test_rules(void **state)
 	} tables[] = {
 		{&dkim_reply_table, DKIM_REPLY_BAD_FROM_REJECT, DKIM_REPLY_STATE_FAILED},
 		{&auth_reply_table, AUTH_REPLY_DMARC_TEMPERROR, AUTH_REPLY_BAD_FROM_REJECT},
-		{&bounce_reply_table, BOUNCE_REPLY_SUPPRESSED + 1, BOUNCE_REPLY_REDIS_ERROR},
+		{&bounce_reply_table, BOUNCE_REPLY_REPLACEBODY_FAILED + 1, BOUNCE_REPLY_REDIS_ERROR},
 		{&limit_reply_table, LIMIT_REPLY_PAUSED_REJECT + 1, LIMIT_REPLY_REDIS_ERROR},
 	};
 

@@ -9,7 +9,10 @@
  *	Redis keys (PREFIX = events_key_prefix; one hash tag, "{ev}", so that
  *	the commit script may touch them all, also on a Redis Cluster):
  *	  PREFIX{ev}:stream	the events (XADD MAXLEN ~ events_stream_maxlen)
- *	  PREFIX{ev}:pos	"DEV:INO:OFFSET" of the next log line to read
+ *	  PREFIX{ev}:pos	"DEV:INO:OFFSET:FP" of the next log line to
+ *				read (FP: events_follow.c's fingerprint of
+ *				the file's first line; "DEV:INO:OFFSET" of
+ *				older versions is read as FP 0)
  *	  PREFIX{ev}:bpos	the last bounce-stream entry id turned into
  *				events
  *	  PREFIX{ev}:q:QID	hash: one queued message: msgid (Message-ID),
@@ -30,12 +33,16 @@
  *	the same if the line is ever read twice.
  *
  *	Event fields (strings): id, type (accepted, delivered, deferred,
- *	bounced, complained, suppressed, opened, clicked), time (seconds), tenant (the
+ *	bounced, complained, suppressed, unsubscribed, opened, clicked),
+ *	time (seconds), tenant (the tenant postmill-bounce chose at tagging
+ *	and wrote in the message record: its tenant table's name, where a
+ *	SASL login's login:NAME wins over the sender domain; else the
  *	domain of the original envelope sender), sender, recipient,
  *	queue_id, message_id (the Message-ID header), tag_id (the
  *	postmill-bounce record), and as they apply: relay, dsn, class (hard,
- *	soft, complaint), reason, diagnostic, delay, source (log, dsn, arf,
- *	smtp).
+ *	soft, complaint), reason, diagnostic, delay, url and link (clicked),
+ *	first (opened, clicked), source (log, dsn, arf, smtp, unsubscribe,
+ *	track). The bounce_stream entries they come from: bounce_stream.h.
  * THREAD SAFETY
  *	The batch and the follower belong to the log thread.
  *--*/
@@ -53,6 +60,8 @@
 #define EVENTS_MAX_FIELDS	20
 #define EVENTS_RCPTS_MAX	4096	/* bytes of a state's recipient list */
 #define EVENTS_READ_BUF		65536
+#define EVENTS_ROTATED_SCAN	10000	/* directory entries looked at */
+#define EVENTS_FP_MAX		4096	/* octets of a first line fingerprinted */
 
 struct events_ev {
 	size_t		 n;		/* field/value pairs */
@@ -66,7 +75,7 @@ struct events_q {
 	char		 msgid[256];
 	char		 id[EVENTS_ID_HEX];	/* "" untagged */
 	char		 sender[EVENTS_ADDR_MAX + 1];
-	char		 tenant[256];
+	char		 tenant[264];	/* bounce_msgrec's tenant fits */
 	char		 rcpts[EVENTS_RCPTS_MAX];
 	char		 fin[EVENTS_RCPTS_MAX];
 	bool		 acc;
@@ -87,16 +96,25 @@ struct events_batch {
 struct events_pos {
 	unsigned long long dev, ino;
 	long long	 off;
+	unsigned long long fp;		/* the file's first line, 0 unknown */
 };
 
 struct events_follow {
 	char		*path;
-	int		 fd;
+	int		 fd;		/* the plain file, or -1 */
+	struct gzFile_s	*gz;		/* a gzip'ed rotated file, or NULL */
+	bool		 rotated;	/* reading a rotated file's tail */
 	struct events_pos pos;		/* of buf[start] */
 	char		 buf[EVENTS_READ_BUF];
 	size_t		 start, end;
 	bool		 skipping;	/* the rest of an over-long line */
+	struct events_pos lost;		/* a saved file not found at open */
 };
+
+/* events_metrics.c */
+#define EVENTS_METRICS_TENANTS_MAX	120	/* 2 x 120 + 2 < STATS_MAX_CHILDREN */
+void	events_metrics_init(long long max);
+void	events_metrics_count(const struct events_batch *b);
 
 /* events_batch.c */
 void	events_batch_init(struct events_batch *b);
@@ -111,6 +129,7 @@ void	events_ev_id(struct events_ev *e, const struct events_pos *pos,
 void	events_follow_init(struct events_follow *f, const char *path);
 int	events_follow_next(struct events_follow *f, const char **line,
 			   size_t *len, struct events_pos *at);
+int	events_follow_lost(struct events_follow *f, struct events_pos *lost);
 void	events_follow_close(struct events_follow *f);
 
 /* events_store.c */

@@ -22,11 +22,18 @@
  *	  reject: RCPT ... recipient suppressed ...	suppressed (the
  *			reply postmill-bounce gives, bounce_policy.c)
  *	events_join_bounces() reads up to max entries of the bounce stream
- *	after the last one done: a failed DSN is "bounced" unless the log
- *	already reported it, an ARF report "complained", a tracked click or
- *	open (postmill-unsubscribe) "clicked" (with url, link) or "opened"; delays and
- *	auto-replies are not events.
- *	The tenant is the domain of the original envelope sender.
+ *	after the last one done (their shape: bounce_stream.h): a failed
+ *	DSN is "bounced" unless the log already reported it, an ARF report
+ *	"complained", a one-click unsubscribe "unsubscribed", the tracking
+ *	endpoint's open and click entries "opened" and "clicked" (with url,
+ *	link, first); delays,
+ *	auto-replies and tenant reviews are not events. An entry that names
+ *	a message (message_id) is completed from its record: sender, queue
+ *	id, and the tenant when the entry has none.
+ *	The tenant is the one postmill-bounce chose at tagging and wrote in
+ *	the message record (its tenant table: the SASL login's tenant wins
+ *	over the sender domain's); without one, the domain of the original
+ *	envelope sender.
  *	Both return 0, or -1 with *err when Redis failed: the batch is then
  *	thrown away and read again.
  *--*/
@@ -41,6 +48,7 @@
 #include "bounce_reason.h"
 #include "bounce_smtp.h"
 #include "bounce_store.h"
+#include "bounce_stream.h"
 #include "events.h"
 #include "xalloc.h"
 
@@ -63,6 +71,21 @@ ej_norm(const char *in, char *out, size_t outlen)
 {
 	if (bounce_addr_norm(in, strlen(in), out, outlen) < 0)
 		snprintf(out, outlen, "%s", in);
+}
+
+/*
+ * ej_tenant - the tenant of a tagged message: the one postmill-bounce
+ * found at tagging (its tenant table; a login:NAME key wins over the
+ * sender's domain, so mail of an authenticated login is its tenant's
+ * whatever sender it uses), else the domain of the envelope sender
+ */
+static void
+ej_tenant(const struct bounce_msgrec *rec, char *out, size_t outlen)
+{
+	if (rec->tenant[0] != '\0')
+		snprintf(out, outlen, "%s", rec->tenant);
+	else
+		events_tenant_of(rec->sender, out, outlen);
 }
 
 /* ej_q - the state of qid in this batch, loaded once */
@@ -165,7 +188,7 @@ ej_from(struct events_join *j, const struct events_line *l, const char *line,
 	if (r == 1 && strcmp(rec->qid, l->qid) == 0) {
 		snprintf(q->id, sizeof(q->id), "%s", id);
 		snprintf(q->sender, sizeof(q->sender), "%s", rec->sender);
-		events_tenant_of(rec->sender, q->tenant, sizeof(q->tenant));
+		ej_tenant(rec, q->tenant, sizeof(q->tenant));
 		snprintf(q->rcpts, sizeof(q->rcpts), "%s", rec->rcpts);
 		q->acc = true;
 		q->dirty = true;
@@ -384,27 +407,52 @@ ej_field(const redisReply *kv, const char *name)
 	return "";
 }
 
-/* ej_bounce_entry - one entry of postmill-bounce's stream */
+/* ej_hexid - a message id as bounce_tag.h writes it: 20 lower-case hex */
+static int
+ej_hexid(const char *s)
+{
+	size_t n = strspn(s, "0123456789abcdef");
+
+	return n == EVENTS_ID_HEX - 1 && s[n] == '\0';
+}
+
+/* ej_entry_type - the event of a stream entry (bounce_stream.h), or NULL */
+static const char *
+ej_entry_type(const char *kind, const char *cls)
+{
+	if (strcmp(kind, BOUNCE_STREAM_KIND_UNSUBSCRIBE) == 0)
+		return "unsubscribed";
+	if (strcmp(kind, BOUNCE_STREAM_KIND_OPEN) == 0)
+		return "opened";
+	if (strcmp(kind, BOUNCE_STREAM_KIND_CLICK) == 0)
+		return "clicked";
+	if (strncmp(kind, "tenant_", 7) == 0)
+		return NULL;		/* a tenant's review or pause */
+	if (strcmp(kind, "arf") == 0 || strcmp(cls, "complaint") == 0)
+		return "complained";
+	if (strcmp(cls, "hard") == 0 || strcmp(cls, "soft") == 0)
+		return "bounced";
+	return NULL;			/* delayed, auto-reply, delivered */
+}
+
+/* ej_bounce_entry - one entry of bounce_stream (bounce_stream.h) */
 static int
 ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 		const char **err)
 {
-	const char *kind = ej_field(kv, "kind"), *cls = ej_field(kv, "class");
-	const char *rcpt = ej_field(kv, "recipient"), *id = ej_field(kv, "message_id");
-	const char *type;
-	struct events_pos none = {0, 0, 0};
+	const char *kind = ej_field(kv, BOUNCE_STREAM_F_KIND), *cls = ej_field(kv, "class");
+	const char *rcpt = ej_field(kv, BOUNCE_STREAM_F_RECIPIENT);
+	const char *id = ej_field(kv, BOUNCE_STREAM_F_MESSAGE_ID);
+	const char *tenant = ej_field(kv, BOUNCE_STREAM_F_TENANT);
+	const char *type = ej_entry_type(kind, cls);
+	struct events_pos none = {0, 0, 0, 0};
+	struct bounce_msgrec *rec = NULL;
 	struct events_q q;
 	struct events_ev *e;
 	int	 r;
 
-	if (strcmp(kind, "arf") == 0 || strcmp(cls, "complaint") == 0)
-		type = "complained";
-	else if (strcmp(cls, "hard") == 0 || strcmp(cls, "soft") == 0)
-		type = "bounced";
-	else if (strcmp(kind, "click") == 0 || strcmp(kind, "open") == 0)
-		type = kind[0] == 'c' ? "clicked" : "opened";	/* postmill-unsubscribe's */
-	else
-		return 0;		/* delayed, auto-reply, delivered */
+	if (type == NULL)
+		return 0;
 	if (strcmp(type, "bounced") == 0 && id[0] != '\0' && rcpt[0] != '\0') {
 		if ((r = events_store_bx_exists(j->pool, j->conf->key_prefix, id, rcpt,
 						err)) < 0)
@@ -413,19 +461,50 @@ ej_bounce_entry(struct events_join *j, const char *eid, const redisReply *kv,
 			return 0;	/* the log told it already */
 	}
 	memset(&q, 0, sizeof(q));
-	snprintf(q.sender, sizeof(q.sender), "%s", ej_field(kv, "sender"));
-	events_tenant_of(q.sender, q.tenant, sizeof(q.tenant));
-	snprintf(q.qid, sizeof(q.qid), "%s", ej_field(kv, "queue_id"));
-	snprintf(q.id, sizeof(q.id), "%s", id);
+	snprintf(q.sender, sizeof(q.sender), "%s", ej_field(kv, BOUNCE_STREAM_F_SENDER));
+	snprintf(q.qid, sizeof(q.qid), "%s", ej_field(kv, BOUNCE_STREAM_F_QUEUE_ID));
+	if (ej_hexid(id)) {
+		/* the message's record: its tenant, and what the entry lacks */
+		snprintf(q.id, sizeof(q.id), "%s", id);
+		rec = xmalloc(sizeof(*rec));
+		if ((r = bounce_store_load_message(j->pool, j->conf->bounce_key_prefix, id,
+						   rec, err)) < 0) {
+			free(rec);
+			return -1;
+		}
+		if (r == 0) {
+			free(rec);
+			rec = NULL;
+		}
+	}
+	if (rec != NULL && q.sender[0] == '\0')
+		snprintf(q.sender, sizeof(q.sender), "%s", rec->sender);
+	if (rec != NULL && q.qid[0] == '\0')
+		snprintf(q.qid, sizeof(q.qid), "%.*s", (int)sizeof(q.qid) - 1, rec->qid);
+	if (tenant[0] != '\0')
+		snprintf(q.tenant, sizeof(q.tenant), "%s", tenant);
+	else if (rec != NULL)
+		ej_tenant(rec, q.tenant, sizeof(q.tenant));
+	else
+		events_tenant_of(q.sender, q.tenant, sizeof(q.tenant));
+	free(rec);
 	e = ej_ev(j, type, &q, rcpt, &none, eid, strlen(eid), 0);
-	events_ev_set(e, "class", cls);
-	events_ev_set(e, "reason", ej_field(kv, "reason"));
-	events_ev_set(e, "dsn", ej_field(kv, "status"));
-	events_ev_set(e, "diagnostic", ej_field(kv, "diagnostic"));
-	events_ev_set(e, "source", kind[0] ? kind : "dsn");
-	if (strcmp(type, "clicked") == 0) {
-		events_ev_set(e, "url", ej_field(kv, "url"));
-		events_ev_set(e, "link", ej_field(kv, "link"));
+	if (strcmp(type, "bounced") == 0 || strcmp(type, "complained") == 0) {
+		events_ev_set(e, "class", cls);
+		events_ev_set(e, "reason", ej_field(kv, "reason"));
+		events_ev_set(e, "dsn", ej_field(kv, "status"));
+		events_ev_set(e, "diagnostic", ej_field(kv, "diagnostic"));
+		events_ev_set(e, "source", kind[0] ? kind : "dsn");
+	} else if (strcmp(type, "unsubscribed") == 0) {
+		events_ev_set(e, "reason", "unsubscribed");
+		events_ev_set(e, "source", "unsubscribe");
+	} else {
+		if (strcmp(type, "clicked") == 0) {
+			events_ev_set(e, "url", ej_field(kv, BOUNCE_STREAM_F_URL));
+			events_ev_set(e, "link", ej_field(kv, BOUNCE_STREAM_F_LINK));
+		}
+		events_ev_set(e, "first", ej_field(kv, BOUNCE_STREAM_F_FIRST));
+		events_ev_set(e, "source", "track");
 	}
 	return 0;
 }

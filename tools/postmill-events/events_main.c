@@ -112,6 +112,7 @@ em_count(const struct events_batch *b)
 	for (size_t i = 0; i < b->nev; i++)
 		stats_inc(em_emitted, events_ev_get(&b->ev[i], "type"));
 	stats_inc(em_commits, "");
+	events_metrics_count(b);
 }
 
 /* em_run - the loop; returns at a signal */
@@ -121,7 +122,7 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 	struct events_follow f;
 	struct events_batch b;
 	struct events_join j;
-	struct events_pos committed, at;
+	struct events_pos committed, at, lost;
 	char	 bpos[64];
 	const char *err, *line;
 	size_t	 len;
@@ -157,6 +158,13 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 				break;
 			}
 		}
+		if (events_follow_lost(&f, &lost))
+			log_msg(LOG_WARNING, NULL, "events: %s: the file of the saved position "
+				"(inode %llu, offset %lld) is not beside it any more (removed, "
+				"or compressed other than with gzip, by a rotation while "
+				"postmill-events was not running): "
+				"its unread lines are lost; reading the new file from 0",
+				c->maillog, lost.ino, lost.off);
 		if (r < 0 && !unreadable)
 			log_msg(LOG_WARNING, NULL, "events: %s: %s", c->maillog, strerror(errno));
 		unreadable = r < 0;
@@ -194,6 +202,9 @@ em_run(struct redis_pool *pool, const struct events_conf *c)
 			em_sleep_ms(c->poll_interval);
 	}
 	events_follow_close(&f);
+	events_batch_reset(&b);		/* LeakSanitizer checks the exit */
+	free(b.ev);
+	free(b.q);
 	log_msg(LOG_INFO, NULL, "events: stopped at inode %llu offset %lld", committed.ino,
 		committed.off);
 }
@@ -273,6 +284,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	em_stats_init();
+	events_metrics_init(ec->metrics_tenants);
 	sfd = milter_stats_open(values[0], "events", (uid_t)-1, (gid_t)-1, &el);
 	if (sfd == -2) {
 		errlist_print(&el, stderr);

@@ -99,9 +99,10 @@ events_store_load_pos(struct redis_pool *p, const char *prefix,
 		*err = "unexpected reply from Redis";
 		goto out;
 	}
+	/* "DEV:INO:OFF:FP", or the "DEV:INO:OFF" of older versions (FP 0) */
 	if (r->element[0]->type == REDIS_REPLY_STRING
-	    && sscanf(r->element[0]->str, "%llu:%llu:%lld", &pos->dev, &pos->ino,
-		      &pos->off) != 3)
+	    && sscanf(r->element[0]->str, "%llu:%llu:%lld:%llu", &pos->dev, &pos->ino,
+		      &pos->off, &pos->fp) < 3)
 		memset(pos, 0, sizeof(*pos));
 	if (r->element[1]->type == REDIS_REPLY_STRING)
 		snprintf(bpos, bposlen, "%s", r->element[1]->str);
@@ -204,7 +205,8 @@ events_store_commit(struct redis_pool *p, const struct events_conf *c,
 	for (int i = 0; i < 3; i++)
 		es_push(&keys, kown[i]);
 	snprintf(maxlen, sizeof(maxlen), "%lld", c->stream_maxlen);
-	snprintf(posv, sizeof(posv), "%llu:%llu:%lld", pos->dev, pos->ino, pos->off);
+	snprintf(posv, sizeof(posv), "%llu:%llu:%lld:%llu", pos->dev, pos->ino, pos->off,
+		 pos->fp);
 	snprintf(ttl, sizeof(ttl), "%lld", c->state_ttl);
 	es_push(&args, maxlen);
 	es_push(&args, posv);

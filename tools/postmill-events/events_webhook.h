@@ -9,8 +9,9 @@
  *	The table (events_webhook_table) has one webhook per line:
  *	  TENANT URL SECRET_FILE
  *	separated by blanks; '#' starts a comment line; blank lines are
- *	ignored. TENANT is a tenant name as events carry it (the sender's
- *	domain; compared without case); URL is https://..., or http:// to
+ *	ignored. TENANT is a tenant name as events carry it (events.h: the
+ *	tenant table's name, e.g. login:bob, or the sender's domain;
+ *	compared without case); URL is https://..., or http:// to
  *	127.0.0.1 or [::1] only (a local relay, tests): events carry
  *	addresses, they do not cross networks in clear. SECRET_FILE holds the
  *	HMAC key, 16-256 bytes, mode 0600 or stricter. A tenant appears once.

@@ -53,17 +53,20 @@ us_count(const char *method, const char *result)
 
 /*
  * KEYS: replay marker, suppression entry, stream. ARGV: marker ttl ms,
- * now s, tenant, recipient, maxlen. One token, one suppression, one event.
+ * now s, tenant, recipient, maxlen, message id (hex; "" for a version 1
+ * token). One token, one suppression, one event
+ * (its shape, kind "unsubscribe": bounce_stream.h; postmill-events makes
+ * it an "unsubscribed" event).
  */
 static const char us_lua[] =
-"-- postmill-unsubscribe v1\n"
+"-- postmill-unsubscribe v2\n"
 "if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'PX', ARGV[1]) then return 0 end\n"
 "redis.call('DEL', KEYS[2])\n"
 "redis.call('HSET', KEYS[2], 'reason', 'unsubscribed', 'status', '', 'diagnostic',\n"
 "  'one-click unsubscribe (RFC 8058)', 'time', ARGV[2], 'expires', '0', 'class', 'unsubscribe')\n"
 "redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'time', ARGV[2],\n"
 "  'kind', 'unsubscribe', 'class', 'unsubscribe', 'reason', 'unsubscribed',\n"
-"  'tenant', ARGV[3], 'recipient', ARGV[4], 'action', 'suppressed')\n"
+"  'tenant', ARGV[3], 'recipient', ARGV[4], 'action', 'suppressed', 'message_id', ARGV[6])\n"
 "return 1\n";
 
 static char us_sha[41];
@@ -82,7 +85,7 @@ unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char id[2 * BOUNCE_UNSUB_MAC_LEN + 1], *tag, *keys[3], ttl[24], now[24], ml[24];
-	const char *args[5];
+	const char *args[6];
 	long long left = tok->expires * 1000 - now_ms + 86400000;
 	redisReply *r;
 	int rc = -1;
@@ -106,8 +109,9 @@ unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 	args[2] = tok->tenant;
 	args[3] = tok->rcpt;
 	args[4] = ml;
+	args[5] = tok->msgid;
 	pthread_once(&once, us_sha_init);
-	r = redis_evalsha(ctx->pool, us_lua, us_sha, 3, (const char **)keys, 5, args, err);
+	r = redis_evalsha(ctx->pool, us_lua, us_sha, 3, (const char **)keys, 6, args, err);
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
 	if (r == NULL)

@@ -11,7 +11,8 @@
  *	back for a tenant's N.
  *	"stats [--tenant T] [--since 24h]" counts the events of the period:
  *	sent (accepted), delivered, deferred, bounced (hard, soft),
- *	complained, suppressed, with rates per message sent. The stream is
+ *	complained, unsubscribed, opened, clicked, suppressed, with rates per
+ *	message sent. The stream is
  *	read in pages of 1000 from the period's first id (ms-0), so memory
  *	does not grow with the stream.
  *--*/
@@ -93,7 +94,7 @@ static void
 ce_print(const redisReply *kv)
 {
 	static const char *const extra[] = {"sender", "queue_id", "message_id", "dsn", "class",
-					    "reason", "relay", "source", "id", NULL};
+					    "reason", "relay", "url", "source", "id", NULL};
 	time_t	t = (time_t)atoll(ce_field(kv, "time"));
 	struct tm tm;
 	char	when[32];
@@ -167,7 +168,7 @@ static int
 ce_stats(struct ce *c, const char *tenant, long long since_ms)
 {
 	enum { CE_SENT, CE_DELIVERED, CE_DEFERRED, CE_BOUNCED, CE_COMPLAINED,
-	       CE_SUPPRESSED, CE_NTYPES };
+	       CE_SUPPRESSED, CE_UNSUBSCRIBED, CE_OPENED, CE_CLICKED, CE_NTYPES };
 	/* the type= words of the event stream (postmill-events(8)) */
 	static const struct name_code types[] = {
 		{"accepted", CE_SENT},
@@ -176,6 +177,9 @@ ce_stats(struct ce *c, const char *tenant, long long since_ms)
 		{"bounced", CE_BOUNCED},
 		{"complained", CE_COMPLAINED},
 		{"suppressed", CE_SUPPRESSED},
+		{"unsubscribed", CE_UNSUBSCRIBED},
+		{"opened", CE_OPENED},
+		{"clicked", CE_CLICKED},
 		{NULL, -1},
 	};
 	long long cnt[CE_NTYPES] = {0}, hard = 0, soft = 0;
@@ -229,6 +233,9 @@ ce_stats(struct ce *c, const char *tenant, long long since_ms)
 	printf("bounced     %lld (%.2f%%): hard %lld (%.2f%%), soft %lld (%.2f%%)\n",
 	       cnt[CE_BOUNCED], RATE(cnt[CE_BOUNCED]), hard, RATE(hard), soft, RATE(soft));
 	printf("complained  %lld (%.2f%%)\n", cnt[CE_COMPLAINED], RATE(cnt[CE_COMPLAINED]));
+	printf("unsubscribed %lld (%.2f%%)\n", cnt[CE_UNSUBSCRIBED], RATE(cnt[CE_UNSUBSCRIBED]));
+	printf("opened      %lld (%.2f%%)\n", cnt[CE_OPENED], RATE(cnt[CE_OPENED]));
+	printf("clicked     %lld (%.2f%%)\n", cnt[CE_CLICKED], RATE(cnt[CE_CLICKED]));
 	printf("suppressed  %lld\n", cnt[CE_SUPPRESSED]);
 	return 0;
 }

@@ -97,7 +97,8 @@ static const struct {
 	 "  the last N (20) delivery events of postmill-events, oldest first; --follow waits for more\n"},
 	{"stats",
 	 "usage: postmillctl stats [--tenant T] [--since 24h]\n"
-	 "  sent, delivered, deferred, bounced (hard/soft), complained, suppressed: counts and rates\n"},
+	 "  sent, delivered, deferred, bounced (hard/soft), complained, unsubscribed, opened,\n"
+	 "  clicked, suppressed: counts and rates\n"},
 };
 
 /* ctl_help_list - the commands, one line each */
