@@ -19,13 +19,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "b64url.h"
 #include "bounce_track.h"
 
 #define BT_VERSION	1
 #define BT_FIXED	(3 + BOUNCE_TAG_ID_LEN + 1)	/* up to the tenant */
-
-static const char bt_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* bt_mac - the 128-bit MAC of raw[0..len) */
 static int
@@ -81,7 +79,7 @@ bounce_track_encode(const struct bounce_key *key, char kind,
 		    size_t outlen)
 {
 	unsigned char raw[BOUNCE_TRACK_RAW_MAX];
-	size_t tl = strlen(tenant), n = 0, o = 0;
+	size_t tl = strlen(tenant), n = 0;
 
 	if ((kind != BOUNCE_TRACK_CLICK && kind != BOUNCE_TRACK_OPEN)
 	    || tl == 0 || tl > BOUNCE_TRACK_TENANT_MAX
@@ -108,41 +106,7 @@ bounce_track_encode(const struct bounce_key *key, char kind,
 	if (bt_mac(key, raw, n, raw + n) < 0)
 		return -1;
 	n += BOUNCE_TRACK_MAC_LEN;
-	if (outlen < (n * 4 + 2) / 3 + 1)
-		return -1;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)raw[i + 1] << 8;
-		if (i + 2 < n)
-			v |= raw[i + 2];
-		out[o++] = bt_b64[(v >> 18) & 63];
-		out[o++] = bt_b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = bt_b64[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = bt_b64[v & 63];
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* bt_val - a base64url character's value, or -1 */
-static int
-bt_val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '-')
-		return 62;
-	if (ch == '_')
-		return 63;
-	return -1;
+	return b64url_encode(raw, n, out, outlen);
 }
 
 /* bounce_track_decode - check a token; fills out on ok only */
@@ -153,35 +117,14 @@ bounce_track_decode(const struct bounce_keyring *ring, const char *text,
 	unsigned char raw[BOUNCE_TRACK_RAW_MAX], mac[BOUNCE_TRACK_MAC_LEN];
 	const struct bounce_key *key;
 	size_t n = 0, p, tl, ul;
-	unsigned acc = 0;
-	int bits = 0, v;
 
 	memset(out, 0, sizeof(*out));
 	if (len < 8 || len > BOUNCE_TRACK_TOKEN_MAX || len % 4 == 1) {
 		*why = "bad length";
 		return BOUNCE_TRACK_MALFORMED;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if ((v = bt_val((unsigned char)text[i])) < 0) {
-			*why = "not base64url";
-			return BOUNCE_TRACK_MALFORMED;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			if (n == sizeof(raw)) {
-				*why = "bad length";
-				return BOUNCE_TRACK_MALFORMED;
-			}
-			bits -= 8;
-			raw[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) {
-		*why = "non-zero padding bits";
+	if (b64url_decode(text, len, raw, sizeof(raw), &n, why) < 0)
 		return BOUNCE_TRACK_MALFORMED;
-	}
 	if (n < BT_FIXED + 1 + 4 + BOUNCE_TRACK_MAC_LEN) {
 		*why = "too short";
 		return BOUNCE_TRACK_MALFORMED;

@@ -18,10 +18,8 @@
 #include <openssl/hmac.h>
 
 #include "bounce_unsub.h"
+#include "b64url.h"
 #include "name_code.h"
-
-static const char bu_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* bu_mac - the 128-bit MAC of raw[0..len) */
 static int
@@ -63,7 +61,7 @@ bounce_unsub_encode_ref(const struct bounce_key *key, const char *tenant,
 			long long expires, char *out, size_t outlen)
 {
 	unsigned char raw[BOUNCE_UNSUB_RAW_MAX];
-	size_t tl = strlen(tenant), rl = strlen(rcpt), n = 0, o = 0;
+	size_t tl = strlen(tenant), rl = strlen(rcpt), n = 0;
 
 	if (tl == 0 || tl > BOUNCE_UNSUB_TENANT_MAX || rl == 0
 	    || rl > BOUNCE_UNSUB_RCPT_MAX || expires < 0 || expires >= (1LL << 40)
@@ -88,41 +86,7 @@ bounce_unsub_encode_ref(const struct bounce_key *key, const char *tenant,
 	if (bu_mac(key, raw, n, raw + n) < 0)
 		return -1;
 	n += BOUNCE_UNSUB_MAC_LEN;
-	if (outlen < (n * 4 + 2) / 3 + 1)
-		return -1;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)raw[i] << 16;
-
-		if (i + 1 < n)
-			v |= (unsigned)raw[i + 1] << 8;
-		if (i + 2 < n)
-			v |= raw[i + 2];
-		out[o++] = bu_b64[(v >> 18) & 63];
-		out[o++] = bu_b64[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = bu_b64[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = bu_b64[v & 63];
-	}
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* bu_val - a base64url character's value, or -1 */
-static int
-bu_val(unsigned char ch)
-{
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '-')
-		return 62;
-	if (ch == '_')
-		return 63;
-	return -1;
+	return b64url_encode(raw, n, out, outlen);
 }
 
 /* bounce_unsub_decode - check a token; fills out on ok and expired */
@@ -134,35 +98,14 @@ bounce_unsub_decode(const struct bounce_keyring *ring, const char *text,
 	unsigned char raw[BOUNCE_UNSUB_RAW_MAX], mac[BOUNCE_UNSUB_MAC_LEN];
 	const struct bounce_key *key;
 	size_t n = 0, p, tl, rl, ml;
-	unsigned acc = 0;
-	int bits = 0, v;
 
 	memset(out, 0, sizeof(*out));
 	if (len < 8 || len > BOUNCE_UNSUB_TOKEN_MAX || len % 4 == 1) {
 		*why = "bad length";
 		return BOUNCE_UNSUB_MALFORMED;
 	}
-	for (size_t i = 0; i < len; i++) {
-		if ((v = bu_val((unsigned char)text[i])) < 0) {
-			*why = "not base64url";
-			return BOUNCE_UNSUB_MALFORMED;
-		}
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			if (n == sizeof(raw)) {
-				*why = "bad length";
-				return BOUNCE_UNSUB_MALFORMED;
-			}
-			bits -= 8;
-			raw[n++] = (unsigned char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0) {
-		*why = "non-zero padding bits";	/* one spelling per token */
+	if (b64url_decode(text, len, raw, sizeof(raw), &n, why) < 0)
 		return BOUNCE_UNSUB_MALFORMED;
-	}
 	if (n < 1 + 1 + 5 + 1 + 1 + 2 + 1 + BOUNCE_UNSUB_MAC_LEN
 	    || (raw[0] != 1 && raw[0] != 2)) {
 		*why = raw[0] != 1 && raw[0] != 2 ? "unknown version" : "too short";
