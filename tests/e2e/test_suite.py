@@ -56,38 +56,46 @@ def signed_fields(d, domain=DOMAIN):
     return out
 
 
+def start_stack(cls, prefix, quota, tenant_options):
+    """The fixture both tests share, on CLS: a Workdir, DKIM keys and tables (DkimStack), knotd with
+    rej.dm.test's DKIM key and DMARC records, Redis, and the postmill.conf lines of the four
+    milters (returned; sockets and pid files are the caller's)."""
+    cls.wd = h.Workdir(prefix=prefix)
+    cls.addClassCleanup(cls.wd.cleanup)
+    wd = cls.wd
+    cls.dk = DkimStack(wd)
+    cls.rsa_in, rsa_txt = h.gen_rsa_key(wd.path('keys'), 'in', 2048)
+    cls.rsa_in_pem = open(cls.rsa_in, 'rb').read()
+    cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text({('s1', 'rej.dm.test'): rsa_txt})})
+    cls.knot.start()
+    cls.addClassCleanup(cls.knot.stop)
+    cls.redis = h.Redis(wd)
+    cls.redis.start()
+    cls.addClassCleanup(cls.redis.stop)
+    rules = wd.write('limit.rules', 'day sasl messages quota=%d/1d\n' % quota)
+    secret = test_bounce.secret_file(wd, 'bounce.secret')
+    tenants = wd.write('tenants', '%s - %s\n' % (DOMAIN, tenant_options))
+    with open(cls.dk.conf) as f:
+        dkim_lines = [l for l in f.read().splitlines()
+                      if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
+    return ['dns_resolver = ' + cls.knot.server, 'redis_server = 127.0.0.1:%d' % cls.redis.port,
+            'auth_authserv_id = ' + test_auth.ID, 'bounce_domain = bounces.test',
+            'bounce_secret_files = ' + secret, 'limit_rules_file = ' + rules,
+            'bounce_unsubscribe_url = https://unsub.example.test/u/',
+            'bounce_tenant_table = ' + tenants,
+            'bounce_track_base_url = https://t.provider.test/t'] + dkim_lines
+
+
 @unittest.skipIf(h.suite_mode(), 'compares the separate daemons with the suite: plain mode only')
 class SuiteEquivalenceTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.wd = h.Workdir(prefix='pm-suite-')
-        cls.addClassCleanup(cls.wd.cleanup)
+        lines = ['run_user = postmill', 'socket_group = postfix', 'internal_hosts = 127.0.0.1/32'] \
+            + start_stack(cls, 'pm-suite-', 3, 'unsubscribe, track')
         wd = cls.wd
-        cls.dk = DkimStack(wd)
-        cls.rsa_in, rsa_txt = h.gen_rsa_key(wd.path('keys'), 'in', 2048)
-        cls.rsa_in_pem = open(cls.rsa_in, 'rb').read()
-        cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text({('s1', 'rej.dm.test'): rsa_txt})})
-        cls.knot.start()
-        cls.addClassCleanup(cls.knot.stop)
-        cls.redis = h.Redis(wd)
-        cls.redis.start()
-        cls.addClassCleanup(cls.redis.stop)
-        rules = wd.write('limit.rules', 'day sasl messages quota=3/1d\n')
-        secret = test_bounce.secret_file(wd, 'bounce.secret')
         spool = wd.mkdir('spool', 0o700, owner='postmill')
-        tenants = wd.write('tenants', '%s - unsubscribe, track\n' % DOMAIN)
-        with open(cls.dk.conf) as f:
-            dkim_lines = [l for l in f.read().splitlines()
-                          if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
         socks = {m: wd.path(m + '.sock') for m in MODULES}
-        lines = ['run_user = postmill', 'socket_group = postfix', 'internal_hosts = 127.0.0.1/32',
-                 'dns_resolver = ' + cls.knot.server, 'redis_server = 127.0.0.1:%d' % cls.redis.port,
-                 'auth_authserv_id = ' + test_auth.ID, 'bounce_domain = bounces.test',
-                 'bounce_secret_files = ' + secret, 'limit_rules_file = ' + rules,
-                 'bounce_unsubscribe_url = https://unsub.example.test/u/',
-                 'bounce_tenant_table = ' + tenants,
-                 'bounce_track_base_url = https://t.provider.test/t'] + dkim_lines
         for m, sock in socks.items():
             lines += ['%s_socket = unix:%s' % (m, sock), '%s_pid_file = %s' % (m, wd.path(m + '.pid'))]
         cls.conf_a = cls.write_conf('a.conf', lines)
@@ -302,33 +310,13 @@ class SuiteSendmailTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         import test_sendmail as ts
-        cls.wd = h.Workdir(prefix='pm-suitesm-')
-        cls.addClassCleanup(cls.wd.cleanup)
+        lines = start_stack(cls, 'pm-suitesm-', 1000, 'unsubscribe')
         wd = cls.wd
-        cls.dk = DkimStack(wd)
-        cls.rsa_in, rsa_txt = h.gen_rsa_key(wd.path('keys'), 'in', 2048)
-        cls.rsa_in_pem = open(cls.rsa_in, 'rb').read()
-        cls.knot = h.Knot(wd, {'dm.test': test_auth.zone_text({('s1', 'rej.dm.test'): rsa_txt})})
-        cls.knot.start()
-        cls.addClassCleanup(cls.knot.stop)
-        cls.redis = h.Redis(wd)
-        cls.redis.start()
-        cls.addClassCleanup(cls.redis.stop)
         cls.sink = h.Sink(wd)
         cls.sink.start()
         cls.addClassCleanup(cls.sink.stop)
-        rules = wd.write('limit.rules', 'day sasl messages quota=1000/1d\n')
-        secret = test_bounce.secret_file(wd, 'bounce.secret')
-        tenants = wd.write('tenants', '%s - unsubscribe\n' % DOMAIN)
-        with open(cls.dk.conf) as f:
-            dkim_lines = [l for l in f.read().splitlines()
-                          if l.startswith('dkim_') and not l.startswith(('dkim_socket', 'dkim_pid_file'))]
         sock = wd.path('suite.sock')
-        conf = ts.common_conf(wd, 'postmill', dkim_lines + [
-            'dns_resolver = ' + cls.knot.server, 'redis_server = 127.0.0.1:%d' % cls.redis.port,
-            'auth_authserv_id = ' + test_auth.ID, 'bounce_domain = bounces.test',
-            'bounce_secret_files = ' + secret, 'limit_rules_file = ' + rules,
-            'bounce_unsubscribe_url = https://unsub.example.test/u/', 'bounce_tenant_table = ' + tenants,
+        conf = ts.common_conf(wd, 'postmill', lines + [
             'suite_socket = unix:' + sock, 'suite_pid_file = ' + wd.path('suite.pid')])
         cls.suite = h.MilterProcess(wd, [h.binary('postmill-suite'), '-f', '-c', conf], 'unix:' + sock)
         cls.suite.start()
