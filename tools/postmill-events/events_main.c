@@ -217,12 +217,13 @@ main(int argc, char **argv)
 	struct errlist el = ERRLIST_INIT;
 	struct events_wh_table table = {NULL, 0};
 	struct events_wh_ctx whx;
-	struct redis_pool *pool;
+	struct redis_pool *pool = NULL;
 	struct sigaction sa;
 	pthread_t wh_thread;
 	const struct events_conf *ec;
 	void	*values[2] = {NULL, NULL};
 	bool	 check = false, fg = false;
+	int	 rc = 0;
 	int	 opt, sfd;
 
 	while ((opt = getopt(argc, argv, "c:fnhV")) != -1) {
@@ -246,7 +247,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "postmill-events: %zu error%s in %s\n", el.count,
 			el.count == 1 ? "" : "s", config);
 		errlist_free(&el);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	ec = values[1];
 	if (ec->webhook_table != NULL && events_wh_load(ec->webhook_table, &table, &el) < 0) {
@@ -254,7 +256,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "postmill-events: %zu error%s in %s\n", el.count,
 			el.count == 1 ? "" : "s", ec->webhook_table);
 		errlist_free(&el);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (check) {
 		/* as the user that will run it: postmill-events switches no users */
@@ -271,11 +274,13 @@ main(int argc, char **argv)
 			fprintf(stderr, "postmill-events: %zu error%s in %s\n", el.count,
 				el.count == 1 ? "" : "s", config);
 			errlist_free(&el);
-			return 1;
+			rc = 1;
+		} else {
+			printf("postmill-events: %s: OK (maillog %s, redis %s, %zu webhook%s)\n",
+			       config, ec->maillog, redis_pool_server(pool), table.n,
+			       table.n == 1 ? "" : "s");
 		}
-		printf("postmill-events: %s: OK (maillog %s, redis %s, %zu webhook%s)\n", config,
-		       ec->maillog, redis_pool_server(pool), table.n, table.n == 1 ? "" : "s");
-		return 0;
+		goto done;	/* everything freed: -n runs under LeakSanitizer too */
 	}
 	log_set_debug((int)((struct common_conf *)values[0])->debug_level);
 	memset(&sa, 0, sizeof(sa));
@@ -309,9 +314,10 @@ main(int argc, char **argv)
 		pthread_join(wh_thread, NULL);
 		curl_global_cleanup();
 	}
+done:
 	events_wh_table_free(&table);
 	redis_pool_free(pool);
 	for (int i = 0; i < 2; i++)
 		cfg_values_free(sections[i], values[i]);
-	return 0;
+	return rc;
 }

@@ -182,6 +182,7 @@ main(int argc, char **argv)
 	struct MHD_Daemon *d;
 	void	*values[2] = {NULL, NULL};
 	bool	check = false;
+	int	rc = 0;
 	const char *why;
 	sigset_t set;
 	uid_t	uid;
@@ -219,12 +220,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "postmill-exporter: %zu error%s in %s\n", el.count,
 			el.count == 1 ? "" : "s", config);
 		errlist_free(&el);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (check) {
 		printf("postmill-exporter: %s: OK (listen %s, stats_dir %s)\n", config,
 		       ex.conf->listen, ex.common->stats_dir ? ex.common->stats_dir : "(none)");
-		return 0;
+		goto done;	/* everything freed: -n runs under LeakSanitizer too */
 	}
 	/* signals first: libmicrohttpd's thread must not take TERM */
 	sigemptyset(&set);
@@ -260,7 +262,8 @@ main(int argc, char **argv)
 	}
 	MHD_stop_daemon(d);
 	log_msg(LOG_INFO, NULL, "exporter: stopped");
+done:
 	for (int i = 0; i < 2; i++)
 		cfg_values_free(sections[i], values[i]);
-	return 0;
+	return rc;
 }
