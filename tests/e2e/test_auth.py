@@ -176,7 +176,7 @@ class AuthTest(h.E2ETestCase):
     def delivered(self, r):
         self.assertTrue(r.accepted, r)
         h.wait_until(lambda: any(self._qid_in(d, r.queue_id) for d in self.sink.messages()),
-                     what='delivery of %s' % r.queue_id,
+                     timeout=90, what='delivery of %s' % r.queue_id,
                      on_timeout=lambda: h.tail(self.pf.log(), 25) + '\n' + h.tail(self.sink.logfile, 10))
         return [d for d in self.sink.messages() if self._qid_in(d, r.queue_id)][0]
 

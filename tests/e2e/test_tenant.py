@@ -754,7 +754,7 @@ class TenantUnsubscribeReloadTest(TenantBase):
         tb.write_conf(self, [new, old], extra)
         self.wd.write('tenants', 'acme.test - unsubscribe\nbeta.test - unsubscribe\n')
         unsub.hup()
-        unsub.wait_log(r'unsubscribe: reloaded .*, 2 tenants', count=1)
+        unsub.wait_log(r'unsubscribe: reloaded .*, 2 tenants', count=1, timeout=60)
         s.sendall(body[10:])
         got = b''
         while True:
