@@ -69,7 +69,8 @@ class TenantBase(h.E2ETestCase):
 
     def bounce_conf(self, table, extra=()):
         tpath = self.wd.write('tenants', table)
-        self.secret = tb.secret_file(self.wd, 'bounce.secret')
+        if getattr(self, 'secret', None) is None:  # a test may make it first (distinct_secret)
+            self.secret = tb.secret_file(self.wd, 'bounce.secret')
         return tb.write_conf(self, [self.secret], ['bounce_tenant_table = ' + tpath] + list(extra))
 
     def ctl(self, *args):
@@ -352,6 +353,15 @@ def tag_key_id(local):
     return base64.b32decode(t + '=' * (-len(t) % 8))[1]
 
 
+def distinct_secret(wd, name, *others):
+    """A new secret file whose key id (one byte: 1 in 256 collide) differs from the others':
+    a collision is refused by design, and must not make the test fail by chance."""
+    while True:
+        path = tb.secret_file(wd, name)
+        if key_id(path) not in {key_id(o) for o in others}:
+            return path
+
+
 def key_id(path):
     """The key id of a secret file: the first byte of SHA-256("postmill-bounce key id" NUL secret)."""
     with open(path, 'rb') as f:
@@ -371,7 +381,8 @@ class TenantSecretTest(TenantBase):
 
     def test_own_secret_rotation_subdomains(self):
         self.redis_srv = self.redis()
-        s1 = tb.secret_file(self.wd, 'acme1.secret')
+        self.secret = tb.secret_file(self.wd, 'bounce.secret')
+        s1 = distinct_secret(self.wd, 'acme1.secret', self.secret)
         sock = self.bounce_conf('.acme.test bounces.acme.test secret=%s\n'
                                 'exact.acme.test -\n' % s1)
         table = self.wd.path('tenants')
@@ -402,7 +413,7 @@ class TenantSecretTest(TenantBase):
             self.assertRegex(t, r'@bounces\.test$')
             self.assertEqual(tag_key_id(t.split('@')[0]), key_id(self.secret))
         # rotation: a new secret first, the old one kept
-        s2 = tb.secret_file(self.wd, 'acme2.secret')
+        s2 = distinct_secret(self.wd, 'acme2.secret', s1, self.secret)
         self.wd.write('tenants', '*.acme.test bounces.acme.test secret=%s,secret=%s\n'
                                  'exact.acme.test -\n' % (s2, s1))
         self.milter_.hup()
