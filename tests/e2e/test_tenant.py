@@ -353,15 +353,6 @@ def tag_key_id(local):
     return base64.b32decode(t + '=' * (-len(t) % 8))[1]
 
 
-def distinct_secret(wd, name, *others):
-    """A new secret file whose key id (one byte: 1 in 256 collide) differs from the others':
-    a collision is refused by design, and must not make the test fail by chance."""
-    while True:
-        path = tb.secret_file(wd, name)
-        if key_id(path) not in {key_id(o) for o in others}:
-            return path
-
-
 def key_id(path):
     """The key id of a secret file: the first byte of SHA-256("postmill-bounce key id" NUL secret)."""
     with open(path, 'rb') as f:
@@ -382,7 +373,7 @@ class TenantSecretTest(TenantBase):
     def test_own_secret_rotation_subdomains(self):
         self.redis_srv = self.redis()
         self.secret = tb.secret_file(self.wd, 'bounce.secret')
-        s1 = distinct_secret(self.wd, 'acme1.secret', self.secret)
+        s1 = tb.distinct_secret(self.wd, 'acme1.secret', self.secret)
         sock = self.bounce_conf('.acme.test bounces.acme.test secret=%s\n'
                                 'exact.acme.test -\n' % s1)
         table = self.wd.path('tenants')
@@ -413,7 +404,7 @@ class TenantSecretTest(TenantBase):
             self.assertRegex(t, r'@bounces\.test$')
             self.assertEqual(tag_key_id(t.split('@')[0]), key_id(self.secret))
         # rotation: a new secret first, the old one kept
-        s2 = distinct_secret(self.wd, 'acme2.secret', s1, self.secret)
+        s2 = tb.distinct_secret(self.wd, 'acme2.secret', s1, self.secret)
         self.wd.write('tenants', '*.acme.test bounces.acme.test secret=%s,secret=%s\n'
                                  'exact.acme.test -\n' % (s2, s1))
         self.milter_.hup()
@@ -752,7 +743,7 @@ class TenantUnsubscribeReloadTest(TenantBase):
 
         self.assertEqual(self.post(base, token(sec(old), 'acme.test', 'a1@remote.test', exp)),
                          (200, 'unsubscribed\n'))
-        new = tb.secret_file(self.wd, 'new.secret')
+        new = tb.distinct_secret(self.wd, 'new.secret', old)   # one-byte key ids: 1 in 256 collide
         t_new = token(sec(new), 'acme.test', 'a2@remote.test', exp)
         self.assertEqual(self.post(base, t_new)[0], 403)
         # a request that started before the reload (its token good under both) and ends after it
