@@ -7,6 +7,7 @@
  *	See log.h. The stderr copy is written with one write(2) per line so
  *	that lines from concurrent libmilter threads never interleave.
  *--*/
+#include <paths.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "name_code.h"
 
 static bool log_to_stderr;
+static bool log_to_syslog = true;
 static int log_debug;
 static const char *log_ident = "postmill";
 
@@ -26,6 +28,16 @@ log_open(const char *ident, bool to_stderr)
 {
 	log_ident = ident;
 	log_to_stderr = to_stderr;
+	/*
+	 * A foreground daemon with no syslog socket (a container, a test box)
+	 * logs to stderr only: glibc's syslog() would otherwise try to connect
+	 * to /dev/log again for every line (socket, connect, close) and drop
+	 * the line anyway. With a socket at start, lines go to both, as before.
+	 */
+	if (to_stderr && access(_PATH_LOG, W_OK) != 0) {
+		log_to_syslog = false;
+		return;
+	}
 	openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
@@ -69,9 +81,9 @@ log_msg(int prio, const char *qid, const char *fmt, ...)
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
 
-	if (qid != NULL)
+	if (log_to_syslog && qid != NULL)
 		syslog(prio, "%s: %s", qid, body);
-	else
+	else if (log_to_syslog)
 		syslog(prio, "%s", body);
 
 	if (log_to_stderr) {

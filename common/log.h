@@ -8,7 +8,9 @@
  * DESCRIPTION
  *	log_open() sets the ident ("postmill-dkim"), and whether every line is
  *	also written to stderr (the daemons' -f flag; tests read that copy
- *	because the test machines have no syslog daemon).
+ *	because the test machines have no syslog daemon). With the stderr copy
+ *	and no syslog socket (/dev/log) at that moment, lines go to stderr
+ *	only.
  *
  *	log_msg() writes one line. When qid is not NULL the line starts with
  *	"QID: " as Postfix's own lines do; a message-level line without a queue
