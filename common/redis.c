@@ -1015,6 +1015,36 @@ redis_evalsha(struct redis_pool *p, const char *script_source,
 	return r;
 }
 
+/* redis_evalsha_int - a script whose reply is an integer; see redis.h */
+int
+redis_evalsha_int(struct redis_pool *p, const char *script_source,
+		  const char *sha1_hex, int nkeys, const char **keys,
+		  int nargs, const char **args, long long *out,
+		  const char *refused, const char *log_tag, const char **err)
+{
+	redisReply *r;
+	int	rc = -1;
+
+	r = redis_evalsha(p, script_source, sha1_hex, nkeys, keys, nargs, args, err);
+	if (r == NULL)
+		return -1;
+	if (r->type == REDIS_REPLY_INTEGER) {
+		*out = r->integer;
+		*err = NULL;
+		rc = 0;
+	} else if (r->type == REDIS_REPLY_ERROR) {
+		/* the server's words (a Lua error, OOM, ...) are for the log */
+		if (log_tag != NULL)
+			log_msg(LOG_WARNING, NULL, "%s: redis %s: %.200s", log_tag,
+				redis_pool_server(p), r->str ? r->str : "?");
+		*err = refused;
+	} else {
+		*err = "unexpected reply from Redis";
+	}
+	freeReplyObject(r);
+	return rc;
+}
+
 /* redis_key_escape - append s escaped (see redis.h); returns the new end */
 static char *
 redis_key_escape(char *w, const char *s)

@@ -25,6 +25,10 @@
  *	redisReply *redis_evalsha(struct redis_pool *p, const char *source,
  *		const char *sha1_hex, int nkeys, const char **keys,
  *		int nargs, const char **args, const char **err);
+ *	int redis_evalsha_int(struct redis_pool *p, const char *source,
+ *		const char *sha1_hex, int nkeys, const char **keys,
+ *		int nargs, const char **args, long long *out,
+ *		const char *refused, const char *log_tag, const char **err);
  *	void redis_script_sha1(const char *source, char out[41]);
  *	char *redis_key(const char *prefix, const char *tag, const char *suffix);
  * DESCRIPTION
@@ -120,6 +124,18 @@
  *	as redis_command(); after a NOSCRIPT the call is two calls, each
  *	with the bounds above. redis_script_sha1() writes the 40 lower-case
  *	hex digits Redis uses as the script's name, plus a NUL.
+ *
+ *	redis_evalsha_int() runs a script that answers with an integer
+ *	(same arguments as redis_evalsha()) and frees the reply. It returns
+ *	0 with the integer in *out and *err NULL, or -1 with *out untouched
+ *	and *err set: redis_evalsha()'s text when there was no reply (the
+ *	script may or may not have run: a timeout), refused (the caller's
+ *	text, e.g. "Redis refused the add script") for an error reply (a
+ *	Lua error, OOM, WRONGTYPE: the script stopped where it failed; Lua
+ *	has no rollback), "unexpected reply from Redis" for any other type.
+ *	With log_tag not NULL an error reply is also logged (LOG_WARNING,
+ *	"TAG: redis SERVER: TEXT", TEXT cut at 200 bytes), since *err does
+ *	not carry the server's words; NULL logs nothing.
  *
  *	Keys. redis_key() returns "prefix{tag}suffix", allocated (the
  *	caller frees it with free() or xfree()), never NULL. Redis Cluster
@@ -242,6 +258,11 @@ redisReply *redis_commandargv(struct redis_pool *p, int argc,
 redisReply *redis_evalsha(struct redis_pool *p, const char *script_source,
 			  const char *sha1_hex, int nkeys, const char **keys,
 			  int nargs, const char **args, const char **err);
+int	redis_evalsha_int(struct redis_pool *p, const char *script_source,
+			  const char *sha1_hex, int nkeys, const char **keys,
+			  int nargs, const char **args, long long *out,
+			  const char *refused, const char *log_tag,
+			  const char **err);
 void	redis_script_sha1(const char *source, char out[41]);
 char   *redis_key(const char *prefix, const char *tag, const char *suffix);
 

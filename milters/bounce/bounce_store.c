@@ -182,7 +182,7 @@ bounce_store_save_message(struct redis_pool *p, const char *prefix,
 	char *key = bounce_store_msg_key(prefix, idhex);
 	char ttl[24], t[24], nr[24];
 	const char *args[15];
-	redisReply *r;
+	long long one;
 	int rc;
 
 	snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
@@ -197,12 +197,8 @@ bounce_store_save_message(struct redis_pool *p, const char *prefix,
 	args[11] = "login"; args[12] = login != NULL ? login : "";
 	args[13] = "tenant"; args[14] = tenant != NULL ? tenant : "";
 	pthread_once(&bs_once, bs_init);
-	r = redis_evalsha(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 15,
-			  args, err);
-	rc = bs_script_reply(p, r, REDIS_REPLY_INTEGER,
-			     "Redis refused the save script", err);
-	if (r != NULL)
-		freeReplyObject(r);
+	rc = redis_evalsha_int(p, bs_save_lua, bs_save_sha, 1, (const char **)&key, 15,
+			       args, &one, "Redis refused the save script", "bounce", err);
 	free(key);
 	return rc;
 }
@@ -415,7 +411,7 @@ bounce_store_add(struct redis_pool *p, const char *prefix, const char *scope_tag
 	char *key = bounce_store_sup_key(prefix, scope_tag, rcpt);
 	char exp[24], t[24], until[24];
 	const char *args[13];
-	redisReply *r;
+	long long one;
 	int rc;
 
 	snprintf(exp, sizeof(exp), "%lld", expiry_ms);
@@ -430,12 +426,8 @@ bounce_store_add(struct redis_pool *p, const char *prefix, const char *scope_tag
 	args[9] = "class"; args[10] = "manual";
 	args[11] = "status"; args[12] = "";
 	pthread_once(&bs_once, bs_init);
-	r = redis_evalsha(p, bs_add_lua, bs_add_sha, 1, (const char **)&key, 13,
-			  args, err);
-	rc = bs_script_reply(p, r, REDIS_REPLY_INTEGER,
-			     "Redis refused the add script", err);
-	if (r != NULL)
-		freeReplyObject(r);
+	rc = redis_evalsha_int(p, bs_add_lua, bs_add_sha, 1, (const char **)&key, 13,
+			       args, &one, "Redis refused the add script", "bounce", err);
 	free(key);
 	return rc;
 }

@@ -25,7 +25,9 @@
  *	trickling its reply a byte at a time and one sending garbage, DEBUG
  *	SLEEP past the command timeout, a single probe per back-off period with eight
  *	threads calling, an idle connection killed by the server, EVALSHA
- *	with the NOSCRIPT fallback, and 8 threads x 200 INCR on one key.
+ *	with the NOSCRIPT fallback, redis_evalsha_int() on each kind of
+ *	reply (integer, error reply logged under a tag or not, string, nil,
+ *	array, status, no reply), and 8 threads x 200 INCR on one key.
  *	Elapsed times are measured: every bound is asserted, with SLACK_MS
  *	for scheduling noise (sanitizer builds included).
  *
@@ -1363,6 +1365,83 @@ test_evalsha(void **state)
 	redis_pool_free(admin);
 }
 
+/* test_evalsha_int - an integer, an error reply (logged or not), other types */
+static void
+test_evalsha_int(void **state)
+{
+	static const struct {
+		const char *name, *source, *log_tag;
+		int	want_rc;
+		long long want_out;	/* 99 (untouched) when want_rc is -1 */
+		const char *want_err;	/* NULL: *err NULL */
+		const char *want_log;	/* the one log line after "tag: redis SERVER: ",
+					 * or NULL: none */
+	} cases[] = {
+		{"integer", "return 42", "tag", 0, 42, NULL, NULL},
+		{"zero", "return 0", NULL, 0, 0, NULL, NULL},
+		{"negative", "return -7", NULL, 0, -7, NULL, NULL},
+		{"error-logged", "return redis.error_reply('MYERR broken')", "tag", -1, 99,
+		 "REFUSED", "MYERR broken"},
+		{"error-quiet", "return redis.error_reply('MYERR broken')", NULL, -1, 99,
+		 "REFUSED", NULL},
+		{"lua-runtime-error", "return redis.call('INCR', 'no', 'such', 'arity')", "tag",
+		 -1, 99, "REFUSED", "ERR "},
+		{"string", "return 'x'", "tag", -1, 99, "unexpected reply from Redis", NULL},
+		{"nil", "return nil", "tag", -1, 99, "unexpected reply from Redis", NULL},
+		{"array", "return {1, 2}", "tag", -1, 99, "unexpected reply from Redis", NULL},
+		{"status", "return redis.status_reply('OK')", "tag", -1, 99,
+		 "unexpected reply from Redis", NULL},
+	};
+	struct redis_pool *p;
+	const char *err;
+	const char *keys[1] = {"t:int"};
+	long long out;
+	char	*log, *line;
+	int	rc, nlog;
+
+	(void)state;
+	need_redis();
+	p = pool_for(rf_main.server);
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		out = 99;
+		err = "not set";
+		capture_begin();
+		rc = redis_evalsha_int(p, cases[i].source, NULL, 0, NULL, 0, NULL, &out,
+				       "REFUSED", cases[i].log_tag, &err);
+		log = capture_end();
+		nlog = count_lines(log, ": redis ");
+		line = xasprintf("tag: redis %s: %s", rf_main.server,
+				 cases[i].want_log ? cases[i].want_log : "");
+		if (rc != cases[i].want_rc || out != cases[i].want_out)
+			tcase_bad(cases[i].name, "got %d %lld, want %d %lld", rc, out,
+				  cases[i].want_rc, cases[i].want_out);
+		if (cases[i].want_err == NULL ? err != NULL
+		    : err == NULL || strcmp(err, cases[i].want_err) != 0)
+			tcase_bad(cases[i].name, "got err \"%s\", want \"%s\"",
+				  err ? err : "(null)",
+				  cases[i].want_err ? cases[i].want_err : "(null)");
+		if (cases[i].want_log == NULL ? nlog != 0
+		    : nlog != 1 || count_lines(log, line) != 1)
+			tcase_bad(cases[i].name, "got log \"%s\", want %s", log,
+				  cases[i].want_log ? line : "none");
+		free(line);
+		free(log);
+	}
+	/* no reply at all: redis_evalsha()'s own text, nothing logged */
+	out = 99;
+	capture_begin();
+	rc = redis_evalsha_int(p, "return 1", NULL, -1, keys, 0, NULL, &out, "REFUSED",
+			       "tag", &err);
+	log = capture_end();
+	if (rc != -1 || out != 99 || err == NULL
+	    || strcmp(err, "invalid script arguments") != 0 || log[0] != '\0')
+		tcase_bad("no-reply", "got %d %lld \"%s\" log \"%s\"", rc, out,
+			  err ? err : "(null)", log);
+	free(log);
+	redis_pool_free(p);
+	tcase_done();
+}
+
 enum { INCR_THREADS = 8, INCR_EACH = 200 };
 
 struct incr_arg {
@@ -1543,6 +1622,7 @@ main(void)
 		cmocka_unit_test_teardown(test_single_probe, test_teardown),
 		cmocka_unit_test_teardown(test_stale_idle, test_teardown),
 		cmocka_unit_test_teardown(test_evalsha, test_teardown),
+		cmocka_unit_test_teardown(test_evalsha_int, test_teardown),
 		cmocka_unit_test_teardown(test_threads, test_teardown),
 	};
 

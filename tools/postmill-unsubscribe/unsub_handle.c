@@ -86,8 +86,7 @@ unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	char id[2 * BOUNCE_UNSUB_MAC_LEN + 1], *tag, *keys[3], ttl[24], now[24], ml[24];
 	const char *args[6];
-	long long left = tok->expires * 1000 - now_ms + 86400000;
-	redisReply *r;
+	long long left = tok->expires * 1000 - now_ms + 86400000, n;
 	int rc = -1;
 
 	bounce_unsub_id(tok, id);
@@ -111,17 +110,11 @@ unsub_apply(const struct unsub_ctx *ctx, const struct bounce_unsub *tok,
 	args[4] = ml;
 	args[5] = tok->msgid;
 	pthread_once(&once, us_sha_init);
-	r = redis_evalsha(ctx->pool, us_lua, us_sha, 3, (const char **)keys, 6, args, err);
+	if (redis_evalsha_int(ctx->pool, us_lua, us_sha, 3, (const char **)keys, 6, args,
+			      &n, "Redis refused the unsubscribe script", NULL, err) == 0)
+		rc = (int)n;
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_INTEGER)
-		rc = (int)r->integer;
-	else
-		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused the unsubscribe script"
-		    : "unexpected reply from Redis";
-	freeReplyObject(r);
 	return rc;
 }
 

@@ -108,7 +108,7 @@ unsub_track_record(const struct unsub_ctx *ctx, const struct bounce_track_token 
 	char idhex[BOUNCE_TAG_ID_HEX], now[24], link[16], ml[24], *keys[3], *msg, *suffix;
 	const char *args[9];
 	int click = tok->kind == BOUNCE_TRACK_CLICK, rc = -1;
-	redisReply *r;
+	long long first;
 
 	bounce_tag_id_hex(tok->id, idhex);
 	keys[0] = bounce_store_msg_key(ctx->prefix, idhex);
@@ -131,17 +131,11 @@ unsub_track_record(const struct unsub_ctx *ctx, const struct bounce_track_token 
 	args[7] = "7776000000";		/* 90 days: "first" is about a campaign */
 	args[8] = ml;
 	pthread_once(&once, ut_sha_init);
-	r = redis_evalsha(ctx->pool, ut_lua, ut_sha, 3, (const char **)keys, 9, args, err);
+	if (redis_evalsha_int(ctx->pool, ut_lua, ut_sha, 3, (const char **)keys, 9, args,
+			      &first, "Redis refused the tracking script", NULL, err) == 0)
+		rc = (int)first;
 	for (int i = 0; i < 3; i++)
 		free(keys[i]);
-	if (r == NULL)
-		return -1;
-	if (r->type == REDIS_REPLY_INTEGER)
-		rc = (int)r->integer;
-	else
-		*err = r->type == REDIS_REPLY_ERROR ? "Redis refused the tracking script"
-		    : "unexpected reply from Redis";
-	freeReplyObject(r);
 	return rc;
 }
 
