@@ -347,10 +347,13 @@ class BounceProtocolTest(ProtoCase):
         # bounce_milter.c: change the sender, add headers (bounces, X-Postmill-Ref), remove the
         # sender's X-Postmill-Ref and Feedback-ID, redirect (add/delete rcpt), replace the body
         # (open and click tracking; taken when offered, not required); no HELO, DATA or
-        # unknown command; header values without the leading space
+        # unknown command; header values without the leading space; no replies to connect,
+        # MAIL, header, end of header, body (only RCPT and end of message ever refuse)
         self.assertNegotiated(m, rm.SMFIF_CHGFROM | rm.SMFIF_ADDHDRS | rm.SMFIF_CHGHDRS | rm.SMFIF_ADDRCPT
                               | rm.SMFIF_DELRCPT | rm.SMFIF_CHGBODY,
-                              rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
+                              rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA
+                              | rm.SMFIP_NR_CONN | rm.SMFIP_NR_MAIL | rm.SMFIP_NR_HDR
+                              | rm.SMFIP_NR_EOH | rm.SMFIP_NR_BODY)
         self.assertRefusesActions(rm.SMFI_V6_ACTS & ~rm.SMFIF_CHGFROM)
         self.assertAlive()
 
@@ -504,9 +507,11 @@ class LimitProtocolTest(ProtoCase):
     def test_negotiate(self):
         m = rm.Milter(self.sock)
         m.s.close()
-        # limit_milter.c: no actions; no HELO, header, end of header, body, unknown, DATA
+        # limit_milter.c: no actions; no HELO, header, end of header, body, unknown, DATA; no
+        # replies to connect and (limit_tenant_pause off) MAIL; RCPT has one (recipient rules)
         self.assertNegotiated(m, 0, rm.SMFIP_NOHELO | rm.SMFIP_NOHDRS | rm.SMFIP_NOEOH | rm.SMFIP_NOBODY
-                              | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
+                              | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA | rm.SMFIP_NR_CONN
+                              | rm.SMFIP_NR_MAIL)
         self.assertAlive()
 
     def test_several_messages(self):
@@ -514,9 +519,10 @@ class LimitProtocolTest(ProtoCase):
         for i, n in enumerate((2, 1, 3)):
             self.accepted(self.send(m, 'LS%d' % i, 'multi', ['r%d%d@example.net' % (i, j) for j in range(n)]), n)
         self.assertEqual(self.counts('multi'), (3, 6))
-        # no rule for this client: accepted at MAIL, nothing counted, the next message counts
+        # no rule for this client: accepted at the first RCPT (MAIL has no reply), nothing
+        # counted, the next message counts
         r = self.send(m, 'LS9', None, ['x@example.net'])
-        self.assertEqual((r.stage, r.reply), ('mail', b'a'))
+        self.assertEqual((r.stage, r.reply), ('rcpt', b'a'))
         self.accepted(self.send(m, 'LS4', 'multi', ['y@example.net']), 1)
         self.assertEqual(self.counts('multi'), (4, 7))
         m.quit()
