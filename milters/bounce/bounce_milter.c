@@ -56,6 +56,16 @@
  *	Message state is reset at MAIL and freed at end of message, abort
  *	and close (which may come with no state at all).
  *
+ *	Protocol: no HELO, DATA or unknown-command callbacks. Every stage
+ *	the MTA waits for costs it and us a round trip, and only RCPT (a
+ *	bad tag, a suppressed recipient, a Redis error) and end of message
+ *	ever answer anything but "go on", whatever the configuration: the
+ *	MTA is asked for no reply at connect, MAIL, each header field, end
+ *	of header and each body chunk (SMFIP_NR_*; answered "go on" when
+ *	it did not offer that, as Sendmail and old Postfix may not). A MAIL
+ *	without a configuration snapshot (which cannot happen after
+ *	start-up) is then tempfailed at each RCPT and at end of message.
+ *
  *	Log lines (facility mail):
  *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N from=<...>
  *	      ref=yes feedback_id=a:b:c:SenderId tenant=T unsubscribe=added
@@ -113,7 +123,9 @@
 
 struct bounce_conn {
 	struct milter_conn mc;		/* first: client, snapshot, login, qid */
+	unsigned long	 nr;		/* SMFIP_NR_* negotiated: no reply there */
 	/* the message in progress */
+	bool		 failed;	/* no snapshot at MAIL: tempfail later */
 	bool		 hosted;		/* outbound, to be tagged */
 	bool		 have_scope;
 	char		 sender[BOUNCE_ADDR_MAX + 1];	/* normalized */
@@ -159,6 +171,7 @@ bm_now_ms(void)
 static void
 bm_end_message(struct bounce_conn *c)
 {
+	c->failed = false;
 	c->hosted = c->have_scope = c->inbound = c->have_tag = c->fbl = false;
 	c->sender[0] = c->scope[0] = c->rcpts[0] = '\0';
 	c->nrcpts = c->nref_hdrs = c->nfbid_hdrs = 0;
@@ -191,7 +204,14 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 	return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_REDIS_ERROR, NULL);
 }
 
-/* bm_xxfi_negotiate - actions we need, stages we skip */
+/* bm_go_on - "go on" at a stage: no reply when the MTA waits for none */
+static sfsistat
+bm_go_on(const struct bounce_conn *c, unsigned long nr_bit)
+{
+	return c != NULL && (c->nr & nr_bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* bm_xxfi_negotiate - actions we need, stages we skip, no replies */
 static sfsistat
 bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		  unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -199,14 +219,19 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	unsigned long need = SMFIF_CHGFROM | SMFIF_ADDHDRS | SMFIF_CHGHDRS
 	    | SMFIF_ADDRCPT | SMFIF_DELRCPT;
-	unsigned long skip = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	unsigned long nr = SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_HDR
+	    | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | nr;
+	struct bounce_conn *c;
 
 	if ((f0 & need) != need)
 		return SMFIS_REJECT;	/* cannot change the sender: refuse the MTA */
 	*pf0 = need | (f0 & SMFIF_CHGBODY);	/* tracking; without it, none */
-	*pf1 = f1 & skip;
+	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
-	(void)milter_conn_get(ctx, sizeof(struct bounce_conn));
+	/* negotiate comes before connect: the session state starts here */
+	c = milter_conn_get(ctx, sizeof(*c));
+	c->nr = *pf1 & nr;
 	return SMFIS_CONTINUE;
 }
 
@@ -217,7 +242,7 @@ bm_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct bounce_conn *c = milter_conn_get(ctx, sizeof(*c));
 
 	milter_conn_connect(&c->mc, sa);
-	return SMFIS_CONTINUE;
+	return bm_go_on(c, SMFIP_NR_CONN);
 }
 
 /* bm_track_begin - a tracking tenant's message (bounce_track_msg.h) */
@@ -247,8 +272,13 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	bm_end_message(c);
-	if (milter_conn_mail(&c->mc, ctx) < 0)
-		return SMFIS_TEMPFAIL;
+	if (milter_conn_mail(&c->mc, ctx) < 0) {
+		/* cannot happen after start-up; refuse at RCPT if MAIL has no reply */
+		if ((c->nr & SMFIP_NR_MAIL) == 0)
+			return SMFIS_TEMPFAIL;
+		c->failed = true;
+		return SMFIS_NOREPLY;
+	}
 	st = bm_state(c);
 	c->buf.max = (size_t)st->conf->message_max;
 	/* the null sender (a bounce of ours) is never tagged: RFC 5321 4.5.5 */
@@ -264,7 +294,7 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		if (c->tenant != NULL && c->tenant->track)
 			bm_track_begin(c, st);
 	}
-	return SMFIS_CONTINUE;
+	return bm_go_on(c, SMFIP_NR_MAIL);
 }
 
 /* bm_rcpt_bounce - a recipient at the bounce domain: check its tag */
@@ -362,6 +392,8 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	const char *err;
 	int r;
 
+	if (c != NULL && c->failed)
+		return SMFIS_TEMPFAIL;	/* MAIL had no snapshot (and no reply) */
 	if (c == NULL || c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
 	st = bm_state(c);
@@ -446,12 +478,12 @@ bm_xxfi_header(SMFICTX *ctx, char *name, char *value)
 	if (c != NULL && c->track != NULL && !c->inbound)
 		bounce_track_msg_header(c->track, name, value);
 	if (c == NULL || !c->inbound)
-		return SMFIS_CONTINUE;
+		return bm_go_on(c, SMFIP_NR_HDR);
 	bounce_buf_add(&c->buf, name, strlen(name));
 	bounce_buf_add(&c->buf, ": ", 2);
 	bounce_buf_add(&c->buf, value, strlen(value));
 	bounce_buf_add(&c->buf, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return bm_go_on(c, SMFIP_NR_HDR);
 }
 
 /* bm_xxfi_eoh - the blank line between header and body */
@@ -470,7 +502,7 @@ bm_xxfi_eoh(SMFICTX *ctx)
 		else
 			c->have_track_id = bounce_track_msg_start(c->track, c->track_id);
 	}
-	return SMFIS_CONTINUE;
+	return bm_go_on(c, SMFIP_NR_EOH);
 }
 
 /* bm_xxfi_body - keep the body of a bounce, up to bounce_message_max */
@@ -483,7 +515,7 @@ bm_xxfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 		bounce_buf_add(&c->buf, (const char *)chunk, len);
 	else if (c != NULL && c->track != NULL)
 		bounce_track_msg_body(c->track, (const char *)chunk, len);
-	return SMFIS_CONTINUE;
+	return bm_go_on(c, SMFIP_NR_BODY);
 }
 
 /*
@@ -938,6 +970,10 @@ bm_xxfi_eom(SMFICTX *ctx)
 	struct bounce_conn *c = smfi_getpriv(ctx);
 	sfsistat rc = SMFIS_CONTINUE;
 
+	if (c != NULL && c->failed) {
+		bm_end_message(c);
+		return SMFIS_TEMPFAIL;	/* MAIL had no snapshot (and no reply) */
+	}
 	if (c == NULL || c->mc.snap == NULL)
 		return SMFIS_CONTINUE;
 	if (c->inbound && c->have_tag)

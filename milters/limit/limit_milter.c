@@ -26,6 +26,20 @@
  *	rejects makes Postfix send ABORT to it, which refunds.
  *
  *	Protocol: no HELO, DATA, header, body or unknown-command callbacks.
+ *	Every stage the MTA waits for costs it and us a round trip, so the
+ *	MTA is asked for no reply (SMFIP_NR_*) where the configuration
+ *	snapshot current at negotiation can never answer but "go on":
+ *	connect always; MAIL unless limit_tenant_pause is on
+ *	(limit_policy_mail_answers()); RCPT unless a rule counts recipients
+ *	(limit_policy_rcpt_answers()). The callbacks follow what the
+ *	connection negotiated (struct limit_conn.nr), not the snapshot of
+ *	the message: after a reload that turned the pause on or added a
+ *	recipient rule, a refusal that a no-reply stage cannot give is owed
+ *	and given by the next stage that has a reply (RCPT, else end of
+ *	message, which always has one); so is the tempfail of a MAIL
+ *	without a snapshot. A message no rule counts is accepted at MAIL
+ *	(no further callbacks), or, when MAIL has no reply, at the first
+ *	RCPT that has one; else it goes on to end of message.
  *
  *	Replies: a recipient over a limit gets 451 4.7.1 (550 5.7.1 for a
  *	rule with "reject") at RCPT, a message over a limit the same at end
@@ -61,10 +75,17 @@
 #include "milter_reply.h"
 #include "xalloc.h"
 
+/* a refusal owed by a no-reply stage; LIMIT_OWED_TEMPFAIL: no reply text */
+#define LIMIT_OWED_TEMPFAIL	(-1)
+
 struct limit_conn {
 	struct milter_conn mc;		/* first: client, snapshot, login, qid */
+	unsigned long	 nr;		/* SMFIP_NR_* negotiated: no reply there */
 	/* the message in progress */
 	struct limit_txn *txn;
+	bool		 owed;		/* a refusal the next replied stage gives */
+	int		 owed_reply;	/* enum limit_reply, or LIMIT_OWED_TEMPFAIL */
+	char		*owed_text;	/* its "%s", or NULL */
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -149,7 +170,44 @@ limit_conn_end_message(struct limit_conn *c, const char *why)
 			limit_txn_defer(c->txn, limit_now_us());
 		c->txn = limit_txn_free(c->txn);
 	}
+	c->owed = false;
+	c->owed_text = xfree(c->owed_text);
 	milter_conn_end_message(&c->mc);
+}
+
+/* limit_go_on - "go on" at a stage: no reply when the MTA waits for none */
+static sfsistat
+limit_go_on(const struct limit_conn *c, unsigned long nr_bit)
+{
+	return (c->nr & nr_bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/*
+ * limit_refuse - a refusal at a stage: given now when the stage has a
+ * reply, else owed to the next one that has (the first refusal counts)
+ */
+static sfsistat
+limit_refuse(SMFICTX *ctx, struct limit_conn *c, unsigned long nr_bit,
+	     int reply, const char *text)
+{
+	if ((c->nr & nr_bit) == 0)
+		return reply == LIMIT_OWED_TEMPFAIL ? SMFIS_TEMPFAIL
+		    : milter_reply_apply(ctx, &limit_reply_table, reply, text);
+	if (!c->owed) {
+		c->owed = true;
+		c->owed_reply = reply;
+		c->owed_text = text != NULL ? xstrdup(text) : NULL;
+	}
+	return SMFIS_NOREPLY;
+}
+
+/* limit_pay - give the owed refusal (at a stage with a reply) */
+static sfsistat
+limit_pay(SMFICTX *ctx, const struct limit_conn *c)
+{
+	if (c->owed_reply == LIMIT_OWED_TEMPFAIL)
+		return SMFIS_TEMPFAIL;
+	return milter_reply_apply(ctx, &limit_reply_table, c->owed_reply, c->owed_text);
 }
 
 /* limit_log - one line per decision; see the file header */
@@ -223,19 +281,37 @@ limit_reply(SMFICTX *ctx, const struct limit_outcome *o)
 	return milter_reply_apply(ctx, &limit_reply_table, r.reply, r.text);
 }
 
-/* limit_xxfi_negotiate - skip the stages we do not use */
+/*
+ * limit_xxfi_negotiate - skip the stages we do not use; no reply where
+ * the current configuration can only go on (see the file header)
+ */
 static sfsistat
 limit_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		     unsigned long f2, unsigned long f3, unsigned long *pf0,
 		     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
-	unsigned long skip = SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH
-	    | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOHDRS | SMFIP_NOEOH
+	    | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_CONN;
+	struct milter_snapshot *snap = milter_snapshot_acquire();
+	struct limit_conn *c;
 
+	/* no snapshot cannot happen after start-up: then every stage replies */
+	if (snap != NULL) {
+		const struct limit_conf *lc = snap->conf;
+		const struct limit_state *st = snap->state;
+
+		if (!limit_policy_mail_answers(lc->tenant_pause))
+			want |= SMFIP_NR_MAIL;
+		if (!limit_policy_rcpt_answers(st->rules))
+			want |= SMFIP_NR_RCPT;
+		milter_snapshot_release(snap);
+	}
 	*pf0 = 0;
-	*pf1 = f1 & skip;
+	*pf1 = f1 & want;
 	*pf2 = *pf3 = 0;
-	(void)milter_conn_get(ctx, sizeof(struct limit_conn));
+	/* negotiate comes before connect: the session state starts here */
+	c = milter_conn_get(ctx, sizeof(*c));
+	c->nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT);
 	return SMFIS_CONTINUE;
 }
 
@@ -246,41 +322,41 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct limit_conn *c = milter_conn_get(ctx, sizeof(*c));
 
 	milter_conn_connect(&c->mc, sa);
-	return SMFIS_CONTINUE;
+	return limit_go_on(c, SMFIP_NR_CONN);
 }
 
 /*
  * limit_pause_refuse - is this hosted message's tenant paused
- * (limit_pause.h): its refusal (reply set), or SMFIS_CONTINUE
+ * (limit_pause.h): true with the reply and its text, or false
  */
-static sfsistat
-limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *sender)
+static bool
+limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *sender,
+		   enum limit_reply *reply, char *text, size_t textlen)
 {
 	const struct limit_conf *lc = c->mc.snap->conf;
 	struct limit_pause lp;
 	const char *err = NULL;
-	char text[600];
 	int r;
 
 	if (!limit_policy_checks_pause(lc->tenant_pause, c->mc.authenticated,
 				       c->mc.internal))
-		return SMFIS_CONTINUE;
+		return false;
 	r = limit_pause_check(limit_state_of(c)->pool, lc->tenant_pause_prefix,
 			      c->mc.login, sender, &lp, &err);
 	if (r < 0)
 		log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx), "limit: tenant pause not "
 			"checked: %s", err ? err : "?");
 	if (r != 1)
-		return SMFIS_CONTINUE;
-	limit_pause_text(&lp, text, sizeof(text));
+		return false;	/* a lookup that failed lets the mail go on */
+	limit_pause_text(&lp, text, textlen);
 	log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "limit: action=%s stage=mail "
 		"reason=tenant_paused tenant=%s why=\"%s\"",
 		lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject" : "tempfail", lp.tenant,
 		lp.reason);
 	limit_stats_decision("mail", lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject"
 			     : "tempfail", "tenant_paused", "-");
-	return milter_reply_apply(ctx, &limit_reply_table,
-				  limit_reply_of_pause(lc->tenant_pause), text);
+	*reply = limit_reply_of_pause(lc->tenant_pause);
+	return true;
 }
 
 /* limit_xxfi_envfrom - new transaction: snapshot, facts, plan */
@@ -290,19 +366,20 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	struct limit_conn *c = smfi_getpriv(ctx);
 	struct limit_facts f = {0};
 	struct limit_plan plan;
-	sfsistat rc;
+	enum limit_reply reply;
+	char text[600];
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	/* a transaction that never ended (no EOM, no ABORT): refund it */
 	limit_conn_end_message(c, "unfinished");
-	if (milter_conn_mail(&c->mc, ctx) < 0)
-		return SMFIS_TEMPFAIL;
+	if (milter_conn_mail(&c->mc, ctx) < 0)	/* cannot happen after start-up */
+		return limit_refuse(ctx, c, SMFIP_NR_MAIL, LIMIT_OWED_TEMPFAIL, NULL);
 	limit_retry_deferred(limit_state_of(c), LOG_NOQUEUE);
-	rc = limit_pause_refuse(ctx, c, argv != NULL ? argv[0] : NULL);
-	if (rc != SMFIS_CONTINUE) {
+	if (limit_pause_refuse(ctx, c, argv != NULL ? argv[0] : NULL, &reply, text,
+			       sizeof(text))) {
 		limit_conn_end_message(c, "none");
-		return rc;
+		return limit_refuse(ctx, c, SMFIP_NR_MAIL, (int)reply, text);
 	}
 	if (c->mc.authenticated)
 		f.login = xstrdup(c->mc.login);
@@ -320,10 +397,11 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 				"limit: action=accept reason=no_rules client=%s",
 				c->mc.client.addr);
 		limit_conn_end_message(c, "none");
-		return SMFIS_ACCEPT;
+		/* without a reply here, the first RCPT with one accepts */
+		return (c->nr & SMFIP_NR_MAIL) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	}
 	c->txn = limit_txn_new(&plan);
-	return SMFIS_CONTINUE;
+	return limit_go_on(c, SMFIP_NR_MAIL);
 }
 
 /* limit_xxfi_envrcpt - reserve one recipient */
@@ -332,18 +410,28 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct limit_conn *c = smfi_getpriv(ctx);
 	struct limit_outcome o;
+	struct limit_reply_out r;
 	const struct limit_state *st;
 
-	if (c == NULL || c->txn == NULL)
+	if (c == NULL)
 		return SMFIS_CONTINUE;
+	if (c->owed)
+		return (c->nr & SMFIP_NR_RCPT) != 0 ? SMFIS_NOREPLY : limit_pay(ctx, c);
+	if (c->txn == NULL)	/* no rule counts it: done, where RCPT has a reply */
+		return (c->nr & SMFIP_NR_RCPT) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_RECIPIENTS))
-		return SMFIS_CONTINUE;
+		return limit_go_on(c, SMFIP_NR_RCPT);
 	st = limit_state_of(c);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
 	limit_log(c, milter_conn_qid(&c->mc, ctx), "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
-	return limit_reply(ctx, &o);
+	if (o.v.action == LIMIT_ACT_ACCEPT)
+		return limit_go_on(c, SMFIP_NR_RCPT);
+	/* a rule added by a reload, on a connection without RCPT replies:
+	 * the message is refused at its end, where everything is refunded */
+	limit_reply_make(&o.v, o.have_usage ? &o.u : NULL, &r);
+	return limit_refuse(ctx, c, SMFIP_NR_RCPT, (int)r.reply, r.text);
 }
 
 /*
@@ -387,6 +475,12 @@ limit_xxfi_eom(SMFICTX *ctx)
 	long long rcpts = 0, msgs = 0;
 	sfsistat rc;
 
+	if (c != NULL && c->owed) {
+		/* a refusal no earlier stage could give; refund the rest */
+		rc = limit_pay(ctx, c);
+		limit_conn_end_message(c, "refused");
+		return rc;
+	}
 	if (c == NULL || c->txn == NULL) {
 		if (c != NULL)
 			limit_conn_end_message(c, "none");

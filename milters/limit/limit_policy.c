@@ -137,6 +137,34 @@ limit_policy_checks_pause(int tenant_pause, bool authenticated, bool internal)
 	return tenant_pause != LIMIT_PAUSE_OFF && (authenticated || internal);
 }
 
+/*
+ * limit_policy_mail_answers - can MAIL get an answer other than "go on"
+ * under this configuration: only a tenant pause refuses there (a Redis
+ * error of the pause lookup lets the mail go on, and a message no rule
+ * counts needs no answer: the next stage with a reply may accept it)
+ */
+bool
+limit_policy_mail_answers(int tenant_pause)
+{
+	return tenant_pause != LIMIT_PAUSE_OFF;
+}
+
+/*
+ * limit_policy_rcpt_answers - can RCPT be refused under these rules: when
+ * a rule counts recipients (over a limit, or a Redis error under
+ * limit_on_redis_error=tempfail); else RCPT only ever goes on
+ */
+bool
+limit_policy_rcpt_answers(const struct limit_rules *rules)
+{
+	if (rules == NULL)
+		return true;	/* nothing known: keep the reply */
+	for (size_t i = 0; i < rules->nrules; i++)
+		if (rules->rules[i].what == LIMIT_WHAT_RECIPIENTS)
+			return true;
+	return false;
+}
+
 /* limit_action_name - the word logged as action= */
 const char *
 limit_action_name(enum limit_action action)

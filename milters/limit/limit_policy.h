@@ -44,6 +44,13 @@
  *	a client at all: limit_tenant_pause is on and the client is hosted
  *	(authenticated or internal; mail from outside has no tenant).
  *
+ *	limit_policy_mail_answers() and limit_policy_rcpt_answers() say
+ *	whether MAIL and RCPT can ever be answered with anything but "go
+ *	on" under a configuration: the milter asks the MTA for no reply
+ *	(SMFIP_NR_MAIL, SMFIP_NR_RCPT) at the stages that cannot, which
+ *	saves a round trip per stage. MAIL: only limit_tenant_pause refuses
+ *	there. RCPT: only when a rule counts recipients.
+ *
  *	limit_action_name() and limit_reason_name() are the words of the
  *	log lines (action=, reason=).
  * THREAD SAFETY
@@ -122,6 +129,10 @@ void	limit_reply_make(const struct limit_verdict *v,
 /* limit_policy_checks_pause - is a tenant pause looked up for this client */
 bool	limit_policy_checks_pause(int tenant_pause, bool authenticated,
 				  bool internal);
+/* limit_policy_mail_answers - can MAIL be refused under limit_tenant_pause */
+bool	limit_policy_mail_answers(int tenant_pause);
+/* limit_policy_rcpt_answers - can RCPT be refused under these rules */
+bool	limit_policy_rcpt_answers(const struct limit_rules *rules);
 const char *limit_action_name(enum limit_action action);
 const char *limit_reason_name(enum limit_reason reason);
 void	limit_result_free(struct limit_result *r);

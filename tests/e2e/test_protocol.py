@@ -19,7 +19,9 @@ modifications or Redis counters:
     header fields;
   - header values with and without the leading space (SMFIP_HDR_LEADSPC), where negotiated: a
     simple/simple DKIM signature verifies both ways in postmill-auth;
-  - an IPv6 client address in SMFIC_CONNECT.
+  - an IPv6 client address in SMFIC_CONNECT;
+  - a reload that turns limit_tenant_pause on: a connection that negotiated no reply at MAIL
+    (SMFIP_NR_MAIL) refuses a paused tenant's mail at RCPT, a new one at MAIL.
 """
 
 import os
@@ -347,10 +349,13 @@ class BounceProtocolTest(ProtoCase):
         # bounce_milter.c: change the sender, add headers (bounces, X-Postmill-Ref), remove the
         # sender's X-Postmill-Ref and Feedback-ID, redirect (add/delete rcpt), replace the body
         # (open and click tracking; taken when offered, not required); no HELO, DATA or
-        # unknown command; header values without the leading space
+        # unknown command; header values without the leading space; no replies to connect,
+        # MAIL, header, end of header, body (only RCPT and end of message ever refuse)
         self.assertNegotiated(m, rm.SMFIF_CHGFROM | rm.SMFIF_ADDHDRS | rm.SMFIF_CHGHDRS | rm.SMFIF_ADDRCPT
                               | rm.SMFIF_DELRCPT | rm.SMFIF_CHGBODY,
-                              rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
+                              rm.SMFIP_NOHELO | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA
+                              | rm.SMFIP_NR_CONN | rm.SMFIP_NR_MAIL | rm.SMFIP_NR_HDR
+                              | rm.SMFIP_NR_EOH | rm.SMFIP_NR_BODY)
         self.assertRefusesActions(rm.SMFI_V6_ACTS & ~rm.SMFIF_CHGFROM)
         self.assertAlive()
 
@@ -504,9 +509,11 @@ class LimitProtocolTest(ProtoCase):
     def test_negotiate(self):
         m = rm.Milter(self.sock)
         m.s.close()
-        # limit_milter.c: no actions; no HELO, header, end of header, body, unknown, DATA
+        # limit_milter.c: no actions; no HELO, header, end of header, body, unknown, DATA; no
+        # replies to connect and (limit_tenant_pause off) MAIL; RCPT has one (recipient rules)
         self.assertNegotiated(m, 0, rm.SMFIP_NOHELO | rm.SMFIP_NOHDRS | rm.SMFIP_NOEOH | rm.SMFIP_NOBODY
-                              | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA)
+                              | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA | rm.SMFIP_NR_CONN
+                              | rm.SMFIP_NR_MAIL)
         self.assertAlive()
 
     def test_several_messages(self):
@@ -514,9 +521,10 @@ class LimitProtocolTest(ProtoCase):
         for i, n in enumerate((2, 1, 3)):
             self.accepted(self.send(m, 'LS%d' % i, 'multi', ['r%d%d@example.net' % (i, j) for j in range(n)]), n)
         self.assertEqual(self.counts('multi'), (3, 6))
-        # no rule for this client: accepted at MAIL, nothing counted, the next message counts
+        # no rule for this client: accepted at the first RCPT (MAIL has no reply), nothing
+        # counted, the next message counts
         r = self.send(m, 'LS9', None, ['x@example.net'])
-        self.assertEqual((r.stage, r.reply), ('mail', b'a'))
+        self.assertEqual((r.stage, r.reply), ('rcpt', b'a'))
         self.accepted(self.send(m, 'LS4', 'multi', ['y@example.net']), 1)
         self.assertEqual(self.counts('multi'), (4, 7))
         m.quit()
@@ -587,6 +595,76 @@ class LimitProtocolTest(ProtoCase):
         self.assertEqual(self.count('pmlimit:{ip:2001:db8:1:2::/64}:net6:*'), 3)
         m.quit()
         m2.quit()
+
+
+
+class LimitReloadProtocolTest(ProtoCase):
+    """A connection keeps the protocol flags it negotiated (limit_milter.c). With
+    limit_tenant_pause off, MAIL has no reply (SMFIP_NR_MAIL); a reload turns the pause on: a
+    connection opened before refuses a paused tenant's mail at RCPT (its MAIL cannot answer),
+    one opened after at MAIL. The refusal owed by one message is not carried to the next."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.wd = h.Workdir(prefix='pm-proto-limitrl-')
+        cls.redis_srv = h.Redis(cls.wd)
+        cls.redis_srv.start()
+        cls.sock = cls.wd.path('limit.sock')
+        rules = cls.wd.write('limit.rules', LIMIT_RULES)
+        cls.conf_lines = [
+            'run_user = postmill', 'socket_group = postfix',
+            'limit_socket = unix:' + cls.sock, 'limit_pid_file = ' + cls.wd.path('limit.pid'),
+            'limit_rules_file = ' + rules, 'redis_server = 127.0.0.1:%d' % cls.redis_srv.port]
+        cls.conf = cls.write_conf(cls.conf_lines)
+        cls.milter = h.MilterProcess(cls.wd, [h.binary('postmill-limit'), '-f', '-c', cls.conf],
+                                     'unix:' + cls.sock, name='limit')
+        cls.milter.start()
+        cls.milters = (cls.milter,)
+
+    @classmethod
+    def write_conf(cls, lines):
+        conf = cls.wd.write('limit.conf', '\n'.join(lines) + '\n', mode=0o640)
+        os.chown(conf, 0, h.grp.getgrnam('postmill').gr_gid)
+        return conf
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stop_stack([cls.milter, cls.redis_srv])
+
+    def send(self, m, qid, envfrom, rcpts):
+        return m.message(qid, std_headers('sender@example.test', qid), login='pat',
+                         envfrom=envfrom, rcpts=rcpts)
+
+    def test_pause_turned_on_by_reload(self):
+        before = self.open(helo=None)
+        if not h.suite_mode():
+            self.assertTrue(before.prot & rm.SMFIP_NR_MAIL, hex(before.prot))
+        self.redis_srv.cli('HSET', 'pmbounce:{t:paused.test}:pause', 'state', 'paused',
+                           'reason', 'test')
+        self.write_conf(self.conf_lines + ['limit_tenant_pause = tempfail'])
+        self.milter.hup()
+        self.milter.wait_log(r'reloaded .*limit\.conf')
+        after = self.open(helo=None)
+        if not h.suite_mode():
+            self.assertFalse(after.prot & rm.SMFIP_NR_MAIL, hex(after.prot))
+        # the connection from before: MAIL says nothing, every RCPT refuses
+        r = self.send(before, 'LR1', '<news@paused.test>', ['a@example.net', 'b@example.net'])
+        self.assertEqual(r.stage, 'rcpt', r.__dict__)
+        self.assertEqual(len(r.rcpt_replies), 2, r.rcpt_replies)
+        for code, text in r.rcpt_replies:
+            self.assertEqual(code, b'y', r.rcpt_replies)
+            self.assertRegex(text, r'^451 4\.7\.1 Sending paused for paused\.test \(test\)')
+        self.assertEqual(self.redis_srv.cli('KEYS', 'pmlimit:*').split(), [])
+        # its next message, of a tenant that is not paused: counted and accepted
+        before.abort()
+        r = self.send(before, 'LR2', '<news@other.test>', ['c@example.net'])
+        self.assertEqual((r.stage, r.reply, r.rcpt_replies), ('eom', b'c', [(b'c', '')]), r.__dict__)
+        # a connection opened after the reload refuses at MAIL
+        r = self.send(after, 'LR3', '<news@paused.test>', ['d@example.net'])
+        self.assertEqual((r.stage, r.reply), ('mail', b'y'), r.__dict__)
+        self.assertRegex(r.text.decode(errors='replace'), r'^451 4\.7\.1 Sending paused for paused\.test')
+        self.milter.wait_log(r'LR1: limit: action=tempfail stage=mail reason=tenant_paused')
+        self.assertAlive()
 
 
 if __name__ == '__main__':
