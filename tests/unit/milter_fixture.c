@@ -108,6 +108,15 @@ milter_fixture_reply(SMFICTX *ctx)
 	return fixture_reply;
 }
 
+/* milter_fixture_reply_is - reply starts with want; "" wants none */
+bool
+milter_fixture_reply_is(const char *reply, const char *want)
+{
+	if (want[0] == '\0')
+		return reply[0] == '\0';
+	return strncmp(reply, want, strlen(want)) == 0;
+}
+
 /* milter_fixture_ctx_free - release a session (after xxfi_close) */
 void
 milter_fixture_ctx_free(SMFICTX *ctx)

@@ -19,13 +19,17 @@
  *	milter_fixture_ctx() is a session as the engine makes one (no
  *	socket): smfi_getpriv()/smfi_setpriv(), smfi_setreply() and
  *	smfi_getsymval() work on it (no macros). milter_fixture_reply() is
- *	the reply text a callback set (or ""), and clears it.
+ *	the reply text a callback set (or ""), and clears it;
+ *	milter_fixture_reply_is() says whether a reply is the one a table
+ *	row wants: it starts with want, and "" wants no reply at all.
  *	milter_fixture_ctx_free() runs nothing: call xxfi_close first.
  *	Symbols are prefixed milter_fixture_ because the Makefile links
  *	every non-test file of tests/unit/ into every test binary.
  *--*/
 #ifndef POSTMILL_MILTER_FIXTURE_H
 #define POSTMILL_MILTER_FIXTURE_H
+
+#include <stdbool.h>
 
 #include <libmilter/mfapi.h>
 
@@ -37,6 +41,7 @@ void	milter_fixture_cleanup(void);
 int	milter_fixture_install(const struct milter_app *app, const char *conf_text);
 SMFICTX *milter_fixture_ctx(void);
 const char *milter_fixture_reply(SMFICTX *ctx);
+bool	milter_fixture_reply_is(const char *reply, const char *want);
 void	milter_fixture_ctx_free(SMFICTX *ctx);
 
 #endif
