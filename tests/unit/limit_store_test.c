@@ -37,6 +37,8 @@
  *	  runs it when it resumes, and the transaction's refund, or the
  *	  process's deferred refund when that failed, takes it back exactly
  *	  once; a second refund after the ttl changes nothing;
+ *	- the bytes written: a rate's state, a quota's counter, the journal
+ *	  record (pending, confirmed) and its expiry score, exactly;
  *	- a stopped and a frozen Redis: the error, its time bound, and the
  *	  verdict under both values of limit_on_redis_error.
  *--*/
@@ -1021,6 +1023,89 @@ test_settle_idempotent(void **state)
 }
 
 /*
+ * test_bytes - the exact bytes the scripts write (layout v3, which every
+ * version of the scripts reads, so old and new milters can share one
+ * Redis): a rate's state "tat t", a quota's counter, the journal record
+ * as cjson writes it (pending, then confirmed) and its expiry score
+ * now + ttl, all as "%.0f" would print them. The scripts write numbers
+ * with '%d' where that prints the same digits (limit_store.c): a now
+ * with 16 digits and odd last digits checks that nothing is rounded.
+ */
+static void
+test_bytes(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	long long t = now_us() | 1;
+	char id[LIMIT_RESV_ID_LEN + 1], *kq, *kr, *j, *z, *v, *want;
+	const char *err = NULL;
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("b sasl messages quota=5/1000d rate=10/1s burst=3\n");
+	plan_for(r, "bea", NULL, &plan);
+	kq = limit_store_limit_key("t15:", "sasl:bea", &r->rules[0], &r->rules[0].limits[0],
+				   t / 1000, 0, NULL);
+	kr = limit_store_limit_key("t15:", "sasl:bea", &r->rules[0], &r->rules[0].limits[1],
+				   t / 1000, 0, NULL);
+	j = limit_store_journal_key("t15:", "sasl:bea", false);
+	z = limit_store_journal_key("t15:", "sasl:bea", true);
+	limit_store_resv_id(id);
+	assert_int_equal(journaled(p, "t15:", &plan.calls[0], t, TTL_US, id, &err), LIMIT_ST_COUNTED);
+	/* 10/s: the emission interval is 100000 us, one message sets tat to t + t */
+	v = cmd(p, "GET %s", kr);
+	want = xasprintf("%lld 100000", t + 100000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("rate state", "got \"%s\", want \"%s\"", v, want);
+	free(v);
+	free(want);
+	v = cmd(p, "GET %s", kq);
+	if (strcmp(v, "1") != 0)
+		tcase_bad("quota counter", "got \"%s\", want \"1\"", v);
+	free(v);
+	v = cmd(p, "HGET %s %s", j, id);
+	want = xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"q\",\"1\"],"
+			 "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("pending record", "got %s, want %s", v, want);
+	free(v);
+	free(want);
+	v = cmd(p, "ZSCORE %s %s", z, id);
+	want = xasprintf("%lld", t + TTL_US);
+	if (strcmp(v, want) != 0)
+		tcase_bad("journal expiry", "got %s, want %s", v, want);
+	free(v);
+	free(want);
+	assert_int_equal(settle_one(p, "t15:", "sasl:bea", t + 1, TTL_US, LIMIT_SETTLE_CONFIRM, id), 1);
+	v = cmd(p, "HGET %s %s", j, id);
+	want = xasprintf("{\"s\":\"c\",\"i\":[[\"%s\",\"q\",\"1\"],"
+			 "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("confirmed record", "got %s, want %s", v, want);
+	free(v);
+	free(want);
+	/* a second message: the bucket's tat moves on by one interval */
+	limit_store_resv_id(id);
+	assert_int_equal(journaled(p, "t15:", &plan.calls[0], t + 2, TTL_US, id, &err),
+			 LIMIT_ST_COUNTED);
+	v = cmd(p, "GET %s", kr);
+	want = xasprintf("%lld 100000", t + 200000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("rate state, second", "got \"%s\", want \"%s\"", v, want);
+	free(v);
+	free(want);
+	free(kq);
+	free(kr);
+	free(j);
+	free(z);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/*
  * test_expiry - a reservation nobody confirms (its worker killed) stops
  * counting after the ttl; a confirmed one stays. Time moves through the
  * scripts' now argument, not by sleeping.
@@ -1298,6 +1383,7 @@ main(void)
 		cmocka_unit_test(test_noscript),
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_settle_idempotent),
+		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test_teardown(test_timeout_refund, test_teardown),
 		cmocka_unit_test_teardown(test_redis_down, test_teardown),
