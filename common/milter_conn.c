@@ -71,6 +71,20 @@ milter_conn_qid(struct milter_conn *mc, SMFICTX *ctx)
 	return milter_qid(ctx, mc->qid, sizeof(mc->qid));
 }
 
+/* milter_conn_no_reply - does the MTA wait for no reply at this stage */
+bool
+milter_conn_no_reply(const struct milter_conn *mc, unsigned long nr_bit)
+{
+	return mc != NULL && (mc->nr & nr_bit) != 0;
+}
+
+/* milter_conn_go_on - "go on" at a stage: no reply where none is awaited */
+sfsistat
+milter_conn_go_on(const struct milter_conn *mc, unsigned long nr_bit)
+{
+	return milter_conn_no_reply(mc, nr_bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 /* milter_conn_end_message - drop the message's snapshot and facts */
 void
 milter_conn_end_message(struct milter_conn *mc)

@@ -14,6 +14,12 @@
  *	const char *milter_conn_qid(struct milter_conn *mc, SMFICTX *ctx);
  *	void	 milter_conn_end_message(struct milter_conn *mc);
  *	void	*milter_conn_take(SMFICTX *ctx);
+bool	 milter_conn_no_reply(const struct milter_conn *mc, unsigned long nr_bit);
+sfsistat milter_conn_go_on(const struct milter_conn *mc, unsigned long nr_bit);
+ *	bool	 milter_conn_no_reply(const struct milter_conn *mc,
+ *			unsigned long nr_bit);
+ *	sfsistat milter_conn_go_on(const struct milter_conn *mc,
+ *			unsigned long nr_bit);
  * DESCRIPTION
  *	The part of a milter's per-connection state that every milter had
  *	its own copy of: the client address (connect), the configuration
@@ -35,6 +41,14 @@
  *	message's facts. milter_conn_take() detaches the struct from the
  *	context for the close callback, which frees it (NULL when there was
  *	none).
+ *
+ *	The milter's negotiate callback stores in mc->nr the SMFIP_NR_*
+ *	flags the MTA granted: at those stages the MTA waits for no reply.
+ *	milter_conn_no_reply() says whether a stage (its SMFIP_NR_* bit) is
+ *	one; milter_conn_go_on() is the "go on" answer of a stage:
+ *	SMFIS_NOREPLY there, else SMFIS_CONTINUE (also for mc NULL: a
+ *	session with no state yet). A connection keeps what it negotiated,
+ *	whatever a reload changes.
  * THREAD SAFETY
  *	A connection belongs to one thread at a time (the engine's and
  *	libmilter's contract); no globals.
@@ -61,6 +75,7 @@ struct milter_conn {
 	char			 login[MILTER_LOGIN_MAX];	/* "" without */
 	char			 login_log[128];	/* escaped for log lines */
 	char			 qid[32];	/* escaped {i}, or LOG_NOQUEUE */
+	unsigned long		 nr;		/* SMFIP_NR_* granted */
 };
 
 void	*milter_conn_get(SMFICTX *ctx, size_t size);
@@ -69,6 +84,8 @@ int	 milter_conn_mail(struct milter_conn *mc, SMFICTX *ctx);
 const char *milter_conn_qid(struct milter_conn *mc, SMFICTX *ctx);
 void	 milter_conn_end_message(struct milter_conn *mc);
 void	*milter_conn_take(SMFICTX *ctx);
+bool	 milter_conn_no_reply(const struct milter_conn *mc, unsigned long nr_bit);
+sfsistat milter_conn_go_on(const struct milter_conn *mc, unsigned long nr_bit);
 
 /* milter_conn_facts - the per-message facts from the MTA's values (pure) */
 void	 milter_conn_facts(struct milter_conn *mc, const char *login,

@@ -123,7 +123,6 @@
 
 struct bounce_conn {
 	struct milter_conn mc;		/* first: client, snapshot, login, qid */
-	unsigned long	 nr;		/* SMFIP_NR_* negotiated: no reply there */
 	/* the message in progress */
 	bool		 failed;	/* no snapshot at MAIL: tempfail later */
 	bool		 hosted;		/* outbound, to be tagged */
@@ -208,7 +207,7 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 static sfsistat
 bm_go_on(const struct bounce_conn *c, unsigned long nr_bit)
 {
-	return c != NULL && (c->nr & nr_bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return milter_conn_go_on(c != NULL ? &c->mc : NULL, nr_bit);
 }
 
 /* bm_xxfi_negotiate - actions we need, stages we skip, no replies */
@@ -231,7 +230,7 @@ bm_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = *pf3 = 0;
 	/* negotiate comes before connect: the session state starts here */
 	c = milter_conn_get(ctx, sizeof(*c));
-	c->nr = *pf1 & nr;
+	c->mc.nr = *pf1 & nr;
 	return SMFIS_CONTINUE;
 }
 
@@ -274,7 +273,7 @@ bm_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	bm_end_message(c);
 	if (milter_conn_mail(&c->mc, ctx) < 0) {
 		/* cannot happen after start-up; refuse at RCPT if MAIL has no reply */
-		if ((c->nr & SMFIP_NR_MAIL) == 0)
+		if (!milter_conn_no_reply(&c->mc, SMFIP_NR_MAIL))
 			return SMFIS_TEMPFAIL;
 		c->failed = true;
 		return SMFIS_NOREPLY;

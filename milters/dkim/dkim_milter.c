@@ -53,8 +53,6 @@
 struct dkim_conn {
 	struct milter_conn	 mc;		/* first: client, snapshot, login, qid */
 	bool			 leadspace;	/* SMFIP_HDR_LEADSPC negotiated */
-	bool			 nr_conn;	/* SMFIP_NR_CONN: connect sends no reply */
-	bool			 nr_mail;	/* SMFIP_NR_MAIL: MAIL sends no reply */
 	bool			 failed;	/* no snapshot at MAIL: tempfail at EOH */
 	bool			 chgbody;	/* SMFIF_CHGBODY: may replace the body */
 	bool			 chghdrs;	/* SMFIF_CHGHDRS: may change fields */
@@ -113,8 +111,7 @@ dkim_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	c->leadspace = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
 	c->chgbody = (*pf0 & SMFIF_CHGBODY) != 0;
 	c->chghdrs = (*pf0 & SMFIF_CHGHDRS) != 0;
-	c->nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
-	c->nr_mail = (*pf1 & SMFIP_NR_MAIL) != 0;
+	c->mc.nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL);
 	return SMFIS_CONTINUE;
 }
 
@@ -125,7 +122,7 @@ dkim_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct dkim_conn *c = milter_conn_get(ctx, sizeof(*c));
 
 	milter_conn_connect(&c->mc, sa);
-	return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return milter_conn_go_on(&c->mc, SMFIP_NR_CONN);
 }
 
 /* dkim_xxfi_envfrom - new message: snapshot, client kind */
@@ -139,7 +136,7 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	dkim_conn_end_message(c);
 	if (milter_conn_mail(&c->mc, ctx) < 0) {
 		/* cannot happen after start-up; refuse at EOH if the MTA won't wait */
-		if (!c->nr_mail)
+		if (!milter_conn_no_reply(&c->mc, SMFIP_NR_MAIL))
 			return SMFIS_TEMPFAIL;
 		c->failed = true;
 		return SMFIS_NOREPLY;
@@ -148,7 +145,7 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 				       &dkim_state_of(c)->policy);
 	if (c->hosted)
 		c->msg = dkim_msg_new();
-	return c->nr_mail ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+	return milter_conn_go_on(&c->mc, SMFIP_NR_MAIL);
 }
 
 /* dkim_let_go - mail from outside is not ours: log and stop here */

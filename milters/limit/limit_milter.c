@@ -32,7 +32,7 @@
  *	connect always; MAIL unless limit_tenant_pause is on
  *	(limit_policy_mail_answers()); RCPT unless a rule counts recipients
  *	(limit_policy_rcpt_answers()). The callbacks follow what the
- *	connection negotiated (struct limit_conn.nr), not the snapshot of
+ *	connection negotiated (milter_conn's nr), not the snapshot of
  *	the message: after a reload that turned the pause on or added a
  *	recipient rule, a refusal that a no-reply stage cannot give is owed
  *	and given by the next stage that has a reply (RCPT, else end of
@@ -80,7 +80,6 @@
 
 struct limit_conn {
 	struct milter_conn mc;		/* first: client, snapshot, login, qid */
-	unsigned long	 nr;		/* SMFIP_NR_* negotiated: no reply there */
 	/* the message in progress */
 	struct limit_txn *txn;
 	bool		 owed;		/* a refusal the next replied stage gives */
@@ -175,13 +174,6 @@ limit_conn_end_message(struct limit_conn *c, const char *why)
 	milter_conn_end_message(&c->mc);
 }
 
-/* limit_go_on - "go on" at a stage: no reply when the MTA waits for none */
-static sfsistat
-limit_go_on(const struct limit_conn *c, unsigned long nr_bit)
-{
-	return (c->nr & nr_bit) != 0 ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-}
-
 /*
  * limit_refuse - a refusal at a stage: given now when the stage has a
  * reply, else owed to the next one that has (the first refusal counts)
@@ -190,7 +182,7 @@ static sfsistat
 limit_refuse(SMFICTX *ctx, struct limit_conn *c, unsigned long nr_bit,
 	     int reply, const char *text)
 {
-	if ((c->nr & nr_bit) == 0)
+	if (!milter_conn_no_reply(&c->mc, nr_bit))
 		return reply == LIMIT_OWED_TEMPFAIL ? SMFIS_TEMPFAIL
 		    : milter_reply_apply(ctx, &limit_reply_table, reply, text);
 	if (!c->owed) {
@@ -311,7 +303,7 @@ limit_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf2 = *pf3 = 0;
 	/* negotiate comes before connect: the session state starts here */
 	c = milter_conn_get(ctx, sizeof(*c));
-	c->nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT);
+	c->mc.nr = *pf1 & (SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT);
 	return SMFIS_CONTINUE;
 }
 
@@ -322,7 +314,7 @@ limit_xxfi_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 	struct limit_conn *c = milter_conn_get(ctx, sizeof(*c));
 
 	milter_conn_connect(&c->mc, sa);
-	return limit_go_on(c, SMFIP_NR_CONN);
+	return milter_conn_go_on(&c->mc, SMFIP_NR_CONN);
 }
 
 /*
@@ -398,10 +390,11 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 				c->mc.client.addr);
 		limit_conn_end_message(c, "none");
 		/* without a reply here, the first RCPT with one accepts */
-		return (c->nr & SMFIP_NR_MAIL) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
+		return milter_conn_no_reply(&c->mc, SMFIP_NR_MAIL) ? SMFIS_NOREPLY
+		    : SMFIS_ACCEPT;
 	}
 	c->txn = limit_txn_new(&plan);
-	return limit_go_on(c, SMFIP_NR_MAIL);
+	return milter_conn_go_on(&c->mc, SMFIP_NR_MAIL);
 }
 
 /* limit_xxfi_envrcpt - reserve one recipient */
@@ -416,18 +409,20 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL)
 		return SMFIS_CONTINUE;
 	if (c->owed)
-		return (c->nr & SMFIP_NR_RCPT) != 0 ? SMFIS_NOREPLY : limit_pay(ctx, c);
+		return milter_conn_no_reply(&c->mc, SMFIP_NR_RCPT) ? SMFIS_NOREPLY
+		    : limit_pay(ctx, c);
 	if (c->txn == NULL)	/* no rule counts it: done, where RCPT has a reply */
-		return (c->nr & SMFIP_NR_RCPT) != 0 ? SMFIS_NOREPLY : SMFIS_ACCEPT;
+		return milter_conn_no_reply(&c->mc, SMFIP_NR_RCPT) ? SMFIS_NOREPLY
+		    : SMFIS_ACCEPT;
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_RECIPIENTS))
-		return limit_go_on(c, SMFIP_NR_RCPT);
+		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
 	st = limit_state_of(c);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
 	limit_log(c, milter_conn_qid(&c->mc, ctx), "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
 	if (o.v.action == LIMIT_ACT_ACCEPT)
-		return limit_go_on(c, SMFIP_NR_RCPT);
+		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
 	/* a rule added by a reload, on a connection without RCPT replies:
 	 * the message is refused at its end, where everything is refunded */
 	limit_reply_make(&o.v, o.have_usage ? &o.u : NULL, &r);

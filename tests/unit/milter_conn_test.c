@@ -82,11 +82,42 @@ test_milter_conn_facts(void **state)
 	}
 }
 
+/* the "go on" answer of a stage, by the SMFIP_NR_* flags granted */
+static const struct go_on_case {
+	const char	*name;
+	bool		 have_conn;
+	unsigned long	 nr;
+	unsigned long	 stage;
+	sfsistat	 want;
+} go_on_cases[] = {
+	{"granted", true, SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIP_NR_MAIL, SMFIS_NOREPLY},
+	{"not granted", true, SMFIP_NR_CONN, SMFIP_NR_MAIL, SMFIS_CONTINUE},
+	{"none granted", true, 0, SMFIP_NR_HDR, SMFIS_CONTINUE},
+	{"no state yet", false, 0, SMFIP_NR_CONN, SMFIS_CONTINUE},
+};
+
+static void
+test_milter_conn_go_on(void **state)
+{
+	for (size_t i = 0; i < sizeof(go_on_cases) / sizeof(go_on_cases[0]); i++) {
+		const struct go_on_case *c = &go_on_cases[i];
+		struct milter_conn mc = {.nr = c->nr};
+		const struct milter_conn *p = c->have_conn ? &mc : NULL;
+
+		if (milter_conn_go_on(p, c->stage) != c->want)
+			fail_msg("%s: go on answered %d, want %d", c->name,
+				 milter_conn_go_on(p, c->stage), c->want);
+		if (milter_conn_no_reply(p, c->stage) != (c->want == SMFIS_NOREPLY))
+			fail_msg("%s: no_reply disagrees", c->name);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_milter_conn_facts),
+		cmocka_unit_test(test_milter_conn_go_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
