@@ -46,7 +46,7 @@
  *	comes from the one table in auth_reply.c. Quarantine: smfi_quarantine()
  *	or an X-Postmill-Quarantine header (auth_quarantine_mode).
  *	Protocol: SMFIP_HDR_LEADSPC (exact header bytes for DKIM), no
- *	replies for connect, HELO, MAIL, header and body (SMFIP_NR_*).
+ *	replies for connect, HELO, MAIL, header, end of header and body (SMFIP_NR_*).
  *--*/
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -142,7 +142,7 @@ auth_xxfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 {
 	unsigned long want = SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA
 	    | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL
-	    | SMFIP_NR_HDR | SMFIP_NR_BODY;
+	    | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
 	unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
 	struct auth_conn *c;
 
@@ -268,7 +268,7 @@ auth_xxfi_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-/* auth_xxfi_eoh - signatures are known */
+/* auth_xxfi_eoh - signatures are known; never refuses (SMFIP_NR_EOH) */
 static sfsistat
 auth_xxfi_eoh(SMFICTX *ctx)
 {

@@ -180,11 +180,13 @@ class AuthProtocolTest(ProtoCase):
         m = rm.Milter(self.sock)
         m.s.close()
         # auth_milter.c: SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE; no RCPT, DATA or
-        # unknown command, exact header bytes, no replies to connect, HELO, MAIL, header, body
+        # unknown command, exact header bytes, no replies to connect, HELO, MAIL, header, end
+        # of header, body (only end of message answers)
         self.assertNegotiated(m, rm.SMFIF_ADDHDRS | rm.SMFIF_CHGHDRS | rm.SMFIF_QUARANTINE,
                               rm.SMFIP_NORCPT | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA
                               | rm.SMFIP_HDR_LEADSPC | rm.SMFIP_NR_CONN | rm.SMFIP_NR_HELO
-                              | rm.SMFIP_NR_MAIL | rm.SMFIP_NR_HDR | rm.SMFIP_NR_BODY)
+                              | rm.SMFIP_NR_MAIL | rm.SMFIP_NR_HDR | rm.SMFIP_NR_EOH
+                              | rm.SMFIP_NR_BODY)
         self.assertRefusesActions(rm.SMFIF_ADDHDRS | rm.SMFIF_QUARANTINE)
         self.assertAlive()
 
