@@ -29,10 +29,10 @@
  *	prepends Received-SPF and Authentication-Results, counts the message
  *	for DMARC aggregate reports when auth_report_record is on (auth_record.h:
  *	best effort, never changes the verdict), applies the verdict and logs
- *	one line:
- *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
- *	      spf=pass:example.com spf_helo=none dkim=pass:example.com:s1
- *	      ar_removed=1
+ *	one line (milter_conn_decision(): client= and login= last):
+ *	  QID: auth: action=accept reason=none from=example.com dmarc=pass
+ *	      policy=reject spf=pass:example.com spf_helo=none
+ *	      dkim=pass:example.com:s1 ar_removed=1 ... client=192.0.2.1
  *	abort and close drop the message.
  *
  *	Replies: DMARC reject 550 5.7.1 naming the domain; a From that is

@@ -66,7 +66,8 @@
  *	without a configuration snapshot (which cannot happen after
  *	start-up) is then tempfailed at each RCPT and at end of message.
  *
- *	Log lines (facility mail):
+ *	Log lines (facility mail; milter_conn_decision() ends each in
+ *	client=ADDR and, for an authenticated client, login=LOGIN):
  *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N from=<...>
  *	      ref=yes feedback_id=a:b:c:SenderId tenant=T unsubscribe=added
  *	      track=rewritten links=N skipped=N pixel=yes (or why not:

@@ -45,7 +45,8 @@
  *	rule with "reject") at RCPT, a message over a limit the same at end
  *	of message; when Redis cannot answer, limit_on_redis_error says
  *	tempfail (451 4.3.0) or accept. Every reply comes from the one
- *	table in limit_reply.c. Log lines (facility mail):
+ *	table in limit_reply.c. Log lines (facility mail; milter_conn_decision()
+ *	ends each in client=ADDR and, authenticated, login=LOGIN):
  *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
  *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
  *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
