@@ -6,6 +6,8 @@
  * DESCRIPTION
  *	See milter_conn.h.
  *--*/
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hosted.h"
@@ -83,6 +85,80 @@ sfsistat
 milter_conn_go_on(const struct milter_conn *mc, unsigned long nr_bit)
 {
 	return milter_conn_no_reply(mc, nr_bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* milter_conn_decision_format - the decision line without the queue id */
+size_t
+milter_conn_decision_format(char *buf, size_t len, const char *module,
+			    const char *action, const char *fields,
+			    const char *client, const char *login)
+{
+	char tail[MILTER_LOGIN_MAX + 128];
+	size_t head, room, flen, tlen;
+	int n;
+
+	if (len == 0)
+		return 0;
+	if (fields == NULL)
+		fields = "";
+	while (*fields == ' ')
+		fields++;
+	n = snprintf(tail, sizeof(tail), " client=%s%s%s", client ? client : "-",
+		     login != NULL && *login != '\0' ? " login=" : "",
+		     login != NULL ? login : "");
+	tlen = n < 0 ? 0 : (size_t)n < sizeof(tail) ? (size_t)n : sizeof(tail) - 1;
+	n = snprintf(buf, len, "%s: action=%s", module, action);
+	head = n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+	/* the client and login end every line: the fields give way */
+	room = len - 1 - head;
+	room = room > tlen ? room - tlen : 0;
+	flen = strlen(fields);
+	if (flen > 0 && room > 1) {
+		buf[head++] = ' ';
+		room--;
+		if (flen > room) {
+			/* cut, and say so as log_escape() does */
+			flen = room >= 3 ? room - 3 : 0;
+			memcpy(buf + head, fields, flen);
+			memcpy(buf + head + flen, "...", room - flen);
+			flen = room;
+		} else {
+			memcpy(buf + head, fields, flen);
+		}
+		/* a byte a module forgot to escape would split the line */
+		for (size_t i = head; i < head + flen; i++)
+			if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+				buf[i] = '?';
+		head += flen;
+	}
+	if (tlen > len - 1 - head)
+		tlen = len - 1 - head;
+	memcpy(buf + head, tail, tlen);
+	buf[head + tlen] = '\0';
+	return head + tlen;
+}
+
+/* milter_conn_decision - log one decision line (see milter_conn.h) */
+void
+milter_conn_decision(struct milter_conn *mc, SMFICTX *ctx, int prio,
+		     const char *module, const char *action, const char *fmt, ...)
+{
+	char fields[MILTER_CONN_DECISION_MAX], line[MILTER_CONN_DECISION_MAX];
+	const char *qid;
+	va_list ap;
+
+	if (prio == LOG_DEBUG && log_debug_level() <= 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(fields, sizeof(fields), fmt, ap);
+	va_end(ap);
+	milter_conn_decision_format(line, sizeof(line), module, action, fields,
+				    mc->client.addr, mc->authenticated ? mc->login_log : NULL);
+	if (ctx != NULL)
+		qid = milter_conn_qid(mc, ctx);
+	else
+		qid = mc->qid[0] != '\0' ? mc->qid : LOG_NOQUEUE;
+	log_msg(prio, qid, "%s", line);
 }
 
 /* milter_conn_end_message - drop the message's snapshot and facts */

@@ -29,10 +29,10 @@
  *	prepends Received-SPF and Authentication-Results, counts the message
  *	for DMARC aggregate reports when auth_report_record is on (auth_record.h:
  *	best effort, never changes the verdict), applies the verdict and logs
- *	one line:
- *	  QID: auth: action=accept dmarc=pass from=example.com policy=reject
- *	      spf=pass:example.com spf_helo=none dkim=pass:example.com:s1
- *	      ar_removed=1
+ *	one line (milter_conn_decision(): client= and login= last):
+ *	  QID: auth: action=accept reason=none from=example.com dmarc=pass
+ *	      policy=reject spf=pass:example.com spf_helo=none
+ *	      dkim=pass:example.com:s1 ar_removed=1 ... client=192.0.2.1
  *	abort and close drop the message.
  *
  *	Replies: DMARC reject 550 5.7.1 naming the domain; a From that is
@@ -417,9 +417,8 @@ auth_eom_input(const struct auth_conn *c, struct auth_from_field *ff,
 
 /* auth_eom_log - the one line per message, and the counters */
 static void
-auth_eom_log(const struct auth_conn *c, const struct auth_eom_decision *d,
-	     const struct auth_dkim_sig *sigs, size_t nsigs, unsigned nqueries,
-	     const char *qid)
+auth_eom_log(SMFICTX *ctx, struct auth_conn *c, const struct auth_eom_decision *d,
+	     const struct auth_dkim_sig *sigs, size_t nsigs, unsigned nqueries)
 {
 	const struct auth_conf *conf = c->mc.snap->conf;
 	const struct auth_verdict *v = &d->v;
@@ -430,13 +429,14 @@ auth_eom_log(const struct auth_conn *c, const struct auth_eom_decision *d,
 	log_escape(fromlog, sizeof(fromlog), d->from.domain, strlen(d->from.domain));
 	auth_log_spf(c, d->spf, d->spf_domain, spflog, sizeof(spflog), helolog,
 		     sizeof(helolog));
-	log_msg(v->would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE, qid,
-		"auth: action=%s%s%s reason=%s client=%s from=%s from_status=%s "
+	milter_conn_decision(&c->mc, ctx, v->would == AUTH_ACT_ACCEPT ? LOG_INFO : LOG_NOTICE,
+		"auth", auth_action_name(v->action),
+		"%s%s%sreason=%s from=%s from_status=%s "
 		"dmarc=%s%s policy=%s%s record=%s spf=%s spf_helo=%s dkim=%s%s "
 		"ar_removed=%zu dns_queries=%u",
-		auth_action_name(v->action), conf->dry_run ? " would=" : "",
-		conf->dry_run ? auth_action_name(v->would) : "", auth_reason_name(v->reason),
-		c->mc.client.addr, fromlog[0] ? fromlog : "-", auth_from_status_str(d->pin.from),
+		conf->dry_run ? "would=" : "", conf->dry_run ? auth_action_name(v->would) : "",
+		conf->dry_run ? " " : "", auth_reason_name(v->reason),
+		fromlog[0] ? fromlog : "-", auth_from_status_str(d->pin.from),
 		d->pin.dmarc_done ? auth_dmarc_res_name(d->pin.dmarc) : "none",
 		dr->spf_aligned ? " aligned=spf" : dr->dkim_aligned ? " aligned=dkim" : "",
 		auth_dmarc_p_name(dr->policy), d->pin.testing ? " testing=y" : "",
@@ -478,8 +478,8 @@ auth_xxfi_eom(SMFICTX *ctx)
 	qid = milter_conn_qid(&c->mc, ctx);
 	if (c->skip) {
 		if (log_debug_level() > 0)
-			log_msg(LOG_DEBUG, qid, "auth: action=skip reason=outbound client=%s",
-				c->mc.client.addr);
+			milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "auth", "skip",
+					     "reason=outbound");
 		auth_conn_end_message(c);
 		return SMFIS_CONTINUE;
 	}
@@ -509,7 +509,7 @@ auth_xxfi_eom(SMFICTX *ctx)
 		log_msg(LOG_WARNING, qid, "auth: cannot add Received-SPF");
 	if (auth_insheader(ctx, c, "Authentication-Results", d->ar) != MI_SUCCESS)
 		log_msg(LOG_WARNING, qid, "auth: cannot add Authentication-Results");
-	auth_eom_log(c, d, sigs, nsigs, nqueries, qid);
+	auth_eom_log(ctx, c, d, sigs, nsigs, nqueries);
 	if (d->record) {
 		struct auth_record_in ri = {
 			c->mc.client.addr, in.spf, sigs, nsigs, d->from.domain, &d->dmarc,

@@ -66,7 +66,8 @@
  *	without a configuration snapshot (which cannot happen after
  *	start-up) is then tempfailed at each RCPT and at end of message.
  *
- *	Log lines (facility mail):
+ *	Log lines (facility mail; milter_conn_decision() ends each in
+ *	client=ADDR and, for an authenticated client, login=LOGIN):
  *	  QID: bounce: action=tag sender=<...> id=ID rcpts=N from=<...>
  *	      ref=yes feedback_id=a:b:c:SenderId tenant=T unsubscribe=added
  *	      track=rewritten links=N skipped=N pixel=yes (or why not:
@@ -194,9 +195,9 @@ bm_redis_error(SMFICTX *ctx, struct bounce_conn *c, const char *stage,
 {
 	bool accept = bm_state(c)->conf->on_redis_error == BOUNCE_ON_ERROR_ACCEPT;
 
-	log_msg(LOG_WARNING, milter_conn_qid(&c->mc, ctx), "bounce: action=%s stage=%s "
-		"reason=redis_error error=\"%s\" policy=%s", accept ? "accept" :
-		"tempfail", stage, err ? err : "?", accept ? "accept" : "tempfail");
+	milter_conn_decision(&c->mc, ctx, LOG_WARNING, "bounce", accept ? "accept" : "tempfail",
+			     "stage=%s reason=redis_error error=\"%s\" policy=%s", stage,
+			     err ? err : "?", accept ? "accept" : "tempfail");
 	bounce_stats_redis_error(stage);
 	if (accept)
 		return SMFIS_CONTINUE;
@@ -310,8 +311,9 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 				     (long long)time(NULL), &t, &why);
 	log_escape(esc, sizeof(esc), rcpt, strlen(rcpt));
 	if (ts != BOUNCE_TAG_OK) {
-		log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "bounce: action=reject stage=rcpt "
-			"tag=%s rcpt=%s why=\"%s\"", bounce_tag_status_name(ts), esc, why);
+		milter_conn_decision(&c->mc, ctx, LOG_NOTICE, "bounce", "reject",
+				     "stage=rcpt tag=%s rcpt=%s why=\"%s\"",
+				     bounce_tag_status_name(ts), esc, why);
 		bounce_stats_refused("bad_tag");
 		return milter_reply_apply(ctx, &bounce_reply_table, BOUNCE_REPLY_BAD_TAG,
 					  NULL);
@@ -324,8 +326,8 @@ bm_rcpt_bounce(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt,
 		c->tag = t;
 		c->tag_rcpt = xstrdup(rcpt);
 	}
-	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt tag=ok "
-		"id=%s rcpt=%s domain=%s", idhex, esc, bd->domain);
+	milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "accept",
+			     "stage=rcpt tag=ok id=%s rcpt=%s domain=%s", idhex, esc, bd->domain);
 	return SMFIS_CONTINUE;
 }
 
@@ -339,8 +341,8 @@ bm_rcpt_fbl(SMFICTX *ctx, struct bounce_conn *c, const char *rcpt)
 	c->hosted = false;	/* a complaint is not tagged */
 	if (c->fbl_rcpt == NULL)
 		c->fbl_rcpt = xstrdup(rcpt);
-	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt "
-		"kind=fbl rcpt=%s", log_escape(esc, sizeof(esc), rcpt, strlen(rcpt)));
+	milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "accept", "stage=rcpt kind=fbl rcpt=%s",
+			     log_escape(esc, sizeof(esc), rcpt, strlen(rcpt)));
 	return SMFIS_CONTINUE;
 }
 
@@ -407,9 +409,9 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 		/* RFC 5321 4.5.1: postmaster is always accepted; it is
 		 * ordinary mail, never a bounce of anyone */
-		log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx), "bounce: action=accept stage=rcpt "
-			"kind=postmaster rcpt=%s", log_escape(esc, sizeof(esc), rcpt,
-							      strlen(rcpt)));
+		milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "accept",
+				     "stage=rcpt kind=postmaster rcpt=%s",
+				     log_escape(esc, sizeof(esc), rcpt, strlen(rcpt)));
 	} else if (r == 1) {
 		return bm_rcpt_bounce(ctx, c, rcpt, local, bd);
 	}
@@ -424,7 +426,7 @@ bm_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 			char text[600], esc[400], sesc[400], wesc[64];
 
 			bounce_stats_refused("suppressed");
-			log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "bounce: action=reject "
+			milter_conn_decision(&c->mc, ctx, LOG_NOTICE, "bounce", "reject",
 				"stage=rcpt reason=suppressed rcpt=<%s> sender=<%s> "
 				"why=%s since=%lld", log_escape(esc, sizeof(esc), norm,
 								strlen(norm)),
@@ -641,16 +643,16 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 	if ((!c->have_track_id && RAND_bytes(id, sizeof(id)) != 1)
 	    || bounce_tag_encode(&bd->keys->keys[0], id,
 				 now / 1000 + st->conf->tag_lifetime / 1000, tag) < 0) {
-		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
-			"reason=crypto_error (RAND_bytes or HMAC failed)");
+		milter_conn_decision(&c->mc, ctx, LOG_ERR, "bounce", "tempfail",
+				     "stage=eom reason=crypto_error (RAND_bytes or HMAC failed)");
 		return milter_reply_apply(ctx, &bounce_reply_table,
 					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
 	if (st->conf->ref
 	    && bounce_ref_encode(&st->keys->keys[0], id, now / 1000
 				 + st->conf->ref_lifetime / 1000, ref) < 0) {
-		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
-			"reason=crypto_error (HMAC failed)");
+		milter_conn_decision(&c->mc, ctx, LOG_ERR, "bounce", "tempfail",
+				     "stage=eom reason=crypto_error (HMAC failed)");
 		return milter_reply_apply(ctx, &bounce_reply_table,
 					  BOUNCE_REPLY_CRYPTO_ERROR, NULL);
 	}
@@ -666,22 +668,22 @@ bm_eom_tag(SMFICTX *ctx, struct bounce_conn *c)
 		return bm_redis_error(ctx, c, "eom", err);
 	addr = xasprintf("<%s%s@%s>", BOUNCE_TAG_PREFIX, tag, bd->domain);
 	if (smfi_chgfrom(ctx, addr, NULL) != MI_SUCCESS) {
-		log_msg(LOG_WARNING, qid, "bounce: action=accept stage=eom "
-			"reason=chgfrom_failed id=%s", idhex);
+		milter_conn_decision(&c->mc, ctx, LOG_WARNING, "bounce", "accept",
+				     "stage=eom reason=chgfrom_failed id=%s", idhex);
 		free(addr);
 		return SMFIS_CONTINUE;
 	}
 	bm_tag_headers(ctx, c, st->conf->ref ? ref : NULL, fbid, sizeof(fbid));
 	unsub = bm_unsubscribe(ctx, c, id, now);
 	if (bm_track_eom(ctx, c, track, sizeof(track)) < 0) {
-		log_msg(LOG_ERR, qid, "bounce: action=tempfail stage=eom "
-			"reason=replacebody_failed id=%s", idhex);
+		milter_conn_decision(&c->mc, ctx, LOG_ERR, "bounce", "tempfail",
+				     "stage=eom reason=replacebody_failed id=%s", idhex);
 		free(addr);
 		return milter_reply_apply(ctx, &bounce_reply_table,
 					  BOUNCE_REPLY_REPLACEBODY_FAILED, NULL);
 	}
-	log_msg(LOG_INFO, qid, "bounce: action=tag sender=<%s> id=%s rcpts=%zu "
-		"from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s track=%s",
+	milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "tag",
+		"sender=<%s> id=%s rcpts=%zu from=%s ref=%s feedback_id=%s tenant=%s unsubscribe=%s track=%s",
 		log_escape(esc, sizeof(esc), c->sender, strlen(c->sender)), idhex,
 		c->nrcpts, addr, st->conf->ref ? "yes" : "no", fbid[0] ? fbid : "-",
 		c->tenant != NULL ? c->tenant->name : "-", unsub, track);
@@ -722,7 +724,7 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 	char *marks[BOUNCE_MAX_RCPTS];
 	size_t nm = 0;
 	const char *err;
-	char esc[300];
+	char esc[300], action[32];
 	int rc;
 
 	/* one mark per recipient and class: a second DSN counts nothing */
@@ -750,11 +752,11 @@ bm_tenant_outcome(SMFICTX *ctx, struct bounce_conn *c, const char *tenant,
 	}
 	if (!ps.changed)
 		return;
-	log_msg(ps.state == BOUNCE_PAUSE_PAUSED ? LOG_WARNING : LOG_NOTICE,
-		milter_conn_qid(&c->mc, ctx), "bounce: action=tenant_%s tenant=%s sent=%lld "
-		"hard=%lld complaints=%lld reason=\"%s\"",
-		bounce_pause_state_name(ps.state), esc, ps.sent, ps.hard,
-		ps.complaints, ps.reason);
+	snprintf(action, sizeof(action), "tenant_%s", bounce_pause_state_name(ps.state));
+	milter_conn_decision(&c->mc, ctx, ps.state == BOUNCE_PAUSE_PAUSED ? LOG_WARNING
+			     : LOG_NOTICE, "bounce", action, "tenant=%s sent=%lld "
+			     "hard=%lld complaints=%lld reason=\"%s\"", esc, ps.sent, ps.hard,
+			     ps.complaints, ps.reason);
 	bounce_stats_tenant(bounce_pause_state_name(ps.state));
 }
 
@@ -838,8 +840,8 @@ bm_record(SMFICTX *ctx, struct bounce_conn *c, struct bounce_report *rep,
 	first = bounce_first_failed(slots, n);
 	/* say why: the decoder and the phrase or code that decided (issue 14) */
 	x = first >= 0 && (size_t)first < rep->nrcpt ? &rep->rcpt[first] : NULL;
-	log_msg(LOG_INFO, qid, "bounce: action=record kind=%s class=%s reason=%s "
-		"rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
+	milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "record",
+		"kind=%s class=%s reason=%s rcpt=<%s> status=%s sender=<%s> orig_qid=%s id=%s events=%zu "
 		"suppressed=%zu unlisted=%zu%s%s then=%s via=%s%s%s decoder=%s why=\"%s\"",
 		bounce_kind_name(rep->kind),
 		bounce_class_name(rep->cls), bounce_reason_name(rep->reason),
@@ -923,21 +925,21 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 	struct bounce_fbl_origin o;
 	unsigned char id[BOUNCE_TAG_ID_LEN];
 	enum bounce_fbl_map m;
-	const char *qid = milter_conn_qid(&c->mc, ctx), *why = "", *via;
+	const char *why = "", *via;
 	const char *data = c->buf.data ? c->buf.data : "";
 	char esc[400], ft[64];
 	sfsistat rc = SMFIS_CONTINUE;
 
 	if (bounce_classify(data, c->buf.len, rep, &why) < 0
 	    || bounce_fbl_origin(data, c->buf.len, &o, &why) < 0) {
-		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=fbl "
-			"reason=unparsable why=\"%s\"", why);
+		milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "deliver",
+				     "kind=fbl reason=unparsable why=\"%s\"", why);
 		goto out;
 	}
 	if (!bounce_policy_fbl_wanted(rep->kind, o.has_original, o.nref,
 				      o.feedback_type)) {
-		log_msg(LOG_INFO, qid, "bounce: action=deliver kind=%s "
-			"reason=not_a_complaint feedback_type=%s rcpt=%s",
+		milter_conn_decision(&c->mc, ctx, LOG_INFO, "bounce", "deliver",
+			"kind=%s reason=not_a_complaint feedback_type=%s rcpt=%s",
 			bounce_kind_name(rep->kind), o.feedback_type[0] ?
 			log_escape(ft, sizeof(ft), o.feedback_type,
 				   strlen(o.feedback_type)) : "-",
@@ -947,8 +949,8 @@ bm_eom_fbl(SMFICTX *ctx, struct bounce_conn *c)
 	m = bounce_fbl_decide(st->bdomains, st->nbdomains, &o, (long long)time(NULL), id,
 			      &via, &why);
 	if (m != BOUNCE_FBL_MAPPED) {
-		log_msg(m == BOUNCE_FBL_NONE ? LOG_INFO : LOG_NOTICE, qid,
-			"bounce: action=ignore kind=arf map=%s why=\"%s\" rcpt=%s",
+		milter_conn_decision(&c->mc, ctx, m == BOUNCE_FBL_NONE ? LOG_INFO : LOG_NOTICE,
+			"bounce", "ignore", "kind=arf map=%s why=\"%s\" rcpt=%s",
 			bounce_fbl_map_name(m), why, log_escape(esc, sizeof(esc),
 								 c->fbl_rcpt,
 								 strlen(c->fbl_rcpt)));

@@ -152,9 +152,8 @@ dkim_xxfi_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 dkim_let_go(SMFICTX *ctx, struct dkim_conn *c)
 {
-	log_msg(LOG_INFO, milter_conn_qid(&c->mc, ctx),
-		"dkim: action=skip reason=%s client=%s",
-		dkim_reason_name(DKIM_R_EXTERNAL_CLIENT), c->mc.client.addr);
+	milter_conn_decision(&c->mc, ctx, LOG_INFO, "dkim", "skip", "reason=%s",
+			     dkim_reason_name(DKIM_R_EXTERNAL_CLIENT));
 	dkim_stats_message("skip", dkim_reason_name(DKIM_R_EXTERNAL_CLIENT));
 	dkim_conn_end_message(c);
 	return SMFIS_ACCEPT;
@@ -260,12 +259,11 @@ dkim_xxfi_eoh(SMFICTX *ctx)
 			return SMFIS_CONTINUE;
 		}
 	}
-	log_msg(v.action == DKIM_ACT_SKIP ? LOG_INFO : LOG_NOTICE, qid,
-		"dkim: action=%s reason=%s from_domain=%s%s%s%s%s client=%s",
-		dkim_action_name(v.action), dkim_reason_name(v.reason),
-		domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
-		c->mc.authenticated ? " login=" : "", c->mc.login_log,
-		why ? " detail=" : "", why ? why : "", c->mc.client.addr);
+	milter_conn_decision(&c->mc, ctx, v.action == DKIM_ACT_SKIP ? LOG_INFO : LOG_NOTICE,
+			     "dkim", dkim_action_name(v.action), "reason=%s from_domain=%s%s%s",
+			     dkim_reason_name(v.reason),
+			     domain ? log_escape(esc, sizeof(esc), domain, strlen(domain)) : "-",
+			     why ? " detail=" : "", why ? why : "");
 	dkim_stats_message(dkim_action_name(v.action), dkim_reason_name(v.reason));
 	free(local);
 	free(domain);
@@ -451,8 +449,9 @@ dkim_xxfi_eom(SMFICTX *ctx)
 		enum dkim_action a =
 		    dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action).action;
 
-		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
-			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
+		milter_conn_decision(&c->mc, ctx, LOG_ERR, "dkim", dkim_action_name(a),
+				     "reason=%s detail=%s",
+				     dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
 		dkim_stats_message(dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR));
 		rc = a == DKIM_ACT_TEMPFAIL ?
 		    dkim_reply(ctx, a, DKIM_R_SIGNER_ERROR) : SMFIS_CONTINUE;
@@ -464,8 +463,9 @@ dkim_xxfi_eom(SMFICTX *ctx)
 		enum dkim_action a =
 		    dkim_policy_signer_error(dkim_conf_of(c)->signer_error_action).action;
 
-		log_msg(LOG_ERR, qid, "dkim: action=%s reason=%s detail=%s",
-			dkim_action_name(a), dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
+		milter_conn_decision(&c->mc, ctx, LOG_ERR, "dkim", dkim_action_name(a),
+				     "reason=%s detail=%s",
+				     dkim_reason_name(DKIM_R_SIGNER_ERROR), why);
 		for (size_t i = 0; i < n; i++)
 			free(values[i]);
 		rc = a == DKIM_ACT_TEMPFAIL ?
@@ -506,9 +506,8 @@ dkim_xxfi_eom(SMFICTX *ctx)
 			 c->msg->smformed_count, sm_fields < c->msg->smformed_count ?
 			 "(signed,not_stored)" : "");
 	if (rc == SMFIS_CONTINUE) {
-		log_msg(LOG_INFO, qid, "dkim: action=sign signatures=%s%s%s client=%s%s",
-			sigs, c->mc.authenticated ? " login=" : "", c->mc.login_log,
-			c->mc.client.addr, folded);
+		milter_conn_decision(&c->mc, ctx, LOG_INFO, "dkim", "sign",
+				     "signatures=%s%s", sigs, folded);
 		dkim_stats_message("sign", "");
 		for (size_t i = 0; i < n; i++)
 			dkim_stats_signature(dkim_key_algorithm(dkim_state_key(dkim_state_of(c),

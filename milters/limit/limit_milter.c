@@ -45,7 +45,8 @@
  *	rule with "reject") at RCPT, a message over a limit the same at end
  *	of message; when Redis cannot answer, limit_on_redis_error says
  *	tempfail (451 4.3.0) or accept. Every reply comes from the one
- *	table in limit_reply.c. Log lines (facility mail):
+ *	table in limit_reply.c. Log lines (facility mail; milter_conn_decision()
+ *	ends each in client=ADDR and, authenticated, login=LOGIN):
  *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
  *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
  *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
@@ -116,17 +117,15 @@ limit_conn_refund(struct limit_conn *c, const char *why)
 		return true;
 	if (limit_txn_refund(c->txn, limit_state_of(c)->pool, limit_now_us(),
 			     &rcpts, &msgs, &err) < 0) {
-		log_msg(LOG_WARNING, c->mc.qid[0] ? c->mc.qid : LOG_NOQUEUE,
-			"limit: action=refund reason=%s recipients=%lld messages=%lld "
-			"status=failed why=\"%s\" (retried by later transactions; "
+		milter_conn_decision(&c->mc, NULL, LOG_WARNING, "limit", "refund",
+			"reason=%s recipients=%lld messages=%lld status=failed why=\"%s\" (retried by later transactions; "
 			"else they count until limit_reservation_ttl has passed)", why,
 			rcpts, msgs, err ? err : "?");
 		return false;
 	}
 	if (rcpts + msgs > 0) {
-		log_msg(LOG_INFO, c->mc.qid[0] ? c->mc.qid : LOG_NOQUEUE,
-			"limit: action=refund reason=%s recipients=%lld messages=%lld",
-			why, rcpts, msgs);
+		milter_conn_decision(&c->mc, NULL, LOG_INFO, "limit", "refund",
+				     "reason=%s recipients=%lld messages=%lld", why, rcpts, msgs);
 		limit_stats_refund(why, rcpts + msgs);
 	}
 	return true;
@@ -152,6 +151,8 @@ limit_retry_deferred(const struct limit_state *st, const char *qid)
 	if (ps.down)
 		return;
 	limit_txn_retry_deferred(st->pool, limit_now_us(), 4, &ids, &err);
+	/* not milter_conn_decision(): these are other transactions'
+	 * reservations, and this connection's client= would name the wrong one */
 	if (ids > 0) {
 		log_msg(LOG_INFO, qid, "limit: action=refund reason=retry reservations=%lld",
 			ids);
@@ -204,7 +205,7 @@ limit_pay(SMFICTX *ctx, const struct limit_conn *c)
 
 /* limit_log - one line per decision; see the file header */
 static void
-limit_log(const struct limit_conn *c, const char *qid, const char *stage,
+limit_log(SMFICTX *ctx, struct limit_conn *c, const char *stage,
 	  const struct limit_outcome *o, const char *rcpt, long long refunded)
 {
 	char key[160], rc[300], used[48], wait[32], extra[64];
@@ -234,15 +235,15 @@ limit_log(const struct limit_conn *c, const char *qid, const char *stage,
 	if (refunded > 0)
 		snprintf(extra, sizeof(extra), " refunded_recipients=%lld", refunded);
 	if (o->v.reason == LIMIT_R_REDIS_ERROR) {
-		log_msg(prio, qid, "limit: action=%s stage=%s key=%s reason=redis_error "
-			"error=\"%s\" policy=%s%s%s", limit_action_name(o->v.action),
+		milter_conn_decision(&c->mc, ctx, prio, "limit", limit_action_name(o->v.action),
+			"stage=%s key=%s reason=redis_error error=\"%s\" policy=%s%s%s",
 			stage, key, o->error, st->opts.on_redis_error == LIMIT_ON_ERROR_ACCEPT ?
 			"accept" : "tempfail", rc, extra);
 		return;
 	}
 	if (!o->have_usage) {
-		log_msg(prio, qid, "limit: action=%s stage=%s key=%s reason=%s%s%s",
-			limit_action_name(o->v.action), stage, key,
+		milter_conn_decision(&c->mc, ctx, prio, "limit", limit_action_name(o->v.action),
+			"stage=%s key=%s reason=%s%s%s", stage, key,
 			limit_reason_name(o->v.reason), rc, extra);
 		return;
 	}
@@ -251,13 +252,13 @@ limit_log(const struct limit_conn *c, const char *qid, const char *stage,
 	else
 		snprintf(used, sizeof(used), "%lld/%lld", o->u.used, o->u.limit);
 	if (o->v.action != LIMIT_ACT_ACCEPT)
-		log_msg(prio, qid, "limit: action=%s stage=%s key=%s rule=%s limit=%s "
-			"used=%s retry_after=%s%s%s", limit_action_name(o->v.action),
+		milter_conn_decision(&c->mc, ctx, prio, "limit", limit_action_name(o->v.action),
+			"stage=%s key=%s rule=%s limit=%s used=%s retry_after=%s%s%s",
 			stage, key, o->u.rule->name, o->u.def->name, used,
 			limit_duration_format(o->u.retry_ms, wait, sizeof(wait)), rc, extra);
 	else
-		log_msg(prio, qid, "limit: action=accept stage=%s key=%s rule=%s "
-			"limit=%s used=%s%s", stage, key, o->u.rule->name, o->u.def->name,
+		milter_conn_decision(&c->mc, ctx, prio, "limit", "accept",
+			"stage=%s key=%s rule=%s limit=%s used=%s%s", stage, key, o->u.rule->name, o->u.def->name,
 			used, rc);
 }
 
@@ -341,10 +342,10 @@ limit_pause_refuse(SMFICTX *ctx, struct limit_conn *c, const char *sender,
 	if (r != 1)
 		return false;	/* a lookup that failed lets the mail go on */
 	limit_pause_text(&lp, text, textlen);
-	log_msg(LOG_NOTICE, milter_conn_qid(&c->mc, ctx), "limit: action=%s stage=mail "
-		"reason=tenant_paused tenant=%s why=\"%s\"",
-		lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject" : "tempfail", lp.tenant,
-		lp.reason);
+	milter_conn_decision(&c->mc, ctx, LOG_NOTICE, "limit",
+			     lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject" : "tempfail",
+			     "stage=mail reason=tenant_paused tenant=%s why=\"%s\"",
+			     lp.tenant, lp.reason);
 	limit_stats_decision("mail", lc->tenant_pause == LIMIT_PAUSE_REJECT ? "reject"
 			     : "tempfail", "tenant_paused", "-");
 	*reply = limit_reply_of_pause(lc->tenant_pause);
@@ -385,9 +386,8 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 		/* no rule counts this sender: nothing more to see here */
 		limit_plan_free(&plan);
 		if (log_debug_level() > 0)
-			log_msg(LOG_DEBUG, milter_conn_qid(&c->mc, ctx),
-				"limit: action=accept reason=no_rules client=%s",
-				c->mc.client.addr);
+			milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "limit", "accept",
+					     "reason=no_rules");
 		limit_conn_end_message(c, "none");
 		/* without a reply here, the first RCPT with one accepts */
 		return milter_conn_no_reply(&c->mc, SMFIP_NR_MAIL) ? SMFIS_NOREPLY
@@ -419,7 +419,7 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	st = limit_state_of(c);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
-	limit_log(c, milter_conn_qid(&c->mc, ctx), "rcpt", &o,
+	limit_log(ctx, c, "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
 	if (o.v.action == LIMIT_ACT_ACCEPT)
 		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
@@ -439,7 +439,7 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
  * not answer).
  */
 static bool
-limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
+limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *st,
 		  const char *qid, struct limit_outcome *o)
 {
 	long long expired = 0;
@@ -447,9 +447,10 @@ limit_eom_confirm(struct limit_conn *c, const struct limit_state *st,
 
 	if (limit_txn_commit(c->txn, st->pool, limit_now_us(), &expired, &err) == 0) {
 		if (expired > 0)
-			log_msg(LOG_WARNING, qid, "limit: action=accept stage=eom "
-				"reservations_expired=%lld (the transaction lasted longer "
-				"than limit_reservation_ttl: not counted)", expired);
+			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "accept",
+					     "stage=eom reservations_expired=%lld (the transaction "
+					     "lasted longer than limit_reservation_ttl: not "
+					     "counted)", expired);
 		return true;
 	}
 	snprintf(o->error, sizeof(o->error), "confirm: %s", err ? err : "?");
@@ -486,14 +487,14 @@ limit_xxfi_eom(SMFICTX *ctx)
 	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
-		if (!limit_eom_confirm(c, st, qid, &o))
+		if (!limit_eom_confirm(ctx, c, st, qid, &o))
 			o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
 		if (o.v.action == LIMIT_ACT_ACCEPT) {
 			limit_conn_end_message(c, "none");
 			return SMFIS_CONTINUE;
 		}
 		limit_txn_reserved(c->txn, &rcpts, &msgs);
-		limit_log(c, qid, "eom", &o, NULL, rcpts);
+		limit_log(ctx, c, "eom", &o, NULL, rcpts);
 		rc = limit_reply(ctx, &o);
 		limit_conn_end_message(c, "refused");
 		return rc;
@@ -501,7 +502,7 @@ limit_xxfi_eom(SMFICTX *ctx)
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
 			limit_now_us(), &o);
 	if (o.v.action == LIMIT_ACT_ACCEPT
-	    && !limit_eom_confirm(c, st, qid, &o))
+	    && !limit_eom_confirm(ctx, c, st, qid, &o))
 		o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
 	if (o.v.action != LIMIT_ACT_ACCEPT) {
 		const char *err = NULL;
@@ -509,14 +510,14 @@ limit_xxfi_eom(SMFICTX *ctx)
 		limit_txn_reserved(c->txn, &rcpts, &msgs);
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
-			log_msg(LOG_WARNING, qid, "limit: action=refund reason=refused "
-				"recipients=%lld status=failed why=\"%s\" (retried by later "
+			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "refund",
+				"reason=refused recipients=%lld status=failed why=\"%s\" (retried by later "
 				"transactions; else they count until "
 				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
-	limit_log(c, qid, "eom", &o, NULL, rcpts);
+	limit_log(ctx, c, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
 	limit_retry_deferred(st, qid);
 	/* after a refusal or a failed confirmation: what is left is refunded */

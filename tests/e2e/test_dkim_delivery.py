@@ -150,7 +150,7 @@ class LongLinesDeliveryTest(unittest.TestCase):
         self.assert_verifies(copies, 'control short lines')
         log = self.milter.log()
         self.assertRegex(log, r'%s: dkim: action=sign signatures=example.test/s1/rsa-sha256 '
-                              r'client=127.0.0.1 long_lines=broken\(fields=2,body=yes\)' % r.queue_id)
+                              r'long_lines=broken\(fields=2,body=yes\) client=127.0.0.1\n' % r.queue_id)
         self.assertRegex(log, r'%s: dkim: action=sign signatures=example.test/s1/rsa-sha256 '
                               r'client=127.0.0.1\n' % r2.queue_id)
         # the stored body is the broken one: 2000 = 998 + " " 997 + " " 5

@@ -181,8 +181,11 @@ class SuiteEquivalenceTest(unittest.TestCase):
             # postmill-bounce's fields reach postmill-dkim in both shapes: they are signed
             for s, hl in signed_fields(d):
                 self.assertIn('list-unsubscribe', hl.lower().split(':'), (s, hl))
-        self.suite.wait_log(r'%s: dkim: action=sign' % re.escape(rb.queue_id))
-        self.suite.wait_log(r'%s: bounce: action=tag' % re.escape(rb.queue_id))
+        # one decision line form in both shapes: client= and login= last
+        for mod in ('dkim', 'bounce'):
+            for m, qid in ((self.milters[mod], ra.queue_id), (self.suite, rb.queue_id)):
+                m.wait_log(r'(?m)%s: %s: action=\S+ .* client=127\.0\.0\.1 login=alice$'
+                           % (re.escape(qid), mod))
 
     def test_inbound_checked_same(self):
         msg = h.make_message(from_addr='a@mf.rej.dm.test', subject='suite inbound')
@@ -254,6 +257,21 @@ class SuiteEquivalenceTest(unittest.TestCase):
         ra, rb = self.both('carol@%s' % DOMAIN, [rcpt],
                            h.make_message(from_addr='carol@%s' % DOMAIN, to_addr=rcpt, subject='suite again'))
         self.assertFalse(ra.accepted, ra)
+
+    def test_zy_decision_lines_one_form(self):
+        """Every decision line of every module, in the separate daemons and in the suite, ends in
+        client= [login=] (milter_conn_decision()); only limit's retry of other transactions'
+        refunds names no client."""
+        decision = re.compile(r': (auth|bounce|dkim|limit): action=')
+        form = re.compile(r'(\S+): (auth|bounce|dkim|limit): action=\S+( \S.*)? client=\S+( login=\S+)?$')
+        seen = 0
+        for m in list(self.milters.values()) + [self.suite]:
+            for line in m.log().splitlines():
+                if not decision.search(line) or 'action=refund reason=retry ' in line:
+                    continue
+                seen += 1
+                self.assertRegex(line, form, m.name)
+        self.assertGreater(seen, 10)
 
     def test_zz_milters_clean(self):
         import test_sendmail

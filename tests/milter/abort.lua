@@ -9,7 +9,7 @@
 -- expect: AB5 none
 -- expect: AB6 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=127.0.0.1
 -- expect: AB7 none
--- expect: AB8 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.20
+-- expect: AB8 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.20 login=alice
 -- expect: AB9 action=skip reason=external_client client=198.51.100.20 !login=
 -- expect: AB10 none
 dofile(libdir .. "/pm.lua")

@@ -5,7 +5,7 @@
 -- expect: V61 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=::1
 -- expect: V62 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=::ffff:127.0.0.1
 -- expect: V63 action=skip reason=external_client client=2001:db8::25
--- expect: V64 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=2001:db8::25
+-- expect: V64 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=2001:db8::25 login=alice
 -- expect: V65 action=skip reason=external_client client=::ffff:198.51.100.9
 -- expect: V66 action=skip reason=external_client client=::2
 -- expect: V67 action=skip reason=external_client client=local

@@ -6,7 +6,7 @@
 -- each line below must keep client= at its end.
 -- expect: LE1 action=skip reason=no_key_for_domain from_domain=nokey.test client=198.51.100.60
 -- expect: LE2 action=skip reason=login_not_allowed from_domain=example.test client=198.51.100.60
--- expect: LE3 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.60
+-- expect: LE3 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.60 login=alice
 dofile(libdir .. "/pm.lua")
 pm.main(function()
 

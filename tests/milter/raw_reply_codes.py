@@ -8,8 +8,8 @@
 # expect: RC1 action=tempfail reason=no_from client=127.0.0.1
 # expect: RC2 action=tempfail reason=headers_too_large client=127.0.0.1
 # expect: RC3 action=tempfail reason=multiple_from_addresses client=127.0.0.1
-# expect: RC4 action=reject reason=login_not_allowed login=bob client=198.51.100.50
-# expect: RC5 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.50
+# expect: RC4 action=reject reason=login_not_allowed client=198.51.100.50 login=bob
+# expect: RC5 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.50 login=alice
 import rawmilter as rm
 
 

@@ -27,7 +27,8 @@ log line for one of its queue ids does not match its header comments:
                                               PREFIX, at least one)
 
 Tokens must appear in the decision line ("QID: dkim: action=..."); a
-token "!prefix" means no token starts with prefix. Every decision line
+token "!prefix" means no token starts with prefix; the line must end in
+client=... [login=...] (milter_conn_decision()). Every decision line
 of an instance must belong to an expected queue id, so queue ids (and
 prefixes) must be unique in the suite. Any "runtime error",
 "AddressSanitizer" or "LeakSanitizer" line in a log, a worker that died,
@@ -91,6 +92,8 @@ SANITIZER_RE = re.compile(r"runtime error|AddressSanitizer|LeakSanitizer")
 WORKER_DIED_RE = re.compile(r"worker killed by signal|worker exited with status"
                             r"|worker failed to start")
 DECISION_RE = re.compile(r"^\S+ \S+\[\d+\]: (\S+): dkim: (action=.*)$")
+# every decision line ends so (milter_conn_decision(), common/milter_conn.h)
+DECISION_TAIL_RE = re.compile(r" client=\S+( login=\S+)?$")
 EXPECT_RE = re.compile(r"^\s*(?:--|#)\s*expect:\s*(\S+)\s*(.*?)\s*$")
 INSTANCE_RE = re.compile(r"^\s*(?:--|#)\s*instance:\s*(\S+)\s*$")
 
@@ -305,6 +308,8 @@ def check_log(qid, want, lines, script_ok):
                 for x in toks if x.startswith(t[1:])]
     why = (["lacks " + " ".join(missing)] if missing else []) + \
         (["has " + " ".join(unwanted)] if unwanted else [])
+    if not DECISION_TAIL_RE.search(lines[0]):
+        why.append("does not end in client=... [login=...]")
     if why:
         return ["%s: log line %s: %s" % (qid, "; ".join(why), lines[0])]
     return []

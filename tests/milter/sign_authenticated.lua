@@ -1,9 +1,9 @@
 -- sign_authenticated - an external client is signed only when it
 -- authenticated: {auth_authen} at MAIL decides, per message, also on one
 -- connection that switches between the two.
--- expect: SA1 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.9
+-- expect: SA1 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.9 login=alice
 -- expect: SA2 action=skip reason=external_client client=198.51.100.9 !login=
--- expect: SA3 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.9
+-- expect: SA3 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.9 login=alice
 -- expect: SA4 action=skip reason=external_client client=198.51.100.9 !login=
 -- expect: SA5 action=skip reason=external_client client=198.51.100.9 !login=
 dofile(libdir .. "/pm.lua")

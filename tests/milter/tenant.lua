@@ -2,16 +2,16 @@
 -- and "carol@example.test carol"; other.test has keys but no owner), an
 -- authenticated login signs only From addresses it owns. Default
 -- dkim_login_mismatch_action = pass: the rest passes unsigned.
--- expect: TN1 action=skip reason=login_not_allowed from_domain=example.test login=bob client=198.51.100.30
--- expect: TN2 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.30
--- expect: TN3 action=skip reason=login_not_allowed from_domain=example.test login=alice client=198.51.100.30
--- expect: TN4 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=carol client=198.51.100.30
--- expect: TN5 action=skip reason=login_not_allowed from_domain=other.test login=alice client=198.51.100.30
--- expect: TN6 action=skip reason=login_not_allowed from_domain=example.test login=Alice client=198.51.100.30
--- expect: TN7 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.30
--- expect: TN8 action=skip reason=login_not_allowed from_domain=example.test login=bob client=127.0.0.1
+-- expect: TN1 action=skip reason=login_not_allowed from_domain=example.test client=198.51.100.30 login=bob
+-- expect: TN2 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.30 login=alice
+-- expect: TN3 action=skip reason=login_not_allowed from_domain=example.test client=198.51.100.30 login=alice
+-- expect: TN4 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.30 login=carol
+-- expect: TN5 action=skip reason=login_not_allowed from_domain=other.test client=198.51.100.30 login=alice
+-- expect: TN6 action=skip reason=login_not_allowed from_domain=example.test client=198.51.100.30 login=Alice
+-- expect: TN7 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.30 login=alice
+-- expect: TN8 action=skip reason=login_not_allowed from_domain=example.test client=127.0.0.1 login=bob
 -- expect: TN9 action=sign signatures=other.test/s2/rsa-sha256 client=127.0.0.1 !login=
--- expect: TN10 action=skip reason=no_key_for_domain from_domain=nokey.test login=bob client=198.51.100.30
+-- expect: TN10 action=skip reason=no_key_for_domain from_domain=nokey.test client=198.51.100.30 login=bob
 dofile(libdir .. "/pm.lua")
 pm.main(function()
 

@@ -18,10 +18,10 @@
 -- expect: UT5 action=tempfail reason=headers_too_large client=127.0.0.1
 -- expect: UT6 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=127.0.0.1
 -- expect: UT7 action=skip reason=no_key_for_domain from_domain=nokey.test client=127.0.0.1
--- expect: UT8 action=reject reason=login_not_allowed from_domain=example.test login=bob client=198.51.100.40
--- expect: UT9 action=reject reason=login_not_allowed from_domain=other.test login=alice client=198.51.100.40
--- expect: UT10 action=tempfail reason=malformed_from login=alice client=198.51.100.40
--- expect: UT11 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 login=alice client=198.51.100.40
+-- expect: UT8 action=reject reason=login_not_allowed from_domain=example.test client=198.51.100.40 login=bob
+-- expect: UT9 action=reject reason=login_not_allowed from_domain=other.test client=198.51.100.40 login=alice
+-- expect: UT10 action=tempfail reason=malformed_from client=198.51.100.40 login=alice
+-- expect: UT11 action=sign signatures=example.test/s1/rsa-sha256,example.test/e1/ed25519-sha256 client=198.51.100.40 login=alice
 -- expect: UT12 action=skip reason=external_client client=198.51.100.40 !login=
 dofile(libdir .. "/pm.lua")
 pm.main(function()
