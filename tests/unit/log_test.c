@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "stderr_capture.h"
 
 
 /* BIN - a string literal with NUL bytes and its length */
@@ -186,53 +187,6 @@ test_escape_long(void **state)
 /*
  * log_msg() through its stderr copy.
  */
-static char capfile[PATH_MAX];
-static int saved_stderr = -1;
-
-/* capture_start - point fd 2 at an empty temporary file */
-static void
-capture_start(void)
-{
-	const char *base = getenv("TMPDIR");
-	int fd;
-
-	snprintf(capfile, sizeof(capfile), "%s/log_test.XXXXXX",
-		 base ? base : "/tmp");
-	fd = mkstemp(capfile);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved_stderr = dup(STDERR_FILENO);
-	assert_true(saved_stderr >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
-}
-
-/* capture_end - restore fd 2, return what was written; caller frees */
-static char *
-capture_end(void)
-{
-	FILE *fp;
-	char *text;
-	long len;
-
-	fflush(stderr);
-	assert_true(dup2(saved_stderr, STDERR_FILENO) >= 0);
-	close(saved_stderr);
-	saved_stderr = -1;
-	fp = fopen(capfile, "r");
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = malloc((size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
-	text[len] = '\0';
-	fclose(fp);
-	unlink(capfile);
-	return text;
-}
-
 /* count_lines - newlines in text */
 static size_t
 count_lines(const char *text)
@@ -276,9 +230,9 @@ test_msg(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *out, *p, want[256];
 
-		capture_start();
+		stderr_capture_start();
 		log_msg(cases[i].prio, cases[i].qid, "%s", cases[i].msg);
-		out = capture_end();
+		out = stderr_capture_end();
 		snprintf(want, sizeof(want), "%s%s", prefix, cases[i].want);
 		/* "HH:MM:SS.mmm " comes first */
 		p = strchr(out, ' ');
@@ -303,27 +257,27 @@ test_debug(void **state)
 	log_open("log_test", true);
 	log_set_debug(0);
 	assert_int_equal(log_debug_level(), 0);
-	capture_start();
+	stderr_capture_start();
 	log_msg(LOG_DEBUG, "Q1", "hidden %d", 1);
 	log_msg(LOG_INFO, "Q1", "shown %d", 1);
-	out = capture_end();
+	out = stderr_capture_end();
 	assert_null(strstr(out, "hidden"));
 	assert_non_null(strstr(out, "Q1: shown 1\n"));
 	free(out);
 
 	log_set_debug(1);
 	assert_int_equal(log_debug_level(), 1);
-	capture_start();
+	stderr_capture_start();
 	log_msg(LOG_DEBUG, "Q2", "visible %d", 2);
-	out = capture_end();
+	out = stderr_capture_end();
 	assert_non_null(strstr(out, "Q2: visible 2\n"));
 	assert_int_equal(count_lines(out), 1);
 	free(out);
 
 	log_set_debug(0);
-	capture_start();
+	stderr_capture_start();
 	log_msg(LOG_DEBUG, "Q3", "hidden again");
-	out = capture_end();
+	out = stderr_capture_end();
 	assert_string_equal(out, "");
 	free(out);
 }
@@ -338,9 +292,9 @@ test_long(void **state)
 	memset(big, 'x', 9999);
 	big[9999] = '\0';
 	log_open("log_test", true);
-	capture_start();
+	stderr_capture_start();
 	log_msg(LOG_INFO, "QID", "%s", big);
-	out = capture_end();
+	out = stderr_capture_end();
 	assert_int_equal(count_lines(out), 1);
 	assert_true(out[strlen(out) - 1] == '\n');
 	assert_non_null(strstr(out, "QID: xxxx"));
@@ -373,13 +327,13 @@ test_threads(void **state)
 	size_t n = 0;
 
 	log_open("log_test", true);
-	capture_start();
+	stderr_capture_start();
 	for (int i = 0; i < NTHREADS; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, log_thread,
 						(void *)(intptr_t)i), 0);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
-	out = capture_end();
+	out = stderr_capture_end();
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		int id, k;

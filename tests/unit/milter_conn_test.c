@@ -28,6 +28,7 @@
 #include "cidr.h"
 #include "log.h"
 #include "milter_conn.h"
+#include "stderr_capture.h"
 #include "tcase.h"
 
 struct facts_case {
@@ -213,34 +214,11 @@ test_milter_conn_decision_format(void **state)
 static char *
 capture_line(struct milter_conn *mc, int prio, const char *action, const char *fields)
 {
-	char path[PATH_MAX], *text, *p;
-	const char *tmp = getenv("TMPDIR");
-	FILE *fp;
-	long len;
-	int fd, saved;
+	char *text, *p;
 
-	snprintf(path, sizeof(path), "%s/milter_conn_test.XXXXXX", tmp ? tmp : "/tmp");
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	assert_true(saved >= 0);
-	assert_true(dup2(fd, STDERR_FILENO) >= 0);
-	close(fd);
+	stderr_capture_start();
 	milter_conn_decision(mc, NULL, prio, "limit", action, "%s", fields);
-	fflush(stderr);
-	assert_true(dup2(saved, STDERR_FILENO) >= 0);
-	close(saved);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	len = ftell(fp);
-	rewind(fp);
-	text = calloc(1, (size_t)len + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)len, fp), (size_t)len);
-	fclose(fp);
-	unlink(path);
+	text = stderr_capture_end();
 	/* "HH:MM:SS.mmm milter_conn_test[PID]: " comes first */
 	if ((p = strstr(text, "]: ")) != NULL)
 		memmove(text, p + 3, strlen(p + 3) + 1);
