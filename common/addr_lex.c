@@ -126,6 +126,28 @@ lex_quoted_pair(struct addr_lex *lx)
 	return true;
 }
 
+/*
+ * lex_text_byte - one unit of a comment's or a quoted string's text (the
+ * same ctext/qtext rules, §3.2.2 and §3.2.4): a quoted-pair, folding, or
+ * one byte; ctl and nul name the error for a control byte and for NUL
+ */
+static bool
+lex_text_byte(struct addr_lex *lx, const char *ctl, const char *nul)
+{
+	unsigned char c = (unsigned char)lx->s[lx->pos];
+
+	if (c == '\\')
+		return lex_quoted_pair(lx);
+	if (c == '\r' || c == '\n')
+		return lex_fold(lx, false);
+	if (is_ctl(c)) {
+		lx->why = c ? ctl : nul;
+		return false;
+	}
+	lx->pos++;
+	return true;
+}
+
 /* lex_comment - skip a comment, nested up to ADDR_COMMENT_DEPTH_MAX */
 static bool
 lex_comment(struct addr_lex *lx)
@@ -145,18 +167,9 @@ lex_comment(struct addr_lex *lx)
 			lx->pos++;
 			if (--depth == 0)
 				return true;
-		} else if (c == '\\') {
-			if (!lex_quoted_pair(lx))
-				return false;
-		} else if (c == '\r' || c == '\n') {
-			if (!lex_fold(lx, false))
-				return false;
-		} else if (is_ctl(c)) {
-			lx->why = c ? "control character in comment" :
-			    "NUL in comment";
+		} else if (!lex_text_byte(lx, "control character in comment",
+					  "NUL in comment")) {
 			return false;
-		} else {
-			lx->pos++;
 		}
 	}
 	lx->why = "unterminated comment";
@@ -195,19 +208,10 @@ lex_qstr(struct addr_lex *lx)
 		if (c == '"') {
 			lx->pos++;
 			return true;
-		} else if (c == '\\') {
-			if (!lex_quoted_pair(lx))
-				return false;
-		} else if (c == '\r' || c == '\n') {
-			if (!lex_fold(lx, false))
-				return false;
-		} else if (is_ctl(c)) {
-			lx->why = c ? "control character in quoted string" :
-			    "NUL in quoted string";
-			return false;
-		} else {
-			lx->pos++;
 		}
+		if (!lex_text_byte(lx, "control character in quoted string",
+				   "NUL in quoted string"))
+			return false;
 	}
 	lx->why = "unterminated quoted string";
 	return false;
