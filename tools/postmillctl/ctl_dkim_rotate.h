@@ -63,6 +63,9 @@ void	ctl_dkim_rotate_io_fsync_dir(const char *path);
 int	ctl_dkim_rotate_io_replace(const struct ctl_dkim_rotate_ctx *c, const char *path,
 				   const struct stat *orig, const char *text, size_t len,
 				   enum ctl_dkim_rotate_io_which which);
+int	ctl_dkim_rotate_io_replace_free(const struct ctl_dkim_rotate_ctx *c, const char *path,
+					const struct stat *orig, char *edit, size_t len,
+					enum ctl_dkim_rotate_io_which which);
 int	ctl_dkim_rotate_io_save_state(struct ctl_dkim_rotate_ctx *c);
 
 /* ctl_dkim_rotate_reload.c */

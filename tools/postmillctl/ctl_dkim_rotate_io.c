@@ -197,6 +197,18 @@ fail:
 	return -1;
 }
 
+/* ctl_dkim_rotate_io_replace_free - ctl_dkim_rotate_io_replace(), then free(edit) */
+int
+ctl_dkim_rotate_io_replace_free(const struct ctl_dkim_rotate_ctx *c, const char *path,
+				const struct stat *orig, char *edit, size_t len,
+				enum ctl_dkim_rotate_io_which which)
+{
+	int	rc = ctl_dkim_rotate_io_replace(c, path, orig, edit, len, which);
+
+	free(edit);
+	return rc;
+}
+
 /* ctl_dkim_rotate_io_save_state - write the state file */
 int
 ctl_dkim_rotate_io_save_state(struct ctl_dkim_rotate_ctx *c)

@@ -211,15 +211,13 @@ ctl_dkim_rotate_start(struct ctl_dkim_rotate_ctx *c, const char *domain,
 		goto out;
 	line = xasprintf("%s %s:%s:%s", name, domain, selector, path);
 	edit = dkim_rotate_keytab_insert(text, len, old->name, line, &elen);
-	if (ctl_dkim_rotate_io_replace(c, c->kt_path, &st, edit, elen,
-				       CTL_DKIM_ROTATE_IO_KEYTAB) < 0) {
+	if (ctl_dkim_rotate_io_replace_free(c, c->kt_path, &st, edit, elen,
+					    CTL_DKIM_ROTATE_IO_KEYTAB) < 0) {
 		fprintf(stderr, "postmillctl: %s: the rotation is recorded; run again to retry\n",
 			domain);
-		free(edit);
 		free(line);
 		goto out;
 	}
-	free(edit);
 	rec = dkim_key_dns_record(dk);
 	printf("%s: publish: rotating key \"%s\" (s=%s) to \"%s\" (s=%s)\n", domain, old->name,
 	       old->selector, name, selector);

@@ -142,12 +142,9 @@ ctl_dkim_rotate_steps_publish(struct ctl_dkim_rotate_ctx *c, struct dkim_rotate_
 		line = xasprintf("%s %s:%s:%s", r->new_key, r->domain, r->new_selector, r->new_path);
 		edit = dkim_rotate_keytab_insert(text, len, r->old_key, line, &elen);
 		free(line);
-		if (ctl_dkim_rotate_io_replace(c, c->kt_path, &st, edit, elen,
-					       CTL_DKIM_ROTATE_IO_KEYTAB) < 0) {
-			free(edit);
+		if (ctl_dkim_rotate_io_replace_free(c, c->kt_path, &st, edit, elen,
+						    CTL_DKIM_ROTATE_IO_KEYTAB) < 0)
 			goto out;
-		}
-		free(edit);
 		free(text);
 		text = NULL;
 		printf("%s: key table: added \"%s\" again (an earlier run was interrupted)\n",
@@ -183,12 +180,9 @@ ctl_dkim_rotate_steps_publish(struct ctl_dkim_rotate_ctx *c, struct dkim_rotate_
 		goto out;
 	if (sc.old_only > 0) {
 		edit = dkim_rotate_signtab_add(text, len, r->old_key, r->new_key, &elen, &changed);
-		if (ctl_dkim_rotate_io_replace(c, c->st_path, &st, edit, elen,
-					       CTL_DKIM_ROTATE_IO_SIGNTAB) < 0) {
-			free(edit);
+		if (ctl_dkim_rotate_io_replace_free(c, c->st_path, &st, edit, elen,
+						    CTL_DKIM_ROTATE_IO_SIGNTAB) < 0)
 			goto out;
-		}
-		free(edit);
 	}
 	r->phase = DKIM_ROTATE_OVERLAP;
 	r->dual_since = c->now;
@@ -286,12 +280,9 @@ ctl_dkim_rotate_steps_retire(struct ctl_dkim_rotate_ctx *c, struct dkim_rotate_r
 				line, why);
 			goto out;
 		}
-		if (ctl_dkim_rotate_io_replace(c, c->st_path, &st, edit, elen,
-					       CTL_DKIM_ROTATE_IO_SIGNTAB) < 0) {
-			free(edit);
+		if (ctl_dkim_rotate_io_replace_free(c, c->st_path, &st, edit, elen,
+						    CTL_DKIM_ROTATE_IO_SIGNTAB) < 0)
 			goto out;
-		}
-		free(edit);
 	}
 	free(text);
 	text = NULL;
@@ -299,12 +290,9 @@ ctl_dkim_rotate_steps_retire(struct ctl_dkim_rotate_ctx *c, struct dkim_rotate_r
 		if ((text = ctl_dkim_rotate_io_read_table(c->kt_path, &len, &st)) == NULL)
 			goto out;
 		edit = dkim_rotate_keytab_remove(text, len, r->old_key, &elen, &keylines);
-		if (ctl_dkim_rotate_io_replace(c, c->kt_path, &st, edit, elen,
-					       CTL_DKIM_ROTATE_IO_KEYTAB) < 0) {
-			free(edit);
+		if (ctl_dkim_rotate_io_replace_free(c, c->kt_path, &st, edit, elen,
+						    CTL_DKIM_ROTATE_IO_KEYTAB) < 0)
 			goto out;
-		}
-		free(edit);
 	}
 	r->phase = DKIM_ROTATE_DONE;
 	r->done = c->now;
