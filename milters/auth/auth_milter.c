@@ -477,9 +477,8 @@ auth_xxfi_eom(SMFICTX *ctx)
 		return SMFIS_CONTINUE;
 	qid = milter_conn_qid(&c->mc, ctx);
 	if (c->skip) {
-		if (log_debug_level() > 0)
-			milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "auth", "skip",
-					     "reason=outbound");
+		milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "auth", "skip",
+				     "reason=outbound");
 		auth_conn_end_message(c);
 		return SMFIS_CONTINUE;
 	}

@@ -385,9 +385,8 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	if (plan.ncalls == 0) {
 		/* no rule counts this sender: nothing more to see here */
 		limit_plan_free(&plan);
-		if (log_debug_level() > 0)
-			milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "limit", "accept",
-					     "reason=no_rules");
+		milter_conn_decision(&c->mc, ctx, LOG_DEBUG, "limit", "accept",
+				     "reason=no_rules");
 		limit_conn_end_message(c, "none");
 		/* without a reply here, the first RCPT with one accepts */
 		return milter_conn_no_reply(&c->mc, SMFIP_NR_MAIL) ? SMFIS_NOREPLY
