@@ -159,6 +159,15 @@ rules(const char *text)
 	return r;
 }
 
+/* key_of - the Redis key of limit j of rule i for key value kv at now_us t */
+static char *
+key_of(const struct limit_rules *r, size_t i, size_t j, const char *prefix,
+       const char *kv, long long t)
+{
+	return limit_store_limit_key(prefix, kv, &r->rules[i], &r->rules[i].limits[j],
+				     t / 1000, 0, NULL);
+}
+
 /* plan_for - the plan of a message from login/ip */
 static void
 plan_for(const struct limit_rules *r, const char *login, const char *ip,
@@ -239,8 +248,7 @@ test_quota(void **state)
 		limit_result_free(&res);
 	}
 	/* the counter expires when the window ends: at most an hour from now */
-	key = limit_store_limit_key("t1:", "sasl:alice", &r->rules[0],
-				    &r->rules[0].limits[0], t / 1000, 0, NULL);
+	key = key_of(r, 0, 0, "t1:", "sasl:alice", t);
 	s = cmd(p, "GET %s", key);
 	assert_string_equal(s, "3");
 	free(s);
@@ -619,10 +627,8 @@ test_txn(void **state)
 	r = rules("a sasl recipients quota=10/1000d\n"
 		  "b client_ip recipients quota=2/1000d\n"
 		  "m sasl messages quota=1/1000d\n");
-	ka = limit_store_limit_key("t7:", "sasl:frank", &r->rules[0], &r->rules[0].limits[0],
-				   t / 1000, 0, NULL);
-	kb = limit_store_limit_key("t7:", "ip:192.0.2.9", &r->rules[1], &r->rules[1].limits[0],
-				   t / 1000, 0, NULL);
+	ka = key_of(r, 0, 0, "t7:", "sasl:frank", t);
+	kb = key_of(r, 1, 0, "t7:", "ip:192.0.2.9", t);
 
 	/* three recipients: two pass, the third is refused by the ip rule */
 	plan_for(r, "frank", "192.0.2.9", &plan);
@@ -813,8 +819,7 @@ test_concurrency(void **state)
 	}
 	assert_int_equal(total, 100);
 	p = pool_for(rf_main.server);
-	key = limit_store_limit_key("t10:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[0],
-				    now_us() / 1000, 0, NULL);
+	key = key_of(r, 0, 0, "t10:", "sasl:ivan", now_us());
 	assert_int_equal(cmd_int(p, "GET %s", key), 100);
 	free(key);
 	limit_plan_free(&plan);
@@ -961,10 +966,8 @@ test_settle_idempotent(void **state)
 	p = pool_for(rf_main.server);
 	r = rules("i sasl messages quota=5/1000d rate=1/1d burst=3\n");
 	plan_for(r, "ivan", NULL, &plan);
-	kq = limit_store_limit_key("t12:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[0],
-				   t / 1000, 0, NULL);
-	kr = limit_store_limit_key("t12:", "sasl:ivan", &r->rules[0], &r->rules[0].limits[1],
-				   t / 1000, 0, NULL);
+	kq = key_of(r, 0, 0, "t12:", "sasl:ivan", t);
+	kr = key_of(r, 0, 1, "t12:", "sasl:ivan", t);
 	/* two messages: 2 counted, the bucket holds two days */
 	limit_store_resv_id(id);
 	limit_store_resv_id(id2);
@@ -1045,10 +1048,8 @@ test_bytes(void **state)
 	p = pool_for(rf_main.server);
 	r = rules("b sasl messages quota=5/1000d rate=10/1s burst=3\n");
 	plan_for(r, "bea", NULL, &plan);
-	kq = limit_store_limit_key("t15:", "sasl:bea", &r->rules[0], &r->rules[0].limits[0],
-				   t / 1000, 0, NULL);
-	kr = limit_store_limit_key("t15:", "sasl:bea", &r->rules[0], &r->rules[0].limits[1],
-				   t / 1000, 0, NULL);
+	kq = key_of(r, 0, 0, "t15:", "sasl:bea", t);
+	kr = key_of(r, 0, 1, "t15:", "sasl:bea", t);
 	j = limit_store_journal_key("t15:", "sasl:bea", false);
 	z = limit_store_journal_key("t15:", "sasl:bea", true);
 	limit_store_resv_id(id);
@@ -1128,10 +1129,8 @@ test_expiry(void **state)
 	p = pool_for(rf_main.server);
 	r = rules("k sasl recipients quota=2/1000d\n"
 		  "s sasl messages rate=1/1d burst=1\n");
-	kq = limit_store_limit_key("t13:", "sasl:kim", &r->rules[0], &r->rules[0].limits[0],
-				   t / 1000, 0, NULL);
-	kr = limit_store_limit_key("t13:", "sasl:kim", &r->rules[1], &r->rules[1].limits[0],
-				   t / 1000, 0, NULL);
+	kq = key_of(r, 0, 0, "t13:", "sasl:kim", t);
+	kr = key_of(r, 1, 0, "t13:", "sasl:kim", t);
 	/* a transaction reserves two recipients and the message, then its
 	 * worker dies: no commit, no refund (limit_txn_free forgets) */
 	plan_for(r, "kim", NULL, &plan);
@@ -1229,8 +1228,7 @@ test_timeout_refund(void **state)
 	p = pool_for(rf_victim.server);
 	admin = pool_for(rf_victim.server);
 	r = rules("l sasl messages quota=10/1000d\n");
-	kq = limit_store_limit_key("t14:", "sasl:lena", &r->rules[0], &r->rules[0].limits[0],
-				   t / 1000, 0, NULL);
+	kq = key_of(r, 0, 0, "t14:", "sasl:lena", t);
 	/* one message counted and confirmed: the script is cached (EVALSHA
 	 * runs without the NOSCRIPT round trip) */
 	plan_for(r, "lena", NULL, &plan);
