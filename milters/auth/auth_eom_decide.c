@@ -80,13 +80,21 @@ auth_eom_headers(const struct auth_eom_in *in, struct auth_eom_decision *d)
 {
 	struct auth_report_in rin = {0};
 	struct auth_ar_result *res;
-	size_t nres;
+	size_t nres, nmax;
 
 	d->add_received_spf = in->spf != NULL && in->spf->done;
 	if (d->add_received_spf)
 		d->received_spf_ok = auth_spf_received(in->spf, d->received_spf,
 						       sizeof(d->received_spf)) >= 0;
-	res = xcalloc(AUTH_EOM_RESULTS_MAX, sizeof(*res));
+	/*
+	 * spf (2), the signatures, dkim=none (when none), dmarc: the count
+	 * auth_report_results() can fill, each element zeroed as it fills it
+	 * (rp_set()); the whole bound is 36 elements of 4.7 KB, whose
+	 * clearing was 2 % of the suite worker's CPU (perf)
+	 */
+	nmax = in->nsigs + 4 < AUTH_EOM_RESULTS_MAX ? in->nsigs + 4
+	    : AUTH_EOM_RESULTS_MAX;
+	res = xmalloc(nmax * sizeof(*res));
 	rin.spf = d->add_received_spf ? in->spf : NULL;
 	rin.sigs = in->sigs;
 	rin.nsigs = in->nsigs;
@@ -95,7 +103,7 @@ auth_eom_headers(const struct auth_eom_in *in, struct auth_eom_decision *d)
 	rin.dmarc_res = d->pin.dmarc;
 	rin.from_domain = d->from.domain;
 	rin.verdict = &d->v;
-	nres = auth_report_results(&rin, res, AUTH_EOM_RESULTS_MAX);
+	nres = auth_report_results(&rin, res, nmax);
 	auth_ar_write(d->ar, sizeof(d->ar), in->authserv_id, res, nres);
 	free(res);
 }

@@ -311,6 +311,60 @@ test_eom(void **state)
 	tcase_done();
 }
 
+/*
+ * test_ar_every_result - the most results one message can have (SPF of
+ * MAIL FROM and HELO, AUTH_DKIM_SIGS_MAX signatures, DMARC) all reach the
+ * Authentication-Results value: the elements are allocated for exactly
+ * that many (auth_eom_headers()); ASan sees an overflow
+ */
+static void
+test_ar_every_result(void **state)
+{
+	const struct eom_case *c = &eom_cases[0];
+	struct auth_spf spf;
+	struct auth_from_field ff[2];
+	struct auth_dkim_sig one, *sigs = xcalloc(AUTH_DKIM_SIGS_MAX, sizeof(*sigs));
+	struct auth_upstream up;
+	struct sockaddr_in sin;
+	struct cidr_list fwd;
+	struct cfg_list snd;
+	char *sndv[1];
+	struct auth_eom_in in;
+	struct auth_eom_decision *d = xmalloc(sizeof(*d));
+	struct auth_dmarc_result dr;
+	const char *p;
+	size_t n = 0;
+
+	(void)state;
+	eom_fill(c, &spf, ff, &one, &up, &sin, &fwd, &snd, sndv, &in);
+	assert_non_null(in.spf);
+	spf.helo_checked = true;
+	snprintf(spf.helo, sizeof(spf.helo), "mx.example.org");
+	for (size_t i = 0; i < AUTH_DKIM_SIGS_MAX; i++) {
+		sigs[i].res = AUTH_DKIM_PASS;
+		sigs[i].why = "";
+		snprintf(sigs[i].domain, sizeof(sigs[i].domain), "d%zu.example.org", i);
+		snprintf(sigs[i].selector, sizeof(sigs[i].selector), "s%zu", i);
+	}
+	in.sigs = sigs;
+	in.nsigs = AUTH_DKIM_SIGS_MAX;
+	auth_eom_decide_dmarc_input(&in, d);
+	memset(&dr, 0, sizeof(dr));
+	dr.res = AUTH_DMARC_PASS;
+	dr.record_found = true;
+	auth_eom_decide(&in, d->dmarc_wanted ? &dr : NULL, d);
+	for (p = d->ar; (p = strstr(p, "dkim=pass")) != NULL; p++)
+		n++;
+	assert_int_equal(n, AUTH_DKIM_SIGS_MAX);
+	assert_non_null(strstr(d->ar, "smtp.mailfrom="));
+	assert_non_null(strstr(d->ar, "smtp.helo=mx.example.org"));
+	assert_non_null(strstr(d->ar, "header.d=d31.example.org"));
+	assert_non_null(strstr(d->ar, "dmarc=pass"));
+	auth_upstream_clear(&up);
+	free(sigs);
+	free(d);
+}
+
 /* same - both NULL, or equal strings */
 static bool
 same(const char *got, const char *want)
@@ -414,6 +468,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_eom),
+		cmocka_unit_test(test_ar_every_result),
 		cmocka_unit_test(test_upstream),
 		cmocka_unit_test(test_checks_client),
 	};
