@@ -48,6 +48,10 @@ struct floor_conn {
 	EVP_MD_CTX	*body;
 };
 
+/*
+ * nm_negotiate - what postmill-dkim negotiates; with -f what postmill-suite
+ * takes with auth, bounce, dkim and limit
+ */
 static sfsistat
 nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	     unsigned long f2, unsigned long f3, unsigned long *pf0,
@@ -56,27 +60,17 @@ nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)ctx;
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA
-		     | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_MAIL
-		     | SMFIP_NR_HDR | SMFIP_NR_BODY);
-	*pf2 = *pf3 = 0;
-	return SMFIS_CONTINUE;
-}
-
-/* nm_floor_negotiate - what postmill-suite takes with auth, bounce, dkim, limit */
-static sfsistat
-nm_floor_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-		   unsigned long f2, unsigned long f3, unsigned long *pf0,
-		   unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
-{
-	(void)ctx;
-	(void)f2;
-	(void)f3;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGFROM);
-	*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
-		     | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_HDR
-		     | SMFIP_NR_EOH | SMFIP_NR_BODY);
+	if (floor_mode) {
+		*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGFROM);
+		*pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC
+			     | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL
+			     | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY);
+	} else {
+		*pf0 = f0 & SMFIF_ADDHDRS;
+		*pf1 = f1 & (SMFIP_NOHELO | SMFIP_NORCPT | SMFIP_NOUNKNOWN | SMFIP_NODATA
+			     | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN | SMFIP_NR_MAIL
+			     | SMFIP_NR_HDR | SMFIP_NR_BODY);
+	}
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }
@@ -230,7 +224,6 @@ nm_floor_init(struct smfiDesc *d)
 	memset(floor_ref, 'r', sizeof(floor_ref) - 1);
 	floor_ref[0] = ' ';
 	d->xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGFROM;
-	d->xxfi_negotiate = nm_floor_negotiate;
 	d->xxfi_helo = nm_helo;
 	d->xxfi_envrcpt = nm_envrcpt;
 	d->xxfi_eom = nm_floor_eom;

@@ -153,14 +153,32 @@ static const struct eom_case eom_cases[] = {
 	 false, NULL, 2, AUTH_ACT_ACCEPT, AUTH_R_NONE, NULL, NULL, NULL},
 };
 
+/* the storage behind one case's struct auth_eom_in */
+struct eom_facts {
+	struct auth_spf		spf;
+	struct auth_from_field	ff[2];
+	struct auth_dkim_sig	sig;
+	struct auth_upstream	up;
+	struct sockaddr_in	sin;
+	struct cidr_list	fwd;
+	struct cfg_list		snd;
+	char		       *sndv[1];
+};
+
 /* eom_fill - the facts of one case */
 static void
-eom_fill(const struct eom_case *c, struct auth_spf *spf, struct auth_from_field *ff,
-	 struct auth_dkim_sig *sig, struct auth_upstream *up, struct sockaddr_in *sin,
-	 struct cidr_list *fwd, struct cfg_list *snd, char **sndv, struct auth_eom_in *in)
+eom_fill(const struct eom_case *c, struct eom_facts *f, struct auth_eom_in *in)
 {
 	static struct cidr net;
 	const char *why;
+	struct auth_spf *spf = &f->spf;
+	struct auth_from_field *ff = f->ff;
+	struct auth_dkim_sig *sig = &f->sig;
+	struct auth_upstream *up = &f->up;
+	struct sockaddr_in *sin = &f->sin;
+	struct cidr_list *fwd = &f->fwd;
+	struct cfg_list *snd = &f->snd;
+	char **sndv = f->sndv;
 
 	memset(in, 0, sizeof(*in));
 	memset(spf, 0, sizeof(*spf));
@@ -227,20 +245,13 @@ test_eom(void **state)
 {
 	for (size_t i = 0; i < sizeof(eom_cases) / sizeof(eom_cases[0]); i++) {
 		const struct eom_case *c = &eom_cases[i];
-		struct auth_spf spf;
-		struct auth_from_field ff[2];
-		struct auth_dkim_sig sig;
-		struct auth_upstream up;
-		struct sockaddr_in sin;
-		struct cidr_list fwd;
-		struct cfg_list snd;
-		char *sndv[1];
+		struct eom_facts f;
 		struct auth_eom_in in;
 		struct auth_eom_decision *d = xmalloc(sizeof(*d));
 		struct auth_dmarc_result dr;
 		char got[MILTER_REPLY_TEXT_MAX + 32], text[MILTER_REPLY_TEXT_MAX];
 
-		eom_fill(c, &spf, ff, &sig, &up, &sin, &fwd, &snd, sndv, &in);
+		eom_fill(c, &f, &in);
 		auth_eom_decide_dmarc_input(&in, d);
 		if (d->dmarc_wanted) {
 			if (d->din.spf_pass != c->want_spf_pass)
@@ -305,7 +316,7 @@ test_eom(void **state)
 				  c->spf != S_NONE);
 		if (d->record)
 			tcase_bad(c->name, "got record=yes without a report store");
-		auth_upstream_clear(&up);
+		auth_upstream_clear(&f.up);
 		free(d);
 	}
 	tcase_done();
@@ -321,14 +332,8 @@ static void
 test_ar_every_result(void **state)
 {
 	const struct eom_case *c = &eom_cases[0];
-	struct auth_spf spf;
-	struct auth_from_field ff[2];
-	struct auth_dkim_sig one, *sigs = xcalloc(AUTH_DKIM_SIGS_MAX, sizeof(*sigs));
-	struct auth_upstream up;
-	struct sockaddr_in sin;
-	struct cidr_list fwd;
-	struct cfg_list snd;
-	char *sndv[1];
+	struct eom_facts f;
+	struct auth_dkim_sig *sigs = xcalloc(AUTH_DKIM_SIGS_MAX, sizeof(*sigs));
 	struct auth_eom_in in;
 	struct auth_eom_decision *d = xmalloc(sizeof(*d));
 	struct auth_dmarc_result dr;
@@ -336,10 +341,10 @@ test_ar_every_result(void **state)
 	size_t n = 0;
 
 	(void)state;
-	eom_fill(c, &spf, ff, &one, &up, &sin, &fwd, &snd, sndv, &in);
+	eom_fill(c, &f, &in);
 	assert_non_null(in.spf);
-	spf.helo_checked = true;
-	snprintf(spf.helo, sizeof(spf.helo), "mx.example.org");
+	f.spf.helo_checked = true;
+	snprintf(f.spf.helo, sizeof(f.spf.helo), "mx.example.org");
 	for (size_t i = 0; i < AUTH_DKIM_SIGS_MAX; i++) {
 		sigs[i].res = AUTH_DKIM_PASS;
 		sigs[i].why = "";
@@ -360,7 +365,7 @@ test_ar_every_result(void **state)
 	assert_non_null(strstr(d->ar, "smtp.helo=mx.example.org"));
 	assert_non_null(strstr(d->ar, "header.d=d31.example.org"));
 	assert_non_null(strstr(d->ar, "dmarc=pass"));
-	auth_upstream_clear(&up);
+	auth_upstream_clear(&f.up);
 	free(sigs);
 	free(d);
 }
