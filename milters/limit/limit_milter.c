@@ -86,6 +86,8 @@ struct limit_conn {
 	bool		 owed;		/* a refusal the next replied stage gives */
 	int		 owed_reply;	/* enum limit_reply, or LIMIT_OWED_TEMPFAIL */
 	char		*owed_text;	/* its "%s", or NULL */
+	bool		 have_msg;	/* msg is the RCPT that reserved the message */
+	struct limit_outcome msg;	/* for the end-of-message log line */
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -172,6 +174,7 @@ limit_conn_end_message(struct limit_conn *c, const char *why)
 	}
 	c->owed = false;
 	c->owed_text = xfree(c->owed_text);
+	c->have_msg = false;
 	milter_conn_end_message(&c->mc);
 }
 
@@ -396,7 +399,10 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	return milter_conn_go_on(&c->mc, SMFIP_NR_MAIL);
 }
 
-/* limit_xxfi_envrcpt - reserve one recipient */
+/*
+ * limit_xxfi_envrcpt - reserve one recipient, and with the first one
+ * accepted the message (limit_txn.h)
+ */
 static sfsistat
 limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -404,6 +410,7 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct limit_outcome o;
 	struct limit_reply_out r;
 	const struct limit_state *st;
+	bool with_msg;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -413,15 +420,21 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (c->txn == NULL)	/* no rule counts it: done, where RCPT has a reply */
 		return milter_conn_no_reply(&c->mc, SMFIP_NR_RCPT) ? SMFIS_NOREPLY
 		    : SMFIS_ACCEPT;
-	if (!limit_txn_has(c->txn, LIMIT_WHAT_RECIPIENTS))
+	if (!limit_txn_due(c->txn, LIMIT_WHAT_RECIPIENTS))
 		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
 	st = limit_state_of(c);
+	with_msg = limit_txn_due(c->txn, LIMIT_WHAT_MESSAGES);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
 	limit_log(ctx, c, "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
-	if (o.v.action == LIMIT_ACT_ACCEPT)
+	if (o.v.action == LIMIT_ACT_ACCEPT) {
+		if (with_msg) {
+			c->have_msg = true;
+			c->msg = o;
+		}
 		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
+	}
 	/* a rule added by a reload, on a connection without RCPT replies:
 	 * the message is refused at its end, where everything is refunded */
 	limit_reply_make(&o.v, o.have_usage ? &o.u : NULL, &r);
@@ -459,7 +472,10 @@ limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *
 	return false;
 }
 
-/* limit_xxfi_eom - reserve the message; commit or refund everything */
+/*
+ * limit_xxfi_eom - confirm what the transaction reserved (the message was
+ * reserved with its first recipient), or refuse and refund everything
+ */
 static sfsistat
 limit_xxfi_eom(SMFICTX *ctx)
 {
@@ -483,23 +499,16 @@ limit_xxfi_eom(SMFICTX *ctx)
 	}
 	st = limit_state_of(c);
 	qid = milter_conn_qid(&c->mc, ctx);
-	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
+	if (limit_txn_due(c->txn, LIMIT_WHAT_MESSAGES)) {
+		/* no RCPT checked the message (none reached us with a check) */
+		limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
+				limit_now_us(), &o);
+	} else if (c->have_msg) {
+		o = c->msg;		/* the RCPT that reserved the message */
+	} else {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
-		if (!limit_eom_confirm(ctx, c, st, qid, &o))
-			o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
-		if (o.v.action == LIMIT_ACT_ACCEPT) {
-			limit_conn_end_message(c, "none");
-			return SMFIS_CONTINUE;
-		}
-		limit_txn_reserved(c->txn, &rcpts, &msgs);
-		limit_log(ctx, c, "eom", &o, NULL, rcpts);
-		rc = limit_reply(ctx, &o);
-		limit_conn_end_message(c, "refused");
-		return rc;
 	}
-	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
-			limit_now_us(), &o);
 	if (o.v.action == LIMIT_ACT_ACCEPT
 	    && !limit_eom_confirm(ctx, c, st, qid, &o))
 		o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
@@ -510,13 +519,16 @@ limit_xxfi_eom(SMFICTX *ctx)
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
 			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "refund",
-				"reason=refused recipients=%lld status=failed why=\"%s\" (retried by later "
-				"transactions; else they count until "
-				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
+				"reason=refused recipients=%lld messages=%lld status=failed "
+				"why=\"%s\" (retried by later transactions; else they count "
+				"until limit_reservation_ttl has passed)", rcpts, msgs,
+				err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
-	limit_log(ctx, c, "eom", &o, NULL, rcpts);
+	/* a message no message rule counts has its say at RCPT only */
+	if (o.v.action != LIMIT_ACT_ACCEPT || limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES))
+		limit_log(ctx, c, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
 	limit_retry_deferred(st, qid);
 	/* after a refusal or a failed confirmation: what is left is refunded */

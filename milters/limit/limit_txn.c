@@ -35,7 +35,8 @@ struct lt_set {
 struct limit_txn {
 	struct limit_plan plan;
 	struct lt_set	*sets;		/* parallel to plan.calls */
-	long long	 reserved[2];	/* by enum limit_what */
+	long long	 reserved[LIMIT_WHAT_N];	/* by enum limit_what */
+	bool		 message_done;	/* a stage with the message rules passed */
 	long long	 ttl_us;	/* of the journal entries */
 	const char	*prefix;	/* borrowed from the opts of the checks */
 };
@@ -90,6 +91,35 @@ limit_txn_has(const struct limit_txn *t, enum limit_what what)
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		if (limit_call_counts(&t->plan.calls[i], what))
 			return true;
+	return false;
+}
+
+/*
+ * lt_cost - what call c counts at a stage of what: the recipient rules at
+ * RCPT, and the message rules at RCPT and end of message while the
+ * message is not reserved yet
+ */
+static void
+lt_cost(const struct limit_txn *t, const struct limit_call *c, enum limit_what what,
+	long long cost[LIMIT_WHAT_N])
+{
+	cost[LIMIT_WHAT_RECIPIENTS] = what == LIMIT_WHAT_RECIPIENTS
+	    && limit_call_counts(c, LIMIT_WHAT_RECIPIENTS) ? 1 : 0;
+	cost[LIMIT_WHAT_MESSAGES] = !t->message_done
+	    && limit_call_counts(c, LIMIT_WHAT_MESSAGES) ? 1 : 0;
+}
+
+/* limit_txn_due - would limit_txn_check() of this stage make a call */
+bool
+limit_txn_due(const struct limit_txn *t, enum limit_what what)
+{
+	long long cost[LIMIT_WHAT_N];
+
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		lt_cost(t, &t->plan.calls[i], what, cost);
+		if (cost[LIMIT_WHAT_RECIPIENTS] + cost[LIMIT_WHAT_MESSAGES] > 0)
+			return true;
+	}
 	return false;
 }
 
@@ -224,7 +254,7 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	struct limit_result *results = xcalloc(nc, sizeof(*results));
 	unsigned char *counted = xcalloc(nc, 1);
 	char (*ids)[LIMIT_RESV_ID_LEN + 1] = xcalloc(nc, sizeof(*ids));
-	bool any = false;
+	bool any[LIMIT_WHAT_N] = {false, false}, with_message = false;
 
 	t->ttl_us = o->ttl_us;
 	t->prefix = o->prefix;
@@ -235,15 +265,17 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	out->v.index = LIMIT_NONE;
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		struct limit_check_req req = {
-			o->prefix, &t->plan.calls[i], what, 1, true, now_us, o->offset_ms,
+			o->prefix, &t->plan.calls[i], {0, 0}, true, now_us, o->offset_ms,
 			ids[i], o->ttl_us,
 		};
 		const char *err = NULL;
 		struct limit_verdict v;
 		int rc;
 
-		if (!limit_call_counts(&t->plan.calls[i], what))
+		lt_cost(t, &t->plan.calls[i], what, req.cost);
+		if (req.cost[LIMIT_WHAT_RECIPIENTS] + req.cost[LIMIT_WHAT_MESSAGES] == 0)
 			continue;
+		with_message = with_message || req.cost[LIMIT_WHAT_MESSAGES] > 0;
 		out->calls_made++;
 		out->redis_calls++;
 		limit_store_resv_id(ids[i]);
@@ -275,7 +307,8 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			continue;
 		}
 		counted[i] = results[i].status == LIMIT_ST_COUNTED ? LT_COUNTED : LT_NONE;
-		any = any || counted[i] == LT_COUNTED;
+		for (int w = 0; w < LIMIT_WHAT_N; w++)
+			any[w] = any[w] || (counted[i] == LT_COUNTED && req.cost[w] > 0);
 		if (out->v.reason == LIMIT_R_REDIS_ERROR)
 			continue;		/* the error is the story of this stage */
 		/* the log line names the tightest limit over all calls */
@@ -294,8 +327,13 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		if (counted[i] != LT_NONE)
 			lt_add(&t->sets[i], ids[i], counted[i] == LT_UNCERTAIN);
-	if (any)
-		t->reserved[what]++;
+	for (int w = 0; w < LIMIT_WHAT_N; w++)
+		if (any[w])
+			t->reserved[w]++;
+	/* the message passed: later stages leave its rules out, even when
+	 * nothing was counted (exempt, or Redis failed under accept) */
+	if (with_message)
+		t->message_done = true;
 done:
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		limit_result_free(&results[i]);
