@@ -12,10 +12,13 @@
  *	Transaction life: envfrom takes a configuration snapshot, gathers
  *	the facts (login, sender, client address) and builds the plan; when
  *	no rule applies the message is accepted at once (SMFIS_ACCEPT: no
- *	further callbacks for it). envrcpt reserves one recipient; eom
- *	reserves the message and, when it is accepted, commits everything.
- *	abort, close, a new envfrom before eom, and our own refusal at eom
- *	refund what the transaction reserved. Postfix sends ABORT also after
+ *	further callbacks for it). envrcpt reserves one recipient and, with
+ *	the first one accepted, the message, in the same Redis call per key
+ *	value (limit_txn.h): a message over a message limit is refused at
+ *	RCPT, before its data, and costs no call of its own. eom only
+ *	confirms what the transaction reserved (it checks the message only
+ *	when no RCPT did). abort, close, a new envfrom before eom, and our
+ *	own refusal at eom refund what the transaction reserved. Postfix sends ABORT also after
  *	a transaction that ended normally; by then nothing is reserved any
  *	more, so that is harmless.
  *
@@ -30,11 +33,12 @@
  *	MTA is asked for no reply (SMFIP_NR_*) where the configuration
  *	snapshot current at negotiation can never answer but "go on":
  *	connect always; MAIL unless limit_tenant_pause is on
- *	(limit_policy_mail_answers()); RCPT unless a rule counts recipients
- *	(limit_policy_rcpt_answers()). The callbacks follow what the
- *	connection negotiated (milter_conn's nr), not the snapshot of
- *	the message: after a reload that turned the pause on or added a
- *	recipient rule, a refusal that a no-reply stage cannot give is owed
+ *	(limit_policy_mail_answers()); RCPT only when there is no rule at
+ *	all (limit_policy_rcpt_answers(): message rules are checked at RCPT
+ *	too). The callbacks follow what the connection negotiated
+ *	(milter_conn's nr), not the snapshot of the message: after a reload
+ *	that turned the pause on or added the first rule, the checks run as
+ *	usual, and a refusal that a no-reply stage cannot give is owed
  *	and given by the next stage that has a reply (RCPT, else end of
  *	message, which always has one); so is the tempfail of a MAIL
  *	without a snapshot. A message no rule counts is accepted at MAIL
@@ -42,18 +46,21 @@
  *	RCPT that has one; else it goes on to end of message.
  *
  *	Replies: a recipient over a limit gets 451 4.7.1 (550 5.7.1 for a
- *	rule with "reject") at RCPT, a message over a limit the same at end
- *	of message; when Redis cannot answer, limit_on_redis_error says
+ *	rule with "reject") at RCPT, and so does every RCPT of a message
+ *	over a message limit; when Redis cannot answer, limit_on_redis_error says
  *	tempfail (451 4.3.0) or accept. Every reply comes from the one
  *	table in limit_reply.c. Log lines (facility mail; milter_conn_decision()
  *	ends each in client=ADDR and, authenticated, login=LOGIN):
  *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
  *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
+ *	  QID: limit: action=tempfail stage=rcpt key=... rule=burst limit=rate
+ *	      used=100/100 retry_after=1s rcpt=<...>  (a message rule)
  *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
- *	      used=12/100
+ *	      used=12/100  (a message a message rule counts: the tightest
+ *	      limit of the RCPT check that reserved it)
  *	  QID: limit: action=accept stage=rcpt key=... reason=redis_error
  *	      error="timeout" policy=accept
- *	  QID: limit: action=refund reason=abort recipients=3 messages=0
+ *	  QID: limit: action=refund reason=abort recipients=3 messages=1
  *--*/
 #include <sys/socket.h>
 
