@@ -450,12 +450,13 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 /*
  * limit_eom_confirm - confirm the transaction's reservations; false when
- * that failed. limit_decide_unconfirmed() then says what follows: under
- * tempfail the caller refuses the message and refunds (a confirmation
- * that ran late is undone by the refund); under accept the mail passes
+ * a confirmation surely did not run (Redis known down: never sent).
+ * limit_decide_unconfirmed() then says what follows: under tempfail the
+ * caller refuses the message and refunds; under accept the mail passes
  * and the reservations it could not confirm are given back after
  * limit_reservation_ttl (uncounted, as any mail accepted while Redis did
- * not answer).
+ * not answer). A confirmation whose reply did not come may still run:
+ * the mail is accepted and that is logged (limit_txn.h says why).
  */
 static bool
 limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *st,
@@ -465,6 +466,12 @@ limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *
 	const char *err = NULL;
 
 	if (limit_txn_commit(c->txn, st->pool, limit_now_us(), &expired, &err) == 0) {
+		if (limit_txn_unconfirmed(c->txn) > 0)
+			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "accept",
+					     "stage=eom reservations_unconfirmed=%lld why=\"%s\" (the "
+					     "confirmation may still run: counted when Redis runs "
+					     "it, else given back after limit_reservation_ttl)",
+					     limit_txn_unconfirmed(c->txn), err ? err : "?");
 		if (expired > 0)
 			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "accept",
 					     "stage=eom reservations_expired=%lld (the transaction "

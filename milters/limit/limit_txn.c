@@ -37,6 +37,7 @@ struct limit_txn {
 	struct lt_set	*sets;		/* parallel to plan.calls */
 	long long	 reserved[LIMIT_WHAT_N];	/* by enum limit_what */
 	bool		 message_done;	/* a stage with the message rules passed */
+	long long	 unconfirmed;	/* the last commit: confirmations without reply */
 	long long	 ttl_us;	/* of the journal entries */
 	const char	*prefix;	/* borrowed from the opts of the checks */
 };
@@ -342,33 +343,81 @@ done:
 	free(ids);
 }
 
+/* lt_split - a call's ids: the uncertain ones into u, the others into k */
+static void
+lt_split(const struct lt_set *s, struct lt_set *u, struct lt_set *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		lt_add(s->ids[i].uncertain ? u : k, s->ids[i].id, s->ids[i].uncertain);
+}
+
 /*
  * limit_txn_commit - the mail is accepted: confirm the reservations (the
- * counts stay), refund the uncertain ones; see limit_txn.h
+ * counts stay), refund the uncertain ones; see limit_txn.h. A confirmation
+ * whose reply did not come may have run: when no confirmation surely
+ * failed, the mail is accepted and those ids are left to Redis (counted
+ * when it runs them, else given back by the ttl); refunding them instead
+ * would over-count whenever the refund came after their ttl, a refusal
+ * would make the client send the mail again.
  */
 int
 limit_txn_commit(struct limit_txn *t, struct redis_pool *p, long long now_us,
 		 long long *expired, const char **err)
 {
+	size_t nc = t->plan.ncalls ? t->plan.ncalls : 1;
+	struct lt_set *u = xcalloc(nc, sizeof(*u)), *k = xcalloc(nc, sizeof(*k));
+	unsigned char *st = xcalloc(nc, 1);	/* 0 confirmed, 1 maybe, 2 failed */
 	int rc = 0;
 
 	*err = NULL;
 	*expired = 0;
+	t->unconfirmed = 0;
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		const char *e = NULL;
 
-		if (lt_settle(&t->sets[i], &t->plan.calls[i], p, t->prefix, now_us,
-			      t->ttl_us, LIMIT_SETTLE_CONFIRM, expired, &e) < 0) {
-			if (rc == 0)
+		lt_split(&t->sets[i], &u[i], &k[i]);
+		/* uncertain ids: given back now, or kept for a later refund */
+		if (lt_settle(&u[i], &t->plan.calls[i], p, t->prefix, now_us, t->ttl_us,
+			      LIMIT_SETTLE_REFUND, NULL, &e) == 0)
+			lt_set_clear(&u[i]);
+		e = NULL;
+		if (lt_settle(&k[i], &t->plan.calls[i], p, t->prefix, now_us, t->ttl_us,
+			      LIMIT_SETTLE_CONFIRM, expired, &e) < 0) {
+			st[i] = lt_maybe_ran(e) ? 1 : 2;
+			if (*err == NULL || st[i] == 2)
 				*err = e;
-			rc = -1;
-			continue;	/* kept: the caller may refund them */
+			if (st[i] == 2)
+				rc = -1;
 		}
-		lt_set_clear(&t->sets[i]);
 	}
-	if (rc == 0)
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		lt_set_clear(&t->sets[i]);
+		t->sets[i] = u[i];
+		if (rc < 0) {
+			/* refused: the caller refunds them all, confirmed or not */
+			for (size_t j = 0; j < k[i].n; j++)
+				lt_add(&t->sets[i], k[i].ids[j].id, false);
+		} else if (st[i] == 1) {
+			t->unconfirmed += (long long)k[i].n;
+		}
+		lt_set_clear(&k[i]);
+	}
+	if (rc == 0) {
 		t->reserved[0] = t->reserved[1] = 0;
+		if (t->unconfirmed == 0)
+			*err = NULL;
+	}
+	free(u);
+	free(k);
+	free(st);
 	return rc;
+}
+
+/* limit_txn_unconfirmed - ids the last commit left to Redis (no reply) */
+long long
+limit_txn_unconfirmed(const struct limit_txn *t)
+{
+	return t->unconfirmed;
 }
 
 /* limit_txn_refund - give every reservation back; see limit_txn.h */

@@ -48,7 +48,15 @@
  *	pending for opts.ttl_us. limit_txn_commit() confirms the ids (the
  *	mail was accepted, the counts stay); *expired says how many had
  *	expired already (the transaction lasted longer than the ttl: those
- *	were given back, the mail is under-counted). limit_txn_refund()
+ *	were given back, the mail is under-counted). It fails (-1, the ids
+ *	kept for the caller's refund) only when a confirmation surely did
+ *	not run (never sent: Redis known down). A confirmation whose reply
+ *	did not come (timeout, connection lost) may run yet, when a frozen
+ *	Redis resumes: refusing the mail then and refunding would over-count
+ *	it whenever the refund reached Redis after the late confirmation
+ *	and the ttl, so the commit succeeds and leaves those ids to Redis
+ *	(limit_txn_unconfirmed() counts them, *err says why): confirmed when
+ *	it runs them, else given back by the ttl. limit_txn_refund()
  *	refunds every id (one settle call per key value) and forgets those
  *	Redis took (the others stay, for a retry);
  *	it returns how many recipients and messages it gave back, for the
@@ -127,6 +135,7 @@ void	limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			long long now_us, struct limit_outcome *out);
 int	limit_txn_commit(struct limit_txn *t, struct redis_pool *p,
 			 long long now_us, long long *expired, const char **err);
+long long limit_txn_unconfirmed(const struct limit_txn *t);
 size_t	limit_txn_pending(const struct limit_txn *t);
 void	limit_txn_defer(struct limit_txn *t, long long now_us);
 size_t	limit_txn_deferred(void);

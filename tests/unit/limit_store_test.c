@@ -1508,6 +1508,102 @@ test_timeout_refund(void **state)
 	tcase_done();
 }
 
+/*
+ * test_commit_frozen - end of message confirms what RCPT reserved: a
+ * confirmation whose reply times out (Redis frozen) may run when Redis
+ * resumes, so the commit succeeds, leaves the ids to Redis, and the count
+ * stays once Redis ran it; one that was never sent (back-off) fails and
+ * keeps the ids for the refund, which then gives everything back
+ */
+static void
+test_commit_frozen(void **state)
+{
+	struct limit_txn_opts o = {"t17:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn, *txn2;
+	struct limit_outcome out;
+	struct redis_pool *p, *admin;
+	long long t = now_us(), expired, rc, mc;
+	const char *err;
+	char *kr, *km, *j;
+	int i;
+
+	NEED_REDIS();
+	p = pool_for(rf_victim.server);
+	admin = pool_for(rf_victim.server);
+	r = rules("r sasl recipients quota=10/1000d\nm sasl messages quota=10/1000d\n");
+	kr = key_of(r, 0, 0, "t17:", "sasl:zoe", t);
+	km = key_of(r, 1, 0, "t17:", "sasl:zoe", t);
+	j = limit_store_journal_key("t17:", "sasl:zoe", false);
+	/* the scripts are cached: the frozen call is the confirmation itself */
+	free(cmd(admin, "SCRIPT LOAD %s", limit_store_settle_script()));
+	plan_for(r, "zoe", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	if (limit_txn_commit(txn, p, t + 1, &expired, &err) != 0
+	    || limit_txn_unconfirmed(txn) != 1 || err == NULL || strcmp(err, "timeout") != 0)
+		tcase_bad("frozen", "commit: unconfirmed %lld err \"%s\", want 0, 1, timeout",
+			  limit_txn_unconfirmed(txn), err ? err : "");
+	/* left to Redis: nothing for the transaction to refund */
+	assert_int_equal(limit_txn_pending(txn), 0);
+	assert_int_equal(limit_txn_refund(txn, p, t + 2, &rc, &mc, &err), 0);
+	assert_int_equal(rc + mc, 0);
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	/* Redis runs the confirmation it had queued: the record is confirmed */
+	for (i = 0; i < 500; i++) {
+		char *all = cmd(admin, "EVAL %s 1 %s",
+				"return table.concat(redis.call('HVALS', KEYS[1]), ' ')", j);
+		bool done = strstr(all, "\"s\":\"c\"") != NULL;
+
+		free(all);
+		if (done)
+			break;
+		tcase_sleep_ms(10);
+	}
+	if (i == 500)
+		tcase_bad("late confirmation", "the record was never confirmed");
+	txn = limit_txn_free(txn);
+	assert_int_equal(cmd_int(admin, "GET %s", kr), 1);
+	assert_int_equal(cmd_int(admin, "GET %s", km), 1);
+
+	/* never sent (back-off after a timeout): the commit fails, the ids
+	 * stay for the refund, which gives everything back */
+	tcase_sleep_ms(450);		/* past the back-off of the timeout */
+	plan_for(r, "zoe", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 10, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	plan_for(r, "zoe", NULL, &plan);
+	txn2 = limit_txn_new(&plan);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	limit_txn_check(txn2, p, &o, LIMIT_WHAT_RECIPIENTS, t + 11, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	if (limit_txn_commit(txn, p, t + 12, &expired, &err) != -1
+	    || err == NULL || strcmp(err, "backing off") != 0 || limit_txn_pending(txn) != 1)
+		tcase_bad("never sent", "commit: err \"%s\" pending %zu, want -1, backing off, 1",
+			  err ? err : "", limit_txn_pending(txn));
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	for (i = 0; i < 100 && limit_txn_refund(txn, p, t + 13, &rc, &mc, &err) < 0; i++)
+		tcase_sleep_ms(50);
+	for (i = 0; i < 100 && limit_txn_refund(txn2, p, t + 14, &rc, &mc, &err) < 0; i++)
+		tcase_sleep_ms(50);
+	if (cmd_int(admin, "GET %s", kr) != 1 || cmd_int(admin, "GET %s", km) != 1)
+		tcase_bad("refunded", "counters %lld %lld, want 1 1 (the first message)",
+			  cmd_int(admin, "GET %s", kr), cmd_int(admin, "GET %s", km));
+	limit_txn_free(txn);
+	limit_txn_free(txn2);
+	free(kr);
+	free(km);
+	free(j);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	redis_pool_free(admin);
+	tcase_done();
+}
+
 /* group_setup - two servers */
 static int
 group_setup(void **state)
@@ -1577,6 +1673,7 @@ main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test_teardown(test_timeout_refund, test_teardown),
 		cmocka_unit_test_teardown(test_redis_down, test_teardown),
+		cmocka_unit_test_teardown(test_commit_frozen, test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("limit_store", tests, group_setup,
