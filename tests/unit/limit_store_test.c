@@ -23,6 +23,17 @@
  *	- transactions (limit_txn): two key values where the second refuses:
  *	  the first is refunded at once; an abort refunds everything; a
  *	  commit keeps the counts;
+ *	- the message reserved with its first accepted recipient, a table of
+ *	  transactions (rm_cases): one script call per RCPT and key value
+ *	  whatever the rules (INFO commandstats), one settle call at the end;
+ *	  a message over its limit refuses the first RCPT and counts nothing;
+ *	  the message counted once for several recipients, not at all when
+ *	  every recipient was refused, kept when a later one is refused,
+ *	  refunded with the recipients by an abort; a key value with message
+ *	  rules only is checked at RCPT;
+ *	- a confirmation whose reply timed out (Redis frozen): the commit
+ *	  accepts, Redis confirms when it resumes; one never sent fails and
+ *	  the refund gives everything back;
  *	- NOSCRIPT after SCRIPT FLUSH;
  *	- exactness under concurrency: 8 threads with their own pools (as
  *	  separate milter processes would be) race 400 attempts at a quota
