@@ -1302,6 +1302,74 @@ test_bytes(void **state)
 }
 
 /*
+ * test_bytes_costs - the check script v4: one call with the rules of both
+ * whats, each limit with its own cost (3 recipients, 1 message here), and
+ * the journal record in the layout of v3 (the items carry the amounts)
+ */
+static void
+test_bytes_costs(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	struct limit_result res;
+	long long t = now_us() | 1;
+	char id[LIMIT_RESV_ID_LEN + 1], *kr, *kq, *j, *v, *want;
+	const char *err = NULL;
+	struct limit_check_req req = {"t18:", NULL, {[LIMIT_WHAT_MESSAGES] = 1,
+				      [LIMIT_WHAT_RECIPIENTS] = 3}, true, t, 0, id, TTL_US};
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("bm sasl messages rate=10/1s burst=3\nbr sasl recipients quota=5/1000d\n");
+	plan_for(r, "bo", NULL, &plan);
+	req.call = &plan.calls[0];
+	kr = key_of(r, 0, 0, "t18:", "sasl:bo", t);
+	kq = key_of(r, 1, 0, "t18:", "sasl:bo", t);
+	j = limit_store_journal_key("t18:", "sasl:bo", false);
+	if (strncmp(limit_store_check_script(), "-- postmill-limit check v4\n",
+		    strlen("-- postmill-limit check v4\n")) != 0)
+		tcase_bad("version", "the check script is not v4");
+	limit_store_resv_id(id);
+	assert_int_equal(limit_store_check(p, &req, &res, &err), 0);
+	assert_int_equal(res.status, LIMIT_ST_COUNTED);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.u[0].used, 1);	/* one message: one interval */
+	assert_int_equal(res.u[1].used, 3);
+	limit_result_free(&res);
+	v = cmd(p, "HGET %s %s", j, id);
+	want = xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"],"
+			 "[\"%s\",\"q\",\"3\"]]}", kr, t + 100000, kq);
+	if (strcmp(v, want) != 0)
+		tcase_bad("pending record", "got %s, want %s", v, want);
+	free(v);
+	free(want);
+	/* 3 more recipients would pass 5: the call refuses, counts nothing,
+	 * not even its message */
+	limit_store_resv_id(id);
+	req.now_us = t + 1;
+	assert_int_equal(limit_store_check(p, &req, &res, &err), 0);
+	assert_int_equal(res.status, LIMIT_ST_REFUSED);
+	assert_false(res.u[0].over);
+	assert_true(res.u[1].over);
+	limit_result_free(&res);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 3);
+	v = cmd(p, "GET %s", kr);
+	want = xasprintf("%lld 100000", t + 100000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("rate state", "got \"%s\", want \"%s\" (unchanged)", v, want);
+	free(v);
+	free(want);
+	free(kr);
+	free(kq);
+	free(j);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/*
  * test_expiry - a reservation nobody confirms (its worker killed) stops
  * counting after the ttl; a confirmed one stays. Time moves through the
  * scripts' now argument, not by sleeping.
@@ -1681,6 +1749,7 @@ main(void)
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_settle_idempotent),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_bytes_costs),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test_teardown(test_timeout_refund, test_teardown),
 		cmocka_unit_test_teardown(test_redis_down, test_teardown),
