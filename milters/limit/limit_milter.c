@@ -12,10 +12,13 @@
  *	Transaction life: envfrom takes a configuration snapshot, gathers
  *	the facts (login, sender, client address) and builds the plan; when
  *	no rule applies the message is accepted at once (SMFIS_ACCEPT: no
- *	further callbacks for it). envrcpt reserves one recipient; eom
- *	reserves the message and, when it is accepted, commits everything.
- *	abort, close, a new envfrom before eom, and our own refusal at eom
- *	refund what the transaction reserved. Postfix sends ABORT also after
+ *	further callbacks for it). envrcpt reserves one recipient and, with
+ *	the first one accepted, the message, in the same Redis call per key
+ *	value (limit_txn.h): a message over a message limit is refused at
+ *	RCPT, before its data, and costs no call of its own. eom only
+ *	confirms what the transaction reserved (it checks the message only
+ *	when no RCPT did). abort, close, a new envfrom before eom, and our
+ *	own refusal at eom refund what the transaction reserved. Postfix sends ABORT also after
  *	a transaction that ended normally; by then nothing is reserved any
  *	more, so that is harmless.
  *
@@ -30,11 +33,12 @@
  *	MTA is asked for no reply (SMFIP_NR_*) where the configuration
  *	snapshot current at negotiation can never answer but "go on":
  *	connect always; MAIL unless limit_tenant_pause is on
- *	(limit_policy_mail_answers()); RCPT unless a rule counts recipients
- *	(limit_policy_rcpt_answers()). The callbacks follow what the
- *	connection negotiated (milter_conn's nr), not the snapshot of
- *	the message: after a reload that turned the pause on or added a
- *	recipient rule, a refusal that a no-reply stage cannot give is owed
+ *	(limit_policy_mail_answers()); RCPT only when there is no rule at
+ *	all (limit_policy_rcpt_answers(): message rules are checked at RCPT
+ *	too). The callbacks follow what the connection negotiated
+ *	(milter_conn's nr), not the snapshot of the message: after a reload
+ *	that turned the pause on or added the first rule, the checks run as
+ *	usual, and a refusal that a no-reply stage cannot give is owed
  *	and given by the next stage that has a reply (RCPT, else end of
  *	message, which always has one); so is the tempfail of a MAIL
  *	without a snapshot. A message no rule counts is accepted at MAIL
@@ -42,18 +46,21 @@
  *	RCPT that has one; else it goes on to end of message.
  *
  *	Replies: a recipient over a limit gets 451 4.7.1 (550 5.7.1 for a
- *	rule with "reject") at RCPT, a message over a limit the same at end
- *	of message; when Redis cannot answer, limit_on_redis_error says
+ *	rule with "reject") at RCPT, and so does every RCPT of a message
+ *	over a message limit; when Redis cannot answer, limit_on_redis_error says
  *	tempfail (451 4.3.0) or accept. Every reply comes from the one
  *	table in limit_reply.c. Log lines (facility mail; milter_conn_decision()
  *	ends each in client=ADDR and, authenticated, login=LOGIN):
  *	  QID: limit: action=tempfail stage=rcpt key=sasl:alice rule=plan
  *	      limit=day used=50000/50000 retry_after=3h12m rcpt=<...>
+ *	  QID: limit: action=tempfail stage=rcpt key=... rule=burst limit=rate
+ *	      used=100/100 retry_after=1s rcpt=<...>  (a message rule)
  *	  QID: limit: action=accept stage=eom key=... rule=... limit=...
- *	      used=12/100
+ *	      used=12/100  (a message a message rule counts: the tightest
+ *	      limit of the RCPT check that reserved it)
  *	  QID: limit: action=accept stage=rcpt key=... reason=redis_error
  *	      error="timeout" policy=accept
- *	  QID: limit: action=refund reason=abort recipients=3 messages=0
+ *	  QID: limit: action=refund reason=abort recipients=3 messages=1
  *--*/
 #include <sys/socket.h>
 
@@ -86,6 +93,8 @@ struct limit_conn {
 	bool		 owed;		/* a refusal the next replied stage gives */
 	int		 owed_reply;	/* enum limit_reply, or LIMIT_OWED_TEMPFAIL */
 	char		*owed_text;	/* its "%s", or NULL */
+	bool		 have_msg;	/* msg is the RCPT that reserved the message */
+	struct limit_outcome msg;	/* for the end-of-message log line */
 };
 
 /* limit_now_us - wall clock in microseconds (shared with other nodes) */
@@ -172,6 +181,7 @@ limit_conn_end_message(struct limit_conn *c, const char *why)
 	}
 	c->owed = false;
 	c->owed_text = xfree(c->owed_text);
+	c->have_msg = false;
 	milter_conn_end_message(&c->mc);
 }
 
@@ -396,7 +406,10 @@ limit_xxfi_envfrom(SMFICTX *ctx, char **argv)
 	return milter_conn_go_on(&c->mc, SMFIP_NR_MAIL);
 }
 
-/* limit_xxfi_envrcpt - reserve one recipient */
+/*
+ * limit_xxfi_envrcpt - reserve one recipient, and with the first one
+ * accepted the message (limit_txn.h)
+ */
 static sfsistat
 limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -404,6 +417,7 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	struct limit_outcome o;
 	struct limit_reply_out r;
 	const struct limit_state *st;
+	bool with_msg;
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -413,15 +427,21 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 	if (c->txn == NULL)	/* no rule counts it: done, where RCPT has a reply */
 		return milter_conn_no_reply(&c->mc, SMFIP_NR_RCPT) ? SMFIS_NOREPLY
 		    : SMFIS_ACCEPT;
-	if (!limit_txn_has(c->txn, LIMIT_WHAT_RECIPIENTS))
+	if (!limit_txn_due(c->txn, LIMIT_WHAT_RECIPIENTS))
 		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
 	st = limit_state_of(c);
+	with_msg = limit_txn_due(c->txn, LIMIT_WHAT_MESSAGES);
 	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_RECIPIENTS,
 			limit_now_us(), &o);
 	limit_log(ctx, c, "rcpt", &o,
 		  argv != NULL ? argv[0] : NULL, 0);
-	if (o.v.action == LIMIT_ACT_ACCEPT)
+	if (o.v.action == LIMIT_ACT_ACCEPT) {
+		if (with_msg) {
+			c->have_msg = true;
+			c->msg = o;
+		}
 		return milter_conn_go_on(&c->mc, SMFIP_NR_RCPT);
+	}
 	/* a rule added by a reload, on a connection without RCPT replies:
 	 * the message is refused at its end, where everything is refunded */
 	limit_reply_make(&o.v, o.have_usage ? &o.u : NULL, &r);
@@ -430,12 +450,13 @@ limit_xxfi_envrcpt(SMFICTX *ctx, char **argv)
 
 /*
  * limit_eom_confirm - confirm the transaction's reservations; false when
- * that failed. limit_decide_unconfirmed() then says what follows: under
- * tempfail the caller refuses the message and refunds (a confirmation
- * that ran late is undone by the refund); under accept the mail passes
+ * a confirmation surely did not run (Redis known down: never sent).
+ * limit_decide_unconfirmed() then says what follows: under tempfail the
+ * caller refuses the message and refunds; under accept the mail passes
  * and the reservations it could not confirm are given back after
  * limit_reservation_ttl (uncounted, as any mail accepted while Redis did
- * not answer).
+ * not answer). A confirmation whose reply did not come may still run:
+ * the mail is accepted and that is logged (limit_txn.h says why).
  */
 static bool
 limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *st,
@@ -445,6 +466,12 @@ limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *
 	const char *err = NULL;
 
 	if (limit_txn_commit(c->txn, st->pool, limit_now_us(), &expired, &err) == 0) {
+		if (limit_txn_unconfirmed(c->txn) > 0)
+			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "accept",
+					     "stage=eom reservations_unconfirmed=%lld why=\"%s\" (the "
+					     "confirmation may still run: counted when Redis runs "
+					     "it, else given back after limit_reservation_ttl)",
+					     limit_txn_unconfirmed(c->txn), err ? err : "?");
 		if (expired > 0)
 			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "accept",
 					     "stage=eom reservations_expired=%lld (the transaction "
@@ -459,7 +486,10 @@ limit_eom_confirm(SMFICTX *ctx, struct limit_conn *c, const struct limit_state *
 	return false;
 }
 
-/* limit_xxfi_eom - reserve the message; commit or refund everything */
+/*
+ * limit_xxfi_eom - confirm what the transaction reserved (the message was
+ * reserved with its first recipient), or refuse and refund everything
+ */
 static sfsistat
 limit_xxfi_eom(SMFICTX *ctx)
 {
@@ -483,23 +513,16 @@ limit_xxfi_eom(SMFICTX *ctx)
 	}
 	st = limit_state_of(c);
 	qid = milter_conn_qid(&c->mc, ctx);
-	if (!limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES)) {
+	if (limit_txn_due(c->txn, LIMIT_WHAT_MESSAGES)) {
+		/* no RCPT checked the message (none reached us with a check) */
+		limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
+				limit_now_us(), &o);
+	} else if (c->have_msg) {
+		o = c->msg;		/* the RCPT that reserved the message */
+	} else {
 		memset(&o, 0, sizeof(o));
 		o.v = (struct limit_verdict){LIMIT_ACT_ACCEPT, LIMIT_R_WITHIN, LIMIT_NONE};
-		if (!limit_eom_confirm(ctx, c, st, qid, &o))
-			o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
-		if (o.v.action == LIMIT_ACT_ACCEPT) {
-			limit_conn_end_message(c, "none");
-			return SMFIS_CONTINUE;
-		}
-		limit_txn_reserved(c->txn, &rcpts, &msgs);
-		limit_log(ctx, c, "eom", &o, NULL, rcpts);
-		rc = limit_reply(ctx, &o);
-		limit_conn_end_message(c, "refused");
-		return rc;
 	}
-	limit_txn_check(c->txn, st->pool, &st->opts, LIMIT_WHAT_MESSAGES,
-			limit_now_us(), &o);
 	if (o.v.action == LIMIT_ACT_ACCEPT
 	    && !limit_eom_confirm(ctx, c, st, qid, &o))
 		o.v = limit_decide_unconfirmed(o.v, st->opts.on_redis_error);
@@ -510,13 +533,16 @@ limit_xxfi_eom(SMFICTX *ctx)
 		if (limit_txn_refund(c->txn, st->pool, limit_now_us(), &rcpts, &msgs,
 				     &err) < 0)
 			milter_conn_decision(&c->mc, ctx, LOG_WARNING, "limit", "refund",
-				"reason=refused recipients=%lld status=failed why=\"%s\" (retried by later "
-				"transactions; else they count until "
-				"limit_reservation_ttl has passed)", rcpts, err ? err : "?");
+				"reason=refused recipients=%lld messages=%lld status=failed "
+				"why=\"%s\" (retried by later transactions; else they count "
+				"until limit_reservation_ttl has passed)", rcpts, msgs,
+				err ? err : "?");
 		else
 			limit_stats_refund("refused", rcpts + msgs);
 	}
-	limit_log(ctx, c, "eom", &o, NULL, rcpts);
+	/* a message no message rule counts has its say at RCPT only */
+	if (o.v.action != LIMIT_ACT_ACCEPT || limit_txn_has(c->txn, LIMIT_WHAT_MESSAGES))
+		limit_log(ctx, c, "eom", &o, NULL, rcpts);
 	rc = limit_reply(ctx, &o);
 	limit_retry_deferred(st, qid);
 	/* after a refusal or a failed confirmation: what is left is refunded */

@@ -62,7 +62,7 @@ static const struct cfg_param limit_params[] = {
 	{"limit_log_accepted", CFG_BOOL, "yes", L(log_accepted), 0, 0, NULL, NULL,
 	 "Log a line for accepted recipients and messages too, not only for refused ones."},
 	{"limit_reservation_ttl", CFG_TIME, "15m", L(reservation_ttl), 1000, 86400000LL, NULL, "s",
-	 "How long a reservation (a recipient at RCPT, a message at end of message) counts before the transaction confirms or refunds it; after that, e.g. when its worker was killed, it is given back. Longer than the longest SMTP transaction."},
+	 "How long a reservation (a recipient at RCPT, the message with its first recipient) counts before the transaction confirms or refunds it; after that, e.g. when its worker was killed, it is given back. Longer than the longest SMTP transaction."},
 	{"limit_tenant_pause", CFG_ENUM, "off", L(tenant_pause), 0, 0, limit_pause_codes, NULL,
 	 "Mail of a tenant postmill-bounce paused (bounce or complaint rate): refused at MAIL with 451 4.7.1 (tempfail) or 550 5.7.1 (reject) until postmillctl tenant resume; off (the default: no Redis call at MAIL): not checked."},
 	{"limit_tenant_pause_prefix", CFG_STR, "pmbounce:", L(tenant_pause_prefix), 0, 0, NULL, NULL,

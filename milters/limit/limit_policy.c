@@ -151,18 +151,17 @@ limit_policy_mail_answers(int tenant_pause)
 
 /*
  * limit_policy_rcpt_answers - can RCPT be refused under these rules: when
- * a rule counts recipients (over a limit, or a Redis error under
- * limit_on_redis_error=tempfail); else RCPT only ever goes on
+ * any rule counts (over a limit, or a Redis error under
+ * limit_on_redis_error=tempfail): recipient rules are checked at every
+ * RCPT, message rules with the first recipient (limit_txn.h); else RCPT
+ * only ever goes on
  */
 bool
 limit_policy_rcpt_answers(const struct limit_rules *rules)
 {
 	if (rules == NULL)
 		return true;	/* nothing known: keep the reply */
-	for (size_t i = 0; i < rules->nrules; i++)
-		if (rules->rules[i].what == LIMIT_WHAT_RECIPIENTS)
-			return true;
-	return false;
+	return rules->nrules > 0;
 }
 
 /* limit_action_name - the word logged as action= */

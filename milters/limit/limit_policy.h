@@ -49,7 +49,8 @@
  *	on" under a configuration: the milter asks the MTA for no reply
  *	(SMFIP_NR_MAIL, SMFIP_NR_RCPT) at the stages that cannot, which
  *	saves a round trip per stage. MAIL: only limit_tenant_pause refuses
- *	there. RCPT: only when a rule counts recipients.
+ *	there. RCPT: when any rule counts, recipients or messages (a
+ *	message is reserved, and refused, with its first recipient).
  *
  *	limit_action_name() and limit_reason_name() are the words of the
  *	log lines (action=, reason=).
@@ -131,7 +132,7 @@ bool	limit_policy_checks_pause(int tenant_pause, bool authenticated,
 				  bool internal);
 /* limit_policy_mail_answers - can MAIL be refused under limit_tenant_pause */
 bool	limit_policy_mail_answers(int tenant_pause);
-/* limit_policy_rcpt_answers - can RCPT be refused under these rules */
+/* limit_policy_rcpt_answers - can RCPT be refused under these rules (any rule) */
 bool	limit_policy_rcpt_answers(const struct limit_rules *rules);
 const char *limit_action_name(enum limit_action action);
 const char *limit_reason_name(enum limit_reason reason);

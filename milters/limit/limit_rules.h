@@ -107,6 +107,7 @@ enum limit_what {
 	LIMIT_WHAT_MESSAGES,
 	LIMIT_WHAT_RECIPIENTS,
 };
+#define LIMIT_WHAT_N	2
 
 enum limit_type {
 	LIMIT_TYPE_QUOTA,

@@ -91,10 +91,13 @@
 /*
  * KEYS[1]: the override hash; KEYS[1+i]: the state of limit i; then the
  * journal's R and Z (see LS_JOURNAL_LUA).
- * ARGV: now_us cost commit(0|1) n, then five per limit:
- *   quota: "q" field count window_end_ms 0
- *   rate:  "r" field count period_ms burst
- * then the reservation id ("" none: not journaled) and its ttl_us.
+ * ARGV: now_us commit(0|1) n, then six per limit:
+ *   quota: "q" field count window_end_ms 0 cost
+ *   rate:  "r" field count period_ms burst cost
+ * then the reservation id ("" none: not journaled) and its ttl_us. Each
+ * limit has its own cost (v4), so that one call checks a recipient (cost
+ * 1 in the recipient rules' limits) and its message (cost 1 in the
+ * message rules' limits) at once.
  * Returns {status, n, then per limit: over used limit retry_ms end_us amount};
  * status 0 refused (nothing counted), 1 counted, 2 exempt (nothing counted),
  * 3 the id is in the journal already (a retry, or a refund that came
@@ -119,14 +122,13 @@
  * burst. Quotas keep their count; an override changes only the limit.
  */
 static const char limit_check_lua[] =
-"-- postmill-limit check v3\n"
+"-- postmill-limit check v4\n"
 LS_JOURNAL_LUA
 "local now = tonumber(ARGV[1])\n"
-"local cost = tonumber(ARGV[2])\n"
-"local commit = ARGV[3] == '1'\n"
-"local n = tonumber(ARGV[4])\n"
+"local commit = ARGV[2] == '1'\n"
+"local n = tonumber(ARGV[3])\n"
 "local R, Z = KEYS[n + 2], KEYS[n + 3]\n"
-"local id, ttl = ARGV[4 + 5 * n + 1], tonumber(ARGV[4 + 5 * n + 2])\n"
+"local id, ttl = ARGV[3 + 6 * n + 1], tonumber(ARGV[3 + 6 * n + 2])\n"
 "ls_expire(R, Z, now)\n"
 "if commit and id ~= '' and redis.call('HEXISTS', R, id) == 1 then\n"
 "  local o = {3, n}\n"
@@ -134,7 +136,7 @@ LS_JOURNAL_LUA
 "  return o\n"
 "end\n"
 "local fields = {'exempt'}\n"
-"for i = 1, n do fields[i + 1] = ARGV[4 + (i - 1) * 5 + 2] end\n"
+"for i = 1, n do fields[i + 1] = ARGV[3 + (i - 1) * 6 + 2] end\n"
 "local ov = redis.call('HMGET', KEYS[1], unpack(fields))\n"
 "local out = {1, n}\n"
 "if ov[1] then\n"
@@ -150,8 +152,10 @@ LS_JOURNAL_LUA
 "local st = {}\n"
 "local over = false\n"
 "for i = 1, n do\n"
-"  local b = 4 + (i - 1) * 5\n"
+"  local b = 3 + (i - 1) * 6\n"
 "  local s = {q = ARGV[b + 1] == 'q', key = KEYS[i + 1], endus = 0}\n"
+"  local cost = tonumber(ARGV[b + 6])\n"
+"  s.cost = cost\n"
 "  local a, p, c = tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])\n"
 "  local o = ov[i + 1]\n"
 "  if s.q then\n"
@@ -214,9 +218,9 @@ LS_JOURNAL_LUA
 "  local s = st[i]\n"
 "  if commit and not over then\n"
 "    if s.q then\n"
-"      s.used = redis.call('INCRBY', s.key, cost)\n"
+"      s.used = redis.call('INCRBY', s.key, s.cost)\n"
 "      redis.call('PEXPIREAT', s.key, s.wend)\n"
-"      items[#items + 1] = {s.key, 'q', tostring(cost)}\n"
+"      items[#items + 1] = {s.key, 'q', tostring(s.cost)}\n"
 "      if s.wend - now_ms > keep then keep = s.wend - now_ms end\n"
 "    elseif not s.unlimited then\n"
 "      redis.call('SET', s.key, string.format('%.0f %.0f', s.new, s.t), 'PX',\n"
@@ -326,7 +330,7 @@ LS_JOURNAL_LUA
 "ls_keep(R, Z, 2 * ttl / 1000 + 1000)\n"
 "return {done, missing}\n";
 
-#define LS_PER_LIMIT_ARGS	5
+#define LS_PER_LIMIT_ARGS	6
 #define LS_PER_LIMIT_OUT	6
 
 static pthread_once_t ls_once = PTHREAD_ONCE_INIT;
@@ -420,6 +424,13 @@ ls_int(const redisReply *r, size_t i, long long *out)
 	return true;
 }
 
+/* ls_cost - what one rule's limits count in this call; 0: not in it */
+static long long
+ls_cost(const struct limit_check_req *req, const struct limit_rule *rule)
+{
+	return (size_t)rule->what < LIMIT_WHAT_N ? req->cost[rule->what] : 0;
+}
+
 /* limit_store_check - one check-and-count call; see limit_store.h */
 int
 limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
@@ -428,7 +439,7 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 	const struct limit_call *c = req->call;
 	size_t n = 0, nargs, nkeys;
 	const char **keys, **args;
-	char **owned, num[4][24];
+	char **owned, num[3][24];
 	long long now_ms = req->now_us / 1000;
 	redisReply *r;
 	int rc = -1;
@@ -437,44 +448,43 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 	out->u = NULL;
 	out->n = 0;
 	for (size_t i = 0; i < c->nrules; i++)
-		if (c->rules[i]->what == req->what)
+		if (ls_cost(req, c->rules[i]) > 0)
 			n += c->rules[i]->nlimits;
 	if (n == 0)
 		return 0;
 	nkeys = 3 + n;
-	nargs = 6 + LS_PER_LIMIT_ARGS * n;
+	nargs = 5 + LS_PER_LIMIT_ARGS * n;
 	keys = xcalloc(nkeys, sizeof(*keys));
 	args = xcalloc(nargs, sizeof(*args));
 	/* every string we allocate for the call, freed at the end */
-	owned = xcalloc(3 + 4 * n, sizeof(*owned));
+	owned = xcalloc(3 + 5 * n, sizeof(*owned));
 	out->u = xcalloc(n, sizeof(*out->u));
 	out->n = n;
 
 	keys[0] = owned[0] = limit_store_override_key(req->prefix, c->keyval);
 	snprintf(num[0], sizeof(num[0]), "%lld", req->now_us);
-	snprintf(num[1], sizeof(num[1]), "%lld", req->cost);
 	args[0] = num[0];
-	args[1] = num[1];
-	args[2] = req->commit ? "1" : "0";
-	snprintf(num[2], sizeof(num[2]), "%zu", n);
-	args[3] = num[2];
+	args[1] = req->commit ? "1" : "0";
+	snprintf(num[1], sizeof(num[1]), "%zu", n);
+	args[2] = num[1];
 	keys[1 + n] = owned[1] = limit_store_journal_key(req->prefix, c->keyval, false);
 	keys[2 + n] = owned[2] = limit_store_journal_key(req->prefix, c->keyval, true);
-	args[4 + LS_PER_LIMIT_ARGS * n] = req->resv_id != NULL && req->commit
+	args[3 + LS_PER_LIMIT_ARGS * n] = req->resv_id != NULL && req->commit
 	    ? req->resv_id : "";
-	snprintf(num[3], sizeof(num[3]), "%lld", req->ttl_us > 0 ? req->ttl_us : 0);
-	args[5 + LS_PER_LIMIT_ARGS * n] = num[3];
+	snprintf(num[2], sizeof(num[2]), "%lld", req->ttl_us > 0 ? req->ttl_us : 0);
+	args[4 + LS_PER_LIMIT_ARGS * n] = num[2];
 	{
 		size_t k = 0, o = 3;
 
 		for (size_t i = 0; i < c->nrules; i++) {
 			const struct limit_rule *rule = c->rules[i];
+			long long cost = ls_cost(req, rule);
 
-			if (rule->what != req->what)
+			if (cost <= 0)
 				continue;
 			for (size_t j = 0; j < rule->nlimits; j++, k++) {
 				const struct limit_def *d = &rule->limits[j];
-				const char **a = args + 4 + LS_PER_LIMIT_ARGS * k;
+				const char **a = args + 3 + LS_PER_LIMIT_ARGS * k;
 				long long end;
 
 				out->u[k].rule = rule;
@@ -493,6 +503,7 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 					a[3] = owned[o++] = xasprintf("%lld", d->period_ms);
 					a[4] = owned[o++] = xasprintf("%lld", d->burst);
 				}
+				a[5] = owned[o++] = xasprintf("%lld", cost);
 			}
 		}
 	}
@@ -546,7 +557,7 @@ limit_store_check(struct redis_pool *p, const struct limit_check_req *req,
 done:
 	if (r != NULL)
 		freeReplyObject(r);
-	for (size_t i = 0; i < 3 + 4 * n; i++)
+	for (size_t i = 0; i < 3 + 5 * n; i++)
 		free(owned[i]);
 	free(owned);
 	free(keys);

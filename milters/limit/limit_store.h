@@ -21,11 +21,13 @@
  *
  *	limit_store_check() is one check-and-count: one EVALSHA (EVAL once
  *	after NOSCRIPT, see redis.h) of the check script with the keys of
- *	every limit of the call's rules of one "what". Atomically, the script
- *	reads the overrides, evaluates every limit and, only if all of them
- *	allow cost more, counts cost in all of them. With commit false it
- *	counts nothing (postmillctl's view: "over" then says whether one
- *	more would be refused). The result has one usage per limit, in rule
+ *	every limit of the call's rules whose "what" has a cost in the
+ *	request (cost[what] > 0): a recipient and its message are checked
+ *	in one call, each limit with the cost of its rule's what.
+ *	Atomically, the script reads the overrides, evaluates every limit
+ *	and, only if all of them allow their cost more, counts each cost in
+ *	its limits. With commit false it counts nothing (postmillctl's
+ *	view: "over" then says whether one more would be refused). The result has one usage per limit, in rule
  *	and limit order; the caller frees it with limit_result_free(). It
  *	returns 0, or -1 with *err from redis.h ("timeout", ...) or about a
  *	reply the script cannot have sent.
@@ -58,7 +60,8 @@
  *	computes how much of a reservation has not drained yet; the amount is
  *	scaled when the interval changed since). Returns 0 or -1 + *err.
  *
- *	Reservations (script v3). A check with a resv_id (limit_txn.h
+ *	Reservations (scripts v3; the check script v4 only gives each limit
+ *	its own cost, the journal records are the same). A check with a resv_id (limit_txn.h
  *	makes one of 128 random bits per call) also records, in the key
  *	value's journal, what it counted, as "pending" until now + ttl_us:
  *
@@ -99,8 +102,9 @@
 struct limit_check_req {
 	const char	*prefix;	/* limit_key_prefix */
 	const struct limit_call *call;	/* key value and its rules */
-	enum limit_what	 what;		/* only rules of this what */
-	long long	 cost;		/* recipients or messages to count */
+	long long	 cost[LIMIT_WHAT_N];	/* by enum limit_what: messages,
+					 * recipients to count; a what of
+					 * cost 0 has its rules left out */
 	bool		 commit;	/* false: look only */
 	long long	 now_us;
 	long long	 offset_ms;	/* limit_utc_offset */

@@ -35,7 +35,9 @@ struct lt_set {
 struct limit_txn {
 	struct limit_plan plan;
 	struct lt_set	*sets;		/* parallel to plan.calls */
-	long long	 reserved[2];	/* by enum limit_what */
+	long long	 reserved[LIMIT_WHAT_N];	/* by enum limit_what */
+	bool		 message_done;	/* a stage with the message rules passed */
+	long long	 unconfirmed;	/* the last commit: confirmations without reply */
 	long long	 ttl_us;	/* of the journal entries */
 	const char	*prefix;	/* borrowed from the opts of the checks */
 };
@@ -90,6 +92,35 @@ limit_txn_has(const struct limit_txn *t, enum limit_what what)
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		if (limit_call_counts(&t->plan.calls[i], what))
 			return true;
+	return false;
+}
+
+/*
+ * lt_cost - what call c counts at a stage of what: the recipient rules at
+ * RCPT, and the message rules at RCPT and end of message while the
+ * message is not reserved yet
+ */
+static void
+lt_cost(const struct limit_txn *t, const struct limit_call *c, enum limit_what what,
+	long long cost[LIMIT_WHAT_N])
+{
+	cost[LIMIT_WHAT_RECIPIENTS] = what == LIMIT_WHAT_RECIPIENTS
+	    && limit_call_counts(c, LIMIT_WHAT_RECIPIENTS) ? 1 : 0;
+	cost[LIMIT_WHAT_MESSAGES] = !t->message_done
+	    && limit_call_counts(c, LIMIT_WHAT_MESSAGES) ? 1 : 0;
+}
+
+/* limit_txn_due - would limit_txn_check() of this stage make a call */
+bool
+limit_txn_due(const struct limit_txn *t, enum limit_what what)
+{
+	long long cost[LIMIT_WHAT_N];
+
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		lt_cost(t, &t->plan.calls[i], what, cost);
+		if (cost[LIMIT_WHAT_RECIPIENTS] + cost[LIMIT_WHAT_MESSAGES] > 0)
+			return true;
+	}
 	return false;
 }
 
@@ -224,7 +255,7 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	struct limit_result *results = xcalloc(nc, sizeof(*results));
 	unsigned char *counted = xcalloc(nc, 1);
 	char (*ids)[LIMIT_RESV_ID_LEN + 1] = xcalloc(nc, sizeof(*ids));
-	bool any = false;
+	bool any[LIMIT_WHAT_N] = {false, false}, with_message = false;
 
 	t->ttl_us = o->ttl_us;
 	t->prefix = o->prefix;
@@ -235,15 +266,17 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	out->v.index = LIMIT_NONE;
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		struct limit_check_req req = {
-			o->prefix, &t->plan.calls[i], what, 1, true, now_us, o->offset_ms,
+			o->prefix, &t->plan.calls[i], {0, 0}, true, now_us, o->offset_ms,
 			ids[i], o->ttl_us,
 		};
 		const char *err = NULL;
 		struct limit_verdict v;
 		int rc;
 
-		if (!limit_call_counts(&t->plan.calls[i], what))
+		lt_cost(t, &t->plan.calls[i], what, req.cost);
+		if (req.cost[LIMIT_WHAT_RECIPIENTS] + req.cost[LIMIT_WHAT_MESSAGES] == 0)
 			continue;
+		with_message = with_message || req.cost[LIMIT_WHAT_MESSAGES] > 0;
 		out->calls_made++;
 		out->redis_calls++;
 		limit_store_resv_id(ids[i]);
@@ -275,7 +308,8 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			continue;
 		}
 		counted[i] = results[i].status == LIMIT_ST_COUNTED ? LT_COUNTED : LT_NONE;
-		any = any || counted[i] == LT_COUNTED;
+		for (int w = 0; w < LIMIT_WHAT_N; w++)
+			any[w] = any[w] || (counted[i] == LT_COUNTED && req.cost[w] > 0);
 		if (out->v.reason == LIMIT_R_REDIS_ERROR)
 			continue;		/* the error is the story of this stage */
 		/* the log line names the tightest limit over all calls */
@@ -294,8 +328,13 @@ limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		if (counted[i] != LT_NONE)
 			lt_add(&t->sets[i], ids[i], counted[i] == LT_UNCERTAIN);
-	if (any)
-		t->reserved[what]++;
+	for (int w = 0; w < LIMIT_WHAT_N; w++)
+		if (any[w])
+			t->reserved[w]++;
+	/* the message passed: later stages leave its rules out, even when
+	 * nothing was counted (exempt, or Redis failed under accept) */
+	if (with_message)
+		t->message_done = true;
 done:
 	for (size_t i = 0; i < t->plan.ncalls; i++)
 		limit_result_free(&results[i]);
@@ -304,33 +343,81 @@ done:
 	free(ids);
 }
 
+/* lt_split - a call's ids: the uncertain ones into u, the others into k */
+static void
+lt_split(const struct lt_set *s, struct lt_set *u, struct lt_set *k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		lt_add(s->ids[i].uncertain ? u : k, s->ids[i].id, s->ids[i].uncertain);
+}
+
 /*
  * limit_txn_commit - the mail is accepted: confirm the reservations (the
- * counts stay), refund the uncertain ones; see limit_txn.h
+ * counts stay), refund the uncertain ones; see limit_txn.h. A confirmation
+ * whose reply did not come may have run: when no confirmation surely
+ * failed, the mail is accepted and those ids are left to Redis (counted
+ * when it runs them, else given back by the ttl); refunding them instead
+ * would over-count whenever the refund came after their ttl, a refusal
+ * would make the client send the mail again.
  */
 int
 limit_txn_commit(struct limit_txn *t, struct redis_pool *p, long long now_us,
 		 long long *expired, const char **err)
 {
+	size_t nc = t->plan.ncalls ? t->plan.ncalls : 1;
+	struct lt_set *u = xcalloc(nc, sizeof(*u)), *k = xcalloc(nc, sizeof(*k));
+	unsigned char *st = xcalloc(nc, 1);	/* 0 confirmed, 1 maybe, 2 failed */
 	int rc = 0;
 
 	*err = NULL;
 	*expired = 0;
+	t->unconfirmed = 0;
 	for (size_t i = 0; i < t->plan.ncalls; i++) {
 		const char *e = NULL;
 
-		if (lt_settle(&t->sets[i], &t->plan.calls[i], p, t->prefix, now_us,
-			      t->ttl_us, LIMIT_SETTLE_CONFIRM, expired, &e) < 0) {
-			if (rc == 0)
+		lt_split(&t->sets[i], &u[i], &k[i]);
+		/* uncertain ids: given back now, or kept for a later refund */
+		if (lt_settle(&u[i], &t->plan.calls[i], p, t->prefix, now_us, t->ttl_us,
+			      LIMIT_SETTLE_REFUND, NULL, &e) == 0)
+			lt_set_clear(&u[i]);
+		e = NULL;
+		if (lt_settle(&k[i], &t->plan.calls[i], p, t->prefix, now_us, t->ttl_us,
+			      LIMIT_SETTLE_CONFIRM, expired, &e) < 0) {
+			st[i] = lt_maybe_ran(e) ? 1 : 2;
+			if (*err == NULL || st[i] == 2)
 				*err = e;
-			rc = -1;
-			continue;	/* kept: the caller may refund them */
+			if (st[i] == 2)
+				rc = -1;
 		}
-		lt_set_clear(&t->sets[i]);
 	}
-	if (rc == 0)
+	for (size_t i = 0; i < t->plan.ncalls; i++) {
+		lt_set_clear(&t->sets[i]);
+		t->sets[i] = u[i];
+		if (rc < 0) {
+			/* refused: the caller refunds them all, confirmed or not */
+			for (size_t j = 0; j < k[i].n; j++)
+				lt_add(&t->sets[i], k[i].ids[j].id, false);
+		} else if (st[i] == 1) {
+			t->unconfirmed += (long long)k[i].n;
+		}
+		lt_set_clear(&k[i]);
+	}
+	if (rc == 0) {
 		t->reserved[0] = t->reserved[1] = 0;
+		if (t->unconfirmed == 0)
+			*err = NULL;
+	}
+	free(u);
+	free(k);
+	free(st);
 	return rc;
+}
+
+/* limit_txn_unconfirmed - ids the last commit left to Redis (no reply) */
+long long
+limit_txn_unconfirmed(const struct limit_txn *t)
+{
+	return t->unconfirmed;
 }
 
 /* limit_txn_refund - give every reservation back; see limit_txn.h */

@@ -7,22 +7,37 @@
  *	#include "limit_txn.h"
  * DESCRIPTION
  *	Only accepted mail counts. A recipient is reserved when its RCPT is
- *	accepted, the message at end of message; a transaction that ends any
- *	other way (ABORT, a connection closed before end of message, or our
- *	own refusal at end of message) gives back everything it reserved.
- *	This module keeps those reservations and drives limit_store.h; it
- *	knows nothing of libmilter (limit_milter.c feeds it).
+ *	accepted, and the message with the first recipient accepted: in the
+ *	same call per key value (limit_store.h), so that a message costs no
+ *	Redis round trip of its own and a message over its limit is refused
+ *	at RCPT, before the client sends its data (as Postfix's
+ *	smtpd_client_message_rate_limit refuses at MAIL). A transaction that
+ *	ends any other way (ABORT, a connection closed before end of
+ *	message, a new MAIL, or a refusal at end of message) gives back
+ *	everything it reserved, the message included; a recipient refused
+ *	after one was accepted gives back only its own count. This module
+ *	keeps those reservations and drives limit_store.h; it knows nothing
+ *	of libmilter (limit_milter.c feeds it).
  *
  *	limit_txn_new() takes the transaction's plan (limit_rules.h; the txn
  *	owns it afterwards). limit_txn_check() runs one stage: for each call
- *	(key value) with rules of that what, one check-and-count; the first
- *	call that does not accept ends the stage, and the calls before it
- *	that counted in this stage are refunded at once, so a refused
- *	recipient or message leaves no count behind. A call Redis could not
- *	answer follows on_redis_error: under accept it counts nothing and the
- *	stage goes on; under tempfail the stage is refused like an over
- *	limit. What a stage counted is added to the transaction's
- *	reservations.
+ *	(key value) with rules to check, one check-and-count. At RCPT
+ *	(LIMIT_WHAT_RECIPIENTS) those are the recipient rules (cost 1
+ *	recipient) and, until a stage with them has passed, the message
+ *	rules (cost 1 message); a key value with message rules only is
+ *	checked too. At end of message (LIMIT_WHAT_MESSAGES) only message
+ *	rules not checked yet are (for a transaction whose RCPT never ran a
+ *	check); limit_txn_due() says whether a stage has any call to make.
+ *	A call is atomic: when one of its limits (recipient or message) is
+ *	over, it counts nothing. The first call that does not accept ends
+ *	the stage, and the calls before it that counted in this stage are
+ *	refunded at once, so a refused recipient leaves no count behind,
+ *	and neither does the message when every recipient was refused. A
+ *	call Redis could not answer follows on_redis_error: under accept it
+ *	counts nothing and the stage goes on; under tempfail the stage is
+ *	refused like an over limit. What a stage counted is added to the
+ *	transaction's reservations (recipients and messages apart, for the
+ *	refund's log line).
  *
  *	The outcome names the decisive call and usage: the refusing one, or
  *	for an accepted stage the tightest limit over all calls (for the
@@ -33,7 +48,15 @@
  *	pending for opts.ttl_us. limit_txn_commit() confirms the ids (the
  *	mail was accepted, the counts stay); *expired says how many had
  *	expired already (the transaction lasted longer than the ttl: those
- *	were given back, the mail is under-counted). limit_txn_refund()
+ *	were given back, the mail is under-counted). It fails (-1, the ids
+ *	kept for the caller's refund) only when a confirmation surely did
+ *	not run (never sent: Redis known down). A confirmation whose reply
+ *	did not come (timeout, connection lost) may run yet, when a frozen
+ *	Redis resumes: refusing the mail then and refunding would over-count
+ *	it whenever the refund reached Redis after the late confirmation
+ *	and the ttl, so the commit succeeds and leaves those ids to Redis
+ *	(limit_txn_unconfirmed() counts them, *err says why): confirmed when
+ *	it runs them, else given back by the ttl. limit_txn_refund()
  *	refunds every id (one settle call per key value) and forgets those
  *	Redis took (the others stay, for a retry);
  *	it returns how many recipients and messages it gave back, for the
@@ -105,11 +128,14 @@ struct limit_txn *limit_txn_new(struct limit_plan *plan);
 struct limit_txn *limit_txn_free(struct limit_txn *t);
 bool	limit_txn_empty(const struct limit_txn *t);
 bool	limit_txn_has(const struct limit_txn *t, enum limit_what what);
+/* limit_txn_due - would limit_txn_check() of this stage make a call */
+bool	limit_txn_due(const struct limit_txn *t, enum limit_what what);
 void	limit_txn_check(struct limit_txn *t, struct redis_pool *p,
 			const struct limit_txn_opts *o, enum limit_what what,
 			long long now_us, struct limit_outcome *out);
 int	limit_txn_commit(struct limit_txn *t, struct redis_pool *p,
 			 long long now_us, long long *expired, const char **err);
+long long limit_txn_unconfirmed(const struct limit_txn *t);
 size_t	limit_txn_pending(const struct limit_txn *t);
 void	limit_txn_defer(struct limit_txn *t, long long now_us);
 size_t	limit_txn_deferred(void);

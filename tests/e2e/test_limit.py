@@ -10,7 +10,10 @@ SASL-authenticated with XCLIENT LOGIN (Postfix(sasl=True), see harness.py).
     are accepted (and delivered); the same for recipients of multi-recipient messages;
   - recipient limits with multi-recipient messages, recipient by recipient (Redis over its unix
     socket, AUTH as an ACL user restricted to postmill-limit's keys);
-  - a message refused at end of message gives its recipients back;
+  - a message over a message limit is refused at its first RCPT (451 4.7.1 to every
+    recipient, no DATA) and counts nothing; an accepted message of the benchmark's two rules
+    (a recipient quota and a message rate on one key value) costs Redis exactly two script
+    calls (one at RCPT, one confirmation at end of message), and the counters stay exact;
   - window roll-over with a 10 s window; the GCRA rate with its burst;
   - refunds: RSET, a dropped connection, a milter before postmill-limit that rejects at end of
     message (Postfix sends ABORT); and why postmill-limit must be the last milter;
@@ -232,6 +235,14 @@ class LimitCase(h.E2ETestCase):
         return h.send(pf.port, sender, rcpts, h.make_message(subject=subject),
                       xclient={'LOGIN': login} if login else None)
 
+    def rcpt_refusal(self, r):
+        """(code, text) of a message refused by a message limit: since the message is reserved
+        with its first recipient, every RCPT gets the refusal and no DATA follows."""
+        self.assertIsNone(r.data, r)
+        self.assertTrue(r.rcpt, r)
+        self.assertEqual(len({code for _, code, _ in r.rcpt}), 1, r)
+        return r.rcpt[0][1], r.rcpt[0][2]
+
     @staticmethod
     def milter_log(st):
         return '\n'.join(m.log() for m in st.milters)
@@ -283,12 +294,13 @@ class ConcurrencyTest(LimitCase):
         refused = [r for r in results if not r.accepted]
         self.assertEqual(len(accepted), 100, 'exactly the quota is admitted')
         for r in refused:
-            self.assertEqual(r.data[0], 451, r)
-            self.assertIn('4.7.1 Sending quota exceeded: 100 messages per 1000d (rule exact)', r.data[1])
+            code, text = self.rcpt_refusal(r)
+            self.assertEqual(code, 451, r)
+            self.assertIn('4.7.1 Sending quota exceeded: 100 messages per 1000d (rule exact)', text)
         # both nodes took part, and Redis holds exactly the quota
         for m in st.milters:
             self.assertIn('action=accept stage=eom key=sasl:alice rule=exact', m.log())
-            self.assertIn('action=tempfail stage=eom key=sasl:alice rule=exact', m.log())
+            self.assertIn('action=tempfail stage=rcpt key=sasl:alice rule=exact', m.log())
         keys = st.redis.cli('KEYS', 'pmlimit:{sasl:alice}:exact:messages:1000d:*').split()
         self.assertEqual(len(keys), 1)
         self.assertEqual(st.redis.cli('GET', keys[0]), '100')
@@ -361,20 +373,31 @@ class RecipientTest(LimitCase):
                               r'limit=1000d used=5/5 rcpt=<e@example.net>')
         self.assertSanitizerClean(st)
 
-    def test_eom_refusal_refunds_recipients(self):
+    def test_message_refused_at_rcpt(self):
+        """A message over its message limit is refused at its first RCPT, in the same check as
+        the recipient: the client sends no data, and neither the recipients nor the message
+        count.  The recipient limit alone would have let them pass."""
         st = self.stack('r sasl recipients quota=10/1000d\n'
                         'm sasl messages quota=1/1000d\n')
         pf = st.postfix[0]
         self.assertTrue(self.send(pf, 'erin', ['a@example.net', 'b@example.net']).accepted)
         r = self.send(pf, 'erin', ['c@example.net', 'd@example.net', 'e@example.net'])
-        self.assertEqual([c for _, c, _ in r.rcpt], [250, 250, 250])
-        self.assertEqual(r.data[0], 451)
-        self.assertIn('4.7.1 Sending quota exceeded: 1 messages per 1000d (rule m)', r.data[1])
+        self.assertEqual([c for _, c, _ in r.rcpt], [451, 451, 451], r)
+        self.assertIsNone(r.data_start, 'no DATA after every recipient was refused')
+        for _, _, text in r.rcpt:
+            self.assertIn('4.7.1 Sending quota exceeded: 1 messages per 1000d (rule m)', text)
         key = st.redis.cli('KEYS', 'pmlimit:{sasl:erin}:r:recipients:*')
-        self.assertEqual(st.redis.cli('GET', key), '2', 'the refused message gave its recipients back')
-        self.assertRegex(st.milters[0].log(), r'[0-9A-F]+: limit: action=tempfail stage=eom key=sasl:erin '
+        self.assertEqual(st.redis.cli('GET', key), '2', 'the refused recipients counted nothing')
+        key = st.redis.cli('KEYS', 'pmlimit:{sasl:erin}:m:messages:*')
+        self.assertEqual(st.redis.cli('GET', key), '1', 'the refused message counted nothing')
+        self.assertRegex(st.milters[0].log(), r'\S+: limit: action=tempfail stage=rcpt key=sasl:erin '
                                               r'rule=m limit=1000d used=1/1 retry_after=\S+ '
-                                              r'refunded_recipients=3')
+                                              r'rcpt=<c@example.net>')
+        self.assertNotRegex(st.milters[0].log(), r'stage=eom key=sasl:erin rule=m limit=1000d used=1/1 '
+                                                 r'retry_after')
+        st.sink.wait_for(1)
+        pf.wait_queue_empty()
+        self.assertEqual([len(d.rcpts) for d in st.sink.messages()], [2])
 
 
 class WindowTest(LimitCase):
@@ -403,18 +426,19 @@ class WindowTest(LimitCase):
             if window() != w:
                 return None                 # straddled a boundary: no verdict about it
             self.assertEqual(ok, [True] * 3, 'three fit in one window')
-            self.assertEqual(r.data[0], 451, r)
-            return r, t_fourth, after
+            code, text = self.rcpt_refusal(r)
+            self.assertEqual(code, 451, r)
+            return text, t_fourth, after
 
         for attempt in range(6):
             login = 'fay%d' % attempt
             got = phase(login, 'roll')
             if got is None:
                 continue
-            r, t_fourth, after = got
+            text, t_fourth, after = got
             m = re.search(r'Sending quota exceeded: 3 messages per 10s \(rule roll\); '
-                          r'try again in (\d+)s', r.data[1])
-            self.assertIsNotNone(m, r.data)
+                          r'try again in (\d+)s', text)
+            self.assertIsNotNone(m, text)
             # the milter computed the wait between these two instants: exact bounds
             wait = int(m.group(1))
             most, least = 10 - t_fourth % 10, 10 - after % 10
@@ -449,19 +473,19 @@ class WindowTest(LimitCase):
         pf = st.postfix[0]
         self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
         self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
-        r = self.send(pf, 'gus', ['x@example.net'])
-        self.assertEqual(r.data[0], 451)
-        self.assertRegex(r.data[1], r'4\.7\.1 Sending rate exceeded: messages rule gcra, at most 2 at once; '
-                                    r'try again in (29m\d+s|30m)')
+        code, text = self.rcpt_refusal(self.send(pf, 'gus', ['x@example.net']))
+        self.assertEqual(code, 451)
+        self.assertRegex(text, r'4\.7\.1 Sending rate exceeded: messages rule gcra, at most 2 at once; '
+                               r'try again in (29m\d+s|30m)')
         self.shift_rate(st, 'gus', 1800)    # one interval has passed: one more
         self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
-        self.assertEqual(self.send(pf, 'gus', ['x@example.net']).data[0], 451)
+        self.assertEqual(self.rcpt_refusal(self.send(pf, 'gus', ['x@example.net']))[0], 451)
         self.shift_rate(st, 'gus', 3600)    # the bucket is empty again: a burst of 2
         self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
         self.assertTrue(self.send(pf, 'gus', ['x@example.net']).accepted)
-        self.assertEqual(self.send(pf, 'gus', ['x@example.net']).data[0], 451)
-        self.assertRegex(st.milters[0].log(), r'limit: action=tempfail stage=eom key=sasl:gus rule=gcra '
-                                              r'limit=rate used=2/2 retry_after=\S+')
+        self.assertEqual(self.rcpt_refusal(self.send(pf, 'gus', ['x@example.net']))[0], 451)
+        self.assertRegex(st.milters[0].log(), r'limit: action=tempfail stage=rcpt key=sasl:gus rule=gcra '
+                                              r'limit=rate used=2/2 retry_after=\S+ rcpt=<x@example.net>')
 
 
 class RefundTest(LimitCase):
@@ -532,6 +556,27 @@ class RefundTest(LimitCase):
         st.milters[0].wait_log(r'[0-9A-F]+: limit: action=refund reason=abort recipients=2 messages=0')
         self.assertEqual(self.counter(st, 'jack'), '(none)')
 
+    def test_refund_of_the_message_reserved_at_rcpt(self):
+        """The message is reserved with its first recipient: when a milter before postmill-limit
+        rejects at end of message, the ABORT gives the message back with the recipients."""
+        rejecter = EomMilter().start()
+        self.addCleanup(rejecter.stop)
+        st = self.stack(self.RULES + 'mm sasl messages quota=5/1000d\n', before=[rejecter.spec])
+        s = Session(st.postfix[0].port, login='jill')
+        s.mail('jill@example.test')
+        self.assertEqual(s.rcpt('a@example.net')[0], 250)
+        self.assertEqual(s.rcpt('b@example.net')[0], 250)
+        keys = st.redis.cli('KEYS', 'pmlimit:{sasl:jill}:mm:messages:*').split()
+        self.assertEqual(len(keys), 1, 'the message is reserved at RCPT')
+        self.assertEqual(st.redis.cli('GET', keys[0]), '1')
+        self.assertEqual(self.counter(st, 'jill'), '2')
+        code, text, _ = s.data(h.make_message())
+        s.quit()
+        self.assertEqual(code, 550, text)
+        st.milters[0].wait_log(r'[0-9A-F]+: limit: action=refund reason=abort recipients=2 messages=1')
+        self.assertEqual(self.counter(st, 'jill'), '(none)')
+        self.assertEqual(st.redis.cli('KEYS', 'pmlimit:{sasl:jill}:mm:messages:*'), '')
+
     def test_later_milter_rejects_so_limit_must_be_last(self):
         """postmill-limit first: it commits at its end of message, a later milter rejects, and
         Postfix tells postmill-limit nothing: the count stays. This is why the manual says
@@ -546,6 +591,54 @@ class RefundTest(LimitCase):
         self.assertNotIn('action=refund', st.milters[0].log())
 
 
+class ScriptCallsTest(LimitCase):
+    """What a message costs Redis with the benchmark's two rules on one key value (a recipient
+    quota and a message rate): the message is reserved in the recipient's check, so one script
+    call at RCPT and one confirmation at end of message; a second recipient adds one call."""
+
+    RULES = ('rq sender recipients quota=1000000000/day\n'
+             'mr sender messages rate=1000000/1s\n')
+    N = 20
+
+    @staticmethod
+    def script_calls(redis):
+        """EVALSHA + EVAL calls Redis has run (INFO commandstats)."""
+        info = redis.cli('INFO', 'commandstats')
+        return sum(int(m.group(2)) for m in re.finditer(r'cmdstat_(evalsha|eval):calls=(\d+)', info))
+
+    def counter(self, st, rule):
+        keys = st.redis.cli('KEYS', 'pmlimit:{sender:*}:%s:*' % rule).split()
+        self.assertEqual(len(keys), 1, keys)
+        return st.redis.cli('GET', keys[0])
+
+    def test_two_calls_per_message(self):
+        st = self.stack(self.RULES)
+        pf = st.postfix[0]
+        # the first message loads the scripts (NOSCRIPT, then EVAL): not counted below
+        self.assertTrue(self.send(pf, None, ['w@example.net']).accepted)
+        before = self.script_calls(st.redis)
+        for i in range(self.N):
+            r = self.send(pf, None, ['r%d@example.net' % i], subject='calls %d' % i)
+            self.assertTrue(r.accepted, r)
+        calls = self.script_calls(st.redis) - before
+        note('%d messages of one recipient: %d script calls' % (self.N, calls))
+        self.assertEqual(calls, 2 * self.N, 'one check at RCPT and one settle at end of message')
+        # two recipients: one more check, the message is not checked again
+        before = self.script_calls(st.redis)
+        r = self.send(pf, None, ['a@example.net', 'b@example.net'])
+        self.assertTrue(r.accepted, r)
+        self.assertEqual(self.script_calls(st.redis) - before, 3)
+        # exact: every recipient accepted counted, once; the rate holds the messages (its state
+        # is the bucket's arrival time, not a count)
+        self.assertEqual(self.counter(st, 'rq'), str(1 + self.N + 2))
+        self.assertEqual(len(st.redis.cli('GET', st.redis.cli('KEYS', 'pmlimit:{sender:*}:mr:*').split()[0])
+                             .split()), 2)
+        st.sink.wait_for(self.N + 2)
+        pf.wait_queue_empty()
+        self.assertEqual(len(st.sink.messages()), self.N + 2)
+        self.assertSanitizerClean(st)
+
+
 class OverrideTest(LimitCase):
     """postmillctl quota set/show/reset act on the next message, with no reload."""
 
@@ -555,16 +648,16 @@ class OverrideTest(LimitCase):
         pf, conf = st.postfix[0], st.conf[0]
         for _ in range(2):
             self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
-        self.assertEqual(self.send(pf, 'lena', ['x@example.net']).data[0], 451)
+        self.assertEqual(self.rcpt_refusal(self.send(pf, 'lena', ['x@example.net']))[0], 451)
         rc, out = self.ctl(conf, 'quota', 'set', 'sasl:lena', 'plan', '1000d=4')
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r'plan +messages +1000d +used 2 of 4 \(override\)')
         # the very next message, same milter process, no reload
         self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
         self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
-        r = self.send(pf, 'lena', ['x@example.net'])
-        self.assertEqual(r.data[0], 451)
-        self.assertIn('4 messages per 1000d (rule plan)', r.data[1])
+        code, text = self.rcpt_refusal(self.send(pf, 'lena', ['x@example.net']))
+        self.assertEqual(code, 451)
+        self.assertIn('4 messages per 1000d (rule plan)', text)
         # a permanent stop for this sender: a rate override of 1 per day, burst 1 (spent).  A
         # new interval starts the bucket empty (postmill-limit(8), Overrides), so the first
         # message passes however few milliseconds ago the 100/s messages went
@@ -575,9 +668,9 @@ class OverrideTest(LimitCase):
         self.assertEqual(rc, 0, out)
         self.assertIn('rate   1/86400s burst 1 (override)', out)
         self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)   # the burst of 1
-        r = self.send(pf, 'lena', ['x@example.net'])
-        self.assertEqual(r.data[0], 451)
-        self.assertIn('Sending rate exceeded: messages rule burst, at most 1 at once; try again in 1d', r.data[1])
+        code, text = self.rcpt_refusal(self.send(pf, 'lena', ['x@example.net']))
+        self.assertEqual(code, 451)
+        self.assertIn('Sending rate exceeded: messages rule burst, at most 1 at once; try again in 1d', text)
         # exempt, then back to the configuration; show and list say so
         self.assertEqual(self.ctl(conf, 'quota', 'set', 'sasl:lena', 'exempt', 'yes')[0], 0)
         self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)
@@ -590,7 +683,7 @@ class OverrideTest(LimitCase):
         self.assertIn('overrides: none', out)
         self.assertRegex(out, r'plan +messages +1000d +used 6 of 2; window ends in \S+ \(\d{4}-\d\d-\d\d '
                               r'00:00:00 \+00:00\) FULL')
-        self.assertEqual(self.send(pf, 'lena', ['x@example.net']).data[0], 451)
+        self.assertEqual(self.rcpt_refusal(self.send(pf, 'lena', ['x@example.net']))[0], 451)
         # reset the usage: the plan starts afresh
         self.assertEqual(self.ctl(conf, 'quota', 'reset', 'sasl:lena')[0], 0)
         self.assertTrue(self.send(pf, 'lena', ['x@example.net']).accepted)

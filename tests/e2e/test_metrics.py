@@ -146,7 +146,7 @@ class MetricsTest(h.E2ETestCase):
         for line in ('postmill_up{daemon="dkim"} 1', 'postmill_up{daemon="limit"} 1',
                      'postmill_dkim_messages_total{daemon="dkim",action="sign",reason=""} 5',
                      'postmill_dkim_signatures_total{daemon="dkim",algorithm="rsa-sha256"} 5',
-                     'postmill_limit_decisions_total{daemon="limit",stage="eom",action="tempfail",'
+                     'postmill_limit_decisions_total{daemon="limit",stage="rcpt",action="tempfail",'
                      'reason="over_limit",rule="tiny"} 2'):
             self.assertIn(line + '\n', text)
         self.assertRegex(text, r'postmill_callback_duration_ms_count\{daemon="dkim",stage="eom"\} \d+')

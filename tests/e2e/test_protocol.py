@@ -512,7 +512,8 @@ class LimitProtocolTest(ProtoCase):
         m = rm.Milter(self.sock)
         m.s.close()
         # limit_milter.c: no actions; no HELO, header, end of header, body, unknown, DATA; no
-        # replies to connect and (limit_tenant_pause off) MAIL; RCPT has one (recipient rules)
+        # replies to connect and (limit_tenant_pause off) MAIL; RCPT has one (any rule: a
+        # recipient is checked there, and the message with its first recipient)
         self.assertNegotiated(m, 0, rm.SMFIP_NOHELO | rm.SMFIP_NOHDRS | rm.SMFIP_NOEOH | rm.SMFIP_NOBODY
                               | rm.SMFIP_NOUNKNOWN | rm.SMFIP_NODATA | rm.SMFIP_NR_CONN
                               | rm.SMFIP_NR_MAIL)
@@ -535,7 +536,7 @@ class LimitProtocolTest(ProtoCase):
         m = self.open(helo=None)
         r = self.send(m, 'LA1', 'abort', ['a@example.net', 'b@example.net', 'c@example.net'], until='eom')
         self.assertEqual(r.rcpt_replies, [(b'c', '')] * 3)
-        self.assertEqual(self.counts('abort'), (0, 3), 'reserved at RCPT')
+        self.assertEqual(self.counts('abort'), (1, 3), 'reserved at RCPT, the message with the first')
         m.abort()
         self.wait_counts('abort', (0, 0))
         self.accepted(self.send(m, 'LA2', 'abort', ['d@example.net']), 1)
@@ -549,12 +550,12 @@ class LimitProtocolTest(ProtoCase):
         self.accepted(self.send(m, 'LA4', 'abort', ['g@example.net']), 1)
         self.assertEqual(self.counts('abort'), (2, 2))
         m.quit()
-        self.milter.wait_log(r'limit: action=refund reason=abort recipients=3 messages=0')
+        self.milter.wait_log(r'limit: action=refund reason=abort recipients=3 messages=1')
 
     def test_dropped_mid_message(self):
         m = self.open(helo=None)
         self.send(m, 'LD1', 'drop', ['a@example.net', 'b@example.net'], until='eom')
-        self.assertEqual(self.counts('drop'), (0, 2))
+        self.assertEqual(self.counts('drop'), (1, 2))
         m.s.close()
         self.wait_counts('drop', (0, 0))
         m2 = self.open(helo=None)

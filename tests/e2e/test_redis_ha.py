@@ -136,7 +136,8 @@ class FailoverTest(h.E2ETestCase):
                 r = h.send(pfs[i % 2].port, 'sender@example.test', ['r%d@example.net' % i],
                            h.make_message(subject='ha %d' % i), xclient={'LOGIN': 'alice'})
                 now = time.monotonic()
-                # postmill-limit counts messages at end of message: the 451 comes after DATA
+                # postmill-limit reserves a message with its first recipient: a quota's 451
+                # comes at RCPT
                 # any stage may defer while Redis fails over: Postfix's milter_default_action
                 # (tempfail) answers MAIL when a milter is slow; a 4xx anywhere is a deferral
                 bad = ([r.mail] if r.mail and r.mail[0] != 250 else []) \

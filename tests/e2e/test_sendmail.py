@@ -595,8 +595,10 @@ class SendmailLimitTest(h.E2ETestCase):
         self.assertEqual(len(accepted), 25, 'exactly the quota is admitted')
         for r in results:
             if not r.accepted:
-                self.assertEqual(r.data[0], 451, r)
-                self.assertIn('4.7.1 Sending quota exceeded: 25 messages per 1000d (rule exact)', r.data[1])
+                # the message is reserved, and refused, with its first recipient: no DATA
+                self.assertIsNone(r.data, r)
+                self.assertEqual(r.rcpt[0][1], 451, r)
+                self.assertIn('4.7.1 Sending quota exceeded: 25 messages per 1000d (rule exact)', r.rcpt[0][2])
         keys = self.redis_.cli('KEYS', 'pmlimit:{sasl:erin}:exact:messages:1000d:*').split()
         self.assertEqual(len(keys), 1)
         self.assertEqual(self.redis_.cli('GET', keys[0]), '25')

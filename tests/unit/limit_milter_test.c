@@ -15,10 +15,12 @@
  *
  *	Rows: the flags asked for when the MTA offers every one
  *	(limit_policy_mail_answers(), limit_policy_rcpt_answers()) and
- *	when it offers none; a message no rule counts (accepted at MAIL, or
- *	at the first RCPT with a reply); and a reload that adds a recipient
- *	rule to a connection that negotiated no RCPT reply: the refusal is
- *	owed to end of message.
+ *	when it offers none; RCPT has a reply whenever a rule counts,
+ *	recipients or messages (a message is checked with its first
+ *	recipient); a message no rule counts (accepted at MAIL, or at the
+ *	first RCPT with a reply); and a reload that adds a rule to a
+ *	connection that negotiated no RCPT reply: the check is made at RCPT,
+ *	the refusal is owed to end of message.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,6 +48,7 @@
 #define SASL_RCPT_RULE	"sq sasl recipients quota=10/day\n"
 #define SASL_MSG_RULE	"sm sasl messages rate=10/1s\n"
 #define PAUSE		"limit_tenant_pause = tempfail\n"
+#define NO_RULES	"# no rules\n"
 
 struct lm_case {
 	const char	*name;
@@ -62,33 +65,45 @@ static const struct lm_case cases[] = {
 	{"recipient rule: MAIL without reply, RCPT with", RCPT_RULE, "", NR_ALL, NULL,
 	 SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_TEMPFAIL,
 	 NOT_SENT, "451 4.3.0 "},
-	{"message rule: no reply before end of message", MSG_RULE, "", NR_ALL, NULL,
+	{"message rule: RCPT with reply (the message is checked there)", MSG_RULE, "",
+	 NR_ALL, NULL, SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY,
+	 SMFIS_TEMPFAIL, NOT_SENT, "451 4.3.0 "},
+	{"no rules: no reply before end of message", NO_RULES, "", NR_ALL, NULL,
 	 SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT, SMFIS_NOREPLY, SMFIS_NOREPLY,
-	 SMFIS_NOREPLY, SMFIS_TEMPFAIL, "451 4.3.0 "},
+	 SMFIS_NOREPLY, SMFIS_CONTINUE, ""},
 	{"tenant pause: MAIL keeps its reply", MSG_RULE, PAUSE, NR_ALL, NULL,
-	 SMFIP_NR_CONN | SMFIP_NR_RCPT, SMFIS_NOREPLY, SMFIS_CONTINUE, SMFIS_NOREPLY,
-	 SMFIS_TEMPFAIL, "451 4.3.0 "},
+	 SMFIP_NR_CONN, SMFIS_NOREPLY, SMFIS_CONTINUE, SMFIS_TEMPFAIL,
+	 NOT_SENT, "451 4.3.0 "},
+	{"tenant pause, no rules", NO_RULES, PAUSE, NR_ALL, NULL,
+	 SMFIP_NR_CONN | SMFIP_NR_RCPT, SMFIS_NOREPLY, SMFIS_ACCEPT, NOT_SENT,
+	 NOT_SENT, ""},
 	{"tenant pause, both rules", RCPT_RULE MSG_RULE, "limit_tenant_pause = reject\n",
 	 NR_ALL, NULL, SMFIP_NR_CONN, SMFIS_NOREPLY, SMFIS_CONTINUE, SMFIS_TEMPFAIL,
 	 NOT_SENT, "451 4.3.0 "},
 	{"MTA offers no reply flags", RCPT_RULE MSG_RULE, "", 0, NULL, 0, SMFIS_CONTINUE,
 	 SMFIS_CONTINUE, SMFIS_TEMPFAIL, NOT_SENT, "451 4.3.0 "},
 	{"MTA offers no reply flags, message rule", MSG_RULE, "", 0, NULL, 0,
-	 SMFIS_CONTINUE, SMFIS_CONTINUE, SMFIS_CONTINUE, SMFIS_TEMPFAIL, "451 4.3.0 "},
+	 SMFIS_CONTINUE, SMFIS_CONTINUE, SMFIS_TEMPFAIL, NOT_SENT, "451 4.3.0 "},
 	{"uncounted: accepted at the first RCPT", SASL_RCPT_RULE, "", NR_ALL, NULL,
 	 SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_ACCEPT,
 	 NOT_SENT, ""},
+	{"uncounted by a message rule: accepted at the first RCPT", SASL_MSG_RULE, "",
+	 NR_ALL, NULL, SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY,
+	 SMFIS_ACCEPT, NOT_SENT, ""},
 	{"uncounted, MAIL with reply: accepted there", SASL_RCPT_RULE, PAUSE, NR_ALL, NULL,
 	 SMFIP_NR_CONN, SMFIS_NOREPLY, SMFIS_ACCEPT, NOT_SENT, NOT_SENT, ""},
-	{"uncounted, no RCPT reply: goes on to the end", SASL_MSG_RULE, "", NR_ALL, NULL,
-	 SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT, SMFIS_NOREPLY, SMFIS_NOREPLY,
-	 SMFIS_NOREPLY, SMFIS_CONTINUE, ""},
-	{"reload adds a recipient rule: refused at the end", MSG_RULE, "", NR_ALL,
+	{"reload adds a message rule: checked at RCPT, refused at the end", NO_RULES, "",
+	 NR_ALL, MSG_RULE, SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT,
+	 SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_TEMPFAIL, "451 4.3.0 "},
+	{"reload adds a recipient rule: refused at the end", NO_RULES, "", NR_ALL,
 	 RCPT_RULE MSG_RULE, SMFIP_NR_CONN | SMFIP_NR_MAIL | SMFIP_NR_RCPT,
 	 SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_NOREPLY, SMFIS_TEMPFAIL, "451 4.3.0 "},
-	{"reload drops the recipient rule: RCPT still replies", RCPT_RULE, "", NR_ALL,
+	{"reload to a message rule only: RCPT still replies", RCPT_RULE, "", NR_ALL,
 	 MSG_RULE, SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY,
-	 SMFIS_CONTINUE, SMFIS_TEMPFAIL, "451 4.3.0 "},
+	 SMFIS_TEMPFAIL, NOT_SENT, "451 4.3.0 "},
+	{"reload drops every rule: RCPT still replies, accepts", RCPT_RULE, "", NR_ALL,
+	 NO_RULES, SMFIP_NR_CONN | SMFIP_NR_MAIL, SMFIS_NOREPLY, SMFIS_NOREPLY,
+	 SMFIS_ACCEPT, NOT_SENT, ""},
 };
 
 /* lm_install - the configuration of a row with these rules */

@@ -8,7 +8,8 @@
  *	policies), exempt, counted (which limit is the tightest), refused
  *	(tempfail, reject, reject beats tempfail, the longest wait wins, a
  *	refused status without a refusing limit stays a refusal). Then the
- *	SMTP replies (codes and texts) and the log words.
+ *	SMTP replies (codes and texts) and the log words; which stages can
+ *	answer anything but "go on" under a configuration.
  *--*/
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "errlist.h"
 #include "../../milters/limit/limit_conf.h"
 #include "../../milters/limit/limit_policy.h"
 #include "../../milters/limit/limit_reply.h"
@@ -131,7 +135,8 @@ test_reply(void **state)
 	static struct limit_usage
 	    quota_t = U(t, 0, true, 50000, 50000, 11520000),
 	    rate_t = U(t, 1, true, 100, 100, 50),
-	    quota_r = U(r, 0, true, 1000000, 1000000, 8 * 86400000LL + 3 * 3600000);
+	    quota_r = U(r, 0, true, 1000000, 1000000, 8 * 86400000LL + 3 * 3600000),
+	    rate_r = U(r, 1, true, 10, 10, 1500);
 	static const struct {
 		const char *name;
 		struct limit_verdict v;
@@ -144,6 +149,9 @@ test_reply(void **state)
 		 "Sending rate exceeded: recipients rule plan, at most 100 at once; try again in 1s"},
 		{"quota reject", {LIMIT_ACT_REJECT, LIMIT_R_OVER, 0}, &quota_r, "550", "5.7.1",
 		 "Sending quota exhausted: 1000000 messages per month (rule monthly); it renews in 8d3h"},
+		/* a message rule refuses at RCPT now: the text names the messages */
+		{"message rate at RCPT", {LIMIT_ACT_REJECT, LIMIT_R_OVER, 1}, &rate_r, "550", "5.7.1",
+		 "Sending rate exceeded: messages rule monthly, at most 10 at once; try again in 2s"},
 		{"redis error", {LIMIT_ACT_TEMPFAIL, LIMIT_R_REDIS_ERROR, LIMIT_NONE}, NULL,
 		 "451", "4.3.0", "Temporary failure checking sending limits; try again later"},
 		{"refused, no usage", {LIMIT_ACT_TEMPFAIL, LIMIT_R_OVER, LIMIT_NONE}, NULL,
@@ -244,6 +252,61 @@ test_eom_choices(void **state)
 	tcase_done();
 }
 
+/*
+ * test_stage_answers - can MAIL and RCPT answer anything but "go on" (the
+ * SMFIP_NR_* a connection negotiates): RCPT whenever a rule counts,
+ * recipients or messages, since a message is checked with its first
+ * recipient; MAIL only under a tenant pause
+ */
+static void
+test_stage_answers(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *rules;	/* NULL: no rules known */
+		bool want_rcpt;
+	} rc[] = {
+		{"no rules known", NULL, true},
+		{"no rules", "", false},
+		{"only exemptions", "exempt sasl alice\n", false},
+		{"a recipient rule", "r sasl recipients quota=10/day\n", true},
+		{"a message rule", "m sender messages rate=10/1s\n", true},
+		{"both", "r sasl recipients quota=10/day\nm sasl messages quota=1/day\n", true},
+	};
+	static const struct {
+		int pause;
+		bool want;
+	} mail[] = {
+		{LIMIT_PAUSE_OFF, false}, {LIMIT_PAUSE_TEMPFAIL, true}, {LIMIT_PAUSE_REJECT, true},
+	};
+
+	for (size_t i = 0; i < sizeof(rc) / sizeof(rc[0]); i++) {
+		struct errlist el = ERRLIST_INIT;
+		struct limit_rules *r = NULL;
+		bool got;
+
+		if (rc[i].rules != NULL
+		    && (r = limit_rules_parse(rc[i].rules, strlen(rc[i].rules), "t", &el)) == NULL) {
+			char *e = errlist_join(&el);
+
+			tcase_bad(rc[i].name, "rules do not parse: %s", e);
+			free(e);
+			errlist_free(&el);
+			continue;
+		}
+		got = limit_policy_rcpt_answers(r);
+		if (got != rc[i].want_rcpt)
+			tcase_bad(rc[i].name, "RCPT answers: got %d, want %d", got, rc[i].want_rcpt);
+		limit_rules_free(r);
+		errlist_free(&el);
+	}
+	for (size_t i = 0; i < sizeof(mail) / sizeof(mail[0]); i++)
+		if (limit_policy_mail_answers(mail[i].pause) != mail[i].want)
+			tcase_bad("MAIL", "pause %d: got %d, want %d", mail[i].pause,
+				  !mail[i].want, mail[i].want);
+	tcase_done();
+}
+
 int
 main(void)
 {
@@ -252,6 +315,7 @@ main(void)
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_eom_choices),
+		cmocka_unit_test(test_stage_answers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -23,6 +23,17 @@
  *	- transactions (limit_txn): two key values where the second refuses:
  *	  the first is refunded at once; an abort refunds everything; a
  *	  commit keeps the counts;
+ *	- the message reserved with its first accepted recipient, a table of
+ *	  transactions (rm_cases): one script call per RCPT and key value
+ *	  whatever the rules (INFO commandstats), one settle call at the end;
+ *	  a message over its limit refuses the first RCPT and counts nothing;
+ *	  the message counted once for several recipients, not at all when
+ *	  every recipient was refused, kept when a later one is refused,
+ *	  refunded with the recipients by an abort; a key value with message
+ *	  rules only is checked at RCPT;
+ *	- a confirmation whose reply timed out (Redis frozen): the commit
+ *	  accepts, Redis confirms when it resumes; one never sent fails and
+ *	  the refund gives everything back;
  *	- NOSCRIPT after SCRIPT FLUSH;
  *	- exactness under concurrency: 8 threads with their own pools (as
  *	  separate milter processes would be) race 400 attempts at a quota
@@ -190,9 +201,12 @@ static int
 check(struct redis_pool *p, const char *prefix, const struct limit_call *c,
       enum limit_what what, long long now, bool commit, struct limit_result *out)
 {
-	struct limit_check_req req = {prefix, c, what, 1, commit, now, 0, NULL, 0};
+	struct limit_check_req req = {prefix, c, {0, 0}, commit, now, 0, NULL, 0};
 	const char *err = NULL;
-	int rc = limit_store_check(p, &req, out, &err);
+	int rc;
+
+	req.cost[what] = 1;
+	rc = limit_store_check(p, &req, out, &err);
 
 	if (rc < 0)
 		fprintf(stderr, "    check: %s\n", err);
@@ -647,22 +661,28 @@ test_txn(void **state)
 	assert_int_equal(cmd_int(p, "GET %s", kb), 2);
 	limit_txn_reserved(txn, &rc, &mc);
 	assert_int_equal(rc, 2);
-	/* an abort gives both recipients back */
+	/* the first recipient reserved the message too (rule m) */
+	assert_int_equal(mc, 1);
+	/* an abort gives both recipients and the message back */
 	assert_int_equal(limit_txn_refund(txn, p, t + 10, &rc, &mc, &err), 0);
 	assert_int_equal(rc, 2);
-	assert_int_equal(mc, 0);
+	assert_int_equal(mc, 1);
 	assert_int_equal(cmd_int(p, "EXISTS %s", ka), 0);
 	assert_int_equal(cmd_int(p, "EXISTS %s", kb), 0);
 	txn = limit_txn_free(txn);
 
-	/* a message: recipients, then the message limit; commit keeps it */
+	/* a message: its recipient and the message limit in one stage; end
+	 * of message has nothing left to check; commit keeps it */
 	plan_for(r, "frank", "192.0.2.9", &plan);
 	txn = limit_txn_new(&plan);
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 20, &out);
-	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 21, &out);
 	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
 	assert_true(out.have_usage);
-	assert_string_equal(out.u.rule->name, "m");
+	assert_string_equal(out.u.rule->name, "m");	/* 1/1: the tightest */
+	assert_false(limit_txn_due(txn, LIMIT_WHAT_MESSAGES));
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 21, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	assert_int_equal(out.redis_calls, 0);
 	{
 		long long expired = -1;
 
@@ -674,22 +694,193 @@ test_txn(void **state)
 	txn = limit_txn_free(txn);
 	assert_int_equal(cmd_int(p, "GET %s", ka), 1);
 
-	/* the next message: its recipient passes, the message is refused;
-	 * refunding puts the recipient back */
+	/* the next message: its first recipient is refused by the message
+	 * limit, and nothing of it counts */
 	plan_for(r, "frank", "192.0.2.9", &plan);
 	txn = limit_txn_new(&plan);
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 30, &out);
-	assert_int_equal(cmd_int(p, "GET %s", ka), 2);
-	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 31, &out);
 	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
-	assert_int_equal(limit_txn_refund(txn, p, t + 32, &rc, &mc, &err), 0);
-	assert_int_equal(rc, 1);
+	assert_true(out.have_usage);
+	assert_string_equal(out.u.rule->name, "m");
 	assert_int_equal(cmd_int(p, "GET %s", ka), 1);
+	limit_txn_reserved(txn, &rc, &mc);
+	assert_int_equal(rc + mc, 0);
+	assert_int_equal(limit_txn_pending(txn), 0);
 	txn = limit_txn_free(txn);
 	free(ka);
 	free(kb);
 	limit_rules_free(r);
 	redis_pool_free(p);
+	tcase_done();
+}
+
+/*
+ * The message is reserved with its first accepted recipient (limit_txn.h).
+ * Rows: the rules (rule 0 and 1 are counted in the checks), the steps
+ * ('r' RCPT, 'e' end of message's check, 'c' commit and 'x' refund, each
+ * of these two followed by a new transaction), the verdict of each 'r'
+ * and 'e' ('a' accept, 't' tempfail, 'j' reject), the script calls Redis
+ * ran (INFO commandstats: EVALSHA + EVAL), the counters of limit 0 of
+ * rules 0 and 1 after the steps (-1: not a quota, not looked at), what
+ * the open transaction holds then, what the last refund gave back, and
+ * the rule named by the last refusal.
+ */
+struct rm_case {
+	const char	*name;
+	const char	*rules;
+	const char	*steps;
+	const char	*want;
+	long long	 calls;
+	long long	 count[2];
+	long long	 reserved[2];	/* recipients, messages */
+	long long	 refunded[2];	/* recipients, messages; -1: no refund */
+	const char	*refused_by;	/* or NULL */
+};
+
+#define RM_SASL_R	"r sasl recipients quota=10/1000d\n"
+#define RM_SASL_M	"m sasl messages quota=10/1000d\n"
+
+static const struct rm_case rm_cases[] = {
+	{"benchmark rules: one call at RCPT, one settle at the end",
+	 "r sasl recipients quota=1000000000/day\nm sasl messages rate=1000000/1s\n",
+	 "rec", "aa", 2, {1, -1}, {0, 0}, {-1, -1}, NULL},
+	{"two recipients count the message once", RM_SASL_R RM_SASL_M,
+	 "rr", "aa", 2, {2, 1}, {2, 1}, {-1, -1}, NULL},
+	{"a message over its limit refuses the first RCPT, counts nothing",
+	 RM_SASL_R "m sasl messages quota=1/1000d\n",
+	 "rcrr", "att", 4, {1, 1}, {0, 0}, {-1, -1}, "m"},
+	{"a message rule with reject: 550 at RCPT",
+	 RM_SASL_R "m sasl messages quota=1/1000d reject\n",
+	 "rcr", "aj", 3, {1, 1}, {0, 0}, {-1, -1}, "m"},
+	{"every recipient refused: the message is not counted",
+	 RM_SASL_R RM_SASL_M "i client_ip recipients quota=1/1000d\n",
+	 "rcrr", "att", 10, {1, 1}, {0, 0}, {-1, -1}, "i"},
+	{"a later recipient refused: the message stays",
+	 "r sasl recipients quota=2/1000d\n" RM_SASL_M,
+	 "rrr", "aat", 3, {2, 1}, {2, 1}, {-1, -1}, "r"},
+	{"an abort after an accepted RCPT refunds recipient and message",
+	 RM_SASL_R RM_SASL_M, "rx", "a", 2, {0, 0}, {0, 0}, {1, 1}, NULL},
+	{"an abort after two: both recipients, one message",
+	 RM_SASL_R RM_SASL_M, "rrx", "aa", 3, {0, 0}, {0, 0}, {2, 1}, NULL},
+	{"a key value with message rules only is checked at RCPT",
+	 RM_SASL_R "m client_ip messages quota=10/1000d\n",
+	 "rrec", "aaa", 5, {2, 1}, {0, 0}, {-1, -1}, NULL},
+	{"message rules only: the first RCPT reserves, the end only confirms",
+	 RM_SASL_M, "rrec", "aaa", 2, {1, -1}, {0, 0}, {-1, -1}, NULL},
+	{"after an abort the message may come again",
+	 RM_SASL_R "m sasl messages quota=1/1000d\n",
+	 "rxrrc", "aaa", 5, {2, 1}, {0, 0}, {1, 1}, NULL},
+};
+
+/* script_calls - EVALSHA and EVAL calls Redis has run */
+static long long
+script_calls(struct redis_pool *p)
+{
+	char *s = cmd(p, "INFO commandstats");
+	long long n = 0;
+
+	for (const char *k = s; (k = strstr(k, "cmdstat_eval")) != NULL; k++) {
+		const char *c = strstr(k, "calls=");
+
+		if (c != NULL && (strncmp(k, "cmdstat_evalsha:", 16) == 0
+				  || strncmp(k, "cmdstat_eval:", 13) == 0))
+			n += atoll(c + 6);
+	}
+	free(s);
+	return n;
+}
+
+/* rm_count - limit 0 of rule i's counter for the key value of its call */
+static long long
+rm_count(struct redis_pool *p, const struct limit_rules *r, size_t i,
+	 const char *prefix, long long t)
+{
+	const char *kv = r->rules[i].kind == LIMIT_KEY_IP ? "ip:192.0.2.9" : "sasl:uma";
+	char *k = key_of(r, i, 0, prefix, kv, t);
+	long long v = cmd_int(p, "GET %s", k);
+
+	free(k);
+	return v == -999 ? 0 : v;
+}
+
+/* test_rcpt_reserves_message - every row of rm_cases */
+static void
+test_rcpt_reserves_message(void **state)
+{
+	NEED_REDIS();
+	for (size_t ci = 0; ci < sizeof(rm_cases) / sizeof(rm_cases[0]); ci++) {
+		const struct rm_case *c = &rm_cases[ci];
+		char prefix[32], verdicts[16] = "", *rb = NULL;
+		struct limit_txn_opts o = {prefix, 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
+		struct redis_pool *p = pool_for(rf_main.server);
+		struct limit_rules *r = rules(c->rules);
+		struct limit_plan plan;
+		struct limit_txn *txn;
+		struct limit_outcome out;
+		long long t = now_us(), calls, rc, mc, refunded[2] = {-1, -1};
+		const char *err = NULL;
+		size_t nv = 0;
+
+		snprintf(prefix, sizeof(prefix), "t16%zu:", ci);
+		/* the scripts are cached: no NOSCRIPT round trip in the count */
+		free(cmd(p, "SCRIPT LOAD %s", limit_store_check_script()));
+		free(cmd(p, "SCRIPT LOAD %s", limit_store_settle_script()));
+		plan_for(r, "uma", "192.0.2.9", &plan);
+		txn = limit_txn_new(&plan);
+		calls = script_calls(p);
+		for (const char *st = c->steps; *st != '\0'; st++, t += 10) {
+			if (*st == 'r' || *st == 'e') {
+				limit_txn_check(txn, p, &o, *st == 'r' ? LIMIT_WHAT_RECIPIENTS
+						: LIMIT_WHAT_MESSAGES, t, &out);
+				verdicts[nv++] = out.v.action == LIMIT_ACT_ACCEPT ? 'a'
+				    : out.v.action == LIMIT_ACT_REJECT ? 'j' : 't';
+				if (out.v.action != LIMIT_ACT_ACCEPT) {
+					free(rb);
+					rb = xstrdup(out.have_usage ? out.u.rule->name : "?");
+				}
+				continue;
+			}
+			if (*st == 'c') {
+				long long expired;
+
+				if (limit_txn_commit(txn, p, t, &expired, &err) < 0)
+					tcase_bad(c->name, "commit: %s", err);
+			} else if (limit_txn_refund(txn, p, t, &rc, &mc, &err) < 0) {
+				tcase_bad(c->name, "refund: %s", err);
+			} else {
+				refunded[0] = rc;
+				refunded[1] = mc;
+			}
+			limit_txn_free(txn);
+			plan_for(r, "uma", "192.0.2.9", &plan);
+			txn = limit_txn_new(&plan);
+		}
+		verdicts[nv] = '\0';
+		calls = script_calls(p) - calls;
+		if (strcmp(verdicts, c->want) != 0)
+			tcase_bad(c->name, "verdicts %s, want %s", verdicts, c->want);
+		if (calls != c->calls)
+			tcase_bad(c->name, "%lld script calls, want %lld", calls, c->calls);
+		for (size_t i = 0; i < 2; i++)
+			if (c->count[i] >= 0 && i < r->nrules && rm_count(p, r, i, prefix, t) != c->count[i])
+				tcase_bad(c->name, "rule %zu counts %lld, want %lld", i,
+					  rm_count(p, r, i, prefix, t), c->count[i]);
+		limit_txn_reserved(txn, &rc, &mc);
+		if (rc != c->reserved[0] || mc != c->reserved[1])
+			tcase_bad(c->name, "reserved %lld recipients %lld messages, want %lld %lld",
+				  rc, mc, c->reserved[0], c->reserved[1]);
+		if (refunded[0] != c->refunded[0] || refunded[1] != c->refunded[1])
+			tcase_bad(c->name, "refunded %lld recipients %lld messages, want %lld %lld",
+				  refunded[0], refunded[1], c->refunded[0], c->refunded[1]);
+		if ((c->refused_by == NULL) != (rb == NULL)
+		    || (rb != NULL && strcmp(rb, c->refused_by) != 0))
+			tcase_bad(c->name, "refused by %s, want %s", rb ? rb : "none",
+				  c->refused_by ? c->refused_by : "none");
+		free(rb);
+		limit_txn_free(txn);
+		limit_rules_free(r);
+		redis_pool_free(p);
+	}
 	tcase_done();
 }
 
@@ -778,7 +969,7 @@ racer_main(void *arg)
 
 	for (int i = 0; i < rc->attempts; i++) {
 		char id[LIMIT_RESV_ID_LEN + 1];
-		struct limit_check_req req = {"t10:", rc->call, LIMIT_WHAT_MESSAGES, 1,
+		struct limit_check_req req = {"t10:", rc->call, {[LIMIT_WHAT_MESSAGES] = 1},
 					      true, now_us(), 0, id, TTL_US};
 		struct limit_result res;
 		const char *err;
@@ -832,7 +1023,7 @@ static long long
 failure(struct redis_pool *p, const struct limit_call *c, int *rc,
 	const char **err)
 {
-	struct limit_check_req req = {"t11:", c, LIMIT_WHAT_MESSAGES, 1, true, now_us(), 0,
+	struct limit_check_req req = {"t11:", c, {[LIMIT_WHAT_MESSAGES] = 1}, true, now_us(), 0,
 				      NULL, 0};
 	struct limit_result res;
 	long long t0 = tcase_now_ms();
@@ -900,6 +1091,10 @@ test_redis_down(void **state)
 		    || out.error[0] == '\0')
 			tcase_bad("txn accept", "got %s/%s \"%s\"", limit_action_name(out.v.action),
 				  limit_reason_name(out.v.reason), out.error);
+		/* the message passed that stage: a new transaction */
+		limit_txn_free(txn);
+		plan_for(r, "judy", NULL, &p2);
+		txn = limit_txn_new(&p2);
 		o.on_redis_error = LIMIT_ON_ERROR_TEMPFAIL;
 		limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, now_us(), &out);
 		if (out.v.action != LIMIT_ACT_TEMPFAIL || out.v.reason != LIMIT_R_REDIS_ERROR)
@@ -934,7 +1129,7 @@ static int
 journaled(struct redis_pool *p, const char *prefix, const struct limit_call *c,
 	  long long now, long long ttl, const char *id, const char **err)
 {
-	struct limit_check_req req = {prefix, c, LIMIT_WHAT_MESSAGES, 1, true, now, 0,
+	struct limit_check_req req = {prefix, c, {[LIMIT_WHAT_MESSAGES] = 1}, true, now, 0,
 				      id, ttl};
 	struct limit_result res;
 	int st;
@@ -1107,6 +1302,74 @@ test_bytes(void **state)
 }
 
 /*
+ * test_bytes_costs - the check script v4: one call with the rules of both
+ * whats, each limit with its own cost (3 recipients, 1 message here), and
+ * the journal record in the layout of v3 (the items carry the amounts)
+ */
+static void
+test_bytes_costs(void **state)
+{
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct redis_pool *p;
+	struct limit_result res;
+	long long t = now_us() | 1;
+	char id[LIMIT_RESV_ID_LEN + 1], *kr, *kq, *j, *v, *want;
+	const char *err = NULL;
+	struct limit_check_req req = {"t18:", NULL, {[LIMIT_WHAT_MESSAGES] = 1,
+				      [LIMIT_WHAT_RECIPIENTS] = 3}, true, t, 0, id, TTL_US};
+
+	NEED_REDIS();
+	p = pool_for(rf_main.server);
+	r = rules("bm sasl messages rate=10/1s burst=3\nbr sasl recipients quota=5/1000d\n");
+	plan_for(r, "bo", NULL, &plan);
+	req.call = &plan.calls[0];
+	kr = key_of(r, 0, 0, "t18:", "sasl:bo", t);
+	kq = key_of(r, 1, 0, "t18:", "sasl:bo", t);
+	j = limit_store_journal_key("t18:", "sasl:bo", false);
+	if (strncmp(limit_store_check_script(), "-- postmill-limit check v4\n",
+		    strlen("-- postmill-limit check v4\n")) != 0)
+		tcase_bad("version", "the check script is not v4");
+	limit_store_resv_id(id);
+	assert_int_equal(limit_store_check(p, &req, &res, &err), 0);
+	assert_int_equal(res.status, LIMIT_ST_COUNTED);
+	assert_int_equal(res.n, 2);
+	assert_int_equal(res.u[0].used, 1);	/* one message: one interval */
+	assert_int_equal(res.u[1].used, 3);
+	limit_result_free(&res);
+	v = cmd(p, "HGET %s %s", j, id);
+	want = xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"],"
+			 "[\"%s\",\"q\",\"3\"]]}", kr, t + 100000, kq);
+	if (strcmp(v, want) != 0)
+		tcase_bad("pending record", "got %s, want %s", v, want);
+	free(v);
+	free(want);
+	/* 3 more recipients would pass 5: the call refuses, counts nothing,
+	 * not even its message */
+	limit_store_resv_id(id);
+	req.now_us = t + 1;
+	assert_int_equal(limit_store_check(p, &req, &res, &err), 0);
+	assert_int_equal(res.status, LIMIT_ST_REFUSED);
+	assert_false(res.u[0].over);
+	assert_true(res.u[1].over);
+	limit_result_free(&res);
+	assert_int_equal(cmd_int(p, "GET %s", kq), 3);
+	v = cmd(p, "GET %s", kr);
+	want = xasprintf("%lld 100000", t + 100000);
+	if (strcmp(v, want) != 0)
+		tcase_bad("rate state", "got \"%s\", want \"%s\" (unchanged)", v, want);
+	free(v);
+	free(want);
+	free(kr);
+	free(kq);
+	free(j);
+	limit_plan_free(&plan);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	tcase_done();
+}
+
+/*
  * test_expiry - a reservation nobody confirms (its worker killed) stops
  * counting after the ttl; a confirmed one stays. Time moves through the
  * scripts' now argument, not by sleeping.
@@ -1131,16 +1394,19 @@ test_expiry(void **state)
 		  "s sasl messages rate=1/1d burst=1\n");
 	kq = key_of(r, 0, 0, "t13:", "sasl:kim", t);
 	kr = key_of(r, 1, 0, "t13:", "sasl:kim", t);
-	/* a transaction reserves two recipients and the message, then its
-	 * worker dies: no commit, no refund (limit_txn_free forgets) */
+	/* a transaction reserves two recipients and the message (with the
+	 * first), then its worker dies: no commit, no refund
+	 * (limit_txn_free forgets) */
 	plan_for(r, "kim", NULL, &plan);
 	txn = limit_txn_new(&plan);
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t, &out);
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 1, &out);
-	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + 2, &out);
 	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	limit_txn_reserved(txn, &rc, &mc);
+	assert_int_equal(mc, 1);
 	txn = limit_txn_free(txn);
 	assert_int_equal(cmd_int(p, "GET %s", kq), 2);
+	assert_int_equal(cmd_int(p, "EXISTS %s", kr), 1);
 
 	/* before the ttl they count: the next recipient is refused */
 	plan_for(r, "kim", NULL, &plan);
@@ -1148,17 +1414,19 @@ test_expiry(void **state)
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl - 1, &out);
 	if (out.v.action != LIMIT_ACT_TEMPFAIL)
 		tcase_bad("within ttl", "got %s, want tempfail", limit_action_name(out.v.action));
-	/* after it they are given back: two recipients and a message pass */
+	/* after it they are given back: two recipients and a message pass
+	 * (the first recipient's call holds the message: the rate at 1/1d
+	 * lets it pass only because the dead message's day was given back) */
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl + 3, &out);
 	if (out.v.action != LIMIT_ACT_ACCEPT || !out.have_usage || out.u.used != 1)
 		tcase_bad("after ttl", "got %s used %lld, want accept used 1",
 			  limit_action_name(out.v.action), out.u.used);
 	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + ttl + 4, &out);
 	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
-	limit_txn_check(txn, p, &o, LIMIT_WHAT_MESSAGES, t + ttl + 5, &out);
-	if (out.v.action != LIMIT_ACT_ACCEPT)
-		tcase_bad("rate after ttl", "got %s, want accept (the dead message's day "
-			  "given back)", limit_action_name(out.v.action));
+	limit_txn_reserved(txn, &rc, &mc);
+	if (rc != 2 || mc != 1)
+		tcase_bad("rate after ttl", "reserved %lld recipients %lld messages, want 2 1",
+			  rc, mc);
 	/* this one is confirmed: it stays after the ttl */
 	assert_int_equal(limit_txn_commit(txn, p, t + ttl + 6, &expired, &err), 0);
 	assert_int_equal(expired, 0);
@@ -1181,7 +1449,9 @@ test_expiry(void **state)
 		o2.prefix = "t13b:";
 		limit_txn_check(txn, p, &o2, LIMIT_WHAT_RECIPIENTS, t, &out);
 		assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
-		limit_txn_check(txn, p, &o2, LIMIT_WHAT_MESSAGES, t + 2 * ttl, &out);
+		/* a second recipient after the ttl: its call expires the first
+		 * (recipient and message given back) */
+		limit_txn_check(txn, p, &o2, LIMIT_WHAT_RECIPIENTS, t + 2 * ttl, &out);
 		assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
 		assert_int_equal(limit_txn_commit(txn, p, t + 2 * ttl, &expired, &err), 0);
 		assert_int_equal(expired, 1);
@@ -1317,6 +1587,102 @@ test_timeout_refund(void **state)
 	tcase_done();
 }
 
+/*
+ * test_commit_frozen - end of message confirms what RCPT reserved: a
+ * confirmation whose reply times out (Redis frozen) may run when Redis
+ * resumes, so the commit succeeds, leaves the ids to Redis, and the count
+ * stays once Redis ran it; one that was never sent (back-off) fails and
+ * keeps the ids for the refund, which then gives everything back
+ */
+static void
+test_commit_frozen(void **state)
+{
+	struct limit_txn_opts o = {"t17:", 0, LIMIT_ON_ERROR_TEMPFAIL, TTL_US};
+	struct limit_rules *r;
+	struct limit_plan plan;
+	struct limit_txn *txn, *txn2;
+	struct limit_outcome out;
+	struct redis_pool *p, *admin;
+	long long t = now_us(), expired, rc, mc;
+	const char *err;
+	char *kr, *km, *j;
+	int i;
+
+	NEED_REDIS();
+	p = pool_for(rf_victim.server);
+	admin = pool_for(rf_victim.server);
+	r = rules("r sasl recipients quota=10/1000d\nm sasl messages quota=10/1000d\n");
+	kr = key_of(r, 0, 0, "t17:", "sasl:zoe", t);
+	km = key_of(r, 1, 0, "t17:", "sasl:zoe", t);
+	j = limit_store_journal_key("t17:", "sasl:zoe", false);
+	/* the scripts are cached: the frozen call is the confirmation itself */
+	free(cmd(admin, "SCRIPT LOAD %s", limit_store_settle_script()));
+	plan_for(r, "zoe", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	if (limit_txn_commit(txn, p, t + 1, &expired, &err) != 0
+	    || limit_txn_unconfirmed(txn) != 1 || err == NULL || strcmp(err, "timeout") != 0)
+		tcase_bad("frozen", "commit: unconfirmed %lld err \"%s\", want 0, 1, timeout",
+			  limit_txn_unconfirmed(txn), err ? err : "");
+	/* left to Redis: nothing for the transaction to refund */
+	assert_int_equal(limit_txn_pending(txn), 0);
+	assert_int_equal(limit_txn_refund(txn, p, t + 2, &rc, &mc, &err), 0);
+	assert_int_equal(rc + mc, 0);
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	/* Redis runs the confirmation it had queued: the record is confirmed */
+	for (i = 0; i < 500; i++) {
+		char *all = cmd(admin, "EVAL %s 1 %s",
+				"return table.concat(redis.call('HVALS', KEYS[1]), ' ')", j);
+		bool done = strstr(all, "\"s\":\"c\"") != NULL;
+
+		free(all);
+		if (done)
+			break;
+		tcase_sleep_ms(10);
+	}
+	if (i == 500)
+		tcase_bad("late confirmation", "the record was never confirmed");
+	txn = limit_txn_free(txn);
+	assert_int_equal(cmd_int(admin, "GET %s", kr), 1);
+	assert_int_equal(cmd_int(admin, "GET %s", km), 1);
+
+	/* never sent (back-off after a timeout): the commit fails, the ids
+	 * stay for the refund, which gives everything back */
+	tcase_sleep_ms(450);		/* past the back-off of the timeout */
+	plan_for(r, "zoe", NULL, &plan);
+	txn = limit_txn_new(&plan);
+	limit_txn_check(txn, p, &o, LIMIT_WHAT_RECIPIENTS, t + 10, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_ACCEPT);
+	plan_for(r, "zoe", NULL, &plan);
+	txn2 = limit_txn_new(&plan);
+	assert_int_equal(redis_fixture_freeze(&rf_victim), 0);
+	limit_txn_check(txn2, p, &o, LIMIT_WHAT_RECIPIENTS, t + 11, &out);
+	assert_int_equal(out.v.action, LIMIT_ACT_TEMPFAIL);
+	if (limit_txn_commit(txn, p, t + 12, &expired, &err) != -1
+	    || err == NULL || strcmp(err, "backing off") != 0 || limit_txn_pending(txn) != 1)
+		tcase_bad("never sent", "commit: err \"%s\" pending %zu, want -1, backing off, 1",
+			  err ? err : "", limit_txn_pending(txn));
+	assert_int_equal(redis_fixture_thaw(&rf_victim), 0);
+	for (i = 0; i < 100 && limit_txn_refund(txn, p, t + 13, &rc, &mc, &err) < 0; i++)
+		tcase_sleep_ms(50);
+	for (i = 0; i < 100 && limit_txn_refund(txn2, p, t + 14, &rc, &mc, &err) < 0; i++)
+		tcase_sleep_ms(50);
+	if (cmd_int(admin, "GET %s", kr) != 1 || cmd_int(admin, "GET %s", km) != 1)
+		tcase_bad("refunded", "counters %lld %lld, want 1 1 (the first message)",
+			  cmd_int(admin, "GET %s", kr), cmd_int(admin, "GET %s", km));
+	limit_txn_free(txn);
+	limit_txn_free(txn2);
+	free(kr);
+	free(km);
+	free(j);
+	limit_rules_free(r);
+	redis_pool_free(p);
+	redis_pool_free(admin);
+	tcase_done();
+}
+
 /* group_setup - two servers */
 static int
 group_setup(void **state)
@@ -1378,13 +1744,16 @@ main(void)
 		cmocka_unit_test(test_refund_store),
 		cmocka_unit_test(test_txn),
 		cmocka_unit_test(test_txn_rate_refund),
+		cmocka_unit_test(test_rcpt_reserves_message),
 		cmocka_unit_test(test_noscript),
 		cmocka_unit_test(test_concurrency),
 		cmocka_unit_test(test_settle_idempotent),
 		cmocka_unit_test(test_bytes),
+		cmocka_unit_test(test_bytes_costs),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test_teardown(test_timeout_refund, test_teardown),
 		cmocka_unit_test_teardown(test_redis_down, test_teardown),
+		cmocka_unit_test_teardown(test_commit_frozen, test_teardown),
 	};
 
 	return cmocka_run_group_tests_name("limit_store", tests, group_setup,

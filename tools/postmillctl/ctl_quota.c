@@ -242,13 +242,14 @@ cq_show_call(struct cq *q, const struct limit_call *c, long long now)
 		printf("\n");
 	}
 	for (int w = LIMIT_WHAT_MESSAGES; w <= LIMIT_WHAT_RECIPIENTS; w++) {
-		struct limit_check_req req = {q->prefix, c, (enum limit_what)w, 1, false,
+		struct limit_check_req req = {q->prefix, c, {0, 0}, false,
 					      now, q->offset_ms, NULL, 0};
 		struct limit_result res;
 		const char *err;
 
 		if (!limit_call_counts(c, (enum limit_what)w))
 			continue;
+		req.cost[w] = 1;	/* would one more of this what pass */
 		if (limit_store_check(q->pool, &req, &res, &err) < 0) {
 			fprintf(stderr, "postmillctl: redis %s: %s\n",
 				redis_pool_server(q->pool), err);
