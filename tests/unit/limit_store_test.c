@@ -155,6 +155,16 @@ cmd_int(struct redis_pool *p, const char *fmt, const char *arg)
 	return v;
 }
 
+/* same_reply - a reply (from cmd()) against the text it must be; frees both */
+static void
+same_reply(const char *what, char *got, char *want)
+{
+	if (strcmp(got, want) != 0)
+		tcase_bad(what, "got \"%s\", want \"%s\"", got, want);
+	free(got);
+	free(want);
+}
+
 /* rules - parsed rules or a failed test */
 static struct limit_rules *
 rules(const char *text)
@@ -1236,7 +1246,7 @@ test_bytes(void **state)
 	struct limit_plan plan;
 	struct redis_pool *p;
 	long long t = now_us() | 1;
-	char id[LIMIT_RESV_ID_LEN + 1], *kq, *kr, *j, *z, *v, *want;
+	char id[LIMIT_RESV_ID_LEN + 1], *kq, *kr, *j, *z, *v;
 	const char *err = NULL;
 
 	NEED_REDIS();
@@ -1250,47 +1260,27 @@ test_bytes(void **state)
 	limit_store_resv_id(id);
 	assert_int_equal(journaled(p, "t15:", &plan.calls[0], t, TTL_US, id, &err), LIMIT_ST_COUNTED);
 	/* 10/s: the emission interval is 100000 us, one message sets tat to t + t */
-	v = cmd(p, "GET %s", kr);
-	want = xasprintf("%lld 100000", t + 100000);
-	if (strcmp(v, want) != 0)
-		tcase_bad("rate state", "got \"%s\", want \"%s\"", v, want);
-	free(v);
-	free(want);
+	same_reply("rate state", cmd(p, "GET %s", kr),
+		   xasprintf("%lld 100000", t + 100000));
 	v = cmd(p, "GET %s", kq);
 	if (strcmp(v, "1") != 0)
 		tcase_bad("quota counter", "got \"%s\", want \"1\"", v);
 	free(v);
-	v = cmd(p, "HGET %s %s", j, id);
-	want = xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"q\",\"1\"],"
-			 "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000);
-	if (strcmp(v, want) != 0)
-		tcase_bad("pending record", "got %s, want %s", v, want);
-	free(v);
-	free(want);
-	v = cmd(p, "ZSCORE %s %s", z, id);
-	want = xasprintf("%lld", t + TTL_US);
-	if (strcmp(v, want) != 0)
-		tcase_bad("journal expiry", "got %s, want %s", v, want);
-	free(v);
-	free(want);
+	same_reply("pending record", cmd(p, "HGET %s %s", j, id),
+		   xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"q\",\"1\"],"
+		   "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000));
+	same_reply("journal expiry", cmd(p, "ZSCORE %s %s", z, id),
+		   xasprintf("%lld", t + TTL_US));
 	assert_int_equal(settle_one(p, "t15:", "sasl:bea", t + 1, TTL_US, LIMIT_SETTLE_CONFIRM, id), 1);
-	v = cmd(p, "HGET %s %s", j, id);
-	want = xasprintf("{\"s\":\"c\",\"i\":[[\"%s\",\"q\",\"1\"],"
-			 "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000);
-	if (strcmp(v, want) != 0)
-		tcase_bad("confirmed record", "got %s, want %s", v, want);
-	free(v);
-	free(want);
+	same_reply("confirmed record", cmd(p, "HGET %s %s", j, id),
+		   xasprintf("{\"s\":\"c\",\"i\":[[\"%s\",\"q\",\"1\"],"
+		   "[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"]]}", kq, kr, t + 100000));
 	/* a second message: the bucket's tat moves on by one interval */
 	limit_store_resv_id(id);
 	assert_int_equal(journaled(p, "t15:", &plan.calls[0], t + 2, TTL_US, id, &err),
 			 LIMIT_ST_COUNTED);
-	v = cmd(p, "GET %s", kr);
-	want = xasprintf("%lld 100000", t + 200000);
-	if (strcmp(v, want) != 0)
-		tcase_bad("rate state, second", "got \"%s\", want \"%s\"", v, want);
-	free(v);
-	free(want);
+	same_reply("rate state, second", cmd(p, "GET %s", kr),
+		   xasprintf("%lld 100000", t + 200000));
 	free(kq);
 	free(kr);
 	free(j);
@@ -1314,7 +1304,7 @@ test_bytes_costs(void **state)
 	struct redis_pool *p;
 	struct limit_result res;
 	long long t = now_us() | 1;
-	char id[LIMIT_RESV_ID_LEN + 1], *kr, *kq, *j, *v, *want;
+	char id[LIMIT_RESV_ID_LEN + 1], *kr, *kq, *j;
 	const char *err = NULL;
 	struct limit_check_req req = {"t18:", NULL, {[LIMIT_WHAT_MESSAGES] = 1,
 				      [LIMIT_WHAT_RECIPIENTS] = 3}, true, t, 0, id, TTL_US};
@@ -1337,13 +1327,9 @@ test_bytes_costs(void **state)
 	assert_int_equal(res.u[0].used, 1);	/* one message: one interval */
 	assert_int_equal(res.u[1].used, 3);
 	limit_result_free(&res);
-	v = cmd(p, "HGET %s %s", j, id);
-	want = xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"],"
-			 "[\"%s\",\"q\",\"3\"]]}", kr, t + 100000, kq);
-	if (strcmp(v, want) != 0)
-		tcase_bad("pending record", "got %s, want %s", v, want);
-	free(v);
-	free(want);
+	same_reply("pending record", cmd(p, "HGET %s %s", j, id),
+		   xasprintf("{\"s\":\"p\",\"i\":[[\"%s\",\"r\",\"100000\",\"100000\",\"%lld\"],"
+		   "[\"%s\",\"q\",\"3\"]]}", kr, t + 100000, kq));
 	/* 3 more recipients would pass 5: the call refuses, counts nothing,
 	 * not even its message */
 	limit_store_resv_id(id);
@@ -1354,12 +1340,8 @@ test_bytes_costs(void **state)
 	assert_true(res.u[1].over);
 	limit_result_free(&res);
 	assert_int_equal(cmd_int(p, "GET %s", kq), 3);
-	v = cmd(p, "GET %s", kr);
-	want = xasprintf("%lld 100000", t + 100000);
-	if (strcmp(v, want) != 0)
-		tcase_bad("rate state", "got \"%s\", want \"%s\" (unchanged)", v, want);
-	free(v);
-	free(want);
+	same_reply("rate state (unchanged)", cmd(p, "GET %s", kr),
+		   xasprintf("%lld 100000", t + 100000));
 	free(kr);
 	free(kq);
 	free(j);
