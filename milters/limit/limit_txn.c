@@ -138,10 +138,9 @@ lt_add(struct lt_set *s, const char *id, bool uncertain)
 
 /*
  * lt_settle - confirm or refund the ids of one call (one hash tag), in
- * batches that fit one script call; with confirm, uncertain ids are
- * refunded instead (nobody knows whether they counted, and their stage
- * did not count them). 0 or -1 + err; *missing: confirmed ids that had
- * expired already.
+ * batches that fit one script call. Uncertain ids are never confirmed:
+ * limit_txn_commit() refunds them apart. 0 or -1 + err; *missing:
+ * confirmed ids that had expired already.
  */
 static int
 lt_settle(const struct lt_set *s, const struct limit_call *c, struct redis_pool *p,
@@ -154,29 +153,20 @@ lt_settle(const struct lt_set *s, const struct limit_call *c, struct redis_pool 
 	if (s->n == 0)
 		return 0;
 	ids = xcalloc(s->n, sizeof(*ids));
-	for (int pass = 0; pass < 2; pass++) {
-		enum limit_settle_op o = pass == 0 ? LIMIT_SETTLE_REFUND : op;
-		size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		ids[i] = s->ids[i].id;
+	for (size_t b = 0; b < s->n; b += LIMIT_TXN_SETTLE_BATCH) {
+		size_t k = s->n - b < LIMIT_TXN_SETTLE_BATCH ? s->n - b : LIMIT_TXN_SETTLE_BATCH;
+		long long done, miss;
+		const char *e = NULL;
 
-		if (pass == 1 && op == LIMIT_SETTLE_REFUND)
-			break;
-		for (size_t i = 0; i < s->n; i++)
-			if (op == LIMIT_SETTLE_REFUND ? pass == 0 :
-			    (pass == 0) == s->ids[i].uncertain)
-				ids[n++] = s->ids[i].id;
-		for (size_t b = 0; b < n; b += LIMIT_TXN_SETTLE_BATCH) {
-			size_t k = n - b < LIMIT_TXN_SETTLE_BATCH ? n - b : LIMIT_TXN_SETTLE_BATCH;
-			long long done, miss;
-			const char *e = NULL;
-
-			if (limit_store_settle(p, prefix, c->keyval, now_us, ttl_us, o,
-					       ids + b, k, &done, &miss, &e) < 0) {
-				if (rc == 0)
-					*err = e;
-				rc = -1;
-			} else if (o == LIMIT_SETTLE_CONFIRM && missing != NULL) {
-				*missing += miss;
-			}
+		if (limit_store_settle(p, prefix, c->keyval, now_us, ttl_us, op,
+				       ids + b, k, &done, &miss, &e) < 0) {
+			if (rc == 0)
+				*err = e;
+			rc = -1;
+		} else if (op == LIMIT_SETTLE_CONFIRM && missing != NULL) {
+			*missing += miss;
 		}
 	}
 	free(ids);
